@@ -1,0 +1,35 @@
+"""Clusters the console provisions tenant namespaces on."""
+
+from django.db import models
+
+
+class Cluster(models.Model):
+    """A Kubernetes API endpoint and its credentials.
+
+    Credentials come from a kubeconfig file path, or pasted kubeconfig content stored
+    encrypted (``FIELD_ENCRYPTION_KEY``). Namespaces without a cluster use the default one
+    from the environment (KUBECONFIG, in-cluster config or the emulator).
+    """
+
+    name = models.CharField(max_length=63, unique=True)
+    api_url = models.URLField(blank=True)
+    kubeconfig_path = models.CharField(max_length=500, blank=True)
+    kubeconfig_encrypted = models.TextField(blank=True)
+    context = models.CharField(max_length=100, blank=True)
+    is_default = models.BooleanField(default=False)
+    reachable = models.BooleanField(null=True)
+    server_version = models.CharField(max_length=40, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_cluster"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

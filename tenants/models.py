@@ -1,0 +1,229 @@
+"""The tenancy model: teams, their members, namespaces, invitations, audit trail, API tokens."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+DNS1123_LABEL = RegexValidator(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+    "Use lowercase letters, digits and '-', starting and ending with a letter or digit "
+    "(a Kubernetes DNS-1123 label).",
+)
+
+
+class TrustLevel(models.TextChoices):
+    PUBLIC = "public", "Public (untrusted)"
+    TRUSTED = "trusted", "Trusted"
+
+
+class BillingMode(models.TextChoices):
+    PREPAID = "prepaid", "Prepaid balance"
+    INVOICED = "invoiced", "Invoiced monthly"
+
+
+class TeamRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    MEMBER = "member", "Member"
+    BILLING = "billing", "Billing"
+
+
+class NamespaceRole(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    DEVELOPER = "developer", "Developer"
+    VIEWER = "viewer", "Viewer"
+
+
+class Isolation(models.TextChoices):
+    """Runtime isolation levels, weakest first (their order matters for comparisons)."""
+
+    CONTAINER = "container", "Container (runc)"
+    SANDBOX = "sandbox", "Sandbox (gVisor)"
+    MICROVM = "microvm", "MicroVM (Kata)"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        return list(cls.values).index(value)
+
+
+class Team(models.Model):
+    """A tenant: a department, or one person's personal team."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True, validators=[DNS1123_LABEL])
+    plan = models.CharField(max_length=30, default="starter")
+    trust_level = models.CharField(max_length=10, choices=TrustLevel.choices, default=TrustLevel.PUBLIC)
+    billing_mode = models.CharField(max_length=10, choices=BillingMode.choices, default=BillingMode.PREPAID)
+    currency = models.CharField(max_length=3, default="USD")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    is_personal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(models.Model):
+    """A user's role in a team. A team always keeps at least one owner (enforced by services)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships")
+    role = models.CharField(max_length=10, choices=TeamRole.choices, default=TeamRole.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="uniq_team_member")]
+        ordering = ["team", "user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} as {self.role}"
+
+
+class NamespaceStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROVISIONING = "provisioning", "Provisioning"
+    READY = "ready", "Ready"
+    ERROR = "error", "Error"
+    TERMINATING = "terminating", "Terminating"
+
+
+class Namespace(models.Model):
+    """A Kubernetes namespace owned by a team, with its provisioning state.
+
+    ``cluster`` empty means the default cluster (KUBECONFIG, in-cluster, or the emulator).
+    Names are unique across the console, which is stricter than unique per cluster.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="namespaces")
+    cluster = models.ForeignKey("clusters.Cluster", on_delete=models.PROTECT, null=True, blank=True)
+    name = models.CharField(max_length=63, unique=True, validators=[DNS1123_LABEL])
+    display_name = models.CharField(max_length=100, blank=True)
+    min_isolation = models.CharField(max_length=10, choices=Isolation.choices, blank=True)
+    needs_gpu = models.BooleanField(default=False)
+    status = models.CharField(max_length=15, choices=NamespaceStatus.choices, default=NamespaceStatus.PENDING)
+    last_error = models.TextField(blank=True)
+    conditions = models.JSONField(default=list, blank=True)
+    desired_hash = models.CharField(max_length=64, blank=True)
+    applied_hash = models.CharField(max_length=64, blank=True)
+    last_reconciled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
+
+
+class NamespaceMembership(models.Model):
+    """A user's role in one namespace, mapped to a RoleBinding on the cluster."""
+
+    namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="namespace_memberships"
+    )
+    role = models.CharField(max_length=10, choices=NamespaceRole.choices, default=NamespaceRole.DEVELOPER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["namespace", "user"], name="uniq_namespace_member")]
+        ordering = ["namespace", "user__email"]
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+class Invitation(models.Model):
+    """An emailed, single-use invitation to a team (and optionally a namespace).
+
+    Only the SHA-256 of the token is stored; the token itself exists in the email alone.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, null=True, blank=True)
+    email = models.EmailField()
+    team_role = models.CharField(max_length=10, choices=TeamRole.choices, default=TeamRole.MEMBER)
+    namespace_role = models.CharField(max_length=10, choices=NamespaceRole.choices, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                "team",
+                condition=models.Q(status="pending"),
+                name="uniq_pending_invitation_per_email",
+            )
+        ]
+        indexes = [models.Index(fields=["team", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.team}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when and from where. Append-only: nothing updates rows."""
+
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    actor_repr = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=40)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(max_length=254, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["team", "-created_at"]), models.Index(fields=["team", "action"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor_repr} {self.action} {self.target_repr}"
+
+
+class ApiToken(models.Model):
+    """A personal access token for the REST API; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
