@@ -1,6 +1,28 @@
+"""Persona fixtures shared by every app's tests.
+
+One team ("acme", namespace "acme-dev") holds owner, manager, member, billing and the
+namespace-level personas; the outsider owns a different team ("globex", namespace
+"globex-prod"). finance is in the finance group; admin is staff.
+"""
+
+from types import SimpleNamespace
+
 import pytest
+from django.contrib.auth.models import Group
 
 from console.celery import app as celery_app
+from tests.factories import (
+    NamespaceFactory,
+    NamespaceMembershipFactory,
+    TeamFactory,
+    TeamMembershipFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -10,3 +32,40 @@ def _celery_eager():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def world(db):
+    team = TeamFactory(name="Acme", slug="acme", trust_level="trusted")
+    namespace = NamespaceFactory(team=team, name="acme-dev")
+    other_team = TeamFactory(name="Globex", slug="globex")
+    other_namespace = NamespaceFactory(team=other_team, name="globex-prod")
+
+    def member(username, role, ns_role=None):
+        user = UserFactory(username=username)
+        TeamMembershipFactory(team=team, user=user, role=role)
+        if ns_role:
+            NamespaceMembershipFactory(namespace=namespace, user=user, role=ns_role)
+        return user
+
+    outsider = UserFactory(username="outsider")
+    TeamMembershipFactory(team=other_team, user=outsider, role="owner")
+    finance = UserFactory(username="finance")
+    finance.groups.add(Group.objects.get_or_create(name="finance")[0])
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    return SimpleNamespace(
+        team=team,
+        namespace=namespace,
+        other_team=other_team,
+        other_namespace=other_namespace,
+        owner=member("owner", "owner"),
+        manager=member("manager", "manager"),
+        member=member("member", "member"),
+        billing=member("billing", "billing"),
+        ns_admin=member("nsadmin", "member", "admin"),
+        developer=member("developer", "member", "developer"),
+        viewer=member("viewer", "member", "viewer"),
+        outsider=outsider,
+        finance=finance,
+        admin=admin,
+    )

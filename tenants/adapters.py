@@ -1,5 +1,13 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
+from tenants.services.teams import personal_team_create
+
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Hooks Tenantry into allauth's signup flow."""
+    """Gives every new account its personal team and namespace (unless switched off)."""
+
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            personal_team_create(user=user)
+        return user

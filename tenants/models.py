@@ -71,7 +71,9 @@ class TeamMembership(models.Model):
     """A user's role in a team. A team always keeps at least one owner (enforced by services)."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+    )
     role = models.CharField(max_length=10, choices=TeamRole.choices, default=TeamRole.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -139,6 +141,9 @@ class NamespaceMembership(models.Model):
         constraints = [models.UniqueConstraint(fields=["namespace", "user"], name="uniq_namespace_member")]
         ordering = ["namespace", "user__email"]
 
+    def __str__(self) -> str:
+        return f"{self.user} in {self.namespace} as {self.role}"
+
 
 class InvitationStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -162,7 +167,9 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     token_hash = models.CharField(max_length=64, unique=True)
-    status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
@@ -190,7 +197,9 @@ class Invitation(models.Model):
 class AuditEvent(models.Model):
     """Who did what to which object, when and from where. Append-only: nothing updates rows."""
 
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     actor_repr = models.CharField(max_length=254, blank=True)
     action = models.CharField(max_length=64)

@@ -1,12 +1,17 @@
-"""The audit trail. Call inside the transaction of the change it records."""
+"""The audit trail. Call ``audit_record`` inside the transaction of the change it records.
 
+Where the change came from (IP address, user agent) is taken from the current request,
+which ``AuditContextMiddleware`` places in a context variable, so services need no request.
+"""
+
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
 
 from tenants.models import AuditEvent, Team
 
-_request_context: dict[str, Any] = {}
+request_origin: ContextVar[tuple[str | None, str]] = ContextVar("request_origin", default=(None, ""))
 
 
 def audit_record(
@@ -16,12 +21,11 @@ def audit_record(
     target: models.Model,
     team: Team | None = None,
     data: dict[str, Any] | None = None,
-    ip_address: str | None = None,
-    user_agent: str = "",
 ) -> AuditEvent:
     """Append one audit event; ``team`` defaults to the target's team when it has one."""
     if team is None:
         team = target if isinstance(target, Team) else getattr(target, "team", None)
+    ip_address, user_agent = request_origin.get()
     return AuditEvent.objects.create(
         team=team,
         actor=actor if getattr(actor, "pk", None) else None,

@@ -9,7 +9,7 @@ from django.db import transaction
 from tenants.models import ApiToken
 from tenants.services.audit import audit_record
 
-TOKEN_PREFIX = "tnt_"
+TOKEN_PREFIX = "tnt_"  # noqa: S105 - a public marker, not a secret
 
 
 def hash_token(raw: str) -> str:
@@ -21,7 +21,10 @@ def api_token_create(*, user, name: str, expires_at: datetime | None = None) -> 
     """Create a token and return it with the raw secret, which is never stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name.strip(), prefix=raw[: len(TOKEN_PREFIX) + 6], token_hash=hash_token(raw),
+        user=user,
+        name=name.strip(),
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+        token_hash=hash_token(raw),
         expires_at=expires_at,
     )
     audit_record(actor=user, action="api_token.created", target=token, data={"name": token.name})

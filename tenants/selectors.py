@@ -1,0 +1,122 @@
+"""Reads scoped to what a user may see, and one access helper per object kind.
+
+Views never query tenant data directly; they come here. Access helpers return 404 to
+outsiders and 403 to members who lack the role (through ``tenants.permissions``).
+"""
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from tenants import permissions
+from tenants.models import (
+    AuditEvent,
+    Invitation,
+    InvitationStatus,
+    Namespace,
+    NamespaceMembership,
+    NamespaceStatus,
+    Team,
+    TeamMembership,
+)
+
+
+def teams_for_user(*, user) -> QuerySet[Team]:
+    return (
+        Team.objects.filter(memberships__user=user)
+        .annotate(member_count=Count("memberships", distinct=True))
+        .order_by("name")
+    )
+
+
+def team_memberships_for_user(*, user) -> QuerySet[TeamMembership]:
+    return TeamMembership.objects.filter(user=user).select_related("team").order_by("team__name")
+
+
+def namespaces_for_user(*, user) -> QuerySet[Namespace]:
+    """Namespaces the user can see: all of the teams they manage, plus their own memberships."""
+    admin_teams = TeamMembership.objects.filter(user=user, role__in=permissions.TEAM_ADMIN_ROLES).values(
+        "team_id"
+    )
+    member_of = NamespaceMembership.objects.filter(user=user, namespace__team__memberships__user=user).values(
+        "namespace_id"
+    )
+    return (
+        Namespace.objects.filter(Q(team_id__in=admin_teams) | Q(id__in=member_of))
+        .select_related("team")
+        .order_by("name")
+    )
+
+
+def team_namespaces_for_user(*, user, team: Team) -> QuerySet[Namespace]:
+    return namespaces_for_user(user=user).filter(team=team)
+
+
+def team_members(*, team: Team) -> QuerySet[TeamMembership]:
+    return TeamMembership.objects.filter(team=team).select_related("user").order_by("user__email")
+
+
+def namespace_members(*, namespace: Namespace) -> QuerySet[NamespaceMembership]:
+    return (
+        NamespaceMembership.objects.filter(namespace=namespace).select_related("user").order_by("user__email")
+    )
+
+
+def team_pending_invitations(*, team: Team) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.filter(team=team, status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+        .select_related("namespace", "invited_by")
+        .order_by("-created_at")
+    )
+
+
+def pending_invitations_for_user(*, user) -> QuerySet[Invitation]:
+    """Invitations addressed to any of the user's verified email addresses."""
+    from allauth.account.models import EmailAddress
+
+    verified = EmailAddress.objects.filter(user=user, verified=True, email__iexact=OuterRef("email"))
+    return (
+        Invitation.objects.filter(status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+        .filter(Exists(verified))
+        .select_related("team", "namespace", "invited_by")
+        .order_by("-created_at")
+    )
+
+
+def team_audit_events(*, team: Team, action: str = "", actor: str = "") -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.filter(team=team)
+    if action:
+        events = events.filter(action__startswith=action)
+    if actor:
+        events = events.filter(actor_repr__icontains=actor)
+    return events.order_by("-created_at", "-id")
+
+
+def namespaces_in_error() -> QuerySet[Namespace]:
+    return Namespace.objects.filter(status=NamespaceStatus.ERROR).select_related("team").order_by("name")
+
+
+def team_for_user(*, user, slug: str, perm: str = permissions.VIEW_TEAM) -> Team:
+    team = get_object_or_404(Team, slug=slug)
+    permissions.require_team_perm(user, perm, team)
+    return team
+
+
+def namespace_for_user(*, user, name: str, perm: str = permissions.VIEW_NAMESPACE) -> Namespace:
+    namespace = get_object_or_404(Namespace.objects.select_related("team", "cluster"), name=name)
+    permissions.require_namespace_perm(user, perm, namespace)
+    return namespace
+
+
+def team_membership_for_user(*, user, team: Team, membership_id: int) -> TeamMembership:
+    return get_object_or_404(TeamMembership.objects.select_related("user"), team=team, pk=membership_id)
+
+
+def namespace_membership_for_user(*, namespace: Namespace, membership_id: int) -> NamespaceMembership:
+    return get_object_or_404(
+        NamespaceMembership.objects.select_related("user"), namespace=namespace, pk=membership_id
+    )
+
+
+def invitation_for_team(*, team: Team, invitation_id: int) -> Invitation:
+    return get_object_or_404(Invitation, team=team, pk=invitation_id)
