@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "console",
     "tenants",
     "clusters",
+    "metering",
     "billing",
 ]
 

@@ -91,18 +91,26 @@ class NamespaceStatus(models.TextChoices):
     READY = "ready", "Ready"
     ERROR = "error", "Error"
     TERMINATING = "terminating", "Terminating"
+    DELETED = "deleted", "Deleted"
+
+
+class NamespaceQuerySet(models.QuerySet):
+    def live(self) -> "NamespaceQuerySet":
+        return self.exclude(status=NamespaceStatus.DELETED)
 
 
 class Namespace(models.Model):
     """A Kubernetes namespace owned by a team, with its provisioning state.
 
     ``cluster`` empty means the default cluster (KUBECONFIG, in-cluster, or the emulator).
-    Names are unique across the console, which is stricter than unique per cluster.
+    Names are unique across the console among live namespaces (stricter than per cluster).
+    A namespace gone from the cluster stays as a ``deleted`` record so its usage and
+    charges keep their history; its name can then be reused.
     """
 
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="namespaces")
     cluster = models.ForeignKey("clusters.Cluster", on_delete=models.PROTECT, null=True, blank=True)
-    name = models.CharField(max_length=63, unique=True, validators=[DNS1123_LABEL])
+    name = models.CharField(max_length=63, validators=[DNS1123_LABEL])
     display_name = models.CharField(max_length=100, blank=True)
     min_isolation = models.CharField(max_length=10, choices=Isolation.choices, blank=True)
     needs_gpu = models.BooleanField(default=False)
@@ -114,10 +122,18 @@ class Namespace(models.Model):
     last_reconciled_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NamespaceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"], condition=~models.Q(status="deleted"), name="uniq_live_namespace_name"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -42,7 +42,8 @@ def namespaces_for_user(*, user) -> QuerySet[Namespace]:
         "namespace_id"
     )
     return (
-        Namespace.objects.filter(Q(team_id__in=admin_teams) | Q(id__in=member_of))
+        Namespace.objects.live()
+        .filter(Q(team_id__in=admin_teams) | Q(id__in=member_of))
         .select_related("team")
         .order_by("name")
     )
@@ -103,7 +104,7 @@ def team_for_user(*, user, slug: str, perm: str = permissions.VIEW_TEAM) -> Team
 
 
 def namespace_for_user(*, user, name: str, perm: str = permissions.VIEW_NAMESPACE) -> Namespace:
-    namespace = get_object_or_404(Namespace.objects.select_related("team", "cluster"), name=name)
+    namespace = get_object_or_404(Namespace.objects.live().select_related("team", "cluster"), name=name)
     permissions.require_namespace_perm(user, perm, namespace)
     return namespace
 

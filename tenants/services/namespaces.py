@@ -21,7 +21,7 @@ def validate_namespace_name(name: str) -> None:
         raise ValidationError({"name": exc.messages}) from exc
     if name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES):
         raise ValidationError({"name": f"'{name}' is reserved for the cluster itself."})
-    if Namespace.objects.filter(name=name).exists():
+    if Namespace.objects.live().filter(name=name).exists():
         raise ValidationError({"name": f"A namespace called '{name}' already exists; choose another name."})
 
 
@@ -36,7 +36,9 @@ def namespace_create(
     name = name.strip().lower()
     if not name:
         name = unique_slug(
-            base_name or team.slug, taken=lambda s: Namespace.objects.filter(name=s).exists(), max_length=63
+            base_name or team.slug,
+            taken=lambda s: Namespace.objects.live().filter(name=s).exists(),
+            max_length=63,
         )
     validate_namespace_name(name)
     namespace = Namespace.objects.create(
