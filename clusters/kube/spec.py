@@ -20,7 +20,7 @@ TRUST_LEVELS = ("public", "trusted")
 PUBLIC = "public"
 TEAM_ADMIN_ROLES = frozenset({"owner", "manager"})
 TEAM_MEMBER_ROLE = "member"
-ISOLATION_CONTAINER = "container"
+ISOLATION_LEVELS = ("container", "sandbox", "microvm")  # weakest first
 # The OpenAPI pattern for resource.Quantity is looser; this one rejects typos like "4gi".
 _QUANTITY = re.compile(r"^\+?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
@@ -265,15 +265,12 @@ def namespace_spec_from_model(
     are the classes the cluster has; those outside ``TENANTRY_ALLOWED_STORAGE_CLASSES`` (all,
     when unset) get a zero quota, as do ``TENANTRY_DENIED_STORAGE_CLASSES``.
     """
-    from tenants.models import Isolation
-
     team = namespace.team
     if runtime is not None:
         allowed, default, enforced = runtime.allowed, runtime.default, True
     else:
         needs_isolation = team.trust_level == PUBLIC or (
-            bool(namespace.min_isolation)
-            and Isolation.rank(namespace.min_isolation) > Isolation.rank(ISOLATION_CONTAINER)
+            bool(namespace.min_isolation) and ISOLATION_LEVELS.index(namespace.min_isolation) > 0
         )
         allowed, default, enforced = (), None, needs_isolation
 

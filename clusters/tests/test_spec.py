@@ -261,7 +261,7 @@ def test_spec_constants_mirror_the_model_choices():
     assert spec_module.PUBLIC == TrustLevel.PUBLIC
     assert {TeamRole.OWNER, TeamRole.MANAGER} == spec_module.TEAM_ADMIN_ROLES
     assert spec_module.TEAM_MEMBER_ROLE == TeamRole.MEMBER
-    assert spec_module.ISOLATION_CONTAINER == Isolation.CONTAINER
+    assert tuple(Isolation.values) == spec_module.ISOLATION_LEVELS
 
 
 def test_platform_settings_read_from_django_settings(settings):

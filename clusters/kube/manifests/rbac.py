@@ -120,12 +120,16 @@ ROLE_RULES = {"viewer": VIEWER_RULES, "developer": DEVELOPER_RULES, "admin": ADM
 
 
 def _policy_rules(rules: Iterable[tuple[str, tuple[str, ...], tuple[str, ...]]]) -> list[dict]:
-    """Merge rules per (group, verbs) into the compact, stable form the API server stores."""
-    merged: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+    """One PolicyRule per (group, verb set), each resource listed once with all its verbs."""
+    verbs_by_resource: dict[tuple[str, str], set[str]] = {}
     for group, resources, verbs in rules:
-        merged.setdefault((group, tuple(sorted(verbs))), set()).update(resources)
+        for resource in resources:
+            verbs_by_resource.setdefault((group, resource), set()).update(verbs)
+    merged: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for (group, resource), verbs in sorted(verbs_by_resource.items()):
+        merged.setdefault((group, tuple(sorted(verbs))), []).append(resource)
     return [
-        {"apiGroups": [group], "resources": sorted(resources), "verbs": list(verbs)}
+        {"apiGroups": [group], "resources": resources, "verbs": list(verbs)}
         for (group, verbs), resources in sorted(merged.items())
     ]
 
