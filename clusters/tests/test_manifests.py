@@ -384,7 +384,7 @@ def test_builders_import_without_django_models_or_the_kubernetes_client():
         "assert 'tenants.models' not in sys.modules, 'models imported'"
     )
     root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=root
     )
     assert result.returncode == 0, result.stderr
