@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "tenants",
     "clusters",
     "billing",
+    "kubeemu",
 ]
 
 MIDDLEWARE = [
