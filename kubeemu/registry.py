@@ -85,6 +85,7 @@ RESOURCES: tuple[ResourceType, ...] = (
         feature="mutating_admission_policies",
     ),
     ResourceType("node.k8s.io", "v1", "runtimeclasses", "RuntimeClass", False),
+    ResourceType("storage.k8s.io", "v1", "storageclasses", "StorageClass", False, (), ("sc",)),
     ResourceType("apps", "v1", "deployments", "Deployment", True, ("status", "scale"), ("deploy",)),
     ResourceType("apps", "v1", "statefulsets", "StatefulSet", True, ("status", "scale"), ("sts",)),
     ResourceType("batch", "v1", "cronjobs", "CronJob", True, STATUS, ("cj",)),

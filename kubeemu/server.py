@@ -1,7 +1,9 @@
 """``KubeEmulator``: the Kubernetes API emulator served over HTTP on a background thread."""
 
+import contextlib
 import copy
 import secrets
+import socket
 import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +21,30 @@ from kubeemu.store import BUILTIN_NAMESPACES, Store
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    block_on_close = False
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.open_sockets: set[socket.socket] = set()
+        self._sockets_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._sockets_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Close kept-alive client connections so a stopped emulator really stops answering."""
+        with self._sockets_lock:
+            sockets, self.open_sockets = self.open_sockets, set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class KubeEmulator:
@@ -67,6 +93,7 @@ class KubeEmulator:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.close_connections()
             self._server = None
 
     def __enter__(self) -> "KubeEmulator":
