@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "clusters",
     "metering",
     "billing",
+    "kubeemu",
 ]
 
 MIDDLEWARE = [
