@@ -232,9 +232,10 @@ KUBE_EMULATOR_URL = env_str("KUBE_EMULATOR_URL")
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 TENANTRY_SYSTEM_NAMESPACE = env_str("TENANTRY_SYSTEM_NAMESPACE", "tenantry-system")
 TENANTRY_INGRESS_NAMESPACE = env_str("TENANTRY_INGRESS_NAMESPACE", "ingress-nginx")
-TENANTRY_CONSOLE_USERNAME = env_str(
-    "TENANTRY_CONSOLE_USERNAME", "system:serviceaccount:tenantry-system:tenantry-console"
-)
+# The identity the console acts as on the cluster (exempt from the protection policy);
+# without it: system:serviceaccount:<system namespace>:tenantry-console.
+if env_str("TENANTRY_CONSOLE_USERNAME"):
+    TENANTRY_CONSOLE_USERNAME = env_str("TENANTRY_CONSOLE_USERNAME")
 TENANTRY_RECONCILE_INTERVAL_SECONDS = env_int("TENANTRY_RECONCILE_INTERVAL_SECONDS", 900, minimum=60)
 TENANTRY_RECONCILE_BEAT_SECONDS = 300
 TENANTRY_RECONCILE_BATCH = env_int("TENANTRY_RECONCILE_BATCH", 2000, minimum=1)
