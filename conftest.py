@@ -11,6 +11,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from console.celery import app as celery_app
+
+pytest_plugins = ["kubeemu.testing"]
 from tests.factories import (
     NamespaceFactory,
     NamespaceMembershipFactory,
@@ -69,3 +71,14 @@ def world(db):
         finance=finance,
         admin=admin,
     )
+
+
+@pytest.fixture
+def cluster(kube_emulator, kube_kubeconfig, settings):
+    """The default cluster is the emulator, reached through a kubeconfig like a real one."""
+    from clusters.connections import forget_gateways
+
+    settings.KUBECONFIG = str(kube_kubeconfig)
+    forget_gateways()
+    yield kube_emulator
+    forget_gateways()

@@ -78,6 +78,9 @@ def route(emulator: "KubeEmulator", method: str, path: str, query: dict[str, str
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kubeemu"
+    # Headers and body go out in separate writes; without TCP_NODELAY, Nagle's algorithm
+    # and the client's delayed ACK add 40 ms to every keep-alive request.
+    disable_nagle_algorithm = True
 
     @property
     def emulator(self) -> "KubeEmulator":
