@@ -78,6 +78,7 @@ def route(emulator: "KubeEmulator", method: str, path: str, query: dict[str, str
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kubeemu"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
 
     @property
     def emulator(self) -> "KubeEmulator":
