@@ -14,6 +14,7 @@ import yaml
 
 from kubeemu import discovery, errors, rbac, tokens
 from kubeemu.controls import REASONS
+from kubeemu.merge import without_nulls
 from kubeemu.registry import ResourceType, lookup
 
 if TYPE_CHECKING:
@@ -209,6 +210,8 @@ class Handler(BaseHTTPRequestHandler):
         manager = query.get("fieldManager")
         content_type = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
         body = self._parse(raw, content_type) if verb in ("create", "update", "patch") else None
+        if verb in ("create", "update") or content_type == APPLY:
+            body = without_nulls(body)
         if verb == "list":
             return 200, api.list(resource, ns or None, query.get("labelSelector"), query.get("fieldSelector"))
         if verb == "watch":

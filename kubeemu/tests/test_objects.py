@@ -146,6 +146,16 @@ def test_invalid_object_is_rejected_with_the_schema_message(core):
     assert core.list_namespace(field_selector="metadata.name=team-a").items == []
 
 
+def test_null_fields_are_ignored_like_unset_ones(kube_admin_client):
+    body = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "team-a", "creationTimestamp": None},
+    }
+    created = apply(kube_admin_client, "/api/v1/namespaces/team-a", body)
+    assert created["metadata"]["creationTimestamp"]
+
+
 def test_invalid_name_is_rejected(core):
     with pytest.raises(ApiException) as excinfo:
         core.create_namespace({"metadata": {"name": "Team_A"}})
@@ -239,3 +249,45 @@ def test_statefulset_scale_subresource(kube_admin_client):
     assert apps.read_namespaced_stateful_set_scale("db", "team-a").spec.replicas == 1
     apps.patch_namespaced_stateful_set_scale("db", "team-a", {"spec": {"replicas": 4}})
     assert apps.read_namespaced_stateful_set("db", "team-a").spec.replicas == 4
+
+
+def test_admission_policies_of_both_versions_are_stored_and_validated(kube_admin_client):
+    group = "/apis/admissionregistration.k8s.io"
+    policy = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": "runtime-classes"},
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {
+                "resourceRules": [
+                    {
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "operations": ["CREATE"],
+                        "resources": ["pods"],
+                    }
+                ]
+            },
+            "validations": [{"expression": "has(object.spec.runtimeClassName)"}],
+        },
+    }
+    stored = apply(kube_admin_client, f"{group}/v1/validatingadmissionpolicies/runtime-classes", policy)
+    assert stored["spec"]["validations"][0]["expression"] == "has(object.spec.runtimeClassName)"
+    mutating = {
+        "apiVersion": "admissionregistration.k8s.io/v1beta1",
+        "kind": "MutatingAdmissionPolicy",
+        "metadata": {"name": "defaults"},
+        "spec": {
+            "reinvocationPolicy": "Never",
+            "mutations": [{"patchType": "ApplyConfiguration"}],
+            "bogus": 1,
+        },
+    }
+    with pytest.raises(ApiException) as excinfo:
+        apply(kube_admin_client, f"{group}/v1beta1/mutatingadmissionpolicies/defaults", mutating)
+    assert excinfo.value.status == 422
+    del mutating["spec"]["bogus"]
+    assert apply(kube_admin_client, f"{group}/v1beta1/mutatingadmissionpolicies/defaults", mutating)[
+        "metadata"
+    ]["uid"]
