@@ -132,7 +132,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             target = route(self.emulator, self.command, path, query)
         except errors.ApiError as error:
-            target, routing_error = Route(verb="unknown"), error
+            verb = "get" if self.command == "GET" else _VERBS.get(self.command, self.command.lower())
+            target, routing_error = Route(verb=verb), error
         else:
             routing_error = None
         self.emulator.counters.record(target.verb, self.command, path)
@@ -223,7 +224,22 @@ class Handler(BaseHTTPRequestHandler):
                 return 201, api.request_token(ns, name, body)
             return 201, api.create(resource, ns, body, manager=manager, dry_run=dry_run)
         if verb == "delete":
-            return 200, api.delete(resource, ns, name)
+            deleted = api.delete(resource, ns, name)
+            if resource.kind in ("Namespace", "Pod"):  # deleted gracefully: the API returns the object
+                return 200, deleted
+            details = {
+                "name": name,
+                "group": resource.group,
+                "kind": resource.plural,
+                "uid": deleted["metadata"]["uid"],
+            }
+            return 200, {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "details": details,
+            }
         if verb == "update":
             if sub == "scale":
                 return 200, api.set_scale(resource, ns, name, body, merge=False, dry_run=dry_run)
