@@ -74,7 +74,10 @@ def test_created_namespace_becomes_ready_with_exactly_the_expected_objects(world
 
 
 def _network_policy_names(emulator, namespace):
-    names = {np["metadata"]["name"] for np in emulator.list_objects("networking.k8s.io/v1", "NetworkPolicy", namespace)}
+    names = {
+        np["metadata"]["name"]
+        for np in emulator.list_objects("networking.k8s.io/v1", "NetworkPolicy", namespace)
+    }
     assert "tenant-default-deny" in names
     return names
 
@@ -91,7 +94,9 @@ def test_adding_and_removing_a_member_adds_and_removes_their_role_binding(
     assert _role_bindings(cluster, "acme-web")[f"u{world.member.pk}"] == "tenant-developer"
 
     with django_capture_on_commit_callbacks(execute=True):
-        membership_remove(actor=world.owner, membership=TeamMembership.objects.get(team=world.team, user=world.member))
+        membership_remove(
+            actor=world.owner, membership=TeamMembership.objects.get(team=world.team, user=world.member)
+        )
     assert f"u{world.member.pk}" not in _role_bindings(cluster, "acme-web")
     assert not NamespaceMembership.objects.filter(user=world.member).exists()
 
@@ -132,7 +137,12 @@ def test_stray_console_objects_are_pruned_but_tenant_objects_are_left_alone(worl
     cluster.objects.create(
         __import__("kubeemu.registry").registry.by_kind("v1", "LimitRange"),
         "acme-web",
-        {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "old", "labels": selector}, "spec": {"limits": []}},
+        {
+            "apiVersion": "v1",
+            "kind": "LimitRange",
+            "metadata": {"name": "old", "labels": selector},
+            "spec": {"limits": []},
+        },
         manager=None,
         dry_run=False,
     )
