@@ -11,8 +11,6 @@ import pytest
 from django.contrib.auth.models import Group
 
 from console.celery import app as celery_app
-
-pytest_plugins = ["kubeemu.testing"]
 from tests.factories import (
     NamespaceFactory,
     NamespaceMembershipFactory,
@@ -20,6 +18,8 @@ from tests.factories import (
     TeamMembershipFactory,
     UserFactory,
 )
+
+pytest_plugins = ["kubeemu.testing"]
 
 
 @pytest.fixture(autouse=True)

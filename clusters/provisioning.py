@@ -249,10 +249,10 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
     objects = desired_objects(namespace, platform)
     digest = desired_hash(objects)
     now = timezone.now()
-    if digest == namespace.applied_hash and namespace.status == NamespaceStatus.READY:
-        if not _drifted(objects, _live_objects(gateway, namespace, platform)):
-            _save(namespace, last_reconciled_at=now, desired_hash=digest)
-            return Outcome.UNCHANGED
+    unchanged = digest == namespace.applied_hash and namespace.status == NamespaceStatus.READY
+    if unchanged and not _drifted(objects, _live_objects(gateway, namespace, platform)):
+        _save(namespace, last_reconciled_at=now, desired_hash=digest)
+        return Outcome.UNCHANGED
     if namespace.status != NamespaceStatus.READY:
         _save(namespace, status=NamespaceStatus.PROVISIONING, desired_hash=digest)
     versions = {
