@@ -192,6 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": TENANTRY_PAGE_SIZE,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tenants.api.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tenantry API",
@@ -201,6 +202,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TeamRoleEnum": "tenants.models.TeamRole",
+        "NamespaceRoleEnum": "tenants.models.NamespaceRole",
+        "NamespaceStatusEnum": "tenants.models.NamespaceStatus",
+        "InvitationStatusEnum": "tenants.models.InvitationStatus",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------
