@@ -101,6 +101,12 @@ def test_outsider_gets_404_for_another_team(world):
     assert client_for(world.outsider).get("/api/v1/teams/acme/members/").status_code == 404
 
 
+def test_another_teams_slug_and_an_unknown_slug_look_the_same(world):
+    client = client_for(world.outsider)
+    existing, missing = client.get("/api/v1/teams/acme/"), client.get("/api/v1/teams/no-such-team/")
+    assert (existing.status_code, existing.json()) == (missing.status_code, missing.json())
+
+
 # --- Members -----------------------------------------------------------------------------
 
 
@@ -140,6 +146,7 @@ def test_manager_cannot_grant_owner(world):
     url = f"/api/v1/teams/acme/members/{membership(world, world.member).pk}/"
     response = client_for(world.manager).patch(url, {"role": "owner"}, format="json")
     assert response.status_code == 403
+    assert response.json()["detail"] == "Only owners can grant or take away the owner role."
 
 
 def test_unknown_role_is_a_field_error(world):
@@ -187,6 +194,14 @@ def test_manager_removes_a_member(world):
     url = f"/api/v1/teams/acme/members/{membership(world, world.developer).pk}/"
     assert client_for(world.manager).delete(url).status_code == 204
     assert AuditEvent.objects.filter(action="member.removed").exists()
+
+
+def test_manager_cannot_remove_an_owner(world):
+    url = f"/api/v1/teams/acme/members/{membership(world, world.owner).pk}/"
+    response = client_for(world.manager).delete(url)
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Only owners can remove an owner."
+    assert membership(world, world.owner).role == "owner"
 
 
 def test_last_owner_cannot_leave(world):
