@@ -34,7 +34,11 @@ def render_page(
 
 
 def redirect_to(request: HttpRequest, url: str) -> HttpResponse:
-    """A redirect that htmx follows as a full page load, so the whole page shows the new state."""
+    """A redirect that htmx follows as a full page load, so the whole page shows the new state.
+
+    htmx gets the URL without its #fragment: assigning the current URL plus a fragment to
+    ``window.location`` only scrolls, and the page would keep showing the old state.
+    """
     if request.htmx:
-        return HttpResponseClientRedirect(url)
+        return HttpResponseClientRedirect(url.split("#", 1)[0])
     return redirect(url)
