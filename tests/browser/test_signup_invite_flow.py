@@ -14,12 +14,10 @@ PASSWORD = "Tenantry-Browser-Passw0rd"
 
 
 @pytest.fixture
-def console(live_server, settings, monkeypatch):
+def console(live_server, settings, cluster):
+    """The console on a live server, provisioning (eagerly) onto the emulator."""
     settings.ACCOUNT_RATE_LIMITS = False
     settings.SITE_URL = live_server.url
-    # No cluster here: record provisioning requests instead of sending them to a worker.
-    provisioned: list[int] = []
-    monkeypatch.setattr("clusters.tasks.schedule_provisioning", provisioned.append)
     return live_server.url
 
 
