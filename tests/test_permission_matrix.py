@@ -1,0 +1,224 @@
+"""Every URL pattern and API route, enumerated from the resolver, against every persona.
+
+A new view without a rule here makes ``test_every_route_has_a_rule`` fail, so access is
+decided on purpose for each one. Outsiders get 404 for another team's objects; members
+lacking the role get 403; anonymous users are sent to log in (pages) or get 401 (API).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from tenants.models import Invitation, NamespaceMembership, TeamMembership
+from tenants.services.invitations import hash_invitation_token
+from tenants.services.tokens import api_token_create
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = (
+    "anonymous",
+    "outsider",
+    "billing",
+    "member",
+    "viewer",
+    "developer",
+    "ns_admin",
+    "manager",
+    "owner",
+    "staff",
+)
+TEAM = {"billing", "member", "viewer", "developer", "ns_admin", "manager", "owner"}
+SIGNED_IN = set(PERSONAS) - {"anonymous"}
+
+# Who may, per access level; everyone else in the team gets 403, everyone outside 404.
+LEVELS: dict[str, tuple[set[str], set[str]]] = {
+    # level: (allowed personas, personas that see the object but lack the role → 403)
+    "public": (set(PERSONAS), set()),
+    "login": (SIGNED_IN, set()),
+    "team": (TEAM, set()),
+    "team_manage": ({"manager", "owner"}, TEAM - {"manager", "owner"}),
+    "team_audit": ({"manager", "owner"}, TEAM - {"manager", "owner"}),
+    "team_owner": ({"owner"}, TEAM - {"owner"}),
+    "namespace": ({"viewer", "developer", "ns_admin", "manager", "owner"}, set()),
+    "namespace_admin": ({"ns_admin", "manager", "owner"}, {"viewer", "developer"}),
+    "namespace_delete": ({"manager", "owner"}, {"viewer", "developer", "ns_admin"}),
+    "staff": ({"staff"}, set()),
+    # Objects that belong to one user (their token, an invitation addressed to them).
+    "own": (set(), set()),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    level: str
+    method: str = "get"
+    kwargs: Callable[[object], dict] = lambda fx: {}
+    ok: frozenset[int] = frozenset(range(200, 400))
+
+
+def _team(fx):
+    return {"slug": "acme"}
+
+
+def _ns(fx):
+    return {"name": "acme-dev"}
+
+
+RULES: dict[str, Rule] = {
+    "dashboard": Rule("login"),
+    "healthz": Rule("public"),
+    "readyz": Rule("public", ok=frozenset({200, 503})),  # 503 names what is down
+    "api-schema": Rule("public"),
+    "api-docs": Rule("public"),
+    "team_list": Rule("login"),
+    "team_create": Rule("login"),
+    "team_detail": Rule("team", kwargs=_team),
+    "team_audit": Rule("team_audit", kwargs=_team),
+    "team_leave": Rule("team", kwargs=_team),
+    "team_transfer": Rule("team_owner", kwargs=_team),
+    "member_role": Rule(
+        "team_manage", kwargs=lambda fx: {"slug": "acme", "membership_id": fx.target_membership.pk}
+    ),
+    "member_remove": Rule(
+        "team_manage", kwargs=lambda fx: {"slug": "acme", "membership_id": fx.target_membership.pk}
+    ),
+    "namespace_create": Rule("team_manage", kwargs=_team),
+    "invitation_create": Rule("team_manage", kwargs=_team),
+    "invitation_revoke": Rule(
+        "team_manage", kwargs=lambda fx: {"slug": "acme", "invitation_id": fx.invitation.pk}
+    ),
+    "invitation_resend": Rule(
+        "team_manage", method="post", kwargs=lambda fx: {"slug": "acme", "invitation_id": fx.invitation.pk}
+    ),
+    "namespace_detail": Rule("namespace", kwargs=_ns),
+    "namespace_delete": Rule("namespace_delete", kwargs=_ns),
+    "namespace_member_add": Rule("namespace_admin", kwargs=_ns),
+    "namespace_member_role": Rule(
+        "namespace_admin", kwargs=lambda fx: {"name": "acme-dev", "membership_id": fx.target_ns_membership.pk}
+    ),
+    "namespace_member_remove": Rule(
+        "namespace_admin", kwargs=lambda fx: {"name": "acme-dev", "membership_id": fx.target_ns_membership.pk}
+    ),
+    # Invitation links work for whoever holds them; accepting checks the invitee's email.
+    "invitation_accept": Rule("public", kwargs=lambda fx: {"token": fx.raw_token}),
+    "invitation_signup": Rule("public", kwargs=lambda fx: {"token": fx.raw_token}),
+    "invitation_decline": Rule("public", method="post", kwargs=lambda fx: {"token": "not-a-token"}),
+    "my_invitation_accept": Rule("own", method="post", kwargs=lambda fx: {"invitation_id": fx.invitation.pk}),
+    "my_invitation_decline": Rule(
+        "own", method="post", kwargs=lambda fx: {"invitation_id": fx.invitation.pk}
+    ),
+    "token_list": Rule("login"),
+    "token_revoke": Rule("own", kwargs=lambda fx: {"token_id": fx.token.pk}),
+    "api-me": Rule("login"),
+    "api-tokens": Rule("login"),
+    "api-token": Rule("own", method="delete", kwargs=lambda fx: {"pk": fx.token.pk}),
+    "api-teams": Rule("login"),
+    "api-team": Rule("team", kwargs=_team),
+    "api-team-members": Rule("team", kwargs=_team),
+    "api-team-member": Rule(
+        "team_manage", method="patch", kwargs=lambda fx: {"slug": "acme", "pk": fx.target_membership.pk}
+    ),
+    "api-team-transfer-ownership": Rule("team_owner", method="post", kwargs=_team),
+    "api-team-audit": Rule("team_audit", kwargs=_team),
+    "api-team-invitations": Rule("team_manage", kwargs=_team),
+    "api-invitation-revoke": Rule(
+        "team_manage", method="post", kwargs=lambda fx: {"slug": "acme", "pk": fx.invitation.pk}
+    ),
+    "api-invitation-resend": Rule(
+        "team_manage", method="post", kwargs=lambda fx: {"slug": "acme", "pk": fx.invitation.pk}
+    ),
+    "api-my-invitations": Rule("login"),
+    "api-invitation-accept": Rule("login", method="post"),
+    "api-namespaces": Rule("login"),
+    "api-namespace": Rule("namespace", kwargs=_ns),
+    "api-namespace-members": Rule("namespace", kwargs=_ns),
+    "api-namespace-member": Rule(
+        "namespace_admin",
+        method="patch",
+        kwargs=lambda fx: {"name": "acme-dev", "pk": fx.target_ns_membership.pk},
+    ),
+}
+
+# Third-party and framework routes with their own access rules.
+EXEMPT_PREFIXES = ("admin/", "accounts/", "static/", "__debug__/")
+
+
+def _routes(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.name
+
+
+def _console_routes():
+    return sorted({(route, name) for route, name in _routes() if not route.startswith(EXEMPT_PREFIXES)})
+
+
+def test_every_route_has_a_rule():
+    missing = [f"{route} ({name})" for route, name in _console_routes() if name not in RULES]
+    assert not missing, f"add a permission rule for: {missing}"
+
+
+@pytest.fixture
+def fx(world):
+    target = UserFactory(username="target")
+    world.target_membership = TeamMembership.objects.create(team=world.team, user=target, role="member")
+    world.target_ns_membership = NamespaceMembership.objects.create(
+        namespace=world.namespace, user=target, role="viewer"
+    )
+    world.raw_token = "matrix-token"
+    world.invitation = Invitation.objects.create(
+        team=world.team,
+        email="invitee@example.com",
+        token_hash=hash_invitation_token(world.raw_token),
+        expires_at=timezone.now() + timezone.timedelta(days=1),
+        invited_by=world.owner,
+    )
+    world.token, _ = api_token_create(user=target, name="target's token")
+    world.staff = world.admin
+    world.personas = {name: (None if name == "anonymous" else getattr(world, name)) for name in PERSONAS}
+    return world
+
+
+def _expected(rule: Rule, persona: str, is_api: bool) -> set[int] | str:
+    allowed, forbidden = LEVELS[rule.level]
+    if persona in allowed:
+        return "allowed"
+    if persona == "anonymous":
+        return {401} if is_api else {302}
+    if persona in forbidden:
+        return {403}
+    return {404}
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_route_refuses_everyone_the_rule_does_not_allow(client, fx, name):
+    rule = RULES[name]
+    url = reverse(name, kwargs=rule.kwargs(fx))
+    is_api = url.startswith("/api/v1/")
+    for persona, user in fx.personas.items():
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        expected = _expected(rule, persona, is_api)
+        if expected == "allowed" and rule.method != "get":
+            continue  # writes by allowed personas are covered by each feature's own tests
+        response = (
+            getattr(client, rule.method)(url, content_type="application/json")
+            if is_api
+            else getattr(client, rule.method)(url)
+        )
+        if expected == "allowed":
+            assert response.status_code in rule.ok, (
+                f"{persona} {rule.method.upper()} {url}: {response.status_code}"
+            )
+        else:
+            assert response.status_code in expected, (
+                f"{persona} {rule.method.upper()} {url}: got {response.status_code}, expected {expected}"
+            )
