@@ -217,7 +217,9 @@ class QuotaRequest(QuotaFields):
     """
 
     team = models.ForeignKey("tenants.Team", on_delete=models.CASCADE, related_name="quota_requests")
-    namespace = models.ForeignKey("tenants.Namespace", on_delete=models.CASCADE, related_name="quota_requests")
+    namespace = models.ForeignKey(
+        "tenants.Namespace", on_delete=models.CASCADE, related_name="quota_requests"
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="quota_requests"
     )
@@ -226,7 +228,9 @@ class QuotaRequest(QuotaFields):
         max_length=10, choices=QuotaRequestStatus.choices, default=QuotaRequestStatus.PENDING
     )
     needs_staff = models.BooleanField(default=False)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
     team_quota_raised = models.BooleanField(default=False)

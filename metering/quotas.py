@@ -65,7 +65,10 @@ def add(a: Amounts, b: Amounts) -> Amounts:
 
 
 def subtract(a: Amounts, b: Amounts) -> Amounts:
-    negated = {**{r.key: -b[r.key] for r in RESOURCES}, "storage_classes": {k: -v for k, v in b["storage_classes"].items()}}
+    negated = {
+        **{r.key: -b[r.key] for r in RESOURCES},
+        "storage_classes": {k: -v for k, v in b["storage_classes"].items()},
+    }
     return add(a, negated)
 
 
@@ -115,7 +118,9 @@ def format_amounts(amounts: Amounts) -> dict:
     """Amounts in Kubernetes notation, the form people type and the API returns."""
     return {
         **{r.key: quantities.format_quantity(amounts[r.key], r.kind) for r in RESOURCES},
-        "storage_classes": {k: quantities.format_quantity(v, BYTES) for k, v in sorted(amounts["storage_classes"].items())},
+        "storage_classes": {
+            k: quantities.format_quantity(v, BYTES) for k, v in sorted(amounts["storage_classes"].items())
+        },
     }
 
 

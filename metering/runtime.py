@@ -110,7 +110,9 @@ def select_runtime(
         elif enableable:
             hint = f"An admin could enable {_or(enableable)} in the runtime catalog."
         else:
-            hint = f"An admin could add a catalog entry with {wanted} and install it on cluster {cluster_name}."
+            hint = (
+                f"An admin could add a catalog entry with {wanted} and install it on cluster {cluster_name}."
+            )
     return Selection(
         required_isolation=required_isolation,
         needs_gpu=needs_gpu,

@@ -54,7 +54,9 @@ def _lock_team_quota(team: Team) -> TeamQuota:
 def allocated_total(*, team: Team, exclude_namespace_id: int | None = None) -> Amounts:
     """Sum of the allocations of the team's live namespaces (read inside the team lock)."""
     total = empty_amounts()
-    rows = NamespaceQuota.objects.filter(namespace__team=team).exclude(namespace__status=NamespaceStatus.DELETED)
+    rows = NamespaceQuota.objects.filter(namespace__team=team).exclude(
+        namespace__status=NamespaceStatus.DELETED
+    )
     if exclude_namespace_id is not None:
         rows = rows.exclude(namespace_id=exclude_namespace_id)
     for row in rows:
@@ -83,13 +85,17 @@ def _check_storage_classes(*, team_quota: TeamQuota, amounts: Amounts) -> None:
     allowed = set(team_quota.storage_classes or {})
     for name, value in amounts["storage_classes"].items():
         if value and name not in allowed:
-            raise ValidationError({f"storage_classes.{name}": f"Storage class '{name}' is not allowed for this team."})
+            raise ValidationError(
+                {f"storage_classes.{name}": f"Storage class '{name}' is not allowed for this team."}
+            )
 
 
 @transaction.atomic
 def namespace_quota_set(*, actor, namespace: Namespace, amounts: Amounts) -> NamespaceQuota:
     """Set a namespace's allocation; refused when the team's allocations would exceed its quota."""
-    if not (permissions.has_team_perm(actor, permissions.MANAGE_NAMESPACES, namespace.team) or actor.is_staff):
+    if not (
+        permissions.has_team_perm(actor, permissions.MANAGE_NAMESPACES, namespace.team) or actor.is_staff
+    ):
         raise PermissionDenied("Only team owners and managers split the team quota.")
     team_quota = _lock_team_quota(namespace.team)
     _check_storage_classes(team_quota=team_quota, amounts=amounts)
@@ -132,7 +138,10 @@ def namespace_quota_initialize(*, actor, namespace: Namespace) -> NamespaceQuota
     apply_amounts(allocation, granted)
     allocation.save()
     audit_record(
-        actor=actor, action="quota.allocation_initialized", target=namespace, data={"to": format_amounts(granted)}
+        actor=actor,
+        action="quota.allocation_initialized",
+        target=namespace,
+        data={"to": format_amounts(granted)},
     )
     namespace_changed(namespace)
     return allocation
@@ -178,7 +187,9 @@ def namespace_slot_check(*, team: Team) -> None:
     live = Namespace.objects.live().filter(team=team).count()
     if live >= team_quota.max_namespaces:
         raise ValidationError(
-            {"name": f"The team already has {live} of its {team_quota.max_namespaces} namespaces; ask for more."}
+            {
+                "name": f"The team already has {live} of its {team_quota.max_namespaces} namespaces; ask for more."
+            }
         )
 
 
@@ -195,9 +206,9 @@ def _notify_decision(quota_request: QuotaRequest) -> None:
 
 @transaction.atomic
 def quota_request_create(*, actor, namespace: Namespace, increments: Amounts, reason: str) -> QuotaRequest:
-    """A member asks for more for one namespace they can see; amounts are added on approval."""
-    if not permissions.can_see_namespace(actor, namespace):
-        raise PermissionDenied("You can only ask for quota for namespaces you belong to.")
+    """A team member asks for more for one of the team's namespaces; amounts are added on approval."""
+    if not permissions.can_see_team(actor, namespace.team):
+        raise PermissionDenied("You can only ask for quota for your own team's namespaces.")
     if not reason.strip():
         raise ValidationError({"reason": "Say what the extra quota is for."})
     if is_zero(increments):
@@ -218,13 +229,19 @@ def quota_request_create(*, actor, namespace: Namespace, increments: Amounts, re
         action="quota.requested",
         target=quota_request,
         team=namespace.team,
-        data={"namespace": namespace.name, "increments": format_amounts(increments), "needs_staff": quota_request.needs_staff},
+        data={
+            "namespace": namespace.name,
+            "increments": format_amounts(increments),
+            "needs_staff": quota_request.needs_staff,
+        },
     )
     return quota_request
 
 
 def _lock_pending(quota_request: QuotaRequest) -> QuotaRequest:
-    locked = QuotaRequest.objects.select_for_update().select_related("namespace", "team").get(pk=quota_request.pk)
+    locked = (
+        QuotaRequest.objects.select_for_update().select_related("namespace", "team").get(pk=quota_request.pk)
+    )
     if locked.status != QuotaRequestStatus.PENDING:
         raise ValidationError(f"This request was already {locked.get_status_display().lower()}.")
     return locked

@@ -4,7 +4,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from metering.models import ClusterRuntime, ClusterState, NamespaceRuntime, RuntimeClassProfile
-from metering.runtime import Selection, cluster_display_name, namespace_runtime, required_isolation, select_runtime
+from metering.runtime import (
+    Selection,
+    cluster_display_name,
+    namespace_runtime,
+    required_isolation,
+    select_runtime,
+)
 from tenants import permissions
 from tenants.models import Isolation, Namespace, NamespaceStatus
 from tenants.services.audit import audit_record
@@ -25,7 +31,11 @@ PROFILE_FIELDS = (
 
 def _record(namespace: Namespace, selection: Selection) -> bool:
     """Store the selection; True when it differs from what was stored before."""
-    values = {"chosen": selection.chosen or "", "allowed": list(selection.allowed), "refusal": selection.refusal}
+    values = {
+        "chosen": selection.chosen or "",
+        "allowed": list(selection.allowed),
+        "refusal": selection.refusal,
+    }
     current = NamespaceRuntime.objects.filter(namespace=namespace).first()
     if current is not None and all(getattr(current, k) == v for k, v in values.items()):
         return False
@@ -34,7 +44,9 @@ def _record(namespace: Namespace, selection: Selection) -> bool:
 
 
 @transaction.atomic
-def namespace_runtime_policy_set(*, actor, namespace: Namespace, min_isolation: str, needs_gpu: bool) -> Selection:
+def namespace_runtime_policy_set(
+    *, actor, namespace: Namespace, min_isolation: str, needs_gpu: bool
+) -> Selection:
     """Change what a namespace needs; refused with the reason when no runtime would fit."""
     if not permissions.has_namespace_perm(actor, permissions.ADMIN_NAMESPACE, namespace):
         raise PermissionDenied("Only namespace admins change the runtime policy.")
@@ -53,7 +65,11 @@ def namespace_runtime_policy_set(*, actor, namespace: Namespace, min_isolation: 
         actor=actor,
         action="namespace.runtime_policy_changed",
         target=namespace,
-        data={"from": before, "to": {"min_isolation": min_isolation, "needs_gpu": needs_gpu}, "chosen": selection.chosen},
+        data={
+            "from": before,
+            "to": {"min_isolation": min_isolation, "needs_gpu": needs_gpu},
+            "chosen": selection.chosen,
+        },
     )
     namespace_changed(namespace)
     return selection
@@ -108,7 +124,9 @@ def namespace_runtimes_refresh() -> int:
     changed = 0
     namespaces = Namespace.objects.exclude(status__in=[NamespaceStatus.DELETED, NamespaceStatus.TERMINATING])
     for namespace in namespaces.select_related("team", "cluster"):
-        isolation, source = required_isolation(namespace_min=namespace.min_isolation, trust_level=namespace.team.trust_level)
+        isolation, source = required_isolation(
+            namespace_min=namespace.min_isolation, trust_level=namespace.team.trust_level
+        )
         selection = select_runtime(
             required_isolation=isolation,
             requirement_source=source,
