@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "clusters",
     "metering",
     "billing",
+    "kubeemu",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 KUBECONFIG = env_str("KUBECONFIG")
 KUBE_EMULATOR_URL = env_str("KUBE_EMULATOR_URL")
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
+TENANTRY_SYSTEM_NAMESPACE = env_str("TENANTRY_SYSTEM_NAMESPACE", "tenantry-system")
+TENANTRY_INGRESS_NAMESPACE = env_str("TENANTRY_INGRESS_NAMESPACE", "ingress-nginx")
+# The identity the console acts as on the cluster (exempt from the protection policy);
+# without it: system:serviceaccount:<system namespace>:tenantry-console.
+if env_str("TENANTRY_CONSOLE_USERNAME"):
+    TENANTRY_CONSOLE_USERNAME = env_str("TENANTRY_CONSOLE_USERNAME")
+TENANTRY_RECONCILE_INTERVAL_SECONDS = env_int("TENANTRY_RECONCILE_INTERVAL_SECONDS", 900, minimum=60)
+TENANTRY_RECONCILE_BEAT_SECONDS = 300
+TENANTRY_RECONCILE_BATCH = env_int("TENANTRY_RECONCILE_BATCH", 2000, minimum=1)
+TENANTRY_KUBECONFIG_TTL_HOURS = env_int("TENANTRY_KUBECONFIG_TTL_HOURS", 8, minimum=1)
+TENANTRY_KUBECONFIG_MAX_TTL_HOURS = env_int("TENANTRY_KUBECONFIG_MAX_TTL_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["reconcile-namespaces"] = {
+    # Re-apply namespaces whose objects drifted; each run spreads its batch over the period.
+    "task": "clusters.reconcile_all",
+    "schedule": TENANTRY_RECONCILE_BEAT_SECONDS,
+}
 
 LOGGING = {
     "version": 1,
