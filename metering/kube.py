@@ -3,9 +3,9 @@
 
 def gateway_for(cluster):
     """A gateway for ``cluster`` (None = the default cluster)."""
-    from clusters.connections import gateway_for_cluster
+    from clusters.connections import default_cluster, gateway_for_cluster
 
-    return gateway_for_cluster(cluster)
+    return gateway_for_cluster(cluster or default_cluster())
 
 
 def items(result) -> list[dict]:

@@ -139,8 +139,9 @@ class ClusterState(models.Model):
         return self.cluster.name if self.cluster_id else "default"
 
     @staticmethod
-    def key_for(cluster_id: int | None) -> str:
-        return f"cluster-{cluster_id}" if cluster_id else "default"
+    def key_for(cluster) -> str:
+        """The state key for a Cluster row or None; the default cluster's row maps to ``default``."""
+        return "default" if cluster is None or cluster.is_default else f"cluster-{cluster.pk}"
 
 
 class ClusterRuntime(models.Model):

@@ -160,6 +160,6 @@ def namespace_quota_hard(namespace) -> dict[str, str]:
         allowed = set(team_quota.storage_classes or {})
     else:
         allowed = set(plan_defaults(namespace.team.plan)[0]["storage_classes"])
-    state = ClusterState.objects.filter(key=ClusterState.key_for(namespace.cluster_id)).first()
+    state = ClusterState.objects.filter(key=ClusterState.key_for(namespace.cluster)).first()
     known = set(state.storage_classes) if state else set()
     return hard_map(allocation=allocation, allowed_classes=allowed, known_classes=known)

@@ -13,6 +13,8 @@ from django.conf import settings
 
 from tenants.models import Isolation, Namespace
 
+DEFAULT_CLUSTER_NAME = "default"
+
 
 class CatalogEntry(Protocol):
     name: str
@@ -132,7 +134,7 @@ def _or(names: list[str]) -> str:
 
 
 def cluster_display_name(cluster) -> str:
-    return cluster.name if cluster is not None else "default"
+    return cluster.name if cluster is not None else DEFAULT_CLUSTER_NAME
 
 
 def namespace_runtime(
@@ -148,7 +150,7 @@ def namespace_runtime(
         namespace_min=namespace.min_isolation if min_isolation is None else min_isolation,
         trust_level=namespace.team.trust_level,
     )
-    state = ClusterState.objects.filter(key=ClusterState.key_for(namespace.cluster_id)).first()
+    state = ClusterState.objects.filter(key=ClusterState.key_for(namespace.cluster)).first()
     available = None
     if state is not None and state.discovered_at is not None:
         available = set(ClusterRuntime.objects.filter(state=state).values_list("name", flat=True))

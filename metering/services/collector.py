@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from clusters.kube.errors import KubeError
 from clusters.models import Cluster
 from metering import kube, prometheus
 from metering.models import ClusterState, Metric, NamespaceRuntime, RuntimeClassProfile, UsageSample
@@ -66,13 +67,27 @@ def align_window(now: datetime, interval: int) -> tuple[datetime, datetime]:
 
 
 def ensure_cluster_states() -> list[ClusterState]:
-    states = {s.key: s for s in ClusterState.objects.all()}
-    wanted = [None, *Cluster.objects.values_list("pk", flat=True)]
-    for cluster_id in wanted:
-        key = ClusterState.key_for(cluster_id)
-        if key not in states:
+    """One state row per cluster; namespaces without a cluster share the default's row."""
+    states = {s.key: s for s in ClusterState.objects.select_related("cluster")}
+    default_id = Cluster.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    wanted = {"default": default_id}
+    for cluster in Cluster.objects.filter(is_default=False):
+        wanted[ClusterState.key_for(cluster)] = cluster.pk
+    for key, cluster_id in wanted.items():
+        state = states.get(key)
+        if state is None:
             states[key], _ = ClusterState.objects.get_or_create(key=key, defaults={"cluster_id": cluster_id})
-    return list(states.values())
+        elif state.cluster_id != cluster_id:
+            state.cluster_id = cluster_id
+            state.save(update_fields=["cluster"])
+    return [states[key] for key in wanted]
+
+
+def namespaces_on(state: ClusterState):
+    """Namespaces living on the state's cluster (no cluster = the default cluster)."""
+    if state.key == "default":
+        return Namespace.objects.filter(Q(cluster__isnull=True) | Q(cluster__is_default=True))
+    return Namespace.objects.filter(cluster_id=state.cluster_id)
 
 
 def usage_collect(*, now: datetime) -> list[CollectResult]:
@@ -112,16 +127,12 @@ def usage_collect_window(
 ) -> CollectResult:
     """Measure one cluster for one window and write the samples (idempotent per window)."""
     result = CollectResult(cluster=str(state), window_start=window_start)
-    namespaces = dict(
-        Namespace.objects.filter(cluster_id=state.cluster_id, status__in=MEASURED_STATES).values_list(
-            "name", "pk"
-        )
-    )
+    namespaces = dict(namespaces_on(state).filter(status__in=MEASURED_STATES).values_list("name", "pk"))
     if not namespaces:
         return result
     try:
         gateway = gateway or kube.gateway_for(state.cluster)
-    except Exception as exc:  # no credentials or bad kubeconfig: record gaps like any outage
+    except KubeError as exc:  # no credentials or bad kubeconfig: record gaps like any outage
         logger.warning("metering: no gateway for %s: %s", state, exc)
         result.errors.append(f"gateway: {exc}")
         gateway = None
@@ -132,7 +143,7 @@ def usage_collect_window(
         result.api_calls += 1
         try:
             return kube.items(call())
-        except Exception as exc:  # every failure of a read becomes gaps for its metrics
+        except KubeError as exc:  # every failed read becomes gaps for its metrics
             logger.warning("metering: listing %s on %s failed: %s", what, state, exc)
             result.errors.append(f"{what}: {exc}")
             return None

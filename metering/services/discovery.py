@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from clusters.kube.errors import KubeError
 from metering import kube
 from metering.models import ClusterRuntime, ClusterState, RuntimeClassProfile
 from metering.quantities import BYTES, COUNT, CPU, parse
@@ -23,7 +24,7 @@ def cluster_discover(*, state: ClusterState, now: datetime, gateway=None) -> boo
         runtime_classes = kube.items(gateway.list("node.k8s.io/v1", "RuntimeClass"))
         storage_classes = kube.items(gateway.list("storage.k8s.io/v1", "StorageClass"))
         nodes = kube.items(gateway.list("v1", "Node"))
-    except Exception as exc:  # unreachable or refused: discovery is retried next period
+    except KubeError as exc:  # unreachable or refused: discovery is retried next period
         logger.warning("metering: discovery on %s failed: %s", state, exc)
         state.discovery_error = str(exc)[:2000]
         state.save(update_fields=["discovery_error"])

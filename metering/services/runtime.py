@@ -132,7 +132,7 @@ def namespace_runtimes_refresh() -> int:
             requirement_source=source,
             needs_gpu=namespace.needs_gpu,
             catalog=catalog,
-            available=available.get(ClusterState.key_for(namespace.cluster_id)),
+            available=available.get(ClusterState.key_for(namespace.cluster)),
             cluster_name=cluster_display_name(namespace.cluster),
         )
         current = stored.get(namespace.pk)
