@@ -179,6 +179,12 @@ class QuotaFields(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def amounts(self) -> dict:
+        from metering.quotas import amounts_of
+
+        return amounts_of(self)
+
 
 class TeamQuota(QuotaFields):
     """A team's aggregate limit; the sum of its namespaces' allocations never exceeds it.
