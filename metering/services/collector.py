@@ -101,7 +101,7 @@ def usage_collect(*, now: datetime) -> list[CollectResult]:
     for state in ensure_cluster_states():
         with transaction.atomic():
             claimed = (
-                ClusterState.objects.select_for_update(skip_locked=True)
+                ClusterState.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("cluster")
                 .filter(pk=state.pk)
                 .filter(Q(last_window_start__isnull=True) | Q(last_window_start__lt=window_start))

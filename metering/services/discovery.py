@@ -60,7 +60,7 @@ def clusters_discover(*, now: datetime) -> int:
     for state in ensure_cluster_states():
         with transaction.atomic():
             claimed = (
-                ClusterState.objects.select_for_update(skip_locked=True)
+                ClusterState.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("cluster")
                 .filter(pk=state.pk)
                 .first()

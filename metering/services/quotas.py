@@ -240,7 +240,9 @@ def quota_request_create(*, actor, namespace: Namespace, increments: Amounts, re
 
 def _lock_pending(quota_request: QuotaRequest) -> QuotaRequest:
     locked = (
-        QuotaRequest.objects.select_for_update().select_related("namespace", "team").get(pk=quota_request.pk)
+        QuotaRequest.objects.select_for_update(of=("self",))
+        .select_related("namespace", "team")
+        .get(pk=quota_request.pk)
     )
     if locked.status != QuotaRequestStatus.PENDING:
         raise ValidationError(f"This request was already {locked.get_status_display().lower()}.")

@@ -52,7 +52,11 @@ def namespace_runtime_policy_set(
         raise PermissionDenied("Only namespace admins change the runtime policy.")
     if min_isolation and min_isolation not in Isolation.values:
         raise ValidationError({"min_isolation": f"Unknown isolation level '{min_isolation}'."})
-    namespace = Namespace.objects.select_for_update().select_related("team", "cluster").get(pk=namespace.pk)
+    namespace = (
+        Namespace.objects.select_for_update(of=("self",))
+        .select_related("team", "cluster")
+        .get(pk=namespace.pk)
+    )
     selection = namespace_runtime(namespace, min_isolation=min_isolation, needs_gpu=needs_gpu)
     if not selection.ok:
         raise ValidationError({"min_isolation": f"{selection.refusal} {selection.install_hint}"})

@@ -27,7 +27,9 @@ def api(user):
 def quota(world):
     team_quota = team_quota_ensure(team=world.team)
     namespace_quota_set(
-        actor=world.owner, namespace=world.namespace, amounts=parse_amounts({"cpu": "1", "memory": "2Gi", "pods": 10})
+        actor=world.owner,
+        namespace=world.namespace,
+        amounts=parse_amounts({"cpu": "1", "memory": "2Gi", "pods": 10}),
     )
     return team_quota
 
@@ -67,14 +69,20 @@ def test_usage_page_shows_bars_runtime_and_exclusions(client, world, quota):
         quantity=0.9,
         source="t",
     )
-    body = login(client, world.viewer).get(reverse("metering:namespace_usage", args=["acme-dev"])).content.decode()
+    body = (
+        login(client, world.viewer)
+        .get(reverse("metering:namespace_usage", args=["acme-dev"]))
+        .content.decode()
+    )
     assert 'class="bar-near" data-resource="cpu"' in body
     assert "<strong>runc</strong>" in body
     assert "chart.umd.min.js" in body
     assert "Save runtime policy" not in body  # viewers cannot change it
 
 
-def test_runtime_policy_form_changes_the_namespace(client, world, quota, provisioned, django_capture_on_commit_callbacks):
+def test_runtime_policy_form_changes_the_namespace(
+    client, world, quota, provisioned, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = login(client, world.ns_admin).post(
             reverse("metering:namespace_runtime_policy", args=["acme-dev"]), {"min_isolation": "microvm"}
@@ -107,7 +115,8 @@ def test_allocation_form_reports_nonsense_quantities(client, world, quota):
 
 def test_member_requests_and_manager_decides_through_pages(client, world, quota):
     login(client, world.member).post(
-        reverse("metering:quota_request_new", args=["acme"]), {"namespace": "acme-dev", "cpu": "1", "reason": "ci"}
+        reverse("metering:quota_request_new", args=["acme"]),
+        {"namespace": "acme-dev", "cpu": "1", "reason": "ci"},
     )
     request = QuotaRequest.objects.get()
     decide = reverse("metering:quota_request_decide", args=["acme", request.pk, "approve"])
@@ -128,7 +137,10 @@ def test_staff_edit_the_catalog(client, world):
     from metering.models import RuntimeClassProfile
 
     gvisor = RuntimeClassProfile.objects.get(name="gvisor")
-    data = {f"gvisor-{k}": v for k, v in {"handler": "runsc", "isolation": "sandbox", "price_multiplier": "1.15"}.items()}
+    data = {
+        f"gvisor-{k}": v
+        for k, v in {"handler": "runsc", "isolation": "sandbox", "price_multiplier": "1.15"}.items()
+    }
     login(client, world.admin).post(reverse("metering:staff_runtimes"), {"profile": gvisor.pk, **data})
     gvisor.refresh_from_db()
     assert str(gvisor.price_multiplier) == "1.1500"
@@ -147,7 +159,9 @@ def test_team_quota_page_queries_do_not_grow_with_namespaces(client, world, quot
     for i in range(15):
         ns = NamespaceFactory(team=world.team, name=f"acme-{i}")
         NamespaceQuota.objects.create(namespace=ns)
-        QuotaRequest.objects.create(team=world.team, namespace=ns, reason="x", cpu_millicores=1, requested_by=world.member)
+        QuotaRequest.objects.create(
+            team=world.team, namespace=ns, reason="x", cpu_millicores=1, requested_by=world.member
+        )
     with django_assert_num_queries(len(small)):
         client.get(url)
 
@@ -160,7 +174,12 @@ def test_near_limit_selector_has_constant_queries(world, quota, django_assert_nu
 
     def used(ns, cores):
         UsageSample.objects.create(
-            namespace=ns, metric=Metric.CPU_REQUEST, window_start=window, window_end=window + timedelta(minutes=1), quantity=cores, source="t"
+            namespace=ns,
+            metric=Metric.CPU_REQUEST,
+            window_start=window,
+            window_end=window + timedelta(minutes=1),
+            quantity=cores,
+            source="t",
         )
 
     used(world.namespace, 1)
@@ -188,7 +207,12 @@ def test_api_runtime_policy_get_and_put(world, quota):
     url = "/api/v1/namespaces/acme-dev/runtime-policy/"
     assert api(world.outsider).get(url).status_code == 404
     assert api(world.viewer).get(url).json()["chosen"] == "runc"
-    assert api(world.viewer).put(url, {"min_isolation": "sandbox", "needs_gpu": False}, format="json").status_code == 403
+    assert (
+        api(world.viewer)
+        .put(url, {"min_isolation": "sandbox", "needs_gpu": False}, format="json")
+        .status_code
+        == 403
+    )
     body = api(world.ns_admin).put(url, {"min_isolation": "microvm", "needs_gpu": True}, format="json").json()
     assert body["chosen"] == "kata-clh"
     assert {"name": "kata-fc", "reason": "no GPU support"} in body["excluded"]
@@ -197,7 +221,12 @@ def test_api_runtime_policy_get_and_put(world, quota):
 def test_api_team_quota_and_allocations(world, quota):
     assert api(world.outsider).get("/api/v1/teams/acme/quota/").status_code == 404
     body = api(world.member).get("/api/v1/teams/acme/quota/").json()
-    assert body["allocations"][0] == {**body["allocations"][0], "namespace": "acme-dev", "cpu": "1", "memory": "2Gi"}
+    assert body["allocations"][0] == {
+        **body["allocations"][0],
+        "namespace": "acme-dev",
+        "cpu": "1",
+        "memory": "2Gi",
+    }
     url = "/api/v1/teams/acme/quota/allocations/acme-dev/"
     assert api(world.member).put(url, {"cpu": "2"}, format="json").status_code == 403
     response = api(world.manager).put(url, {"cpu": "99"}, format="json")
@@ -234,7 +263,12 @@ def test_api_usage_series_marks_gaps(world, quota):
             source="t",
         )
     url = "/api/v1/namespaces/acme-dev/usage/"
-    params = {"metric": "cpu_usage", "from": start.isoformat(), "to": (start + timedelta(minutes=10)).isoformat(), "step": 120}
+    params = {
+        "metric": "cpu_usage",
+        "from": start.isoformat(),
+        "to": (start + timedelta(minutes=10)).isoformat(),
+        "step": 120,
+    }
     assert api(world.outsider).get(url, params).status_code == 404
     points = api(world.viewer).get(url, params).json()["points"]
     assert [p[1] for p in points] == [1.0, None, 3.0, None, None]
