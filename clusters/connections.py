@@ -44,7 +44,9 @@ def _build(cluster: Cluster) -> KubeGateway:
     if cluster.kubeconfig_path:
         return KubeGateway.from_kubeconfig(cluster.kubeconfig_path, context=cluster.context or None)
     if settings.KUBECONFIG:
-        return KubeGateway.from_kubeconfig(settings.KUBECONFIG.split(os.pathsep)[0], context=cluster.context or None)
+        return KubeGateway.from_kubeconfig(
+            settings.KUBECONFIG.split(os.pathsep)[0], context=cluster.context or None
+        )
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
         return KubeGateway.in_cluster()
     raise ClusterNotConfigured(
@@ -53,7 +55,13 @@ def _build(cluster: Cluster) -> KubeGateway:
 
 
 def gateway_for_cluster(cluster: Cluster) -> KubeGateway:
-    key = (cluster.pk, cluster.kubeconfig_path, cluster.kubeconfig_encrypted, cluster.context, settings.KUBECONFIG)
+    key = (
+        cluster.pk,
+        cluster.kubeconfig_path,
+        cluster.kubeconfig_encrypted,
+        cluster.context,
+        settings.KUBECONFIG,
+    )
     with _lock:
         gateway = _gateways.get(key)
         if gateway is None:

@@ -27,8 +27,12 @@ from clusters.kube.manifests import (
     tenant_namespace_objects,
     tenant_selector,
 )
-from clusters.kube.spec import PlatformSettings, RuntimeChoice, platform_settings_from_django
-from clusters.kube.spec import namespace_spec_from_model
+from clusters.kube.spec import (
+    PlatformSettings,
+    RuntimeChoice,
+    namespace_spec_from_model,
+    platform_settings_from_django,
+)
 from clusters.models import Cluster
 from tenants.models import Namespace, NamespaceStatus
 from tenants.services.audit import audit_record
@@ -68,7 +72,12 @@ def object_key(obj: dict) -> str:
 def _claim(namespace_id: int, owner: str) -> bool:
     now = timezone.now()
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    return Namespace.objects.filter(pk=namespace_id).filter(free).update(lease_owner=owner, lease_until=now + LEASE) == 1
+    return (
+        Namespace.objects.filter(pk=namespace_id)
+        .filter(free)
+        .update(lease_owner=owner, lease_until=now + LEASE)
+        == 1
+    )
 
 
 def _release(namespace_id: int, owner: str) -> None:
@@ -127,7 +136,9 @@ def _apply(gateway: KubeGateway, obj: dict) -> dict:
         return gateway.apply(obj)
 
 
-def cluster_bootstrap(*, cluster: Cluster, gateway: KubeGateway, platform: PlatformSettings, check: bool) -> bool:
+def cluster_bootstrap(
+    *, cluster: Cluster, gateway: KubeGateway, platform: PlatformSettings, check: bool
+) -> bool:
     """Apply the once-per-cluster objects when they changed (or, with ``check``, drifted).
 
     Checking for drift reads every bootstrap object, so only the periodic reconcile asks.
@@ -140,7 +151,9 @@ def cluster_bootstrap(*, cluster: Cluster, gateway: KubeGateway, platform: Platf
     digest = desired_hash(objects)
     if digest == cluster.bootstrap_hash and not (check and _bootstrap_drifted(gateway, objects)):
         return False
-    versions = {object_key(obj): _apply(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects}
+    versions = {
+        object_key(obj): _apply(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects
+    }
     Cluster.objects.filter(pk=cluster.pk).update(
         bootstrap_hash=digest,
         bootstrap_versions=versions,
@@ -236,13 +249,15 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
     objects = desired_objects(namespace, platform)
     digest = desired_hash(objects)
     now = timezone.now()
-    if digest == namespace.applied_hash and namespace.status == NamespaceStatus.READY:
-        if not _drifted(objects, _live_objects(gateway, namespace, platform)):
-            _save(namespace, last_reconciled_at=now, desired_hash=digest)
-            return Outcome.UNCHANGED
+    unchanged = digest == namespace.applied_hash and namespace.status == NamespaceStatus.READY
+    if unchanged and not _drifted(objects, _live_objects(gateway, namespace, platform)):
+        _save(namespace, last_reconciled_at=now, desired_hash=digest)
+        return Outcome.UNCHANGED
     if namespace.status != NamespaceStatus.READY:
         _save(namespace, status=NamespaceStatus.PROVISIONING, desired_hash=digest)
-    versions = {object_key(obj): _apply(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects}
+    versions = {
+        object_key(obj): _apply(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects
+    }
     pruned = _prune(gateway, _live_objects(gateway, namespace, platform), keep=set(versions))
     _save(
         namespace,
@@ -254,7 +269,9 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
         last_reconciled_at=now,
         conditions=[
             _condition("ClusterBootstrapped", True, "Applied"),
-            _condition("ObjectsApplied", True, "Applied", f"{len(objects)} objects applied, {len(pruned)} pruned"),
+            _condition(
+                "ObjectsApplied", True, "Applied", f"{len(objects)} objects applied, {len(pruned)} pruned"
+            ),
         ],
     )
     return Outcome.APPLIED
@@ -267,7 +284,13 @@ def _terminate(namespace: Namespace, gateway: KubeGateway) -> Outcome:
     for _ in range(checks):
         if gateway.get("v1", "Namespace", namespace.name) is None:
             now = timezone.now()
-            _save(namespace, status=NamespaceStatus.DELETED, deleted_at=now, last_reconciled_at=now, applied_hash="")
+            _save(
+                namespace,
+                status=NamespaceStatus.DELETED,
+                deleted_at=now,
+                last_reconciled_at=now,
+                applied_hash="",
+            )
             return Outcome.DELETED
         time.sleep(interval)
     return Outcome.TERMINATING

@@ -10,7 +10,12 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from clusters.kube.errors import TransientKubeError
-from clusters.provisioning import Outcome, namespace_provision, namespace_provision_failed, namespaces_due_for_reconcile
+from clusters.provisioning import (
+    Outcome,
+    namespace_provision,
+    namespace_provision_failed,
+    namespaces_due_for_reconcile,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +36,9 @@ def schedule_provisioning(namespace_id: int, countdown: float = 0) -> None:
     try:
         provision_namespace.apply_async((namespace_id,), countdown=countdown)
     except OperationalError:
-        logger.warning("broker unreachable; namespace %s will be provisioned by the next reconcile", namespace_id)
+        logger.warning(
+            "broker unreachable; namespace %s will be provisioned by the next reconcile", namespace_id
+        )
 
 
 @shared_task(bind=True, name="clusters.provision_namespace", max_retries=MAX_RETRIES)
@@ -40,7 +47,9 @@ def provision_namespace(self, namespace_id: int) -> str:
         outcome = namespace_provision(namespace_id=namespace_id)
     except TransientKubeError as exc:
         if self.request.retries >= self.max_retries:
-            namespace_provision_failed(namespace_id=namespace_id, message=f"Gave up after {self.max_retries} retries: {exc}")
+            namespace_provision_failed(
+                namespace_id=namespace_id, message=f"Gave up after {self.max_retries} retries: {exc}"
+            )
             return Outcome.FAILED
         raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
     if outcome in (Outcome.BUSY, Outcome.TERMINATING) and not self.request.is_eager:

@@ -190,9 +190,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "tenants.api.pagination.PageNumberWithSizePagination",
     "PAGE_SIZE": TENANTRY_PAGE_SIZE,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tenants.api.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tenantry API",
@@ -202,6 +203,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TeamRoleEnum": "tenants.models.TeamRole",
+        "NamespaceRoleEnum": "tenants.models.NamespaceRole",
+        "NamespaceStatusEnum": "tenants.models.NamespaceStatus",
+        "InvitationStatusEnum": "tenants.models.InvitationStatus",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("tenants.urls")),
     path("", include("metering.urls")),
+    path("api/v1/", include("tenants.api.urls")),
     path("api/v1/", include("metering.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,15 +1,31 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from console.celery import app as celery_app
+from tenants import selectors
+from tenants.views.pages import paginate, render_page
+
+
+def dashboard_invitations_context(request: HttpRequest) -> dict:
+    invitations = selectors.pending_invitations_for_user(user=request.user)
+    return {"invitations": paginate(request, invitations, param="invitations_page")}
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/dashboard.html", {})
+    """My teams, my namespaces and invitations waiting for me, each with what to do next."""
+    context = {
+        "teams": paginate(request, selectors.teams_for_user(user=request.user), param="teams_page"),
+        "namespaces": paginate(
+            request, selectors.namespaces_for_user(user=request.user), param="namespaces_page"
+        ),
+        **dashboard_invitations_context(request),
+    }
+    return render_page(
+        request, "console/dashboard.html", context, partials=["my-teams", "my-namespaces", "my-invitations"]
+    )
 
 
 @require_GET

@@ -146,7 +146,18 @@ def add_node(
             "allocatable": dict(allocatable),
             "capacity": dict(capacity or allocatable),
             "conditions": [{"type": "Ready", "status": "True"}],
-            "nodeInfo": {"kubeletVersion": "v1.33.0", "containerRuntimeVersion": "containerd://2.0.0"},
+            "nodeInfo": {
+                "architecture": "amd64",
+                "bootID": str(uuid.uuid5(uuid.NAMESPACE_DNS, name)),
+                "containerRuntimeVersion": "containerd://2.0.0",
+                "kernelVersion": "6.8.0",
+                "kubeProxyVersion": "v1.33.0",
+                "kubeletVersion": "v1.33.0",
+                "machineID": uuid.uuid5(uuid.NAMESPACE_URL, name).hex,
+                "operatingSystem": "linux",
+                "osImage": "kubeemu",
+                "systemUUID": str(uuid.uuid5(uuid.NAMESPACE_OID, name)),
+            },
         },
     }
     return _seed(store, "", "nodes", node)

@@ -14,6 +14,7 @@ import yaml
 
 from kubeemu import discovery, errors, rbac, tokens
 from kubeemu.controls import REASONS
+from kubeemu.merge import without_nulls
 from kubeemu.registry import ResourceType, lookup
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ def route(emulator: "KubeEmulator", method: str, path: str, query: dict[str, str
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kubeemu"
+    # Headers and body go out in separate writes; without TCP_NODELAY, Nagle's algorithm
+    # and the client's delayed ACK add 40 ms to every keep-alive request.
+    disable_nagle_algorithm = True
 
     @property
     def emulator(self) -> "KubeEmulator":
@@ -130,7 +134,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             target = route(self.emulator, self.command, path, query)
         except errors.ApiError as error:
-            target, routing_error = Route(verb="unknown"), error
+            verb = "get" if self.command == "GET" else _VERBS.get(self.command, self.command.lower())
+            target, routing_error = Route(verb=verb), error
         else:
             routing_error = None
         self.emulator.counters.record(target.verb, self.command, path)
@@ -208,6 +213,8 @@ class Handler(BaseHTTPRequestHandler):
         manager = query.get("fieldManager")
         content_type = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
         body = self._parse(raw, content_type) if verb in ("create", "update", "patch") else None
+        if verb in ("create", "update") or content_type == APPLY:
+            body = without_nulls(body)
         if verb == "list":
             return 200, api.list(resource, ns or None, query.get("labelSelector"), query.get("fieldSelector"))
         if verb == "watch":
@@ -219,7 +226,22 @@ class Handler(BaseHTTPRequestHandler):
                 return 201, api.request_token(ns, name, body)
             return 201, api.create(resource, ns, body, manager=manager, dry_run=dry_run)
         if verb == "delete":
-            return 200, api.delete(resource, ns, name)
+            deleted = api.delete(resource, ns, name)
+            if resource.kind in ("Namespace", "Pod"):  # deleted gracefully: the API returns the object
+                return 200, deleted
+            details = {
+                "name": name,
+                "group": resource.group,
+                "kind": resource.plural,
+                "uid": deleted["metadata"]["uid"],
+            }
+            return 200, {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "details": details,
+            }
         if verb == "update":
             if sub == "scale":
                 return 200, api.set_scale(resource, ns, name, body, merge=False, dry_run=dry_run)

@@ -10,7 +10,9 @@ from typing import Any
 
 from kubeemu.registry import RESOURCES, ResourceType
 
-Key = tuple[str, str]  # (namespace or "", name)
+# Objects of one resource type, by namespace ("" for cluster-scoped) and then name, so that
+# reading one namespace costs the same however many other tenants the cluster holds.
+Bucket = dict[str, dict[str, dict[str, Any]]]
 BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -27,9 +29,7 @@ class Store:
 
     def clear(self) -> None:
         with self.lock:
-            self._objects: dict[tuple[str, str], dict[Key, dict[str, Any]]] = {
-                (r.group, r.plural): {} for r in RESOURCES
-            }
+            self._objects: dict[tuple[str, str], Bucket] = {(r.group, r.plural): {} for r in RESOURCES}
             self._revision = 0
             self.signing_key = secrets.token_bytes(32)
             self._terminating: dict[str, float] = {}
@@ -55,23 +55,25 @@ class Store:
     def get(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         with self.lock:
             self.reap()
-            return self._objects[(resource.group, resource.plural)].get((namespace or "", name))
+            return self._objects[(resource.group, resource.plural)].get(namespace or "", {}).get(name)
 
     def items(self, resource: ResourceType, namespace: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
             self.reap()
             bucket = self._objects[(resource.group, resource.plural)]
-            return [obj for (ns, _), obj in sorted(bucket.items()) if namespace is None or ns == namespace]
+            if namespace is not None:
+                return [obj for _, obj in sorted(bucket.get(namespace, {}).items())]
+            return [obj for ns in sorted(bucket) for _, obj in sorted(bucket[ns].items())]
 
     def put(self, resource: ResourceType, obj: dict[str, Any]) -> None:
         meta = obj["metadata"]
         with self.lock:
-            key = (meta.get("namespace", "") if resource.namespaced else "", meta["name"])
-            self._objects[(resource.group, resource.plural)][key] = obj
+            namespace = meta.get("namespace", "") if resource.namespaced else ""
+            self._objects[(resource.group, resource.plural)].setdefault(namespace, {})[meta["name"]] = obj
 
     def remove(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         with self.lock:
-            return self._objects[(resource.group, resource.plural)].pop((namespace or "", name), None)
+            return self._objects[(resource.group, resource.plural)].get(namespace or "", {}).pop(name, None)
 
     # --- namespace lifecycle ----------------------------------------------------------------
     def terminate_namespace(self, name: str) -> None:
@@ -91,10 +93,9 @@ class Store:
                 del self._terminating[name]
                 for (group, plural), bucket in self._objects.items():
                     if group == "" and plural == "namespaces":
-                        bucket.pop(("", name), None)
-                        continue
-                    for key in [k for k in bucket if k[0] == name]:
-                        del bucket[key]
+                        bucket.get("", {}).pop(name, None)
+                    else:
+                        bucket.pop(name, None)
 
     # --- persistence for the standalone server ----------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -102,7 +103,8 @@ class Store:
             objects = [
                 {"group": group, "plural": plural, "object": obj}
                 for (group, plural), bucket in self._objects.items()
-                for obj in bucket.values()
+                for by_name in bucket.values()
+                for obj in by_name.values()
             ]
             return copy.deepcopy(
                 {"revision": self._revision, "objects": objects, "key": self.signing_key.hex()}
@@ -118,4 +120,4 @@ class Store:
                 bucket = self._objects.get((entry["group"], entry["plural"]))
                 if bucket is not None:
                     meta = entry["object"]["metadata"]
-                    bucket[(meta.get("namespace", ""), meta["name"])] = entry["object"]
+                    bucket.setdefault(meta.get("namespace", ""), {})[meta["name"]] = entry["object"]

@@ -4,6 +4,7 @@ One emulator serves the whole session; ``kube_emulator`` resets it before each t
 test starts with an empty cluster (built-in namespaces only), no faults and zeroed counters.
 """
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -66,3 +67,15 @@ def kube_client_for_token(
 def kube_kubeconfig(kube_emulator: KubeEmulator, tmp_path: Path) -> Path:
     """Path of an admin kubeconfig file for the emulator."""
     return kube_emulator.write_kubeconfig(tmp_path / "kubeemu.kubeconfig")
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float = 5.0, interval: float = 0.02) -> object:
+    """Poll ``condition`` until it returns something truthy; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s: {condition}")
+        time.sleep(interval)

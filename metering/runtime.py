@@ -162,3 +162,14 @@ def namespace_runtime(
         available=available,
         cluster_name=cluster_display_name(namespace.cluster if namespace.cluster_id else None),
     )
+
+
+def namespace_runtime_choice(namespace: Namespace):
+    """The provisioner's entry point: ``RuntimeChoice(allowed, default)`` for the spec builder.
+
+    A refusal yields an empty allowed list, so the admission policy fails closed.
+    """
+    from clusters.kube.spec import RuntimeChoice
+
+    selection = namespace_runtime(namespace)
+    return RuntimeChoice(allowed=selection.allowed, default=selection.chosen)

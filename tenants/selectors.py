@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tenants import permissions
 from tenants.models import (
+    ApiToken,
     AuditEvent,
     Invitation,
     InvitationStatus,
@@ -121,3 +122,37 @@ def namespace_membership_for_user(*, namespace: Namespace, membership_id: int) -
 
 def invitation_for_team(*, team: Team, invitation_id: int) -> Invitation:
     return get_object_or_404(Invitation, team=team, pk=invitation_id)
+
+
+def own_team_membership(*, user, team: Team) -> TeamMembership:
+    return get_object_or_404(TeamMembership.objects.select_related("user"), team=team, user=user)
+
+
+def transferable_memberships(*, user, team: Team) -> QuerySet[TeamMembership]:
+    """Team members who could receive ownership from ``user`` (everyone but the user)."""
+    return team_members(team=team).exclude(user=user)
+
+
+def team_members_outside_namespace(*, namespace: Namespace) -> QuerySet[TeamMembership]:
+    """Team members not yet in the namespace: the ones that can be added to it."""
+    inside = NamespaceMembership.objects.filter(namespace=namespace).values("user_id")
+    return team_members(team=namespace.team).exclude(user_id__in=inside)
+
+
+def invitation_for_invitee(*, user, invitation_id: int) -> Invitation:
+    """A pending invitation addressed to one of the user's verified emails; 404 otherwise."""
+    return get_object_or_404(pending_invitations_for_user(user=user), pk=invitation_id)
+
+
+def user_has_verified_email(*, user, email: str) -> bool:
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+def api_tokens_for_user(*, user) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def api_token_for_user(*, user, token_id: int) -> ApiToken:
+    return get_object_or_404(ApiToken, user=user, pk=token_id)

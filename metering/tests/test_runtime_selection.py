@@ -200,3 +200,12 @@ def test_seeded_catalog_drives_namespace_runtime(world):
     assert not selection.availability_known
     public = namespace_runtime(world.other_namespace)
     assert public.chosen == "gvisor"
+
+
+@pytest.mark.django_db
+def test_provisioner_gets_allowed_classes_and_default(world):
+    from metering.runtime import namespace_runtime_choice
+
+    choice = namespace_runtime_choice(world.other_namespace)
+    assert choice.default == "gvisor"
+    assert choice.allowed[0] == "gvisor" and "runc" not in choice.allowed

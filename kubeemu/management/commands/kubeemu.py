@@ -26,12 +26,18 @@ class Command(BaseCommand):
         parser.add_argument("--state-file", default="", help="JSON file to load state from and save it to")
         parser.add_argument("--admin-token", default="", help="fixed admin token (default: random)")
         parser.add_argument("--nodes", type=int, default=3, help="nodes to seed in an empty cluster")
+        parser.add_argument("--verbose", action="store_true", help="log every request")
         parser.add_argument(
             "--no-demo-runtimes", action="store_true", help="do not seed the catalog's RuntimeClasses"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        emulator = KubeEmulator(options["host"], options["port"], admin_token=options["admin_token"] or None)
+        emulator = KubeEmulator(
+            options["host"],
+            options["port"],
+            admin_token=options["admin_token"] or None,
+            verbose=options["verbose"],
+        )
         state_file = Path(options["state_file"]) if options["state_file"] else None
         if state_file and state_file.exists():
             emulator.store.restore(json.loads(state_file.read_text()))

@@ -1,0 +1,1 @@
+"""Console pages for teams, members, namespaces, invitations and API tokens."""

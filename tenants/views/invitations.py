@@ -1,0 +1,170 @@
+"""Inviting people, managing pending invitations, and accepting or declining them."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from console.views import dashboard_invitations_context
+from tenants import permissions, selectors
+from tenants.adapters import SESSION_INVITATION_TOKEN
+from tenants.forms import InvitationForm, add_service_errors
+from tenants.services.invitations import (
+    invitation_accept as accept_service,
+)
+from tenants.services.invitations import (
+    invitation_by_token,
+    invitation_problem,
+)
+from tenants.services.invitations import (
+    invitation_create as create_service,
+)
+from tenants.services.invitations import (
+    invitation_resend as resend_service,
+)
+from tenants.services.invitations import (
+    invitation_revoke as revoke_service,
+)
+from tenants.views.pages import redirect_to
+
+
+@login_required
+def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
+    team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
+    namespaces = selectors.team_namespaces_for_user(user=request.user, team=team)
+    form = InvitationForm(request.POST or None, user=request.user, team=team, namespaces=namespaces)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = create_service(
+                actor=request.user, team=team, now=timezone.now(), **form.cleaned_data
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect_to(request, reverse("team_detail", args=[team.slug]) + "#invitations")
+    template = "tenants/invitation_form.html#invite-form" if request.htmx else "tenants/invitation_form.html"
+    return render(request, template, {"team": team, "invite_form": form})
+
+
+@login_required
+def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
+    invitation = selectors.invitation_for_team(team=team, invitation_id=invitation_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            revoke_service(actor=request.user, invitation=invitation)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, f"The invitation for {invitation.email} was revoked.")
+            return redirect_to(request, reverse("team_detail", args=[team.slug]) + "#invitations")
+    return render(
+        request,
+        "tenants/confirm.html",
+        {
+            "team": team,
+            "title": f"Revoke the invitation for {invitation.email}",
+            "question": "The link in the email stops working. You can invite the address again later.",
+            "errors": errors,
+            "button": "Revoke invitation",
+            "danger": True,
+            "cancel_url": reverse("team_detail", args=[team.slug]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def invitation_resend(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
+    invitation = selectors.invitation_for_team(team=team, invitation_id=invitation_id)
+    try:
+        resend_service(actor=request.user, invitation=invitation, now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"A new link was sent to {invitation.email}; the old one no longer works.")
+    return redirect_to(request, reverse("team_detail", args=[team.slug]) + "#invitations")
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the email. Anyone may look; accepting needs the invited, verified address."""
+    invitation = invitation_by_token(raw_token=token)
+    problem = invitation_problem(invitation=invitation, now=timezone.now())
+    if not problem and request.user.is_authenticated:
+        if not selectors.user_has_verified_email(user=request.user, email=invitation.email):
+            problem = (
+                f"This invitation is for {invitation.email}, but you are signed in as {request.user.email}. "
+                f"Sign in with {invitation.email} (verified) to accept it."
+            )
+        elif request.method == "POST":
+            try:
+                accept_service(user=request.user, invitation=invitation, now=timezone.now())
+            except ValidationError as exc:
+                problem = " ".join(exc.messages)
+            else:
+                request.session.pop(SESSION_INVITATION_TOKEN, None)
+                messages.success(request, f"Welcome to {invitation.team.name}.")
+                return redirect("team_detail", invitation.team.slug)
+    next_query = urlencode({"next": request.path})
+    context = {"invitation": invitation, "problem": problem, "token": token, "next_query": next_query}
+    return render(request, "tenants/invitation_accept.html", context)
+
+
+def invitation_signup(request: HttpRequest, token: str) -> HttpResponse:
+    """Create an account from the link: the address is proven by the emailed token, so no second email."""
+    from allauth.account.adapter import get_adapter
+
+    invitation = invitation_by_token(raw_token=token)
+    if invitation_problem(invitation=invitation, now=timezone.now()) or request.user.is_authenticated:
+        return redirect("invitation_accept", token)
+    get_adapter(request).stash_verified_email(request, invitation.email)
+    request.session[SESSION_INVITATION_TOKEN] = token
+    accept_url = reverse("invitation_accept", args=[token])
+    return redirect(reverse("account_signup") + "?" + urlencode({"next": accept_url}))
+
+
+@require_POST
+def invitation_decline(request: HttpRequest, token: str) -> HttpResponse:
+    """Whoever holds the emailed link may decline; it is recorded like a revocation by them."""
+    invitation = invitation_by_token(raw_token=token)
+    if invitation_problem(invitation=invitation, now=timezone.now()):
+        return redirect("invitation_accept", token)
+    actor = request.user if request.user.is_authenticated else None
+    revoke_service(actor=actor, invitation=invitation)
+    request.session.pop(SESSION_INVITATION_TOKEN, None)
+    messages.info(request, f"You declined the invitation to {invitation.team.name}.")
+    return redirect("dashboard" if actor else "account_login")
+
+
+@login_required
+@require_POST
+def my_invitation_accept(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
+    try:
+        accept_service(user=request.user, invitation=invitation, now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect_to(request, reverse("dashboard"))
+    messages.success(request, f"Welcome to {invitation.team.name}.")
+    return redirect_to(request, reverse("team_detail", args=[invitation.team.slug]))
+
+
+@login_required
+@require_POST
+def my_invitation_decline(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
+    revoke_service(actor=request.user, invitation=invitation)
+    status = f"You declined the invitation to {invitation.team.name}."
+    if request.htmx:
+        context = {**dashboard_invitations_context(request), "invitations_status": status}
+        return render(request, "console/dashboard.html#my-invitations", context)
+    messages.info(request, status)
+    return redirect("dashboard")

@@ -1,0 +1,179 @@
+"""Namespace pages: create, detail with members and status, member roles, delete."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from tenants import permissions, selectors
+from tenants.forms import (
+    ConfirmNameForm,
+    NamespaceCreateForm,
+    NamespaceMemberAddForm,
+    NamespaceRoleForm,
+    add_service_errors,
+)
+from tenants.models import NamespaceRole, NamespaceStatus
+from tenants.services.memberships import namespace_membership_remove, namespace_membership_set
+from tenants.services.namespaces import namespace_create as create_service
+from tenants.services.namespaces import namespace_delete as delete_service
+from tenants.views.pages import paginate, redirect_to, render_page
+
+SETTLED_STATUSES = {NamespaceStatus.READY, NamespaceStatus.ERROR, NamespaceStatus.DELETED}
+
+
+@login_required
+def namespace_create(request: HttpRequest, slug: str) -> HttpResponse:
+    team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
+    form = NamespaceCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            namespace = create_service(actor=request.user, team=team, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Namespace {namespace.name} is being provisioned.")
+            return redirect_to(request, reverse("namespace_detail", args=[namespace.name]))
+    template = "tenants/namespace_form.html#namespace-form" if request.htmx else "tenants/namespace_form.html"
+    return render(request, template, {"team": team, "namespace_form": form})
+
+
+def namespace_page_context(request: HttpRequest, namespace, add_form=None) -> dict:
+    can_admin = permissions.has_namespace_perm(request.user, permissions.ADMIN_NAMESPACE, namespace)
+    context = {
+        "namespace": namespace,
+        "team": namespace.team,
+        "my_role": permissions.namespace_role(request.user, namespace),
+        "can_admin": can_admin,
+        "can_delete": permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, namespace.team),
+        "polling": namespace.status not in SETTLED_STATUSES,
+        "members": paginate(request, selectors.namespace_members(namespace=namespace)),
+        "role_choices": NamespaceRole.choices,
+    }
+    if can_admin:
+        candidates = selectors.team_members_outside_namespace(namespace=namespace)
+        context["add_form"] = add_form or NamespaceMemberAddForm(candidates=candidates)
+    return context
+
+
+@login_required
+def namespace_detail(request: HttpRequest, name: str) -> HttpResponse:
+    namespace = selectors.namespace_for_user(user=request.user, name=name)
+    return render_page(
+        request,
+        "tenants/namespace_detail.html",
+        namespace_page_context(request, namespace),
+        partials=["ns-status", "ns-members"],
+    )
+
+
+@login_required
+def namespace_member_add(request: HttpRequest, name: str) -> HttpResponse:
+    namespace = selectors.namespace_for_user(user=request.user, name=name, perm=permissions.ADMIN_NAMESPACE)
+    candidates = selectors.team_members_outside_namespace(namespace=namespace)
+    form = NamespaceMemberAddForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        member = form.cleaned_data["member"]
+        try:
+            namespace_membership_set(
+                actor=request.user, namespace=namespace, user=member.user, role=form.cleaned_data["role"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{member.user.email} was added to {namespace.name}.")
+            return redirect_to(request, reverse("namespace_detail", args=[namespace.name]))
+    template = "tenants/namespace_member_form.html"
+    return render(
+        request,
+        f"{template}#ns-member-form" if request.htmx else template,
+        {"namespace": namespace, "team": namespace.team, "add_form": form},
+    )
+
+
+@login_required
+def namespace_member_role(request: HttpRequest, name: str, membership_id: int) -> HttpResponse:
+    """GET confirms (the no-JS path), POST changes; htmx gets the member's row back."""
+    namespace = selectors.namespace_for_user(user=request.user, name=name, perm=permissions.ADMIN_NAMESPACE)
+    membership = selectors.namespace_membership_for_user(namespace=namespace, membership_id=membership_id)
+    form = NamespaceRoleForm(request.POST or request.GET or None, initial={"role": membership.role})
+    if request.method == "POST" and form.is_valid():
+        membership = namespace_membership_set(
+            actor=request.user, namespace=namespace, user=membership.user, role=form.cleaned_data["role"]
+        )
+        if not request.htmx:
+            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            return redirect_to(request, reverse("namespace_detail", args=[namespace.name]))
+    if request.htmx:
+        context = {
+            "namespace": namespace,
+            "m": membership,
+            "can_admin": True,
+            "role_choices": NamespaceRole.choices,
+            "row_errors": form.errors.get("role", []),
+            "row_status": "Role changed." if form.is_bound and form.is_valid() else "",
+        }
+        return render(request, "tenants/namespace_detail.html#ns-member-row", context)
+    return render(
+        request,
+        "tenants/confirm.html",
+        {
+            "team": namespace.team,
+            "namespace": namespace,
+            "form": form,
+            "button": "Change role",
+            "title": f"Change the role of {membership.user.email} in {namespace.name}",
+            "question": f"{membership.user.email} is {membership.get_role_display()} in {namespace.name} now.",
+            "cancel_url": reverse("namespace_detail", args=[namespace.name]),
+        },
+    )
+
+
+@login_required
+def namespace_member_remove(request: HttpRequest, name: str, membership_id: int) -> HttpResponse:
+    namespace = selectors.namespace_for_user(user=request.user, name=name, perm=permissions.ADMIN_NAMESPACE)
+    membership = selectors.namespace_membership_for_user(namespace=namespace, membership_id=membership_id)
+    if request.method == "POST":
+        namespace_membership_remove(actor=request.user, membership=membership)
+        messages.success(request, f"{membership.user.email} was removed from {namespace.name}.")
+        return redirect_to(request, reverse("namespace_detail", args=[namespace.name]))
+    return render(
+        request,
+        "tenants/confirm.html",
+        {
+            "team": namespace.team,
+            "namespace": namespace,
+            "button": "Remove from namespace",
+            "danger": True,
+            "title": f"Remove {membership.user.email} from {namespace.name}",
+            "question": "They stay in the team but lose their RoleBinding in this namespace.",
+            "cancel_url": reverse("namespace_detail", args=[namespace.name]),
+        },
+    )
+
+
+@login_required
+def namespace_delete(request: HttpRequest, name: str) -> HttpResponse:
+    namespace = selectors.namespace_for_user(user=request.user, name=name)
+    permissions.require_team_perm(request.user, permissions.MANAGE_NAMESPACES, namespace.team)
+    form = ConfirmNameForm(request.POST or None, expected=namespace.name)
+    if request.method == "POST" and form.is_valid():
+        delete_service(actor=request.user, namespace=namespace)
+        messages.success(request, f"Namespace {namespace.name} is being deleted with everything in it.")
+        return redirect_to(request, reverse("team_detail", args=[namespace.team.slug]))
+    return render(
+        request,
+        "tenants/confirm.html",
+        {
+            "team": namespace.team,
+            "namespace": namespace,
+            "form": form,
+            "button": "Delete namespace",
+            "danger": True,
+            "title": f"Delete namespace {namespace.name}",
+            "question": "Every workload, volume and secret in it is deleted from the cluster. This cannot be undone.",
+            "cancel_url": reverse("namespace_detail", args=[namespace.name]),
+        },
+    )

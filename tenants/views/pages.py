@@ -1,0 +1,44 @@
+"""Small helpers every page view uses: pagination and full-page-or-partial rendering."""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django_htmx.http import HttpResponseClientRedirect
+
+
+def paginate(request: HttpRequest, items, *, param: str = "page") -> Page:
+    """One page of ``items`` chosen by ``?<param>=``, with links that keep the other query args."""
+    page = Paginator(items, settings.TENANTRY_PAGE_SIZE).get_page(request.GET.get(param))
+    query = request.GET.copy()
+    page.param, page.prev_url, page.next_url = param, None, None
+    if page.has_previous():
+        query[param] = page.previous_page_number()
+        page.prev_url = "?" + query.urlencode()
+    if page.has_next():
+        query[param] = page.next_page_number()
+        page.next_url = "?" + query.urlencode()
+    return page
+
+
+def render_page(
+    request: HttpRequest, template: str, context: dict, *, partials: Iterable[str] = (), status: int = 200
+) -> HttpResponse:
+    """The full page, or only the partial named after the element htmx asked to replace."""
+    target = request.htmx.target if request.htmx else None
+    if target and target in partials:
+        template = f"{template}#{target}"
+    return render(request, template, context, status=status)
+
+
+def redirect_to(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect that htmx follows as a full page load, so the whole page shows the new state.
+
+    htmx gets the URL without its #fragment: assigning the current URL plus a fragment to
+    ``window.location`` only scrolls, and the page would keep showing the old state.
+    """
+    if request.htmx:
+        return HttpResponseClientRedirect(url.split("#", 1)[0])
+    return redirect(url)

@@ -1,0 +1,146 @@
+"""Team pages: list, create, the team page itself, audit log, leaving and ownership transfer."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from tenants import permissions, selectors
+from tenants.forms import (
+    AuditFilterForm,
+    InvitationForm,
+    NamespaceCreateForm,
+    TeamCreateForm,
+    TransferOwnershipForm,
+    add_service_errors,
+    team_role_choices,
+)
+from tenants.services.memberships import membership_remove, ownership_transfer
+from tenants.services.teams import team_create as team_create_service
+from tenants.views.pages import paginate, redirect_to, render_page
+
+
+@login_required
+def team_list(request: HttpRequest) -> HttpResponse:
+    teams = paginate(request, selectors.teams_for_user(user=request.user))
+    return render_page(request, "tenants/team_list.html", {"teams": teams}, partials=["teams"])
+
+
+@login_required
+def team_create(request: HttpRequest) -> HttpResponse:
+    form = TeamCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = team_create_service(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Team {team.name} created. Create a namespace or invite people next.")
+            return redirect_to(request, reverse("team_detail", args=[team.slug]))
+    return render_page(request, "tenants/team_form.html", {"form": form}, partials=["team-form"])
+
+
+def team_page_context(request: HttpRequest, team, **forms) -> dict:
+    """Everything the team page shows; the management parts only for owners and managers."""
+    user = request.user
+    can_manage = permissions.has_team_perm(user, permissions.MANAGE_MEMBERS, team)
+    namespaces = selectors.team_namespaces_for_user(user=user, team=team)
+    context = {
+        "team": team,
+        "my_role": permissions.team_role(user, team),
+        "can_manage": can_manage,
+        "can_manage_namespaces": permissions.has_team_perm(user, permissions.MANAGE_NAMESPACES, team),
+        "can_manage_owners": permissions.has_team_perm(user, permissions.MANAGE_OWNERS, team),
+        "can_view_audit": permissions.has_team_perm(user, permissions.VIEW_AUDIT, team),
+        "members": paginate(request, selectors.team_members(team=team), param="members_page"),
+        "namespaces": paginate(request, namespaces, param="namespaces_page"),
+        "role_choices": team_role_choices(user, team),
+    }
+    if can_manage:
+        context["invitations"] = paginate(
+            request, selectors.team_pending_invitations(team=team), param="invitations_page"
+        )
+        context["invite_form"] = forms.get("invite_form") or InvitationForm(
+            user=user, team=team, namespaces=namespaces
+        )
+        context["namespace_form"] = forms.get("namespace_form") or NamespaceCreateForm()
+    return context
+
+
+@login_required
+def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    team = selectors.team_for_user(user=request.user, slug=slug)
+    return render_page(
+        request,
+        "tenants/team_detail.html",
+        team_page_context(request, team),
+        partials=["members", "namespaces", "invitations"],
+    )
+
+
+@login_required
+def team_audit(request: HttpRequest, slug: str) -> HttpResponse:
+    team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.VIEW_AUDIT)
+    form = AuditFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = selectors.team_audit_events(
+        team=team, action=filters.get("action", ""), actor=filters.get("actor", "")
+    )
+    context = {"team": team, "form": form, "events": paginate(request, events)}
+    return render_page(request, "tenants/team_audit.html", context, partials=["audit-events"])
+
+
+@login_required
+def team_leave(request: HttpRequest, slug: str) -> HttpResponse:
+    team = selectors.team_for_user(user=request.user, slug=slug)
+    membership = selectors.own_team_membership(user=request.user, team=team)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            membership_remove(actor=request.user, membership=membership)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, f"You left {team.name}.")
+            return redirect_to(request, reverse("dashboard"))
+    return render(
+        request,
+        "tenants/confirm.html",
+        {
+            "team": team,
+            "title": f"Leave {team.name}",
+            "question": f"You will lose access to {team.name} and all of its namespaces.",
+            "button": "Leave team",
+            "errors": errors,
+            "cancel_url": reverse("team_detail", args=[team.slug]),
+        },
+    )
+
+
+@login_required
+def team_transfer(request: HttpRequest, slug: str) -> HttpResponse:
+    team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_OWNERS)
+    candidates = selectors.transferable_memberships(user=request.user, team=team)
+    form = TransferOwnershipForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ownership_transfer(actor=request.user, team=team, new_owner=form.cleaned_data["member"])
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Ownership transferred. You are now a manager of this team.")
+            return redirect_to(request, reverse("team_detail", args=[team.slug]))
+    return render(
+        request,
+        "tenants/confirm.html",
+        {
+            "team": team,
+            "title": f"Transfer ownership of {team.name}",
+            "question": "The member you choose becomes an owner and you become a manager.",
+            "form": form,
+            "button": "Transfer ownership",
+            "cancel_url": reverse("team_detail", args=[team.slug]),
+        },
+    )
