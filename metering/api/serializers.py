@@ -6,6 +6,8 @@ from tenants.models import Isolation
 
 
 class RuntimeClassProfileSerializer(serializers.ModelSerializer):
+    isolation = serializers.CharField(read_only=True, help_text=", ".join(Isolation.values))
+
     class Meta:
         model = RuntimeClassProfile
         fields = [

@@ -133,7 +133,11 @@ def quota_requests(request: Request, slug: str) -> Response:
     return Response(QuotaRequestSerializer(rows[:200], many=True).data)
 
 
-@extend_schema(request=DecisionSerializer, responses=QuotaRequestSerializer)
+@extend_schema(
+    request=DecisionSerializer,
+    responses=QuotaRequestSerializer,
+    operation_id="v1_teams_quota_requests_decide",
+)
 @api_view(["POST"])
 def quota_request_decide(request: Request, slug: str, request_id: int, decision: str) -> Response:
     if decision not in ("approve", "deny"):
