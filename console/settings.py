@@ -260,3 +260,86 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Metering -----------------------------------------------------------------------------
+# Weakest runtime isolation each trust level may run with; a namespace may ask for more.
+TENANTRY_MIN_ISOLATION = {"public": "sandbox", "trusted": "container"}
+# Team quota defaults per plan (Kubernetes notation). ``storage_classes`` lists the only
+# StorageClasses a team may use; ``namespace_default`` is what a new namespace is allocated
+# when the team has room. Unknown plans fall back to "starter".
+TENANTRY_PLANS: dict[str, dict] = {
+    "starter": {
+        "cpu": "4",
+        "memory": "8Gi",
+        "storage": "50Gi",
+        "storage_classes": {"standard": "50Gi"},
+        "gpus": 0,
+        "pods": 40,
+        "pvcs": 10,
+        "load_balancers": 0,
+        "max_namespaces": 3,
+        "namespace_default": {"cpu": "1", "memory": "2Gi", "storage": "10Gi", "pods": 10, "pvcs": 4},
+    },
+    "team": {
+        "cpu": "32",
+        "memory": "64Gi",
+        "storage": "500Gi",
+        "storage_classes": {"standard": "500Gi", "fast": "100Gi"},
+        "gpus": 0,
+        "pods": 300,
+        "pvcs": 100,
+        "load_balancers": 2,
+        "max_namespaces": 20,
+        "namespace_default": {"cpu": "2", "memory": "4Gi", "storage": "20Gi", "pods": 20, "pvcs": 10},
+    },
+    "enterprise": {
+        "cpu": "256",
+        "memory": "1Ti",
+        "storage": "10Ti",
+        "storage_classes": {"standard": "10Ti", "fast": "2Ti"},
+        "gpus": 8,
+        "pods": 3000,
+        "pvcs": 1000,
+        "load_balancers": 10,
+        "max_namespaces": 200,
+        "namespace_default": {"cpu": "4", "memory": "8Gi", "storage": "50Gi", "pods": 50, "pvcs": 20},
+    },
+}
+METERING_INTERVAL_SECONDS = env_int("METERING_INTERVAL_SECONDS", 60, minimum=10)
+METERING_RAW_RETENTION_DAYS = env_int("METERING_RAW_RETENTION_DAYS", 35, minimum=1)
+METERING_NEAR_LIMIT_RATIO = 0.8
+# Network bytes come from a Prometheus-compatible API when PROMETHEUS_URL is set. Each query
+# must return one sample per namespace (label ``namespace``) holding bytes over the window;
+# ``{window}`` becomes the window length (e.g. ``60s``). See metering/README.md.
+PROMETHEUS_URL = env_str("PROMETHEUS_URL").rstrip("/")
+PROMETHEUS_TIMEOUT_SECONDS = env_int("PROMETHEUS_TIMEOUT_SECONDS", 10, minimum=1)
+METERING_PROMQL = {
+    "net_ingress_internal": env_str(
+        "METERING_PROMQL_INGRESS_INTERNAL",
+        'sum by (namespace) (increase(tenantry_network_bytes_total{direction="ingress",class="internal"}[{window}]))',
+    ),
+    "net_ingress_external": env_str(
+        "METERING_PROMQL_INGRESS_EXTERNAL",
+        'sum by (namespace) (increase(tenantry_network_bytes_total{direction="ingress",class="external"}[{window}]))',
+    ),
+    "net_egress_internal": env_str(
+        "METERING_PROMQL_EGRESS_INTERNAL",
+        'sum by (namespace) (increase(tenantry_network_bytes_total{direction="egress",class="internal"}[{window}]))',
+    ),
+    "net_egress_external": env_str(
+        "METERING_PROMQL_EGRESS_EXTERNAL",
+        'sum by (namespace) (increase(tenantry_network_bytes_total{direction="egress",class="external"}[{window}]))',
+    ),
+}
+# Measure every cluster's usage once per interval.
+CELERY_BEAT_SCHEDULE["metering-collect-usage"] = {
+    "task": "metering.collect_usage",
+    "schedule": timedelta(seconds=METERING_INTERVAL_SECONDS),
+}
+# Roll raw samples up into hours (and prune old raw samples) a few minutes past each hour.
+CELERY_BEAT_SCHEDULE["metering-rollup"] = {"task": "metering.rollup_usage", "schedule": crontab(minute="5")}
+# Find which RuntimeClasses, StorageClasses and node capacity each cluster has.
+CELERY_BEAT_SCHEDULE["metering-discover-clusters"] = {
+    "task": "metering.discover_clusters",
+    "schedule": crontab(minute="*/10"),
+}

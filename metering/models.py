@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -110,3 +111,157 @@ class UsageHourly(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["namespace", "metric", "hour"], name="uniq_hourly")]
         indexes = [models.Index(fields=["hour", "namespace"])]
+
+
+class ClusterState(models.Model):
+    """What the workers last learned about one cluster (``cluster`` null = the default cluster).
+
+    ``key`` is ``default`` or ``cluster-<id>`` so the default cluster gets exactly one row on
+    every database. The collector claims a cluster's window by locking this row.
+    """
+
+    key = models.CharField(max_length=40, unique=True)
+    cluster = models.OneToOneField(
+        "clusters.Cluster", on_delete=models.CASCADE, null=True, blank=True, related_name="metering_state"
+    )
+    last_window_start = models.DateTimeField(null=True, blank=True)
+    last_collected_at = models.DateTimeField(null=True, blank=True)
+    last_collect_error = models.TextField(blank=True)
+    discovered_at = models.DateTimeField(null=True, blank=True)
+    discovery_error = models.TextField(blank=True)
+    storage_classes = models.JSONField(default=list, blank=True)
+    allocatable_cpu_millicores = models.BigIntegerField(null=True, blank=True)
+    allocatable_memory_bytes = models.BigIntegerField(null=True, blank=True)
+    allocatable_gpus = models.IntegerField(null=True, blank=True)
+    node_count = models.IntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.cluster.name if self.cluster_id else "default"
+
+    @staticmethod
+    def key_for(cluster) -> str:
+        """The state key for a Cluster row or None; the default cluster's row maps to ``default``."""
+        return "default" if cluster is None or cluster.is_default else f"cluster-{cluster.pk}"
+
+
+class ClusterRuntime(models.Model):
+    """A RuntimeClass found on a cluster by discovery; catalog entries match it by name."""
+
+    state = models.ForeignKey(ClusterState, on_delete=models.CASCADE, related_name="runtimes")
+    name = models.CharField(max_length=63)
+    handler = models.CharField(max_length=63, blank=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["state", "name"], name="uniq_cluster_runtime")]
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.state}"
+
+
+class QuotaFields(models.Model):
+    """Resource amounts in base units: millicores, bytes, counts.
+
+    ``storage_classes`` maps a StorageClass name to bytes; for a team its keys are the
+    storage classes the team may use at all (every other class gets a zero quota).
+    """
+
+    cpu_millicores = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
+    memory_bytes = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
+    storage_bytes = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
+    storage_classes = models.JSONField(default=dict, blank=True)
+    gpus = models.IntegerField(default=0, validators=[MinValueValidator(0)])
+    pods = models.IntegerField(default=0, validators=[MinValueValidator(0)])
+    pvcs = models.IntegerField(default=0, validators=[MinValueValidator(0)])
+    load_balancers = models.IntegerField(default=0, validators=[MinValueValidator(0)])
+
+    class Meta:
+        abstract = True
+
+    @property
+    def amounts(self) -> dict:
+        from metering.quotas import amounts_of
+
+        return amounts_of(self)
+
+
+class TeamQuota(QuotaFields):
+    """A team's aggregate limit; the sum of its namespaces' allocations never exceeds it.
+
+    Services lock this row (``select_for_update``) around every allocation change.
+    """
+
+    team = models.OneToOneField("tenants.Team", on_delete=models.CASCADE, related_name="quota")
+    max_namespaces = models.IntegerField(default=1, validators=[MinValueValidator(0)])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"quota of {self.team}"
+
+
+class NamespaceQuota(QuotaFields):
+    """One namespace's share of its team quota; becomes the namespace's ResourceQuota ``hard``."""
+
+    namespace = models.OneToOneField("tenants.Namespace", on_delete=models.CASCADE, related_name="quota")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"allocation of {self.namespace}"
+
+
+class QuotaRequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+
+
+class QuotaRequest(QuotaFields):
+    """A member asks for more of some resources for one namespace; amounts are increments.
+
+    Within the team's remaining quota a team owner or manager approves; beyond it only staff
+    can, and approval then raises the team quota by the shortfall.
+    """
+
+    team = models.ForeignKey("tenants.Team", on_delete=models.CASCADE, related_name="quota_requests")
+    namespace = models.ForeignKey(
+        "tenants.Namespace", on_delete=models.CASCADE, related_name="quota_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="quota_requests"
+    )
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=QuotaRequestStatus.choices, default=QuotaRequestStatus.PENDING
+    )
+    needs_staff = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    team_quota_raised = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["team", "status"]), models.Index(fields=["status", "needs_staff"])]
+
+    def __str__(self) -> str:
+        return f"quota request #{self.pk} for {self.namespace}"
+
+
+class NamespaceRuntime(models.Model):
+    """The runtime selection last handed to the provisioner for a namespace.
+
+    Kept so catalog edits and discovery re-apply only the namespaces whose outcome changed.
+    """
+
+    namespace = models.OneToOneField("tenants.Namespace", on_delete=models.CASCADE, related_name="runtime")
+    chosen = models.CharField(max_length=63, blank=True)
+    allowed = models.JSONField(default=list, blank=True)
+    refusal = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.namespace}: {self.chosen or 'none'}"

@@ -1,0 +1,127 @@
+"""Metering figures: one collection cycle for 10,000 namespaces against the emulator over HTTP
+(wall time, API calls, rows written), and the usage page for a namespace with 30 days of samples
+(query count and render time). Runs on its own throwaway SQLite database."""
+
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bench._setup import django_with_temp_sqlite
+
+NAMESPACES = 10_000
+DAYS = 30
+
+
+def main() -> None:
+    workdir = django_with_temp_sqlite()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from clusters.connections import forget_gateways
+    from kubeemu.registry import by_kind
+    from kubeemu.server import KubeEmulator
+    from metering.models import Metric, UsageHourly, UsageSample
+    from metering.services.collector import usage_collect
+    from tenants.models import Namespace, Team, TeamMembership
+
+    settings.ALLOWED_HOSTS = ["*"]
+    emulator = KubeEmulator().start()
+    settings.KUBECONFIG = str(emulator.write_kubeconfig(workdir / "kubeconfig"))
+    forget_gateways()
+
+    team = Team.objects.create(name="Bench", slug="bench", trust_level="trusted")
+    names = [f"ns-{i}" for i in range(NAMESPACES)]
+    Namespace.objects.bulk_create([Namespace(team=team, name=n, status="ready") for n in names])
+    started = time.perf_counter()
+    for name in names:
+        emulator.objects.create(
+            by_kind("v1", "Namespace"),
+            "",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+            manager=None,
+            dry_run=False,
+        )
+        emulator.objects.create(
+            by_kind("v1", "ResourceQuota"),
+            name,
+            {
+                "apiVersion": "v1",
+                "kind": "ResourceQuota",
+                "metadata": {"name": "q", "namespace": name},
+                "spec": {"hard": {"requests.cpu": "2"}},
+            },
+            manager=None,
+            dry_run=False,
+        )
+        emulator.set_quota_used(name, "q", {"requests.cpu": "500m", "requests.memory": "1Gi", "pods": "2"})
+        emulator.set_pod_metrics(name, "web", {"app": {"cpu": "120m", "memory": "200Mi"}})
+    print(f"seeded {NAMESPACES} namespaces on the emulator in {time.perf_counter() - started:.1f} s")
+
+    emulator.reset_counters()
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    [result] = usage_collect(now=now)
+    elapsed = time.perf_counter() - started
+    rows = UsageSample.objects.count()
+    print(
+        f"collect {NAMESPACES} namespaces: {elapsed:.2f} s, {emulator.counts()['total']} API calls, "
+        f"{rows} rows written ({result.gaps} gaps)"
+    )
+    started = time.perf_counter()
+    usage_collect(now=now)
+    print(
+        f"re-run of the same window: {time.perf_counter() - started:.3f} s, rows now {UsageSample.objects.count()}"
+    )
+
+    # One namespace with 30 days of history: raw samples for the last day, hourly rollups before.
+    namespace = Namespace.objects.get(name="ns-0")
+    UsageSample.objects.all().delete()
+    end = now.replace(second=0, microsecond=0)
+    metrics = [m for m in Metric.values]
+    raw = [
+        UsageSample(
+            namespace=namespace,
+            metric=m,
+            window_start=end - timedelta(minutes=k + 1),
+            window_end=end - timedelta(minutes=k),
+            quantity=Decimal("0.5"),
+            source="bench",
+        )
+        for k in range(24 * 60)
+        for m in metrics
+    ]
+    UsageSample.objects.bulk_create(raw, batch_size=5000)
+    hour0 = end.replace(minute=0)
+    hourly = [
+        UsageHourly(
+            namespace=namespace,
+            metric=m,
+            hour=hour0 - timedelta(hours=h),
+            quantity=Decimal("0.5"),
+            coverage=Decimal(1),
+            samples=60,
+        )
+        for h in range(DAYS * 24)
+        for m in metrics
+    ]
+    UsageHourly.objects.bulk_create(hourly, batch_size=5000)
+    user = get_user_model().objects.create(username="owner", email="owner@example.com")
+    TeamMembership.objects.create(team=team, user=user, role="owner")
+    client = Client()
+    client.force_login(user)
+    for range_key in ("24h", "7d", "30d"):
+        url = f"/namespaces/ns-0/usage/?range={range_key}"
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = time.perf_counter() - started
+        assert response.status_code == 200, response.status_code
+        print(
+            f"usage page {range_key:>3} ({len(raw)} raw + {len(hourly)} hourly rows): "
+            f"{len(queries)} queries, {elapsed * 1000:.0f} ms, {len(response.content) // 1024} KiB"
+        )
+    emulator.stop()

@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from metering.models import (
+    ClusterRuntime,
+    ClusterState,
+    NamespaceQuota,
+    QuotaRequest,
+    RuntimeClassProfile,
+    TeamQuota,
+)
+
+
+@admin.register(RuntimeClassProfile)
+class RuntimeClassProfileAdmin(admin.ModelAdmin):
+    list_display = ["name", "handler", "isolation", "supports_gpu", "price_multiplier", "enabled"]
+    list_editable = ["enabled"]
+
+
+@admin.register(ClusterState)
+class ClusterStateAdmin(admin.ModelAdmin):
+    list_display = ["key", "cluster", "last_window_start", "discovered_at", "node_count"]
+    readonly_fields = [f.name for f in ClusterState._meta.fields]
+
+
+@admin.register(ClusterRuntime)
+class ClusterRuntimeAdmin(admin.ModelAdmin):
+    list_display = ["name", "handler", "state", "seen_at"]
+
+
+@admin.register(TeamQuota)
+class TeamQuotaAdmin(admin.ModelAdmin):
+    list_display = ["team", "cpu_millicores", "memory_bytes", "gpus", "max_namespaces"]
+    search_fields = ["team__slug"]
+
+
+@admin.register(NamespaceQuota)
+class NamespaceQuotaAdmin(admin.ModelAdmin):
+    list_display = ["namespace", "cpu_millicores", "memory_bytes", "gpus"]
+    readonly_fields = [f.name for f in NamespaceQuota._meta.fields]
+
+
+@admin.register(QuotaRequest)
+class QuotaRequestAdmin(admin.ModelAdmin):
+    list_display = ["id", "team", "namespace", "status", "needs_staff", "created_at"]
+    list_filter = ["status", "needs_staff"]

@@ -1,0 +1,70 @@
+from rest_framework import serializers
+
+from metering.models import QuotaRequest, RuntimeClassProfile
+from metering.quotas import format_amounts
+from tenants.models import Isolation
+
+
+class RuntimeClassProfileSerializer(serializers.ModelSerializer):
+    isolation = serializers.CharField(read_only=True, help_text=", ".join(Isolation.values))
+
+    class Meta:
+        model = RuntimeClassProfile
+        fields = [
+            "name",
+            "handler",
+            "isolation",
+            "supports_gpu",
+            "gpu_note",
+            "overhead_cpu",
+            "overhead_memory",
+            "price_multiplier",
+            "enabled",
+            "description",
+        ]
+
+
+class AmountsField(serializers.DictField):
+    """Amounts in Kubernetes notation: ``{"cpu": "500m", "storage_classes": {"standard": "10Gi"}}``."""
+
+
+class RuntimePolicySerializer(serializers.Serializer):
+    min_isolation = serializers.ChoiceField(
+        choices=[("", "team default"), *Isolation.choices], allow_blank=True
+    )
+    needs_gpu = serializers.BooleanField()
+
+
+class QuotaRequestSerializer(serializers.ModelSerializer):
+    namespace = serializers.CharField(source="namespace.name")
+    requested_by = serializers.EmailField(source="requested_by.email", default="")
+    increments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QuotaRequest
+        fields = [
+            "id",
+            "namespace",
+            "requested_by",
+            "reason",
+            "increments",
+            "status",
+            "needs_staff",
+            "decided_at",
+            "decision_note",
+            "team_quota_raised",
+            "created_at",
+        ]
+
+    def get_increments(self, obj) -> dict:
+        return format_amounts(obj.amounts)
+
+
+class QuotaRequestCreateSerializer(serializers.Serializer):
+    namespace = serializers.CharField()
+    reason = serializers.CharField()
+    increments = serializers.DictField()
+
+
+class DecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,0 +1,190 @@
+"""REST endpoints; the same selectors, services and permission checks as the pages."""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from metering import selectors
+from metering.api.serializers import (
+    DecisionSerializer,
+    QuotaRequestCreateSerializer,
+    QuotaRequestSerializer,
+    RuntimeClassProfileSerializer,
+    RuntimePolicySerializer,
+)
+from metering.models import Metric
+from metering.quotas import format_amounts, parse_amounts
+from metering.runtime import namespace_runtime
+from metering.services.quotas import (
+    namespace_quota_set,
+    quota_request_approve,
+    quota_request_create,
+    quota_request_deny,
+)
+from metering.services.runtime import namespace_runtime_policy_set
+from tenants import permissions
+from tenants.models import Team
+from tenants.selectors import namespace_for_user, team_for_user
+
+
+def _raise_api(exc: ValidationError):
+    detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+    raise ApiValidationError(detail) from exc
+
+
+def _selection_data(namespace) -> dict:
+    selection = namespace_runtime(namespace)
+    return {
+        "min_isolation": namespace.min_isolation,
+        "needs_gpu": namespace.needs_gpu,
+        "required_isolation": selection.required_isolation,
+        "chosen": selection.chosen,
+        "allowed": list(selection.allowed),
+        "excluded": [{"name": e.name, "reason": e.reason} for e in selection.exclusions],
+        "refusal": selection.refusal,
+        "install_hint": selection.install_hint,
+    }
+
+
+@extend_schema(responses=RuntimeClassProfileSerializer(many=True))
+@api_view(["GET"])
+def runtime_catalog(request: Request) -> Response:
+    return Response(RuntimeClassProfileSerializer(selectors.runtime_catalog(), many=True).data)
+
+
+@extend_schema(request=RuntimePolicySerializer, responses=dict)
+@api_view(["GET", "PUT"])
+def runtime_policy(request: Request, name: str) -> Response:
+    namespace = namespace_for_user(user=request.user, name=name)
+    if request.method == "PUT":
+        permissions.require_namespace_perm(request.user, permissions.ADMIN_NAMESPACE, namespace)
+        serializer = RuntimePolicySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            namespace_runtime_policy_set(actor=request.user, namespace=namespace, **serializer.validated_data)
+        except ValidationError as exc:
+            _raise_api(exc)
+        namespace.refresh_from_db()
+    return Response(_selection_data(namespace))
+
+
+@extend_schema(responses=dict)
+@api_view(["GET"])
+def team_quota(request: Request, slug: str) -> Response:
+    team = team_for_user(user=request.user, slug=slug)
+    overview = selectors.team_quota_overview(team=team)
+    return Response(
+        {
+            "team": team.slug,
+            "quota": format_amounts(overview.limit),
+            "max_namespaces": overview.team_quota.max_namespaces,
+            "allocated": format_amounts(overview.allocated),
+            "remaining": format_amounts(overview.remaining),
+            "allocations": [
+                {"namespace": r.namespace.name, **format_amounts(r.amounts)} for r in overview.rows
+            ],
+        }
+    )
+
+
+@extend_schema(request=dict, responses=dict)
+@api_view(["PUT"])
+def namespace_allocation(request: Request, slug: str, name: str) -> Response:
+    team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
+    namespace = get_object_or_404(team.namespaces.live(), name=name)
+    try:
+        allocation = namespace_quota_set(
+            actor=request.user, namespace=namespace, amounts=parse_amounts(dict(request.data))
+        )
+    except ValidationError as exc:
+        _raise_api(exc)
+    return Response({"namespace": namespace.name, **format_amounts(allocation.amounts)})
+
+
+@extend_schema(request=QuotaRequestCreateSerializer, responses=QuotaRequestSerializer(many=True))
+@api_view(["GET", "POST"])
+def quota_requests(request: Request, slug: str) -> Response:
+    team = team_for_user(user=request.user, slug=slug)
+    if request.method == "POST":
+        serializer = QuotaRequestCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        namespace = get_object_or_404(team.namespaces.live(), name=serializer.validated_data["namespace"])
+        try:
+            created = quota_request_create(
+                actor=request.user,
+                namespace=namespace,
+                increments=parse_amounts(serializer.validated_data["increments"]),
+                reason=serializer.validated_data["reason"],
+            )
+        except ValidationError as exc:
+            _raise_api(exc)
+        return Response(QuotaRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+    rows = selectors.team_quota_requests(team=team, status=request.query_params.get("status") or None)
+    return Response(QuotaRequestSerializer(rows[:200], many=True).data)
+
+
+@extend_schema(
+    request=DecisionSerializer,
+    responses=QuotaRequestSerializer,
+    operation_id="v1_teams_quota_requests_decide",
+)
+@api_view(["POST"])
+def quota_request_decide(request: Request, slug: str, request_id: int, decision: str) -> Response:
+    if decision not in ("approve", "deny"):
+        raise Http404("Unknown decision.")
+    if request.user.is_staff:
+        team = get_object_or_404(Team, slug=slug)
+    else:
+        team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
+    quota_request = selectors.quota_request_for_user(user=request.user, team=team, request_id=request_id)
+    serializer = DecisionSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    decide = quota_request_approve if decision == "approve" else quota_request_deny
+    try:
+        decided = decide(
+            actor=request.user, quota_request=quota_request, note=serializer.validated_data["note"]
+        )
+    except ValidationError as exc:
+        _raise_api(exc)
+    return Response(QuotaRequestSerializer(decided).data)
+
+
+def _moment(raw: str | None, default: datetime) -> datetime:
+    if not raw:
+        return default
+    parsed = parse_datetime(raw)
+    if parsed is None:
+        raise ApiValidationError({"detail": f"'{raw}' is not an ISO 8601 date-time."})
+    return parsed if parsed.tzinfo else timezone.make_aware(parsed)
+
+
+@extend_schema(responses=dict)
+@api_view(["GET"])
+def usage_series(request: Request, name: str) -> Response:
+    """``?metric=cpu_usage&from=<iso>&to=<iso>&step=<seconds>``; null values are gaps."""
+    namespace = namespace_for_user(user=request.user, name=name)
+    metric = request.query_params.get("metric", "")
+    if metric not in Metric.values:
+        raise ApiValidationError({"metric": f"One of: {', '.join(Metric.values)}."})
+    end = _moment(request.query_params.get("to"), timezone.now())
+    start = _moment(request.query_params.get("from"), end - timedelta(hours=24))
+    try:
+        step = int(request.query_params.get("step", 300))
+    except ValueError as exc:
+        raise ApiValidationError({"step": "Seconds, a whole number."}) from exc
+    if start >= end or (end - start).total_seconds() / max(step, 60) > 5000:
+        raise ApiValidationError({"step": "Choose a later 'to' or a larger step (at most 5000 points)."})
+    series = selectors.usage_series(namespace=namespace, metrics=[metric], start=start, end=end, step=step)
+    return Response(
+        {"namespace": namespace.name, "metric": metric, "step": max(60, step), "points": series[metric]}
+    )

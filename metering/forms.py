@@ -1,0 +1,83 @@
+"""Forms: quantities are typed in Kubernetes notation and validated by ``metering.quantities``."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from metering.models import RuntimeClassProfile
+from metering.quotas import RESOURCES, format_amounts, parse_amounts
+from tenants.models import Isolation
+
+
+class AmountsForm(forms.Form):
+    """One text field per resource plus ``storage_classes`` as ``name=size`` pairs."""
+
+    storage_classes = forms.CharField(
+        required=False, help_text="Per storage class, e.g. standard=10Gi, fast=5Gi", label="Storage per class"
+    )
+
+    def __init__(self, *args, initial_amounts=None, **kwargs):
+        if initial_amounts is not None:
+            text = format_amounts(initial_amounts)
+            kwargs.setdefault("initial", {})
+            kwargs["initial"].update({r.key: text[r.key] for r in RESOURCES})
+            kwargs["initial"]["storage_classes"] = ", ".join(
+                f"{k}={v}" for k, v in text["storage_classes"].items()
+            )
+        super().__init__(*args, **kwargs)
+        for resource in reversed(RESOURCES):
+            self.fields = {
+                resource.key: forms.CharField(required=False, label=resource.label, max_length=30),
+                **self.fields,
+            }
+
+    def clean(self):
+        data = super().clean()
+        classes = {}
+        for pair in filter(None, (p.strip() for p in (data.get("storage_classes") or "").split(","))):
+            name, sep, value = pair.partition("=")
+            if not sep or not name.strip():
+                self.add_error("storage_classes", f"'{pair}' is not name=size.")
+                continue
+            classes[name.strip()] = value.strip()
+        try:
+            data["amounts"] = parse_amounts(
+                {**{r.key: data.get(r.key) for r in RESOURCES}, "storage_classes": classes}
+            )
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                self.add_error("storage_classes" if key.startswith("storage_classes") else key, messages)
+        return data
+
+
+class QuotaRequestForm(AmountsForm):
+    namespace = forms.ChoiceField()
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    def __init__(self, *args, namespaces=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["namespace"].choices = [(ns.name, ns.label) for ns in namespaces]
+
+
+class RuntimePolicyForm(forms.Form):
+    min_isolation = forms.ChoiceField(
+        choices=[("", "Team default"), *Isolation.choices], required=False, label="Minimum isolation"
+    )
+    needs_gpu = forms.BooleanField(required=False, label="Needs GPUs")
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(required=False, max_length=2000)
+
+
+class RuntimeProfileForm(forms.ModelForm):
+    class Meta:
+        model = RuntimeClassProfile
+        fields = [
+            "handler",
+            "isolation",
+            "supports_gpu",
+            "gpu_note",
+            "price_multiplier",
+            "enabled",
+            "description",
+        ]

@@ -1,0 +1,15 @@
+"""How metering reaches a cluster: through the console's gateway, never the client library."""
+
+
+def gateway_for(cluster):
+    """A gateway for ``cluster`` (None = the default cluster)."""
+    from clusters.connections import default_cluster, gateway_for_cluster
+
+    return gateway_for_cluster(cluster or default_cluster())
+
+
+def items(result) -> list[dict]:
+    """List results as plain item dicts whether the gateway returns a list or a List object."""
+    if isinstance(result, dict):
+        return list(result.get("items") or [])
+    return list(result or [])

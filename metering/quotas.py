@@ -1,0 +1,165 @@
+"""Quota arithmetic shared by services, selectors and the provisioner.
+
+Amounts are dicts in base units: ``{"cpu": millicores, "memory": bytes, ..., "storage_classes":
+{name: bytes}}``. ``namespace_quota_hard`` turns an allocation into a ResourceQuota ``hard`` map.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from metering import quantities
+from metering.quantities import BYTES, COUNT, CPU
+
+
+@dataclass(frozen=True)
+class Resource:
+    key: str
+    field: str
+    kind: str
+    label: str
+    hard_keys: tuple[str, ...]
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource("cpu", "cpu_millicores", CPU, "CPU", ("requests.cpu", "limits.cpu")),
+    Resource("memory", "memory_bytes", BYTES, "Memory", ("requests.memory", "limits.memory")),
+    Resource("storage", "storage_bytes", BYTES, "Storage", ("requests.storage",)),
+    Resource("gpus", "gpus", COUNT, "GPUs", ("requests.nvidia.com/gpu",)),
+    Resource("pods", "pods", COUNT, "Pods", ("pods",)),
+    Resource("pvcs", "pvcs", COUNT, "Volume claims", ("persistentvolumeclaims",)),
+    Resource("load_balancers", "load_balancers", COUNT, "Load balancers", ("services.loadbalancers",)),
+)
+RESOURCE_BY_KEY = {r.key: r for r in RESOURCES}
+STORAGE_CLASS_KEY = "{name}.storageclass.storage.k8s.io/requests.storage"
+
+Amounts = dict
+
+
+def empty_amounts() -> Amounts:
+    return {**{r.key: 0 for r in RESOURCES}, "storage_classes": {}}
+
+
+def amounts_of(obj) -> Amounts:
+    """Amounts held by a TeamQuota, NamespaceQuota or QuotaRequest (or None: all zero)."""
+    if obj is None:
+        return empty_amounts()
+    return {
+        **{r.key: int(getattr(obj, r.field)) for r in RESOURCES},
+        "storage_classes": {k: int(v) for k, v in (obj.storage_classes or {}).items()},
+    }
+
+
+def apply_amounts(obj, amounts: Amounts) -> None:
+    for resource in RESOURCES:
+        setattr(obj, resource.field, int(amounts.get(resource.key, 0)))
+    obj.storage_classes = {k: int(v) for k, v in amounts.get("storage_classes", {}).items()}
+
+
+def add(a: Amounts, b: Amounts) -> Amounts:
+    classes = dict(a["storage_classes"])
+    for name, value in b["storage_classes"].items():
+        classes[name] = classes.get(name, 0) + value
+    return {**{r.key: a[r.key] + b[r.key] for r in RESOURCES}, "storage_classes": classes}
+
+
+def subtract(a: Amounts, b: Amounts) -> Amounts:
+    negated = {
+        **{r.key: -b[r.key] for r in RESOURCES},
+        "storage_classes": {k: -v for k, v in b["storage_classes"].items()},
+    }
+    return add(a, negated)
+
+
+def shortfall(*, wanted: Amounts, available: Amounts) -> Amounts:
+    """How much more than ``available`` ``wanted`` needs, per resource (zero where it fits)."""
+    return {
+        **{r.key: max(0, wanted[r.key] - available[r.key]) for r in RESOURCES},
+        "storage_classes": {
+            name: max(0, value - available["storage_classes"].get(name, 0))
+            for name, value in wanted["storage_classes"].items()
+            if value - available["storage_classes"].get(name, 0) > 0
+        },
+    }
+
+
+def is_zero(amounts: Amounts) -> bool:
+    return not any(amounts[r.key] for r in RESOURCES) and not any(amounts["storage_classes"].values())
+
+
+def parse_amounts(raw: dict, *, allow_missing: bool = True) -> Amounts:
+    """Parse Kubernetes notation into base units; field errors name the offending resource."""
+    errors: dict[str, list[str]] = {}
+    result = empty_amounts()
+    for resource in RESOURCES:
+        value = raw.get(resource.key)
+        if value in (None, ""):
+            if not allow_missing:
+                errors[resource.key] = ["Required."]
+            continue
+        try:
+            result[resource.key] = quantities.parse(value, resource.kind)
+        except ValidationError as exc:
+            errors[resource.key] = exc.messages
+    for name, value in (raw.get("storage_classes") or {}).items():
+        if value in (None, ""):
+            continue
+        try:
+            result["storage_classes"][str(name)] = quantities.parse(value, BYTES)
+        except ValidationError as exc:
+            errors[f"storage_classes.{name}"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+def format_amounts(amounts: Amounts) -> dict:
+    """Amounts in Kubernetes notation, the form people type and the API returns."""
+    return {
+        **{r.key: quantities.format_quantity(amounts[r.key], r.kind) for r in RESOURCES},
+        "storage_classes": {
+            k: quantities.format_quantity(v, BYTES) for k, v in sorted(amounts["storage_classes"].items())
+        },
+    }
+
+
+def plan_defaults(plan: str) -> tuple[Amounts, int, Amounts]:
+    """(team quota, max namespaces, default namespace allocation) for a plan."""
+    plans = settings.TENANTRY_PLANS
+    spec = plans.get(plan) or plans["starter"]
+    team = parse_amounts({k: v for k, v in spec.items() if k not in ("namespace_default", "max_namespaces")})
+    namespace_default = parse_amounts(spec.get("namespace_default", {}))
+    return team, int(spec.get("max_namespaces", 1)), namespace_default
+
+
+def hard_map(*, allocation: Amounts, allowed_classes: set[str], known_classes: set[str]) -> dict[str, str]:
+    """The ResourceQuota ``hard`` for an allocation: allowed storage classes get their share,
+    every other known class zero, node ports always zero."""
+    hard: dict[str, str] = {}
+    for resource in RESOURCES:
+        for key in resource.hard_keys:
+            hard[key] = quantities.format_quantity(allocation[resource.key], resource.kind)
+    for name in sorted(allowed_classes | known_classes):
+        share = allocation["storage_classes"].get(name, 0) if name in allowed_classes else 0
+        hard[STORAGE_CLASS_KEY.format(name=name)] = quantities.format_quantity(share, BYTES)
+    hard["services.nodeports"] = "0"
+    return hard
+
+
+def namespace_quota_hard(namespace) -> dict[str, str]:
+    """The ResourceQuota ``hard`` map the provisioner applies for ``namespace``.
+
+    A namespace without an allocation gets zero of everything.
+    """
+    from metering.models import ClusterState, NamespaceQuota, TeamQuota
+
+    allocation = amounts_of(NamespaceQuota.objects.filter(namespace_id=namespace.pk).first())
+    team_quota = TeamQuota.objects.filter(team_id=namespace.team_id).first()
+    if team_quota is not None:
+        allowed = set(team_quota.storage_classes or {})
+    else:
+        allowed = set(plan_defaults(namespace.team.plan)[0]["storage_classes"])
+    state = ClusterState.objects.filter(key=ClusterState.key_for(namespace.cluster)).first()
+    known = set(state.storage_classes) if state else set()
+    return hard_map(allocation=allocation, allowed_classes=allowed, known_classes=known)

@@ -1,0 +1,175 @@
+"""Runtime selection: which RuntimeClasses a namespace may use, which one is its default, and why.
+
+``select_runtime`` is pure (catalog entries and the cluster's RuntimeClasses in, a
+``Selection`` out); ``namespace_runtime`` loads those inputs for one namespace.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from django.conf import settings
+
+from tenants.models import Isolation, Namespace
+
+DEFAULT_CLUSTER_NAME = "default"
+
+
+class CatalogEntry(Protocol):
+    name: str
+    isolation: str
+    supports_gpu: bool
+    enabled: bool
+    price_multiplier: Decimal
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The outcome: ``chosen`` is the default RuntimeClass, ``allowed`` every permitted one
+    (chosen first); ``refusal`` explains an empty outcome and ``install_hint`` the remedy."""
+
+    required_isolation: str
+    needs_gpu: bool
+    cluster_name: str
+    chosen: str | None
+    allowed: tuple[str, ...]
+    exclusions: tuple[Exclusion, ...]
+    refusal: str = ""
+    install_hint: str = ""
+    availability_known: bool = True
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.chosen is not None
+
+
+def trust_default_isolation(trust_level: str) -> str:
+    return settings.TENANTRY_MIN_ISOLATION.get(trust_level, Isolation.MICROVM)
+
+
+def required_isolation(*, namespace_min: str, trust_level: str) -> tuple[str, str]:
+    """The stricter of the namespace policy and the trust-level default, and who asked for it."""
+    team_default = trust_default_isolation(trust_level)
+    if namespace_min and Isolation.rank(namespace_min) > Isolation.rank(team_default):
+        return namespace_min, "required by the namespace's runtime policy"
+    return team_default, f"required for {trust_level} teams"
+
+
+def select_runtime(
+    *,
+    required_isolation: str,
+    requirement_source: str,
+    needs_gpu: bool,
+    catalog: Iterable[CatalogEntry],
+    available: set[str] | None,
+    cluster_name: str,
+) -> Selection:
+    """Pick the cheapest runtime (price multiplier, then name) meeting isolation and GPU needs.
+
+    ``available`` is the set of RuntimeClass names discovered on the cluster, or None when
+    discovery has not run yet (then every catalog entry counts as installed).
+    """
+    entries: Sequence[CatalogEntry] = sorted(catalog, key=lambda e: (e.price_multiplier, e.name))
+    needed_rank = Isolation.rank(required_isolation)
+    fits: list[str] = []
+    exclusions: list[Exclusion] = []
+    installable: list[str] = []
+    enableable: list[str] = []
+    for entry in entries:
+        meets_needs = Isolation.rank(entry.isolation) >= needed_rank and (entry.supports_gpu or not needs_gpu)
+        if not entry.enabled:
+            reason = "disabled in the catalog"
+            if meets_needs:
+                enableable.append(entry.name)
+        elif Isolation.rank(entry.isolation) < needed_rank:
+            reason = f"below {required_isolation} isolation {requirement_source}"
+        elif needs_gpu and not entry.supports_gpu:
+            reason = "no GPU support"
+        elif available is not None and entry.name not in available:
+            reason = f"not installed on cluster {cluster_name}"
+            installable.append(entry.name)
+        else:
+            fits.append(entry.name)
+            continue
+        exclusions.append(Exclusion(entry.name, reason))
+    refusal = hint = ""
+    if not fits:
+        wanted = f"{required_isolation} isolation" + (" with GPU support" if needs_gpu else "")
+        refusal = f"No runtime in the catalog offers {wanted} on cluster {cluster_name}."
+        if installable:
+            hint = f"An admin could install the RuntimeClass {_or(installable)} on cluster {cluster_name}."
+        elif enableable:
+            hint = f"An admin could enable {_or(enableable)} in the runtime catalog."
+        else:
+            hint = (
+                f"An admin could add a catalog entry with {wanted} and install it on cluster {cluster_name}."
+            )
+    return Selection(
+        required_isolation=required_isolation,
+        needs_gpu=needs_gpu,
+        cluster_name=cluster_name,
+        chosen=fits[0] if fits else None,
+        allowed=tuple(fits),
+        exclusions=tuple(exclusions),
+        refusal=refusal,
+        install_hint=hint,
+        availability_known=available is not None,
+        reasons={e.name: e.reason for e in exclusions},
+    )
+
+
+def _or(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" or {names[-1]}"
+
+
+def cluster_display_name(cluster) -> str:
+    return cluster.name if cluster is not None else DEFAULT_CLUSTER_NAME
+
+
+def namespace_runtime(
+    namespace: Namespace, *, min_isolation: str | None = None, needs_gpu: bool | None = None
+) -> Selection:
+    """The selection for a namespace as stored, or for a proposed policy when arguments are given.
+
+    The provisioner uses ``allowed`` for the admission policy and ``chosen`` as the default.
+    """
+    from metering.models import ClusterRuntime, ClusterState, RuntimeClassProfile
+
+    isolation, source = required_isolation(
+        namespace_min=namespace.min_isolation if min_isolation is None else min_isolation,
+        trust_level=namespace.team.trust_level,
+    )
+    state = ClusterState.objects.filter(key=ClusterState.key_for(namespace.cluster)).first()
+    available = None
+    if state is not None and state.discovered_at is not None:
+        available = set(ClusterRuntime.objects.filter(state=state).values_list("name", flat=True))
+    return select_runtime(
+        required_isolation=isolation,
+        requirement_source=source,
+        needs_gpu=namespace.needs_gpu if needs_gpu is None else needs_gpu,
+        catalog=list(RuntimeClassProfile.objects.all()),
+        available=available,
+        cluster_name=cluster_display_name(namespace.cluster if namespace.cluster_id else None),
+    )
+
+
+def namespace_runtime_choice(namespace: Namespace):
+    """The provisioner's entry point: ``RuntimeChoice(allowed, default)`` for the spec builder.
+
+    A refusal yields an empty allowed list, so the admission policy fails closed.
+    """
+    from clusters.kube.spec import RuntimeChoice
+
+    selection = namespace_runtime(namespace)
+    return RuntimeChoice(allowed=selection.allowed, default=selection.chosen)

@@ -1,0 +1,400 @@
+"""Metering reads: quota overviews, requests, usage series, near-limit warnings, capacity.
+
+Every function costs a fixed number of queries whatever the number of namespaces or samples.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from metering.models import (
+    ClusterRuntime,
+    ClusterState,
+    Metric,
+    NamespaceQuota,
+    QuotaRequest,
+    QuotaRequestStatus,
+    RuntimeClassProfile,
+    TeamQuota,
+    UsageHourly,
+    UsageSample,
+)
+from metering.quantities import BYTES, CPU
+from metering.quotas import RESOURCES, Amounts, add, amounts_of, empty_amounts, subtract
+from tenants import permissions
+from tenants.models import Namespace, NamespaceStatus, Team, TeamMembership
+from tenants.selectors import namespaces_for_user
+
+RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+# Usage metric measured against an allocated resource, for bars and warnings.
+USED_VS_ALLOCATED = {
+    "cpu": Metric.CPU_REQUEST,
+    "memory": Metric.MEMORY_REQUEST,
+    "storage": Metric.STORAGE_REQUEST,
+    "gpus": Metric.GPU_REQUEST,
+    "pods": Metric.PODS,
+    "load_balancers": Metric.LOAD_BALANCERS,
+}
+METRIC_KIND = {
+    Metric.CPU_REQUEST: CPU,
+    Metric.CPU_LIMIT: CPU,
+    Metric.CPU_USAGE: CPU,
+    Metric.MEMORY_REQUEST: BYTES,
+    Metric.MEMORY_LIMIT: BYTES,
+    Metric.MEMORY_USAGE: BYTES,
+    Metric.STORAGE_REQUEST: BYTES,
+}
+CHART_GROUPS = (
+    ("CPU (cores)", (Metric.CPU_REQUEST, Metric.CPU_LIMIT, Metric.CPU_USAGE)),
+    ("Memory (bytes)", (Metric.MEMORY_REQUEST, Metric.MEMORY_LIMIT, Metric.MEMORY_USAGE)),
+    ("Storage (bytes)", (Metric.STORAGE_REQUEST,)),
+    ("GPUs, pods and load balancers", (Metric.GPU_REQUEST, Metric.PODS, Metric.LOAD_BALANCERS)),
+    (
+        "Network (bytes per interval)",
+        (
+            Metric.NET_INGRESS_INTERNAL,
+            Metric.NET_INGRESS_EXTERNAL,
+            Metric.NET_EGRESS_INTERNAL,
+            Metric.NET_EGRESS_EXTERNAL,
+        ),
+    ),
+)
+
+
+def _to_base(metric: str, value: Decimal) -> int:
+    """Samples hold cores and bytes; allocations hold millicores and bytes."""
+    return int(value * 1000) if METRIC_KIND.get(metric) == CPU else int(value)
+
+
+@dataclass
+class AllocationRow:
+    namespace: Namespace
+    amounts: Amounts
+
+
+@dataclass
+class QuotaOverview:
+    team_quota: TeamQuota
+    limit: Amounts
+    allocated: Amounts
+    remaining: Amounts
+    rows: list[AllocationRow]
+    namespace_count: int
+
+
+def team_quota_overview(*, team: Team) -> QuotaOverview:
+    from metering.services.quotas import team_quota_ensure
+
+    team_quota = team_quota_ensure(team=team)
+    namespaces = list(Namespace.objects.live().filter(team=team).select_related("quota").order_by("name"))
+    rows = []
+    allocated = empty_amounts()
+    for namespace in namespaces:
+        allocation = amounts_of(getattr(namespace, "quota", None) if _has_quota(namespace) else None)
+        allocated = add(allocated, allocation)
+        rows.append(AllocationRow(namespace=namespace, amounts=allocation))
+    limit = amounts_of(team_quota)
+    return QuotaOverview(
+        team_quota=team_quota,
+        limit=limit,
+        allocated=allocated,
+        remaining=subtract(limit, allocated),
+        rows=rows,
+        namespace_count=len(namespaces),
+    )
+
+
+def _has_quota(namespace: Namespace) -> bool:
+    try:
+        namespace.quota  # noqa: B018 - reverse one-to-one raises when absent
+    except NamespaceQuota.DoesNotExist:
+        return False
+    return True
+
+
+def team_quota_requests(*, team: Team, status: str | None = None) -> QuerySet[QuotaRequest]:
+    requests = QuotaRequest.objects.filter(team=team).select_related(
+        "namespace", "requested_by", "decided_by"
+    )
+    if status:
+        requests = requests.filter(status=status)
+    return requests.order_by("-created_at", "-id")
+
+
+def staff_quota_requests() -> QuerySet[QuotaRequest]:
+    return (
+        QuotaRequest.objects.filter(status=QuotaRequestStatus.PENDING)
+        .select_related("namespace", "team", "requested_by")
+        .order_by("-needs_staff", "created_at")
+    )
+
+
+def quota_request_for_user(*, user, team: Team, request_id: int) -> QuotaRequest:
+    """A request of a team the caller already passed the access check for (404 otherwise)."""
+    return get_object_or_404(
+        QuotaRequest.objects.select_related("namespace", "team"), team=team, pk=request_id
+    )
+
+
+def quota_requests_for_dashboard(*, user) -> dict[str, list[QuotaRequest]]:
+    """Requests waiting for this user's decision, and the user's own requests from the last 14 days."""
+    admin_team_ids = TeamMembership.objects.filter(user=user, role__in=permissions.TEAM_ADMIN_ROLES).values(
+        "team_id"
+    )
+    pending = QuotaRequest.objects.filter(status=QuotaRequestStatus.PENDING, needs_staff=False)
+    to_decide = pending.filter(team_id__in=admin_team_ids)
+    if user.is_staff:
+        to_decide = QuotaRequest.objects.filter(status=QuotaRequestStatus.PENDING).filter(
+            Q(team_id__in=admin_team_ids) | Q(needs_staff=True)
+        )
+    since = timezone.now() - timedelta(days=14)
+    mine = QuotaRequest.objects.filter(requested_by=user, created_at__gte=since)
+    related = ("namespace", "team", "requested_by")
+    return {
+        "to_decide": list(to_decide.select_related(*related).order_by("created_at")[:20]),
+        "mine": list(mine.select_related(*related).order_by("-created_at")[:20]),
+    }
+
+
+@dataclass
+class NearLimit:
+    namespace: Namespace
+    resource: str
+    label: str
+    used: int
+    allocated: int
+
+    @property
+    def ratio(self) -> float:
+        return self.used / self.allocated if self.allocated else 1.0
+
+    @property
+    def state(self) -> str:
+        return "full" if self.ratio >= 1 else "near"
+
+
+def _latest_samples(namespace_ids, metrics) -> dict[int, dict[str, UsageSample]]:
+    """The most recent collected window's samples per namespace (one query for the states,
+    one for the samples)."""
+    windows = {w for w in ClusterState.objects.values_list("last_window_start", flat=True) if w is not None}
+    latest: dict[int, dict[str, UsageSample]] = defaultdict(dict)
+    if not windows:
+        return latest
+    rows = UsageSample.objects.filter(
+        namespace_id__in=namespace_ids, metric__in=metrics, window_start__in=windows
+    ).order_by("window_start")
+    for sample in rows:
+        latest[sample.namespace_id][sample.metric] = sample
+    return latest
+
+
+def namespaces_near_limits(*, user, threshold: float | None = None) -> list[NearLimit]:
+    """Namespaces the user can see whose latest usage is at or above ``METERING_NEAR_LIMIT_RATIO``
+    of their allocation (for the dashboard). Constant queries."""
+    from django.conf import settings
+
+    threshold = settings.METERING_NEAR_LIMIT_RATIO if threshold is None else threshold
+    namespaces = list(namespaces_for_user(user=user).select_related("quota"))
+    by_id = {ns.pk: ns for ns in namespaces}
+    latest = _latest_samples(list(by_id), list(USED_VS_ALLOCATED.values()))
+    warnings = []
+    for namespace_id, samples in latest.items():
+        namespace = by_id[namespace_id]
+        allocation = amounts_of(namespace.quota if _has_quota(namespace) else None)
+        for resource in RESOURCES:
+            metric = USED_VS_ALLOCATED.get(resource.key)
+            sample = samples.get(metric) if metric else None
+            if sample is None or sample.is_gap:
+                continue
+            used = _to_base(metric, sample.quantity)
+            allocated = allocation[resource.key]
+            if (allocated and used / allocated >= threshold) or (not allocated and used):
+                warnings.append(NearLimit(namespace, resource.key, resource.label, used, allocated))
+    return sorted(warnings, key=lambda w: (-w.ratio, w.namespace.name, w.resource))
+
+
+@dataclass
+class QuotaBar:
+    key: str
+    label: str
+    kind: str
+    used: int | None
+    allocated: int
+
+    @property
+    def percent(self) -> int:
+        if self.used is None:
+            return 0
+        if not self.allocated:
+            return 100 if self.used else 0
+        return min(100, round(100 * self.used / self.allocated))
+
+    @property
+    def state(self) -> str:
+        if self.used is None:
+            return "unknown"
+        if self.percent >= 100:
+            return "full"
+        return "near" if self.percent >= 80 else "ok"
+
+
+@dataclass
+class NamespaceUsage:
+    range_key: str
+    start: datetime
+    end: datetime
+    bars: list[QuotaBar]
+    charts: list[dict] = field(default_factory=list)
+
+
+def usage_series(
+    *, namespace: Namespace, metrics, start: datetime, end: datetime, step: int
+) -> dict[str, list]:
+    """``{metric: [[iso time, value or None], ...]}``; hourly rollups when ``step`` ≥ 3600,
+    raw samples otherwise, averaged (gauges) or summed (counters) per step. One query."""
+    from metering.models import COUNTER_METRICS
+
+    step = max(60, int(step))
+    if step >= 3600:
+        rows = UsageHourly.objects.filter(
+            namespace=namespace, metric__in=metrics, hour__gte=start, hour__lt=end
+        )
+        points = rows.values_list("metric", "hour", "quantity")
+    else:
+        rows = UsageSample.objects.filter(
+            namespace=namespace, metric__in=metrics, window_start__gte=start, window_start__lt=end
+        )
+        points = rows.values_list("metric", "window_start", "quantity")
+    buckets: dict[str, dict[int, list]] = {m: defaultdict(list) for m in metrics}
+    origin = int(start.timestamp())
+    for metric, moment, quantity in points.iterator(chunk_size=5000):
+        bucket = (int(moment.timestamp()) - origin) // step
+        if quantity is not None:
+            buckets[metric][bucket].append(quantity)
+    count = max(1, (int(end.timestamp()) - origin) // step)
+    series: dict[str, list] = {}
+    for metric in metrics:
+        values = []
+        for index in range(count):
+            got = buckets[metric].get(index)
+            moment = datetime.fromtimestamp(origin + index * step, tz=start.tzinfo).isoformat()
+            if not got:
+                values.append([moment, None])
+            elif metric in COUNTER_METRICS:
+                values.append([moment, float(sum(got))])
+            else:
+                values.append([moment, float(sum(got) / len(got))])
+        series[metric] = values
+    return series
+
+
+def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> NamespaceUsage:
+    """Quota bars (latest usage vs allocation) and chart series for one of ``RANGES``."""
+    span = RANGES.get(range_key, RANGES["24h"])
+    range_key = range_key if range_key in RANGES else "24h"
+    step = {"24h": 900, "7d": 3600, "30d": 6 * 3600}[range_key]
+    end = now.replace(second=0, microsecond=0)
+    start = end - span
+    allocation = amounts_of(NamespaceQuota.objects.filter(namespace=namespace).first())
+    latest = _latest_samples([namespace.pk], list(USED_VS_ALLOCATED.values())).get(namespace.pk, {})
+    bars = []
+    for resource in RESOURCES:
+        metric = USED_VS_ALLOCATED.get(resource.key)
+        if metric is None:
+            continue
+        sample = latest.get(metric)
+        used = None if sample is None or sample.is_gap else _to_base(metric, sample.quantity)
+        bars.append(QuotaBar(resource.key, resource.label, resource.kind, used, allocation[resource.key]))
+    all_metrics = [m for _, group in CHART_GROUPS for m in group]
+    series = usage_series(namespace=namespace, metrics=all_metrics, start=start, end=end, step=step)
+    charts = [
+        {
+            "title": title,
+            "series": [{"metric": m, "label": Metric(m).label, "points": series[m]} for m in group],
+        }
+        for title, group in CHART_GROUPS
+    ]
+    return NamespaceUsage(range_key=range_key, start=start, end=end, bars=bars, charts=charts)
+
+
+@dataclass
+class CapacityRow:
+    state: ClusterState
+    namespaces: int
+    allocated_cpu: int
+    allocated_memory: int
+    allocated_gpus: int
+    used_cpu: int | None
+    used_memory: int | None
+    runtimes: list[str]
+
+    @staticmethod
+    def _ratio(part, whole):
+        return round(part / whole, 2) if whole else None
+
+    @property
+    def cpu_overcommit(self):
+        return self._ratio(self.allocated_cpu, self.state.allocatable_cpu_millicores)
+
+    @property
+    def memory_overcommit(self):
+        return self._ratio(self.allocated_memory, self.state.allocatable_memory_bytes)
+
+
+def capacity_by_cluster() -> list[CapacityRow]:
+    """Per cluster: node allocatable vs the sum of namespace allocations vs measured usage."""
+    from metering.services.collector import ensure_cluster_states
+
+    states = ensure_cluster_states()
+    default_ids = {s.cluster_id for s in states if s.key == "default"} - {None}
+    live = NamespaceQuota.objects.exclude(namespace__status=NamespaceStatus.DELETED)
+
+    def key(cluster_id):
+        return "default" if cluster_id is None or cluster_id in default_ids else f"cluster-{cluster_id}"
+
+    allocated: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    for row in live.values("namespace__cluster_id").annotate(
+        cpu=Sum("cpu_millicores"), memory=Sum("memory_bytes"), gpus=Sum("gpus"), n=Count("id")
+    ):
+        bucket = allocated[key(row["namespace__cluster_id"])]
+        for name in ("cpu", "memory", "gpus", "n"):
+            bucket[name] += row[name] or 0
+    used: dict[str, dict] = defaultdict(dict)
+    windows = {s.last_window_start for s in states if s.last_window_start}
+    usage = (
+        UsageSample.objects.filter(
+            window_start__in=windows, metric__in=[Metric.CPU_USAGE, Metric.MEMORY_USAGE], is_gap=False
+        )
+        .values("namespace__cluster_id", "metric", "window_start")
+        .annotate(total=Sum("quantity"))
+    )
+    state_windows = {s.key: s.last_window_start for s in states}
+    for row in usage:
+        k = key(row["namespace__cluster_id"])
+        if row["window_start"] == state_windows.get(k):
+            used[k][row["metric"]] = used[k].get(row["metric"], 0) + _to_base(row["metric"], row["total"])
+    runtimes: dict[int, list[str]] = defaultdict(list)
+    for state_id, name in ClusterRuntime.objects.values_list("state_id", "name"):
+        runtimes[state_id].append(name)
+    return [
+        CapacityRow(
+            state=s,
+            namespaces=allocated[s.key]["n"],
+            allocated_cpu=allocated[s.key]["cpu"],
+            allocated_memory=allocated[s.key]["memory"],
+            allocated_gpus=allocated[s.key]["gpus"],
+            used_cpu=used[s.key].get(Metric.CPU_USAGE),
+            used_memory=used[s.key].get(Metric.MEMORY_USAGE),
+            runtimes=sorted(runtimes[s.pk]),
+        )
+        for s in states
+    ]
+
+
+def runtime_catalog() -> QuerySet[RuntimeClassProfile]:
+    return RuntimeClassProfile.objects.all()

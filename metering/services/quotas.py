@@ -1,0 +1,332 @@
+"""Team quotas, namespace allocations and quota requests.
+
+The invariant: for every resource (and every storage class) the allocations of a team's
+live namespaces add up to at most the team quota. Every change that could break it locks
+the team's ``TeamQuota`` row first, then re-reads the allocations inside that lock.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from metering import quantities
+from metering.models import NamespaceQuota, QuotaRequest, QuotaRequestStatus, TeamQuota
+from metering.quotas import (
+    RESOURCES,
+    Amounts,
+    add,
+    amounts_of,
+    apply_amounts,
+    empty_amounts,
+    format_amounts,
+    is_zero,
+    plan_defaults,
+    shortfall,
+    subtract,
+)
+from tenants import permissions
+from tenants.models import Namespace, NamespaceStatus, Team
+from tenants.services.audit import audit_record
+from tenants.services.provisioning_hooks import namespace_changed
+
+
+def team_quota_ensure(*, team: Team) -> TeamQuota:
+    """The team's quota row, created from its plan's defaults the first time it is needed."""
+    quota = TeamQuota.objects.filter(team=team).first()
+    if quota is not None:
+        return quota
+    amounts, max_namespaces, _ = plan_defaults(team.plan)
+    quota = TeamQuota(team=team, max_namespaces=max_namespaces)
+    apply_amounts(quota, amounts)
+    with transaction.atomic():
+        existing = TeamQuota.objects.filter(team=team).first()
+        if existing is not None:
+            return existing
+        quota.save()
+    return quota
+
+
+def _lock_team_quota(team: Team) -> TeamQuota:
+    team_quota_ensure(team=team)
+    return TeamQuota.objects.select_for_update().get(team=team)
+
+
+def allocated_total(*, team: Team, exclude_namespace_id: int | None = None) -> Amounts:
+    """Sum of the allocations of the team's live namespaces (read inside the team lock)."""
+    total = empty_amounts()
+    rows = NamespaceQuota.objects.filter(namespace__team=team).exclude(
+        namespace__status=NamespaceStatus.DELETED
+    )
+    if exclude_namespace_id is not None:
+        rows = rows.exclude(namespace_id=exclude_namespace_id)
+    for row in rows:
+        total = add(total, amounts_of(row))
+    return total
+
+
+def _check_fits(*, team_quota: TeamQuota, wanted_total: Amounts) -> None:
+    over = shortfall(wanted=wanted_total, available=amounts_of(team_quota))
+    if is_zero(over):
+        return
+    errors: dict[str, str] = {}
+    for resource in RESOURCES:
+        if over[resource.key]:
+            errors[resource.key] = (
+                f"Exceeds the team quota by {quantities.format_quantity(over[resource.key], resource.kind)}."
+            )
+    for name, amount in over["storage_classes"].items():
+        errors[f"storage_classes.{name}"] = (
+            f"Exceeds the team's {name} storage by {quantities.format_quantity(amount, quantities.BYTES)}."
+        )
+    raise ValidationError(errors)
+
+
+def _check_storage_classes(*, team_quota: TeamQuota, amounts: Amounts) -> None:
+    allowed = set(team_quota.storage_classes or {})
+    for name, value in amounts["storage_classes"].items():
+        if value and name not in allowed:
+            raise ValidationError(
+                {f"storage_classes.{name}": f"Storage class '{name}' is not allowed for this team."}
+            )
+
+
+@transaction.atomic
+def namespace_quota_set(*, actor, namespace: Namespace, amounts: Amounts) -> NamespaceQuota:
+    """Set a namespace's allocation; refused when the team's allocations would exceed its quota."""
+    if not (
+        permissions.has_team_perm(actor, permissions.MANAGE_NAMESPACES, namespace.team) or actor.is_staff
+    ):
+        raise PermissionDenied("Only team owners and managers split the team quota.")
+    team_quota = _lock_team_quota(namespace.team)
+    _check_storage_classes(team_quota=team_quota, amounts=amounts)
+    others = allocated_total(team=namespace.team, exclude_namespace_id=namespace.pk)
+    _check_fits(team_quota=team_quota, wanted_total=add(others, amounts))
+    allocation, _ = NamespaceQuota.objects.get_or_create(namespace=namespace)
+    before = format_amounts(amounts_of(allocation))
+    apply_amounts(allocation, amounts)
+    allocation.save()
+    audit_record(
+        actor=actor,
+        action="quota.allocation_changed",
+        target=namespace,
+        data={"from": before, "to": format_amounts(amounts)},
+    )
+    namespace_changed(namespace)
+    return allocation
+
+
+@transaction.atomic
+def namespace_quota_initialize(*, actor, namespace: Namespace) -> NamespaceQuota:
+    """Give a new namespace its plan's default allocation, cut down to what the team has left."""
+    team_quota = _lock_team_quota(namespace.team)
+    existing = NamespaceQuota.objects.filter(namespace=namespace).first()
+    if existing is not None:
+        return existing
+    _, _, default = plan_defaults(namespace.team.plan)
+    remaining = subtract(amounts_of(team_quota), allocated_total(team=namespace.team))
+    granted = {
+        **{r.key: max(0, min(default[r.key], remaining[r.key])) for r in RESOURCES},
+        "storage_classes": {},
+    }
+    allowed = sorted(team_quota.storage_classes or {})
+    if allowed:
+        first = allowed[0]
+        granted["storage_classes"] = {
+            first: max(0, min(granted["storage"], remaining["storage_classes"].get(first, 0)))
+        }
+    allocation = NamespaceQuota(namespace=namespace)
+    apply_amounts(allocation, granted)
+    allocation.save()
+    audit_record(
+        actor=actor,
+        action="quota.allocation_initialized",
+        target=namespace,
+        data={"to": format_amounts(granted)},
+    )
+    namespace_changed(namespace)
+    return allocation
+
+
+@transaction.atomic
+def team_quota_set(*, actor, team: Team, amounts: Amounts, max_namespaces: int) -> TeamQuota:
+    """Staff set a team's quota; it may not drop below what is already allocated."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only cluster admins change team quotas.")
+    team_quota = _lock_team_quota(team)
+    allocated = allocated_total(team=team)
+    over = shortfall(wanted=allocated, available=amounts)
+    if not is_zero(over):
+        raise ValidationError(
+            {
+                r.key: "Below what the namespaces already hold; lower their allocations first."
+                for r in RESOURCES
+                if over[r.key]
+            }
+            or {"storage_classes": "A storage class is still allocated to namespaces."}
+        )
+    before = format_amounts(amounts_of(team_quota))
+    removed_classes = set(team_quota.storage_classes or {}) - set(amounts["storage_classes"])
+    apply_amounts(team_quota, amounts)
+    team_quota.max_namespaces = max_namespaces
+    team_quota.save()
+    audit_record(
+        actor=actor,
+        action="quota.team_changed",
+        target=team,
+        data={"from": before, "to": format_amounts(amounts), "max_namespaces": max_namespaces},
+    )
+    if removed_classes:
+        for namespace in Namespace.objects.live().filter(team=team):
+            namespace_changed(namespace)
+    return team_quota
+
+
+def namespace_slot_check(*, team: Team) -> None:
+    """Call inside the transaction that creates a namespace: refuses past the plan's maximum."""
+    team_quota = _lock_team_quota(team)
+    live = Namespace.objects.live().filter(team=team).count()
+    if live >= team_quota.max_namespaces:
+        raise ValidationError(
+            {
+                "name": f"The team already has {live} of its {team_quota.max_namespaces} namespaces; ask for more."
+            }
+        )
+
+
+def _notify_decision(quota_request: QuotaRequest) -> None:
+    request_id = quota_request.pk
+
+    def enqueue() -> None:
+        from metering.tasks import send_quota_decision_email
+
+        send_quota_decision_email.delay(request_id)
+
+    transaction.on_commit(enqueue)
+
+
+@transaction.atomic
+def quota_request_create(*, actor, namespace: Namespace, increments: Amounts, reason: str) -> QuotaRequest:
+    """A team member asks for more for one of the team's namespaces; amounts are added on approval."""
+    if not permissions.can_see_team(actor, namespace.team):
+        raise PermissionDenied("You can only ask for quota for your own team's namespaces.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say what the extra quota is for."})
+    if is_zero(increments):
+        raise ValidationError({"__all__": "Ask for more of at least one resource."})
+    team_quota = _lock_team_quota(namespace.team)
+    remaining = subtract(amounts_of(team_quota), allocated_total(team=namespace.team))
+    quota_request = QuotaRequest(
+        team=namespace.team,
+        namespace=namespace,
+        requested_by=actor,
+        reason=reason.strip(),
+        needs_staff=not is_zero(shortfall(wanted=increments, available=remaining)),
+    )
+    apply_amounts(quota_request, increments)
+    quota_request.save()
+    audit_record(
+        actor=actor,
+        action="quota.requested",
+        target=quota_request,
+        team=namespace.team,
+        data={
+            "namespace": namespace.name,
+            "increments": format_amounts(increments),
+            "needs_staff": quota_request.needs_staff,
+        },
+    )
+    return quota_request
+
+
+def _lock_pending(quota_request: QuotaRequest) -> QuotaRequest:
+    locked = (
+        QuotaRequest.objects.select_for_update(of=("self",))
+        .select_related("namespace", "team")
+        .get(pk=quota_request.pk)
+    )
+    if locked.status != QuotaRequestStatus.PENDING:
+        raise ValidationError(f"This request was already {locked.get_status_display().lower()}.")
+    return locked
+
+
+@transaction.atomic
+def quota_request_approve(*, actor, quota_request: QuotaRequest, note: str = "") -> QuotaRequest:
+    """Approve: the namespace allocation grows by the increments.
+
+    When the team has no room left, only staff may approve, and the team quota is raised by
+    exactly the shortfall (adding storage classes the team did not have).
+    """
+    team = quota_request.team
+    is_team_admin = permissions.has_team_perm(actor, permissions.MANAGE_NAMESPACES, team)
+    if not (is_team_admin or actor.is_staff):
+        raise PermissionDenied("Only team owners and managers approve quota requests.")
+    team_quota = _lock_team_quota(team)
+    quota_request = _lock_pending(quota_request)
+    namespace = quota_request.namespace
+    if namespace.status == NamespaceStatus.DELETED:
+        raise ValidationError("The namespace no longer exists.")
+    increments = amounts_of(quota_request)
+    remaining = subtract(amounts_of(team_quota), allocated_total(team=team))
+    missing = shortfall(wanted=increments, available=remaining)
+    raised = not is_zero(missing)
+    if raised:
+        if not actor.is_staff:
+            raise ValidationError(
+                "This goes beyond the team's remaining quota; only a cluster admin can approve it."
+            )
+        before = format_amounts(amounts_of(team_quota))
+        apply_amounts(team_quota, add(amounts_of(team_quota), missing))
+        team_quota.save()
+        audit_record(
+            actor=actor,
+            action="quota.team_raised",
+            target=team,
+            data={"from": before, "to": format_amounts(amounts_of(team_quota)), "request": quota_request.pk},
+        )
+    allocation, _ = NamespaceQuota.objects.get_or_create(namespace=namespace)
+    before_allocation = format_amounts(amounts_of(allocation))
+    apply_amounts(allocation, add(amounts_of(allocation), increments))
+    allocation.save()
+    quota_request.status = QuotaRequestStatus.APPROVED
+    quota_request.decided_by = actor
+    quota_request.decided_at = timezone.now()
+    quota_request.decision_note = note.strip()
+    quota_request.team_quota_raised = raised
+    quota_request.save()
+    audit_record(
+        actor=actor,
+        action="quota.request_approved",
+        target=quota_request,
+        team=team,
+        data={
+            "namespace": namespace.name,
+            "allocation_from": before_allocation,
+            "allocation_to": format_amounts(amounts_of(allocation)),
+            "team_quota_raised": raised,
+        },
+    )
+    namespace_changed(namespace)
+    _notify_decision(quota_request)
+    return quota_request
+
+
+@transaction.atomic
+def quota_request_deny(*, actor, quota_request: QuotaRequest, note: str) -> QuotaRequest:
+    team = quota_request.team
+    if not (permissions.has_team_perm(actor, permissions.MANAGE_NAMESPACES, team) or actor.is_staff):
+        raise PermissionDenied("Only team owners and managers decide quota requests.")
+    quota_request = _lock_pending(quota_request)
+    quota_request.status = QuotaRequestStatus.DENIED
+    quota_request.decided_by = actor
+    quota_request.decided_at = timezone.now()
+    quota_request.decision_note = note.strip()
+    quota_request.save()
+    audit_record(
+        actor=actor,
+        action="quota.request_denied",
+        target=quota_request,
+        team=team,
+        data={"namespace": quota_request.namespace.name, "note": quota_request.decision_note},
+    )
+    _notify_decision(quota_request)
+    return quota_request

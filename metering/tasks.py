@@ -1,0 +1,58 @@
+"""Metering's Celery tasks: thin, idempotent, safe to run twice."""
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+
+@shared_task(name="metering.collect_usage")
+def collect_usage() -> int:
+    from metering.services.collector import usage_collect
+
+    return sum(r.rows_offered for r in usage_collect(now=timezone.now()))
+
+
+@shared_task(name="metering.rollup_usage")
+def rollup_usage() -> int:
+    from metering.services.rollup import usage_prune, usage_rollup
+
+    now = timezone.now()
+    rolled = usage_rollup(now=now)
+    usage_prune(now=now)
+    return rolled
+
+
+@shared_task(name="metering.discover_clusters")
+def discover_clusters() -> int:
+    from metering.services.discovery import clusters_discover
+
+    return clusters_discover(now=timezone.now())
+
+
+@shared_task(name="metering.refresh_runtime_selections")
+def refresh_runtime_selections() -> int:
+    from metering.services.runtime import namespace_runtimes_refresh
+
+    return namespace_runtimes_refresh()
+
+
+@shared_task(name="metering.send_quota_decision_email")
+def send_quota_decision_email(quota_request_id: int) -> None:
+    from metering.models import QuotaRequest
+
+    quota_request = (
+        QuotaRequest.objects.select_related("requested_by", "namespace", "decided_by")
+        .filter(pk=quota_request_id)
+        .first()
+    )
+    if quota_request is None or quota_request.requested_by is None or not quota_request.requested_by.email:
+        return
+    context = {"quota_request": quota_request, "SITE_URL": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME}
+    send_mail(
+        subject=f"Quota request for {quota_request.namespace.name} {quota_request.get_status_display().lower()}",
+        message=render_to_string("metering/email/quota_decision.txt", context),
+        from_email=None,
+        recipient_list=[quota_request.requested_by.email],
+    )

@@ -1,0 +1,192 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from clusters.connections import gateway_for_cluster
+from metering.models import ClusterState, Metric, UsageSample
+from metering.services.collector import align_window, usage_collect
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 27, 10, 0, 30, tzinfo=UTC)
+
+
+def seed_namespace(emulator, name, *, cpu="250m", memory="256Mi", storage="5Gi", lb=True, gpu="1"):
+    gateway = gateway_for_cluster(_default())
+    gateway.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    gateway.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ResourceQuota",
+            "metadata": {"name": "tenant-quota", "namespace": name},
+            "spec": {"hard": {"requests.cpu": "4", "pods": "10"}},
+        }
+    )
+    emulator.set_quota_used(name, "tenant-quota", {"requests.cpu": "1500m", "limits.cpu": "3", "pods": "3"})
+    emulator.set_pod_metrics(
+        name, "web-1", {"app": {"cpu": cpu, "memory": memory}, "sidecar": {"cpu": "50m", "memory": "0"}}
+    )
+    gateway.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data", "namespace": name},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage}}},
+        }
+    )
+    if lb:
+        gateway.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "edge", "namespace": name},
+                "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
+            }
+        )
+    gateway.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "trainer", "namespace": name},
+            "spec": {
+                "runtimeClassName": "kata-clh",
+                "containers": [
+                    {"name": "t", "image": "busybox", "resources": {"limits": {"nvidia.com/gpu": gpu}}}
+                ],
+            },
+        }
+    )
+
+
+def _default():
+    from clusters.connections import default_cluster
+
+    return default_cluster()
+
+
+def samples(namespace):
+    return {s.metric: s for s in UsageSample.objects.filter(namespace=namespace)}
+
+
+def test_windows_are_aligned_to_the_interval():
+    assert align_window(NOW, 60) == (
+        datetime(2026, 11, 27, 9, 59, tzinfo=UTC),
+        datetime(2026, 11, 27, 10, 0, tzinfo=UTC),
+    )
+
+
+def test_one_cycle_measures_every_metric_from_one_list_per_kind(world, emulated_cluster):
+    for ns in (world.namespace, world.other_namespace):
+        ns.status = "ready"
+        ns.save()
+        seed_namespace(emulated_cluster, ns.name)
+    emulated_cluster.reset_counters()
+    [result] = usage_collect(now=NOW)
+    assert result.api_calls == 5
+    assert emulated_cluster.counts()["reads"] == 5
+    got = samples(world.namespace)
+    assert got[Metric.CPU_REQUEST].quantity == Decimal("1.5")
+    assert got[Metric.CPU_LIMIT].quantity == Decimal("3")
+    assert got[Metric.PODS].quantity == 3
+    assert got[Metric.MEMORY_REQUEST].quantity == 0  # quota reports nothing used: a real zero
+    assert got[Metric.CPU_USAGE].quantity == Decimal("0.3")
+    assert got[Metric.MEMORY_USAGE].quantity == 256 * 2**20
+    assert got[Metric.STORAGE_REQUEST].quantity == 5 * 2**30
+    assert got[Metric.LOAD_BALANCERS].quantity == 1
+    assert got[Metric.GPU_REQUEST].quantity == 1
+    assert got[Metric.CPU_USAGE].runtime_class == "kata-clh"
+    assert got[Metric.CPU_USAGE].window_start == datetime(2026, 11, 27, 9, 59, tzinfo=UTC)
+    assert Metric.NET_EGRESS_EXTERNAL not in got  # no Prometheus configured: network not metered
+    assert not any(s.is_gap for s in got.values())
+
+
+def test_api_calls_do_not_grow_with_namespaces(world, emulated_cluster):
+    from tests.factories import NamespaceFactory
+
+    for i in range(12):
+        ns = NamespaceFactory(team=world.team, name=f"many-{i}", status="ready")
+        seed_namespace(emulated_cluster, ns.name, lb=False)
+    emulated_cluster.reset_counters()
+    [result] = usage_collect(now=NOW)
+    assert emulated_cluster.counts()["reads"] == 5
+    assert result.rows_offered == 12 * 10
+
+
+def test_rerunning_a_window_changes_nothing(world, emulated_cluster):
+    world.namespace.status = "ready"
+    world.namespace.save()
+    seed_namespace(emulated_cluster, world.namespace.name)
+    usage_collect(now=NOW)
+    before = list(UsageSample.objects.order_by("id").values_list("id", "metric", "quantity", "collected_at"))
+    assert usage_collect(now=NOW + timedelta(seconds=20)) == []  # same window: already claimed
+    ClusterState.objects.update(last_window_start=None)  # even forced, the window is written once
+    emulated_cluster.set_quota_used(world.namespace.name, "tenant-quota", {"requests.cpu": "4"})
+    usage_collect(now=NOW)
+    after = list(UsageSample.objects.order_by("id").values_list("id", "metric", "quantity", "collected_at"))
+    assert after == before
+    usage_collect(now=NOW + timedelta(seconds=60))
+    assert UsageSample.objects.filter(metric=Metric.CPU_REQUEST).count() == 2
+
+
+def test_an_unreachable_cluster_records_gaps_not_zeros(world, emulated_cluster):
+    world.namespace.status = "ready"
+    world.namespace.save()
+    seed_namespace(emulated_cluster, world.namespace.name)
+    emulated_cluster.drop_next(5)
+    [result] = usage_collect(now=NOW)
+    got = samples(world.namespace)
+    assert len(got) == 10
+    assert all(s.is_gap and s.quantity is None for s in got.values())
+    assert result.gaps == 10
+    assert "resourcequotas" in ClusterState.objects.get(key="default").last_collect_error
+
+
+def test_one_failing_list_only_gaps_its_own_metrics(world, emulated_cluster):
+    world.namespace.status = "ready"
+    world.namespace.save()
+    seed_namespace(emulated_cluster, world.namespace.name)
+    emulated_cluster.fail_next(1, 503, path="metrics.k8s.io")
+    usage_collect(now=NOW)
+    got = samples(world.namespace)
+    assert got[Metric.CPU_USAGE].is_gap and got[Metric.MEMORY_USAGE].is_gap
+    assert got[Metric.CPU_REQUEST].quantity == Decimal("1.5")
+
+
+def test_namespaces_missing_from_the_cluster_are_gaps(world, emulated_cluster):
+    world.namespace.status = "ready"
+    world.namespace.save()
+    usage_collect(now=NOW)
+    assert all(s.is_gap for s in samples(world.namespace).values())
+
+
+def test_network_bytes_come_from_prometheus_by_direction_and_class(world, emulated_cluster, prometheus):
+    world.namespace.status = "ready"
+    world.namespace.save()
+    seed_namespace(emulated_cluster, world.namespace.name)
+    prometheus.answers = {
+        'direction="egress",class="external"': {"acme-dev": "1048576.4"},
+        'direction="egress",class="internal"': {"acme-dev": "2048"},
+        'direction="ingress",class="external"': {"acme-dev": "10"},
+        'direction="ingress",class="internal"': {"other": "5"},
+    }
+    usage_collect(now=NOW)
+    got = samples(world.namespace)
+    assert got[Metric.NET_EGRESS_EXTERNAL].quantity == 1048576
+    assert got[Metric.NET_EGRESS_INTERNAL].quantity == 2048
+    assert got[Metric.NET_INGRESS_EXTERNAL].quantity == 10
+    assert got[Metric.NET_INGRESS_INTERNAL].is_gap  # no series for the namespace: unmeasured
+    assert len(prometheus.queries) == 4
+    assert all("[60s]" in q["query"][0] for q in prometheus.queries)
+    assert prometheus.queries[0]["time"] == [f"{datetime(2026, 11, 27, 10, 0, tzinfo=UTC).timestamp():.3f}"]
+
+
+def test_prometheus_down_gaps_only_network(world, emulated_cluster, prometheus):
+    world.namespace.status = "ready"
+    world.namespace.save()
+    seed_namespace(emulated_cluster, world.namespace.name)
+    prometheus.fail = True
+    usage_collect(now=NOW)
+    got = samples(world.namespace)
+    assert got[Metric.NET_EGRESS_EXTERNAL].is_gap
+    assert not got[Metric.CPU_REQUEST].is_gap

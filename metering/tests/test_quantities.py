@@ -1,0 +1,61 @@
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import given
+from hypothesis import strategies as st
+
+from metering.quantities import BYTES, COUNT, CPU, format_quantity, parse
+from metering.quotas import parse_amounts
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("500m", CPU, 500),
+        ("2", CPU, 2000),
+        ("1.5", CPU, 1500),
+        ("0.1", CPU, 100),
+        ("2Gi", BYTES, 2 * 2**30),
+        ("512Mi", BYTES, 512 * 2**20),
+        ("1G", BYTES, 10**9),
+        ("1e3", COUNT, 1000),
+        ("10", COUNT, 10),
+    ],
+)
+def test_kubernetes_notation_parses_to_base_units(text, kind, expected):
+    assert parse(text, kind) == expected
+
+
+@pytest.mark.parametrize("text", ["", "abc", "2gi", "-1", "1.2.3", "Gi", "5 Gi", "1Qi"])
+def test_nonsense_is_refused(text):
+    with pytest.raises(ValidationError):
+        parse(text, BYTES)
+
+
+def test_fractional_counts_are_refused():
+    with pytest.raises(ValidationError, match="whole"):
+        parse("1.5", COUNT)
+
+
+def test_field_errors_name_the_resource():
+    with pytest.raises(ValidationError) as excinfo:
+        parse_amounts({"cpu": "lots", "memory": "2Gi", "storage_classes": {"fast": "x"}})
+    assert set(excinfo.value.message_dict) == {"cpu", "storage_classes.fast"}
+
+
+@pytest.mark.parametrize(
+    ("amount", "kind", "text"),
+    [
+        (500, CPU, "500m"),
+        (2000, CPU, "2"),
+        (2 * 2**30, BYTES, "2Gi"),
+        (1536 * 2**20, BYTES, "1536Mi"),
+        (7, COUNT, "7"),
+    ],
+)
+def test_amounts_are_shown_in_the_same_notation(amount, kind, text):
+    assert format_quantity(amount, kind) == text
+
+
+@given(st.integers(min_value=0, max_value=2**50), st.sampled_from([CPU, BYTES, COUNT]))
+def test_format_then_parse_round_trips(amount, kind):
+    assert parse(format_quantity(amount, kind), kind) == amount

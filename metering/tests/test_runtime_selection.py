@@ -1,0 +1,211 @@
+from decimal import Decimal
+
+import pytest
+
+from metering.models import RuntimeClassProfile
+from metering.runtime import namespace_runtime, required_isolation, select_runtime
+
+
+def catalog(disabled=(), gvisor_gpu=False):
+    rows = [
+        ("runc", "container", True, "1.0"),
+        ("gvisor", "sandbox", gvisor_gpu, "1.1"),
+        ("kata-qemu", "microvm", True, "1.3"),
+        ("kata-fc", "microvm", False, "1.2"),
+        ("kata-clh", "microvm", True, "1.25"),
+    ]
+    return [
+        RuntimeClassProfile(
+            name=n, isolation=i, supports_gpu=g, price_multiplier=Decimal(m), enabled=n not in disabled
+        )
+        for n, i, g, m in rows
+    ]
+
+
+ALL = {"runc", "gvisor", "kata-qemu", "kata-fc", "kata-clh"}
+
+
+@pytest.mark.parametrize(
+    ("trust", "ns_min", "gpu", "installed", "disabled", "chosen", "allowed", "reasons"),
+    [
+        (
+            "trusted",
+            "",
+            False,
+            ALL,
+            (),
+            "runc",
+            ("runc", "gvisor", "kata-fc", "kata-clh", "kata-qemu"),
+            {},
+        ),
+        (
+            "public",
+            "",
+            False,
+            ALL,
+            (),
+            "gvisor",
+            ("gvisor", "kata-fc", "kata-clh", "kata-qemu"),
+            {"runc": "below sandbox isolation required for public teams"},
+        ),
+        (
+            "public",
+            "",
+            True,
+            ALL,
+            (),
+            "kata-clh",
+            ("kata-clh", "kata-qemu"),
+            {
+                "runc": "below sandbox isolation required for public teams",
+                "gvisor": "no GPU support",
+                "kata-fc": "no GPU support",
+            },
+        ),
+        (
+            "trusted",
+            "microvm",
+            False,
+            ALL,
+            (),
+            "kata-fc",
+            ("kata-fc", "kata-clh", "kata-qemu"),
+            {
+                "runc": "below microvm isolation required by the namespace's runtime policy",
+                "gvisor": "below microvm isolation required by the namespace's runtime policy",
+            },
+        ),
+        (
+            "public",
+            "",
+            True,
+            ALL - {"kata-clh"},
+            (),
+            "kata-qemu",
+            ("kata-qemu",),
+            {"kata-clh": "not installed on cluster east"},
+        ),
+        (
+            "public",
+            "",
+            False,
+            ALL,
+            ("gvisor",),
+            "kata-fc",
+            ("kata-fc", "kata-clh", "kata-qemu"),
+            {"gvisor": "disabled in the catalog"},
+        ),
+        (
+            "trusted",
+            "",
+            True,
+            {"gvisor", "kata-fc"},
+            (),
+            None,
+            (),
+            {
+                "runc": "not installed on cluster east",
+                "kata-clh": "not installed on cluster east",
+                "kata-qemu": "not installed on cluster east",
+                "gvisor": "no GPU support",
+                "kata-fc": "no GPU support",
+            },
+        ),
+        ("trusted", "sandbox", False, None, (), "gvisor", ("gvisor", "kata-fc", "kata-clh", "kata-qemu"), {}),
+    ],
+)
+def test_selection_table(trust, ns_min, gpu, installed, disabled, chosen, allowed, reasons, settings):
+    settings.TENANTRY_MIN_ISOLATION = {"public": "sandbox", "trusted": "container"}
+    isolation, source = required_isolation(namespace_min=ns_min, trust_level=trust)
+    selection = select_runtime(
+        required_isolation=isolation,
+        requirement_source=source,
+        needs_gpu=gpu,
+        catalog=catalog(disabled=disabled),
+        available=installed,
+        cluster_name="east",
+    )
+    assert selection.chosen == chosen
+    assert selection.allowed == allowed
+    for name, reason in reasons.items():
+        assert selection.reasons[name] == reason
+    assert set(selection.reasons) | set(selection.allowed) == ALL
+
+
+def test_refusal_names_what_an_admin_could_install():
+    selection = select_runtime(
+        required_isolation="microvm",
+        requirement_source="required by the namespace's runtime policy",
+        needs_gpu=True,
+        catalog=catalog(),
+        available={"runc", "kata-fc"},
+        cluster_name="east",
+    )
+    assert not selection.ok
+    assert (
+        selection.refusal
+        == "No runtime in the catalog offers microvm isolation with GPU support on cluster east."
+    )
+    assert (
+        selection.install_hint
+        == "An admin could install the RuntimeClass kata-clh or kata-qemu on cluster east."
+    )
+    assert "kata-fc: no GPU support" in [str(e) for e in selection.exclusions]
+
+
+def test_refusal_suggests_enabling_a_disabled_entry():
+    selection = select_runtime(
+        required_isolation="microvm",
+        requirement_source="x",
+        needs_gpu=True,
+        catalog=catalog(disabled=("kata-clh", "kata-qemu")),
+        available=None,
+        cluster_name="default",
+    )
+    assert selection.install_hint == "An admin could enable kata-clh or kata-qemu in the runtime catalog."
+
+
+def test_gvisor_gpu_counts_only_when_flagged():
+    selection = select_runtime(
+        required_isolation="sandbox",
+        requirement_source="x",
+        needs_gpu=True,
+        catalog=catalog(gvisor_gpu=True),
+        available=None,
+        cluster_name="default",
+    )
+    assert selection.chosen == "gvisor"
+
+
+def test_ties_on_price_break_by_name():
+    entries = catalog()
+    entries[3].price_multiplier = Decimal("1.25")  # kata-fc now costs the same as kata-clh
+    selection = select_runtime(
+        required_isolation="microvm",
+        requirement_source="x",
+        needs_gpu=False,
+        catalog=entries,
+        available=None,
+        cluster_name="c",
+    )
+    assert selection.allowed[:2] == ("kata-clh", "kata-fc")
+
+
+@pytest.mark.django_db
+def test_seeded_catalog_drives_namespace_runtime(world):
+    assert set(RuntimeClassProfile.objects.values_list("name", flat=True)) == ALL
+    world.namespace.needs_gpu = True
+    selection = namespace_runtime(world.namespace)
+    assert selection.chosen == "runc"  # trusted team, discovery not run yet: all assumed installed
+    assert not selection.availability_known
+    public = namespace_runtime(world.other_namespace)
+    assert public.chosen == "gvisor"
+
+
+@pytest.mark.django_db
+def test_provisioner_gets_allowed_classes_and_default(world):
+    from metering.runtime import namespace_runtime_choice
+
+    choice = namespace_runtime_choice(world.other_namespace)
+    assert choice.default == "gvisor"
+    assert choice.allowed[0] == "gvisor" and "runc" not in choice.allowed

@@ -1,0 +1,275 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from metering.models import ClusterState, Metric, NamespaceQuota, QuotaRequest, UsageSample
+from metering.quotas import parse_amounts
+from metering.services.quotas import namespace_quota_set, quota_request_create, team_quota_ensure
+from tests.factories import NamespaceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def api(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def quota(world):
+    team_quota = team_quota_ensure(team=world.team)
+    namespace_quota_set(
+        actor=world.owner,
+        namespace=world.namespace,
+        amounts=parse_amounts({"cpu": "1", "memory": "2Gi", "pods": 10}),
+    )
+    return team_quota
+
+
+@pytest.fixture
+def pending(world, quota):
+    return quota_request_create(
+        actor=world.member, namespace=world.namespace, increments=parse_amounts({"cpu": "1"}), reason="more"
+    )
+
+
+PAGES = [
+    ("metering:namespace_usage", {"name": "acme-dev"}),
+    ("metering:team_quota", {"slug": "acme"}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), PAGES)
+def test_outsiders_get_404_on_pages(client, world, quota, name, kwargs):
+    assert login(client, world.outsider).get(reverse(name, kwargs=kwargs)).status_code == 404
+
+
+@pytest.mark.parametrize(("name", "kwargs"), PAGES)
+def test_members_see_pages(client, world, quota, name, kwargs):
+    user = world.viewer if "name" in kwargs else world.member
+    response = login(client, user).get(reverse(name, kwargs=kwargs))
+    assert response.status_code == 200
+
+
+def test_usage_page_shows_bars_runtime_and_exclusions(client, world, quota):
+    state = ClusterState.objects.create(key="default", last_window_start=datetime(2026, 1, 1, tzinfo=UTC))
+    UsageSample.objects.create(
+        namespace=world.namespace,
+        metric=Metric.CPU_REQUEST,
+        window_start=state.last_window_start,
+        window_end=state.last_window_start + timedelta(minutes=1),
+        quantity=0.9,
+        source="t",
+    )
+    body = (
+        login(client, world.viewer)
+        .get(reverse("metering:namespace_usage", args=["acme-dev"]))
+        .content.decode()
+    )
+    assert 'class="bar-near" data-resource="cpu"' in body
+    assert "<strong>runc</strong>" in body
+    assert "chart.umd.min.js" in body
+    assert "Save runtime policy" not in body  # viewers cannot change it
+
+
+def test_runtime_policy_form_changes_the_namespace(
+    client, world, quota, provisioned, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(client, world.ns_admin).post(
+            reverse("metering:namespace_runtime_policy", args=["acme-dev"]), {"min_isolation": "microvm"}
+        )
+    assert response.status_code == 302
+    world.namespace.refresh_from_db()
+    assert world.namespace.min_isolation == "microvm"
+    assert provisioned == [world.namespace.pk]
+
+
+def test_runtime_policy_needs_namespace_admin(client, world, quota):
+    url = reverse("metering:namespace_runtime_policy", args=["acme-dev"])
+    assert login(client, world.developer).post(url, {"min_isolation": "microvm"}).status_code == 403
+    assert login(client, world.outsider).post(url, {"min_isolation": "microvm"}).status_code == 404
+
+
+def test_allocation_edit_needs_manager(client, world, quota):
+    url = reverse("metering:namespace_allocation", args=["acme", "acme-dev"])
+    assert login(client, world.member).post(url, {"acme-dev-cpu": "2"}).status_code == 403
+    assert login(client, world.outsider).post(url, {"acme-dev-cpu": "2"}).status_code == 404
+    login(client, world.manager).post(url, {"acme-dev-cpu": "2", "acme-dev-memory": "1Gi"})
+    assert NamespaceQuota.objects.get(namespace=world.namespace).cpu_millicores == 2000
+
+
+def test_allocation_form_reports_nonsense_quantities(client, world, quota):
+    url = reverse("metering:namespace_allocation", args=["acme", "acme-dev"])
+    response = login(client, world.manager).post(url, {"acme-dev-cpu": "lots"}, follow=True)
+    assert "not a Kubernetes quantity" in response.content.decode()
+
+
+def test_member_requests_and_manager_decides_through_pages(client, world, quota):
+    login(client, world.member).post(
+        reverse("metering:quota_request_new", args=["acme"]),
+        {"namespace": "acme-dev", "cpu": "1", "reason": "ci"},
+    )
+    request = QuotaRequest.objects.get()
+    decide = reverse("metering:quota_request_decide", args=["acme", request.pk, "approve"])
+    assert client.post(decide).status_code == 403
+    assert login(client, world.outsider).post(decide).status_code == 404
+    login(client, world.manager).post(decide)
+    request.refresh_from_db()
+    assert request.status == "approved"
+
+
+def test_staff_pages_are_for_staff(client, world, pending):
+    for name in ("metering:staff_capacity", "metering:staff_runtimes"):
+        assert login(client, world.owner).get(reverse(name)).status_code == 403
+        assert login(client, world.admin).get(reverse(name)).status_code == 200
+
+
+def test_staff_edit_the_catalog(client, world):
+    from metering.models import RuntimeClassProfile
+
+    gvisor = RuntimeClassProfile.objects.get(name="gvisor")
+    data = {
+        f"gvisor-{k}": v
+        for k, v in {"handler": "runsc", "isolation": "sandbox", "price_multiplier": "1.15"}.items()
+    }
+    login(client, world.admin).post(reverse("metering:staff_runtimes"), {"profile": gvisor.pk, **data})
+    gvisor.refresh_from_db()
+    assert str(gvisor.price_multiplier) == "1.1500"
+    assert not gvisor.enabled  # unchecked box
+
+
+def test_team_quota_page_queries_do_not_grow_with_namespaces(client, world, quota, django_assert_num_queries):
+    login(client, world.owner)
+    url = reverse("metering:team_quota", args=["acme"])
+    client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    for i in range(15):
+        ns = NamespaceFactory(team=world.team, name=f"acme-{i}")
+        NamespaceQuota.objects.create(namespace=ns)
+        QuotaRequest.objects.create(
+            team=world.team, namespace=ns, reason="x", cpu_millicores=1, requested_by=world.member
+        )
+    with django_assert_num_queries(len(small)):
+        client.get(url)
+
+
+def test_near_limit_selector_has_constant_queries(world, quota, django_assert_num_queries):
+    from metering.selectors import namespaces_near_limits
+
+    window = datetime(2026, 1, 1, tzinfo=UTC)
+    ClusterState.objects.create(key="default", last_window_start=window)
+
+    def used(ns, cores):
+        UsageSample.objects.create(
+            namespace=ns,
+            metric=Metric.CPU_REQUEST,
+            window_start=window,
+            window_end=window + timedelta(minutes=1),
+            quantity=cores,
+            source="t",
+        )
+
+    used(world.namespace, 1)
+    with django_assert_num_queries(3):
+        warnings = namespaces_near_limits(user=world.owner)
+    assert [(w.namespace.name, w.resource, w.state) for w in warnings] == [("acme-dev", "cpu", "full")]
+    for i in range(10):
+        ns = NamespaceFactory(team=world.team, name=f"busy-{i}")
+        NamespaceQuota.objects.create(namespace=ns, cpu_millicores=1000)
+        used(ns, 0.85)
+    with django_assert_num_queries(3):
+        assert len(namespaces_near_limits(user=world.owner)) == 11
+    assert namespaces_near_limits(user=world.outsider) == []
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+def test_api_runtime_catalog_lists_the_seeded_runtimes(world):
+    names = [r["name"] for r in api(world.member).get("/api/v1/runtimes/").json()]
+    assert names == ["runc", "gvisor", "kata-fc", "kata-clh", "kata-qemu"]
+
+
+def test_api_runtime_policy_get_and_put(world, quota):
+    url = "/api/v1/namespaces/acme-dev/runtime-policy/"
+    assert api(world.outsider).get(url).status_code == 404
+    assert api(world.viewer).get(url).json()["chosen"] == "runc"
+    assert (
+        api(world.viewer)
+        .put(url, {"min_isolation": "sandbox", "needs_gpu": False}, format="json")
+        .status_code
+        == 403
+    )
+    body = api(world.ns_admin).put(url, {"min_isolation": "microvm", "needs_gpu": True}, format="json").json()
+    assert body["chosen"] == "kata-clh"
+    assert {"name": "kata-fc", "reason": "no GPU support"} in body["excluded"]
+
+
+def test_api_team_quota_and_allocations(world, quota):
+    assert api(world.outsider).get("/api/v1/teams/acme/quota/").status_code == 404
+    body = api(world.member).get("/api/v1/teams/acme/quota/").json()
+    assert body["allocations"][0] == {
+        **body["allocations"][0],
+        "namespace": "acme-dev",
+        "cpu": "1",
+        "memory": "2Gi",
+    }
+    url = "/api/v1/teams/acme/quota/allocations/acme-dev/"
+    assert api(world.member).put(url, {"cpu": "2"}, format="json").status_code == 403
+    response = api(world.manager).put(url, {"cpu": "99"}, format="json")
+    assert response.status_code == 400 and "cpu" in response.json()
+    assert api(world.manager).put(url, {"cpu": "1500m"}, format="json").json()["cpu"] == "1500m"
+
+
+def test_api_quota_requests_create_list_approve_deny(world, quota):
+    url = "/api/v1/teams/acme/quota-requests/"
+    assert api(world.outsider).get(url).status_code == 404
+    created = api(world.member).post(
+        url, {"namespace": "acme-dev", "reason": "bigger", "increments": {"cpu": "500m"}}, format="json"
+    )
+    assert created.status_code == 201
+    request_id = created.json()["id"]
+    assert api(world.member).get(url).json()[0]["increments"]["cpu"] == "500m"
+    assert api(world.member).post(f"{url}{request_id}/approve/", {}).status_code == 403
+    approved = api(world.manager).post(f"{url}{request_id}/approve/", {"note": "ok"}, format="json")
+    assert approved.json()["status"] == "approved"
+    again = api(world.manager).post(f"{url}{request_id}/deny/", {}, format="json")
+    assert again.status_code == 400
+
+
+def test_api_usage_series_marks_gaps(world, quota):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for minute, quantity in [(0, 1), (1, None), (5, 3)]:
+        UsageSample.objects.create(
+            namespace=world.namespace,
+            metric=Metric.CPU_USAGE,
+            window_start=start + timedelta(minutes=minute),
+            window_end=start + timedelta(minutes=minute + 1),
+            quantity=quantity,
+            is_gap=quantity is None,
+            source="t",
+        )
+    url = "/api/v1/namespaces/acme-dev/usage/"
+    params = {
+        "metric": "cpu_usage",
+        "from": start.isoformat(),
+        "to": (start + timedelta(minutes=10)).isoformat(),
+        "step": 120,
+    }
+    assert api(world.outsider).get(url, params).status_code == 404
+    points = api(world.viewer).get(url, params).json()["points"]
+    assert [p[1] for p in points] == [1.0, None, 3.0, None, None]
+    assert api(world.viewer).get(url, {**params, "metric": "nope"}).status_code == 400

@@ -1,0 +1,203 @@
+"""Pages: namespace usage and runtime, team quota and requests, staff capacity and runtimes."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from metering import selectors
+from metering.forms import AmountsForm, DecisionForm, QuotaRequestForm, RuntimePolicyForm, RuntimeProfileForm
+from metering.models import QuotaRequestStatus, RuntimeClassProfile
+from metering.runtime import namespace_runtime
+from metering.services.discovery import unknown_runtime_classes
+from metering.services.quotas import (
+    namespace_quota_set,
+    quota_request_approve,
+    quota_request_create,
+    quota_request_deny,
+)
+from metering.services.runtime import PROFILE_FIELDS, namespace_runtime_policy_set, runtime_profile_update
+from tenants import permissions
+from tenants.models import Team
+from tenants.selectors import namespace_for_user, team_for_user
+
+
+def _require_staff(user) -> None:
+    if not user.is_staff:
+        raise PermissionDenied("Cluster admins only.")
+
+
+def _errors_to_messages(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+@login_required
+@require_GET
+def namespace_usage(request: HttpRequest, name: str) -> HttpResponse:
+    namespace = namespace_for_user(user=request.user, name=name)
+    usage = selectors.namespace_usage(
+        namespace=namespace, range_key=request.GET.get("range", "24h"), now=timezone.now()
+    )
+    context = {
+        "namespace": namespace,
+        "usage": usage,
+        "selection": namespace_runtime(namespace),
+        "policy_form": RuntimePolicyForm(
+            initial={"min_isolation": namespace.min_isolation, "needs_gpu": namespace.needs_gpu}
+        ),
+        "may_edit_policy": permissions.has_namespace_perm(
+            request.user, permissions.ADMIN_NAMESPACE, namespace
+        ),
+        "ranges": list(selectors.RANGES),
+    }
+    return render(request, "metering/namespace_usage.html", context)
+
+
+@login_required
+@require_POST
+def namespace_runtime_policy(request: HttpRequest, name: str) -> HttpResponse:
+    namespace = namespace_for_user(user=request.user, name=name, perm=permissions.ADMIN_NAMESPACE)
+    form = RuntimePolicyForm(request.POST)
+    if form.is_valid():
+        try:
+            selection = namespace_runtime_policy_set(
+                actor=request.user,
+                namespace=namespace,
+                min_isolation=form.cleaned_data["min_isolation"],
+                needs_gpu=form.cleaned_data["needs_gpu"],
+            )
+            messages.success(request, f"Runtime policy saved; new pods default to {selection.chosen}.")
+        except ValidationError as exc:
+            _errors_to_messages(request, exc)
+    return redirect("metering:namespace_usage", name=namespace.name)
+
+
+@login_required
+@require_GET
+def team_quota(request: HttpRequest, slug: str) -> HttpResponse:
+    team = team_for_user(user=request.user, slug=slug)
+    overview = selectors.team_quota_overview(team=team)
+    may_manage = permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, team)
+    context = {
+        "team": team,
+        "overview": overview,
+        "may_manage": may_manage,
+        "allocation_forms": [
+            (row, AmountsForm(initial_amounts=row.amounts, prefix=row.namespace.name))
+            for row in overview.rows
+        ]
+        if may_manage
+        else [],
+        "pending": list(selectors.team_quota_requests(team=team, status=QuotaRequestStatus.PENDING)),
+        "recent": list(
+            selectors.team_quota_requests(team=team).exclude(status=QuotaRequestStatus.PENDING)[:10]
+        ),
+        "request_form": QuotaRequestForm(namespaces=[row.namespace for row in overview.rows]),
+    }
+    return render(request, "metering/team_quota.html", context)
+
+
+@login_required
+@require_POST
+def namespace_allocation(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
+    namespace = get_object_or_404(team.namespaces.live(), name=name)
+    form = AmountsForm(request.POST, prefix=namespace.name)
+    if form.is_valid():
+        try:
+            namespace_quota_set(actor=request.user, namespace=namespace, amounts=form.cleaned_data["amounts"])
+            messages.success(request, f"Allocation of {namespace.name} saved.")
+        except ValidationError as exc:
+            _errors_to_messages(request, exc)
+    else:
+        messages.error(request, f"{namespace.name}: {form.errors.as_text()}")
+    return redirect("metering:team_quota", slug=team.slug)
+
+
+@login_required
+@require_POST
+def quota_request_new(request: HttpRequest, slug: str) -> HttpResponse:
+    team = team_for_user(user=request.user, slug=slug)
+    namespaces = list(team.namespaces.live())
+    form = QuotaRequestForm(request.POST, namespaces=namespaces)
+    if form.is_valid():
+        namespace = next(ns for ns in namespaces if ns.name == form.cleaned_data["namespace"])
+        try:
+            quota_request_create(
+                actor=request.user,
+                namespace=namespace,
+                increments=form.cleaned_data["amounts"],
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, "Request sent to the team's managers.")
+        except ValidationError as exc:
+            _errors_to_messages(request, exc)
+    else:
+        messages.error(request, form.errors.as_text())
+    return redirect("metering:team_quota", slug=team.slug)
+
+
+@login_required
+@require_POST
+def quota_request_decide(request: HttpRequest, slug: str, request_id: int, decision: str) -> HttpResponse:
+    if decision not in ("approve", "deny"):
+        raise Http404("Unknown decision.")
+    if request.user.is_staff:
+        team = get_object_or_404(Team, slug=slug)
+    else:
+        team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
+    quota_request = selectors.quota_request_for_user(user=request.user, team=team, request_id=request_id)
+    form = DecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        if decision == "approve":
+            quota_request_approve(actor=request.user, quota_request=quota_request, note=note)
+        else:
+            quota_request_deny(actor=request.user, quota_request=quota_request, note=note)
+        messages.success(
+            request, f"Request #{quota_request.pk} {'approved' if decision == 'approve' else 'denied'}."
+        )
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    if request.POST.get("next") == "staff":
+        return redirect("metering:staff_capacity")
+    return redirect("metering:team_quota", slug=team.slug)
+
+
+@login_required
+@require_GET
+def staff_capacity(request: HttpRequest) -> HttpResponse:
+    _require_staff(request.user)
+    context = {
+        "rows": selectors.capacity_by_cluster(),
+        "requests": list(selectors.staff_quota_requests()[:50]),
+    }
+    return render(request, "metering/staff_capacity.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_runtimes(request: HttpRequest) -> HttpResponse:
+    _require_staff(request.user)
+    if request.method == "POST":
+        profile = get_object_or_404(RuntimeClassProfile, pk=request.POST.get("profile"))
+        form = RuntimeProfileForm(
+            request.POST, instance=RuntimeClassProfile.objects.get(pk=profile.pk), prefix=profile.name
+        )
+        if form.is_valid():
+            changes = {k: form.cleaned_data[k] for k in form.changed_data if k in PROFILE_FIELDS}
+            runtime_profile_update(actor=request.user, profile=profile, **changes)
+            messages.success(request, f"{profile.name} saved.")
+            return redirect("metering:staff_runtimes")
+        messages.error(request, form.errors.as_text())
+    catalog = list(selectors.runtime_catalog())
+    context = {
+        "forms": [(p, RuntimeProfileForm(instance=p, prefix=p.name)) for p in catalog],
+        "capacity": selectors.capacity_by_cluster(),
+        "unknown": unknown_runtime_classes(),
+    }
+    return render(request, "metering/staff_runtimes.html", context)
