@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -26,8 +26,9 @@ from tenants.selectors import namespace_for_user, team_for_user
 
 
 def _require_staff(user) -> None:
+    """Staff pages do not exist for anyone else (404, like every other console object)."""
     if not user.is_staff:
-        raise PermissionDenied("Cluster admins only.")
+        raise Http404("No such page.")
 
 
 def _errors_to_messages(request, exc: ValidationError) -> None:

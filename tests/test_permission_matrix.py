@@ -47,6 +47,8 @@ LEVELS: dict[str, tuple[set[str], set[str]]] = {
     "namespace_admin": ({"ns_admin", "manager", "owner"}, {"viewer", "developer"}),
     "namespace_delete": ({"manager", "owner"}, {"viewer", "developer", "ns_admin"}),
     "staff": ({"staff"}, set()),
+    # Quota decisions: the team's managers, and staff for increases beyond the team quota.
+    "team_manage_or_staff": ({"manager", "owner", "staff"}, TEAM - {"manager", "owner"}),
     # Objects that belong to one user (their token, an invitation addressed to them).
     "own": (set(), set()),
 }
@@ -58,6 +60,7 @@ class Rule:
     method: str = "get"
     kwargs: Callable[[object], dict] = lambda fx: {}
     ok: frozenset[int] = frozenset(range(200, 400))
+    query: str = ""
 
 
 def _team(fx):
@@ -141,19 +144,48 @@ RULES: dict[str, Rule] = {
         method="patch",
         kwargs=lambda fx: {"name": "acme-dev", "pk": fx.target_ns_membership.pk},
     ),
+    # Runtime selection, quotas and usage (metering).
+    "metering:namespace_usage": Rule("namespace", kwargs=_ns),
+    "metering:namespace_runtime_policy": Rule("namespace_admin", method="post", kwargs=_ns),
+    "metering:team_quota": Rule("team", kwargs=_team),
+    "metering:namespace_allocation": Rule(
+        "team_manage", method="post", kwargs=lambda fx: {"slug": "acme", "name": "acme-dev"}
+    ),
+    "metering:quota_request_new": Rule("team", method="post", kwargs=_team),
+    "metering:quota_request_decide": Rule(
+        "team_manage_or_staff",
+        method="post",
+        kwargs=lambda fx: {"slug": "acme", "request_id": 1, "decision": "approve"},
+    ),
+    "metering:staff_capacity": Rule("staff"),
+    "metering:staff_runtimes": Rule("staff"),
+    "api-runtime-catalog": Rule("login"),
+    "api-runtime-policy": Rule("namespace", kwargs=_ns),
+    "api-usage-series": Rule("namespace", kwargs=_ns, query="?metric=cpu_usage"),
+    "api-team-quota": Rule("team", kwargs=_team),
+    "api-namespace-allocation": Rule(
+        "team_manage", method="put", kwargs=lambda fx: {"slug": "acme", "name": "acme-dev"}
+    ),
+    "api-quota-requests": Rule("team", kwargs=_team),
+    "api-quota-request-decide": Rule(
+        "team_manage_or_staff",
+        method="post",
+        kwargs=lambda fx: {"slug": "acme", "request_id": 1, "decision": "approve"},
+    ),
 }
 
 # Third-party and framework routes with their own access rules.
 EXEMPT_PREFIXES = ("admin/", "accounts/", "static/", "__debug__/")
 
 
-def _routes(resolver=None, prefix=""):
+def _routes(resolver=None, prefix="", namespace=""):
     resolver = resolver or get_resolver()
     for pattern in resolver.url_patterns:
         if isinstance(pattern, URLResolver):
-            yield from _routes(pattern, prefix + str(pattern.pattern))
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _routes(pattern, prefix + str(pattern.pattern), inner)
         elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern.name
+            yield prefix + str(pattern.pattern), f"{namespace}{pattern.name}"
 
 
 def _console_routes():
@@ -200,7 +232,7 @@ def _expected(rule: Rule, persona: str, is_api: bool) -> set[int] | str:
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_route_refuses_everyone_the_rule_does_not_allow(client, fx, name):
     rule = RULES[name]
-    url = reverse(name, kwargs=rule.kwargs(fx))
+    url = reverse(name, kwargs=rule.kwargs(fx)) + rule.query
     is_api = url.startswith("/api/v1/")
     for persona, user in fx.personas.items():
         client.logout()
