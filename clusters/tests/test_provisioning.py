@@ -175,7 +175,7 @@ def test_transient_failures_are_retried_until_provisioning_converges(
 def test_permanent_failure_goes_straight_to_error_with_the_api_message(
     world, cluster, django_capture_on_commit_callbacks
 ):
-    cluster.fail_next(1, 422, method="PATCH", message="quota is not acceptable")
+    cluster.fail_next(100, 422, method="PATCH", message="quota is not acceptable")
     with django_capture_on_commit_callbacks(execute=True):
         namespace = namespace_create(actor=world.owner, team=world.team, name="acme-bad")
     namespace.refresh_from_db()

@@ -116,7 +116,9 @@ def invitation_create(
 @transaction.atomic
 def invitation_resend(*, actor, invitation: Invitation, now: datetime) -> Invitation:
     """Send a fresh link (the old one stops working) and restart the expiry clock."""
-    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("team").get(pk=invitation.pk)
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",)).select_related("team").get(pk=invitation.pk)
+    )
     if not permissions.may_assign_team_role(actor, invitation.team, current=None, new=invitation.team_role):
         raise PermissionDenied("Only owners can resend an invitation to become owner.")
     if invitation.status != InvitationStatus.PENDING:
@@ -176,7 +178,9 @@ def _has_verified_email(user, email: str) -> bool:
 def invitation_accept(*, user, invitation: Invitation, now: datetime) -> TeamMembership:
     """Join the team (and namespace). Requires a verified address equal to the invited one."""
     invitation = (
-        Invitation.objects.select_for_update(of=("self",)).select_related("team", "namespace").get(pk=invitation.pk)
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("team", "namespace")
+        .get(pk=invitation.pk)
     )
     problem = invitation_problem(invitation=invitation, now=now)
     if problem:

@@ -30,7 +30,9 @@ def membership_set_role(*, actor, membership: TeamMembership, role: str) -> Team
     if role not in TeamRole.values:
         raise ValidationError({"role": f"Unknown role '{role}'."})
     membership = (
-        TeamMembership.objects.select_for_update(of=("self",)).select_related("team", "user").get(pk=membership.pk)
+        TeamMembership.objects.select_for_update(of=("self",))
+        .select_related("team", "user")
+        .get(pk=membership.pk)
     )
     team = membership.team
     if not permissions.may_assign_team_role(actor, team, current=membership.role, new=role):
@@ -58,7 +60,9 @@ def membership_set_role(*, actor, membership: TeamMembership, role: str) -> Team
 def membership_remove(*, actor, membership: TeamMembership) -> None:
     """Remove someone from the team and every namespace of it; their RoleBindings go with them."""
     membership = (
-        TeamMembership.objects.select_for_update(of=("self",)).select_related("team", "user").get(pk=membership.pk)
+        TeamMembership.objects.select_for_update(of=("self",))
+        .select_related("team", "user")
+        .get(pk=membership.pk)
     )
     team, user = membership.team, membership.user
     is_self = actor.pk == user.pk
@@ -88,7 +92,9 @@ def ownership_transfer(*, actor, team: Team, new_owner: TeamMembership) -> None:
     if permissions.team_role(actor, team) != TeamRole.OWNER:
         raise PermissionDenied("Only an owner can transfer ownership.")
     new_owner = (
-        TeamMembership.objects.select_for_update(of=("self",)).select_related("user").get(pk=new_owner.pk, team=team)
+        TeamMembership.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=new_owner.pk, team=team)
     )
     if new_owner.user_id == actor.pk:
         raise ValidationError({"member": "You already own this team; choose someone else."})

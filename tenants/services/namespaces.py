@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from metering.services.quotas import namespace_quota_initialize, namespace_slot_check
 from tenants.models import DNS1123_LABEL, Namespace, NamespaceStatus, Team
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed
@@ -41,10 +42,12 @@ def namespace_create(
             max_length=63,
         )
     validate_namespace_name(name)
+    namespace_slot_check(team=team)
     namespace = Namespace.objects.create(
         team=team, name=name, display_name=display_name.strip(), cluster=cluster, created_by=actor
     )
     audit_record(actor=actor, action="namespace.created", target=namespace, data={"name": name})
+    namespace_quota_initialize(actor=actor, namespace=namespace)
     namespace_changed(namespace)
     return namespace
 

@@ -286,17 +286,20 @@ def test_manager_reads_the_audit_log_filtered_by_action_prefix(world):
 def test_audit_log_filters_by_actor(world):
     _make_some_history(world)
     response = client_for(world.owner).get("/api/v1/teams/acme/audit-events/", {"actor": "owner@"})
-    assert [e["action"] for e in response.json()["results"]] == ["namespace.created"]
+    assert [e["action"] for e in response.json()["results"]] == [
+        "quota.allocation_initialized",
+        "namespace.created",
+    ]
 
 
 def test_audit_log_is_paginated(world):
     _make_some_history(world)
     client = client_for(world.owner)
-    first = client.get("/api/v1/teams/acme/audit-events/", {"page_size": 2}).json()
-    assert first["count"] == 3
-    assert len(first["results"]) == 2
+    first = client.get("/api/v1/teams/acme/audit-events/", {"page_size": 3}).json()
+    assert first["count"] == 5  # a role change, then two namespaces created with their quota
+    assert len(first["results"]) == 3
     second = client.get(first["next"]).json()
-    assert len(second["results"]) == 1
+    assert len(second["results"]) == 2
     assert second["next"] is None
 
 
@@ -309,7 +312,7 @@ def test_audit_log_query_count_does_not_grow_with_events(world, django_assert_nu
         for _ in range(10)
     )
     with django_assert_num_queries(small):
-        assert client.get("/api/v1/teams/acme/audit-events/").json()["count"] == 13
+        assert client.get("/api/v1/teams/acme/audit-events/").json()["count"] == 15
 
 
 def test_member_cannot_read_the_audit_log(world):
