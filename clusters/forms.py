@@ -20,6 +20,7 @@ class KubeconfigForm(forms.Form):
 class ClusterForm(forms.Form):
     name = forms.CharField(max_length=63)
     api_url = forms.URLField(
+        assume_scheme="https",
         label="API URL",
         required=False,
         help_text="The address users' kubeconfigs point at; without it, the server from the kubeconfig.",

@@ -18,6 +18,16 @@ from clusters.models import Cluster
 from tenants.models import Namespace
 from tenants.services.audit import audit_record
 
+# Recorded by connectivity checks and bootstrap, never entered in a form.
+STATE_FIELDS = [
+    "reachable",
+    "server_version",
+    "last_checked_at",
+    "last_error",
+    "bootstrap_hash",
+    "bootstrap_versions",
+]
+
 
 def cluster_gateway(cluster: Cluster) -> KubeGateway:
     """The cluster's gateway; credentials that cannot even be loaded become a ``PermanentKubeError``."""
@@ -83,7 +93,7 @@ def _save(cluster: Cluster, *, is_default: bool) -> None:
     if is_default:
         _make_default(cluster)
     cluster.is_default = is_default
-    cluster.full_clean()
+    cluster.full_clean(exclude=STATE_FIELDS)
     cluster.save()
     transaction.on_commit(forget_gateways)
 

@@ -13,25 +13,9 @@ from clusters.access import (
     kubeconfig_tokens_revoke,
 )
 from clusters.models import Cluster
-from clusters.provisioning import namespace_provision
-from tenants.models import AuditEvent, NamespaceStatus
-from tenants.services.memberships import namespace_membership_set
+from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def provisioned(world, cluster, django_capture_on_commit_callbacks):
-    """acme-dev and globex-prod exist on the emulator with their RoleBindings."""
-    with django_capture_on_commit_callbacks(execute=True):
-        namespace_membership_set(
-            actor=world.owner, namespace=world.namespace, user=world.developer, role="developer"
-        )
-    for namespace in (world.namespace, world.other_namespace):
-        namespace_provision(namespace_id=namespace.pk)
-        namespace.refresh_from_db()
-        assert namespace.status == NamespaceStatus.READY, namespace.last_error
-    return world
 
 
 def official_client(kubeconfig_text: str) -> kubernetes.client.ApiClient:
