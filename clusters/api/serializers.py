@@ -17,7 +17,7 @@ class KubeconfigRequestSerializer(serializers.Serializer):
 
 
 class KubeconfigSerializer(serializers.Serializer):
-    kubeconfig = serializers.CharField(help_text="The kubeconfig as YAML.")
+    kubeconfig = serializers.CharField(source="text", help_text="The kubeconfig as YAML.")
     expires_at = serializers.DateTimeField(help_text="When its tokens stop working.")
     namespaces = serializers.ListField(child=serializers.CharField(), help_text="One context each.")
 
