@@ -5,16 +5,17 @@ from clusters.models import Cluster
 
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
-    """Read-mostly: clusters are connected on the Clusters page, which encrypts pasted kubeconfigs."""
+    """View only: clusters are changed on the Clusters page, whose services audit, encrypt and
+    drop cached connections. Stored credentials are never shown."""
 
     list_display = ["name", "is_default", "reachable", "server_version", "last_checked_at"]
     exclude = ["kubeconfig_encrypted"]
-    readonly_fields = [
-        "reachable",
-        "server_version",
-        "last_checked_at",
-        "last_error",
-        "bootstrap_hash",
-        "bootstrap_versions",
-        "created_at",
-    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
