@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -61,7 +62,7 @@ def access(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def access_kubeconfig(request: HttpRequest) -> HttpResponse:
-    form = KubeconfigForm(request.POST or None)
+    form = KubeconfigForm(request.POST if request.method == "POST" else None)
     if not form.is_valid():
         return _access_page(request, form)
     try:
@@ -98,7 +99,13 @@ def access_revoke(request: HttpRequest) -> HttpResponse:
 @require_GET
 def namespace_status(request: HttpRequest, name: str) -> HttpResponse:
     """The status page; htmx polls get the ``namespace-status`` fragment, and 286 once it is final."""
-    namespace = namespace_for_user(user=request.user, name=name)
+    try:
+        namespace = namespace_for_user(user=request.user, name=name)
+    except Http404:
+        if not request.htmx:
+            raise
+        # A poll outlived its namespace (deleted): stop polling rather than fetch a 404 every 2 s.
+        return HttpResponseStopPolling(render_to_string("clusters/_namespace_gone.html"))
     if not request.htmx:
         return render(request, "clusters/namespace_status.html", {"namespace": namespace})
     response = render(request, "clusters/_namespace_status.html", {"namespace": namespace})

@@ -441,3 +441,18 @@ def test_staff_retry_puts_a_failed_namespace_back_in_the_queue(client, world):
     world.other_namespace.refresh_from_db()
     assert world.other_namespace.status == NamespaceStatus.PENDING
     assert AuditEvent.objects.get(action="namespace.provisioning_retried").team == world.other_team
+
+
+def test_polling_a_deleted_namespace_stops_instead_of_erroring(client, world):
+    client = logged_in(client, world.viewer)
+    set_status(world.namespace, NamespaceStatus.DELETED)
+    response = client.get("/namespaces/acme-dev/status/", **HTMX)
+    assert response.status_code == 286
+    assert "no longer exists" in response.content.decode()
+    assert client.get("/namespaces/acme-dev/status/").status_code == 404
+
+
+def test_posting_an_empty_kubeconfig_form_shows_the_error(client, world, cluster):
+    response = logged_in(client, world.developer).post("/access/kubeconfig/", {})
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
