@@ -12,6 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from clusters.models import Cluster
 from tenants.models import Invitation, NamespaceMembership, TeamMembership
 from tenants.services.invitations import hash_invitation_token
 from tenants.services.tokens import api_token_create
@@ -172,6 +173,22 @@ RULES: dict[str, Rule] = {
         method="post",
         kwargs=lambda fx: {"slug": "acme", "request_id": 1, "decision": "approve"},
     ),
+    # Cluster access, provisioning status and staff cluster pages.
+    "access": Rule("login"),
+    "access_kubeconfig": Rule("login"),
+    "access_revoke": Rule("login"),
+    "api-kubeconfig": Rule("login", method="post"),
+    "api-kubeconfig-revoke": Rule("login", method="post"),
+    "namespace_status": Rule("namespace", kwargs=_ns),
+    "namespace_objects": Rule("namespace", kwargs=_ns),
+    "namespace_retry": Rule("namespace_admin", method="post", kwargs=_ns),
+    "cluster_list": Rule("staff"),
+    "cluster_new": Rule("staff"),
+    "cluster_edit": Rule("staff", kwargs=lambda fx: {"pk": fx.cluster.pk}),
+    "cluster_check": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.cluster.pk}),
+    "cluster_delete": Rule("staff", kwargs=lambda fx: {"pk": fx.cluster.pk}),
+    "namespace_error_list": Rule("staff"),
+    "namespace_error_retry": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.namespace.pk}),
 }
 
 # Third-party and framework routes with their own access rules.
@@ -214,6 +231,7 @@ def fx(world):
     )
     world.token, _ = api_token_create(user=target, name="target's token")
     world.staff = world.admin
+    world.cluster = Cluster.objects.create(name="second", kubeconfig_path="/nonexistent")
     world.personas = {name: (None if name == "anonymous" else getattr(world, name)) for name in PERSONAS}
     return world
 

@@ -8,6 +8,7 @@ permanent ones.
 
 from __future__ import annotations
 
+import base64
 import builtins
 from dataclasses import dataclass
 from datetime import datetime
@@ -137,6 +138,27 @@ class KubeGateway:
 
     def close(self) -> None:
         self._api.close()
+
+    # --- how clients reach this cluster (for the kubeconfigs handed to users) ----------------
+    @property
+    def server_url(self) -> str:
+        return str(self._api.configuration.host)
+
+    @property
+    def insecure_skip_tls_verify(self) -> bool:
+        return self.server_url.startswith("https:") and not self._api.configuration.verify_ssl
+
+    def certificate_authority_data(self) -> str | None:
+        """The CA bundle the gateway trusts, base64-encoded as kubeconfigs carry it; None if none.
+
+        The official loader writes ``certificate-authority-data`` to a temporary file and keeps
+        only its path, so the bundle is read back from there.
+        """
+        path = self._api.configuration.ssl_ca_cert
+        if not path:
+            return None
+        with open(path, "rb") as ca_file:
+            return base64.b64encode(ca_file.read()).decode()
 
     # --- transport ----------------------------------------------------------------------------
     def _request(

@@ -1,3 +1,4 @@
+import base64
 import socket
 
 import pytest
@@ -208,3 +209,34 @@ def test_error_mapping_tolerates_non_status_bodies():
     assert error.message == "<html>bad gateway</html>"
     assert isinstance(errors.from_response(400, None, "Bad Request"), errors.PermanentKubeError)
     assert isinstance(errors.from_response(404, b"{}"), errors.NotFoundError)
+
+
+def _https_kubeconfig(**cluster):
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": "https://k8s.example.com:6443", **cluster}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+    }
+
+
+def test_client_settings_carry_server_and_ca_data_for_user_kubeconfigs():
+    ca = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").decode()
+    gateway = KubeGateway.from_kubeconfig_dict(_https_kubeconfig(**{"certificate-authority-data": ca}))
+    assert gateway.server_url == "https://k8s.example.com:6443"
+    assert gateway.certificate_authority_data() == ca
+    assert gateway.insecure_skip_tls_verify is False
+
+
+def test_client_settings_report_an_insecure_cluster_without_ca():
+    gateway = KubeGateway.from_kubeconfig_dict(_https_kubeconfig(**{"insecure-skip-tls-verify": True}))
+    assert gateway.insecure_skip_tls_verify is True
+    assert gateway.certificate_authority_data() is None
+
+
+def test_plain_http_emulator_needs_neither_ca_nor_insecure_flag(kube_emulator, gateway):
+    assert gateway.server_url == kube_emulator.url
+    assert gateway.certificate_authority_data() is None
+    assert gateway.insecure_skip_tls_verify is False

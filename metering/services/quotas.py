@@ -117,7 +117,10 @@ def namespace_quota_set(*, actor, namespace: Namespace, amounts: Amounts) -> Nam
 
 @transaction.atomic
 def namespace_quota_initialize(*, actor, namespace: Namespace) -> NamespaceQuota:
-    """Give a new namespace its plan's default allocation, cut down to what the team has left."""
+    """Give a new namespace its plan's default allocation, cut down to what the team has left.
+
+    Part of creating the namespace, which schedules its provisioning itself.
+    """
     team_quota = _lock_team_quota(namespace.team)
     existing = NamespaceQuota.objects.filter(namespace=namespace).first()
     if existing is not None:
@@ -143,7 +146,6 @@ def namespace_quota_initialize(*, actor, namespace: Namespace) -> NamespaceQuota
         target=namespace,
         data={"to": format_amounts(granted)},
     )
-    namespace_changed(namespace)
     return allocation
 
 

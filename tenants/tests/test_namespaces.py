@@ -35,4 +35,3 @@ def test_valid_dns1123_labels_are_accepted(world, name):
 def test_duplicate_namespace_name_is_refused(world):
     with pytest.raises(ValidationError, match="already exists"):
         namespace_create(actor=world.owner, team=world.team, name="globex-prod")
-

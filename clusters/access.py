@@ -1,0 +1,223 @@
+"""Cluster access for users: kubeconfigs with short-lived tokens, and revoking them.
+
+Each user has one ServiceAccount (``u<id>``) in the system namespace of every cluster where
+they have namespaces, created on demand; their RoleBindings (made by the provisioner) name
+it. A kubeconfig holds one bound token per cluster from the TokenRequest API. Deleting and
+recreating the ServiceAccount invalidates every token issued for it.
+
+Tokens are never stored or audited: the audit trail records which namespaces a kubeconfig
+covered and when it expires.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import yaml
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from clusters.connections import default_cluster
+from clusters.kube.errors import KubeError
+from clusters.kube.gateway import KubeGateway
+from clusters.kube.manifests import user_service_account
+from clusters.kube.spec import PlatformSettings, platform_settings_from_django
+from clusters.models import Cluster
+from clusters.provisioning import cluster_bootstrap
+from clusters.selectors import ClusterNamespaces, namespaces_by_cluster
+from clusters.services import cluster_gateway
+from tenants.models import Namespace
+from tenants.services.audit import audit_record
+
+KUBECONFIG_FILENAME = "tenantry.kubeconfig"
+
+
+class ClusterAccessError(Exception):
+    """A cluster could not issue or revoke credentials; the message names the cluster."""
+
+    def __init__(self, cluster: Cluster, error: KubeError):
+        super().__init__(f"Cluster '{cluster.name}' could not issue credentials: {error.message or error}")
+        self.cluster = cluster
+        self.error = error
+
+
+@dataclass(frozen=True)
+class ClusterCredentials:
+    """Everything one kubeconfig cluster entry needs: where, how to trust it, a token, which namespaces."""
+
+    name: str
+    server: str
+    certificate_authority_data: str | None
+    insecure_skip_tls_verify: bool
+    user: str
+    token: str
+    namespaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IssuedKubeconfig:
+    text: str
+    expires_at: datetime
+    namespaces: list[str]
+
+
+@dataclass(frozen=True)
+class Revocation:
+    revoked: list[str]
+    failed: dict[str, str]
+
+
+def kubeconfig_lifetime_hours(hours: int | None) -> int:
+    """The requested lifetime, or the default; more than the maximum is refused."""
+    if hours is None:
+        return settings.TENANTRY_KUBECONFIG_TTL_HOURS
+    maximum = settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS
+    if not 1 <= hours <= maximum:
+        raise ValidationError({"hours": f"Choose between 1 and {maximum} hours."})
+    return hours
+
+
+def kubeconfig_document(credentials: Iterable[ClusterCredentials], *, current_namespace: str) -> dict:
+    """A kubeconfig with a cluster and a user per cluster and a context per namespace (pure)."""
+    clusters, users, contexts = [], [], []
+    for entry in credentials:
+        cluster: dict = {"server": entry.server}
+        if entry.certificate_authority_data:
+            cluster["certificate-authority-data"] = entry.certificate_authority_data
+        elif entry.insecure_skip_tls_verify:
+            cluster["insecure-skip-tls-verify"] = True
+        clusters.append({"name": entry.name, "cluster": cluster})
+        users.append({"name": entry.user, "user": {"token": entry.token}})
+        contexts += [
+            {"name": ns, "context": {"cluster": entry.name, "user": entry.user, "namespace": ns}}
+            for ns in entry.namespaces
+        ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
+        "clusters": clusters,
+        "users": users,
+        "contexts": contexts,
+        "current-context": current_namespace,
+    }
+
+
+def user_service_account_ensure(
+    *, cluster: Cluster, gateway: KubeGateway, user, platform: PlatformSettings
+) -> None:
+    """Create the user's ServiceAccount (and the system namespace, on a fresh cluster) if missing."""
+    cluster_bootstrap(cluster=cluster, gateway=gateway, platform=platform, check=False)
+    gateway.apply(user_service_account(user.pk, platform))
+
+
+def _credentials(
+    group: ClusterNamespaces, *, user, seconds: int, platform: PlatformSettings
+) -> tuple[ClusterCredentials, datetime]:
+    cluster = group.cluster
+    try:
+        gateway = cluster_gateway(cluster)
+        user_service_account_ensure(cluster=cluster, gateway=gateway, user=user, platform=platform)
+        token, expires_at = gateway.create_token(
+            platform.system_namespace, platform.user_service_account(user.pk), seconds
+        )
+        server = cluster.api_url or gateway.server_url
+        ca_data = gateway.certificate_authority_data()
+    except KubeError as exc:
+        raise ClusterAccessError(cluster, exc) from exc
+    except OSError as exc:  # the CA file the loader wrote is gone
+        raise ClusterAccessError(cluster, KubeError(str(exc))) from exc
+    entry_name = f"tenantry-{cluster.name}"
+    credentials = ClusterCredentials(
+        name=entry_name,
+        server=server,
+        certificate_authority_data=ca_data,
+        insecure_skip_tls_verify=gateway.insecure_skip_tls_verify,
+        user=f"{platform.user_service_account(user.pk)}@{entry_name}",
+        token=token,
+        namespaces=tuple(ns.name for ns in group.namespaces),
+    )
+    return credentials, expires_at
+
+
+def _audit_per_team(*, actor, action: str, namespaces: list[Namespace], data: dict) -> None:
+    """One event per team whose namespaces are involved, so each team's log shows it; else one for the user."""
+    by_team: dict[int, list[Namespace]] = {}
+    for namespace in namespaces:
+        by_team.setdefault(namespace.team_id, []).append(namespace)
+    if not by_team:
+        audit_record(actor=actor, action=action, target=actor, team=None, data=data)
+    for team_namespaces in by_team.values():
+        names = sorted(ns.name for ns in team_namespaces)
+        audit_record(
+            actor=actor,
+            action=action,
+            target=actor,
+            team=team_namespaces[0].team,
+            data={**data, "namespaces": names},
+        )
+
+
+def kubeconfig_issue(*, user, hours: int | None = None) -> IssuedKubeconfig:
+    """A kubeconfig for every namespace the user can see, with tokens valid for ``hours``.
+
+    All or nothing: if any cluster cannot issue a token, ``ClusterAccessError`` names it.
+    """
+    hours = kubeconfig_lifetime_hours(hours)
+    groups = namespaces_by_cluster(user=user)
+    namespaces = [ns for group in groups for ns in group.namespaces]
+    if not namespaces:
+        raise ValidationError("You have no namespaces yet, so there is nothing to connect to.")
+    platform = platform_settings_from_django(settings)
+    issued = [_credentials(group, user=user, seconds=hours * 3600, platform=platform) for group in groups]
+    expires_at = min(expiry for _, expiry in issued)
+    current = min(ns.name for ns in namespaces)
+    text = yaml.safe_dump(
+        kubeconfig_document([entry for entry, _ in issued], current_namespace=current), sort_keys=False
+    )
+    with transaction.atomic():
+        _audit_per_team(
+            actor=user,
+            action="kubeconfig.downloaded",
+            namespaces=namespaces,
+            data={
+                "expires_at": expires_at.isoformat(),
+                "hours": hours,
+                "clusters": [group.cluster.name for group in groups],
+            },
+        )
+    return IssuedKubeconfig(text=text, expires_at=expires_at, namespaces=sorted(ns.name for ns in namespaces))
+
+
+def kubeconfig_tokens_revoke(*, user) -> Revocation:
+    """Invalidate every token issued to the user, on every cluster the console knows.
+
+    The ServiceAccount is deleted everywhere and recreated where the user has namespaces (its
+    RoleBindings name it, so they keep working for new tokens). Clusters that cannot be
+    reached are reported in ``failed``: tokens issued there stay valid until they expire.
+    """
+    platform = platform_settings_from_django(settings)
+    account = platform.user_service_account(user.pk)
+    groups = {group.cluster.pk: group for group in namespaces_by_cluster(user=user)}
+    default_cluster()
+    revoked, failed = [], {}
+    for cluster in Cluster.objects.order_by("name"):
+        try:
+            gateway = cluster_gateway(cluster)
+            gateway.delete("v1", "ServiceAccount", account, platform.system_namespace)
+            if cluster.pk in groups:
+                user_service_account_ensure(cluster=cluster, gateway=gateway, user=user, platform=platform)
+        except KubeError as exc:
+            failed[cluster.name] = exc.message or str(exc)
+        else:
+            revoked.append(cluster.name)
+    namespaces = [ns for group in groups.values() for ns in group.namespaces]
+    with transaction.atomic():
+        _audit_per_team(
+            actor=user,
+            action="kubeconfig.tokens_revoked",
+            namespaces=namespaces,
+            data={"clusters": revoked, "failed": failed},
+        )
+    return Revocation(revoked=revoked, failed=failed)

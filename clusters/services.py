@@ -1,0 +1,205 @@
+"""Clusters the console provisions on: connect, edit, remove, and check that they answer.
+
+Pasted kubeconfigs are stored encrypted and never shown back. Every credentials change drops
+the cached gateways once the transaction commits, so the next call uses the new ones.
+"""
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from clusters.connections import forget_gateways, gateway_for_cluster
+from clusters.crypto import encrypt
+from clusters.kube.errors import KubeError, PermanentKubeError
+from clusters.kube.gateway import KubeGateway
+from clusters.models import Cluster
+from tenants.models import Namespace
+from tenants.services.audit import audit_record
+
+# Recorded by connectivity checks and bootstrap, never entered in a form.
+STATE_FIELDS = [
+    "reachable",
+    "server_version",
+    "last_checked_at",
+    "last_error",
+    "bootstrap_hash",
+    "bootstrap_versions",
+]
+
+
+def cluster_gateway(cluster: Cluster) -> KubeGateway:
+    """The cluster's gateway; credentials that cannot even be loaded become a ``PermanentKubeError``."""
+    try:
+        return gateway_for_cluster(cluster)
+    except KubeError:
+        raise
+    except Exception as exc:  # the official loader raises many types for a broken kubeconfig
+        raise PermanentKubeError(
+            f"The credentials of cluster '{cluster.name}' cannot be loaded: {exc}"
+        ) from exc
+
+
+def credentials_source(cluster: Cluster) -> str:
+    if cluster.kubeconfig_encrypted:
+        return "stored kubeconfig"
+    if cluster.kubeconfig_path:
+        return "kubeconfig file"
+    return "environment"
+
+
+def _parse_kubeconfig(content: str) -> dict:
+    try:
+        config = yaml.safe_load(content)
+    except yaml.YAMLError as exc:
+        raise ValidationError({"kubeconfig_content": f"This is not valid YAML: {exc}"}) from exc
+    if not isinstance(config, dict) or not config.get("clusters") or not config.get("users"):
+        raise ValidationError({"kubeconfig_content": "A kubeconfig needs 'clusters' and 'users' entries."})
+    return config
+
+
+def _check_context(config: dict, context: str) -> None:
+    names = [entry.get("name") for entry in config.get("contexts") or [] if isinstance(entry, dict)]
+    if context and context not in names:
+        raise ValidationError({"context": f"The kubeconfig has no context '{context}'."})
+    if not context and not config.get("current-context"):
+        raise ValidationError({"context": "The kubeconfig has no current context; name one."})
+
+
+def _set_credentials(cluster: Cluster, *, kubeconfig_path: str, kubeconfig_content: str, clear: bool) -> None:
+    kubeconfig_path, kubeconfig_content = kubeconfig_path.strip(), kubeconfig_content.strip()
+    if clear:
+        cluster.kubeconfig_encrypted = ""
+    if kubeconfig_content:
+        _check_context(_parse_kubeconfig(kubeconfig_content), cluster.context)
+        cluster.kubeconfig_encrypted = encrypt(kubeconfig_content)
+    cluster.kubeconfig_path = kubeconfig_path
+    if cluster.kubeconfig_path and cluster.kubeconfig_encrypted:
+        raise ValidationError(
+            {"kubeconfig_path": "Give a kubeconfig file path or pasted kubeconfig content, not both."}
+        )
+
+
+def _make_default(cluster: Cluster) -> None:
+    """Move the default flag here; namespaces that relied on the old default stay where they are."""
+    previous = Cluster.objects.select_for_update().filter(is_default=True).exclude(pk=cluster.pk).first()
+    if previous is not None:
+        Namespace.objects.filter(cluster__isnull=True).update(cluster=previous)
+        Cluster.objects.filter(pk=previous.pk).update(is_default=False)
+
+
+def _save(cluster: Cluster, *, is_default: bool) -> None:
+    if is_default:
+        _make_default(cluster)
+    cluster.is_default = is_default
+    cluster.full_clean(exclude=STATE_FIELDS)
+    cluster.save()
+    transaction.on_commit(forget_gateways)
+
+
+@transaction.atomic
+def cluster_create(
+    *,
+    actor,
+    name: str,
+    api_url: str = "",
+    kubeconfig_path: str = "",
+    kubeconfig_content: str = "",
+    context: str = "",
+    is_default: bool = False,
+) -> Cluster:
+    """Connect a cluster; with neither a path nor content it uses the environment's credentials."""
+    cluster = Cluster(name=name.strip(), api_url=api_url.strip(), context=context.strip())
+    _set_credentials(
+        cluster, kubeconfig_path=kubeconfig_path, kubeconfig_content=kubeconfig_content, clear=False
+    )
+    _save(cluster, is_default=is_default)
+    audit_record(
+        actor=actor,
+        action="cluster.created",
+        target=cluster,
+        data={"name": cluster.name, "credentials": credentials_source(cluster), "default": is_default},
+    )
+    return cluster
+
+
+@transaction.atomic
+def cluster_update(
+    *,
+    actor,
+    cluster: Cluster,
+    name: str,
+    api_url: str = "",
+    kubeconfig_path: str = "",
+    kubeconfig_content: str = "",
+    clear_stored_kubeconfig: bool = False,
+    context: str = "",
+    is_default: bool = False,
+) -> Cluster:
+    """Edit a cluster. Empty ``kubeconfig_content`` keeps the stored kubeconfig unless cleared."""
+    if cluster.is_default and not is_default:
+        raise ValidationError({"is_default": "Make another cluster the default instead."})
+    before = credentials_source(cluster)
+    cluster.name, cluster.api_url, cluster.context = name.strip(), api_url.strip(), context.strip()
+    _set_credentials(
+        cluster,
+        kubeconfig_path=kubeconfig_path,
+        kubeconfig_content=kubeconfig_content,
+        clear=clear_stored_kubeconfig,
+    )
+    _save(cluster, is_default=is_default)
+    audit_record(
+        actor=actor,
+        action="cluster.updated",
+        target=cluster,
+        data={
+            "name": cluster.name,
+            "credentials": credentials_source(cluster),
+            "credentials_before": before,
+            "kubeconfig_replaced": bool(kubeconfig_content.strip()),
+            "default": is_default,
+        },
+    )
+    return cluster
+
+
+@transaction.atomic
+def cluster_delete(*, actor, cluster: Cluster) -> None:
+    """Remove a cluster no live namespace uses. The default cluster cannot be removed."""
+    if cluster.is_default:
+        raise ValidationError(
+            "The default cluster cannot be removed; make another cluster the default first."
+        )
+    live = Namespace.objects.live().filter(cluster=cluster).count()
+    if live:
+        raise ValidationError(f"{live} live namespace(s) still use cluster '{cluster.name}'.")
+    audit_record(actor=actor, action="cluster.deleted", target=cluster, data={"name": cluster.name})
+    try:
+        with transaction.atomic():
+            cluster.delete()
+    except ProtectedError as exc:
+        raise ValidationError(
+            f"Deleted namespaces on cluster '{cluster.name}' keep their usage history there; "
+            "the cluster record has to stay."
+        ) from exc
+    transaction.on_commit(forget_gateways)
+
+
+def cluster_check_connectivity(*, cluster: Cluster) -> Cluster:
+    """Ask the cluster for its version and record the answer; cluster failures are recorded, not raised."""
+    now = timezone.now()
+    try:
+        version = cluster_gateway(cluster).version()
+    except KubeError as exc:
+        fields = {
+            "reachable": False,
+            "last_error": str(exc) or exc.__class__.__name__,
+            "last_checked_at": now,
+        }
+    else:
+        fields = {"reachable": True, "server_version": version, "last_error": "", "last_checked_at": now}
+    Cluster.objects.filter(pk=cluster.pk).update(**fields)
+    for field, value in fields.items():
+        setattr(cluster, field, value)
+    return cluster

@@ -1,0 +1,230 @@
+"""Pages for cluster access (every user), namespace provisioning state, and clusters (staff)."""
+
+from collections.abc import Callable
+from functools import wraps
+
+import yaml
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from clusters import selectors
+from clusters.access import (
+    KUBECONFIG_FILENAME,
+    ClusterAccessError,
+    kubeconfig_issue,
+    kubeconfig_tokens_revoke,
+)
+from clusters.forms import ClusterForm, KubeconfigForm
+from clusters.kube.spec import platform_settings_from_django
+from clusters.provisioning import desired_objects, namespace_retry_provisioning
+from clusters.services import cluster_check_connectivity, cluster_create, cluster_delete, cluster_update
+from tenants import permissions
+from tenants.models import NamespaceStatus
+from tenants.selectors import namespace_for_user, namespaces_in_error
+
+
+def staff_required(view: Callable) -> Callable:
+    """Signed-in staff only; everyone else is told the page does not exist."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_staff:
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- Access: kubeconfigs and token revocation ---------------------------------------------------
+def _access_page(request: HttpRequest, form: KubeconfigForm, *, error: str = "", status: int = 200):
+    groups = selectors.namespaces_by_cluster(user=request.user)
+    first = min((ns.name for group in groups for ns in group.namespaces), default="")
+    context = {"groups": groups, "form": form, "error": error, "first_namespace": first}
+    context["kubeconfig_filename"] = KUBECONFIG_FILENAME
+    return render(request, "clusters/access.html", context, status=status)
+
+
+@login_required
+@require_GET
+def access(request: HttpRequest) -> HttpResponse:
+    return _access_page(request, KubeconfigForm())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def access_kubeconfig(request: HttpRequest) -> HttpResponse:
+    form = KubeconfigForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
+        return _access_page(request, form)
+    try:
+        issued = kubeconfig_issue(user=request.user, hours=form.cleaned_data["hours"])
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _access_page(request, form)
+    except ClusterAccessError as exc:
+        return _access_page(request, form, error=str(exc), status=503)
+    response = HttpResponse(issued.text, content_type="application/yaml")
+    response["Content-Disposition"] = f'attachment; filename="{KUBECONFIG_FILENAME}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def access_revoke(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "clusters/access_revoke.html", {})
+    result = kubeconfig_tokens_revoke(user=request.user)
+    if result.failed:
+        failures = "; ".join(f"{name}: {message}" for name, message in result.failed.items())
+        messages.error(
+            request, f"Tokens could not be revoked on some clusters ({failures}). Try again later."
+        )
+    else:
+        messages.success(request, "Every kubeconfig token issued to you has been revoked.")
+    return redirect("access")
+
+
+# --- Namespace provisioning state -------------------------------------------------------------
+@login_required
+@require_GET
+def namespace_status(request: HttpRequest, name: str) -> HttpResponse:
+    """The status page; htmx polls get the ``namespace-status`` fragment, and 286 once it is final."""
+    try:
+        namespace = namespace_for_user(user=request.user, name=name)
+    except Http404:
+        if not request.htmx:
+            raise
+        # A poll outlived its namespace (deleted): stop polling rather than fetch a 404 every 2 s.
+        return HttpResponseStopPolling(render_to_string("clusters/_namespace_gone.html"))
+    if not request.htmx:
+        return render(request, "clusters/namespace_status.html", {"namespace": namespace})
+    response = render(request, "clusters/_namespace_status.html", {"namespace": namespace})
+    if namespace.status in selectors.IN_PROGRESS_STATUSES:
+        return response
+    return HttpResponseStopPolling(response.content)
+
+
+@login_required
+@require_POST
+def namespace_retry(request: HttpRequest, name: str) -> HttpResponse:
+    namespace = namespace_for_user(user=request.user, name=name, perm=permissions.ADMIN_NAMESPACE)
+    if namespace.status == NamespaceStatus.ERROR:
+        namespace_retry_provisioning(actor=request.user, namespace=namespace)
+        namespace.refresh_from_db()
+    if request.htmx:
+        return render(request, "clusters/_namespace_status.html", {"namespace": namespace})
+    messages.success(request, f"Provisioning of {namespace.name} will be retried.")
+    return redirect("namespace_status", name=namespace.name)
+
+
+@login_required
+@require_GET
+def namespace_objects(request: HttpRequest, name: str) -> HttpResponse:
+    namespace = namespace_for_user(user=request.user, name=name)
+    objects = desired_objects(namespace, platform_settings_from_django(settings))
+    manifests = "---\n".join(yaml.safe_dump(obj, sort_keys=False) for obj in objects)
+    return render(
+        request, "clusters/namespace_objects.html", {"namespace": namespace, "manifests": manifests}
+    )
+
+
+# --- Staff: clusters and failed namespaces -----------------------------------------------------
+@staff_required
+@require_GET
+def cluster_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "clusters/cluster_list.html", {"clusters": selectors.clusters_with_usage()})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def cluster_new(request: HttpRequest) -> HttpResponse:
+    form = ClusterForm(request.POST or None)
+    if form.is_valid():
+        try:
+            cluster = cluster_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Cluster {cluster.name} added. Check its connectivity next.")
+            return redirect("cluster_list")
+    return render(request, "clusters/cluster_form.html", {"form": form, "cluster": None})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def cluster_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    cluster = selectors.cluster_for_staff(pk=pk)
+    initial = {
+        f: getattr(cluster, f) for f in ("name", "api_url", "kubeconfig_path", "context", "is_default")
+    }
+    stored = bool(cluster.kubeconfig_encrypted)
+    form = ClusterForm(request.POST or None, initial=initial, has_stored_kubeconfig=stored)
+    if form.is_valid():
+        try:
+            cluster_update(actor=request.user, cluster=cluster, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Cluster {cluster.name} saved.")
+            return redirect("cluster_list")
+    return render(request, "clusters/cluster_form.html", {"form": form, "cluster": cluster, "stored": stored})
+
+
+@staff_required
+@require_POST
+def cluster_check(request: HttpRequest, pk: int) -> HttpResponse:
+    cluster = cluster_check_connectivity(cluster=selectors.cluster_for_staff(pk=pk))
+    if request.htmx:
+        row = selectors.clusters_with_usage(pk=cluster.pk)[0]
+        return render(request, "clusters/cluster_list.html#cluster-row", {"cluster": row})
+    if cluster.reachable:
+        messages.success(request, f"{cluster.name} answered: Kubernetes {cluster.server_version}.")
+    else:
+        messages.error(request, f"{cluster.name} is not reachable: {cluster.last_error}")
+    return redirect("cluster_list")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def cluster_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    cluster = selectors.cluster_for_staff(pk=pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            cluster_delete(actor=request.user, cluster=cluster)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Cluster {cluster.name} removed.")
+            return redirect("cluster_list")
+    return render(request, "clusters/cluster_confirm_delete.html", {"cluster": cluster, "error": error})
+
+
+@staff_required
+@require_GET
+def namespace_error_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(namespaces_in_error(), settings.TENANTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "clusters/namespace_errors.html"
+    if request.htmx:
+        template += "#namespace-errors"
+    return render(request, template, {"page": page})
+
+
+@staff_required
+@require_POST
+def namespace_error_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    namespace = selectors.namespace_for_staff(pk=pk)
+    if namespace.status == NamespaceStatus.ERROR:
+        namespace_retry_provisioning(actor=request.user, namespace=namespace)
+        messages.success(request, f"Provisioning of {namespace.name} will be retried.")
+    return redirect("namespace_error_list")
