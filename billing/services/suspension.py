@@ -111,10 +111,11 @@ def namespace_resume(*, namespace: Namespace, gateway: ClusterGateway) -> None:
 
 
 def team_suspend(
-    *, team: Team, now: datetime | None = None, gateway_for: GatewayFactory = default_gateway
+    *, team: Team, now: datetime | None = None, gateway_for: GatewayFactory | None = None
 ) -> None:
     """Suspend every live namespace, then record the suspension (audit in the same transaction)."""
     now = now or timezone.now()
+    gateway_for = gateway_for or default_gateway
     for namespace in Namespace.objects.live().filter(team=team):
         namespace_suspend(namespace=namespace, gateway=gateway_for(namespace))
     with transaction.atomic():
@@ -122,8 +123,9 @@ def team_suspend(
         audit_record(actor=None, action="billing.team.suspended", target=team, data={"reason": "debt"})
 
 
-def team_resume(*, team: Team, gateway_for: GatewayFactory = default_gateway) -> None:
+def team_resume(*, team: Team, gateway_for: GatewayFactory | None = None) -> None:
     """Restore exactly what suspension changed, then clear the suspension."""
+    gateway_for = gateway_for or default_gateway
     for namespace in Namespace.objects.live().filter(team=team):
         namespace_resume(namespace=namespace, gateway=gateway_for(namespace))
     with transaction.atomic():
@@ -132,7 +134,7 @@ def team_resume(*, team: Team, gateway_for: GatewayFactory = default_gateway) ->
 
 
 def suspensions_enforce(
-    *, now: datetime | None = None, gateway_for: GatewayFactory = default_gateway
+    *, now: datetime | None = None, gateway_for: GatewayFactory | None = None
 ) -> dict:
     """The hourly check: suspend teams past the debt grace period, resume teams out of debt."""
     now = now or timezone.now()
