@@ -9,7 +9,11 @@ from billing.services.accounts import MANUAL_KINDS
 
 def _price(label: str) -> forms.DecimalField:
     return forms.DecimalField(
-        label=label, max_digits=18, decimal_places=6, required=True, validators=[MinValueValidator(Decimal("0"))]
+        label=label,
+        max_digits=18,
+        decimal_places=6,
+        required=True,
+        validators=[MinValueValidator(Decimal("0"))],
     )
 
 
@@ -44,5 +48,6 @@ class FinanceFilterForm(forms.Form):
     team = forms.CharField(required=False, label="Team name or slug")
     currency = forms.CharField(required=False, max_length=3)
     status = forms.ChoiceField(
-        required=False, choices=[("", "Any"), ("draft", "Draft"), ("finalized", "Finalized"), ("paid", "Paid")]
+        required=False,
+        choices=[("", "Any"), ("draft", "Draft"), ("finalized", "Finalized"), ("paid", "Paid")],
     )

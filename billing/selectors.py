@@ -122,7 +122,11 @@ def account_of(*, team: Team) -> BillingAccount | None:
 
 
 def ledger_for_team(*, team: Team) -> QuerySet[LedgerEntry]:
-    return LedgerEntry.objects.filter(team=team).select_related("charge", "created_by").order_by("-created_at", "-id")
+    return (
+        LedgerEntry.objects.filter(team=team)
+        .select_related("charge", "created_by")
+        .order_by("-created_at", "-id")
+    )
 
 
 def notices_for_team(*, team: Team) -> QuerySet[BillingNotice]:
@@ -141,7 +145,9 @@ def finance_statements(
         qs = qs.filter(currency=currency.upper())
     if status:
         qs = qs.filter(status=status)
-    return qs.annotate(line_total=Sum("lines__amount"), line_count=Count("lines")).order_by("-month", "team__name")
+    return qs.annotate(line_total=Sum("lines__amount"), line_count=Count("lines")).order_by(
+        "-month", "team__name"
+    )
 
 
 def totals_by_currency(statements) -> dict[str, Decimal]:

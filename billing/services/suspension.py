@@ -133,9 +133,7 @@ def team_resume(*, team: Team, gateway_for: GatewayFactory | None = None) -> Non
         audit_record(actor=None, action="billing.team.resumed", target=team, data={})
 
 
-def suspensions_enforce(
-    *, now: datetime | None = None, gateway_for: GatewayFactory | None = None
-) -> dict:
+def suspensions_enforce(*, now: datetime | None = None, gateway_for: GatewayFactory | None = None) -> dict:
     """The hourly check: suspend teams past the debt grace period, resume teams out of debt."""
     now = now or timezone.now()
     suspended = resumed = 0

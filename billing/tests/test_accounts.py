@@ -20,7 +20,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("balance", "band"),
-    [("100", Band.NORMAL), ("20", Band.NORMAL), ("19.99", Band.LOW), ("4.99", Band.CRITICAL), ("0", Band.CRITICAL), ("-0.01", Band.DEBT)],
+    [
+        ("100", Band.NORMAL),
+        ("20", Band.NORMAL),
+        ("19.99", Band.LOW),
+        ("4.99", Band.CRITICAL),
+        ("0", Band.CRITICAL),
+        ("-0.01", Band.DEBT),
+    ],
 )
 def test_bands_follow_the_thresholds(balance, band):
     assert band_for(Decimal(balance)) == band
@@ -28,7 +35,9 @@ def test_bands_follow_the_thresholds(balance, band):
 
 def test_topup_is_recorded_with_reason_audited_and_moves_the_band(acme, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        entry = ledger_record(actor=acme.finance, team=acme.team, kind="topup", amount=Decimal("50"), reason="INV-1")
+        entry = ledger_record(
+            actor=acme.finance, team=acme.team, kind="topup", amount=Decimal("50"), reason="INV-1"
+        )
     account = BillingAccount.objects.get(team=acme.team)
     assert account.balance == Decimal("50") and account.band == Band.NORMAL
     assert entry.currency == "USD" and entry.created_by == acme.finance
@@ -46,7 +55,14 @@ def test_topup_is_recorded_with_reason_audited_and_moves_the_band(acme, django_c
     ],
 )
 def test_invalid_ledger_entries_are_refused(acme, kwargs, field):
-    args = {"actor": acme.finance, "team": acme.team, "kind": "credit", "amount": Decimal("5"), "reason": "x", **kwargs}
+    args = {
+        "actor": acme.finance,
+        "team": acme.team,
+        "kind": "credit",
+        "amount": Decimal("5"),
+        "reason": "x",
+        **kwargs,
+    }
     with pytest.raises(ValidationError) as excinfo:
         ledger_record(**args)
     assert field in excinfo.value.message_dict
@@ -65,7 +81,9 @@ def test_invoiced_teams_have_no_prepaid_ledger(acme):
 
 
 @time_machine.travel(utc(2024, 3, 5, 12), tick=False)
-def test_charges_drive_the_balance_into_debt_with_a_notice_and_an_owner_email(acme, django_capture_on_commit_callbacks):
+def test_charges_drive_the_balance_into_debt_with_a_notice_and_an_owner_email(
+    acme, django_capture_on_commit_callbacks
+):
     fill_day(acme.namespace, utc(2024, 3, 1), cpu="4")
     with django_capture_on_commit_callbacks(execute=True):
         day_bill(team=acme.team, day=date(2024, 3, 1))

@@ -47,4 +47,6 @@ def test_lines_round_half_even_to_the_currency_minor_unit(amount, currency, expe
 
 def test_same_currency_sums_exactly():
     assert money_sum([Money(Decimal("0.1"), "USD")] * 3, "USD") == Money(Decimal("0.3"), "USD")
-    assert sum([Money(Decimal("0.10"), "USD"), Money(Decimal("0.20"), "USD")]) == Money(Decimal("0.30"), "USD")
+    assert sum([Money(Decimal("0.10"), "USD"), Money(Decimal("0.20"), "USD")]) == Money(
+        Decimal("0.30"), "USD"
+    )

@@ -25,7 +25,10 @@ NOW = utc(2024, 3, 5, 12)
 def test_negative_missing_or_malformed_prices_are_rejected_by_the_service(world, bad):
     with pytest.raises(ValidationError) as excinfo:
         pricebook_create(
-            actor=world.admin, currency="USD", effective_from=date(2024, 4, 1), prices={**PRICES, "gpu_hour": bad}
+            actor=world.admin,
+            currency="USD",
+            effective_from=date(2024, 4, 1),
+            prices={**PRICES, "gpu_hour": bad},
         )
     assert "gpu_hour" in excinfo.value.message_dict
     assert not PriceBook.objects.exists()
@@ -56,7 +59,9 @@ def test_new_version_takes_effect_at_utc_midnight_of_its_date_and_is_audited(wor
     book = pricebook_create(actor=world.admin, currency="USD", effective_from=date(2024, 4, 1), prices=PRICES)
     assert book.effective_from == utc(2024, 4, 1) and book.version == 1
     assert AuditEvent.objects.filter(action="billing.pricebook.created").exists()
-    second = pricebook_create(actor=world.admin, currency="USD", effective_from=date(2024, 5, 1), prices=PRICES)
+    second = pricebook_create(
+        actor=world.admin, currency="USD", effective_from=date(2024, 5, 1), prices=PRICES
+    )
     assert second.version == 2
 
 
@@ -71,7 +76,9 @@ def test_versions_in_effect_or_in_the_past_cannot_be_created_or_edited(world):
 
 def test_editing_prices_never_changes_billed_periods(acme, book):
     with time_machine.travel(utc(2024, 3, 5, 12), tick=False):
-        future = pricebook_create(actor=acme.admin, currency="USD", effective_from=date(2024, 3, 10), prices=PRICES)
+        future = pricebook_create(
+            actor=acme.admin, currency="USD", effective_from=date(2024, 3, 10), prices=PRICES
+        )
         pricebook_update(actor=acme.admin, pricebook=future, prices={**PRICES, "cpu_core_hour": "0.05"})
         fill_day(acme.namespace, utc(2024, 3, 1))
         day_bill(team=acme.team, day=date(2024, 3, 1))

@@ -83,7 +83,9 @@ quantities = st.decimals(min_value=Decimal("0"), max_value=Decimal("64"), places
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cpu=st.lists(quantities, min_size=24, max_size=24), storage=st.lists(quantities, min_size=1, max_size=24))
+@given(
+    cpu=st.lists(quantities, min_size=24, max_size=24), storage=st.lists(quantities, min_size=1, max_size=24)
+)
 def test_line_amounts_sum_to_the_statement_total_to_the_cent(acme, cpu, storage):
     LedgerEntry.objects.all().delete()
     Charge.objects.all().delete()

@@ -42,7 +42,9 @@ def test_suspension_is_due_only_for_prepaid_teams_past_the_grace(acme, hours_in_
     assert suspension_due(account=account, team=acme.team, now=NOW) is due
 
 
-def test_debt_suspends_and_topup_resumes_exactly(acme, cluster, django_capture_on_commit_callbacks, monkeypatch):
+def test_debt_suspends_and_topup_resumes_exactly(
+    acme, cluster, django_capture_on_commit_callbacks, monkeypatch
+):
     before = cluster.snapshot()
     in_debt(acme.team, NOW - timedelta(hours=25))
     with time_machine.travel(NOW, tick=False):
