@@ -26,9 +26,10 @@ migrate: venv
 demo: migrate
 	$(PY) manage.py demo
 
-# Web server, Celery worker, Celery beat (and the embedded broker and Kubernetes emulator
-# when none is configured) as one foreground command; Ctrl-C stops everything.
-run: demo
+# Migrates, loads the demo data, then runs the web server, a Celery worker and Celery beat
+# (and the embedded broker and Kubernetes emulator when none is configured) as one
+# foreground command; Ctrl-C stops everything.
+run: venv
 	$(PY) manage.py devstack --host $(HOST) --port $(PORT)
 
 test: venv

@@ -19,6 +19,8 @@ from tests.factories import (
     UserFactory,
 )
 
+pytest_plugins = ["kubeemu.testing"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
@@ -69,3 +71,14 @@ def world(db):
         finance=finance,
         admin=admin,
     )
+
+
+@pytest.fixture
+def cluster(kube_emulator, kube_kubeconfig, settings):
+    """The default cluster is the emulator, reached through a kubeconfig like a real one."""
+    from clusters.connections import forget_gateways
+
+    settings.KUBECONFIG = str(kube_kubeconfig)
+    forget_gateways()
+    yield kube_emulator
+    forget_gateways()

@@ -7,8 +7,9 @@ class Cluster(models.Model):
     """A Kubernetes API endpoint and its credentials.
 
     Credentials come from a kubeconfig file path, or pasted kubeconfig content stored
-    encrypted (``FIELD_ENCRYPTION_KEY``). Namespaces without a cluster use the default one
-    from the environment (KUBECONFIG, in-cluster config or the emulator).
+    encrypted (``FIELD_ENCRYPTION_KEY``). A cluster with neither uses the environment
+    (``KUBECONFIG`` or the in-cluster config): that is how the default cluster works with no
+    setup, created on first use.
     """
 
     name = models.CharField(max_length=63, unique=True)
@@ -21,6 +22,8 @@ class Cluster(models.Model):
     server_version = models.CharField(max_length=40, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    bootstrap_hash = models.CharField(max_length=64, blank=True)
+    bootstrap_versions = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

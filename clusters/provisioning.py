@@ -1,5 +1,333 @@
-"""Reconciling a namespace's desired objects onto its cluster (filled in by the provisioning work)."""
+"""Reconciling a namespace's desired objects onto its cluster.
+
+``namespace_provision`` is what the worker runs: build the desired objects from the
+database (pure functions in ``clusters.kube``), apply them with server-side apply, prune
+what the console made earlier but no longer wants, and record the outcome on the
+namespace. A short lease on the row keeps two workers from working on one namespace.
+"""
+
+import logging
+import time
+import uuid
+from datetime import timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clusters.connections import cluster_for_namespace, gateway_for_cluster
+from clusters.kube.errors import InvalidError, KubeError, PermanentKubeError
+from clusters.kube.gateway import KubeGateway
+from clusters.kube.manifests import (
+    bootstrap_objects,
+    desired_hash,
+    mutating_runtime_policy_objects,
+    tenant_namespace_objects,
+    tenant_selector,
+)
+from clusters.kube.spec import (
+    PlatformSettings,
+    RuntimeChoice,
+    namespace_spec_from_model,
+    platform_settings_from_django,
+)
+from clusters.models import Cluster
+from tenants.models import Namespace, NamespaceStatus
+from tenants.services.audit import audit_record
+from tenants.services.provisioning_hooks import namespace_changed
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+# Kinds the console creates inside a tenant namespace (the Namespace itself aside).
+NAMESPACED_KINDS = (
+    ("v1", "ResourceQuota"),
+    ("v1", "LimitRange"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+)
+TERMINATION_POLL = (0.25, 20)  # seconds between checks, checks before handing back to the queue
 
 
-def namespace_provision(*, namespace_id: int) -> None:
-    raise NotImplementedError("provisioning lands with the cluster provisioning issue")
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    BUSY = "busy"
+    TERMINATING = "terminating"
+    DELETED = "deleted"
+    FAILED = "failed"
+
+
+class NoRuntimeAvailable(PermanentKubeError):
+    """The runtime selection found nothing that fits; an admin must install or enable one."""
+
+
+def object_key(obj: dict) -> str:
+    meta = obj["metadata"]
+    return f"{obj['kind']}/{meta.get('namespace', '')}/{meta['name']}"
+
+
+def _claim(namespace_id: int, owner: str) -> bool:
+    now = timezone.now()
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    return (
+        Namespace.objects.filter(pk=namespace_id)
+        .filter(free)
+        .update(lease_owner=owner, lease_until=now + LEASE)
+        == 1
+    )
+
+
+def _release(namespace_id: int, owner: str) -> None:
+    Namespace.objects.filter(pk=namespace_id, lease_owner=owner).update(lease_owner="", lease_until=None)
+
+
+def _save(namespace: Namespace, **fields) -> None:
+    for name, value in fields.items():
+        setattr(namespace, name, value)
+    Namespace.objects.filter(pk=namespace.pk).update(**fields)
+
+
+def _condition(kind: str, ok: bool, reason: str, message: str = "") -> dict:
+    return {
+        "type": kind,
+        "status": "True" if ok else "False",
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": timezone.now().isoformat(),
+    }
+
+
+def _runtime_for(namespace: Namespace) -> RuntimeChoice | None:
+    """The runtime selection's verdict, once the runtime catalog is installed."""
+    try:
+        from metering.runtime import namespace_runtime_choice
+    except ImportError:
+        return None
+    return namespace_runtime_choice(namespace)
+
+
+def _quota_for(namespace: Namespace) -> dict[str, str] | None:
+    try:
+        from metering.quotas import namespace_quota_hard
+    except ImportError:
+        return None
+    return namespace_quota_hard(namespace)
+
+
+def desired_objects(namespace: Namespace, platform: PlatformSettings) -> list[dict]:
+    spec = namespace_spec_from_model(
+        namespace, settings=settings, runtime=_runtime_for(namespace), quota_overrides=_quota_for(namespace)
+    )
+    return tenant_namespace_objects(spec, platform)
+
+
+def _apply(gateway: KubeGateway, obj: dict) -> dict:
+    try:
+        return gateway.apply(obj)
+    except InvalidError:
+        # A RoleBinding's roleRef is immutable: a role change means delete and recreate.
+        if obj["kind"] != "RoleBinding":
+            raise
+        meta = obj["metadata"]
+        gateway.delete(obj["apiVersion"], obj["kind"], meta["name"], meta["namespace"])
+        return gateway.apply(obj)
+
+
+def cluster_bootstrap(
+    *, cluster: Cluster, gateway: KubeGateway, platform: PlatformSettings, check: bool
+) -> bool:
+    """Apply the once-per-cluster objects when they changed (or, with ``check``, drifted).
+
+    Checking for drift reads every bootstrap object, so only the periodic reconcile asks.
+
+    Returns True when it wrote anything.
+    """
+    objects = bootstrap_objects(platform)
+    if gateway.has_resource("admissionregistration.k8s.io/v1beta1", "mutatingadmissionpolicies"):
+        objects += mutating_runtime_policy_objects(platform)
+    digest = desired_hash(objects)
+    if digest == cluster.bootstrap_hash and not (check and _bootstrap_drifted(gateway, objects)):
+        return False
+    versions = {
+        object_key(obj): _apply(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects
+    }
+    Cluster.objects.filter(pk=cluster.pk).update(
+        bootstrap_hash=digest,
+        bootstrap_versions=versions,
+        reachable=True,
+        server_version=gateway.version(),
+        last_checked_at=timezone.now(),
+        last_error="",
+    )
+    cluster.bootstrap_hash, cluster.bootstrap_versions = digest, versions
+    return True
+
+
+def contains(desired, live) -> bool:
+    """Whether ``live`` holds everything ``desired`` says (the server may add defaults)."""
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(k in live and contains(v, live[k]) for k, v in desired.items())
+    if isinstance(desired, list):
+        return isinstance(live, list) and len(desired) == len(live) and all(map(contains, desired, live))
+    return desired == live
+
+
+def _bootstrap_drifted(gateway: KubeGateway, objects: list[dict]) -> bool:
+    for obj in objects:
+        meta = obj["metadata"]
+        live = gateway.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+        if live is None or not contains(obj, live):
+            return True
+    return False
+
+
+def _live_objects(gateway: KubeGateway, namespace: Namespace, platform: PlatformSettings) -> dict[str, dict]:
+    """The console's objects for this namespace as the cluster has them: one get, one list per kind."""
+    live: dict[str, dict] = {}
+    ns_obj = gateway.get("v1", "Namespace", namespace.name)
+    if ns_obj is not None:
+        ns_obj.setdefault("kind", "Namespace")
+        ns_obj.setdefault("apiVersion", "v1")
+        live[object_key(ns_obj)] = ns_obj
+    selector = tenant_selector(platform, namespace.name)
+    for api_version, kind in NAMESPACED_KINDS:
+        for item in gateway.list(api_version, kind, namespace.name, label_selector=selector):
+            live[object_key(item)] = item
+    return live
+
+
+def _drifted(objects: list[dict], live: dict[str, dict]) -> bool:
+    desired = {object_key(obj): obj for obj in objects}
+    if set(desired) != set(live):
+        return True
+    return any(not contains(obj, live[key]) for key, obj in desired.items())
+
+
+def _prune(gateway: KubeGateway, current: dict[str, dict], keep: set[str]) -> list[str]:
+    """Delete objects the console made for this namespace that are no longer desired."""
+    pruned = []
+    for key in sorted(set(current) - keep):
+        kind, namespace, name = key.split("/", 2)
+        api_version = next(av for av, k in NAMESPACED_KINDS if k == kind)
+        gateway.delete(api_version, kind, name, namespace)
+        pruned.append(key)
+    return pruned
+
+
+def namespace_provision(*, namespace_id: int) -> Outcome:
+    """Bring one namespace on its cluster in line with the database. Safe to run twice.
+
+    Transient API errors propagate (the task retries them); permanent ones are recorded on
+    the namespace as ``error``.
+    """
+    owner = uuid.uuid4().hex
+    if not _claim(namespace_id, owner):
+        return Outcome.BUSY
+    try:
+        namespace = Namespace.objects.select_related("team", "cluster").get(pk=namespace_id)
+        if namespace.status == NamespaceStatus.DELETED:
+            return Outcome.DELETED
+        try:
+            cluster = cluster_for_namespace(namespace)
+            gateway = gateway_for_cluster(cluster)
+            if namespace.status == NamespaceStatus.TERMINATING:
+                return _terminate(namespace, gateway)
+            return _reconcile(namespace, cluster, gateway)
+        except PermanentKubeError as exc:
+            _record_failure(namespace, exc)
+            return Outcome.FAILED
+    finally:
+        _release(namespace_id, owner)
+
+
+def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> Outcome:
+    platform = platform_settings_from_django(settings)
+    cluster_bootstrap(cluster=cluster, gateway=gateway, platform=platform, check=False)
+    objects = desired_objects(namespace, platform)
+    digest = desired_hash(objects)
+    now = timezone.now()
+    unchanged = digest == namespace.applied_hash and namespace.status == NamespaceStatus.READY
+    if unchanged and not _drifted(objects, _live_objects(gateway, namespace, platform)):
+        _save(namespace, last_reconciled_at=now, desired_hash=digest)
+        return Outcome.UNCHANGED
+    if namespace.status != NamespaceStatus.READY:
+        _save(namespace, status=NamespaceStatus.PROVISIONING, desired_hash=digest)
+    versions = {
+        object_key(obj): _apply(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects
+    }
+    pruned = _prune(gateway, _live_objects(gateway, namespace, platform), keep=set(versions))
+    _save(
+        namespace,
+        status=NamespaceStatus.READY,
+        desired_hash=digest,
+        applied_hash=digest,
+        applied_versions=versions,
+        last_error="",
+        last_reconciled_at=now,
+        conditions=[
+            _condition("ClusterBootstrapped", True, "Applied"),
+            _condition(
+                "ObjectsApplied", True, "Applied", f"{len(objects)} objects applied, {len(pruned)} pruned"
+            ),
+        ],
+    )
+    return Outcome.APPLIED
+
+
+def _terminate(namespace: Namespace, gateway: KubeGateway) -> Outcome:
+    """Delete the namespace on the cluster and wait a little for the API server to finish."""
+    gateway.delete("v1", "Namespace", namespace.name)
+    interval, checks = TERMINATION_POLL
+    for _ in range(checks):
+        if gateway.get("v1", "Namespace", namespace.name) is None:
+            now = timezone.now()
+            _save(
+                namespace,
+                status=NamespaceStatus.DELETED,
+                deleted_at=now,
+                last_reconciled_at=now,
+                applied_hash="",
+            )
+            return Outcome.DELETED
+        time.sleep(interval)
+    return Outcome.TERMINATING
+
+
+def _record_failure(namespace: Namespace, exc: KubeError) -> None:
+    message = str(exc) or exc.__class__.__name__
+    logger.warning("namespace %s failed to provision: %s", namespace.name, message)
+    status = namespace.status if namespace.status == NamespaceStatus.TERMINATING else NamespaceStatus.ERROR
+    _save(
+        namespace,
+        status=status,
+        last_error=message,
+        last_reconciled_at=timezone.now(),
+        conditions=[_condition("ObjectsApplied", False, getattr(exc, "reason", "") or "Failed", message)],
+    )
+
+
+def namespace_provision_failed(*, namespace_id: int, message: str) -> None:
+    """The last retry of a transient failure gave up: show the error and offer a retry."""
+    namespace = Namespace.objects.get(pk=namespace_id)
+    _record_failure(namespace, KubeError(message))
+
+
+@transaction.atomic
+def namespace_retry_provisioning(*, actor, namespace: Namespace) -> None:
+    _save(namespace, status=NamespaceStatus.PENDING, last_error="")
+    audit_record(actor=actor, action="namespace.provisioning_retried", target=namespace)
+    namespace_changed(namespace)
+
+
+def namespaces_due_for_reconcile(*, now, interval: timedelta, limit: int) -> list[int]:
+    """Namespaces not reconciled within ``interval``, oldest first, at most ``limit``."""
+    due = Q(last_reconciled_at__isnull=True) | Q(last_reconciled_at__lt=now - interval)
+    return list(
+        Namespace.objects.live()
+        .filter(due)
+        .order_by("last_reconciled_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,15 +1,72 @@
 """Celery tasks that drive the cluster. Thin: take ids, load, call a service."""
 
+import logging
+import random
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from clusters.kube.errors import TransientKubeError
+from clusters.provisioning import (
+    Outcome,
+    namespace_provision,
+    namespace_provision_failed,
+    namespaces_due_for_reconcile,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 6
 
 
-def schedule_provisioning(namespace_id: int) -> None:
-    """Called on commit of any change to a namespace's desired state."""
-    provision_namespace.delay(namespace_id)
+def backoff_seconds(retries: int) -> float:
+    """Exponential backoff with full jitter: 1 s, 2 s, 4 s … capped at 5 minutes."""
+    return random.uniform(0.5, 1.0) * min(300, 2**retries)
 
 
-@shared_task(name="clusters.provision_namespace")
-def provision_namespace(namespace_id: int) -> None:
-    from clusters.provisioning import namespace_provision
+def schedule_provisioning(namespace_id: int, countdown: float = 0) -> None:
+    """Called on commit of any change to a namespace's desired state.
 
-    namespace_provision(namespace_id=namespace_id)
+    If the broker is unreachable the change is already committed and the namespace's
+    desired state differs from what was applied, so the periodic reconcile picks it up.
+    """
+    try:
+        provision_namespace.apply_async((namespace_id,), countdown=countdown)
+    except OperationalError:
+        logger.warning(
+            "broker unreachable; namespace %s will be provisioned by the next reconcile", namespace_id
+        )
+
+
+@shared_task(bind=True, name="clusters.provision_namespace", max_retries=MAX_RETRIES)
+def provision_namespace(self, namespace_id: int) -> str:
+    try:
+        outcome = namespace_provision(namespace_id=namespace_id)
+    except TransientKubeError as exc:
+        if self.request.retries >= self.max_retries:
+            namespace_provision_failed(
+                namespace_id=namespace_id, message=f"Gave up after {self.max_retries} retries: {exc}"
+            )
+            return Outcome.FAILED
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+    if outcome in (Outcome.BUSY, Outcome.TERMINATING) and not self.request.is_eager:
+        # Another worker holds the lease (it may have read older state), or the API server is
+        # still emptying the namespace: look again shortly.
+        schedule_provisioning(namespace_id, countdown=5)
+    return outcome
+
+
+@shared_task(name="clusters.reconcile_all")
+def reconcile_all() -> int:
+    """Re-check namespaces not reconciled recently, spread over the next beat period."""
+    interval = timedelta(seconds=settings.TENANTRY_RECONCILE_INTERVAL_SECONDS)
+    due = namespaces_due_for_reconcile(
+        now=timezone.now(), interval=interval, limit=settings.TENANTRY_RECONCILE_BATCH
+    )
+    spread = settings.TENANTRY_RECONCILE_BEAT_SECONDS
+    for namespace_id in due:
+        schedule_provisioning(namespace_id, countdown=random.uniform(0, spread))
+    return len(due)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "clusters",
     "metering",
     "billing",
+    "kubeemu",
 ]
 
 MIDDLEWARE = [
@@ -189,9 +190,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "tenants.api.pagination.PageNumberWithSizePagination",
     "PAGE_SIZE": TENANTRY_PAGE_SIZE,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tenants.api.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tenantry API",
@@ -201,6 +203,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TeamRoleEnum": "tenants.models.TeamRole",
+        "NamespaceRoleEnum": "tenants.models.NamespaceRole",
+        "NamespaceStatusEnum": "tenants.models.NamespaceStatus",
+        "InvitationStatusEnum": "tenants.models.InvitationStatus",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------
@@ -216,6 +224,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request must not hang on a missing broker; the reconcile beat job catches up.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Drop invitations past their expiry from the pending lists (marks them expired).
@@ -248,6 +258,22 @@ CELERY_BEAT_SCHEDULE["billing-hourly"] = {
 KUBECONFIG = env_str("KUBECONFIG")
 KUBE_EMULATOR_URL = env_str("KUBE_EMULATOR_URL")
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
+TENANTRY_SYSTEM_NAMESPACE = env_str("TENANTRY_SYSTEM_NAMESPACE", "tenantry-system")
+TENANTRY_INGRESS_NAMESPACE = env_str("TENANTRY_INGRESS_NAMESPACE", "ingress-nginx")
+# The identity the console acts as on the cluster (exempt from the protection policy);
+# without it: system:serviceaccount:<system namespace>:tenantry-console.
+if env_str("TENANTRY_CONSOLE_USERNAME"):
+    TENANTRY_CONSOLE_USERNAME = env_str("TENANTRY_CONSOLE_USERNAME")
+TENANTRY_RECONCILE_INTERVAL_SECONDS = env_int("TENANTRY_RECONCILE_INTERVAL_SECONDS", 900, minimum=60)
+TENANTRY_RECONCILE_BEAT_SECONDS = 300
+TENANTRY_RECONCILE_BATCH = env_int("TENANTRY_RECONCILE_BATCH", 2000, minimum=1)
+TENANTRY_KUBECONFIG_TTL_HOURS = env_int("TENANTRY_KUBECONFIG_TTL_HOURS", 8, minimum=1)
+TENANTRY_KUBECONFIG_MAX_TTL_HOURS = env_int("TENANTRY_KUBECONFIG_MAX_TTL_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["reconcile-namespaces"] = {
+    # Re-apply namespaces whose objects drifted; each run spreads its batch over the period.
+    "task": "clusters.reconcile_all",
+    "schedule": TENANTRY_RECONCILE_BEAT_SECONDS,
+}
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("billing/", include("billing.urls")),
     path("api/v1/billing/", include("billing.api.urls")),
+    path("api/v1/", include("tenants.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -119,7 +119,12 @@ class Namespace(models.Model):
     conditions = models.JSONField(default=list, blank=True)
     desired_hash = models.CharField(max_length=64, blank=True)
     applied_hash = models.CharField(max_length=64, blank=True)
+    # resourceVersion of every applied object, keyed "Kind/name": drift shows as a difference.
+    applied_versions = models.JSONField(default=dict, blank=True)
     last_reconciled_at = models.DateTimeField(null=True, blank=True)
+    # A short lease so two workers never provision the same namespace at once.
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

@@ -4,6 +4,8 @@ Pages, the API and tasks all ask here. Roles are loaded once per user object and
 it, so a page that asks many questions costs at most two queries.
 """
 
+import contextlib
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -49,7 +51,10 @@ def _roles(user) -> tuple[dict[int, str], dict[int, str]]:
 
 def forget_roles(user) -> None:
     """Drop the cached roles after the user's memberships changed in this request."""
-    user.__dict__.pop("_tenantry_roles", None)
+    # ``request.user`` is a lazy proxy: deleting the attribute reaches the real user, but
+    # popping from ``user.__dict__`` would only touch the proxy and leave stale roles behind.
+    with contextlib.suppress(AttributeError):
+        del user._tenantry_roles
 
 
 def team_role(user, team: Team | int) -> str | None:

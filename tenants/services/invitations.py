@@ -116,7 +116,9 @@ def invitation_create(
 @transaction.atomic
 def invitation_resend(*, actor, invitation: Invitation, now: datetime) -> Invitation:
     """Send a fresh link (the old one stops working) and restart the expiry clock."""
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update().select_related("team").get(pk=invitation.pk)
+    if not permissions.may_assign_team_role(actor, invitation.team, current=None, new=invitation.team_role):
+        raise PermissionDenied("Only owners can resend an invitation to become owner.")
     if invitation.status != InvitationStatus.PENDING:
         raise ValidationError(f"This invitation is {invitation.status}; create a new one instead.")
     _check_rate_limit(invitation.team, now)

@@ -137,3 +137,9 @@ def test_manager_cannot_invite_an_owner(world):
     with pytest.raises(PermissionDenied):
         _invite(world, team_role="owner")
     _invite(world, team_role="owner", actor=world.owner)
+
+
+def test_manager_cannot_resend_an_owner_invitation(world):
+    invitation = _invite(world, team_role="owner", actor=world.owner)
+    with pytest.raises(PermissionDenied):
+        invitation_resend(actor=world.manager, invitation=invitation, now=timezone.now())

@@ -1,0 +1,77 @@
+"""Which cluster a namespace lives on, and a gateway to talk to it.
+
+Gateways are built once per process and cluster configuration and then reused: building
+one parses a kubeconfig and opens a connection pool.
+"""
+
+import os
+import threading
+
+import yaml
+from django.conf import settings
+
+from clusters.crypto import decrypt
+from clusters.kube.errors import PermanentKubeError
+from clusters.kube.gateway import KubeGateway
+from clusters.models import Cluster
+
+DEFAULT_CLUSTER_NAME = "default"
+
+_gateways: dict[tuple, KubeGateway] = {}
+_lock = threading.Lock()
+
+
+class ClusterNotConfigured(PermanentKubeError):
+    """No credentials anywhere: neither on the cluster row nor in the environment."""
+
+
+def default_cluster() -> Cluster:
+    """The default cluster row, created on first use (credentials from the environment)."""
+    cluster = Cluster.objects.filter(is_default=True).first()
+    if cluster is None:
+        cluster, _ = Cluster.objects.get_or_create(name=DEFAULT_CLUSTER_NAME, defaults={"is_default": True})
+    return cluster
+
+
+def cluster_for_namespace(namespace) -> Cluster:
+    return namespace.cluster if namespace.cluster_id else default_cluster()
+
+
+def _build(cluster: Cluster) -> KubeGateway:
+    if cluster.kubeconfig_encrypted:
+        config = yaml.safe_load(decrypt(cluster.kubeconfig_encrypted))
+        return KubeGateway.from_kubeconfig_dict(config, context=cluster.context or None)
+    if cluster.kubeconfig_path:
+        return KubeGateway.from_kubeconfig(cluster.kubeconfig_path, context=cluster.context or None)
+    if settings.KUBECONFIG:
+        return KubeGateway.from_kubeconfig(
+            settings.KUBECONFIG.split(os.pathsep)[0], context=cluster.context or None
+        )
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return KubeGateway.in_cluster()
+    raise ClusterNotConfigured(
+        f"Cluster '{cluster.name}' has no credentials: set KUBECONFIG or add a kubeconfig on the clusters page."
+    )
+
+
+def gateway_for_cluster(cluster: Cluster) -> KubeGateway:
+    key = (
+        cluster.pk,
+        cluster.kubeconfig_path,
+        cluster.kubeconfig_encrypted,
+        cluster.context,
+        settings.KUBECONFIG,
+    )
+    with _lock:
+        gateway = _gateways.get(key)
+        if gateway is None:
+            gateway = _gateways[key] = _build(cluster)
+        return gateway
+
+
+def forget_gateways() -> None:
+    """Drop cached gateways (after credentials change, and between tests)."""
+    with _lock:
+        for gateway in _gateways.values():
+            gateway.close()
+        _gateways.clear()

@@ -1,0 +1,266 @@
+"""Admission policies: what RBAC cannot express, decided by CEL inside the API server.
+
+Each builder returns the policy followed by its binding. ``json.dumps`` renders Python
+strings and lists as CEL literals (CEL accepts JSON's string escapes), so platform names
+can never break out of an expression.
+"""
+
+import json
+
+from clusters.kube.manifests import names
+from clusters.kube.manifests.common import managed_labels, obj
+from clusters.kube.spec import PlatformSettings
+
+VALIDATING_API = "admissionregistration.k8s.io/v1"
+# MutatingAdmissionPolicy is beta (off by default) from Kubernetes 1.34 and GA in 1.36.
+MUTATING_API = "admissionregistration.k8s.io/v1beta1"
+
+# What the console makes inside namespaces; the protection policy guards exactly these.
+PROTECTED_RESOURCES = (
+    ("", ("limitranges", "resourcequotas", "serviceaccounts")),
+    ("networking.k8s.io", ("networkpolicies",)),
+    ("rbac.authorization.k8s.io", ("rolebindings", "roles")),
+)
+PRIVATE_CIDRS_V6 = ("fc00::/7", "fe80::/10", "::ffff:0:0/96")
+
+
+def _cel(value) -> str:
+    return json.dumps(value)
+
+
+def _labels(platform: PlatformSettings) -> dict[str, str]:
+    return managed_labels(platform, names.COMPONENT_BOOTSTRAP)
+
+
+def _exempt_expression(platform: PlatformSettings) -> str:
+    return (
+        f"request.userInfo.username in {_cel(list(platform.exempt_usernames))} || "
+        f"request.userInfo.groups.exists(g, g in {_cel(list(platform.exempt_groups))})"
+    )
+
+
+def _validating(platform: PlatformSettings, name: str, spec: dict) -> list[dict]:
+    policy = obj(VALIDATING_API, "ValidatingAdmissionPolicy", name, _labels(platform), spec=spec)
+    binding = obj(
+        VALIDATING_API,
+        "ValidatingAdmissionPolicyBinding",
+        name,
+        _labels(platform),
+        spec={"policyName": name, "validationActions": ["Deny"]},
+    )
+    return [policy, binding]
+
+
+def _mutating(platform: PlatformSettings, name: str, spec: dict) -> list[dict]:
+    policy = obj(MUTATING_API, "MutatingAdmissionPolicy", name, _labels(platform), spec=spec)
+    binding = obj(
+        MUTATING_API, "MutatingAdmissionPolicyBinding", name, _labels(platform), spec={"policyName": name}
+    )
+    return [policy, binding]
+
+
+def _pod_create_rule() -> dict:
+    return {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}
+
+
+def protect_managed_objects_policy(platform: PlatformSettings) -> list[dict]:
+    """Only the console (and the cluster's own controllers) may touch console-made objects.
+
+    A tenant admin may write RoleBindings and NetworkPolicies of its own, so RBAC alone
+    would let it delete ``tenant-default-deny`` or rebind ``tenantry-u7`` (MTB CPI-2). The
+    object selector matches the old object on UPDATE and DELETE and the new one on CREATE,
+    so removing the label, editing, deleting, and forging a "managed" object all fail.
+    Status subresources are not matched: the quota controller keeps updating usage.
+    """
+    rules = [
+        {
+            "apiGroups": [group],
+            "apiVersions": ["v1"],
+            "operations": ["CREATE", "UPDATE", "DELETE"],
+            "resources": list(resources),
+        }
+        for group, resources in PROTECTED_RESOURCES
+    ]
+    spec = {
+        "failurePolicy": "Fail",
+        "matchConstraints": {
+            "resourceRules": rules,
+            "objectSelector": {"matchLabels": {names.MANAGED_BY_LABEL: platform.managed_by}},
+        },
+        "variables": [{"name": "isConsoleOrSystem", "expression": _exempt_expression(platform)}],
+        "validations": [
+            {
+                "expression": "variables.isConsoleOrSystem",
+                "messageExpression": (
+                    f"'this object is managed by {platform.managed_by} and cannot be changed by ' "
+                    "+ request.userInfo.username"
+                ),
+                "reason": "Forbidden",
+            }
+        ],
+    }
+    return _validating(platform, names.POLICY_PROTECT_MANAGED, spec)
+
+
+def runtime_class_policy(platform: PlatformSettings) -> list[dict]:
+    """Pods in an enforcing namespace must name one of its allowed RuntimeClasses.
+
+    This is how untrusted tenants are kept inside gVisor or a microVM: without it any pod
+    could omit ``runtimeClassName`` and run on the node's plain runc. The allowed list is
+    read from the Namespace's annotation, which tenants cannot edit. Pod specs cannot
+    change their runtime class, so CREATE is enough.
+    """
+    annotation = _cel(platform.label(names.ANNOTATION_ALLOWED_RUNTIME_CLASSES))
+    annotations = "namespaceObject.metadata.annotations"
+    allowed = (
+        f"(has({annotations}) && {annotation} in {annotations} ? {annotations}[{annotation}] : '')"
+        ".split(',').filter(c, c != '')"
+    )
+    spec = {
+        "failurePolicy": "Fail",
+        "matchConstraints": {
+            "resourceRules": [_pod_create_rule()],
+            "namespaceSelector": {
+                "matchLabels": {platform.label(names.LABEL_RUNTIME_POLICY): names.RUNTIME_POLICY_ENFORCED}
+            },
+        },
+        "variables": [{"name": "allowedRuntimeClasses", "expression": allowed}],
+        "validations": [
+            {
+                "expression": (
+                    "has(object.spec.runtimeClassName) && "
+                    "object.spec.runtimeClassName in variables.allowedRuntimeClasses"
+                ),
+                "messageExpression": (
+                    "variables.allowedRuntimeClasses.size() == 0 ? "
+                    "'no runtime class has been selected for this namespace yet' : "
+                    "'spec.runtimeClassName must be one of: ' + variables.allowedRuntimeClasses.join(', ')"
+                ),
+                "reason": "Forbidden",
+            }
+        ],
+    }
+    return _validating(platform, names.POLICY_RUNTIME_CLASS, spec)
+
+
+def tenant_network_policy_policy(platform: PlatformSettings) -> list[dict]:
+    """Tenant-written NetworkPolicies may not open egress to private ranges.
+
+    Tenant admins manage NetworkPolicies of their own (MTB PL2 OPS-4), and policies are
+    additive: one egress rule to ``0.0.0.0/0`` would reopen the cloud metadata endpoint,
+    the nodes and the platform's networks that ``tenant-allow-internet-egress`` keeps out.
+    So every egress rule must name its peers, and an ``ipBlock`` must neither lie inside a
+    private range nor contain one that it does not also list in ``except``. Ingress rules
+    and pod/namespace selectors stay free: a connection between tenants still needs the
+    other side's consent.
+    """
+    private = _cel([*platform.private_cidrs, *PRIVATE_CIDRS_V6])
+    peer_ok = (
+        "!has(peer.ipBlock) || variables.privateRanges.all(p, "
+        "!cidr(p).containsCIDR(peer.ipBlock.cidr) && "
+        "(!cidr(peer.ipBlock.cidr).containsCIDR(p) || "
+        "(has(peer.ipBlock.except) && peer.ipBlock.except.exists(e, cidr(e).containsCIDR(p)))))"
+    )
+    spec = {
+        "failurePolicy": "Fail",
+        "matchConstraints": {
+            "resourceRules": [
+                {
+                    "apiGroups": ["networking.k8s.io"],
+                    "apiVersions": ["v1"],
+                    "operations": ["CREATE", "UPDATE"],
+                    "resources": ["networkpolicies"],
+                }
+            ],
+            "namespaceSelector": {"matchLabels": {platform.label(names.LABEL_TENANT): "true"}},
+        },
+        "matchConditions": [
+            {"name": "not-console-or-system", "expression": f"!({_exempt_expression(platform)})"}
+        ],
+        "variables": [{"name": "privateRanges", "expression": private}],
+        "validations": [
+            {
+                "expression": (
+                    "!has(object.spec.egress) || object.spec.egress.all(rule, "
+                    f"has(rule.to) && rule.to.size() > 0 && rule.to.all(peer, {peer_ok}))"
+                ),
+                "message": (
+                    "egress rules must list their peers, and ipBlocks must exclude private ranges, "
+                    "link-local addresses and the cloud metadata endpoint"
+                ),
+                "reason": "Forbidden",
+            }
+        ],
+    }
+    return _validating(platform, names.POLICY_TENANT_NETWORK_POLICY, spec)
+
+
+def mutating_runtime_policy_objects(platform: PlatformSettings) -> list[dict]:
+    """Give pods that omit ``runtimeClassName`` their namespace's default runtime class.
+
+    Mutation runs before validation, so ``kubectl run`` works in a sandboxed namespace
+    without the user knowing runtime classes exist. Without this (clusters lacking
+    MutatingAdmissionPolicy) the validating policy still holds; users must then set the
+    class themselves, and the rejection message lists the choices.
+    """
+    default_label = platform.label(names.LABEL_DEFAULT_RUNTIME_CLASS)
+    spec = {
+        "failurePolicy": "Fail",
+        "reinvocationPolicy": "Never",
+        "matchConstraints": {
+            "resourceRules": [_pod_create_rule()],
+            "namespaceSelector": {
+                "matchLabels": {platform.label(names.LABEL_RUNTIME_POLICY): names.RUNTIME_POLICY_ENFORCED},
+                "matchExpressions": [{"key": default_label, "operator": "Exists"}],
+            },
+        },
+        "matchConditions": [
+            {
+                "name": "runtime-class-omitted",
+                "expression": "!has(object.spec.runtimeClassName) || object.spec.runtimeClassName == ''",
+            }
+        ],
+        "mutations": [
+            {
+                "patchType": "ApplyConfiguration",
+                "applyConfiguration": {
+                    "expression": (
+                        "Object{spec: Object.spec{runtimeClassName: "
+                        f"namespaceObject.metadata.labels[{_cel(default_label)}]}}}}"
+                    )
+                },
+            }
+        ],
+    }
+    return _mutating(platform, names.POLICY_DEFAULT_RUNTIME_CLASS, spec)
+
+
+def always_pull_images_objects(platform: PlatformSettings) -> list[dict]:
+    """Force ``imagePullPolicy: Always`` in tenant namespaces (MTB DI-1).
+
+    A node caches images; with ``IfNotPresent`` one tenant could start a private image that
+    another tenant pulled with its credentials. The ``AlwaysPullImages`` admission plugin
+    does the same cluster-wide; this policy is for clusters where that flag is not set.
+    """
+
+    def pull_always(kind: str) -> str:
+        return f"object.spec.{kind}.map(c, Object.spec.{kind}{{name: c.name, imagePullPolicy: 'Always'}})"
+
+    containers = f"Object{{spec: Object.spec{{containers: {pull_always('containers')}}}}}"
+    init_containers = (
+        "has(object.spec.initContainers) ? "
+        f"Object{{spec: Object.spec{{initContainers: {pull_always('initContainers')}}}}} : Object{{}}"
+    )
+    spec = {
+        "failurePolicy": "Fail",
+        "reinvocationPolicy": "IfNeeded",
+        "matchConstraints": {
+            "resourceRules": [_pod_create_rule()],
+            "namespaceSelector": {"matchLabels": {platform.label(names.LABEL_TENANT): "true"}},
+        },
+        "mutations": [
+            {"patchType": "ApplyConfiguration", "applyConfiguration": {"expression": expression}}
+            for expression in (containers, init_containers)
+        ],
+    }
+    return _mutating(platform, names.POLICY_ALWAYS_PULL_IMAGES, spec)

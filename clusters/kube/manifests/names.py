@@ -1,0 +1,61 @@
+"""Names and label keys shared by the manifest builders, the provisioner and the tests.
+
+Keys under the console's own prefix are given without it (``LABEL_TEAM = "team"``);
+``PlatformSettings.label`` adds the prefix, which is configurable per installation.
+"""
+
+# Well-known Kubernetes keys.
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+METADATA_NAME_LABEL = "kubernetes.io/metadata.name"
+POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
+POD_SECURITY_LEVEL = "restricted"
+POD_SECURITY_VERSION = "latest"
+
+# The console's own keys (prefix added by PlatformSettings.label).
+LABEL_TENANT = "tenant"
+LABEL_TEAM = "team"
+LABEL_TEAM_ID = "team-id"
+LABEL_NAMESPACE_ID = "namespace-id"
+LABEL_TRUST_LEVEL = "trust-level"
+LABEL_OWNER_NAMESPACE = "owner-namespace"
+LABEL_COMPONENT = "component"
+LABEL_USER_ID = "user-id"
+LABEL_ROLE = "role"
+LABEL_RUNTIME_POLICY = "runtime-policy"
+LABEL_DEFAULT_RUNTIME_CLASS = "default-runtime-class"
+ANNOTATION_ALLOWED_RUNTIME_CLASSES = "allowed-runtime-classes"
+
+RUNTIME_POLICY_ENFORCED = "enforced"
+COMPONENT_TENANT = "tenant"
+COMPONENT_BOOTSTRAP = "bootstrap"
+COMPONENT_USER = "user"
+
+# Objects in each tenant namespace.
+RESOURCE_QUOTA = "tenant-quota"
+LIMIT_RANGE = "tenant-limits"
+NETWORK_POLICY_DEFAULT_DENY = "tenant-default-deny"
+NETWORK_POLICY_SAME_NAMESPACE = "tenant-allow-same-namespace"
+NETWORK_POLICY_INGRESS_CONTROLLER = "tenant-allow-ingress-controller"
+NETWORK_POLICY_DNS = "tenant-allow-dns"
+NETWORK_POLICY_INTERNET_EGRESS = "tenant-allow-internet-egress"
+ROLE_BINDING_PREFIX = "tenantry-u"
+
+# Cluster-wide objects.
+CLUSTER_ROLE_PREFIX = "tenant-"
+TENANT_ROLES = ("admin", "developer", "viewer")
+POLICY_PROTECT_MANAGED = "tenantry-protect-managed-objects"
+POLICY_RUNTIME_CLASS = "tenantry-runtime-class"
+POLICY_TENANT_NETWORK_POLICY = "tenantry-tenant-network-policies"
+POLICY_DEFAULT_RUNTIME_CLASS = "tenantry-default-runtime-class"
+POLICY_ALWAYS_PULL_IMAGES = "tenantry-always-pull-images"
+
+
+def cluster_role_name(role: str) -> str:
+    """``admin`` → ``tenant-admin``: the ClusterRole a namespace role is bound to."""
+    if role not in TENANT_ROLES:
+        raise ValueError(f"unknown tenant role {role!r}")
+    return f"{CLUSTER_ROLE_PREFIX}{role}"
+
+
+def role_binding_name(user_id: int) -> str:
+    return f"{ROLE_BINDING_PREFIX}{user_id}"

@@ -1,0 +1,231 @@
+"""``KubeEmulator``: the Kubernetes API emulator served over HTTP on a background thread."""
+
+import contextlib
+import copy
+import secrets
+import socket
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kubeemu import controls, errors
+from kubeemu.handler import Handler
+from kubeemu.objects import ObjectApi
+from kubeemu.registry import RESOURCES, ResourceType, by_kind
+from kubeemu.store import BUILTIN_NAMESPACES, Store
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.open_sockets: set[socket.socket] = set()
+        self._sockets_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._sockets_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Close kept-alive client connections so a stopped emulator really stops answering."""
+        with self._sockets_lock:
+            sockets, self.open_sockets = self.open_sockets, set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class KubeEmulator:
+    """An in-memory Kubernetes API server for tests and local development.
+
+    ``start()`` binds ``host:port`` (port 0 picks a free one) and serves on a daemon thread;
+    ``url`` and ``admin_token`` are what a client needs. The Python controls below are also
+    reachable over HTTP as ``POST /_emu/<action>`` with the admin token (see ``control``).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        admin_token: str | None = None,
+        git_version: str = "v1.33.0",
+        namespace_deletion_delay: float = 0.2,
+        mutating_admission_policies: bool = True,
+        verbose: bool = False,
+    ):
+        self.host, self.port = host, port
+        self.admin_token = admin_token or secrets.token_urlsafe(32)
+        self.git_version = git_version
+        self.verbose = verbose
+        self._defaults = {"mutating_admission_policies": mutating_admission_policies}
+        self.options = dict(self._defaults)
+        self.store = Store(namespace_deletion_delay=namespace_deletion_delay)
+        self.objects = ObjectApi(self.store)
+        self.faults = controls.Faults()
+        self.counters = controls.Counters()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._seed_builtin()
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> "KubeEmulator":
+        self._server = _Server((self.host, self.port), Handler)
+        self._server.emulator = self  # type: ignore[attr-defined]
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="kubeemu", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server.close_connections()
+            self._server = None
+
+    def __enter__(self) -> "KubeEmulator":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}"
+
+    def served(self) -> list[ResourceType]:
+        return [r for r in RESOURCES if r.feature is None or self.options.get(r.feature)]
+
+    def reset(self) -> None:
+        """Forget every object, token, fault and counter; restore the options given at construction."""
+        self.store.clear()
+        self.faults.clear()
+        self.counters.reset()
+        self.options = dict(self._defaults)
+        self._seed_builtin()
+
+    def _seed_builtin(self) -> None:
+        for name in BUILTIN_NAMESPACES:
+            body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+            self.objects.create(by_kind("v1", "Namespace"), "", body, manager=None, dry_run=False)
+
+    # --- controls -----------------------------------------------------------------------------
+    def fail_next(
+        self,
+        count: int = 1,
+        status: int = 503,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        message: str = "",
+    ) -> None:
+        """Answer the next ``count`` matching requests (``path`` is a regex) with ``status``."""
+        self.faults.fail_next(count, status, method=method, path=path, message=message)
+
+    def drop_next(self, count: int = 1, *, method: str | None = None, path: str | None = None) -> None:
+        """Close the connection of the next ``count`` matching requests without answering."""
+        self.faults.drop_next(count, method=method, path=path)
+
+    def set_latency(self, seconds: float, *, method: str | None = None, path: str | None = None) -> None:
+        self.faults.set_latency(seconds, method=method, path=path)
+
+    def counts(self) -> dict[str, Any]:
+        """``{"total", "reads", "writes", "by_verb", "requests"}`` since the last reset."""
+        return self.counters.snapshot()
+
+    def reset_counters(self) -> None:
+        self.counters.reset()
+
+    def add_node(self, name: str, allocatable: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+        return controls.add_node(self.store, name, allocatable, **kwargs)
+
+    def set_pod_metrics(
+        self, namespace: str, name: str, containers: dict[str, dict[str, str]], **kwargs: Any
+    ) -> dict[str, Any]:
+        return controls.set_pod_metrics(self.store, namespace, name, containers, **kwargs)
+
+    def set_node_metrics(self, name: str, usage: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+        return controls.set_node_metrics(self.store, name, usage, **kwargs)
+
+    def set_quota_used(self, namespace: str, name: str, used: dict[str, str]) -> dict[str, Any] | None:
+        return controls.set_quota_used(self.store, namespace, name, used)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator's clock (token expiry, timestamps) forward."""
+        self.store.clock_offset += seconds
+
+    def get_object(
+        self, api_version: str, kind: str, name: str, namespace: str = ""
+    ) -> dict[str, Any] | None:
+        """Read a stored object without going through HTTP (not counted, no auth)."""
+        resource = by_kind(api_version, kind)
+        if resource is None:
+            raise KeyError(f"{api_version} {kind} is not served by the emulator")
+        obj = self.store.get(resource, namespace if resource.namespaced else "", name)
+        return copy.deepcopy(obj)
+
+    def list_objects(self, api_version: str, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        resource = by_kind(api_version, kind)
+        if resource is None:
+            raise KeyError(f"{api_version} {kind} is not served by the emulator")
+        return copy.deepcopy(self.store.items(resource, namespace))
+
+    def control(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Run a control by name for the HTTP endpoint ``POST /_emu/<action>``."""
+        actions = {
+            "reset": lambda: self.reset(),
+            "faults": lambda: self.fail_next(**body),
+            "drops": lambda: self.drop_next(**body),
+            "latency": lambda: self.set_latency(**body),
+            "clear-faults": lambda: self.faults.clear(),
+            "counters": lambda: self.counts(),
+            "counters/reset": lambda: self.reset_counters(),
+            "nodes": lambda: self.add_node(**body),
+            "pod-metrics": lambda: self.set_pod_metrics(**body),
+            "node-metrics": lambda: self.set_node_metrics(**body),
+            "quota-used": lambda: self.set_quota_used(**body),
+            "clock": lambda: self.advance_clock(**body),
+            "options": lambda: self.options.update(
+                {k: bool(v) for k, v in body.items() if k in self._defaults}
+            ),
+        }
+        if action not in actions:
+            raise errors.path_not_found(f"/_emu/{action}")
+        result = actions[action]()
+        return result if isinstance(result, dict) else {"ok": True}
+
+    # --- client configuration -----------------------------------------------------------------
+    def kubeconfig(self, *, token: str | None = None, user: str = "admin") -> dict[str, Any]:
+        """A kubeconfig for this emulator, for the admin or for any bearer token."""
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "kubeemu", "cluster": {"server": self.url}}],
+            "users": [{"name": user, "user": {"token": token or self.admin_token}}],
+            "contexts": [{"name": "kubeemu", "context": {"cluster": "kubeemu", "user": user}}],
+            "current-context": "kubeemu",
+        }
+
+    def write_kubeconfig(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(self.kubeconfig(), sort_keys=False))
+        path.chmod(0o600)
+        return path

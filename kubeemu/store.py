@@ -1,0 +1,123 @@
+"""The emulator's in-memory object store: objects by resource, a global resourceVersion counter,
+the token signing key and the namespaces that are terminating. Every access holds ``lock``."""
+
+import copy
+import secrets
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kubeemu.registry import RESOURCES, ResourceType
+
+# Objects of one resource type, by namespace ("" for cluster-scoped) and then name, so that
+# reading one namespace costs the same however many other tenants the cluster holds.
+Bucket = dict[str, dict[str, dict[str, Any]]]
+BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Store:
+    def __init__(self, *, namespace_deletion_delay: float = 0.2):
+        self.lock = threading.RLock()
+        self.namespace_deletion_delay = namespace_deletion_delay
+        self.clock_offset = 0.0
+        self.clear()
+
+    def clear(self) -> None:
+        with self.lock:
+            self._objects: dict[tuple[str, str], Bucket] = {(r.group, r.plural): {} for r in RESOURCES}
+            self._revision = 0
+            self.signing_key = secrets.token_bytes(32)
+            self._terminating: dict[str, float] = {}
+            self.clock_offset = 0.0
+
+    # --- time and versions ------------------------------------------------------------------
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
+
+    def timestamp(self) -> str:
+        return format_time(self.now())
+
+    def next_revision(self) -> str:
+        with self.lock:
+            self._revision += 1
+            return str(self._revision)
+
+    @property
+    def revision(self) -> str:
+        return str(self._revision)
+
+    # --- raw access (callers copy before handing objects out) -------------------------------
+    def get(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
+        with self.lock:
+            self.reap()
+            return self._objects[(resource.group, resource.plural)].get(namespace or "", {}).get(name)
+
+    def items(self, resource: ResourceType, namespace: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            self.reap()
+            bucket = self._objects[(resource.group, resource.plural)]
+            if namespace is not None:
+                return [obj for _, obj in sorted(bucket.get(namespace, {}).items())]
+            return [obj for ns in sorted(bucket) for _, obj in sorted(bucket[ns].items())]
+
+    def put(self, resource: ResourceType, obj: dict[str, Any]) -> None:
+        meta = obj["metadata"]
+        with self.lock:
+            namespace = meta.get("namespace", "") if resource.namespaced else ""
+            self._objects[(resource.group, resource.plural)].setdefault(namespace, {})[meta["name"]] = obj
+
+    def remove(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
+        with self.lock:
+            return self._objects[(resource.group, resource.plural)].get(namespace or "", {}).pop(name, None)
+
+    # --- namespace lifecycle ----------------------------------------------------------------
+    def terminate_namespace(self, name: str) -> None:
+        with self.lock:
+            self._terminating.setdefault(name, time.monotonic() + self.namespace_deletion_delay)
+
+    def is_terminating(self, name: str) -> bool:
+        return name in self._terminating
+
+    def reap(self) -> None:
+        """Remove terminating namespaces whose grace period is over, with everything in them."""
+        with self.lock:
+            now = time.monotonic()
+            for name, deadline in list(self._terminating.items()):
+                if deadline > now:
+                    continue
+                del self._terminating[name]
+                for (group, plural), bucket in self._objects.items():
+                    if group == "" and plural == "namespaces":
+                        bucket.get("", {}).pop(name, None)
+                    else:
+                        bucket.pop(name, None)
+
+    # --- persistence for the standalone server ----------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            objects = [
+                {"group": group, "plural": plural, "object": obj}
+                for (group, plural), bucket in self._objects.items()
+                for by_name in bucket.values()
+                for obj in by_name.values()
+            ]
+            return copy.deepcopy(
+                {"revision": self._revision, "objects": objects, "key": self.signing_key.hex()}
+            )
+
+    def restore(self, state: dict[str, Any]) -> None:
+        with self.lock:
+            self.clear()
+            self._revision = int(state.get("revision", 0))
+            if state.get("key"):
+                self.signing_key = bytes.fromhex(state["key"])
+            for entry in state.get("objects", []):
+                bucket = self._objects.get((entry["group"], entry["plural"]))
+                if bucket is not None:
+                    meta = entry["object"]["metadata"]
+                    bucket.setdefault(meta.get("namespace", ""), {})[meta["name"]] = entry["object"]

@@ -1,0 +1,244 @@
+"""What the API shows and accepts. Output serializers read; input serializers only check shape.
+
+Business rules stay in the services; these serializers never save anything.
+"""
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tenants import permissions
+from tenants.models import (
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    Namespace,
+    NamespaceMembership,
+    NamespaceRole,
+    Team,
+    TeamMembership,
+    TeamRole,
+)
+
+# --- Output ------------------------------------------------------------------------------
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+
+
+class MyTeamSerializer(serializers.ModelSerializer):
+    """One of the current user's teams, with their role in it."""
+
+    slug = serializers.CharField(source="team.slug")
+    name = serializers.CharField(source="team.name")
+
+    class Meta:
+        model = TeamMembership
+        fields = ["slug", "name", "role"]
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    teams = MyTeamSerializer(many=True, read_only=True)
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="The current user's role in the team.")
+    member_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Team
+        fields = [
+            "slug",
+            "name",
+            "plan",
+            "trust_level",
+            "billing_mode",
+            "currency",
+            "time_zone",
+            "is_personal",
+            "created_at",
+            "role",
+            "member_count",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=TeamRole.choices, allow_null=True))
+    def get_role(self, team: Team) -> str | None:
+        return permissions.team_role(self.context["request"].user, team)
+
+
+class TeamMemberSerializer(serializers.ModelSerializer):
+    user = UserSerializer(read_only=True)
+
+    class Meta:
+        model = TeamMembership
+        fields = ["id", "user", "role", "created_at"]
+
+
+class NamespaceSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    role = serializers.SerializerMethodField(help_text="The current user's effective role in the namespace.")
+
+    class Meta:
+        model = Namespace
+        fields = [
+            "name",
+            "display_name",
+            "team",
+            "status",
+            "last_error",
+            "conditions",
+            "min_isolation",
+            "needs_gpu",
+            "created_at",
+            "last_reconciled_at",
+            "role",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=NamespaceRole.choices, allow_null=True))
+    def get_role(self, namespace: Namespace) -> str | None:
+        return permissions.namespace_role(self.context["request"].user, namespace)
+
+
+class NamespaceMemberSerializer(serializers.ModelSerializer):
+    user = UserSerializer(read_only=True)
+
+    class Meta:
+        model = NamespaceMembership
+        fields = ["id", "user", "role", "created_at"]
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    namespace = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    invited_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "team_role",
+            "namespace",
+            "namespace_role",
+            "invited_by",
+            "status",
+            "created_at",
+            "sent_at",
+            "expires_at",
+        ]
+
+
+class TeamSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["slug", "name"]
+
+
+class MyInvitationSerializer(InvitationSerializer):
+    team = TeamSummarySerializer(read_only=True)
+
+    class Meta(InvitationSerializer.Meta):
+        fields = ["id", "team", *InvitationSerializer.Meta.fields[1:]]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_repr", read_only=True)
+    data = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "action",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "data",
+            "ip_address",
+        ]
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
+
+
+class NewApiTokenSerializer(ApiTokenSerializer):
+    token = serializers.SerializerMethodField(help_text="The secret. Shown only in this response.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_token(self, token: ApiToken) -> str:
+        return self.context["raw_token"]
+
+
+# --- Input -------------------------------------------------------------------------------
+
+
+class TeamCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    slug = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, help_text="Derived from the name when empty."
+    )
+
+
+class TeamRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=TeamRole.choices)
+
+
+class OwnershipTransferSerializer(serializers.Serializer):
+    member = serializers.IntegerField(help_text="Id of the team membership that becomes owner.")
+
+
+class NamespaceCreateSerializer(serializers.Serializer):
+    team = serializers.CharField(max_length=50, help_text="Slug of the team that will own the namespace.")
+    name = serializers.CharField(max_length=63, help_text="Kubernetes name (DNS-1123 label).")
+    display_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class NamespaceRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=NamespaceRole.choices)
+
+
+class NamespaceMemberCreateSerializer(NamespaceRoleSerializer):
+    user = serializers.IntegerField(required=False, help_text="User id of a team member.")
+    email = serializers.EmailField(required=False, help_text="Email of a team member (instead of user).")
+
+    def validate(self, attrs):
+        if ("user" in attrs) == ("email" in attrs):
+            raise serializers.ValidationError({"user": "Give either user (an id) or email, not both."})
+        return attrs
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    team_role = serializers.ChoiceField(choices=TeamRole.choices, default=TeamRole.MEMBER)
+    namespace = serializers.CharField(
+        max_length=63, required=False, allow_blank=True, default="", help_text="Name of a team namespace."
+    )
+    namespace_role = serializers.ChoiceField(
+        choices=NamespaceRole.choices, required=False, allow_blank=True, default=""
+    )
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_expires_at(self, value):
+        if value is not None and value <= timezone.now():
+            raise serializers.ValidationError("Choose a time in the future.")
+        return value
