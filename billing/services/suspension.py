@@ -2,7 +2,7 @@
 
 Decision and state live here; the cluster is reached only through ``gateway`` objects
 with the ``KubeGateway`` methods (``apply``, ``get``, ``list``, ``delete``,
-``patch_merge``, ``scale``). Suspending a namespace:
+``patch_merge``, ``set_scale``). Suspending a namespace:
 
 * applies an extra ResourceQuota ``tenantry-billing-suspend`` with ``pods: "0"`` (the
   tenant's own quota is left alone, so resume only deletes ours);
@@ -33,17 +33,21 @@ SCALABLE = ("Deployment", "StatefulSet")
 
 
 class ClusterGateway(Protocol):
-    def apply(self, manifest: dict) -> Any: ...
-    def list(self, kind: str, namespace: str) -> list[dict]: ...
-    def delete(self, kind: str, name: str, namespace: str) -> Any: ...
-    def patch_merge(self, kind: str, name: str, patch: dict, namespace: str) -> Any: ...
-    def scale(self, kind: str, name: str, replicas: int, namespace: str) -> Any: ...
+    """The part of ``clusters.kube.gateway.KubeGateway`` suspension uses."""
+
+    def apply(self, obj: dict[str, Any]) -> dict[str, Any]: ...
+    def list(self, api_version: str, kind: str, namespace: str | None = None) -> list[dict[str, Any]]: ...
+    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool: ...
+    def patch_merge(
+        self, api_version: str, kind: str, name: str, patch: dict[str, Any], namespace: str | None = None
+    ) -> dict[str, Any]: ...
+    def set_scale(self, kind: str, name: str, namespace: str, replicas: int) -> int: ...
 
 
 def default_gateway(namespace: Namespace) -> ClusterGateway:
-    from clusters.kube.gateway import KubeGateway  # lands with the cluster work
+    from clusters.connections import cluster_for_namespace, gateway_for_cluster
 
-    return KubeGateway.for_cluster(namespace.cluster)  # type: ignore[attr-defined]
+    return gateway_for_cluster(cluster_for_namespace(namespace))
 
 
 GatewayFactory = Callable[[Namespace], ClusterGateway]
@@ -80,14 +84,14 @@ def suspend_quota_manifest(namespace: Namespace) -> dict:
 def namespace_suspend(*, namespace: Namespace, gateway: ClusterGateway) -> None:
     gateway.apply(suspend_quota_manifest(namespace))
     for kind in SCALABLE:
-        for obj in gateway.list(kind, namespace.name):
+        for obj in gateway.list("apps/v1", kind, namespace.name):
             name, replicas = obj["metadata"]["name"], obj.get("spec", {}).get("replicas", 1)
             SuspendedObject.objects.get_or_create(
                 namespace=namespace, kind=kind, name=name, defaults={"replicas": replicas}
             )
             if replicas:
-                gateway.scale(kind, name, 0, namespace.name)
-    for obj in gateway.list("CronJob", namespace.name):
+                gateway.set_scale(kind, name, namespace.name, 0)
+    for obj in gateway.list("batch/v1", "CronJob", namespace.name):
         name = obj["metadata"]["name"]
         SuspendedObject.objects.get_or_create(
             namespace=namespace,
@@ -95,19 +99,18 @@ def namespace_suspend(*, namespace: Namespace, gateway: ClusterGateway) -> None:
             name=name,
             defaults={"was_suspended": bool(obj.get("spec", {}).get("suspend", False))},
         )
-        gateway.patch_merge("CronJob", name, {"spec": {"suspend": True}}, namespace.name)
+        gateway.patch_merge("batch/v1", "CronJob", name, {"spec": {"suspend": True}}, namespace.name)
 
 
 def namespace_resume(*, namespace: Namespace, gateway: ClusterGateway) -> None:
     for memory in SuspendedObject.objects.filter(namespace=namespace):
         if memory.kind == "CronJob":
-            gateway.patch_merge(
-                "CronJob", memory.name, {"spec": {"suspend": bool(memory.was_suspended)}}, namespace.name
-            )
+            suspend = {"spec": {"suspend": bool(memory.was_suspended)}}
+            gateway.patch_merge("batch/v1", "CronJob", memory.name, suspend, namespace.name)
         elif memory.replicas:
-            gateway.scale(memory.kind, memory.name, memory.replicas, namespace.name)
+            gateway.set_scale(memory.kind, memory.name, namespace.name, memory.replicas)
         memory.delete()
-    gateway.delete("ResourceQuota", SUSPEND_QUOTA, namespace.name)
+    gateway.delete("v1", "ResourceQuota", SUSPEND_QUOTA, namespace.name)
 
 
 def team_suspend(

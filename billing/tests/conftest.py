@@ -1,5 +1,6 @@
 """Billing test helpers: a price book, hourly usage rows, a fake cluster gateway."""
 
+import copy
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -89,8 +90,8 @@ def acme(world, book):
 class FakeGateway:
     """In-memory stand-in with the KubeGateway methods suspension uses."""
 
-    def __init__(self, objects=None):
-        self.objects: dict[tuple[str, str, str], dict] = objects or {}
+    def __init__(self):
+        self.objects: dict[tuple[str, str, str], dict] = {}
 
     def add(self, kind, namespace, name, spec):
         self.objects[(kind, namespace, name)] = {
@@ -99,23 +100,23 @@ class FakeGateway:
             "spec": dict(spec),
         }
 
-    def apply(self, manifest):
-        key = (manifest["kind"], manifest["metadata"]["namespace"], manifest["metadata"]["name"])
-        self.objects[key] = manifest
+    def apply(self, obj):
+        self.objects[(obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"])] = obj
+        return obj
 
-    def list(self, kind, namespace):
+    def list(self, api_version, kind, namespace=None):
         return [o for (k, ns, _), o in sorted(self.objects.items()) if k == kind and ns == namespace]
 
-    def delete(self, kind, name, namespace):
-        self.objects.pop((kind, namespace, name), None)
+    def delete(self, api_version, kind, name, namespace=None):
+        return self.objects.pop((kind, namespace, name), None) is not None
 
-    def patch_merge(self, kind, name, patch, namespace):
+    def patch_merge(self, api_version, kind, name, patch, namespace=None):
         self.objects[(kind, namespace, name)]["spec"].update(patch["spec"])
+        return self.objects[(kind, namespace, name)]
 
-    def scale(self, kind, name, replicas, namespace):
+    def set_scale(self, kind, name, namespace, replicas):
         self.objects[(kind, namespace, name)]["spec"]["replicas"] = replicas
+        return replicas
 
     def snapshot(self):
-        import copy
-
         return copy.deepcopy(self.objects)
