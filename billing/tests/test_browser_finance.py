@@ -6,6 +6,7 @@ import os
 import shutil
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -77,7 +78,9 @@ def test_finance_drills_down_to_the_samples_behind_a_line_and_exports_csv(acme, 
     assert page.get_by_test_id("total").inner_text() == f"{total:.2f} USD"
 
     page.get_by_role("link", name="acme-dev").click()
-    page.get_by_role("row").filter(has_text="2024-03-02").filter(has_text="cpu").get_by_role("link", name="cpu").click()
+    page.get_by_role("row").filter(has_text="2024-03-02").filter(has_text="cpu").get_by_role(
+        "link", name="cpu"
+    ).click()
     page.wait_for_url(f"**/billing/finance/charges/{line.pk}/")
     assert page.get_by_test_id("amount").inner_text() == f"{line.amount:.2f} USD"
     assert page.locator("#hourly tbody tr").count() == 48  # cpu_request + cpu_usage for 24 hours
@@ -86,7 +89,7 @@ def test_finance_drills_down_to_the_samples_behind_a_line_and_exports_csv(acme, 
     page.get_by_role("link", name=f"{acme.team.name} 2024-03").click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Export CSV").click()
-    rows = list(csv.reader(io.StringIO(open(download_info.value.path()).read())))
+    rows = list(csv.reader(io.StringIO(Path(download_info.value.path()).read_text())))
     assert rows[-1][0] == "TOTAL" and Decimal(rows[-1][9]) == total
     assert line.key in {r[0] for r in rows}
     context.close()
