@@ -232,6 +232,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "expire-invitations": {"task": "tenants.tasks.expire_invitations", "schedule": crontab(minute="*/15")},
 }
 
+# --- Billing ------------------------------------------------------------------------------
+from decimal import Decimal  # noqa: E402 - billing thresholds are money, never float
+
+# A namespace-day whose samples cover less than this share stays provisional (re-rated later).
+BILLING_COVERAGE_THRESHOLD = Decimal(env_str("BILLING_COVERAGE_THRESHOLD", "0.95"))
+# A month's statement is finalized (immutable) this many days after the month ends.
+BILLING_FINALIZE_GRACE_DAYS = env_int("BILLING_FINALIZE_GRACE_DAYS", 3, minimum=0)
+# Prepaid teams in debt are suspended after this many hours.
+BILLING_SUSPEND_GRACE_HOURS = env_int("BILLING_SUSPEND_GRACE_HOURS", 24, minimum=0)
+# Balance bands, in the team's currency: normal >= LOW > low >= CRITICAL > critical >= 0 > debt.
+BILLING_BAND_LOW = Decimal(env_str("BILLING_BAND_LOW", "20"))
+BILLING_BAND_CRITICAL = Decimal(env_str("BILLING_BAND_CRITICAL", "5"))
+# How long a worker holds its claim on a team while billing it.
+BILLING_CLAIM_LEASE_MINUTES = env_int("BILLING_CLAIM_LEASE_MINUTES", 30, minimum=1)
+# Every hour: bill teams whose local day just ended (and catch up missed days), finalize
+# statements past their grace period, suspend teams in debt past grace, resume paid-up teams.
+CELERY_BEAT_SCHEDULE["billing-hourly"] = {
+    "task": "billing.tasks.billing_hourly",
+    "schedule": crontab(minute=5),
+}
+
 # --- Kubernetes ---------------------------------------------------------------------------
 # The default cluster: KUBECONFIG, in-cluster config, or the built-in emulator when neither.
 KUBECONFIG = env_str("KUBECONFIG")

@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("metering.urls")),
     path("", include("clusters.urls")),
+    path("billing/", include("billing.urls")),
+    path("api/v1/billing/", include("billing.api.urls")),
     path("api/v1/", include("tenants.api.urls")),
     path("api/v1/", include("metering.api.urls")),
     path("api/v1/", include("clusters.api.urls")),

@@ -7,13 +7,17 @@ lacking the role get 403; anonymous users are sent to log in (pages) or get 401 
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from billing.models import Statement
+from billing.services.runs import days_bill
+from billing.tests.conftest import fill_day, make_book
 from clusters.models import Cluster
-from tenants.models import Invitation, NamespaceMembership, TeamMembership
+from tenants.models import Invitation, Namespace, NamespaceMembership, Team, TeamMembership
 from tenants.services.invitations import hash_invitation_token
 from tenants.services.tokens import api_token_create
 from tests.factories import UserFactory
@@ -21,6 +25,7 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 PERSONAS = (
+    "finance",
     "anonymous",
     "outsider",
     "billing",
@@ -48,6 +53,9 @@ LEVELS: dict[str, tuple[set[str], set[str]]] = {
     "namespace_admin": ({"ns_admin", "manager", "owner"}, {"viewer", "developer"}),
     "namespace_delete": ({"manager", "owner"}, {"viewer", "developer", "ns_admin"}),
     "staff": ({"staff"}, set()),
+    # Finance (and staff) read every team's bills; inside the team, owners, managers and billing.
+    "billing_team": ({"billing", "manager", "owner", "finance", "staff"}, TEAM - {"billing", "manager", "owner"}),
+    "finance": ({"finance", "staff"}, set()),
     # Quota decisions: the team's managers, and staff for increases beyond the team quota.
     "team_manage_or_staff": ({"manager", "owner", "staff"}, TEAM - {"manager", "owner"}),
     # Objects that belong to one user (their token, an invitation addressed to them).
@@ -189,6 +197,29 @@ RULES: dict[str, Rule] = {
     "cluster_delete": Rule("staff", kwargs=lambda fx: {"pk": fx.cluster.pk}),
     "namespace_error_list": Rule("staff"),
     "namespace_error_retry": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.namespace.pk}),
+    # Billing: the team's bills, finance across teams, staff price books and runs.
+    "billing:team": Rule("billing_team", kwargs=_team),
+    "billing:statement": Rule("billing_team", kwargs=lambda fx: {"slug": "acme", "pk": fx.statement.pk}),
+    "billing:statement_csv": Rule("billing_team", kwargs=lambda fx: {"slug": "acme", "pk": fx.statement.pk}),
+    "billing:finance_index": Rule("finance"),
+    "billing:finance_statement": Rule("finance", kwargs=lambda fx: {"pk": fx.statement.pk}),
+    "billing:finance_statement_csv": Rule("finance", kwargs=lambda fx: {"pk": fx.statement.pk}),
+    "billing:finance_namespace": Rule(
+        "finance", kwargs=lambda fx: {"pk": fx.statement.pk, "namespace_id": fx.namespace.pk}
+    ),
+    "billing:finance_charge": Rule("finance", kwargs=lambda fx: {"pk": fx.charge.pk}),
+    "billing:finance_statement_paid": Rule(
+        "finance", method="post", kwargs=lambda fx: {"pk": fx.statement.pk}
+    ),
+    "billing:finance_ledger_record": Rule("finance", method="post", kwargs=_team),
+    "billing:pricebooks": Rule("staff"),
+    "billing:pricebook_edit": Rule("staff", kwargs=lambda fx: {"pk": fx.book.pk}),
+    "billing:runs": Rule("staff"),
+    "billing-api:charges": Rule("billing_team", kwargs=_team),
+    "billing-api:statements": Rule("billing_team", kwargs=_team),
+    "billing-api:balance": Rule("billing_team", kwargs=_team),
+    "billing-api:ledger": Rule("billing_team", kwargs=_team),
+    "billing-api:finance-ledger": Rule("finance", method="post", kwargs=_team),
 }
 
 # Third-party and framework routes with their own access rules.
@@ -214,6 +245,19 @@ def test_every_route_has_a_rule():
     assert not missing, f"add a permission rule for: {missing}"
 
 
+def _bill_one_day(world) -> None:
+    """A statement with charge lines for acme, so finance pages have something to show."""
+    day = timezone.now().date() - timezone.timedelta(days=2)
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    Team.objects.filter(pk=world.team.pk).update(created_at=start - timezone.timedelta(days=30))
+    Namespace.objects.filter(pk=world.namespace.pk).update(created_at=start - timezone.timedelta(days=30))
+    world.book = make_book()
+    fill_day(world.namespace, start)
+    days_bill(first=day, last=day, teams=[Team.objects.get(pk=world.team.pk)])
+    world.statement = Statement.objects.get(team=world.team)
+    world.charge = world.statement.lines.first()
+
+
 @pytest.fixture
 def fx(world):
     target = UserFactory(username="target")
@@ -231,6 +275,7 @@ def fx(world):
     )
     world.token, _ = api_token_create(user=target, name="target's token")
     world.staff = world.admin
+    _bill_one_day(world)
     world.cluster = Cluster.objects.create(name="second", kubeconfig_path="/nonexistent")
     world.personas = {name: (None if name == "anonymous" else getattr(world, name)) for name in PERSONAS}
     return world

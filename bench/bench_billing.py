@@ -1,0 +1,183 @@
+"""Nightly billing of one day at scale on PostgreSQL: wall time, peak Python memory, and the
+ratio to a single SQL aggregate over the same rows (the floor).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python -m bench bench_billing
+
+Uses its own database ``tenantry_bench`` on that server (created if missing, wiped per run).
+"""
+
+import os
+import resource
+import sys
+import time
+import tracemalloc
+from datetime import UTC, date, datetime
+from urllib.parse import urlsplit, urlunsplit
+
+BENCH_DB = "tenantry_bench"
+DAY = date(2024, 3, 1)
+METRICS = (
+    "cpu_request",
+    "cpu_usage",
+    "memory_request",
+    "memory_usage",
+    "storage_request",
+    "net_egress_external",
+)
+NAMESPACES_PER_TEAM = 10
+SIZES = (5_000, 20_000)
+
+
+def _bench_url(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def _setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
+    import django
+    from django.conf import settings
+
+    if not settings.configured or not hasattr(django, "apps") or not django.apps.apps.ready:
+        django.setup()
+    from django.db import connection
+
+    if connection.settings_dict["NAME"] != BENCH_DB:  # django was set up before us: repoint
+        connection.close()
+        connection.settings_dict["NAME"] = BENCH_DB
+
+
+def _seed(namespaces: int) -> float:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from billing.models import PriceBook
+    from tenants.models import Namespace, Team
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cur:
+        cur.execute(
+            "TRUNCATE billing_ledgerentry, billing_charge, billing_statement, billing_billingaccount, "
+            "billing_billingnotice, billing_billrun, billing_pricebook, metering_usagehourly, "
+            "metering_usagesample, tenants_namespace, tenants_team CASCADE"
+        )
+    # Teams and namespaces through the ORM (model defaults stay right); usage rows in SQL.
+    teams = Team.objects.bulk_create(
+        Team(name=f"Bench {n}", slug=f"bench-{n}", trust_level="trusted", time_zone="UTC",
+             billing_mode="prepaid" if n % 2 == 0 else "invoiced")
+        for n in range(namespaces // NAMESPACES_PER_TEAM)
+    )  # fmt: skip
+    Team.objects.update(created_at=datetime(2020, 1, 1, tzinfo=UTC))
+    Namespace.objects.bulk_create(
+        (
+            Namespace(team=t, name=f"{t.slug}-ns{n}", status="ready")
+            for t in teams
+            for n in range(NAMESPACES_PER_TEAM)
+        ),
+        batch_size=5000,
+    )
+    Namespace.objects.update(created_at=datetime(2020, 1, 1, tzinfo=UTC))
+    with connection.cursor() as cur:
+        cur.execute(
+            """INSERT INTO metering_usagehourly (namespace_id, metric, hour, quantity, coverage, samples, runtime_class)
+               SELECT ns.id, m.metric, %s::timestamptz + make_interval(hours => h),
+                      CASE m.metric
+                        WHEN 'cpu_request' THEN 0.5 WHEN 'cpu_usage' THEN (ns.id %% 7) * 0.1 + h * 0.01
+                        WHEN 'memory_request' THEN 1073741824 WHEN 'memory_usage' THEN 536870912 + ns.id * 1000
+                        WHEN 'storage_request' THEN 10737418240 ELSE 1048576 * h END,
+                      CASE WHEN ns.id %% 50 = 0 AND h = 5 THEN 0.5 ELSE 1 END, 12,
+                      CASE WHEN ns.id %% 3 = 0 THEN 'kata-fc' ELSE 'gvisor' END
+               FROM tenants_namespace ns
+               CROSS JOIN generate_series(0, 23) h
+               CROSS JOIN unnest(%s::text[]) AS m(metric)""",
+            [datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC), list(METRICS)],
+        )
+        cur.execute("ANALYZE metering_usagehourly")
+        cur.execute("ANALYZE tenants_namespace")
+    PriceBook.objects.create(
+        currency="USD", version=1, effective_from=datetime(2020, 1, 1, tzinfo=UTC),
+        cpu_core_hour="0.04", memory_gib_hour="0.005", storage_gib_hour="0.0001",
+        gpu_hour="1.5", egress_gib="0.09", load_balancer_hour="0.025",
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def _floor() -> tuple[float, int]:
+    from django.db import connection
+
+    start = datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC)
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT namespace_id, metric, sum(quantity), max(coverage) FROM metering_usagehourly
+               WHERE hour >= %s AND hour < %s + interval '1 day' GROUP BY namespace_id, metric""",
+            [start, start],
+        )
+        groups = len(cur.fetchall())
+    return time.perf_counter() - started, groups
+
+
+def _reset_billing() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "TRUNCATE billing_ledgerentry, billing_charge, billing_statement, billing_billingnotice, billing_billrun"
+        )
+        cur.execute("UPDATE billing_billingaccount SET balance = 0, band = 'normal', debt_since = NULL")
+
+
+def _bill(traced: bool):
+    from django.utils import timezone
+
+    from billing.services.runs import days_bill
+
+    if traced:
+        tracemalloc.start()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    run = days_bill(first=DAY, last=DAY, now=timezone.now(), trigger="bench")
+    elapsed = time.perf_counter() - started
+    peak = 0
+    if traced:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    rss_delta = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
+    return run, elapsed, peak, rss_delta
+
+
+def main() -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        print("bench_billing: set DATABASE_URL to a PostgreSQL server (postgres://user@host:port/db);")
+        print(f"  the benchmark creates and uses its own database '{BENCH_DB}' there. Skipped.")
+        return
+    bench_url = _bench_url(url)
+    _ensure_database(url)
+    _setup_django(bench_url)
+    sizes = [int(a) for a in sys.argv[2:]] if len(sys.argv) > 2 else SIZES
+    print(f"{'namespaces':>10} {'rows':>10} {'seed s':>7} {'bill s':>7} {'rows/s':>9} {'floor s':>7} "
+          f"{'ratio':>6} {'lines':>7} {'py peak MiB':>11} {'maxrss +MiB':>11}")  # fmt: skip
+    for namespaces in sizes:
+        seed_s = _seed(namespaces)
+        rows = namespaces * 24 * len(METRICS)
+        floor_s, _ = _floor()
+        run, bill_s, _, rss_delta = _bill(traced=False)
+        assert not run.errors, run.errors[:3]
+        _reset_billing()
+        _, _, peak, _ = _bill(traced=True)
+        print(
+            f"{namespaces:>10} {rows:>10} {seed_s:>7.1f} {bill_s:>7.1f} {rows / bill_s:>9.0f} {floor_s:>7.2f} "
+            f"{bill_s / floor_s:>6.1f} {run.lines_written:>7} {peak / 2**20:>11.1f} {rss_delta / 1024:>11.1f}",
+            flush=True,
+        )

@@ -1,0 +1,61 @@
+from rest_framework import serializers
+
+from billing.models import Charge, LedgerEntry, Statement
+from billing.services.accounts import MANUAL_KINDS
+
+
+class ChargeSerializer(serializers.ModelSerializer):
+    namespace = serializers.CharField(source="namespace.name")
+    price_version = serializers.IntegerField(source="price_book.version")
+    adjusts = serializers.CharField(source="adjusts.key", default=None)
+
+    class Meta:
+        model = Charge
+        fields = [
+            "id", "key", "kind", "adjusts", "day", "namespace", "metric", "quantity", "billable_quantity",
+            "unit_price", "amount", "currency", "price_version", "window_start", "window_end", "coverage",
+            "provisional", "quantity_rule", "statement",
+        ]  # fmt: skip
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    lines_total = serializers.DecimalField(source="line_total", max_digits=18, decimal_places=3, default="0")
+
+    class Meta:
+        model = Statement
+        fields = [
+            "id",
+            "month",
+            "currency",
+            "status",
+            "period_start",
+            "period_end",
+            "lines_total",
+            "finalized_at",
+            "paid_at",
+        ]
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    charge_key = serializers.CharField(source="charge.key", default=None)
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "kind", "amount", "currency", "reason", "charge_key", "created_at"]
+
+
+class LedgerRecordSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[k.value for k in MANUAL_KINDS])
+    amount = serializers.DecimalField(max_digits=18, decimal_places=3)
+    reason = serializers.CharField(max_length=200)
+
+
+class BalanceSerializer(serializers.Serializer):
+    """A team's prepaid balance and band (read-only)."""
+
+    team = serializers.CharField()
+    billing_mode = serializers.CharField()
+    currency = serializers.CharField()
+    balance = serializers.DecimalField(max_digits=18, decimal_places=2, coerce_to_string=True)
+    band = serializers.CharField()
+    suspended_at = serializers.DateTimeField(allow_null=True)

@@ -1,0 +1,53 @@
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import MinValueValidator
+
+from billing.models import PRICE_FIELDS, LedgerKind
+from billing.services.accounts import MANUAL_KINDS
+
+
+def _price(label: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        max_digits=18,
+        decimal_places=6,
+        required=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+
+
+class PriceBookForm(forms.Form):
+    """A new price book version. Every price is required; 0 is a price, missing is an error."""
+
+    currency = forms.CharField(max_length=3, min_length=3, initial="USD", help_text="ISO 4217, e.g. USD")
+    effective_from = forms.DateField(
+        help_text="Takes effect at 00:00 UTC of this date (must be in the future).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    cpu_core_hour = _price("CPU, per core-hour")
+    memory_gib_hour = _price("Memory, per GiB-hour")
+    storage_gib_hour = _price("Storage, per GiB-hour")
+    gpu_hour = _price("GPU, per GPU-hour")
+    egress_gib = _price("External egress, per GiB")
+    load_balancer_hour = _price("Load balancer, per hour")
+    note = forms.CharField(max_length=200, required=False)
+
+    def prices(self) -> dict:
+        return {name: self.cleaned_data[name] for name in PRICE_FIELDS}
+
+
+class LedgerEntryForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(k.value, k.label) for k in LedgerKind if k in MANUAL_KINDS])
+    amount = forms.DecimalField(max_digits=18, decimal_places=3, min_value=Decimal("0.001"))
+    reason = forms.CharField(max_length=200)
+
+
+class FinanceFilterForm(forms.Form):
+    month = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "month"}))
+    team = forms.CharField(required=False, label="Team name or slug")
+    currency = forms.CharField(required=False, max_length=3)
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any"), ("draft", "Draft"), ("finalized", "Finalized"), ("paid", "Paid")],
+    )

@@ -1,0 +1,306 @@
+"""Billing facts: price book versions, daily charge lines, monthly statements, the prepaid
+ledger, per-team billing state, band notices, suspension memory and bill-run records.
+
+Money columns are ``DecimalField``; amounts always travel with their ISO 4217 currency.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+PRICE_FIELDS = (
+    "cpu_core_hour",
+    "memory_gib_hour",
+    "storage_gib_hour",
+    "gpu_hour",
+    "egress_gib",
+    "load_balancer_hour",
+)
+
+
+class BillingMetric(models.TextChoices):
+    """What a charge line bills. Each maps to one unit price of the price book."""
+
+    CPU = "cpu", "CPU (core-hours)"
+    MEMORY = "memory", "Memory (GiB-hours)"
+    STORAGE = "storage", "Storage (GiB-hours)"
+    GPU = "gpu", "GPU (GPU-hours)"
+    EGRESS = "egress", "External egress (GiB)"
+    LOAD_BALANCER = "load_balancer", "Load balancers (hours)"
+
+
+PRICE_FIELD_FOR_METRIC = {
+    BillingMetric.CPU: "cpu_core_hour",
+    BillingMetric.MEMORY: "memory_gib_hour",
+    BillingMetric.STORAGE: "storage_gib_hour",
+    BillingMetric.GPU: "gpu_hour",
+    BillingMetric.EGRESS: "egress_gib",
+    BillingMetric.LOAD_BALANCER: "load_balancer_hour",
+}
+
+
+def _price_field(help_text: str) -> models.DecimalField:
+    return models.DecimalField(max_digits=18, decimal_places=6, help_text=help_text)
+
+
+class PriceBook(models.Model):
+    """One version of the unit prices for one currency.
+
+    ``effective_from`` is an instant in UTC: usage in an hour starting at or after it (and
+    before the next version's) is priced with this version. The staff form takes a date and
+    stores that date's UTC midnight. A version whose ``effective_from`` has passed, or that
+    priced any charge, is read-only (enforced by ``pricebook_update``).
+    """
+
+    version = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    effective_from = models.DateTimeField()
+    cpu_core_hour = _price_field("per CPU core-hour")
+    memory_gib_hour = _price_field("per GiB-hour of memory")
+    storage_gib_hour = _price_field("per GiB-hour of requested PVC storage")
+    gpu_hour = _price_field("per GPU-hour")
+    egress_gib = _price_field("per GiB of external egress")
+    load_balancer_hour = _price_field("per load-balancer hour")
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["currency", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "version"], name="uniq_pricebook_version"),
+            models.UniqueConstraint(fields=["currency", "effective_from"], name="uniq_pricebook_effective"),
+            *(
+                models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}), name=f"pricebook_{name}_nonneg")
+                for name in PRICE_FIELDS
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} v{self.version}"
+
+    def unit_price(self, metric: str) -> Decimal:
+        return getattr(self, PRICE_FIELD_FOR_METRIC[BillingMetric(metric)])
+
+
+class StatementStatus(models.TextChoices):
+    DRAFT = "draft", "Draft (month open)"
+    FINALIZED = "finalized", "Finalized"
+    PAID = "paid", "Paid"
+
+
+class Statement(models.Model):
+    """A team's month, [period_start, period_end) in the team's time zone, stored in UTC.
+
+    Draft while the month is open; finalized (immutable) after the grace period. The total
+    is always the sum of its lines; ``total`` is the snapshot taken at finalization.
+    """
+
+    team = models.ForeignKey("tenants.Team", on_delete=models.PROTECT, related_name="statements")
+    month = models.DateField(help_text="First day of the month, in the team's time zone")
+    currency = models.CharField(max_length=3)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=StatementStatus.choices, default=StatementStatus.DRAFT)
+    total = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-month", "team__name"]
+        constraints = [models.UniqueConstraint(fields=["team", "month"], name="uniq_statement_month")]
+        indexes = [models.Index(fields=["month", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.month:%Y-%m}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == StatementStatus.DRAFT
+
+
+class ChargeKind(models.TextChoices):
+    USAGE = "usage", "Usage"
+    ADJUSTMENT = "adjustment", "Adjustment (late data after finalization)"
+
+
+class Charge(models.Model):
+    """One line: a (team, namespace, metric, local day, price version) and what it cost.
+
+    ``key`` is deterministic from those five (plus the adjustment sequence) and unique, so a
+    line is charged exactly once. ``window_start``/``window_end`` is the team's local day in
+    UTC (the sample window rated), ``quantity_rule`` the rule text, ``coverage`` the
+    namespace-day sample coverage; with ``billable_quantity`` and ``unit_price`` finance can
+    reproduce ``amount`` = round_half_even(billable_quantity x unit_price, minor unit).
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=10, choices=ChargeKind.choices, default=ChargeKind.USAGE)
+    team = models.ForeignKey("tenants.Team", on_delete=models.PROTECT, related_name="charges")
+    namespace = models.ForeignKey("tenants.Namespace", on_delete=models.PROTECT, related_name="charges")
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
+    metric = models.CharField(max_length=15, choices=BillingMetric.choices)
+    day = models.DateField(help_text="The team's local day the usage happened")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    price_book = models.ForeignKey(PriceBook, on_delete=models.PROTECT, related_name="charges")
+    quantity = models.DecimalField(max_digits=24, decimal_places=6, help_text="Before runtime multipliers")
+    billable_quantity = models.DecimalField(
+        max_digits=24, decimal_places=6, help_text="After runtime price multipliers"
+    )
+    unit_price = models.DecimalField(max_digits=18, decimal_places=6)
+    amount = models.DecimalField(max_digits=18, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    coverage = models.DecimalField(max_digits=5, decimal_places=4)
+    provisional = models.BooleanField(default=False)
+    quantity_rule = models.TextField()
+    hours = models.PositiveSmallIntegerField(help_text="Hours with usage rows in the window")
+    revision = models.PositiveIntegerField(default=1)
+    adjusts = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="adjustments"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["day", "namespace_id", "metric"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "namespace", "metric", "day", "price_book"],
+                condition=Q(kind="usage"),
+                name="uniq_usage_charge_line",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="usage", adjusts__isnull=True) | Q(kind="adjustment", adjusts__isnull=False),
+                name="charge_adjustment_points_to_original",
+            ),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="charge_unit_price_nonneg"),
+        ]
+        indexes = [
+            models.Index(fields=["team", "day"]),
+            models.Index(fields=["statement", "namespace", "metric"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class LedgerKind(models.TextChoices):
+    TOPUP = "topup", "Top-up"
+    CREDIT = "credit", "Credit"
+    PAYMENT = "payment", "Payment"
+    CHARGE = "charge", "Charge"
+
+
+class LedgerEntry(models.Model):
+    """A movement of a prepaid team's balance: positive adds money, negative spends it.
+
+    Charge entries carry the charge and a unique ``key`` (the charge key plus its revision),
+    written in the same transaction as the charge. Others are recorded by finance or staff
+    with a reason. Append-only.
+    """
+
+    team = models.ForeignKey("tenants.Team", on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=10, choices=LedgerKind.choices)
+    amount = models.DecimalField(max_digits=18, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger")
+    key = models.CharField(max_length=220, unique=True, null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="charge", charge__isnull=False, key__isnull=False)
+                | (~Q(kind="charge") & Q(charge__isnull=True, amount__gt=0)),
+                name="ledger_charge_entries_have_charge",
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency}"
+
+
+class Band(models.TextChoices):
+    NORMAL = "normal", "Normal"
+    LOW = "low", "Low"
+    CRITICAL = "critical", "Critical"
+    DEBT = "debt", "In debt"
+
+
+class BillingAccount(models.Model):
+    """Per-team billing state: the prepaid balance (sum of the ledger, kept in step in the same
+    transactions), its band, the last billed local day, and suspension state."""
+
+    team = models.OneToOneField("tenants.Team", on_delete=models.CASCADE, related_name="billing_account")
+    balance = models.DecimalField(max_digits=18, decimal_places=3, default=Decimal("0"))
+    band = models.CharField(max_length=10, choices=Band.choices, default=Band.NORMAL)
+    band_changed_at = models.DateTimeField(null=True, blank=True)
+    debt_since = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    last_billed_day = models.DateField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"billing of {self.team}"
+
+
+class BillingNotice(models.Model):
+    """A balance band change, shown on the dashboard and emailed to the owners."""
+
+    team = models.ForeignKey("tenants.Team", on_delete=models.CASCADE, related_name="billing_notices")
+    band_from = models.CharField(max_length=10, choices=Band.choices)
+    band_to = models.CharField(max_length=10, choices=Band.choices)
+    balance = models.DecimalField(max_digits=18, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class SuspendedObject(models.Model):
+    """What suspension changed on the cluster, so resume restores it exactly."""
+
+    namespace = models.ForeignKey("tenants.Namespace", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30)
+    name = models.CharField(max_length=253)
+    replicas = models.IntegerField(null=True, blank=True)
+    was_suspended = models.BooleanField(null=True, blank=True)
+    saved_spec = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["namespace", "kind", "name"], name="uniq_suspended_object")
+        ]
+
+
+class BillRun(models.Model):
+    """One run of the billing job (beat or command): what it billed and what went wrong."""
+
+    trigger = models.CharField(max_length=20)
+    day = models.DateField(null=True, blank=True, help_text="Set when the run billed one day")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    teams_billed = models.PositiveIntegerField(default=0)
+    days_billed = models.PositiveIntegerField(default=0)
+    lines_written = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    @property
+    def duration(self):
+        return self.finished_at - self.started_at if self.finished_at else None

@@ -1,0 +1,204 @@
+"""Billing reads, scoped and aggregated in SQL so list pages cost a fixed number of queries."""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from billing.models import BillingAccount, BillingNotice, BillRun, Charge, LedgerEntry, PriceBook, Statement
+from billing.money import round_line
+from billing.periods import local_date, month_start
+from billing.permissions import require_finance
+from billing.rating import SOURCE_METRICS
+from metering.models import UsageHourly, UsageSample
+from tenants import permissions
+from tenants.models import Namespace, Team
+from tenants.selectors import team_for_user
+
+ZERO = Decimal("0")
+SOURCES_FOR_METRIC = {
+    "cpu": ("cpu_request", "cpu_usage"),
+    "memory": ("memory_request", "memory_usage"),
+    "storage": ("storage_request",),
+    "gpu": ("gpu_request",),
+    "egress": ("net_egress_external",),
+    "load_balancer": ("load_balancers",),
+}
+assert {m for ms in SOURCES_FOR_METRIC.values() for m in ms} == set(SOURCE_METRICS)
+
+
+def billing_team_for_user(*, user, slug: str) -> Team:
+    """404 to outsiders, 403 to members without a billing role; finance and staff see all."""
+    from billing.permissions import is_finance
+
+    if is_finance(user):
+        return get_object_or_404(Team, slug=slug)
+    return team_for_user(user=user, slug=slug, perm=permissions.VIEW_BILLING)
+
+
+def team_statement_for_user(*, user, slug: str, pk: int) -> Statement:
+    team = billing_team_for_user(user=user, slug=slug)
+    return get_object_or_404(Statement.objects.select_related("team"), team=team, pk=pk)
+
+
+def statement_for_finance(*, user, pk: int) -> Statement:
+    require_finance(user)
+    return get_object_or_404(Statement.objects.select_related("team"), pk=pk)
+
+
+def charge_for_finance(*, user, pk: int) -> Charge:
+    require_finance(user)
+    return get_object_or_404(
+        Charge.objects.select_related("team", "namespace", "statement", "price_book", "adjusts"), pk=pk
+    )
+
+
+def statement_lines(*, statement: Statement) -> QuerySet[Charge]:
+    return (
+        Charge.objects.filter(statement=statement)
+        .select_related("namespace", "price_book", "adjusts")
+        .order_by("day", "namespace__name", "metric", "kind", "pk")
+    )
+
+
+def statement_rows(*, statement: Statement) -> tuple[list[Charge], Decimal]:
+    """The lines and their total, summed from the very rows shown (so they always agree)."""
+    rows = list(statement_lines(statement=statement))
+    return rows, sum((r.amount for r in rows), ZERO)
+
+
+def statements_for_team(*, team: Team) -> QuerySet[Statement]:
+    return Statement.objects.filter(team=team).annotate(line_total=Sum("lines__amount")).order_by("-month")
+
+
+def current_statement(*, team: Team, now: datetime | None = None) -> Statement | None:
+    month = month_start(local_date(now or timezone.now(), team.time_zone))
+    return Statement.objects.filter(team=team, month=month).first()
+
+
+def cost_by_namespace_metric(*, statement: Statement) -> list[dict]:
+    return list(
+        Charge.objects.filter(statement=statement)
+        .values("namespace__name", "metric")
+        .annotate(amount=Sum("amount"), quantity=Sum("quantity"))
+        .order_by("namespace__name", "metric")
+    )
+
+
+def daily_totals(*, statement: Statement) -> list[dict]:
+    return list(
+        Charge.objects.filter(statement=statement, kind="usage")
+        .values("day")
+        .annotate(amount=Sum("amount"))
+        .order_by("day")
+    )
+
+
+@dataclass
+class Forecast:
+    to_date: Decimal
+    projected: Decimal
+    days_billed: int
+    days_in_month: int
+
+
+def month_forecast(*, month: date, daily: list[dict], currency: str) -> Forecast:
+    """Month-to-date plus the mean of billed days times the days still to come."""
+    to_date = sum((d["amount"] for d in daily), ZERO)
+    days_in_month = monthrange(month.year, month.month)[1]
+    billed = len(daily)
+    projected = to_date if not billed else to_date + to_date / billed * (days_in_month - billed)
+    return Forecast(round_line(to_date, currency), round_line(projected, currency), billed, days_in_month)
+
+
+def account_of(*, team: Team) -> BillingAccount | None:
+    return BillingAccount.objects.filter(team=team).first()
+
+
+def ledger_for_team(*, team: Team) -> QuerySet[LedgerEntry]:
+    return (
+        LedgerEntry.objects.filter(team=team)
+        .select_related("charge", "created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def notices_for_team(*, team: Team) -> QuerySet[BillingNotice]:
+    return BillingNotice.objects.filter(team=team).order_by("-created_at", "-id")
+
+
+def finance_statements(
+    *, month: date | None = None, team: str = "", currency: str = "", status: str = ""
+) -> QuerySet[Statement]:
+    qs = Statement.objects.select_related("team")
+    if month:
+        qs = qs.filter(month=month)
+    if team:
+        qs = qs.filter(Q(team__slug__icontains=team) | Q(team__name__icontains=team))
+    if currency:
+        qs = qs.filter(currency=currency.upper())
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(line_total=Sum("lines__amount"), line_count=Count("lines")).order_by(
+        "-month", "team__name"
+    )
+
+
+def totals_by_currency(statements) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for s in statements:
+        totals[s.currency] = totals.get(s.currency, ZERO) + (s.line_total or ZERO)
+    return totals
+
+
+def statement_namespaces(*, statement: Statement) -> list[dict]:
+    return list(
+        Charge.objects.filter(statement=statement)
+        .values("namespace_id", "namespace__name", "namespace__status")
+        .annotate(amount=Sum("amount"), lines=Count("pk"))
+        .order_by("namespace__name")
+    )
+
+
+def statement_namespace_for_finance(*, statement: Statement, namespace_id: int) -> Namespace:
+    return get_object_or_404(Namespace, pk=namespace_id, team=statement.team)
+
+
+def namespace_lines(*, statement: Statement, namespace: Namespace) -> QuerySet[Charge]:
+    return (
+        Charge.objects.filter(statement=statement, namespace=namespace)
+        .select_related("price_book")
+        .order_by("metric", "day", "pk")
+    )
+
+
+def charge_hourly_rows(*, charge: Charge) -> QuerySet[UsageHourly]:
+    return UsageHourly.objects.filter(
+        namespace=charge.namespace,
+        metric__in=SOURCES_FOR_METRIC[charge.metric],
+        hour__gte=charge.window_start,
+        hour__lt=charge.window_end,
+    ).order_by("hour", "metric")
+
+
+def charge_samples(*, charge: Charge) -> QuerySet[UsageSample]:
+    return UsageSample.objects.filter(
+        namespace=charge.namespace,
+        metric__in=SOURCES_FOR_METRIC[charge.metric],
+        window_start__lt=charge.window_end,
+        window_end__gt=charge.window_start,
+    ).order_by("window_start", "metric")
+
+
+def price_books() -> QuerySet[PriceBook]:
+    return PriceBook.objects.annotate(charge_count=Count("charges")).order_by("currency", "-effective_from")
+
+
+def bill_runs() -> QuerySet[BillRun]:
+    return BillRun.objects.order_by("-started_at", "-id")

@@ -1,0 +1,118 @@
+"""Prepaid balances: the ledger, balance bands, band notices and the owners' emails."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import Band, BillingAccount, BillingNotice, LedgerEntry, LedgerKind
+from billing.periods import local_date
+from tenants.models import BillingMode, Team, TeamMembership, TeamRole
+from tenants.services.audit import audit_record
+
+MANUAL_KINDS = (LedgerKind.TOPUP, LedgerKind.CREDIT, LedgerKind.PAYMENT)
+
+
+def band_for(balance: Decimal) -> str:
+    """Normal at or above BILLING_BAND_LOW, low above CRITICAL, critical down to zero, debt below."""
+    if balance < 0:
+        return Band.DEBT
+    if balance < settings.BILLING_BAND_CRITICAL:
+        return Band.CRITICAL
+    if balance < settings.BILLING_BAND_LOW:
+        return Band.LOW
+    return Band.NORMAL
+
+
+def account_for_team(*, team: Team) -> BillingAccount:
+    """The team's billing state, created on first use; billing starts on the team's first day."""
+    account, _ = BillingAccount.objects.get_or_create(
+        team=team,
+        defaults={
+            "last_billed_day": local_date(team.created_at, team.time_zone) - timezone.timedelta(days=1)
+        },
+    )
+    return account
+
+
+def _email_owners(team_id: int, band_from: str, band_to: str, balance: Decimal, currency: str) -> None:
+    team = Team.objects.get(pk=team_id)
+    emails = list(
+        TeamMembership.objects.filter(team=team, role=TeamRole.OWNER).values_list("user__email", flat=True)
+    )
+    if not emails:
+        return
+    send_mail(
+        subject=f"[{settings.SITE_NAME}] {team.name}: balance is {Band(band_to).label.lower()}",
+        message=(
+            f"The prepaid balance of {team.name} is now {balance} {currency} "
+            f"(was {Band(band_from).label.lower()}, now {Band(band_to).label.lower()}).\n"
+            + (
+                f"Namespaces are suspended {settings.BILLING_SUSPEND_GRACE_HOURS} hours after the balance "
+                "goes negative, until a top-up clears the debt. Nothing is deleted.\n"
+                if band_to == Band.DEBT
+                else ""
+            )
+            + f"{settings.SITE_URL}/billing/teams/{team.slug}/\n"
+        ),
+        from_email=None,
+        recipient_list=emails,
+    )
+
+
+def account_apply(*, account: BillingAccount, team: Team, delta: Decimal, now=None) -> BillingAccount:
+    """Move a locked account's balance by ``delta`` and record a band change. Call inside the
+    transaction that wrote the matching ledger entries."""
+    now = now or timezone.now()
+    account.balance += delta
+    band = band_for(account.balance) if team.billing_mode == BillingMode.PREPAID else Band.NORMAL
+    fields = ["balance"]
+    if band != account.band:
+        BillingNotice.objects.create(
+            team=team, band_from=account.band, band_to=band, balance=account.balance, currency=team.currency
+        )
+        args = (team.pk, account.band, band, account.balance, team.currency)
+        transaction.on_commit(lambda: _email_owners(*args))
+        if band == Band.DEBT:
+            account.debt_since = now
+        elif account.band == Band.DEBT:
+            account.debt_since = None
+            if account.suspended_at:
+                from billing.tasks import team_resume_task
+
+                transaction.on_commit(lambda: team_resume_task.delay(team.pk))
+        account.band, account.band_changed_at = band, now
+        fields += ["band", "band_changed_at", "debt_since"]
+    account.save(update_fields=fields)
+    return account
+
+
+@transaction.atomic
+def ledger_record(*, actor, team: Team, kind: str, amount: Decimal, reason: str) -> LedgerEntry:
+    """Finance or staff add money to a prepaid balance: a top-up, credit or payment."""
+    if kind not in MANUAL_KINDS:
+        raise ValidationError({"kind": "Choose top-up, credit or payment."})
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
+        raise ValidationError({"amount": "Enter a positive amount."})
+    if amount != amount.quantize(Decimal("0.001")):
+        raise ValidationError({"amount": "At most three decimal places."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why (invoice number, promotion, payment reference)."})
+    if team.billing_mode != BillingMode.PREPAID:
+        raise ValidationError("This team is invoiced monthly; mark its statements paid instead.")
+    account_for_team(team=team)
+    account = BillingAccount.objects.select_for_update().get(team=team)
+    entry = LedgerEntry.objects.create(
+        team=team, kind=kind, amount=amount, currency=team.currency, reason=reason.strip(), created_by=actor
+    )
+    account_apply(account=account, team=team, delta=amount)
+    audit_record(
+        actor=actor,
+        action=f"billing.ledger.{kind}",
+        target=team,
+        data={"amount": str(amount), "currency": team.currency, "reason": entry.reason, "entry": entry.pk},
+    )
+    return entry

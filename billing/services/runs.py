@@ -1,0 +1,114 @@
+"""Bill runs: the hourly job that bills teams whose local day just ended, and the command.
+
+Teams are claimed with ``select_for_update(skip_locked=True)`` plus a lease
+(``claimed_until``), so two workers never bill the same team; a crashed worker's lease
+expires and the next run takes over. Missed days are billed in order from the day after
+the team's last billed day, with no cap; a day that fails stops that team's catch-up so no
+day is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.models import BillingAccount, BillRun
+from billing.periods import days_between, local_date
+from billing.services.accounts import account_for_team
+from billing.services.days import Rates, day_bill, provisional_days
+from tenants.models import Team
+
+logger = logging.getLogger(__name__)
+
+
+def _run_start(trigger: str, day: date | None = None) -> tuple[BillRun, float]:
+    return BillRun.objects.create(trigger=trigger, day=day, started_at=timezone.now()), time.monotonic()
+
+
+def _run_finish(run: BillRun, started: float) -> BillRun:
+    run.finished_at = run.started_at + timedelta(seconds=time.monotonic() - started)
+    run.save()
+    return run
+
+
+def team_days_due(*, team: Team, account: BillingAccount, now: datetime) -> list[date]:
+    """Unbilled days up to the team's local yesterday, oldest first, then provisional days."""
+    yesterday = local_date(now, team.time_zone) - timedelta(days=1)
+    missed = days_between(account.last_billed_day + timedelta(days=1), yesterday)
+    return missed + [d for d in provisional_days(team=team) if d not in missed]
+
+
+def team_bill(*, team: Team, days: list[date], run: BillRun, rates: Rates, now: datetime) -> None:
+    """Bill ``days`` in order, recording counts and errors on ``run``; stop at the first failure."""
+    billed = 0
+    for day in days:
+        try:
+            result = day_bill(team=team, day=day, rates=rates, now=now)
+        except Exception as exc:
+            logger.exception("billing %s for %s failed", day, team.slug)
+            run.errors.append(
+                {"team": team.slug, "day": day.isoformat(), "error": f"{type(exc).__name__}: {exc}"}
+            )
+            break
+        billed += 1
+        run.lines_written += result.written
+    run.days_billed += billed
+    run.teams_billed += 1 if billed else 0
+
+
+def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> BillRun:
+    """The hourly job: bill every team whose local day ended since it was last billed."""
+    now = now or timezone.now()
+    run, started = _run_start(trigger)
+    rates = Rates.load()
+    for team in Team.objects.filter(billing_account__isnull=True):
+        account_for_team(team=team)
+    lease = timedelta(minutes=settings.BILLING_CLAIM_LEASE_MINUTES)
+    candidates = [
+        pk
+        for pk, tz, last in BillingAccount.objects.values_list("pk", "team__time_zone", "last_billed_day")
+        if last is None or last < local_date(now, tz) - timedelta(days=1)
+    ]
+    candidates += list(
+        BillingAccount.objects.filter(
+            team__charges__provisional=True, team__charges__statement__status="draft"
+        )
+        .exclude(pk__in=candidates)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    for chunk_start in range(0, len(candidates), 200):
+        chunk = candidates[chunk_start : chunk_start + 200]
+        with transaction.atomic():
+            claimed = list(
+                BillingAccount.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=chunk)
+                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+                .values_list("pk", flat=True)
+            )
+            BillingAccount.objects.filter(pk__in=claimed).update(claimed_until=now + lease)
+        for account in BillingAccount.objects.filter(pk__in=claimed).select_related("team"):
+            try:
+                days = team_days_due(team=account.team, account=account, now=now)
+                team_bill(team=account.team, days=days, run=run, rates=rates, now=now)
+            finally:
+                BillingAccount.objects.filter(pk=account.pk).update(claimed_until=None)
+    return _run_finish(run, started)
+
+
+def days_bill(
+    *, first: date, last: date, teams=None, now: datetime | None = None, trigger: str = "command"
+) -> BillRun:
+    """Bill the days [first, last] for ``teams`` (all teams when None), in order per team."""
+    now = now or timezone.now()
+    run, started = _run_start(trigger, day=first if first == last else None)
+    rates = Rates.load()
+    for team in teams if teams is not None else Team.objects.all():
+        team_bill(team=team, days=days_between(first, last), run=run, rates=rates, now=now)
+    return _run_finish(run, started)

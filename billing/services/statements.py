@@ -1,0 +1,110 @@
+"""Monthly statements: opened on first use, finalized after the grace period, then immutable."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from billing.models import Charge, Statement, StatementStatus
+from billing.periods import month_start, month_window, next_month
+from tenants.models import Team
+from tenants.services.audit import audit_record
+
+
+def statement_for_month(*, team: Team, month: date) -> Statement:
+    """The team's statement for the month containing ``month`` (created as a draft)."""
+    month = month_start(month)
+    start, end = month_window(month, team.time_zone)
+    statement, _ = Statement.objects.get_or_create(
+        team=team,
+        month=month,
+        defaults={"currency": team.currency, "period_start": start, "period_end": end},
+    )
+    return statement
+
+
+def open_statement_after(*, team: Team, month: date) -> Statement:
+    """The first draft statement after ``month``: where adjustments to a closed month go."""
+    candidate = next_month(month_start(month))
+    while True:
+        statement = statement_for_month(team=team, month=candidate)
+        if statement.is_open:
+            return statement
+        candidate = next_month(candidate)
+
+
+def statement_lines_total(*, statement: Statement) -> Decimal:
+    return Charge.objects.filter(statement=statement).aggregate(t=Sum("amount"))["t"] or Decimal("0")
+
+
+def finalize_after(statement: Statement):
+    return statement.period_end + timedelta(days=settings.BILLING_FINALIZE_GRACE_DAYS)
+
+
+@transaction.atomic
+def statement_finalize(*, statement: Statement, actor=None, now=None) -> Statement:
+    """Close a month: its provisional lines become final and its total is snapshotted."""
+    now = now or timezone.now()
+    statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    if statement.status != StatementStatus.DRAFT:
+        raise ValidationError("This statement is already finalized.")
+    if now < finalize_after(statement):
+        raise ValidationError("The month's grace period has not ended yet.")
+    statement.lines.filter(provisional=True).update(provisional=False)
+    statement.total = statement_lines_total(statement=statement)
+    statement.status, statement.finalized_at = StatementStatus.FINALIZED, now
+    statement.save(update_fields=["total", "status", "finalized_at"])
+    audit_record(
+        actor=actor,
+        action="billing.statement.finalized",
+        target=statement,
+        team=statement.team,
+        data={"total": str(statement.total), "currency": statement.currency},
+    )
+    return statement
+
+
+def statements_finalize_due(*, now=None) -> int:
+    """Finalize every draft whose grace period ended; each claimed with skip_locked."""
+    now = now or timezone.now()
+    earliest_end = now - timedelta(days=settings.BILLING_FINALIZE_GRACE_DAYS)
+    done = 0
+    for pk in Statement.objects.filter(
+        status=StatementStatus.DRAFT, period_end__lte=earliest_end
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            statement = (
+                Statement.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=StatementStatus.DRAFT)
+                .first()
+            )
+            if statement is not None:
+                statement_finalize(statement=statement, now=now)
+                done += 1
+    return done
+
+
+@transaction.atomic
+def statement_mark_paid(*, actor, statement: Statement, now=None) -> Statement:
+    """Finance records that a finalized statement was paid."""
+    statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    if statement.status != StatementStatus.FINALIZED:
+        raise ValidationError("Only a finalized, unpaid statement can be marked paid.")
+    statement.status, statement.paid_at, statement.paid_by = (
+        StatementStatus.PAID,
+        now or timezone.now(),
+        actor,
+    )
+    statement.save(update_fields=["status", "paid_at", "paid_by"])
+    audit_record(
+        actor=actor,
+        action="billing.statement.paid",
+        target=statement,
+        team=statement.team,
+        data={"total": str(statement.total), "currency": statement.currency},
+    )
+    return statement

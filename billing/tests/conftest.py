@@ -1,0 +1,122 @@
+"""Billing test helpers: a price book, hourly usage rows, a fake cluster gateway."""
+
+import copy
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from billing.models import PriceBook
+from metering.models import UsageHourly
+from tenants.models import Namespace
+
+GIB = 2**30
+PRICES = {
+    "cpu_core_hour": Decimal("0.040000"),
+    "memory_gib_hour": Decimal("0.005000"),
+    "storage_gib_hour": Decimal("0.000100"),
+    "gpu_hour": Decimal("1.500000"),
+    "egress_gib": Decimal("0.090000"),
+    "load_balancer_hour": Decimal("0.025000"),
+}
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+EPOCH = utc(2020, 1, 1)
+
+
+def make_book(*, currency="USD", effective_from=EPOCH, version=1, **overrides) -> PriceBook:
+    return PriceBook.objects.create(
+        currency=currency, version=version, effective_from=effective_from, **{**PRICES, **overrides}
+    )
+
+
+def hourly(namespace, metric, hour, quantity, coverage="1", runtime_class="", samples=12) -> UsageHourly:
+    return UsageHourly.objects.create(
+        namespace=namespace,
+        metric=metric,
+        hour=hour,
+        quantity=Decimal(str(quantity)),
+        coverage=Decimal(str(coverage)),
+        samples=samples,
+        runtime_class=runtime_class,
+    )
+
+
+def fill_day(namespace, start, hours=24, *, cpu="1", memory=GIB, coverage="1", runtime_class=""):
+    """A steady namespace: ``cpu`` cores and ``memory`` bytes requested and used, for ``hours`` hours."""
+    rows = []
+    for n in range(hours):
+        hour = start + timedelta(hours=n)
+        for metric, qty in (
+            ("cpu_request", cpu),
+            ("cpu_usage", cpu),
+            ("memory_request", memory),
+            ("memory_usage", memory),
+        ):
+            rows.append(
+                UsageHourly(
+                    namespace=namespace,
+                    metric=metric,
+                    hour=hour,
+                    quantity=Decimal(str(qty)),
+                    coverage=Decimal(coverage),
+                    samples=12,
+                    runtime_class=runtime_class,
+                )
+            )
+    UsageHourly.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def book(db):
+    return make_book()
+
+
+@pytest.fixture
+def acme(world, book):
+    """The persona team, created long ago, with its namespace; prepaid USD in UTC."""
+    long_ago = utc(2020, 1, 1)
+    type(world.team).objects.filter(pk=world.team.pk).update(created_at=long_ago)
+    Namespace.objects.filter(team=world.team).update(created_at=long_ago)
+    world.team.refresh_from_db()
+    world.namespace.refresh_from_db()
+    return world
+
+
+class FakeGateway:
+    """In-memory stand-in with the KubeGateway methods suspension uses."""
+
+    def __init__(self):
+        self.objects: dict[tuple[str, str, str], dict] = {}
+
+    def add(self, kind, namespace, name, spec):
+        self.objects[(kind, namespace, name)] = {
+            "kind": kind,
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": dict(spec),
+        }
+
+    def apply(self, obj):
+        self.objects[(obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"])] = obj
+        return obj
+
+    def list(self, api_version, kind, namespace=None):
+        return [o for (k, ns, _), o in sorted(self.objects.items()) if k == kind and ns == namespace]
+
+    def delete(self, api_version, kind, name, namespace=None):
+        return self.objects.pop((kind, namespace, name), None) is not None
+
+    def patch_merge(self, api_version, kind, name, patch, namespace=None):
+        self.objects[(kind, namespace, name)]["spec"].update(patch["spec"])
+        return self.objects[(kind, namespace, name)]
+
+    def set_scale(self, kind, name, namespace, replicas):
+        self.objects[(kind, namespace, name)]["spec"]["replicas"] = replicas
+        return replicas
+
+    def snapshot(self):
+        return copy.deepcopy(self.objects)

@@ -1,0 +1,277 @@
+"""Billing pages: who sees what (outsider 404, member without role 403, non-finance 404),
+totals that match the lines, CSV exports, finance actions and fixed query counts."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from billing.models import BillingAccount, LedgerEntry, PriceBook, Statement
+from billing.services.days import day_bill
+from billing.services.runs import days_bill
+from billing.services.statements import statement_finalize
+from metering.models import UsageSample
+from tenants.models import Namespace
+
+from .conftest import fill_day, utc
+
+pytestmark = pytest.mark.django_db
+NOW = utc(2024, 3, 5, 12)
+
+
+@pytest.fixture(autouse=True)
+def _now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def billed(acme):
+    Namespace.objects.filter(team=acme.other_team).update(created_at=utc(2020, 1, 1))
+    for ns in (acme.namespace, acme.other_namespace):
+        fill_day(ns, utc(2024, 3, 1), hours=72, cpu="0.25")
+    days_bill(first=date(2024, 3, 1), last=date(2024, 3, 3))
+    acme.statement = Statement.objects.get(team=acme.team)
+    acme.other_statement = Statement.objects.get(team=acme.other_team)
+    acme.charge = acme.statement.lines.get(metric="cpu", day=date(2024, 3, 2))
+    return acme
+
+
+def team_urls(w):
+    return [
+        reverse("billing:team", args=[w.team.slug]),
+        reverse("billing:statement", args=[w.team.slug, w.statement.pk]),
+        reverse("billing:statement_csv", args=[w.team.slug, w.statement.pk]),
+    ]
+
+
+def finance_urls(w):
+    return [
+        reverse("billing:finance_index"),
+        reverse("billing:finance_index") + "?format=csv",
+        reverse("billing:finance_statement", args=[w.statement.pk]),
+        reverse("billing:finance_statement_csv", args=[w.statement.pk]),
+        reverse("billing:finance_namespace", args=[w.statement.pk, w.namespace.pk]),
+        reverse("billing:finance_charge", args=[w.charge.pk]),
+    ]
+
+
+def staff_urls(w):
+    return [
+        reverse("billing:pricebooks"),
+        reverse("billing:pricebook_edit", args=[PriceBook.objects.get().pk]),
+        reverse("billing:runs"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("owner", 200),
+        ("manager", 200),
+        ("billing", 200),
+        ("member", 403),
+        ("developer", 403),
+        ("outsider", 404),
+        ("finance", 200),
+        ("admin", 200),
+    ],
+)
+def test_team_billing_pages_access(client, billed, persona, expected):
+    client.force_login(getattr(billed, persona))
+    for url in team_urls(billed):
+        assert client.get(url).status_code == expected, url
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [("finance", 200), ("admin", 200), ("owner", 404), ("billing", 404), ("outsider", 404)],
+)
+def test_finance_pages_access(client, billed, persona, expected):
+    client.force_login(getattr(billed, persona))
+    for url in finance_urls(billed):
+        assert client.get(url).status_code == expected, url
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"), [("admin", 200), ("finance", 404), ("owner", 404), ("outsider", 404)]
+)
+def test_staff_pages_access(client, billed, persona, expected):
+    client.force_login(getattr(billed, persona))
+    for url in staff_urls(billed):
+        assert client.get(url).status_code == expected, url
+
+
+def test_anonymous_users_are_sent_to_login(client, billed):
+    for url in team_urls(billed) + finance_urls(billed) + staff_urls(billed):
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_outsider_cannot_see_a_statement_of_another_team_through_their_own_slug(client, billed):
+    client.force_login(billed.outsider)
+    url = reverse("billing:statement", args=[billed.other_team.slug, billed.statement.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_statement_page_and_csv_totals_equal_the_sum_of_lines(client, billed):
+    client.force_login(billed.owner)
+    lines = list(billed.statement.lines.values_list("amount", flat=True))
+    expected = sum(lines, Decimal("0"))
+    page = client.get(reverse("billing:statement", args=[billed.team.slug, billed.statement.pk]))
+    assert f'data-testid="total">{expected:.2f} USD' in page.content.decode()
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(
+                    reverse("billing:statement_csv", args=[billed.team.slug, billed.statement.pk])
+                ).content.decode()
+            )
+        )
+    )
+    body, total = rows[1:-1], rows[-1]
+    assert len(body) == len(lines) == 6
+    assert sum((Decimal(r[9]) for r in body), Decimal("0")) == Decimal(total[9]) == expected
+    team_page = client.get(reverse("billing:team", args=[billed.team.slug])).content.decode()
+    assert f"{expected:.2f} USD" in team_page
+    assert "forecast to month end" in team_page
+
+
+def test_finance_drill_down_shows_the_samples_behind_a_line(client, billed):
+    UsageSample.objects.create(
+        namespace=billed.namespace,
+        metric="cpu_request",
+        window_start=utc(2024, 3, 2, 10),
+        window_end=utc(2024, 3, 2, 10, 5),
+        quantity=Decimal("0.25"),
+        source="quota",
+    )
+    UsageSample.objects.create(
+        namespace=billed.namespace,
+        metric="cpu_request",
+        window_start=utc(2024, 3, 3, 10),
+        window_end=utc(2024, 3, 3, 10, 5),
+        quantity=Decimal("9"),
+        source="quota",
+    )
+    client.force_login(billed.finance)
+    page = client.get(reverse("billing:finance_charge", args=[billed.charge.pk])).content.decode()
+    assert "2024-03-02 10:00:00" in page and "2024-03-03 10:00:00" not in page
+    assert page.count("<td>cpu_request</td>") == 24 + 1
+    assert billed.charge.quantity_rule[:40] in page
+
+
+def test_finance_filters_and_csv_export(client, billed):
+    client.force_login(billed.finance)
+    page = client.get(reverse("billing:finance_index"), {"team": "glob", "month": "2024-03"}).content.decode()
+    assert "Globex" in page and "Acme" not in page
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("billing:finance_index") + "?format=csv").content.decode()))
+    )
+    assert rows[0] == ["team", "month", "currency", "status", "lines", "total"]
+    assert {r[0] for r in rows[1:]} == {"acme", "globex"}
+    assert Decimal(next(r for r in rows if r[0] == "acme")[5]) == sum(
+        billed.statement.lines.values_list("amount", flat=True)
+    )
+
+
+def test_finance_records_a_topup_and_marks_a_statement_paid(client, billed):
+    client.force_login(billed.finance)
+    response = client.post(
+        reverse("billing:finance_ledger_record", args=[billed.team.slug]),
+        {"kind": "topup", "amount": "25.00", "reason": "Wire 42", "next": "/billing/finance/"},
+    )
+    assert response.status_code == 302
+    entry = LedgerEntry.objects.get(kind="topup")
+    assert entry.amount == Decimal("25") and entry.created_by == billed.finance
+    assert BillingAccount.objects.get(team=billed.team).balance == Decimal("25") - Decimal("1.08")
+    with time_machine.travel(utc(2024, 4, 10), tick=False):
+        statement_finalize(statement=billed.statement)
+        client.force_login(billed.finance)  # the March session has expired by now
+        client.post(reverse("billing:finance_statement_paid", args=[billed.statement.pk]))
+    billed.statement.refresh_from_db()
+    assert billed.statement.status == "paid"
+
+
+def test_non_finance_cannot_post_finance_actions(client, billed):
+    client.force_login(billed.owner)
+    assert (
+        client.post(
+            reverse("billing:finance_ledger_record", args=[billed.team.slug]),
+            {"kind": "topup", "amount": "5", "reason": "me"},
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(reverse("billing:finance_statement_paid", args=[billed.statement.pk])).status_code == 404
+    )
+    assert not LedgerEntry.objects.filter(kind="topup").exists()
+
+
+def test_staff_creates_a_price_version_and_past_versions_are_read_only(client, billed):
+    client.force_login(billed.admin)
+    data = {"currency": "USD", "effective_from": "2024-04-01", "cpu_core_hour": "0.05", "memory_gib_hour": "0.005",
+            "storage_gib_hour": "0.0001", "gpu_hour": "1.5", "egress_gib": "0.09", "load_balancer_hour": "0.025"}  # fmt: skip
+    assert client.post(reverse("billing:pricebooks"), {**data, "cpu_core_hour": "-1"}).status_code == 200
+    assert PriceBook.objects.count() == 1
+    assert client.post(reverse("billing:pricebooks"), data).status_code == 302
+    assert PriceBook.objects.count() == 2
+    past = PriceBook.objects.get(version=1)
+    page = client.get(reverse("billing:pricebook_edit", args=[past.pk])).content.decode()
+    assert "read-only" in page
+    client.post(reverse("billing:pricebook_edit", args=[past.pk]), {**data, "cpu_core_hour": "9"})
+    past.refresh_from_db()
+    assert past.cpu_core_hour == Decimal("0.04")
+
+
+def _more_data(w, n):
+    for i in range(n):
+        ns = Namespace.objects.create(team=w.team, name=f"acme-x{i}", created_at=utc(2020, 1, 1))
+        fill_day(ns, utc(2024, 3, 1), hours=48)
+    days_bill(first=date(2024, 3, 1), last=date(2024, 3, 2))
+
+
+@pytest.mark.parametrize(
+    ("name", "persona", "url"),
+    [
+        ("team", "owner", lambda w: reverse("billing:team", args=[w.team.slug])),
+        ("statement", "owner", lambda w: reverse("billing:statement", args=[w.team.slug, w.statement.pk])),
+        ("finance", "finance", lambda w: reverse("billing:finance_index")),
+        (
+            "finance_statement",
+            "finance",
+            lambda w: reverse("billing:finance_statement", args=[w.statement.pk]),
+        ),
+        (
+            "finance_namespace",
+            "finance",
+            lambda w: reverse("billing:finance_namespace", args=[w.statement.pk, w.namespace.pk]),
+        ),
+        ("prices", "admin", lambda w: reverse("billing:pricebooks")),
+        ("runs", "admin", lambda w: reverse("billing:runs")),
+    ],
+)
+def test_list_pages_cost_the_same_queries_for_small_and_large_data(
+    client, billed, django_assert_num_queries, name, persona, url
+):
+    client.force_login(getattr(billed, persona))
+    target = url(billed)
+    client.get(target)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(target).status_code == 200
+    _more_data(billed, 4)
+    with django_assert_num_queries(len(small)):
+        assert client.get(target).status_code == 200
+
+
+def test_rerun_from_page_data_is_a_noop(billed):
+    before = LedgerEntry.objects.count()
+    day_bill(team=billed.team, day=date(2024, 3, 2))
+    assert LedgerEntry.objects.count() == before

@@ -1,0 +1,243 @@
+"""Billing pages: team billing, statements, finance drill-down, staff price books and runs."""
+
+import csv
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from billing import selectors
+from billing.forms import FinanceFilterForm, LedgerEntryForm, PriceBookForm
+from billing.models import PriceBook
+from billing.permissions import require_finance, require_staff
+from billing.services.accounts import ledger_record
+from billing.services.pricebooks import pricebook_create, pricebook_is_locked, pricebook_update
+from billing.services.statements import statement_mark_paid
+from tenants.models import BillingMode, Team
+
+CSV_HEADER = [
+    "key", "kind", "adjusts", "day", "namespace", "metric", "quantity", "billable_quantity", "unit_price",
+    "amount", "currency", "price_version", "window_start", "window_end", "coverage", "provisional",
+]  # fmt: skip
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+@login_required
+def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
+    team = selectors.billing_team_for_user(user=request.user, slug=slug)
+    statement = selectors.current_statement(team=team)
+    daily = selectors.daily_totals(statement=statement) if statement else []
+    context = {
+        "team": team,
+        "statement": statement,
+        "costs": selectors.cost_by_namespace_metric(statement=statement) if statement else [],
+        "daily": daily,
+        "chart": {
+            "labels": [d["day"].isoformat() for d in daily],
+            "amounts": [str(d["amount"]) for d in daily],
+        },
+        "forecast": statement
+        and selectors.month_forecast(month=statement.month, daily=daily, currency=team.currency),
+        "statements": selectors.statements_for_team(team=team),
+        "prepaid": team.billing_mode == BillingMode.PREPAID,
+        "account": selectors.account_of(team=team),
+        "ledger": selectors.ledger_for_team(team=team)[:50],
+        "notices": selectors.notices_for_team(team=team)[:5],
+    }
+    return render(request, "billing/team_billing.html", context)
+
+
+@login_required
+def statement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    statement = selectors.team_statement_for_user(user=request.user, slug=slug, pk=pk)
+    rows, total = selectors.statement_rows(statement=statement)
+    return render(request, "billing/statement.html", {"statement": statement, "rows": rows, "total": total})
+
+
+def _statement_csv(statement) -> HttpResponse:
+    rows, total = selectors.statement_rows(statement=statement)
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{statement.team.slug}-{statement.month:%Y-%m}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for r in rows:
+        writer.writerow([
+            r.key, r.kind, r.adjusts.key if r.adjusts else "", r.day, r.namespace.name, r.metric, r.quantity,
+            r.billable_quantity, r.unit_price, r.amount, r.currency, r.price_book.version,
+            r.window_start.isoformat(), r.window_end.isoformat(), r.coverage, r.provisional,
+        ])  # fmt: skip
+    writer.writerow(["TOTAL", "", "", "", "", "", "", "", "", total, statement.currency])
+    return response
+
+
+@login_required
+def statement_csv(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _statement_csv(selectors.team_statement_for_user(user=request.user, slug=slug, pk=pk))
+
+
+def _month(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(f"{raw}-01") if raw else None
+    except ValueError:
+        return None
+
+
+@login_required
+def finance_index(request: HttpRequest) -> HttpResponse:
+    require_finance(request.user)
+    form = FinanceFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    statements = list(
+        selectors.finance_statements(
+            month=_month(filters.get("month", "")),
+            team=filters.get("team", ""),
+            currency=filters.get("currency", ""),
+            status=filters.get("status", ""),
+        )
+    )
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="statements.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["team", "month", "currency", "status", "lines", "total"])
+        for s in statements:
+            writer.writerow(
+                [s.team.slug, f"{s.month:%Y-%m}", s.currency, s.status, s.line_count, s.line_total or 0]
+            )
+        return response
+    context = {"form": form, "statements": statements, "totals": selectors.totals_by_currency(statements)}
+    return render(request, "billing/finance_index.html", context)
+
+
+@login_required
+def finance_statement(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = selectors.statement_for_finance(user=request.user, pk=pk)
+    namespaces = selectors.statement_namespaces(statement=statement)
+    context = {
+        "statement": statement,
+        "namespaces": namespaces,
+        "total": sum((n["amount"] for n in namespaces), 0),
+        "ledger_form": LedgerEntryForm(),
+        "prepaid": statement.team.billing_mode == BillingMode.PREPAID,
+        "account": selectors.account_of(team=statement.team),
+    }
+    return render(request, "billing/finance_statement.html", context)
+
+
+@login_required
+def finance_statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    return _statement_csv(selectors.statement_for_finance(user=request.user, pk=pk))
+
+
+@login_required
+def finance_namespace(request: HttpRequest, pk: int, namespace_id: int) -> HttpResponse:
+    statement = selectors.statement_for_finance(user=request.user, pk=pk)
+    namespace = selectors.statement_namespace_for_finance(statement=statement, namespace_id=namespace_id)
+    lines = list(selectors.namespace_lines(statement=statement, namespace=namespace))
+    total = sum((line.amount for line in lines), 0)
+    context = {"statement": statement, "namespace": namespace, "lines": lines, "total": total}
+    return render(request, "billing/finance_namespace.html", context)
+
+
+@login_required
+def finance_charge(request: HttpRequest, pk: int) -> HttpResponse:
+    charge = selectors.charge_for_finance(user=request.user, pk=pk)
+    context = {
+        "charge": charge,
+        "hourly": selectors.charge_hourly_rows(charge=charge),
+        "samples": selectors.charge_samples(charge=charge)[:2000],
+    }
+    return render(request, "billing/finance_charge.html", context)
+
+
+@login_required
+@require_POST
+def finance_ledger_record(request: HttpRequest, slug: str) -> HttpResponse:
+    require_finance(request.user)
+    team = get_object_or_404(Team, slug=slug)
+    form = LedgerEntryForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = ledger_record(actor=request.user, team=team, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, f"Recorded {entry.get_kind_display().lower()} of {entry.amount} {entry.currency}."
+            )
+    else:
+        messages.error(request, "Check the amount, kind and reason.")
+    return redirect(request.POST.get("next") or "billing:finance_index")
+
+
+@login_required
+@require_POST
+def finance_statement_paid(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = selectors.statement_for_finance(user=request.user, pk=pk)
+    try:
+        statement_mark_paid(actor=request.user, statement=statement)
+        messages.success(request, "Marked paid.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("billing:finance_statement", pk=statement.pk)
+
+
+@login_required
+def pricebook_list(request: HttpRequest) -> HttpResponse:
+    require_staff(request.user)
+    form = PriceBookForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = form.cleaned_data
+            book = pricebook_create(
+                actor=request.user, currency=data["currency"].upper(), effective_from=data["effective_from"],
+                prices=form.prices(), note=data["note"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Price book {book} created.")
+            return redirect("billing:pricebooks")
+    books = selectors.price_books()
+    now = timezone.now()
+    return render(request, "billing/pricebooks.html", {"form": form, "books": books, "now": now})
+
+
+@login_required
+def pricebook_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff(request.user)
+    book = get_object_or_404(PriceBook, pk=pk)
+    locked = pricebook_is_locked(book)
+    initial = {f: getattr(book, f) for f in PriceBookForm.base_fields if hasattr(book, f)}
+    initial["effective_from"] = book.effective_from.date()
+    form = PriceBookForm(request.POST or None, initial=initial)
+    if request.method == "POST" and not locked and form.is_valid():
+        try:
+            pricebook_update(
+                actor=request.user, pricebook=book, prices=form.prices(),
+                effective_from=form.cleaned_data["effective_from"], note=form.cleaned_data["note"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Price book {book} updated.")
+            return redirect("billing:pricebooks")
+    return render(request, "billing/pricebook_edit.html", {"book": book, "form": form, "locked": locked})
+
+
+@login_required
+def bill_runs(request: HttpRequest) -> HttpResponse:
+    require_staff(request.user)
+    return render(request, "billing/bill_runs.html", {"runs": selectors.bill_runs()[:100]})
