@@ -21,6 +21,16 @@ from django.core.management.base import BaseCommand, CommandError
 EMULATOR_PORT = 6443
 
 
+def _free_port(preferred: int) -> int:
+    """``preferred`` when it is free, else any free port (two stacks can run side by side)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def _wait_for(check, what: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
