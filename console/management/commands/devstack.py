@@ -57,6 +57,7 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, no_demo: bool, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
         env = os.environ.copy()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
             if settings.CELERY_BROKER_URL.startswith("redis+socket://"):
@@ -85,7 +86,9 @@ class Command(BaseCommand):
             self._stop_all()
 
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
-        proc = subprocess.Popen(cmd, env=env)
+        # Children get their own session: Ctrl-C reaches only this command, which then stops
+        # them in reverse order (the worker finishes its task before the broker goes away).
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True)
         self.children.append((name, proc))
         return proc
 

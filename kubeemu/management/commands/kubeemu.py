@@ -46,7 +46,6 @@ class Command(BaseCommand):
         emulator.start()
         kubeconfig = emulator.write_kubeconfig(options["kubeconfig"])
         self.stdout.write(f"Kubernetes API emulator at {emulator.url}")
-        self.stdout.write(f"Admin token: {emulator.admin_token}")
         self.stdout.write(f"Admin kubeconfig: {kubeconfig}")
         stopped = threading.Event()
         saved_revision = None
