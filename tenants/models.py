@@ -170,6 +170,7 @@ class InvitationStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     ACCEPTED = "accepted", "Accepted"
     REVOKED = "revoked", "Revoked"
+    DECLINED = "declined", "Declined"
     EXPIRED = "expired", "Expired"
 
 

@@ -147,6 +147,20 @@ def invitation_revoke(*, actor, invitation: Invitation) -> Invitation:
     return invitation
 
 
+@transaction.atomic
+def invitation_decline(*, actor, invitation: Invitation) -> Invitation:
+    """The invitee says no. ``actor`` is None when declined from the emailed link signed out."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != InvitationStatus.PENDING:
+        raise ValidationError(f"This invitation is already {invitation.status}.")
+    invitation.status = InvitationStatus.DECLINED
+    invitation.save(update_fields=["status"])
+    audit_record(
+        actor=actor, action="invitation.declined", target=invitation, data={"email": invitation.email}
+    )
+    return invitation
+
+
 def invitation_by_token(*, raw_token: str) -> Invitation | None:
     return (
         Invitation.objects.select_related("team", "namespace", "invited_by")
@@ -163,6 +177,8 @@ def invitation_problem(*, invitation: Invitation | None, now: datetime) -> str:
         return "This invitation has already been used."
     if invitation.status == InvitationStatus.REVOKED:
         return "This invitation was revoked."
+    if invitation.status == InvitationStatus.DECLINED:
+        return "This invitation was declined."
     if invitation.status == InvitationStatus.EXPIRED or invitation.expires_at <= now:
         return "This invitation has expired. Ask the team for a new one."
     return ""

@@ -1,5 +1,7 @@
 """Creating teams, including the personal team every new account gets."""
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,7 +13,7 @@ from tenants.services.audit import audit_record
 
 def unique_slug(base: str, *, taken, max_length: int = 50) -> str:
     """A DNS-1123 label from ``base`` that ``taken(slug)`` reports free, suffixed -2, -3… if needed."""
-    root = slugify(base).replace("_", "-").strip("-")[: max_length - 4].strip("-") or "team"
+    root = slugify(re.sub(r"[._+]+", "-", base)).strip("-")[: max_length - 4].strip("-") or "team"
     candidate, n = root, 1
     while taken(candidate):
         n += 1

@@ -11,6 +11,7 @@ from tenants.services.invitations import (
     invitation_accept,
     invitation_by_token,
     invitation_create,
+    invitation_decline,
     invitation_resend,
     invitation_revoke,
     invitations_expire,
@@ -143,3 +144,12 @@ def test_manager_cannot_resend_an_owner_invitation(world):
     invitation = _invite(world, team_role="owner", actor=world.owner)
     with pytest.raises(PermissionDenied):
         invitation_resend(actor=world.manager, invitation=invitation, now=timezone.now())
+
+
+def test_declined_invitation_cannot_be_accepted_and_the_decline_is_audited(world):
+    invitation = _invite(world)
+    invitee = UserFactory(username="x", email="new.person@example.com")
+    invitation_decline(actor=invitee, invitation=invitation)
+    assert AuditEvent.objects.filter(action="invitation.declined", actor=invitee).exists()
+    with pytest.raises(ValidationError, match="declined"):
+        invitation_accept(user=invitee, invitation=invitation, now=timezone.now())

@@ -233,11 +233,11 @@ def test_invitee_with_unverified_address_cannot_accept(client, invitation):
     assert not TeamMembership.objects.filter(user=user).exists()
 
 
-def test_decline_from_the_link_revokes_it(client, invitation):
+def test_decline_from_the_link_declines_it(client, invitation):
     response = client.post(reverse("invitation_decline", args=[RAW]))
     assert response.status_code == 302
     invitation.refresh_from_db()
-    assert invitation.status == InvitationStatus.REVOKED
+    assert invitation.status == InvitationStatus.DECLINED
 
 
 def test_decline_is_post_only(client, invitation):

@@ -14,22 +14,8 @@ from console.views import dashboard_invitations_context
 from tenants import permissions, selectors
 from tenants.adapters import SESSION_INVITATION_TOKEN
 from tenants.forms import InvitationForm, add_service_errors
-from tenants.services.invitations import (
-    invitation_accept as accept_service,
-)
-from tenants.services.invitations import (
-    invitation_by_token,
-    invitation_problem,
-)
-from tenants.services.invitations import (
-    invitation_create as create_service,
-)
-from tenants.services.invitations import (
-    invitation_resend as resend_service,
-)
-from tenants.services.invitations import (
-    invitation_revoke as revoke_service,
-)
+from tenants.services import invitations as invitation_services
+from tenants.services.invitations import invitation_by_token, invitation_problem
 from tenants.views.pages import redirect_to
 
 
@@ -40,7 +26,7 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
     form = InvitationForm(request.POST or None, user=request.user, team=team, namespaces=namespaces)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = create_service(
+            invitation = invitation_services.invitation_create(
                 actor=request.user, team=team, now=timezone.now(), **form.cleaned_data
             )
         except (ValidationError, PermissionDenied) as exc:
@@ -59,7 +45,7 @@ def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> Ht
     errors: list[str] = []
     if request.method == "POST":
         try:
-            revoke_service(actor=request.user, invitation=invitation)
+            invitation_services.invitation_revoke(actor=request.user, invitation=invitation)
         except ValidationError as exc:
             errors = exc.messages
         else:
@@ -86,7 +72,7 @@ def invitation_resend(request: HttpRequest, slug: str, invitation_id: int) -> Ht
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
     invitation = selectors.invitation_for_team(team=team, invitation_id=invitation_id)
     try:
-        resend_service(actor=request.user, invitation=invitation, now=timezone.now())
+        invitation_services.invitation_resend(actor=request.user, invitation=invitation, now=timezone.now())
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -106,7 +92,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             )
         elif request.method == "POST":
             try:
-                accept_service(user=request.user, invitation=invitation, now=timezone.now())
+                invitation_services.invitation_accept(
+                    user=request.user, invitation=invitation, now=timezone.now()
+                )
             except ValidationError as exc:
                 problem = " ".join(exc.messages)
             else:
@@ -133,12 +121,12 @@ def invitation_signup(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def invitation_decline(request: HttpRequest, token: str) -> HttpResponse:
-    """Whoever holds the emailed link may decline; it is recorded like a revocation by them."""
+    """Whoever holds the emailed link may decline it."""
     invitation = invitation_by_token(raw_token=token)
     if invitation_problem(invitation=invitation, now=timezone.now()):
         return redirect("invitation_accept", token)
     actor = request.user if request.user.is_authenticated else None
-    revoke_service(actor=actor, invitation=invitation)
+    invitation_services.invitation_decline(actor=actor, invitation=invitation)
     request.session.pop(SESSION_INVITATION_TOKEN, None)
     messages.info(request, f"You declined the invitation to {invitation.team.name}.")
     return redirect("dashboard" if actor else "account_login")
@@ -149,7 +137,7 @@ def invitation_decline(request: HttpRequest, token: str) -> HttpResponse:
 def my_invitation_accept(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
     try:
-        accept_service(user=request.user, invitation=invitation, now=timezone.now())
+        invitation_services.invitation_accept(user=request.user, invitation=invitation, now=timezone.now())
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect_to(request, reverse("dashboard"))
@@ -161,7 +149,7 @@ def my_invitation_accept(request: HttpRequest, invitation_id: int) -> HttpRespon
 @require_POST
 def my_invitation_decline(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
-    revoke_service(actor=request.user, invitation=invitation)
+    invitation_services.invitation_decline(actor=request.user, invitation=invitation)
     status = f"You declined the invitation to {invitation.team.name}."
     if request.htmx:
         context = {**dashboard_invitations_context(request), "invitations_status": status}
