@@ -2,14 +2,11 @@
 
 import csv
 import io
-import os
-import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 
 from billing.models import Charge, Statement
 from billing.services.runs import days_bill
@@ -17,34 +14,10 @@ from metering.models import UsageSample
 
 from .conftest import fill_day, utc
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and REQUIRE_BROWSER=1 (apt-get install -y chromium)")
-        pytest.skip(f"{CHROMIUM} is missing")
-    playwright = pytest.importorskip("playwright.sync_api")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
-
-
-def test_finance_drills_down_to_the_samples_behind_a_line_and_exports_csv(acme, live_server, client, browser):
+def test_finance_drills_down_to_the_samples_behind_a_line_and_exports_csv(acme, live_server, new_page):
     fill_day(acme.namespace, utc(2024, 3, 1), hours=48, cpu="0.5")
     UsageSample.objects.create(
         namespace=acme.namespace,
@@ -58,19 +31,7 @@ def test_finance_drills_down_to_the_samples_behind_a_line_and_exports_csv(acme, 
     statement = Statement.objects.get(team=acme.team)
     line = Charge.objects.get(metric="cpu", day=date(2024, 3, 2))
 
-    client.force_login(acme.finance)
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True)
-    context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    page = new_page(user=acme.finance, base_url=live_server.url)
     page.goto("/billing/finance/?month=2024-03")
     page.get_by_role("link", name="Acme").click()
     page.wait_for_url(f"**/billing/finance/statements/{statement.pk}/")
@@ -92,4 +53,3 @@ def test_finance_drills_down_to_the_samples_behind_a_line_and_exports_csv(acme, 
     rows = list(csv.reader(io.StringIO(Path(download_info.value.path()).read_text())))
     assert rows[-1][0] == "TOTAL" and Decimal(rows[-1][9]) == total
     assert line.key in {r[0] for r in rows}
-    context.close()

@@ -1,11 +1,6 @@
 """In a real browser: a member asks for more CPU, the manager approves, the cluster follows."""
 
-import os
-from pathlib import Path
-
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 
 from clusters.connections import forget_gateways
 from metering.models import NamespaceQuota
@@ -14,50 +9,6 @@ from metering.services.quotas import namespace_quota_set, team_quota_ensure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not CHROMIUM.exists():
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and REQUIRE_BROWSER=1")
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def page_as(browser, live_server, user):
-    """A browser context already signed in as ``user`` (session cookie from the test client)."""
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context()
-    context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return page
-
 
 def quota_hard(emulator, namespace):
     quotas = emulator.list_objects("v1", "ResourceQuota", namespace)
@@ -65,7 +16,7 @@ def quota_hard(emulator, namespace):
 
 
 def test_member_request_approved_by_manager_changes_the_resource_quota(
-    world, browser, live_server, kube_emulator, kube_kubeconfig, settings, live_provisioning
+    world, new_page, live_server, kube_emulator, kube_kubeconfig, settings, live_provisioning
 ):
     from playwright.sync_api import expect
 
@@ -82,7 +33,7 @@ def test_member_request_approved_by_manager_changes_the_resource_quota(
     provision_namespace.apply((world.namespace.pk,))
     assert quota_hard(kube_emulator, "acme-dev")["requests.cpu"] == "1"
 
-    member = page_as(browser, live_server, world.member)
+    member = new_page(user=world.member, base_url=live_server.url)
     member.goto(f"{live_server.url}/teams/acme/quota/")
     form = member.locator("#quota-request-form")
     form.get_by_label("Namespace").select_option("acme-dev")
@@ -91,7 +42,7 @@ def test_member_request_approved_by_manager_changes_the_resource_quota(
     form.get_by_role("button", name="Send request").click()
     expect(member.get_by_text("Request sent to the team's managers.")).to_be_visible()
 
-    manager = page_as(browser, live_server, world.manager)
+    manager = new_page(user=world.manager, base_url=live_server.url)
     manager.goto(f"{live_server.url}/teams/acme/quota/")
     expect(manager.get_by_text("Load test next week")).to_be_visible()
     manager.get_by_role("button", name="Approve #").click()

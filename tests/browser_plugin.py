@@ -1,10 +1,17 @@
-"""Playwright fixtures: Debian's Chromium, one browser context per person, screenshots on failure."""
+"""Playwright fixtures for every app's browser tests (a pytest plugin; see the root conftest).
+
+Debian's Chromium at /usr/bin/chromium; one browser context per person; a screenshot of
+every open page in ``test-artifacts/`` when a test fails. Without Chromium the tests skip,
+unless ``REQUIRE_BROWSER=1`` (CI), where they fail.
+"""
 
 import os
 import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -15,7 +22,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+TIMEOUT_MS = 15_000
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -44,12 +52,22 @@ def browser(monkeypatch):
 
 @pytest.fixture
 def new_page(browser, request):
-    """Open a page in a fresh browser context (a separate person); screenshot all of them on failure."""
+    """``new_page(user=None, base_url=None)``: a page in a fresh context (a separate person).
+
+    With ``user`` (and the live server's ``base_url``) the page starts signed in, through a
+    session made by Django's test client.
+    """
     pages = []
 
-    def open_page():
-        page = browser.new_context().new_page()
-        page.set_default_timeout(10_000)
+    def open_page(*, user=None, base_url: str | None = None):
+        context = browser.new_context(base_url=base_url, accept_downloads=True)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+            context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
         pages.append(page)
         return page
 
