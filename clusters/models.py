@@ -36,3 +36,9 @@ class Cluster(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def sets_default_runtime_class(self) -> bool:
+        """Whether the bootstrap installed the mutating policy that fills in ``runtimeClassName``
+        (only where the cluster serves MutatingAdmissionPolicy); otherwise pods must name it."""
+        return any(key.startswith("MutatingAdmissionPolicy/") for key in self.bootstrap_versions)

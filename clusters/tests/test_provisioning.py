@@ -214,3 +214,25 @@ def test_a_burst_of_changes_applies_once(world, cluster, trusted_ns):
     cluster.reset_counters()
     outcomes = [provision_namespace.delay(trusted_ns.pk).get() for _ in range(3)]
     assert outcomes == [Outcome.APPLIED, Outcome.UNCHANGED, Outcome.UNCHANGED]
+
+
+def test_bootstrap_installs_the_default_runtime_class_policy_only_where_the_cluster_serves_it(
+    world, cluster, django_capture_on_commit_callbacks
+):
+    from clusters.connections import default_cluster
+
+    with django_capture_on_commit_callbacks(execute=True):
+        namespace_create(actor=world.owner, team=world.team, name="acme-map")
+    assert default_cluster().sets_default_runtime_class
+
+
+def test_without_mutating_admission_policies_pods_must_name_their_runtime_class(
+    world, cluster, django_capture_on_commit_callbacks
+):
+    from clusters.connections import default_cluster
+
+    cluster.options["mutating_admission_policies"] = False
+    with django_capture_on_commit_callbacks(execute=True):
+        namespace_create(actor=world.owner, team=world.team, name="acme-nomap")
+    assert not default_cluster().sets_default_runtime_class
+    assert cluster.list_objects("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy")
