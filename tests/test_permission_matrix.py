@@ -54,7 +54,10 @@ LEVELS: dict[str, tuple[set[str], set[str]]] = {
     "namespace_delete": ({"manager", "owner"}, {"viewer", "developer", "ns_admin"}),
     "staff": ({"staff"}, set()),
     # Finance (and staff) read every team's bills; inside the team, owners, managers and billing.
-    "billing_team": ({"billing", "manager", "owner", "finance", "staff"}, TEAM - {"billing", "manager", "owner"}),
+    "billing_team": (
+        {"billing", "manager", "owner", "finance", "staff"},
+        TEAM - {"billing", "manager", "owner"},
+    ),
     "finance": ({"finance", "staff"}, set()),
     # Quota decisions: the team's managers, and staff for increases beyond the team quota.
     "team_manage_or_staff": ({"manager", "owner", "staff"}, TEAM - {"manager", "owner"}),
@@ -107,6 +110,7 @@ RULES: dict[str, Rule] = {
         "team_manage", method="post", kwargs=lambda fx: {"slug": "acme", "invitation_id": fx.invitation.pk}
     ),
     "namespace_detail": Rule("namespace", kwargs=_ns),
+    "namespace_access": Rule("namespace", kwargs=_ns),
     "namespace_delete": Rule("namespace_delete", kwargs=_ns),
     "namespace_member_add": Rule("namespace_admin", kwargs=_ns),
     "namespace_member_role": Rule(
