@@ -168,10 +168,15 @@ class NearLimit:
     label: str
     used: int
     allocated: int
+    kind: str = ""
 
     @property
     def ratio(self) -> float:
         return self.used / self.allocated if self.allocated else 1.0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.ratio)
 
     @property
     def state(self) -> str:
@@ -214,7 +219,9 @@ def namespaces_near_limits(*, user, threshold: float | None = None) -> list[Near
             used = _to_base(metric, sample.quantity)
             allocated = allocation[resource.key]
             if (allocated and used / allocated >= threshold) or (not allocated and used):
-                warnings.append(NearLimit(namespace, resource.key, resource.label, used, allocated))
+                warnings.append(
+                    NearLimit(namespace, resource.key, resource.label, used, allocated, resource.kind)
+                )
     return sorted(warnings, key=lambda w: (-w.ratio, w.namespace.name, w.resource))
 
 
