@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -18,7 +18,7 @@ from billing.permissions import require_finance
 from billing.rating import SOURCE_METRICS
 from metering.models import UsageHourly, UsageSample
 from tenants import permissions
-from tenants.models import Namespace, Team
+from tenants.models import Namespace, Team, TeamMembership
 from tenants.selectors import team_for_user
 
 ZERO = Decimal("0")
@@ -131,6 +131,27 @@ def ledger_for_team(*, team: Team) -> QuerySet[LedgerEntry]:
 
 def notices_for_team(*, team: Team) -> QuerySet[BillingNotice]:
     return BillingNotice.objects.filter(team=team).order_by("-created_at", "-id")
+
+
+NOTICE_DAYS = 30
+
+
+def latest_notices_for_user(
+    *, user, days: int = NOTICE_DAYS, now: datetime | None = None
+) -> list[BillingNotice]:
+    """For the dashboard: the latest balance notice of each team whose billing the user may see
+    (owners, managers, billing role), from the last ``days`` days, newest first. One query."""
+    since = (now or timezone.now()) - timedelta(days=days)
+    billing_team_ids = TeamMembership.objects.filter(
+        user=user, role__in=permissions.TEAM_BILLING_ROLES
+    ).values("team_id")
+    latest_of_team = (
+        BillingNotice.objects.filter(team=OuterRef("team")).order_by("-created_at", "-id").values("pk")[:1]
+    )
+    notices = BillingNotice.objects.filter(
+        team_id__in=billing_team_ids, created_at__gte=since, pk=Subquery(latest_of_team)
+    )
+    return list(notices.select_related("team").order_by("-created_at", "-id")[:20])
 
 
 def finance_statements(

@@ -3,7 +3,9 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from billing.selectors import latest_notices_for_user
 from console.celery import app as celery_app
+from metering.selectors import namespaces_near_limits, quota_requests_for_dashboard
 from tenants import selectors
 from tenants.views.pages import paginate, render_page
 
@@ -15,14 +17,20 @@ def dashboard_invitations_context(request: HttpRequest) -> dict:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """My teams, my namespaces and invitations waiting for me, each with what to do next."""
+    """My teams and namespaces, and what needs me: invitations, namespaces near their limits,
+    quota requests to decide or waiting, balance notices of teams whose billing I see."""
+    user = request.user
+    teams = paginate(request, selectors.teams_for_user(user=user), param="teams_page")
+    namespaces = paginate(request, selectors.namespaces_for_user(user=user), param="namespaces_page")
     context = {
-        "teams": paginate(request, selectors.teams_for_user(user=request.user), param="teams_page"),
-        "namespaces": paginate(
-            request, selectors.namespaces_for_user(user=request.user), param="namespaces_page"
-        ),
+        "teams": teams,
+        "namespaces": namespaces,
+        "near_limits": namespaces_near_limits(user=user),
+        "quota_requests": quota_requests_for_dashboard(user=user),
+        "billing_notices": latest_notices_for_user(user=user),
         **dashboard_invitations_context(request),
     }
+    context["first_run"] = not (teams.paginator.count or namespaces.paginator.count)
     return render_page(
         request, "console/dashboard.html", context, partials=["my-teams", "my-namespaces", "my-invitations"]
     )

@@ -168,10 +168,15 @@ class NearLimit:
     label: str
     used: int
     allocated: int
+    kind: str = ""
 
     @property
     def ratio(self) -> float:
         return self.used / self.allocated if self.allocated else 1.0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.ratio)
 
     @property
     def state(self) -> str:
@@ -214,7 +219,9 @@ def namespaces_near_limits(*, user, threshold: float | None = None) -> list[Near
             used = _to_base(metric, sample.quantity)
             allocated = allocation[resource.key]
             if (allocated and used / allocated >= threshold) or (not allocated and used):
-                warnings.append(NearLimit(namespace, resource.key, resource.label, used, allocated))
+                warnings.append(
+                    NearLimit(namespace, resource.key, resource.label, used, allocated, resource.kind)
+                )
     return sorted(warnings, key=lambda w: (-w.ratio, w.namespace.name, w.resource))
 
 
@@ -293,13 +300,8 @@ def usage_series(
     return series
 
 
-def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> NamespaceUsage:
-    """Quota bars (latest usage vs allocation) and chart series for one of ``RANGES``."""
-    span = RANGES.get(range_key, RANGES["24h"])
-    range_key = range_key if range_key in RANGES else "24h"
-    step = {"24h": 900, "7d": 3600, "30d": 6 * 3600}[range_key]
-    end = now.replace(second=0, microsecond=0)
-    start = end - span
+def namespace_quota_bars(*, namespace: Namespace) -> list[QuotaBar]:
+    """Latest measured usage against the allocation, per allocated resource. Three queries."""
     allocation = amounts_of(NamespaceQuota.objects.filter(namespace=namespace).first())
     latest = _latest_samples([namespace.pk], list(USED_VS_ALLOCATED.values())).get(namespace.pk, {})
     bars = []
@@ -310,6 +312,17 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
         sample = latest.get(metric)
         used = None if sample is None or sample.is_gap else _to_base(metric, sample.quantity)
         bars.append(QuotaBar(resource.key, resource.label, resource.kind, used, allocation[resource.key]))
+    return bars
+
+
+def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> NamespaceUsage:
+    """Quota bars (latest usage vs allocation) and chart series for one of ``RANGES``."""
+    span = RANGES.get(range_key, RANGES["24h"])
+    range_key = range_key if range_key in RANGES else "24h"
+    step = {"24h": 900, "7d": 3600, "30d": 6 * 3600}[range_key]
+    end = now.replace(second=0, microsecond=0)
+    start = end - span
+    bars = namespace_quota_bars(namespace=namespace)
     all_metrics = [m for _, group in CHART_GROUPS for m in group]
     series = usage_series(namespace=namespace, metrics=all_metrics, start=start, end=end, step=step)
     charts = [

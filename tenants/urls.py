@@ -26,6 +26,7 @@ urlpatterns = [
         name="invitation_resend",
     ),
     path("namespaces/<str:name>/", namespaces.namespace_detail, name="namespace_detail"),
+    path("namespaces/<str:name>/access/", namespaces.namespace_access, name="namespace_access"),
     path("namespaces/<str:name>/delete/", namespaces.namespace_delete, name="namespace_delete"),
     path("namespaces/<str:name>/members/add/", namespaces.namespace_member_add, name="namespace_member_add"),
     path(

@@ -110,6 +110,7 @@ RULES: dict[str, Rule] = {
         "team_manage", method="post", kwargs=lambda fx: {"slug": "acme", "invitation_id": fx.invitation.pk}
     ),
     "namespace_detail": Rule("namespace", kwargs=_ns),
+    "namespace_access": Rule("namespace", kwargs=_ns),
     "namespace_delete": Rule("namespace_delete", kwargs=_ns),
     "namespace_member_add": Rule("namespace_admin", kwargs=_ns),
     "namespace_member_role": Rule(

@@ -37,13 +37,32 @@ def test_dashboard_lists_invitations_to_my_verified_addresses_only(client, world
     assert "Accept" in body
 
 
-def test_dashboard_empty_states_say_what_to_do_next(client, world):
+def test_first_run_dashboard_says_what_to_do_first(client, world):
     TeamMembership.objects.filter(user=world.member).delete()
     client.force_login(world.member)
     body = client.get("/").content.decode()
+    assert 'id="first-run"' in body
     assert "Create a team" in body
+    assert 'href="/access/"' in body
+    assert 'id="near-limits"' not in body  # nothing to watch yet
+
+
+def test_first_run_dashboard_still_shows_invitations(client, world):
+    TeamMembership.objects.filter(user=world.member).delete()
+    InvitationFactory(team=world.other_team, email=world.member.email)
+    client.force_login(world.member)
+    body = client.get("/").content.decode()
+    assert 'id="first-run"' in body
+    assert 'id="my-invitations"' in body
+
+
+def test_dashboard_empty_states_say_what_to_do_next(client, world):
+    client.force_login(world.member)
+    body = client.get("/").content.decode()
+    assert 'id="first-run"' not in body
     assert "No namespaces yet." in body
-    assert "No invitations waiting." in body
+    assert "comfortably within its quota" in body
+    assert "Nothing to decide" in body
 
 
 def test_dashboard_serves_its_sections_as_htmx_partials(client, world):

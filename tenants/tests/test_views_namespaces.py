@@ -111,7 +111,7 @@ def test_namespace_create_with_htmx_returns_only_the_form(client, world):
     assert response.content.decode().lstrip().startswith('<form id="namespace-form"')
 
 
-def test_namespace_page_shows_status_badge_last_error_and_members(client, world):
+def test_namespace_overview_shows_status_badge_last_error_runtime_and_quota(client, world):
     Namespace.objects.filter(pk=world.namespace.pk).update(
         status=NamespaceStatus.ERROR, last_error="quota apply failed"
     )
@@ -119,20 +119,52 @@ def test_namespace_page_shows_status_badge_last_error_and_members(client, world)
     body = client.get(_urls(world)["namespace_detail"]).content.decode()
     assert 'class="badge badge-error"' in body
     assert "quota apply failed" in body
-    assert world.developer.email in body
-    assert "Add a team member" not in body
+    assert "New pods run with" in body
+    assert 'class="quota-bars"' in body
+    assert 'href="/namespaces/acme-dev/usage/"' in body
     assert "Delete namespace" not in body
 
 
-def test_namespace_status_partial_polls_while_pending_only(client, world):
+def test_namespace_pages_share_one_set_of_tabs(client, world):
+    client.force_login(world.developer)
+    tabs = (
+        '<a href="/namespaces/acme-dev/">Overview</a>',
+        '<a href="/namespaces/acme-dev/usage/">Usage</a>',
+        '<a href="/namespaces/acme-dev/objects/">Kubernetes objects</a>',
+        '<a href="/namespaces/acme-dev/access/">Access</a>',
+    )
+    for page, label in [
+        ("", "Overview"),
+        ("usage/", "Usage"),
+        ("objects/", "Kubernetes objects"),
+        ("access/", "Access"),
+    ]:
+        body = client.get(f"/namespaces/acme-dev/{page}").content.decode()
+        current = f'<a href="/namespaces/acme-dev/{page}" aria-current="page">{label}</a>'
+        assert current in body, page
+        assert sum(tab in body for tab in tabs) == 3, page
+        assert '<a href="/teams/acme/">Acme</a>' in body  # breadcrumb back to the team
+
+
+def test_namespace_access_tab_lists_members_and_offers_a_kubeconfig(client, world):
+    client.force_login(world.viewer)
+    body = client.get(reverse("namespace_access", args=["acme-dev"])).content.decode()
+    assert world.developer.email in body
+    assert "Add a team member" not in body
+    assert 'action="/access/kubeconfig/"' in body
+    assert "--context acme-dev" in body
+
+
+def test_namespace_overview_embeds_the_live_status_that_polls_only_while_provisioning(client, world):
     client.force_login(world.developer)
     url = _urls(world)["namespace_detail"]
-    pending = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ns-status").content.decode()
-    assert pending.lstrip().startswith('<section id="ns-status"')
-    assert 'hx-trigger="every 5s"' in pending
+    pending = client.get(url).content.decode()
+    assert pending.count('hx-trigger="every') == 1
+    assert 'hx-get="/namespaces/acme-dev/status/"' in pending
     Namespace.objects.filter(pk=world.namespace.pk).update(status=NamespaceStatus.READY)
-    ready = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ns-status").content.decode()
+    ready = client.get(url).content.decode()
     assert "hx-trigger" not in ready
+    assert 'id="namespace-status"' in ready
 
 
 def test_namespace_admin_adds_a_team_member(client, world):

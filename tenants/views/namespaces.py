@@ -1,4 +1,4 @@
-"""Namespace pages: create, detail with members and status, member roles, delete."""
+"""Namespace pages: create, the overview (status, runtime, quota), access with members, delete."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,6 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from clusters.access import KUBECONFIG_FILENAME
+from clusters.forms import KubeconfigForm
+from metering.runtime import namespace_runtime
+from metering.selectors import namespace_quota_bars
 from tenants import permissions, selectors
 from tenants.forms import (
     ConfirmNameForm,
@@ -15,13 +19,11 @@ from tenants.forms import (
     NamespaceRoleForm,
     add_service_errors,
 )
-from tenants.models import NamespaceRole, NamespaceStatus
+from tenants.models import NamespaceRole
 from tenants.services.memberships import namespace_membership_remove, namespace_membership_set
 from tenants.services.namespaces import namespace_create as create_service
 from tenants.services.namespaces import namespace_delete as delete_service
 from tenants.views.pages import paginate, redirect_to, render_page
-
-SETTLED_STATUSES = {NamespaceStatus.READY, NamespaceStatus.ERROR, NamespaceStatus.DELETED}
 
 
 @login_required
@@ -40,17 +42,18 @@ def namespace_create(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, template, {"team": team, "namespace_form": form})
 
 
-def namespace_page_context(request: HttpRequest, namespace, add_form=None) -> dict:
+def namespace_access_context(request: HttpRequest, namespace, add_form=None) -> dict:
+    """The Access tab: who has a role here, and the kubeconfig that reaches it."""
     can_admin = permissions.has_namespace_perm(request.user, permissions.ADMIN_NAMESPACE, namespace)
     context = {
         "namespace": namespace,
         "team": namespace.team,
         "my_role": permissions.namespace_role(request.user, namespace),
         "can_admin": can_admin,
-        "can_delete": permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, namespace.team),
-        "polling": namespace.status not in SETTLED_STATUSES,
         "members": paginate(request, selectors.namespace_members(namespace=namespace)),
         "role_choices": NamespaceRole.choices,
+        "kubeconfig_form": KubeconfigForm(),
+        "kubeconfig_filename": KUBECONFIG_FILENAME,
     }
     if can_admin:
         candidates = selectors.team_members_outside_namespace(namespace=namespace)
@@ -60,12 +63,27 @@ def namespace_page_context(request: HttpRequest, namespace, add_form=None) -> di
 
 @login_required
 def namespace_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """The Overview tab: live provisioning status, the runtime in use and the quota bars."""
+    namespace = selectors.namespace_for_user(user=request.user, name=name)
+    context = {
+        "namespace": namespace,
+        "team": namespace.team,
+        "my_role": permissions.namespace_role(request.user, namespace),
+        "can_delete": permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, namespace.team),
+        "selection": namespace_runtime(namespace),
+        "bars": namespace_quota_bars(namespace=namespace),
+    }
+    return render(request, "tenants/namespace_detail.html", context)
+
+
+@login_required
+def namespace_access(request: HttpRequest, name: str) -> HttpResponse:
     namespace = selectors.namespace_for_user(user=request.user, name=name)
     return render_page(
         request,
-        "tenants/namespace_detail.html",
-        namespace_page_context(request, namespace),
-        partials=["ns-status", "ns-members"],
+        "tenants/namespace_access.html",
+        namespace_access_context(request, namespace),
+        partials=["ns-members"],
     )
 
 
@@ -84,7 +102,7 @@ def namespace_member_add(request: HttpRequest, name: str) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"{member.user.email} was added to {namespace.name}.")
-            return redirect_to(request, reverse("namespace_detail", args=[namespace.name]))
+            return redirect_to(request, reverse("namespace_access", args=[namespace.name]))
     template = "tenants/namespace_member_form.html"
     return render(
         request,
@@ -105,7 +123,7 @@ def namespace_member_role(request: HttpRequest, name: str, membership_id: int) -
         )
         if not request.htmx:
             messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
-            return redirect_to(request, reverse("namespace_detail", args=[namespace.name]))
+            return redirect_to(request, reverse("namespace_access", args=[namespace.name]))
     if request.htmx:
         context = {
             "namespace": namespace,
@@ -115,7 +133,7 @@ def namespace_member_role(request: HttpRequest, name: str, membership_id: int) -
             "row_errors": form.errors.get("role", []),
             "row_status": "Role changed." if form.is_bound and form.is_valid() else "",
         }
-        return render(request, "tenants/namespace_detail.html#ns-member-row", context)
+        return render(request, "tenants/namespace_access.html#ns-member-row", context)
     return render(
         request,
         "tenants/confirm.html",
@@ -126,7 +144,7 @@ def namespace_member_role(request: HttpRequest, name: str, membership_id: int) -
             "button": "Change role",
             "title": f"Change the role of {membership.user.email} in {namespace.name}",
             "question": f"{membership.user.email} is {membership.get_role_display()} in {namespace.name} now.",
-            "cancel_url": reverse("namespace_detail", args=[namespace.name]),
+            "cancel_url": reverse("namespace_access", args=[namespace.name]),
         },
     )
 
@@ -138,7 +156,7 @@ def namespace_member_remove(request: HttpRequest, name: str, membership_id: int)
     if request.method == "POST":
         namespace_membership_remove(actor=request.user, membership=membership)
         messages.success(request, f"{membership.user.email} was removed from {namespace.name}.")
-        return redirect_to(request, reverse("namespace_detail", args=[namespace.name]))
+        return redirect_to(request, reverse("namespace_access", args=[namespace.name]))
     return render(
         request,
         "tenants/confirm.html",
@@ -149,7 +167,7 @@ def namespace_member_remove(request: HttpRequest, name: str, membership_id: int)
             "danger": True,
             "title": f"Remove {membership.user.email} from {namespace.name}",
             "question": "They stay in the team but lose their RoleBinding in this namespace.",
-            "cancel_url": reverse("namespace_detail", args=[namespace.name]),
+            "cancel_url": reverse("namespace_access", args=[namespace.name]),
         },
     )
 

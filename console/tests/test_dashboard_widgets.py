@@ -1,0 +1,136 @@
+"""Dashboard widgets: namespaces near their limits, quota requests and balance notices,
+each shown to the personas it concerns, at a query cost that does not grow with the data."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from billing.models import BillingNotice
+from metering.models import ClusterState, Metric, NamespaceQuota, QuotaRequest, UsageSample
+from tests.factories import NamespaceFactory, NamespaceMembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+WINDOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _busy(namespace, *, cores=Decimal("0.95"), allocated=1000):
+    NamespaceQuota.objects.update_or_create(namespace=namespace, defaults={"cpu_millicores": allocated})
+    UsageSample.objects.create(
+        namespace=namespace,
+        metric=Metric.CPU_REQUEST,
+        window_start=WINDOW,
+        window_end=WINDOW + timedelta(minutes=1),
+        quantity=cores,
+        source="t",
+    )
+
+
+def _request(world, namespace, *, needs_staff=False, by=None):
+    return QuotaRequest.objects.create(
+        team=world.team,
+        namespace=namespace,
+        reason="load test next week",
+        cpu_millicores=500,
+        requested_by=by or world.developer,
+        needs_staff=needs_staff,
+    )
+
+
+def _notice(team, band_to="low"):
+    return BillingNotice.objects.create(
+        team=team, band_from="normal", band_to=band_to, balance=Decimal("4.5"), currency="EUR"
+    )
+
+
+@pytest.fixture
+def measured(world):
+    ClusterState.objects.create(key="default", last_window_start=WINDOW)
+    _busy(world.namespace)
+    return world
+
+
+def _dashboard(client, user) -> str:
+    client.force_login(user)
+    response = client.get("/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_namespaces_near_their_limits_link_to_usage(client, measured):
+    body = _dashboard(client, measured.developer)
+    assert 'id="near-limits"' in body
+    assert 'href="/namespaces/acme-dev/usage/"' in body
+    assert "95%" in body
+
+
+def test_members_outside_the_namespace_do_not_see_its_warning(client, measured):
+    body = _dashboard(client, measured.member)
+    assert 'href="/namespaces/acme-dev/usage/"' not in body
+    assert "comfortably within its quota" in body
+
+
+def test_managers_see_requests_to_decide_and_requesters_see_theirs(client, world):
+    request = _request(world, world.namespace)
+    manager = _dashboard(client, world.manager)
+    assert "Waiting for your decision" in manager
+    assert f'href="/teams/acme/quota/#request-{request.pk}"' in manager
+    developer = _dashboard(client, world.developer)
+    assert "Waiting for your decision" not in developer
+    assert "Yours, last two weeks" in developer
+    assert "badge-request-pending" in developer
+
+
+def test_requests_beyond_the_team_quota_go_to_staff(client, world):
+    request = _request(world, world.namespace, needs_staff=True)
+    assert "Waiting for your decision" not in _dashboard(client, world.manager)
+    assert f'href="/staff/capacity/#request-{request.pk}"' in _dashboard(client, world.admin)
+
+
+@pytest.mark.parametrize("persona", ["owner", "manager", "billing"])
+def test_billing_roles_see_their_teams_latest_balance_notice(client, world, persona):
+    _notice(world.team, "low")
+    _notice(world.team, "critical")
+    _notice(world.other_team, "debt")
+    body = _dashboard(client, getattr(world, persona))
+    assert 'id="billing-notices"' in body
+    assert "badge-band-critical" in body
+    assert "badge-band-low" not in body  # only the latest per team
+    assert "Globex" not in body
+    assert 'href="/billing/teams/acme/"' in body
+
+
+@pytest.mark.parametrize("persona", ["member", "developer", "viewer", "outsider"])
+def test_members_without_billing_role_see_no_balance_notices_of_acme(client, world, persona):
+    _notice(world.team)
+    body = _dashboard(client, getattr(world, persona))
+    assert 'href="/billing/teams/acme/"' not in body
+
+
+def test_old_notices_drop_off_the_dashboard(client, world):
+    notice = _notice(world.team)
+    BillingNotice.objects.filter(pk=notice.pk).update(created_at=datetime(2020, 1, 1, tzinfo=UTC))
+    assert 'id="billing-notices"' not in _dashboard(client, world.owner)
+
+
+def test_dashboard_queries_do_not_grow_with_warnings_requests_and_notices(
+    client, measured, django_assert_num_queries
+):
+    world = measured
+    _request(world, world.namespace, by=world.owner)
+    _notice(world.team)
+    client.force_login(world.owner)
+    client.get("/")
+    with CaptureQueriesContext(connection) as small:
+        assert client.get("/").status_code == 200
+    for n in range(15):
+        namespace = NamespaceFactory(team=world.team, name=f"busy-{n}")
+        NamespaceMembershipFactory(namespace=namespace, user=world.owner, role="admin")
+        _busy(namespace)
+        _request(world, namespace, by=world.owner)
+        _notice(world.team)
+    with django_assert_num_queries(len(small)):
+        assert client.get("/").status_code == 200
