@@ -23,11 +23,9 @@ from tenants.models import (
 
 
 def teams_for_user(*, user) -> QuerySet[Team]:
-    return (
-        Team.objects.filter(memberships__user=user)
-        .annotate(member_count=Count("memberships", distinct=True))
-        .order_by("name")
-    )
+    # Filter through a subquery: joining on the user's membership would count only that row.
+    mine = TeamMembership.objects.filter(user=user).values("team_id")
+    return Team.objects.filter(id__in=mine).annotate(member_count=Count("memberships")).order_by("name")
 
 
 def team_memberships_for_user(*, user) -> QuerySet[TeamMembership]:

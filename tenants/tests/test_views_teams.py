@@ -209,3 +209,9 @@ def test_transfer_to_someone_outside_the_team_is_a_field_error(client, world):
     response = client.post("/teams/acme/transfer/", {"member": foreign.pk})
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_team_list_counts_every_member_of_the_team(client, world):
+    from tenants.selectors import teams_for_user
+
+    assert teams_for_user(user=world.member).get(slug="acme").member_count == 7
