@@ -3,7 +3,7 @@
 from typing import Any
 
 from kubeemu.errors import forbidden
-from kubeemu.registry import ResourceType, by_plural
+from kubeemu.registry import ResourceType, resource_of
 from kubeemu.store import Store
 
 ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
@@ -126,7 +126,7 @@ def _restricted(spec: dict[str, Any]) -> list[str]:
 
 def check_pod_security(store: Store, resource: ResourceType, pod: dict[str, Any]) -> None:
     """Enforce the namespace's ``pod-security.kubernetes.io/enforce`` level on pod creation."""
-    namespace = store.get(by_plural("", "namespaces"), "", pod["metadata"]["namespace"])
+    namespace = store.get(resource_of("", "namespaces"), "", pod["metadata"]["namespace"])
     labels = (namespace or {}).get("metadata", {}).get("labels") or {}
     level = labels.get(ENFORCE_LABEL, "privileged")
     if level not in ("baseline", "restricted"):
@@ -183,7 +183,7 @@ def check_quota(
     for existing in store.items(resource, namespace):
         for key, amount in _usage(resource, existing).items():
             used[key] = used.get(key, 0) + amount
-    for quota in store.items(by_plural("", "resourcequotas"), namespace):
+    for quota in store.items(resource_of("", "resourcequotas"), namespace):
         hard = (quota.get("spec") or {}).get("hard") or {}
         for key, amount in delta.items():
             limit = _parse_count(hard[key]) if key in hard else None

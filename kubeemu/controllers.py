@@ -7,7 +7,7 @@ import itertools
 import uuid
 from typing import Any
 
-from kubeemu.registry import ResourceType, by_plural
+from kubeemu.registry import ResourceType, resource_of
 from kubeemu.store import Store
 
 _cluster_ips = itertools.count(10)
@@ -71,10 +71,10 @@ def after_create(resource: ResourceType, obj: dict[str, Any], store: Store) -> N
     if resource.kind != "Namespace":
         return
     namespace, now = obj["metadata"]["name"], store.timestamp()
-    seeds = (
-        (by_plural("", "serviceaccounts"), {"apiVersion": "v1", "kind": "ServiceAccount"}, "default"),
+    seeds: tuple[tuple[ResourceType, dict[str, Any], str], ...] = (
+        (resource_of("", "serviceaccounts"), {"apiVersion": "v1", "kind": "ServiceAccount"}, "default"),
         (
-            by_plural("", "configmaps"),
+            resource_of("", "configmaps"),
             {"apiVersion": "v1", "kind": "ConfigMap", "data": {"ca.crt": "emulated"}},
             "kube-root-ca.crt",
         ),

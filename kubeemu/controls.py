@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from kubeemu.registry import by_plural
+from kubeemu.registry import resource_of
 from kubeemu.store import Store
 
 REASONS = {
@@ -118,7 +118,7 @@ class Counters:
 
 
 def _seed(store: Store, group: str, plural: str, obj: dict[str, Any]) -> dict[str, Any]:
-    resource = by_plural(group, plural)
+    resource = resource_of(group, plural)
     meta = obj["metadata"]
     with store.lock:
         old = store.get(resource, meta.get("namespace", ""), meta["name"])
@@ -200,7 +200,7 @@ def set_node_metrics(
 
 def set_quota_used(store: Store, namespace: str, name: str, used: dict[str, str]) -> dict[str, Any] | None:
     """Set a ResourceQuota's ``status.used`` as the quota controller would; None if it does not exist."""
-    resource = by_plural("", "resourcequotas")
+    resource = resource_of("", "resourcequotas")
     with store.lock:
         quota = store.get(resource, namespace, name)
         if quota is None:

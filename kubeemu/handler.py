@@ -131,13 +131,12 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/_emu/"):
             self._control(path, raw)
             return
+        routing_error: errors.ApiError | None = None
         try:
             target = route(self.emulator, self.command, path, query)
         except errors.ApiError as error:
             verb = "get" if self.command == "GET" else _VERBS.get(self.command, self.command.lower())
             target, routing_error = Route(verb=verb), error
-        else:
-            routing_error = None
         self.emulator.counters.record(target.verb, self.command, path)
         if delay := self.emulator.faults.latency(self.command, path):
             time.sleep(delay)

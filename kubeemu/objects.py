@@ -8,7 +8,7 @@ from typing import Any
 
 from kubeemu import admission, controllers, errors, tokens, validation
 from kubeemu.merge import merge_patch
-from kubeemu.registry import ResourceType, by_plural
+from kubeemu.registry import ResourceType, resource_of
 from kubeemu.selectors import parse_field_selector, parse_label_selector
 from kubeemu.store import BUILTIN_NAMESPACES, Store
 
@@ -92,7 +92,7 @@ class ObjectApi:
         if not resource.namespaced:
             return
         namespace = obj["metadata"]["namespace"]
-        namespaces = by_plural("", "namespaces")
+        namespaces = resource_of("", "namespaces")
         if self.store.get(namespaces, "", namespace) is None:
             raise errors.not_found(namespaces, namespace)
         if self.store.is_terminating(namespace):
@@ -313,7 +313,7 @@ class ObjectApi:
             return current if dry_run else self.get_scale(resource, namespace, name)
 
     def request_token(self, namespace: str, name: str, body: Any) -> dict[str, Any]:
-        accounts = by_plural("", "serviceaccounts")
+        accounts = resource_of("", "serviceaccounts")
         spec = (body.get("spec") if isinstance(body, dict) else None) or {}
         seconds = spec.get("expirationSeconds") or DEFAULT_TOKEN_SECONDS
         audiences = spec.get("audiences") or [tokens.API_AUDIENCE]

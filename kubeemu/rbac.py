@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from kubeemu.registry import RBAC, by_plural
+from kubeemu.registry import RBAC, resource_of
 from kubeemu.selectors import from_label_selector_object
 from kubeemu.store import Store
 
@@ -62,7 +62,7 @@ def _subject_matches(subject: dict[str, Any], user: User) -> bool:
 
 
 def _cluster_role_rules(store: Store, name: str) -> list[dict[str, Any]]:
-    cluster_roles = by_plural(RBAC, "clusterroles")
+    cluster_roles = resource_of(RBAC, "clusterroles")
     role = store.get(cluster_roles, "", name)
     if role is None:
         return []
@@ -80,16 +80,16 @@ def _binding_rules(store: Store, binding: dict[str, Any]) -> list[dict[str, Any]
     ref = binding.get("roleRef") or {}
     if ref.get("kind") == "ClusterRole":
         return _cluster_role_rules(store, ref.get("name", ""))
-    role = store.get(by_plural(RBAC, "roles"), binding["metadata"].get("namespace", ""), ref.get("name", ""))
+    role = store.get(resource_of(RBAC, "roles"), binding["metadata"].get("namespace", ""), ref.get("name", ""))
     return list((role or {}).get("rules") or [])
 
 
 def authorize(store: Store, user: User, request: Request) -> bool:
     if user.is_admin:
         return True
-    bindings = list(store.items(by_plural(RBAC, "clusterrolebindings")))
+    bindings = list(store.items(resource_of(RBAC, "clusterrolebindings")))
     if request.namespace:
-        bindings += store.items(by_plural(RBAC, "rolebindings"), request.namespace)
+        bindings += store.items(resource_of(RBAC, "rolebindings"), request.namespace)
     for binding in bindings:
         if not any(_subject_matches(s, user) for s in binding.get("subjects") or []):
             continue

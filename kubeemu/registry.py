@@ -105,6 +105,22 @@ def by_kind(api_version: str, kind: str) -> ResourceType | None:
     return BY_KIND.get((api_version, kind))
 
 
+def resource_of(group: str, plural: str) -> ResourceType:
+    """A resource the emulator always serves, by (group, plural); a typo is a LookupError."""
+    resource = by_plural(group, plural)
+    if resource is None:
+        raise LookupError(f"{group}/{plural} is not served by the emulator")
+    return resource
+
+
+def resource_of_kind(api_version: str, kind: str) -> ResourceType:
+    """A resource the emulator always serves, by (apiVersion, kind); a typo is a LookupError."""
+    resource = by_kind(api_version, kind)
+    if resource is None:
+        raise LookupError(f"{api_version} {kind} is not served by the emulator")
+    return resource
+
+
 def by_plural(group: str, plural: str) -> ResourceType | None:
     """The served resource for an RBAC-style (group, resource) pair, any version."""
     for resource in RESOURCES:

@@ -15,7 +15,9 @@ _EXISTS = re.compile(rf"^(?P<neg>!)?\s*(?P<key>{_KEY})$")
 
 def _split(text: str) -> list[str]:
     """Split on commas that are not inside ``in (...)`` value lists."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1
@@ -82,7 +84,7 @@ def from_label_selector_object(selector: dict[str, Any] | None) -> Predicate:
     expressions = selector.get("matchExpressions") or []
 
     def expression_matches(expr: dict[str, Any], labels: dict[str, str]) -> bool:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        key, op, values = str(expr.get("key", "")), expr.get("operator"), expr.get("values") or []
         if op == "In":
             return labels.get(key) in values
         if op == "NotIn":

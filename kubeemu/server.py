@@ -14,7 +14,7 @@ import yaml
 from kubeemu import controls, errors
 from kubeemu.handler import Handler
 from kubeemu.objects import ObjectApi
-from kubeemu.registry import RESOURCES, ResourceType, by_kind
+from kubeemu.registry import RESOURCES, ResourceType, by_kind, resource_of_kind
 from kubeemu.store import BUILTIN_NAMESPACES, Store
 
 
@@ -124,7 +124,7 @@ class KubeEmulator:
     def _seed_builtin(self) -> None:
         for name in BUILTIN_NAMESPACES:
             body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-            self.objects.create(by_kind("v1", "Namespace"), "", body, manager=None, dry_run=False)
+            self.objects.create(resource_of_kind("v1", "Namespace"), "", body, manager=None, dry_run=False)
 
     # --- controls -----------------------------------------------------------------------------
     def fail_next(

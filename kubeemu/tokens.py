@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from kubeemu.rbac import User, service_account_user
-from kubeemu.registry import by_plural
+from kubeemu.registry import resource_of
 from kubeemu.store import Store, format_time
 
 API_AUDIENCE = "https://kubernetes.default.svc.cluster.local"
@@ -69,7 +69,7 @@ def authenticate(store: Store, key: bytes, token: str) -> User | None:
         return None
     bound = claims.get("kubernetes.io", {})
     namespace, account = bound.get("namespace", ""), bound.get("serviceaccount", {})
-    current = store.get(by_plural("", "serviceaccounts"), namespace, account.get("name", ""))
+    current = store.get(resource_of("", "serviceaccounts"), namespace, account.get("name", ""))
     if current is None or current["metadata"].get("uid") != account.get("uid"):
         return None
     return service_account_user(namespace, account["name"])

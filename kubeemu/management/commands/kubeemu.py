@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from kubeemu.registry import by_kind
+from kubeemu.registry import resource_of_kind
 from kubeemu.server import KubeEmulator
 
 DEMO_RUNTIMES = {"gvisor": "runsc", "kata-qemu": "kata-qemu", "kata-fc": "kata-fc", "kata-clh": "kata-clh"}
@@ -67,7 +67,7 @@ class Command(BaseCommand):
             emulator.add_node(f"node-{index + 1}", allocatable)
         if options["no_demo_runtimes"]:
             return
-        runtime_classes = by_kind("node.k8s.io/v1", "RuntimeClass")
+        runtime_classes = resource_of_kind("node.k8s.io/v1", "RuntimeClass")
         for name, handler in DEMO_RUNTIMES.items():
             body = {"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": name}}
             body["handler"] = handler
