@@ -50,7 +50,7 @@ def clusters_with_usage(*, pk: int | None = None) -> list[Cluster]:
     """
     default_cluster()
     rows = Cluster.objects.filter(pk=pk) if pk is not None else Cluster.objects.all()
-    clusters = list(
+    clusters: list[Cluster] = list(
         rows.defer("kubeconfig_encrypted").annotate(
             live_namespaces=Count("namespace", filter=~Q(namespace__status=NamespaceStatus.DELETED)),
             has_stored_kubeconfig=ExpressionWrapper(~Q(kubeconfig_encrypted=""), output_field=BooleanField()),
@@ -59,7 +59,7 @@ def clusters_with_usage(*, pk: int | None = None) -> list[Cluster]:
     unassigned = Namespace.objects.live().filter(cluster__isnull=True).count()
     for cluster in clusters:
         if cluster.is_default:
-            cluster.live_namespaces += unassigned
+            cluster.live_namespaces += unassigned  # type: ignore[attr-defined]  # annotated above
     return clusters
 
 

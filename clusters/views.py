@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +26,7 @@ from clusters.forms import ClusterForm, KubeconfigForm
 from clusters.kube.spec import platform_settings_from_django
 from clusters.provisioning import desired_objects, namespace_retry_provisioning
 from clusters.services import cluster_check_connectivity, cluster_create, cluster_delete, cluster_update
+from console.http import HtmxHttpRequest
 from tenants import permissions
 from tenants.models import NamespaceStatus
 from tenants.selectors import namespace_for_user, namespaces_in_error
@@ -36,7 +37,7 @@ def staff_required(view: Callable) -> Callable:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_staff:
             raise Http404("No such page.")
         return view(request, *args, **kwargs)
@@ -45,7 +46,7 @@ def staff_required(view: Callable) -> Callable:
 
 
 # --- Access: kubeconfigs and token revocation ---------------------------------------------------
-def _access_page(request: HttpRequest, form: KubeconfigForm, *, error: str = "", status: int = 200):
+def _access_page(request: HtmxHttpRequest, form: KubeconfigForm, *, error: str = "", status: int = 200):
     groups = selectors.namespaces_by_cluster(user=request.user)
     first = min((ns.name for group in groups for ns in group.namespaces), default="")
     context = {"groups": groups, "form": form, "error": error, "first_namespace": first}
@@ -55,13 +56,13 @@ def _access_page(request: HttpRequest, form: KubeconfigForm, *, error: str = "",
 
 @login_required
 @require_GET
-def access(request: HttpRequest) -> HttpResponse:
+def access(request: HtmxHttpRequest) -> HttpResponse:
     return _access_page(request, KubeconfigForm())
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def access_kubeconfig(request: HttpRequest) -> HttpResponse:
+def access_kubeconfig(request: HtmxHttpRequest) -> HttpResponse:
     form = KubeconfigForm(request.POST if request.method == "POST" else None)
     if not form.is_valid():
         return _access_page(request, form)
@@ -80,7 +81,7 @@ def access_kubeconfig(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def access_revoke(request: HttpRequest) -> HttpResponse:
+def access_revoke(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "clusters/access_revoke.html", {})
     result = kubeconfig_tokens_revoke(user=request.user)
@@ -97,7 +98,7 @@ def access_revoke(request: HttpRequest) -> HttpResponse:
 # --- Namespace provisioning state -------------------------------------------------------------
 @login_required
 @require_GET
-def namespace_status(request: HttpRequest, name: str) -> HttpResponse:
+def namespace_status(request: HtmxHttpRequest, name: str) -> HttpResponse:
     """The status page; htmx polls get the ``namespace-status`` fragment, and 286 once it is final."""
     try:
         namespace = namespace_for_user(user=request.user, name=name)
@@ -116,7 +117,7 @@ def namespace_status(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def namespace_retry(request: HttpRequest, name: str) -> HttpResponse:
+def namespace_retry(request: HtmxHttpRequest, name: str) -> HttpResponse:
     namespace = namespace_for_user(user=request.user, name=name, perm=permissions.ADMIN_NAMESPACE)
     if namespace.status == NamespaceStatus.ERROR:
         namespace_retry_provisioning(actor=request.user, namespace=namespace)
@@ -129,7 +130,7 @@ def namespace_retry(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def namespace_objects(request: HttpRequest, name: str) -> HttpResponse:
+def namespace_objects(request: HtmxHttpRequest, name: str) -> HttpResponse:
     namespace = namespace_for_user(user=request.user, name=name)
     objects = desired_objects(namespace, platform_settings_from_django(settings))
     manifests = "---\n".join(yaml.safe_dump(obj, sort_keys=False) for obj in objects)
@@ -141,13 +142,13 @@ def namespace_objects(request: HttpRequest, name: str) -> HttpResponse:
 # --- Staff: clusters and failed namespaces -----------------------------------------------------
 @staff_required
 @require_GET
-def cluster_list(request: HttpRequest) -> HttpResponse:
+def cluster_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "clusters/cluster_list.html", {"clusters": selectors.clusters_with_usage()})
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def cluster_new(request: HttpRequest) -> HttpResponse:
+def cluster_new(request: HtmxHttpRequest) -> HttpResponse:
     form = ClusterForm(request.POST or None)
     if form.is_valid():
         try:
@@ -162,7 +163,7 @@ def cluster_new(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def cluster_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def cluster_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     cluster = selectors.cluster_for_staff(pk=pk)
     initial = {
         f: getattr(cluster, f) for f in ("name", "api_url", "kubeconfig_path", "context", "is_default")
@@ -182,7 +183,7 @@ def cluster_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def cluster_check(request: HttpRequest, pk: int) -> HttpResponse:
+def cluster_check(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     cluster = cluster_check_connectivity(cluster=selectors.cluster_for_staff(pk=pk))
     if request.htmx:
         row = selectors.clusters_with_usage(pk=cluster.pk)[0]
@@ -196,7 +197,7 @@ def cluster_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def cluster_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def cluster_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     cluster = selectors.cluster_for_staff(pk=pk)
     error = ""
     if request.method == "POST":
@@ -212,7 +213,7 @@ def cluster_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_GET
-def namespace_error_list(request: HttpRequest) -> HttpResponse:
+def namespace_error_list(request: HtmxHttpRequest) -> HttpResponse:
     page = Paginator(namespaces_in_error(), settings.TENANTRY_PAGE_SIZE).get_page(request.GET.get("page"))
     template = "clusters/namespace_errors.html"
     if request.htmx:
@@ -222,7 +223,7 @@ def namespace_error_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def namespace_error_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def namespace_error_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     namespace = selectors.namespace_for_staff(pk=pk)
     if namespace.status == NamespaceStatus.ERROR:
         namespace_retry_provisioning(actor=request.user, namespace=namespace)

@@ -1,22 +1,23 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from billing.selectors import latest_notices_for_user
 from console.celery import app as celery_app
+from console.http import HtmxHttpRequest
 from metering.selectors import namespaces_near_limits, quota_requests_for_dashboard
 from tenants import selectors
 from tenants.views.pages import paginate, render_page
 
 
-def dashboard_invitations_context(request: HttpRequest) -> dict:
+def dashboard_invitations_context(request: HtmxHttpRequest) -> dict:
     invitations = selectors.pending_invitations_for_user(user=request.user)
     return {"invitations": paginate(request, invitations, param="invitations_page")}
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     """My teams and namespaces, and what needs me: invitations, namespaces near their limits,
     quota requests to decide or waiting, balance notices of teams whose billing I see."""
     user = request.user
@@ -37,13 +38,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
+def healthz(request: HtmxHttpRequest) -> JsonResponse:
     """The process is alive; checks nothing else."""
     return JsonResponse({"status": "ok"})
 
 
 @require_GET
-def readyz(request: HttpRequest) -> JsonResponse:
+def readyz(request: HtmxHttpRequest) -> JsonResponse:
     """Database and broker are reachable; 503 naming the failing part otherwise."""
     checks: dict[str, str] = {}
     try:

@@ -80,7 +80,9 @@ def _binding_rules(store: Store, binding: dict[str, Any]) -> list[dict[str, Any]
     ref = binding.get("roleRef") or {}
     if ref.get("kind") == "ClusterRole":
         return _cluster_role_rules(store, ref.get("name", ""))
-    role = store.get(resource_of(RBAC, "roles"), binding["metadata"].get("namespace", ""), ref.get("name", ""))
+    role = store.get(
+        resource_of(RBAC, "roles"), binding["metadata"].get("namespace", ""), ref.get("name", "")
+    )
     return list((role or {}).get("rules") or [])
 
 

@@ -136,7 +136,7 @@ class ClusterState(models.Model):
     node_count = models.IntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return self.cluster.name if self.cluster_id else "default"
+        return self.cluster.name if self.cluster is not None else "default"
 
     @staticmethod
     def key_for(cluster) -> str:

@@ -94,7 +94,7 @@ def parse_amounts(raw: dict, *, allow_missing: bool = True) -> Amounts:
     result = empty_amounts()
     for resource in RESOURCES:
         value = raw.get(resource.key)
-        if value in (None, ""):
+        if value is None or value == "":
             if not allow_missing:
                 errors[resource.key] = ["Required."]
             continue

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
@@ -40,7 +41,7 @@ USED_VS_ALLOCATED = {
     "pods": Metric.PODS,
     "load_balancers": Metric.LOAD_BALANCERS,
 }
-METRIC_KIND = {
+METRIC_KIND: dict[str, str] = {
     Metric.CPU_REQUEST: CPU,
     Metric.CPU_LIMIT: CPU,
     Metric.CPU_USAGE: CPU,
@@ -214,8 +215,8 @@ def namespaces_near_limits(*, user, threshold: float | None = None) -> list[Near
         for resource in RESOURCES:
             metric = USED_VS_ALLOCATED.get(resource.key)
             sample = samples.get(metric) if metric else None
-            if sample is None or sample.is_gap:
-                continue
+            if metric is None or sample is None or sample.quantity is None:
+                continue  # not measured, or a gap
             used = _to_base(metric, sample.quantity)
             allocated = allocation[resource.key]
             if (allocated and used / allocated >= threshold) or (not allocated and used):
@@ -267,16 +268,15 @@ def usage_series(
     from metering.models import COUNTER_METRICS
 
     step = max(60, int(step))
+    points: QuerySet[Any, tuple[str, datetime, Decimal | None]]
     if step >= 3600:
-        rows = UsageHourly.objects.filter(
+        points = UsageHourly.objects.filter(
             namespace=namespace, metric__in=metrics, hour__gte=start, hour__lt=end
-        )
-        points = rows.values_list("metric", "hour", "quantity")
+        ).values_list("metric", "hour", "quantity")
     else:
-        rows = UsageSample.objects.filter(
+        points = UsageSample.objects.filter(
             namespace=namespace, metric__in=metrics, window_start__gte=start, window_start__lt=end
-        )
-        points = rows.values_list("metric", "window_start", "quantity")
+        ).values_list("metric", "window_start", "quantity")
     buckets: dict[str, dict[int, list]] = {m: defaultdict(list) for m in metrics}
     origin = int(start.timestamp())
     for metric, moment, quantity in points.iterator(chunk_size=5000):
@@ -286,16 +286,16 @@ def usage_series(
     count = max(1, (int(end.timestamp()) - origin) // step)
     series: dict[str, list] = {}
     for metric in metrics:
-        values = []
+        values: list[list] = []
         for index in range(count):
             got = buckets[metric].get(index)
-            moment = datetime.fromtimestamp(origin + index * step, tz=start.tzinfo).isoformat()
+            label = datetime.fromtimestamp(origin + index * step, tz=start.tzinfo).isoformat()
             if not got:
-                values.append([moment, None])
+                values.append([label, None])
             elif metric in COUNTER_METRICS:
-                values.append([moment, float(sum(got))])
+                values.append([label, float(sum(got))])
             else:
-                values.append([moment, float(sum(got) / len(got))])
+                values.append([label, float(sum(got) / len(got))])
         series[metric] = values
     return series
 
@@ -310,7 +310,7 @@ def namespace_quota_bars(*, namespace: Namespace) -> list[QuotaBar]:
         if metric is None:
             continue
         sample = latest.get(metric)
-        used = None if sample is None or sample.is_gap else _to_base(metric, sample.quantity)
+        used = None if sample is None or sample.quantity is None else _to_base(metric, sample.quantity)
         bars.append(QuotaBar(resource.key, resource.label, resource.kind, used, allocation[resource.key]))
     return bars
 

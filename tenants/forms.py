@@ -51,7 +51,7 @@ class NamespaceCreateForm(forms.Form):
 class InvitationForm(forms.Form):
     email = forms.EmailField()
     team_role = forms.ChoiceField(label="Team role", choices=TeamRole.choices, initial=TeamRole.MEMBER)
-    namespace = forms.ModelChoiceField(
+    namespace: forms.ModelChoiceField = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="No namespace", help_text="Optional."
     )
     namespace_role = forms.ChoiceField(
@@ -84,7 +84,9 @@ class NamespaceRoleForm(forms.Form):
 
 
 class NamespaceMemberAddForm(forms.Form):
-    member = forms.ModelChoiceField(queryset=None, label="Team member", empty_label=None)
+    member: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None, label="Team member", empty_label=None
+    )
     role = forms.ChoiceField(choices=NamespaceRole.choices, initial=NamespaceRole.DEVELOPER)
 
     def __init__(self, *args, candidates, **kwargs):
@@ -94,7 +96,9 @@ class NamespaceMemberAddForm(forms.Form):
 
 
 class TransferOwnershipForm(forms.Form):
-    member = forms.ModelChoiceField(queryset=None, label="New owner", empty_label=None)
+    member: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None, label="New owner", empty_label=None
+    )
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)

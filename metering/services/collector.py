@@ -87,7 +87,7 @@ def namespaces_on(state: ClusterState):
     """Namespaces living on the state's cluster (no cluster = the default cluster)."""
     if state.key == "default":
         return Namespace.objects.filter(Q(cluster__isnull=True) | Q(cluster__is_default=True))
-    return Namespace.objects.filter(cluster_id=state.cluster_id)
+    return Namespace.objects.filter(cluster=state.cluster)
 
 
 def usage_collect(*, now: datetime) -> list[CollectResult]:
@@ -229,11 +229,11 @@ def usage_collect_window(
     network = prometheus.network_bytes(window_end=window_end, window_seconds=seconds)
     if network is not None:  # None: no Prometheus configured, so network is not metered at all
         result.prometheus_queries = len(network)
-        for metric, per_namespace in network.items():
+        for network_metric, per_namespace in network.items():
             if per_namespace is None:
-                result.errors.append(f"prometheus {metric}: query failed")
+                result.errors.append(f"prometheus {network_metric}: query failed")
             for name in namespaces:
-                values[name][metric] = None if per_namespace is None else per_namespace.get(name)
+                values[name][network_metric] = None if per_namespace is None else per_namespace.get(name)
 
     default_runtime = dict(
         NamespaceRuntime.objects.filter(namespace_id__in=namespaces.values()).values_list(
@@ -243,14 +243,14 @@ def usage_collect_window(
     rows = []
     for name, namespace_id in namespaces.items():
         runtime = pod_runtime.get(name) or default_runtime.get(namespace_id, "")
-        for metric, quantity in values[name].items():
-            source = _SOURCES[metric]
+        for measured, quantity in values[name].items():
+            source = _SOURCES[measured]
             is_gap = quantity is None
             result.gaps += is_gap
             rows.append(
                 UsageSample(
                     namespace_id=namespace_id,
-                    metric=metric,
+                    metric=measured,
                     window_start=window_start,
                     window_end=window_end,
                     quantity=None if is_gap else quantity,
@@ -264,7 +264,7 @@ def usage_collect_window(
     return result
 
 
-_SOURCES = {
+_SOURCES: dict[str, str] = {
     **dict.fromkeys(QUOTA_USED_METRICS.values(), "resourcequota"),
     Metric.CPU_USAGE: "metrics-api",
     Metric.MEMORY_USAGE: "metrics-api",

@@ -122,8 +122,9 @@ def namespace_runtimes_refresh() -> int:
     for state in ClusterState.objects.all():
         available[state.key] = None if state.discovered_at is None else set()
     for key, name in ClusterRuntime.objects.values_list("state__key", "name"):
-        if available.get(key) is not None:
-            available[key].add(name)
+        names = available.get(key)
+        if names is not None:
+            names.add(name)
     stored = {r.namespace_id: r for r in NamespaceRuntime.objects.all()}
     changed = 0
     namespaces = Namespace.objects.exclude(status__in=[NamespaceStatus.DELETED, NamespaceStatus.TERMINATING])

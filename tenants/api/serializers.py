@@ -80,7 +80,7 @@ class TeamMemberSerializer(serializers.ModelSerializer):
 
 
 class NamespaceSerializer(serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    team: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     role = serializers.SerializerMethodField(help_text="The current user's effective role in the namespace.")
 
     class Meta:
@@ -113,8 +113,12 @@ class NamespaceMemberSerializer(serializers.ModelSerializer):
 
 
 class InvitationSerializer(serializers.ModelSerializer):
-    namespace = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
-    invited_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+    namespace: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True
+    )
+    invited_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="email", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Invitation
@@ -147,7 +151,7 @@ class MyInvitationSerializer(InvitationSerializer):
 
 class AuditEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_repr", read_only=True)
-    data = serializers.JSONField(read_only=True)
+    data = serializers.JSONField(read_only=True)  # type: ignore[assignment]  # a field, not Serializer.data
 
     class Meta:
         model = AuditEvent

@@ -211,7 +211,7 @@ def invitation_accept(*, user, invitation: Invitation, now: datetime) -> TeamMem
             actor=user, team=invitation.team, user=user, role=invitation.team_role
         )
     if (
-        invitation.namespace_id
+        invitation.namespace is not None
         and not NamespaceMembership.objects.filter(namespace=invitation.namespace, user=user).exists()
     ):
         permissions.forget_roles(user)

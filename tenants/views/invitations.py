@@ -3,13 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from console.http import HtmxHttpRequest
 from console.views import dashboard_invitations_context
 from tenants import permissions, selectors
 from tenants.adapters import SESSION_INVITATION_TOKEN
@@ -20,7 +21,7 @@ from tenants.views.pages import redirect_to
 
 
 @login_required
-def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
+def invitation_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
     namespaces = selectors.team_namespaces_for_user(user=request.user, team=team)
     form = InvitationForm(request.POST or None, user=request.user, team=team, namespaces=namespaces)
@@ -39,7 +40,7 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+def invitation_revoke(request: HtmxHttpRequest, slug: str, invitation_id: int) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
     invitation = selectors.invitation_for_team(team=team, invitation_id=invitation_id)
     errors: list[str] = []
@@ -68,7 +69,7 @@ def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> Ht
 
 @login_required
 @require_POST
-def invitation_resend(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+def invitation_resend(request: HtmxHttpRequest, slug: str, invitation_id: int) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
     invitation = selectors.invitation_for_team(team=team, invitation_id=invitation_id)
     try:
@@ -80,11 +81,11 @@ def invitation_resend(request: HttpRequest, slug: str, invitation_id: int) -> Ht
     return redirect_to(request, reverse("team_detail", args=[team.slug]) + "#invitations")
 
 
-def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """The link from the email. Anyone may look; accepting needs the invited, verified address."""
     invitation = invitation_by_token(raw_token=token)
     problem = invitation_problem(invitation=invitation, now=timezone.now())
-    if not problem and request.user.is_authenticated:
+    if invitation is not None and not problem and request.user.is_authenticated:
         if not selectors.user_has_verified_email(user=request.user, email=invitation.email):
             problem = (
                 f"This invitation is for {invitation.email}, but you are signed in as {request.user.email}. "
@@ -106,12 +107,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "tenants/invitation_accept.html", context)
 
 
-def invitation_signup(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_signup(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """Create an account from the link: the address is proven by the emailed token, so no second email."""
     from allauth.account.adapter import get_adapter
 
     invitation = invitation_by_token(raw_token=token)
-    if invitation_problem(invitation=invitation, now=timezone.now()) or request.user.is_authenticated:
+    problem = invitation_problem(invitation=invitation, now=timezone.now())
+    if invitation is None or problem or request.user.is_authenticated:
         return redirect("invitation_accept", token)
     get_adapter(request).stash_verified_email(request, invitation.email)
     request.session[SESSION_INVITATION_TOKEN] = token
@@ -120,10 +122,10 @@ def invitation_signup(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-def invitation_decline(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_decline(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """Whoever holds the emailed link may decline it."""
     invitation = invitation_by_token(raw_token=token)
-    if invitation_problem(invitation=invitation, now=timezone.now()):
+    if invitation is None or invitation_problem(invitation=invitation, now=timezone.now()):
         return redirect("invitation_accept", token)
     actor = request.user if request.user.is_authenticated else None
     invitation_services.invitation_decline(actor=actor, invitation=invitation)
@@ -134,7 +136,7 @@ def invitation_decline(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def my_invitation_accept(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def my_invitation_accept(request: HtmxHttpRequest, invitation_id: int) -> HttpResponse:
     invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
     try:
         invitation_services.invitation_accept(user=request.user, invitation=invitation, now=timezone.now())
@@ -147,7 +149,7 @@ def my_invitation_accept(request: HttpRequest, invitation_id: int) -> HttpRespon
 
 @login_required
 @require_POST
-def my_invitation_decline(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def my_invitation_decline(request: HtmxHttpRequest, invitation_id: int) -> HttpResponse:
     invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
     invitation_services.invitation_decline(actor=request.user, invitation=invitation)
     status = f"You declined the invitation to {invitation.team.name}."

@@ -3,10 +3,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from console.http import HtmxHttpRequest
 from tenants import permissions, selectors
 from tenants.forms import MemberRoleForm, add_service_errors, team_role_choices
 from tenants.services.memberships import membership_remove, membership_set_role
@@ -14,7 +15,7 @@ from tenants.views.pages import redirect_to
 
 
 @login_required
-def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+def member_role(request: HtmxHttpRequest, slug: str, membership_id: int) -> HttpResponse:
     """GET confirms the change (the no-JS path); POST makes it. htmx gets the member's row back."""
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
     membership = selectors.team_membership_for_user(user=request.user, team=team, membership_id=membership_id)
@@ -37,7 +38,7 @@ def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResp
     return render(request, "tenants/confirm.html", _role_confirm_context(team, membership, form))
 
 
-def _row_context(request: HttpRequest, team, membership, form) -> dict:
+def _row_context(request: HtmxHttpRequest, team, membership, form) -> dict:
     saved = form.is_bound and form.is_valid()
     return {
         "team": team,
@@ -62,7 +63,7 @@ def _role_confirm_context(team, membership, form) -> dict:
 
 
 @login_required
-def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+def member_remove(request: HtmxHttpRequest, slug: str, membership_id: int) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
     membership = selectors.team_membership_for_user(user=request.user, team=team, membership_id=membership_id)
     errors: list[str] = []

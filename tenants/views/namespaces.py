@@ -3,12 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from clusters.access import KUBECONFIG_FILENAME
 from clusters.forms import KubeconfigForm
+from console.http import HtmxHttpRequest
 from metering.runtime import namespace_runtime
 from metering.selectors import namespace_quota_bars
 from tenants import permissions, selectors
@@ -27,7 +28,7 @@ from tenants.views.pages import paginate, redirect_to, render_page
 
 
 @login_required
-def namespace_create(request: HttpRequest, slug: str) -> HttpResponse:
+def namespace_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
     form = NamespaceCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -42,7 +43,7 @@ def namespace_create(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, template, {"team": team, "namespace_form": form})
 
 
-def namespace_access_context(request: HttpRequest, namespace, add_form=None) -> dict:
+def namespace_access_context(request: HtmxHttpRequest, namespace, add_form=None) -> dict:
     """The Access tab: who has a role here, and the kubeconfig that reaches it."""
     can_admin = permissions.has_namespace_perm(request.user, permissions.ADMIN_NAMESPACE, namespace)
     context = {
@@ -62,7 +63,7 @@ def namespace_access_context(request: HttpRequest, namespace, add_form=None) -> 
 
 
 @login_required
-def namespace_detail(request: HttpRequest, name: str) -> HttpResponse:
+def namespace_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
     """The Overview tab: live provisioning status, the runtime in use and the quota bars."""
     namespace = selectors.namespace_for_user(user=request.user, name=name)
     context = {
@@ -77,7 +78,7 @@ def namespace_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @login_required
-def namespace_access(request: HttpRequest, name: str) -> HttpResponse:
+def namespace_access(request: HtmxHttpRequest, name: str) -> HttpResponse:
     namespace = selectors.namespace_for_user(user=request.user, name=name)
     return render_page(
         request,
@@ -88,7 +89,7 @@ def namespace_access(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @login_required
-def namespace_member_add(request: HttpRequest, name: str) -> HttpResponse:
+def namespace_member_add(request: HtmxHttpRequest, name: str) -> HttpResponse:
     namespace = selectors.namespace_for_user(user=request.user, name=name, perm=permissions.ADMIN_NAMESPACE)
     candidates = selectors.team_members_outside_namespace(namespace=namespace)
     form = NamespaceMemberAddForm(request.POST or None, candidates=candidates)
@@ -112,7 +113,7 @@ def namespace_member_add(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @login_required
-def namespace_member_role(request: HttpRequest, name: str, membership_id: int) -> HttpResponse:
+def namespace_member_role(request: HtmxHttpRequest, name: str, membership_id: int) -> HttpResponse:
     """GET confirms (the no-JS path), POST changes; htmx gets the member's row back."""
     namespace = selectors.namespace_for_user(user=request.user, name=name, perm=permissions.ADMIN_NAMESPACE)
     membership = selectors.namespace_membership_for_user(namespace=namespace, membership_id=membership_id)
@@ -150,7 +151,7 @@ def namespace_member_role(request: HttpRequest, name: str, membership_id: int) -
 
 
 @login_required
-def namespace_member_remove(request: HttpRequest, name: str, membership_id: int) -> HttpResponse:
+def namespace_member_remove(request: HtmxHttpRequest, name: str, membership_id: int) -> HttpResponse:
     namespace = selectors.namespace_for_user(user=request.user, name=name, perm=permissions.ADMIN_NAMESPACE)
     membership = selectors.namespace_membership_for_user(namespace=namespace, membership_id=membership_id)
     if request.method == "POST":
@@ -173,7 +174,7 @@ def namespace_member_remove(request: HttpRequest, name: str, membership_id: int)
 
 
 @login_required
-def namespace_delete(request: HttpRequest, name: str) -> HttpResponse:
+def namespace_delete(request: HtmxHttpRequest, name: str) -> HttpResponse:
     namespace = selectors.namespace_for_user(user=request.user, name=name)
     permissions.require_team_perm(request.user, permissions.MANAGE_NAMESPACES, namespace.team)
     form = ConfirmNameForm(request.POST or None, expected=namespace.name)

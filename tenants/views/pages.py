@@ -8,23 +8,39 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect
 
+from console.http import HtmxHttpRequest
 
-def paginate(request: HttpRequest, items, *, param: str = "page") -> Page:
+
+class LinkedPage(Page):
+    """A page that knows the URLs of its neighbours (keeping the other query arguments)."""
+
+    param = "page"
+    prev_url: str | None = None
+    next_url: str | None = None
+
+
+class LinkedPaginator(Paginator):
+    def _get_page(self, *args, **kwargs) -> LinkedPage:
+        return LinkedPage(*args, **kwargs)
+
+
+def paginate(request: HttpRequest, items, *, param: str = "page") -> LinkedPage:
     """One page of ``items`` chosen by ``?<param>=``, with links that keep the other query args."""
-    page = Paginator(items, settings.TENANTRY_PAGE_SIZE).get_page(request.GET.get(param))
+    page = LinkedPaginator(items, settings.TENANTRY_PAGE_SIZE).get_page(request.GET.get(param))
+    assert isinstance(page, LinkedPage)
     query = request.GET.copy()
-    page.param, page.prev_url, page.next_url = param, None, None
+    page.param = param
     if page.has_previous():
-        query[param] = page.previous_page_number()
+        query[param] = str(page.previous_page_number())
         page.prev_url = "?" + query.urlencode()
     if page.has_next():
-        query[param] = page.next_page_number()
+        query[param] = str(page.next_page_number())
         page.next_url = "?" + query.urlencode()
     return page
 
 
 def render_page(
-    request: HttpRequest, template: str, context: dict, *, partials: Iterable[str] = (), status: int = 200
+    request: HtmxHttpRequest, template: str, context: dict, *, partials: Iterable[str] = (), status: int = 200
 ) -> HttpResponse:
     """The full page, or only the partial named after the element htmx asked to replace."""
     target = request.htmx.target if request.htmx else None
@@ -33,7 +49,7 @@ def render_page(
     return render(request, template, context, status=status)
 
 
-def redirect_to(request: HttpRequest, url: str) -> HttpResponse:
+def redirect_to(request: HtmxHttpRequest, url: str) -> HttpResponse:
     """A redirect that htmx follows as a full page load, so the whole page shows the new state.
 
     htmx gets the URL without its #fragment: assigning the current URL plus a fragment to

@@ -3,10 +3,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from console.http import HtmxHttpRequest
 from tenants import permissions, selectors
 from tenants.forms import (
     AuditFilterForm,
@@ -23,13 +24,13 @@ from tenants.views.pages import paginate, redirect_to, render_page
 
 
 @login_required
-def team_list(request: HttpRequest) -> HttpResponse:
+def team_list(request: HtmxHttpRequest) -> HttpResponse:
     teams = paginate(request, selectors.teams_for_user(user=request.user))
     return render_page(request, "tenants/team_list.html", {"teams": teams}, partials=["teams"])
 
 
 @login_required
-def team_create(request: HttpRequest) -> HttpResponse:
+def team_create(request: HtmxHttpRequest) -> HttpResponse:
     form = TeamCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -42,7 +43,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
     return render_page(request, "tenants/team_form.html", {"form": form}, partials=["team-form"])
 
 
-def team_page_context(request: HttpRequest, team, **forms) -> dict:
+def team_page_context(request: HtmxHttpRequest, team, **forms) -> dict:
     """Everything the team page shows; the management parts only for owners and managers."""
     user = request.user
     can_manage = permissions.has_team_perm(user, permissions.MANAGE_MEMBERS, team)
@@ -70,7 +71,7 @@ def team_page_context(request: HttpRequest, team, **forms) -> dict:
 
 
 @login_required
-def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def team_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug)
     return render_page(
         request,
@@ -81,7 +82,7 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def team_audit(request: HttpRequest, slug: str) -> HttpResponse:
+def team_audit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.VIEW_AUDIT)
     form = AuditFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -93,7 +94,7 @@ def team_audit(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def team_leave(request: HttpRequest, slug: str) -> HttpResponse:
+def team_leave(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug)
     membership = selectors.own_team_membership(user=request.user, team=team)
     errors: list[str] = []
@@ -120,7 +121,7 @@ def team_leave(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def team_transfer(request: HttpRequest, slug: str) -> HttpResponse:
+def team_transfer(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_OWNERS)
     candidates = selectors.transferable_memberships(user=request.user, team=team)
     form = TransferOwnershipForm(request.POST or None, candidates=candidates)

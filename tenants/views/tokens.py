@@ -4,11 +4,12 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from console.http import HtmxHttpRequest
 from tenants import selectors
 from tenants.forms import ApiTokenForm
 from tenants.services.tokens import api_token_create, api_token_revoke
@@ -16,7 +17,7 @@ from tenants.views.pages import paginate, redirect_to, render_page
 
 
 @login_required
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: HtmxHttpRequest) -> HttpResponse:
     """GET lists the tokens; POST creates one and shows its secret in this response only."""
     form = ApiTokenForm(request.POST or None)
     new_token = raw_token = None
@@ -39,7 +40,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
     token = selectors.api_token_for_user(user=request.user, token_id=token_id)
     if request.method == "POST":
         api_token_revoke(token=token, actor=request.user, now=timezone.now())

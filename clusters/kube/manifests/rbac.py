@@ -126,8 +126,8 @@ def _policy_rules(rules: Iterable[tuple[str, tuple[str, ...], tuple[str, ...]]])
         for resource in resources:
             verbs_by_resource.setdefault((group, resource), set()).update(verbs)
     merged: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-    for (group, resource), verbs in sorted(verbs_by_resource.items()):
-        merged.setdefault((group, tuple(sorted(verbs))), []).append(resource)
+    for (group, resource), resource_verbs in sorted(verbs_by_resource.items()):
+        merged.setdefault((group, tuple(sorted(resource_verbs))), []).append(resource)
     return [
         {"apiGroups": [group], "resources": resources, "verbs": list(verbs)}
         for (group, verbs), resources in sorted(merged.items())
