@@ -4,28 +4,48 @@
     python docs/screenshots/take.py --url http://localhost:8765
 
 Logs in as the demo personas in Chromium (Playwright) and writes one PNG per page next to
-this script, at a 1280x800 viewport.
+this script, at a 1280x800 viewport. A shot may follow links from its page (the last link of
+each name, so a list shows its newest row) and scroll a section to the top before taking it.
 """
 
 import argparse
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
 HERE = Path(__file__).resolve().parent
 DOMAIN = "tenantry.localhost"
 VIEWPORT = {"width": 1280, "height": 800}
-# (file name, persona, path): each persona sees the page the way it is meant to be used.
+
+
+class Shot(NamedTuple):
+    """Each persona sees the page the way it is meant to be used."""
+
+    name: str
+    persona: str
+    path: str
+    follow: tuple[str, ...] = ()
+    scroll_to: str = ""
+
+
 SHOTS = [
-    ("dashboard.png", "manager", "/"),
-    ("team.png", "manager", "/teams/platform/"),
-    ("namespace.png", "manager", "/namespaces/platform-dev/"),
-    ("access.png", "developer", "/access/"),
-    ("usage.png", "developer", "/namespaces/platform-dev/usage/"),
-    ("team-billing.png", "manager", "/billing/teams/platform/"),
-    ("finance.png", "finance", "/billing/finance/"),
-    ("clusters.png", "admin", "/clusters/"),
+    Shot("dashboard.png", "manager", "/"),
+    Shot("team.png", "manager", "/teams/platform/"),
+    Shot("namespace.png", "manager", "/namespaces/platform-dev/"),
+    Shot("access.png", "developer", "/access/"),
+    Shot("usage.png", "developer", "/namespaces/platform-dev/usage/?range=7d", scroll_to="#charts-h"),
+    Shot("team-billing.png", "manager", "/billing/teams/platform/"),
+    Shot("prepaid-billing.png", "developer", "/billing/teams/developers-team/"),
+    Shot("finance.png", "finance", "/billing/finance/"),
+    Shot(
+        "finance-line.png",
+        "finance",
+        "/billing/finance/",
+        follow=("Platform Engineering", "platform-dev", "cpu"),
+    ),
+    Shot("clusters.png", "admin", "/clusters/"),
 ]
 
 
@@ -56,15 +76,24 @@ def main() -> None:
         executable = args.chromium if Path(args.chromium).exists() else None
         browser = playwright.chromium.launch(executable_path=executable)
         pages: dict[str, Page] = {}
-        for name, persona, path in SHOTS:
-            if persona not in pages:
-                pages[persona] = log_in(browser, url, persona, args.password)
-            page = pages[persona]
-            response = page.goto(f"{url}{path}", wait_until="networkidle")
+        for shot in SHOTS:
+            if shot.persona not in pages:
+                pages[shot.persona] = log_in(browser, url, shot.persona, args.password)
+            page = pages[shot.persona]
+            response = page.goto(f"{url}{shot.path}", wait_until="networkidle")
             if response is None or response.status != 200:
-                raise SystemExit(f"{path} as {persona}: HTTP {response.status if response else '?'}")
-            page.screenshot(path=args.out / name)
-            print(f"{name:<18} {persona:<10} {path}")
+                status = response.status if response else "?"
+                raise SystemExit(f"{shot.path} as {shot.persona}: HTTP {status}")
+            for link in shot.follow:
+                page.get_by_role("link", name=link, exact=True).last.click()
+                page.wait_for_load_state("networkidle")
+            if shot.scroll_to:
+                page.locator(shot.scroll_to).evaluate(
+                    "element => element.closest('section').scrollIntoView()"
+                )
+                page.wait_for_timeout(300)
+            page.screenshot(path=args.out / shot.name)
+            print(f"{shot.name:<20} {shot.persona:<10} {page.url.removeprefix(url)}")
         browser.close()
 
 
