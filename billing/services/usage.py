@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from itertools import groupby
 
 from django.db import connection
@@ -28,6 +28,8 @@ from billing.rating import (
 )
 
 FETCH_ROWS = 2000
+SUM_PLACES = Decimal("1e-10")
+WIDE = Context(prec=60)
 
 
 def _pivot_column(metric: str) -> str:
@@ -94,11 +96,13 @@ ORDER BY h.namespace_id
 
 
 def _decimal(value) -> Decimal:
-    """A SQL sum as Decimal (SQLite sums ``decimal`` columns as floats, PostgreSQL exactly)."""
+    """A SQL sum as Decimal. PostgreSQL sums exactly; SQLite stores ``decimal`` columns as
+    floats, so its sums are rounded back to the 10 decimals the exact sum has (quantity 6 x
+    coverage 4), which undoes the float error for all but very large quantities."""
     if value is None:
         return ZERO
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return Decimal(value).quantize(SUM_PLACES, context=WIDE)
     return Decimal(value)
 
 
