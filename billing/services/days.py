@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from billing.models import (
     PRICE_FIELD_FOR_METRIC,
+    BilledDay,
     BillingAccount,
     Charge,
     ChargeKind,
@@ -35,6 +36,7 @@ from billing.periods import ceil_hour, day_window, floor_hour, hours_in
 from billing.rating import QUANTITY_RULE, MissingPrice, PriceVersion, RatedLine, day_coverage, price_usage
 from billing.services.accounts import account_apply, account_for_team
 from billing.services.bulk import rows_insert
+from billing.services.changes import ROLLUP_COMMIT_MARGIN
 from billing.services.statements import open_statement_after, statements_for_month
 from billing.services.usage import usage_sums
 from metering.models import RuntimeClassProfile
@@ -110,6 +112,7 @@ class RatedDay:
     day: date
     start: datetime
     end: datetime
+    read_at: datetime
     lines: dict[str, _Computed] = field(default_factory=dict)
 
 
@@ -130,7 +133,8 @@ def teams_rate_day(
         if end > now:
             outcomes.update({t.pk: DayNotOver(f"{day} has not ended in {tz} yet.") for t in group})
             continue
-        rated = {t.pk: RatedDay(team=t, day=day, start=start, end=end) for t in group}
+        read_at = timezone.now()
+        rated = {t.pk: RatedDay(team=t, day=day, start=start, end=end, read_at=read_at) for t in group}
         lifetimes = {
             pk: (team_id, created, deleted)
             for pk, team_id, created, deleted in Namespace.objects.filter(team__in=group).values_list(
@@ -180,10 +184,14 @@ def teams_day_bill(
     statements = statements_for_month(teams=[r.team for r in ready], month=day)
     # Most team-days are billed for the first time: skip their read of earlier lines. Should
     # another worker write lines in between, the unique charge keys refuse the second copy.
+    teams = [r.team for r in ready]
     billed_before = set(
-        Charge.objects.filter(team__in=[r.team for r in ready], day=day)
-        .values_list("team_id", flat=True)
-        .distinct()
+        Charge.objects.filter(team__in=teams, day=day).values_list("team_id", flat=True).distinct()
+    )
+    flagged = set(
+        BilledDay.objects.filter(team__in=teams, day=day, usage_changed_at__isnull=False).values_list(
+            "team_id", flat=True
+        )
     )
     for rated_day in ready:
         try:
@@ -192,6 +200,7 @@ def teams_day_bill(
                 statement=statements[rated_day.team.pk],
                 now=now,
                 billed_before=rated_day.team.pk in billed_before,
+                flagged=rated_day.team.pk in flagged,
             )
         except Exception as exc:  # recorded per team by the caller; other teams go on
             outcomes[rated_day.team.pk] = exc
@@ -234,11 +243,13 @@ class _Adjusted:
 
 @transaction.atomic
 def _day_write(
-    *, rated: RatedDay, statement: Statement, now: datetime, billed_before: bool = True
+    *, rated: RatedDay, statement: Statement, now: datetime, billed_before: bool = True, flagged: bool = True
 ) -> DayResult:
-    """Write one team-day's lines and ledger entries, and move its balance, atomically.
+    """Write one team-day's lines and ledger entries, move its balance and record the day as
+    billed, atomically.
 
-    ``billed_before`` False skips reading the day's earlier lines (there were none).
+    ``billed_before`` False skips reading the day's earlier lines (there were none);
+    ``flagged`` False skips clearing its late-usage flag (there was none).
     """
     team, day, start, end = rated.team, rated.day, rated.start, rated.end
     result = DayResult(day=day, provisional=any(c.provisional for c in rated.lines.values()))
@@ -355,20 +366,47 @@ def _day_write(
         account_apply(account=account, team=team, delta=sum(e.amount for e in ledger), now=now)
     if account.last_billed_day is None or day == account.last_billed_day + timedelta(days=1):
         BillingAccount.objects.filter(pk=account.pk).update(last_billed_day=day)
+    _billed_day_record(rated, flagged=flagged)
     result.created = len(new_charges) - result.adjustments
     result.updated = len(changed)
     return result
 
 
-def provisional_days(*, team_ids: Sequence[int]) -> dict[int, list[date]]:
-    """Days with provisional lines in an open month, by team: re-rated on every run until
-    complete."""
-    days: dict[int, list[date]] = defaultdict(list)
-    for team_id, day in (
+def _billed_day_record(rated: RatedDay, *, flagged: bool) -> None:
+    usage_as_of = rated.read_at - ROLLUP_COMMIT_MARGIN
+    BilledDay.objects.bulk_create(
+        [
+            BilledDay(
+                team=rated.team,
+                day=rated.day,
+                window_start=rated.start,
+                window_end=rated.end,
+                billed_at=timezone.now(),
+                usage_as_of=usage_as_of,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["team", "day"],
+        update_fields=["window_start", "window_end", "billed_at", "usage_as_of"],
+    )
+    if flagged:  # a change newer than the usage just read stays flagged
+        BilledDay.objects.filter(team=rated.team, day=rated.day, usage_changed_at__lte=usage_as_of).update(
+            usage_changed_at=None
+        )
+
+
+def days_to_rebill(*, team_ids: Sequence[int]) -> dict[int, list[date]]:
+    """Billed days to bill again, by team: days with provisional lines in an open month (until
+    complete) and days whose usage changed after they were billed."""
+    days: dict[int, set[date]] = defaultdict(set)
+    provisional = (
         Charge.objects.filter(team_id__in=team_ids, provisional=True, statement__status="draft")
         .values_list("team_id", "day")
         .distinct()
-        .order_by("team_id", "day")
-    ):
-        days[team_id].append(day)
-    return days
+    )
+    changed = BilledDay.objects.filter(team_id__in=team_ids, usage_changed_at__isnull=False).values_list(
+        "team_id", "day"
+    )
+    for team_id, day in [*provisional, *changed]:
+        days[team_id].add(day)
+    return {team_id: sorted(team_days) for team_id, team_days in days.items()}

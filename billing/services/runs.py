@@ -23,7 +23,8 @@ from django.utils import timezone
 from billing.models import BillingAccount, BillRun
 from billing.periods import days_between, local_date
 from billing.services.accounts import account_for_team
-from billing.services.days import Rates, provisional_days, teams_day_bill
+from billing.services.changes import usage_changes_flag
+from billing.services.days import Rates, days_to_rebill, teams_day_bill
 from tenants.models import Team
 
 BATCH_TEAMS = 200
@@ -41,13 +42,11 @@ def _run_finish(run: BillRun, started: float) -> BillRun:
     return run
 
 
-def team_days_due(
-    *, team: Team, account: BillingAccount, now: datetime, provisional: list[date]
-) -> list[date]:
-    """Unbilled days up to the team's local yesterday, then the ``provisional`` days, in order."""
+def team_days_due(*, team: Team, account: BillingAccount, now: datetime, rebill: list[date]) -> list[date]:
+    """Unbilled days up to the team's local yesterday and the days to ``rebill``, in order."""
     yesterday = local_date(now, team.time_zone) - timedelta(days=1)
     missed = days_between(account.last_billed_day + timedelta(days=1), yesterday)
-    return sorted({*missed, *provisional})
+    return sorted({*missed, *rebill})
 
 
 def teams_bill(*, due: dict[Team, list[date]], run: BillRun, rates: Rates, now: datetime) -> None:
@@ -84,9 +83,11 @@ def teams_bill(*, due: dict[Team, list[date]], run: BillRun, rates: Rates, now: 
 
 
 def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> BillRun:
-    """The hourly job: bill every team whose local day ended since it was last billed."""
+    """The hourly job: bill every team whose local day ended since it was last billed, and
+    bill again the days whose usage changed since (see ``billing.services.changes``)."""
     now = now or timezone.now()
     run, started = _run_start(trigger)
+    run.usage_checked_until, _ = usage_changes_flag(now=now)
     rates = Rates.load()
     for team in Team.objects.filter(billing_account__isnull=True):
         account_for_team(team=team)
@@ -98,14 +99,15 @@ def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> Bil
     ]
     candidates += list(
         BillingAccount.objects.filter(
-            team__charges__provisional=True, team__charges__statement__status="draft"
+            Q(team__charges__provisional=True, team__charges__statement__status="draft")
+            | Q(team__billed_days__usage_changed_at__isnull=False)
         )
         .exclude(pk__in=candidates)
         .values_list("pk", flat=True)
         .distinct()
     )
-    for chunk_start in range(0, len(candidates), 200):
-        chunk = candidates[chunk_start : chunk_start + 200]
+    for chunk_start in range(0, len(candidates), BATCH_TEAMS):
+        chunk = candidates[chunk_start : chunk_start + BATCH_TEAMS]
         with transaction.atomic():
             claimed = list(
                 BillingAccount.objects.select_for_update(skip_locked=True)
@@ -116,11 +118,9 @@ def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> Bil
             BillingAccount.objects.filter(pk__in=claimed).update(claimed_until=now + lease)
         try:
             accounts = list(BillingAccount.objects.filter(pk__in=claimed).select_related("team"))
-            provisional = provisional_days(team_ids=[a.team_id for a in accounts])
+            rebill = days_to_rebill(team_ids=[a.team_id for a in accounts])
             due = {
-                a.team: team_days_due(
-                    team=a.team, account=a, now=now, provisional=provisional.get(a.team_id, [])
-                )
+                a.team: team_days_due(team=a.team, account=a, now=now, rebill=rebill.get(a.team_id, []))
                 for a in accounts
             }
             teams_bill(due=due, run=run, rates=rates, now=now)
