@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.db import transaction
@@ -137,6 +137,12 @@ def days_bill(
     run, started = _run_start(trigger, day=first if first == last else None)
     rates = Rates.load()
     days = days_between(first, last)
-    chosen: Iterable[Team] = teams if teams is not None else Team.objects.all()
-    teams_bill(due=dict.fromkeys(chosen, days), run=run, rates=rates, now=now)
+    # Streamed in batches, so a run holds one batch of teams at a time.
+    chosen = iter(
+        teams
+        if teams is not None
+        else Team.objects.order_by("time_zone", "currency", "pk").iterator(chunk_size=BATCH_TEAMS)
+    )
+    while batch := list(islice(chosen, BATCH_TEAMS)):
+        teams_bill(due=dict.fromkeys(batch, days), run=run, rates=rates, now=now)
     return _run_finish(run, started)
