@@ -180,11 +180,11 @@ def teams_day_bill(
     outcomes.update({pk: r for pk, r in rated.items() if isinstance(r, Exception)})
     if not ready:
         return outcomes
-    _accounts_ensure([r.team for r in ready])
-    statements = statements_for_month(teams=[r.team for r in ready], month=day)
+    teams = [r.team for r in ready]
+    _accounts_ensure(teams)
+    statements = statements_for_month(teams=teams, month=day)
     # Most team-days are billed for the first time: skip their read of earlier lines. Should
     # another worker write lines in between, the unique charge keys refuse the second copy.
-    teams = [r.team for r in ready]
     billed_before = set(
         Charge.objects.filter(team__in=teams, day=day).values_list("team_id", flat=True).distinct()
     )
