@@ -89,14 +89,15 @@ def _seed(namespaces: int) -> float:
     Namespace.objects.update(created_at=datetime(2020, 1, 1, tzinfo=UTC))
     with connection.cursor() as cur:
         cur.execute(
-            """INSERT INTO metering_usagehourly (namespace_id, metric, hour, quantity, coverage, samples, runtime_class)
+            """INSERT INTO metering_usagehourly
+                 (namespace_id, metric, hour, quantity, coverage, samples, runtime_class, updated_at)
                SELECT ns.id, m.metric, %s::timestamptz + make_interval(hours => h),
                       CASE m.metric
                         WHEN 'cpu_request' THEN 0.5 WHEN 'cpu_usage' THEN (ns.id %% 7) * 0.1 + h * 0.01
                         WHEN 'memory_request' THEN 1073741824 WHEN 'memory_usage' THEN 536870912 + ns.id * 1000
                         WHEN 'storage_request' THEN 10737418240 ELSE 1048576 * h END,
                       CASE WHEN ns.id %% 50 = 0 AND h = 5 THEN 0.5 ELSE 1 END, 12,
-                      CASE WHEN ns.id %% 3 = 0 THEN 'kata-fc' ELSE 'gvisor' END
+                      CASE WHEN ns.id %% 3 = 0 THEN 'kata-fc' ELSE 'gvisor' END, now()
                FROM tenants_namespace ns
                CROSS JOIN generate_series(0, 23) h
                CROSS JOIN unnest(%s::text[]) AS m(metric)""",

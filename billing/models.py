@@ -286,6 +286,35 @@ class SuspendedObject(models.Model):
         ]
 
 
+class BilledDay(models.Model):
+    """A team's local day as last billed: the window rated and how fresh its usage was.
+
+    Usage rows updated after ``usage_as_of`` may be missing from the bill (it is the time the
+    usage was read, less a margin for rollups still committing). The hourly job sets
+    ``usage_changed_at`` when it finds rows of the window updated after that; the day is then
+    billed again (re-rated, or adjusted if its month is finalized), which clears it.
+    """
+
+    team = models.ForeignKey("tenants.Team", on_delete=models.CASCADE, related_name="billed_days")
+    day = models.DateField(help_text="The team's local day")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    billed_at = models.DateTimeField()
+    usage_as_of = models.DateTimeField()
+    usage_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "day"], name="uniq_billed_day")]
+        indexes = [
+            models.Index(
+                fields=["team"], condition=Q(usage_changed_at__isnull=False), name="billed_day_usage_changed"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.day}"
+
+
 class BillRun(models.Model):
     """One run of the billing job (beat or command): what it billed and what went wrong."""
 
@@ -297,6 +326,9 @@ class BillRun(models.Model):
     days_billed = models.PositiveIntegerField(default=0)
     lines_written = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    usage_checked_until = models.DateTimeField(
+        null=True, blank=True, help_text="Usage changes up to this instant were looked for (hourly job)"
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

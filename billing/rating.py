@@ -1,7 +1,10 @@
 """The billable-quantity rule and line pricing, as pure functions (no database).
 
-The job feeds one namespace-day at a time: one ``HourUsage`` per UTC hour that has usage
-rows, each holding that hour's ``UsageHourly`` values by metering metric.
+``hour_quantities`` and ``rate_namespace_day`` are the rule as written: one ``HourUsage`` per
+UTC hour that has usage rows, each holding that hour's ``UsageHourly`` values by metering
+metric. The nightly job evaluates the same per-hour rule in SQL (``billing.services.usage``)
+and hands ``price_usage`` one ``UsageSums`` per (price version, runtime class); the tests
+check both paths give the same lines.
 """
 
 from __future__ import annotations
@@ -47,6 +50,17 @@ SOURCE_METRICS = (
     "net_egress_external",
 )
 GAUGES = frozenset(SOURCE_METRICS) - {"net_egress_external"}
+
+# Billing metric -> (metering metrics whose per-hour maximum is billed, unit divisor).
+RULE: dict[str, tuple[tuple[str, ...], Decimal]] = {
+    BillingMetric.CPU: (("cpu_request", "cpu_usage"), ONE),
+    BillingMetric.MEMORY: (("memory_request", "memory_usage"), GIB),
+    BillingMetric.STORAGE: (("storage_request",), GIB),
+    BillingMetric.GPU: (("gpu_request",), ONE),
+    BillingMetric.EGRESS: (("net_egress_external",), GIB),
+    BillingMetric.LOAD_BALANCER: (("load_balancers",), ONE),
+}
+assert {m for sources, _ in RULE.values() for m in sources} == set(SOURCE_METRICS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,21 +123,12 @@ def _max_of(*values: Decimal | None) -> Decimal | None:
 
 def hour_quantities(readings: Mapping[str, Reading]) -> dict[str, Decimal]:
     """The billable quantity of one namespace-hour per billing metric (before multipliers)."""
-    m = lambda name: _measured(readings, name)  # noqa: E731
-    raw = {
-        BillingMetric.CPU: _max_of(m("cpu_request"), m("cpu_usage")),
-        BillingMetric.MEMORY: _max_of(m("memory_request"), m("memory_usage")),
-        BillingMetric.STORAGE: m("storage_request"),
-        BillingMetric.GPU: m("gpu_request"),
-        BillingMetric.EGRESS: m("net_egress_external"),
-        BillingMetric.LOAD_BALANCER: m("load_balancers"),
-    }
-    scale = {BillingMetric.MEMORY: GIB, BillingMetric.STORAGE: GIB, BillingMetric.EGRESS: GIB}
-    return {
-        str(metric): value / scale.get(metric, ONE)
-        for metric, value in raw.items()
-        if value is not None and value > 0
-    }
+    quantities = {}
+    for metric, (sources, divisor) in RULE.items():
+        value = _max_of(*(_measured(readings, name) for name in sources))
+        if value is not None and value > 0:
+            quantities[str(metric)] = value / divisor
+    return quantities
 
 
 def price_version_at(versions: Sequence[PriceVersion], instant: datetime) -> PriceVersion | None:
@@ -153,21 +158,67 @@ def rate_namespace_day(
             raise MissingPrice(f"No price book version in effect at {usage.hour.isoformat()}")
         multiplier = multipliers.get(usage.runtime_class, ONE)
         for metric, quantity in quantities.items():
-            line = lines.get((metric, version.id))
-            if line is None:
-                line = lines[(metric, version.id)] = RatedLine(metric=metric, price_version=version)
+            line = _line(lines, metric, version)
             line.quantity += quantity
             line.billable_quantity += quantity * multiplier
             line.hours += 1
+    return _rounded(lines)
+
+
+@dataclass(slots=True)
+class UsageSums:
+    """One namespace's hours that share a price version and a runtime class, summed.
+
+    ``totals`` maps a billing metric to (the sum of its per-hour quantities in metering units,
+    i.e. before the unit divisor, over the hours where it is positive; the number of those
+    hours). ``coverage`` is the sum of the hours' coverage. ``version`` is None for hours
+    before the currency's first price book version.
+    """
+
+    version: PriceVersion | None
+    runtime_class: str
+    totals: dict[str, tuple[Decimal, int]]
+    coverage: Decimal
+
+
+def price_usage(sums: Iterable[UsageSums], *, multipliers: Mapping[str, Decimal]) -> list[RatedLine]:
+    """Lines of one namespace-day from its ``UsageSums``: the same lines as
+    ``rate_namespace_day`` gives for the hours they sum."""
+    lines: dict[tuple[str, int], RatedLine] = {}
+    for group in sums:
+        multiplier = multipliers.get(group.runtime_class, ONE)
+        for metric, (total, hours) in group.totals.items():
+            if not hours:
+                continue
+            if group.version is None:
+                raise MissingPrice("Usage before the currency's first price book version took effect")
+            line = _line(lines, metric, group.version)
+            quantity = total / RULE[metric][1]
+            line.quantity += quantity
+            line.billable_quantity += quantity * multiplier
+            line.hours += hours
+    return _rounded(lines)
+
+
+def _line(lines: dict[tuple[str, int], RatedLine], metric: str, version: PriceVersion) -> RatedLine:
+    line = lines.get((metric, version.id))
+    if line is None:
+        line = lines[(metric, version.id)] = RatedLine(metric=metric, price_version=version)
+    return line
+
+
+def _rounded(lines: dict[tuple[str, int], RatedLine]) -> list[RatedLine]:
     for line in lines.values():
         line.quantity = line.quantity.quantize(SIX_DP, rounding=ROUND_HALF_EVEN)
         line.billable_quantity = line.billable_quantity.quantize(SIX_DP, rounding=ROUND_HALF_EVEN)
     return sorted(lines.values(), key=lambda ln: (ln.metric, ln.price_version.effective_from))
 
 
-def day_coverage(hours: Iterable[HourUsage], *, expected_hours: int) -> Decimal:
-    """Measured share of the hours the namespace existed in the day, 0..1 (rounded down)."""
-    covered = sum((usage.coverage for usage in hours), ZERO)
+def day_coverage(covered: Decimal, *, expected_hours: int) -> Decimal:
+    """Measured share of the hours the namespace existed in the day, 0..1 (rounded down).
+
+    ``covered`` is the sum of the coverage of the namespace's hours with usage rows.
+    """
     if expected_hours <= 0:
         return ONE if covered > 0 else ZERO
     return min(ONE, covered / expected_hours).quantize(FOUR_DP, rounding=ROUND_DOWN)

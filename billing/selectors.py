@@ -15,22 +15,14 @@ from billing.models import BillingAccount, BillingNotice, BillRun, Charge, Ledge
 from billing.money import round_line
 from billing.periods import local_date, month_start
 from billing.permissions import require_finance
-from billing.rating import SOURCE_METRICS
+from billing.rating import RULE
 from metering.models import UsageHourly, UsageSample
 from tenants import permissions
 from tenants.models import Namespace, Team, TeamMembership
 from tenants.selectors import team_for_user
 
 ZERO = Decimal("0")
-SOURCES_FOR_METRIC = {
-    "cpu": ("cpu_request", "cpu_usage"),
-    "memory": ("memory_request", "memory_usage"),
-    "storage": ("storage_request",),
-    "gpu": ("gpu_request",),
-    "egress": ("net_egress_external",),
-    "load_balancer": ("load_balancers",),
-}
-assert {m for ms in SOURCES_FOR_METRIC.values() for m in ms} == set(SOURCE_METRICS)
+SOURCES_FOR_METRIC = {str(metric): sources for metric, (sources, _) in RULE.items()}
 
 
 def billing_team_for_user(*, user, slug: str) -> Team:

@@ -97,20 +97,29 @@ class UsageHourly(models.Model):
     """Samples rolled up per UTC hour: the unit billing rates and long charts read.
 
     ``quantity`` is the time-weighted mean for gauges and the sum for counters over the
-    measured part of the hour; ``coverage`` is measured seconds / 3600.
+    measured part of the hour; ``coverage`` is measured seconds / 3600. ``updated_at`` is when
+    the row last changed (the rollup sets it only when a value changes), so billing can find
+    days whose usage changed after they were billed.
     """
 
-    namespace = models.ForeignKey("tenants.Namespace", on_delete=models.CASCADE, related_name="usage_hourly")
+    namespace = models.ForeignKey(
+        "tenants.Namespace", on_delete=models.CASCADE, related_name="usage_hourly", db_index=False
+    )
     metric = models.CharField(max_length=30, choices=Metric.choices)
     hour = models.DateTimeField()
     quantity = models.DecimalField(max_digits=30, decimal_places=6)
     coverage = models.DecimalField(max_digits=5, decimal_places=4)
     samples = models.PositiveIntegerField()
     runtime_class = models.CharField(max_length=63, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["namespace", "metric", "hour"], name="uniq_hourly")]
-        indexes = [models.Index(fields=["hour", "namespace"])]
+        indexes = [
+            models.Index(fields=["hour", "namespace"]),
+            # Billing reads a day of a namespace's rows; also serves the foreign key.
+            models.Index(fields=["namespace", "hour"], name="usagehourly_namespace_hour"),
+        ]
 
 
 class ClusterState(models.Model):

@@ -1,25 +1,29 @@
-"""The nightly job: rate a team's local day from hourly rollups and write its charge lines.
+"""The nightly job: rate teams' local days from hourly rollups and write their charge lines.
 
-``day_bill`` is idempotent. Lines and their prepaid ledger entries for one (team, day) are
-written in one transaction, so a worker that dies mid-way leaves all or nothing; a re-run
-recomputes the same deterministic keys and writes only differences (re-rated provisional
-lines, or adjustment lines when the month is already finalized).
+Rating is batched: ``teams_day_bill`` sums one day's usage for many teams in one query
+(``billing.services.usage``), then writes each team's lines and prepaid ledger entries in
+that team's own transaction, so a worker that dies mid-way leaves all or nothing of a
+team-day. Billing is idempotent: a re-run recomputes the same deterministic keys and writes
+only differences (re-rated provisional lines, or adjustment lines when the month is already
+finalized).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from itertools import groupby
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, DecimalField, Max, Sum, When
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from billing.models import (
     PRICE_FIELD_FOR_METRIC,
+    BilledDay,
     BillingAccount,
     Charge,
     ChargeKind,
@@ -29,27 +33,14 @@ from billing.models import (
     Statement,
 )
 from billing.periods import ceil_hour, day_window, floor_hour, hours_in
-from billing.rating import (
-    QUANTITY_RULE,
-    SOURCE_METRICS,
-    HourUsage,
-    PriceVersion,
-    RatedLine,
-    Reading,
-    day_coverage,
-    rate_namespace_day,
-)
+from billing.rating import QUANTITY_RULE, MissingPrice, PriceVersion, RatedLine, day_coverage, price_usage
 from billing.services.accounts import account_apply, account_for_team
-from billing.services.statements import open_statement_after, statement_for_month
-from metering.models import RuntimeClassProfile, UsageHourly
+from billing.services.bulk import rows_insert
+from billing.services.changes import ROLLUP_COMMIT_MARGIN
+from billing.services.statements import open_statement_after, statements_for_month
+from billing.services.usage import usage_sums
+from metering.models import RuntimeClassProfile
 from tenants.models import BillingMode, Namespace, Team
-
-_QTY = DecimalField(max_digits=30, decimal_places=6)
-_COV = DecimalField(max_digits=5, decimal_places=4)
-PIVOT = {
-    **{f"q_{m}": Max(Case(When(metric=m, then="quantity")), output_field=_QTY) for m in SOURCE_METRICS},
-    **{f"c_{m}": Max(Case(When(metric=m, then="coverage")), output_field=_COV) for m in SOURCE_METRICS},
-}
 
 
 class DayNotOver(ValueError):
@@ -93,38 +84,6 @@ class DayResult:
         return self.created + self.updated + self.adjustments
 
 
-def _hours_of_team(team: Team, start: datetime, end: datetime):
-    """Stream (namespace_id, [HourUsage]) for the window, pivoted in SQL to one row per hour."""
-    rows = (
-        UsageHourly.objects.filter(
-            namespace_id__in=Namespace.objects.filter(team=team).values("pk"),
-            hour__gte=start,
-            hour__lt=end,
-            metric__in=SOURCE_METRICS,
-        )
-        .values("namespace_id", "hour")
-        .annotate(rc=Max("runtime_class"), **PIVOT)
-        .order_by("namespace_id", "hour")
-        .iterator(chunk_size=5000)
-    )
-    for namespace_id, group in groupby(rows, key=lambda r: r["namespace_id"]):
-        yield (
-            namespace_id,
-            [
-                HourUsage(
-                    hour=row["hour"],
-                    runtime_class=row["rc"] or "",
-                    readings={
-                        m: Reading(row[f"q_{m}"], row[f"c_{m}"])
-                        for m in SOURCE_METRICS
-                        if row[f"q_{m}"] is not None
-                    },
-                )
-                for row in group
-            ],
-        )
-
-
 def _expected_hours(created_at, deleted_at, start: datetime, end: datetime) -> int:
     """Hours of the window the namespace existed (a creation time after data means 'unknown')."""
     lo = start if created_at is None or created_at >= end else max(start, floor_hour(created_at))
@@ -145,25 +104,123 @@ class _Computed:
     amount: Decimal
 
 
-def rate_team_day(*, team: Team, day: date, rates: Rates) -> tuple[datetime, datetime, dict[str, _Computed]]:
-    start, end = day_window(day, team.time_zone)
-    lifetimes = dict(
-        (pk, (created, deleted))
-        for pk, created, deleted in Namespace.objects.filter(team=team).values_list(
-            "pk", "created_at", "deleted_at"
+@dataclass
+class RatedDay:
+    """One team's local day, rated: its lines by charge key, not yet written."""
+
+    team: Team
+    day: date
+    start: datetime
+    end: datetime
+    read_at: datetime
+    lines: dict[str, _Computed] = field(default_factory=dict)
+
+
+def teams_rate_day(
+    *, teams: Sequence[Team], day: date, rates: Rates, now: datetime
+) -> dict[int, RatedDay | Exception]:
+    """Rate ``day`` for each team: one usage query per (time zone, currency) among ``teams``.
+
+    A team whose day has not ended, or whose usage has no price, gets its exception instead.
+    """
+    outcomes: dict[int, RatedDay | Exception] = {}
+    groups: dict[tuple[str, str], list[Team]] = defaultdict(list)
+    for team in teams:
+        groups[(team.time_zone, team.currency)].append(team)
+    threshold = settings.BILLING_COVERAGE_THRESHOLD
+    for (tz, currency), group in groups.items():
+        start, end = day_window(day, tz)
+        if end > now:
+            outcomes.update({t.pk: DayNotOver(f"{day} has not ended in {tz} yet.") for t in group})
+            continue
+        read_at = timezone.now()
+        rated = {t.pk: RatedDay(team=t, day=day, start=start, end=end, read_at=read_at) for t in group}
+        lifetimes = {
+            pk: (team_id, created, deleted)
+            for pk, team_id, created, deleted in Namespace.objects.filter(team__in=group).values_list(
+                "pk", "team_id", "created_at", "deleted_at"
+            )
+        }
+        failed: dict[int, Exception] = {}
+        sums = usage_sums(
+            namespace_ids=list(lifetimes), start=start, end=end, versions=rates.for_currency(currency)
+        )
+        for namespace_id, namespace_sums in sums:
+            team_id, created, deleted = lifetimes[namespace_id]
+            if team_id in failed:
+                continue
+            try:
+                lines = price_usage(namespace_sums, multipliers=rates.multipliers)
+            except MissingPrice as exc:
+                failed[team_id] = exc
+                continue
+            covered = sum((s.coverage for s in namespace_sums), Decimal("0"))
+            coverage = day_coverage(covered, expected_hours=_expected_hours(created, deleted, start, end))
+            team = rated[team_id].team
+            for line in lines:
+                key = charge_key(team_id, namespace_id, line.metric, day, line.price_version.id)
+                rated[team_id].lines[key] = _Computed(
+                    namespace_id, line, coverage, coverage < threshold, line.amount(team.currency)
+                )
+        outcomes.update(rated)
+        outcomes.update(failed)
+    return outcomes
+
+
+def teams_day_bill(
+    *, teams: Sequence[Team], day: date, rates: Rates, now: datetime
+) -> dict[int, DayResult | Exception]:
+    """Bill ``day`` for each of ``teams``: rated together, written one team per transaction.
+
+    Returns each team's result, or the exception that kept its day from being billed.
+    """
+    outcomes: dict[int, DayResult | Exception] = {}
+    rated = teams_rate_day(teams=teams, day=day, rates=rates, now=now)
+    ready = [r for r in rated.values() if isinstance(r, RatedDay)]
+    outcomes.update({pk: r for pk, r in rated.items() if isinstance(r, Exception)})
+    if not ready:
+        return outcomes
+    teams = [r.team for r in ready]
+    _accounts_ensure(teams)
+    statements = statements_for_month(teams=teams, month=day)
+    # Most team-days are billed for the first time: skip their read of earlier lines. Should
+    # another worker write lines in between, the unique charge keys refuse the second copy.
+    billed_before = set(
+        Charge.objects.filter(team__in=teams, day=day).values_list("team_id", flat=True).distinct()
+    )
+    flagged = set(
+        BilledDay.objects.filter(team__in=teams, day=day, usage_changed_at__isnull=False).values_list(
+            "team_id", flat=True
         )
     )
-    versions = rates.for_currency(team.currency)
-    threshold = settings.BILLING_COVERAGE_THRESHOLD
-    computed: dict[str, _Computed] = {}
-    for namespace_id, hours in _hours_of_team(team, start, end):
-        coverage = day_coverage(hours, expected_hours=_expected_hours(*lifetimes[namespace_id], start, end))
-        for line in rate_namespace_day(hours, multipliers=rates.multipliers, versions=versions):
-            key = charge_key(team.pk, namespace_id, line.metric, day, line.price_version.id)
-            computed[key] = _Computed(
-                namespace_id, line, coverage, coverage < threshold, line.amount(team.currency)
+    for rated_day in ready:
+        try:
+            outcomes[rated_day.team.pk] = _day_write(
+                rated=rated_day,
+                statement=statements[rated_day.team.pk],
+                now=now,
+                billed_before=rated_day.team.pk in billed_before,
+                flagged=rated_day.team.pk in flagged,
             )
-    return start, end, computed
+        except Exception as exc:  # recorded per team by the caller; other teams go on
+            outcomes[rated_day.team.pk] = exc
+    return outcomes
+
+
+def day_bill(*, team: Team, day: date, rates: Rates | None = None, now: datetime | None = None) -> DayResult:
+    """Bill one local day of one team (see the module docstring)."""
+    outcome = teams_day_bill(teams=[team], day=day, rates=rates or Rates.load(), now=now or timezone.now())
+    result = outcome[team.pk]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _accounts_ensure(teams: Sequence[Team]) -> None:
+    have = set(BillingAccount.objects.filter(team__in=teams).values_list("team_id", flat=True))
+    for team in teams:
+        if team.pk not in have:
+            account_for_team(team=team)
 
 
 def _ledger(team: Team, charge: Charge, amount: Decimal, key: str) -> LedgerEntry | None:
@@ -174,136 +231,182 @@ def _ledger(team: Team, charge: Charge, amount: Decimal, key: str) -> LedgerEntr
     )
 
 
-def day_bill(*, team: Team, day: date, rates: Rates | None = None, now: datetime | None = None) -> DayResult:
-    """Bill one local day of one team (see the module docstring)."""
-    now = now or timezone.now()
-    rates = rates or Rates.load()
-    start, end = day_window(day, team.time_zone)
-    if end > now:
-        raise DayNotOver(f"{day} has not ended in {team.time_zone} yet.")
-    _, _, computed = rate_team_day(team=team, day=day, rates=rates)
-    result = DayResult(day=day, provisional=any(c.provisional for c in computed.values()))
-    account_for_team(team=team)
-    with transaction.atomic():
-        account = BillingAccount.objects.select_for_update().get(team=team)
-        statement = statement_for_month(team=team, month=day)
+@dataclass(frozen=True)
+class _Adjusted:
+    """What earlier adjustments already added to a finalized line."""
+
+    count: int = 0
+    amount: Decimal = Decimal("0")
+    quantity: Decimal = Decimal("0")
+    billable_quantity: Decimal = Decimal("0")
+
+
+@transaction.atomic
+def _day_write(
+    *, rated: RatedDay, statement: Statement, now: datetime, billed_before: bool = True, flagged: bool = True
+) -> DayResult:
+    """Write one team-day's lines and ledger entries, move its balance and record the day as
+    billed, atomically.
+
+    ``billed_before`` False skips reading the day's earlier lines (there were none);
+    ``flagged`` False skips clearing its late-usage flag (there was none).
+    """
+    team, day, start, end = rated.team, rated.day, rated.start, rated.end
+    result = DayResult(day=day, provisional=any(c.provisional for c in rated.lines.values()))
+    account = BillingAccount.objects.select_for_update().get(team=team)
+    existing = {}
+    if billed_before:
         existing = {
             c.key: c
             for c in Charge.objects.filter(team=team, day=day, kind=ChargeKind.USAGE).select_related(
                 "statement"
             )
         }
-        adjusted = dict(
-            Charge.objects.filter(team=team, day=day, kind=ChargeKind.ADJUSTMENT)
-            .values_list("adjusts__key")
-            .annotate(amount=Sum("amount"))
+    adjusted: dict[str, _Adjusted] = {}
+    if any(not c.statement.is_open for c in existing.values()):
+        adjusted = {
+            row.pop("adjusts__key"): _Adjusted(**row)
+            for row in Charge.objects.filter(team=team, day=day, kind=ChargeKind.ADJUSTMENT)
+            .values("adjusts__key")
+            .annotate(
+                count=Count("pk"),
+                amount=Sum("amount"),
+                quantity=Sum("quantity"),
+                billable_quantity=Sum("billable_quantity"),
+            )
+            .order_by()
+        }
+    later: Statement | None = None  # the next open statement, looked up when first needed
+    new_charges: list[Charge] = []
+    changed: list[Charge] = []
+    entries: list[tuple[Charge, Decimal, str]] = []
+    for key, c in rated.lines.items():
+        old = existing.get(key)
+        fields = {
+            "quantity": c.line.quantity,
+            "billable_quantity": c.line.billable_quantity,
+            "amount": c.amount,
+            "coverage": c.coverage,
+            "provisional": c.provisional,
+            "hours": c.line.hours,
+        }
+        if old is None or old.statement.is_open:
+            if old is None:
+                target = statement
+                if not statement.is_open:  # late line for a closed month without an original
+                    later = later or open_statement_after(team=team, month=day)
+                    target = later
+                charge = Charge(
+                    key=key,
+                    team=team,
+                    namespace_id=c.namespace_id,
+                    statement=target,
+                    metric=c.line.metric,
+                    day=day,
+                    window_start=start,
+                    window_end=end,
+                    price_book_id=c.line.price_version.id,
+                    unit_price=c.line.unit_price,
+                    currency=team.currency,
+                    quantity_rule=QUANTITY_RULE,
+                    **fields,
+                )
+                new_charges.append(charge)
+                entries.append((charge, c.amount, f"{key}#r1"))
+            elif any(getattr(old, name) != value for name, value in fields.items()):
+                delta = c.amount - old.amount
+                for name, value in fields.items():
+                    setattr(old, name, value)
+                old.revision += 1
+                changed.append(old)
+                entries.append((old, delta, f"{key}#r{old.revision}"))
+            continue
+        # The original sits in a finalized statement: the difference becomes an adjustment.
+        done = adjusted.get(key, _Adjusted())
+        delta = c.amount - old.amount - done.amount
+        delta_quantity = c.line.quantity - old.quantity - done.quantity
+        if delta == 0 and delta_quantity == 0:
+            continue
+        later = later or open_statement_after(team=team, month=day)
+        adjustment = Charge(
+            key=f"{key}#adj{done.count + 1}",
+            kind=ChargeKind.ADJUSTMENT,
+            adjusts=old,
+            team=team,
+            namespace_id=c.namespace_id,
+            statement=later,
+            metric=c.line.metric,
+            day=day,
+            window_start=start,
+            window_end=end,
+            price_book_id=c.line.price_version.id,
+            unit_price=c.line.unit_price,
+            currency=team.currency,
+            quantity_rule=QUANTITY_RULE,
+            quantity=delta_quantity,
+            billable_quantity=c.line.billable_quantity - old.billable_quantity - done.billable_quantity,
+            amount=delta,
+            coverage=c.coverage,
+            provisional=False,
+            hours=c.line.hours,
         )
-        later: Statement | None = None  # the next open statement, looked up when first needed
-        new_charges: list[Charge] = []
-        changed: list[Charge] = []
-        entries: list[tuple[Charge, Decimal, str]] = []
-        for key, c in computed.items():
-            old = existing.get(key)
-            fields = {
-                "quantity": c.line.quantity,
-                "billable_quantity": c.line.billable_quantity,
-                "amount": c.amount,
-                "coverage": c.coverage,
-                "provisional": c.provisional,
-                "hours": c.line.hours,
-            }
-            if old is None or old.statement.is_open:
-                if old is None:
-                    target = statement
-                    if not statement.is_open:  # late line for a closed month without an original
-                        later = later or open_statement_after(team=team, month=day)
-                        target = later
-                    charge = Charge(
-                        key=key,
-                        team=team,
-                        namespace_id=c.namespace_id,
-                        statement=target,
-                        metric=c.line.metric,
-                        day=day,
-                        window_start=start,
-                        window_end=end,
-                        price_book_id=c.line.price_version.id,
-                        unit_price=c.line.unit_price,
-                        currency=team.currency,
-                        quantity_rule=QUANTITY_RULE,
-                        **fields,
-                    )
-                    new_charges.append(charge)
-                    entries.append((charge, c.amount, f"{key}#r1"))
-                elif any(getattr(old, name) != value for name, value in fields.items()):
-                    delta = c.amount - old.amount
-                    for name, value in fields.items():
-                        setattr(old, name, value)
-                    old.revision += 1
-                    changed.append(old)
-                    entries.append((old, delta, f"{key}#r{old.revision}"))
-                continue
-            # The original sits in a finalized statement: the difference becomes an adjustment.
-            delta = c.amount - old.amount - adjusted.get(key, Decimal("0"))
-            delta_quantity = c.line.quantity - old.quantity - _adjusted_sum(old, "quantity")
-            if delta == 0 and delta_quantity == 0:
-                continue
-            later = later or open_statement_after(team=team, month=day)
-            sequence = old.adjustments.count() + 1
-            adjustment = Charge(
-                key=f"{key}#adj{sequence}",
-                kind=ChargeKind.ADJUSTMENT,
-                adjusts=old,
-                team=team,
-                namespace_id=c.namespace_id,
-                statement=later,
-                metric=c.line.metric,
-                day=day,
-                window_start=start,
-                window_end=end,
-                price_book_id=c.line.price_version.id,
-                unit_price=c.line.unit_price,
-                currency=team.currency,
-                quantity_rule=QUANTITY_RULE,
-                quantity=delta_quantity,
-                billable_quantity=c.line.billable_quantity
-                - old.billable_quantity
-                - _adjusted_sum(old, "billable_quantity"),
-                amount=delta,
-                coverage=c.coverage,
-                provisional=False,
-                hours=c.line.hours,
-            )
-            new_charges.append(adjustment)
-            entries.append((adjustment, delta, f"{adjustment.key}#r1"))
-            result.adjustments += 1
-        Charge.objects.bulk_create(new_charges)
-        if changed:
-            Charge.objects.bulk_update(
-                changed,
-                ["quantity", "billable_quantity", "amount", "coverage", "provisional", "hours", "revision"],
-            )
-            Charge.objects.filter(pk__in=[c.pk for c in changed]).update(updated_at=now)
-        ledger = [e for e in (_ledger(team, charge, amount, key) for charge, amount, key in entries) if e]
-        LedgerEntry.objects.bulk_create(ledger)
-        if ledger:
-            account_apply(account=account, team=team, delta=sum(e.amount for e in ledger), now=now)
-        if account.last_billed_day is None or day == account.last_billed_day + timedelta(days=1):
-            BillingAccount.objects.filter(pk=account.pk).update(last_billed_day=day)
+        new_charges.append(adjustment)
+        entries.append((adjustment, delta, f"{adjustment.key}#r1"))
+        result.adjustments += 1
+    rows_insert(new_charges)
+    if changed:
+        Charge.objects.bulk_update(
+            changed,
+            ["quantity", "billable_quantity", "amount", "coverage", "provisional", "hours", "revision"],
+        )
+        Charge.objects.filter(pk__in=[c.pk for c in changed]).update(updated_at=now)
+    ledger = [e for e in (_ledger(team, charge, amount, key) for charge, amount, key in entries) if e]
+    rows_insert(ledger)
+    if ledger:
+        account_apply(account=account, team=team, delta=sum(e.amount for e in ledger), now=now)
+    if account.last_billed_day is None or day == account.last_billed_day + timedelta(days=1):
+        BillingAccount.objects.filter(pk=account.pk).update(last_billed_day=day)
+    _billed_day_record(rated, flagged=flagged)
     result.created = len(new_charges) - result.adjustments
     result.updated = len(changed)
     return result
 
 
-def _adjusted_sum(original: Charge, name: str) -> Decimal:
-    return original.adjustments.aggregate(s=Sum(name))["s"] or Decimal("0")
-
-
-def provisional_days(*, team: Team) -> list[date]:
-    """Days with provisional lines in an open month: re-rated on every run until complete."""
-    return list(
-        Charge.objects.filter(team=team, provisional=True, statement__status="draft")
-        .values_list("day", flat=True)
-        .distinct()
-        .order_by("day")
+def _billed_day_record(rated: RatedDay, *, flagged: bool) -> None:
+    usage_as_of = rated.read_at - ROLLUP_COMMIT_MARGIN
+    BilledDay.objects.bulk_create(
+        [
+            BilledDay(
+                team=rated.team,
+                day=rated.day,
+                window_start=rated.start,
+                window_end=rated.end,
+                billed_at=timezone.now(),
+                usage_as_of=usage_as_of,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["team", "day"],
+        update_fields=["window_start", "window_end", "billed_at", "usage_as_of"],
     )
+    if flagged:  # a change newer than the usage just read stays flagged
+        BilledDay.objects.filter(team=rated.team, day=rated.day, usage_changed_at__lte=usage_as_of).update(
+            usage_changed_at=None
+        )
+
+
+def days_to_rebill(*, team_ids: Sequence[int]) -> dict[int, list[date]]:
+    """Billed days to bill again, by team: days with provisional lines in an open month (until
+    complete) and days whose usage changed after they were billed."""
+    days: dict[int, set[date]] = defaultdict(set)
+    provisional = (
+        Charge.objects.filter(team_id__in=team_ids, provisional=True, statement__status="draft")
+        .values_list("team_id", "day")
+        .distinct()
+    )
+    changed = BilledDay.objects.filter(team_id__in=team_ids, usage_changed_at__isnull=False).values_list(
+        "team_id", "day"
+    )
+    for team_id, day in [*provisional, *changed]:
+        days[team_id].add(day)
+    return {team_id: sorted(team_days) for team_id, team_days in days.items()}

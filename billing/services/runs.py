@@ -4,7 +4,8 @@ Teams are claimed with ``select_for_update(skip_locked=True)`` plus a lease
 (``claimed_until``), so two workers never bill the same team; a crashed worker's lease
 expires and the next run takes over. Missed days are billed in order from the day after
 the team's last billed day, with no cap; a day that fails stops that team's catch-up so no
-day is skipped.
+day is skipped. Teams are billed in batches of ``BATCH_TEAMS``: each day of a batch is rated
+with one usage query, which also bounds the memory a run needs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.db import transaction
@@ -21,8 +23,11 @@ from django.utils import timezone
 from billing.models import BillingAccount, BillRun
 from billing.periods import days_between, local_date
 from billing.services.accounts import account_for_team
-from billing.services.days import Rates, day_bill, provisional_days
+from billing.services.changes import usage_changes_flag
+from billing.services.days import Rates, days_to_rebill, teams_day_bill
 from tenants.models import Team
+
+BATCH_TEAMS = 200
 
 logger = logging.getLogger(__name__)
 
@@ -37,35 +42,52 @@ def _run_finish(run: BillRun, started: float) -> BillRun:
     return run
 
 
-def team_days_due(*, team: Team, account: BillingAccount, now: datetime) -> list[date]:
-    """Unbilled days up to the team's local yesterday, oldest first, then provisional days."""
+def team_days_due(*, team: Team, account: BillingAccount, now: datetime, rebill: list[date]) -> list[date]:
+    """Unbilled days up to the team's local yesterday and the days to ``rebill``, in order."""
     yesterday = local_date(now, team.time_zone) - timedelta(days=1)
     missed = days_between(account.last_billed_day + timedelta(days=1), yesterday)
-    return missed + [d for d in provisional_days(team=team) if d not in missed]
+    return sorted({*missed, *rebill})
 
 
-def team_bill(*, team: Team, days: list[date], run: BillRun, rates: Rates, now: datetime) -> None:
-    """Bill ``days`` in order, recording counts and errors on ``run``; stop at the first failure."""
-    billed = 0
-    for day in days:
-        try:
-            result = day_bill(team=team, day=day, rates=rates, now=now)
-        except Exception as exc:
-            logger.exception("billing %s for %s failed", day, team.slug)
-            run.errors.append(
-                {"team": team.slug, "day": day.isoformat(), "error": f"{type(exc).__name__}: {exc}"}
-            )
-            break
-        billed += 1
-        run.lines_written += result.written
-    run.days_billed += billed
-    run.teams_billed += 1 if billed else 0
+def teams_bill(*, due: dict[Team, list[date]], run: BillRun, rates: Rates, now: datetime) -> None:
+    """Bill each team's ``due`` days in order, recording counts and errors on ``run``; a team
+    stops at its first failure. Teams sharing a time zone and currency are rated together."""
+    teams = sorted(due, key=lambda t: (t.time_zone, t.currency, t.pk))
+    for first in range(0, len(teams), BATCH_TEAMS):
+        batch = teams[first : first + BATCH_TEAMS]
+        billed = dict.fromkeys((t.pk for t in batch), 0)
+        stopped: set[int] = set()
+        for day in sorted({d for t in batch for d in due[t]}):
+            today = [t for t in batch if t.pk not in stopped and day in due[t]]
+            try:
+                outcomes = teams_day_bill(teams=today, day=day, rates=rates, now=now)
+            except Exception as exc:  # the batch's usage could not be read: every team's day failed
+                outcomes = dict.fromkeys((t.pk for t in today), exc)
+            for team in today:
+                outcome = outcomes[team.pk]
+                if isinstance(outcome, Exception):
+                    logger.error("billing %s for %s failed", day, team.slug, exc_info=outcome)
+                    run.errors.append(
+                        {
+                            "team": team.slug,
+                            "day": day.isoformat(),
+                            "error": f"{type(outcome).__name__}: {outcome}",
+                        }
+                    )
+                    stopped.add(team.pk)
+                else:
+                    billed[team.pk] += 1
+                    run.lines_written += outcome.written
+        run.days_billed += sum(billed.values())
+        run.teams_billed += sum(1 for n in billed.values() if n)
 
 
 def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> BillRun:
-    """The hourly job: bill every team whose local day ended since it was last billed."""
+    """The hourly job: bill every team whose local day ended since it was last billed, and
+    bill again the days whose usage changed since (see ``billing.services.changes``)."""
     now = now or timezone.now()
     run, started = _run_start(trigger)
+    run.usage_checked_until, _ = usage_changes_flag(now=now)
     rates = Rates.load()
     for team in Team.objects.filter(billing_account__isnull=True):
         account_for_team(team=team)
@@ -77,14 +99,15 @@ def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> Bil
     ]
     candidates += list(
         BillingAccount.objects.filter(
-            team__charges__provisional=True, team__charges__statement__status="draft"
+            Q(team__charges__provisional=True, team__charges__statement__status="draft")
+            | Q(team__billed_days__usage_changed_at__isnull=False)
         )
         .exclude(pk__in=candidates)
         .values_list("pk", flat=True)
         .distinct()
     )
-    for chunk_start in range(0, len(candidates), 200):
-        chunk = candidates[chunk_start : chunk_start + 200]
+    for chunk_start in range(0, len(candidates), BATCH_TEAMS):
+        chunk = candidates[chunk_start : chunk_start + BATCH_TEAMS]
         with transaction.atomic():
             claimed = list(
                 BillingAccount.objects.select_for_update(skip_locked=True)
@@ -93,12 +116,16 @@ def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> Bil
                 .values_list("pk", flat=True)
             )
             BillingAccount.objects.filter(pk__in=claimed).update(claimed_until=now + lease)
-        for account in BillingAccount.objects.filter(pk__in=claimed).select_related("team"):
-            try:
-                days = team_days_due(team=account.team, account=account, now=now)
-                team_bill(team=account.team, days=days, run=run, rates=rates, now=now)
-            finally:
-                BillingAccount.objects.filter(pk=account.pk).update(claimed_until=None)
+        try:
+            accounts = list(BillingAccount.objects.filter(pk__in=claimed).select_related("team"))
+            rebill = days_to_rebill(team_ids=[a.team_id for a in accounts])
+            due = {
+                a.team: team_days_due(team=a.team, account=a, now=now, rebill=rebill.get(a.team_id, []))
+                for a in accounts
+            }
+            teams_bill(due=due, run=run, rates=rates, now=now)
+        finally:
+            BillingAccount.objects.filter(pk__in=claimed).update(claimed_until=None)
     return _run_finish(run, started)
 
 
@@ -109,6 +136,13 @@ def days_bill(
     now = now or timezone.now()
     run, started = _run_start(trigger, day=first if first == last else None)
     rates = Rates.load()
-    for team in teams if teams is not None else Team.objects.all():
-        team_bill(team=team, days=days_between(first, last), run=run, rates=rates, now=now)
+    days = days_between(first, last)
+    # Streamed in batches, so a run holds one batch of teams at a time.
+    chosen = iter(
+        teams
+        if teams is not None
+        else Team.objects.order_by("time_zone", "currency", "pk").iterator(chunk_size=BATCH_TEAMS)
+    )
+    while batch := list(islice(chosen, BATCH_TEAMS)):
+        teams_bill(due=dict.fromkeys(batch, days), run=run, rates=rates, now=now)
     return _run_finish(run, started)

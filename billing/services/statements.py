@@ -27,6 +27,23 @@ def statement_for_month(*, team: Team, month: date) -> Statement:
     return statement
 
 
+def statements_for_month(*, teams, month: date) -> dict[int, Statement]:
+    """``statement_for_month`` for many teams, by team id, in two or three queries."""
+    month = month_start(month)
+    found = {s.team_id: s for s in Statement.objects.filter(team__in=teams, month=month)}
+    missing = [team for team in teams if team.pk not in found]
+    if missing:
+        drafts = []
+        for team in missing:
+            start, end = month_window(month, team.time_zone)
+            drafts.append(
+                Statement(team=team, month=month, currency=team.currency, period_start=start, period_end=end)
+            )
+        Statement.objects.bulk_create(drafts, ignore_conflicts=True)  # another worker may be first
+        found.update((s.team_id, s) for s in Statement.objects.filter(team__in=missing, month=month))
+    return found
+
+
 def open_statement_after(*, team: Team, month: date) -> Statement:
     """The first draft statement after ``month``: where adjustments to a closed month go."""
     candidate = next_month(month_start(month))

@@ -57,8 +57,8 @@ def test_pod_shorter_than_a_sampling_step_is_billed_for_its_measured_share_only(
     # 4 cores seen in one 5-minute sample of the hour: 4 x 300/3600 core-hours, not 4.
     q = hour_quantities({"cpu_request": r("4", "0.0833"), "cpu_usage": r("3", "0.0833")})
     assert q == {"cpu": Decimal("0.3332")}
-    hours = [HourUsage(hour=utc(2024, 3, 1, 10), readings={"cpu_request": r("4", "0.0833")})]
-    assert day_coverage(hours, expected_hours=24) < Decimal("0.01")
+    hour = HourUsage(hour=utc(2024, 3, 1, 10), readings={"cpu_request": r("4", "0.0833")})
+    assert day_coverage(hour.coverage, expected_hours=24) < Decimal("0.01")
 
 
 def test_counters_storage_gpu_and_load_balancers_follow_the_rule():

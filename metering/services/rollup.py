@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q, Sum
 from django.db.models.functions import TruncHour
+from django.utils import timezone
 
 from metering.models import COUNTER_METRICS, UsageHourly, UsageSample
 
@@ -23,6 +24,8 @@ def usage_rollup(*, now: datetime, lookback_hours: int = 3) -> int:
 
     Gauges: mean of the measured samples (windows are equal length, so this is the
     time-weighted mean); counters: their sum. ``coverage`` is measured seconds / 3600.
+    Only new or changed rows are written, with ``updated_at`` set (bulk writes skip
+    ``auto_now``), so it tells billing when an hour's usage last changed.
     """
     end = _floor_hour(now)
     start = end - timedelta(hours=lookback_hours)
@@ -39,20 +42,38 @@ def usage_rollup(*, now: datetime, lookback_hours: int = 3) -> int:
         )
         .filter(measured__gt=0)
     )
+    stored = {
+        (namespace_id, metric, hour): values
+        for namespace_id, metric, hour, *values in UsageHourly.objects.filter(
+            hour__gte=start, hour__lt=end
+        ).values_list("namespace_id", "metric", "hour", "quantity", "coverage", "samples", "runtime_class")
+    }
+    written_at = timezone.now()
     rows = []
+    computed = 0
     for group in groups.iterator(chunk_size=5000):
         total = Decimal(group["total"])
         quantity = total if group["metric"] in COUNTER_METRICS else total / group["measured"]
         seconds = group["seconds"].total_seconds() if group["seconds"] else 0
+        values = [
+            quantity.quantize(Decimal("0.000001")),
+            min(Decimal(1), Decimal(seconds) / 3600).quantize(Decimal("0.0001")),
+            group["measured"],
+            group["runtime"] or "",
+        ]
+        computed += 1
+        if stored.get((group["namespace_id"], group["metric"], group["hour"])) == values:
+            continue
         rows.append(
             UsageHourly(
                 namespace_id=group["namespace_id"],
                 metric=group["metric"],
                 hour=group["hour"],
-                quantity=quantity.quantize(Decimal("0.000001")),
-                coverage=min(Decimal(1), Decimal(seconds) / 3600).quantize(Decimal("0.0001")),
-                samples=group["measured"],
-                runtime_class=group["runtime"] or "",
+                quantity=values[0],
+                coverage=values[1],
+                samples=values[2],
+                runtime_class=values[3],
+                updated_at=written_at,
             )
         )
     UsageHourly.objects.bulk_create(
@@ -60,9 +81,9 @@ def usage_rollup(*, now: datetime, lookback_hours: int = 3) -> int:
         batch_size=2000,
         update_conflicts=True,
         unique_fields=["namespace", "metric", "hour"],
-        update_fields=["quantity", "coverage", "samples", "runtime_class"],
+        update_fields=["quantity", "coverage", "samples", "runtime_class", "updated_at"],
     )
-    return len(rows)
+    return computed
 
 
 def usage_prune(*, now: datetime, batch_size: int = 10000) -> int:

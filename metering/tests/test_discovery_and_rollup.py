@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from clusters.connections import default_cluster, gateway_for_cluster
 from metering.models import ClusterState, Metric, NamespaceRuntime, UsageHourly, UsageSample
@@ -114,3 +115,18 @@ def test_raw_samples_are_pruned_after_retention(world, settings):
     sample(world.namespace, Metric.CPU_USAGE, 5, 1, hour=9)
     assert usage_prune(now=datetime(2026, 11, 28, 5, 0, tzinfo=UTC), batch_size=1) == 1
     assert UsageSample.objects.count() == 1
+
+
+def test_rollup_stamps_updated_at_only_on_rows_it_changes(world):
+    for minute in range(10):
+        sample(world.namespace, Metric.CPU_USAGE, minute, Decimal("1"))
+        sample(world.namespace, Metric.MEMORY_USAGE, minute, 2**30)
+    with time_machine.travel(NOW, tick=False):
+        usage_rollup(now=NOW)
+    later = NOW + timedelta(hours=1)
+    sample(world.namespace, Metric.CPU_USAGE, 10, Decimal("4"))  # a late sample for 09:00
+    with time_machine.travel(later, tick=False):
+        assert usage_rollup(now=NOW) == 2
+    stamps = dict(UsageHourly.objects.values_list("metric", "updated_at"))
+    assert stamps == {Metric.CPU_USAGE: later, Metric.MEMORY_USAGE: NOW}
+    assert UsageHourly.objects.get(metric=Metric.CPU_USAGE).samples == 11
