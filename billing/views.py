@@ -114,7 +114,7 @@ def finance_index(request: HttpRequest) -> HttpResponse:
         writer.writerow(["team", "month", "currency", "status", "lines", "total"])
         for s in statements:
             writer.writerow(
-                [s.team.slug, f"{s.month:%Y-%m}", s.currency, s.status, s.line_count, s.line_total or 0]
+                [s.team.slug, f"{s.month:%Y-%m}", s.currency, s.status, s.line_count, s.line_total or 0]  # type: ignore[attr-defined]  # annotated
             )
         return response
     context = {"form": form, "statements": statements, "totals": selectors.totals_by_currency(statements)}

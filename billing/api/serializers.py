@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from billing.models import Charge, LedgerEntry, Statement
@@ -19,7 +21,9 @@ class ChargeSerializer(serializers.ModelSerializer):
 
 
 class StatementSerializer(serializers.ModelSerializer):
-    lines_total = serializers.DecimalField(source="line_total", max_digits=18, decimal_places=3, default="0")
+    lines_total = serializers.DecimalField(
+        source="line_total", max_digits=18, decimal_places=3, default=Decimal("0")
+    )
 
     class Meta:
         model = Statement

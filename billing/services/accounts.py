@@ -1,5 +1,6 @@
 """Prepaid balances: the ledger, balance bands, band notices and the owners' emails."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -31,9 +32,7 @@ def account_for_team(*, team: Team) -> BillingAccount:
     """The team's billing state, created on first use; billing starts on the team's first day."""
     account, _ = BillingAccount.objects.get_or_create(
         team=team,
-        defaults={
-            "last_billed_day": local_date(team.created_at, team.time_zone) - timezone.timedelta(days=1)
-        },
+        defaults={"last_billed_day": local_date(team.created_at, team.time_zone) - timedelta(days=1)},
     )
     return account
 

@@ -26,7 +26,7 @@ def rows_insert(objs: Sequence[Model]) -> None:
         return
     model = type(objs[0])
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs)
+        model._default_manager.bulk_create(objs)
         return
     meta = model._meta
     fields = meta.concrete_fields

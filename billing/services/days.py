@@ -363,7 +363,7 @@ def _day_write(
     ledger = [e for e in (_ledger(team, charge, amount, key) for charge, amount, key in entries) if e]
     rows_insert(ledger)
     if ledger:
-        account_apply(account=account, team=team, delta=sum(e.amount for e in ledger), now=now)
+        account_apply(account=account, team=team, delta=sum((e.amount for e in ledger), Decimal(0)), now=now)
     if account.last_billed_day is None or day == account.last_billed_day + timedelta(days=1):
         BillingAccount.objects.filter(pk=account.pk).update(last_billed_day=day)
     _billed_day_record(rated, flagged=flagged)

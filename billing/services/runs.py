@@ -45,7 +45,8 @@ def _run_finish(run: BillRun, started: float) -> BillRun:
 def team_days_due(*, team: Team, account: BillingAccount, now: datetime, rebill: list[date]) -> list[date]:
     """Unbilled days up to the team's local yesterday and the days to ``rebill``, in order."""
     yesterday = local_date(now, team.time_zone) - timedelta(days=1)
-    missed = days_between(account.last_billed_day + timedelta(days=1), yesterday)
+    last_billed = account.last_billed_day or local_date(team.created_at, team.time_zone) - timedelta(days=1)
+    missed = days_between(last_billed + timedelta(days=1), yesterday)
     return sorted({*missed, *rebill})
 
 
