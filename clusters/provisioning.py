@@ -21,6 +21,7 @@ from clusters.connections import cluster_for_namespace, gateway_for_cluster
 from clusters.kube.errors import InvalidError, KubeError, PermanentKubeError
 from clusters.kube.gateway import KubeGateway
 from clusters.kube.manifests import (
+    always_pull_images_objects,
     bootstrap_objects,
     desired_hash,
     mutating_runtime_policy_objects,
@@ -147,7 +148,9 @@ def cluster_bootstrap(
     """
     objects = bootstrap_objects(platform)
     if gateway.has_resource("admissionregistration.k8s.io/v1beta1", "mutatingadmissionpolicies"):
-        objects += mutating_runtime_policy_objects(platform)
+        # Where the cluster serves MutatingAdmissionPolicy: default runtime class, and image
+        # pulls forced to Always (MTB-PL1-CC-DI-1) without the AlwaysPullImages plugin.
+        objects += mutating_runtime_policy_objects(platform) + always_pull_images_objects(platform)
     digest = desired_hash(objects)
     if digest == cluster.bootstrap_hash and not (check and _bootstrap_drifted(gateway, objects)):
         return False

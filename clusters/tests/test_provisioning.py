@@ -236,3 +236,11 @@ def test_without_mutating_admission_policies_pods_must_name_their_runtime_class(
         namespace_create(actor=world.owner, team=world.team, name="acme-nomap")
     assert not default_cluster().sets_default_runtime_class
     assert cluster.list_objects("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy")
+
+
+def test_bootstrap_forces_image_pulls_where_mutating_policies_are_served(world, cluster, trusted_ns):
+    policies = {
+        p["metadata"]["name"]
+        for p in cluster.list_objects("admissionregistration.k8s.io/v1beta1", "MutatingAdmissionPolicy")
+    }
+    assert any("pull" in name for name in policies), policies
