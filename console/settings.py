@@ -336,7 +336,7 @@ METERING_RAW_RETENTION_DAYS = env_int("METERING_RAW_RETENTION_DAYS", 35, minimum
 METERING_NEAR_LIMIT_RATIO = 0.8
 # Network bytes come from a Prometheus-compatible API when PROMETHEUS_URL is set. Each query
 # must return one sample per namespace (label ``namespace``) holding bytes over the window;
-# ``{window}`` becomes the window length (e.g. ``60s``). See metering/README.md.
+# ``{window}`` becomes the window length (e.g. ``60s``). See README.md ("Usage").
 PROMETHEUS_URL = env_str("PROMETHEUS_URL").rstrip("/")
 PROMETHEUS_TIMEOUT_SECONDS = env_int("PROMETHEUS_TIMEOUT_SECONDS", 10, minimum=1)
 METERING_PROMQL = {
