@@ -97,11 +97,6 @@ def may_set_team_quota(user) -> bool:
     return bool(user.is_authenticated and user.is_staff)
 
 
-def can_see_team_quota(user, team: Team) -> bool:
-    """Members see their team's quota page; staff see every team's, to set it."""
-    return can_see_team(user, team) or may_set_team_quota(user)
-
-
 def may_assign_team_role(user, team: Team, *, current: str | None, new: str) -> bool:
     """Owners assign any role; managers only move people between roles below owner."""
     role = team_role(user, team)
