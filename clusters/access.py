@@ -60,6 +60,8 @@ class IssuedKubeconfig:
     text: str
     expires_at: datetime
     namespaces: list[str]
+    hours: int
+    max_hours: int
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,51 @@ class Revocation:
     failed: dict[str, str]
 
 
-def kubeconfig_lifetime_hours(hours: int | None) -> int:
-    """The requested lifetime, or the default; more than the maximum is refused."""
+@dataclass(frozen=True)
+class KubeconfigLimit:
+    """The longest token lifetime a user may ask for, and who set it.
+
+    The smallest of the console's maximum (``TENANTRY_KUBECONFIG_MAX_TTL_HOURS``) and the
+    ``max_token_hours`` of every cluster the user's namespaces are on: one kubeconfig holds
+    a token per cluster, so the strictest cluster decides.
+    """
+
+    max_hours: int
+    default_hours: int
+    cluster: str | None  # the cluster whose maximum applies; None: the console's
+
+    @property
+    def source(self) -> str:
+        return f"cluster '{self.cluster}'" if self.cluster else "the console"
+
+    @property
+    def message(self) -> str:
+        return f"At most {self.max_hours} hours: the limit set by {self.source}."
+
+
+def kubeconfig_limit(groups: Iterable[ClusterNamespaces]) -> KubeconfigLimit:
+    """The limit for a user whose namespaces are grouped as ``groups`` (no queries)."""
+    maximum, limiting = settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS, None
+    for group in groups:
+        cluster_max = group.cluster.max_token_hours
+        if cluster_max is not None and cluster_max < maximum:
+            maximum, limiting = cluster_max, group.cluster.name
+    default = min(settings.TENANTRY_KUBECONFIG_TTL_HOURS, maximum)
+    return KubeconfigLimit(max_hours=maximum, default_hours=default, cluster=limiting)
+
+
+def kubeconfig_limit_for_user(*, user) -> KubeconfigLimit:
+    return kubeconfig_limit(namespaces_by_cluster(user=user))
+
+
+def kubeconfig_lifetime_hours(hours: int | None, *, limit: KubeconfigLimit) -> int:
+    """The requested lifetime, or the default; more than the limit is refused."""
     if hours is None:
-        return settings.TENANTRY_KUBECONFIG_TTL_HOURS
-    maximum = settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS
-    if not 1 <= hours <= maximum:
-        raise ValidationError({"hours": f"Choose between 1 and {maximum} hours."})
+        return limit.default_hours
+    if hours < 1:
+        raise ValidationError({"hours": "At least 1 hour."})
+    if hours > limit.max_hours:
+        raise ValidationError({"hours": limit.message})
     return hours
 
 
@@ -162,10 +202,12 @@ def _audit_per_team(*, actor, action: str, namespaces: list[Namespace], data: di
 def kubeconfig_issue(*, user, hours: int | None = None) -> IssuedKubeconfig:
     """A kubeconfig for every namespace the user can see, with tokens valid for ``hours``.
 
-    All or nothing: if any cluster cannot issue a token, ``ClusterAccessError`` names it.
+    ``hours`` may not exceed the user's ``kubeconfig_limit``. All or nothing: if any cluster
+    cannot issue a token, ``ClusterAccessError`` names it.
     """
-    hours = kubeconfig_lifetime_hours(hours)
     groups = namespaces_by_cluster(user=user)
+    limit = kubeconfig_limit(groups)
+    hours = kubeconfig_lifetime_hours(hours, limit=limit)
     namespaces = [ns for group in groups for ns in group.namespaces]
     if not namespaces:
         raise ValidationError("You have no namespaces yet, so there is nothing to connect to.")
@@ -184,10 +226,17 @@ def kubeconfig_issue(*, user, hours: int | None = None) -> IssuedKubeconfig:
             data={
                 "expires_at": expires_at.isoformat(),
                 "hours": hours,
+                "max_hours": limit.max_hours,
                 "clusters": [group.cluster.name for group in groups],
             },
         )
-    return IssuedKubeconfig(text=text, expires_at=expires_at, namespaces=sorted(ns.name for ns in namespaces))
+    return IssuedKubeconfig(
+        text=text,
+        expires_at=expires_at,
+        namespaces=sorted(ns.name for ns in namespaces),
+        hours=hours,
+        max_hours=limit.max_hours,
+    )
 
 
 def kubeconfig_tokens_revoke(*, user) -> Revocation:

@@ -1,19 +1,25 @@
 from django import forms
 from django.conf import settings
 
+from clusters.access import KubeconfigLimit
+from clusters.models import MAX_TOKEN_HOURS_LIMIT
+
 
 class KubeconfigForm(forms.Form):
-    """The token lifetime; its bounds come from settings when the form is built."""
+    """The token lifetime, bounded by the user's ``KubeconfigLimit``."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, limit: KubeconfigLimit, **kwargs):
         super().__init__(*args, **kwargs)
-        maximum = settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS
         self.fields["hours"] = forms.IntegerField(
             label="Token lifetime (hours)",
             min_value=1,
-            max_value=maximum,
-            initial=min(settings.TENANTRY_KUBECONFIG_TTL_HOURS, maximum),
-            help_text=f"At most {maximum} hours; the kubeconfig stops working after that.",
+            max_value=limit.max_hours,
+            initial=limit.default_hours,
+            error_messages={"max_value": limit.message},
+            help_text=(
+                f"At most {limit.max_hours} hours (the limit set by {limit.source}); "
+                "the kubeconfig stops working after that."
+            ),
         )
 
 
@@ -42,9 +48,20 @@ class ClusterForm(forms.Form):
     is_default = forms.BooleanField(
         label="Default cluster", required=False, help_text="New namespaces go to the default cluster."
     )
+    max_token_hours = forms.IntegerField(
+        label="Maximum kubeconfig token lifetime (hours)",
+        required=False,
+        min_value=1,
+        max_value=MAX_TOKEN_HOURS_LIMIT,
+    )
 
     def __init__(self, *args, has_stored_kubeconfig: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["max_token_hours"].help_text = (
+            f"Kubeconfigs covering a namespace here get tokens no longer than this, nor than the "
+            f"console's maximum ({settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS} hours), which also applies "
+            "when this is empty. Tokens already issued keep their expiry."
+        )
         if has_stored_kubeconfig:
             self.fields["kubeconfig_content"].label = "Replace the stored kubeconfig"
             self.fields[

@@ -1,6 +1,10 @@
 """Clusters the console provisions tenant namespaces on."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+# The longest token lifetime staff may allow on a cluster: 30 days.
+MAX_TOKEN_HOURS_LIMIT = 720
 
 
 class Cluster(models.Model):
@@ -24,6 +28,12 @@ class Cluster(models.Model):
     last_error = models.TextField(blank=True)
     bootstrap_hash = models.CharField(max_length=64, blank=True)
     bootstrap_versions = models.JSONField(default=dict, blank=True)
+    max_token_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TOKEN_HOURS_LIMIT)],
+        help_text="The longest kubeconfig token lifetime on this cluster; empty: the console's maximum.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -31,7 +41,12 @@ class Cluster(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["is_default"], condition=models.Q(is_default=True), name="one_default_cluster"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_token_hours__isnull=True)
+                | models.Q(max_token_hours__gte=1, max_token_hours__lte=MAX_TOKEN_HOURS_LIMIT),
+                name="max_token_hours_in_range",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -108,9 +108,15 @@ def cluster_create(
     kubeconfig_content: str = "",
     context: str = "",
     is_default: bool = False,
+    max_token_hours: int | None = None,
 ) -> Cluster:
-    """Connect a cluster; with neither a path nor content it uses the environment's credentials."""
-    cluster = Cluster(name=name.strip(), api_url=api_url.strip(), context=context.strip())
+    """Connect a cluster; with neither a path nor content it uses the environment's credentials.
+
+    ``max_token_hours`` caps kubeconfig token lifetimes there (``None``: the console's maximum).
+    """
+    cluster = Cluster(
+        name=name.strip(), api_url=api_url.strip(), context=context.strip(), max_token_hours=max_token_hours
+    )
     _set_credentials(
         cluster, kubeconfig_path=kubeconfig_path, kubeconfig_content=kubeconfig_content, clear=False
     )
@@ -119,7 +125,12 @@ def cluster_create(
         actor=actor,
         action="cluster.created",
         target=cluster,
-        data={"name": cluster.name, "credentials": credentials_source(cluster), "default": is_default},
+        data={
+            "name": cluster.name,
+            "credentials": credentials_source(cluster),
+            "default": is_default,
+            "max_token_hours": max_token_hours,
+        },
     )
     return cluster
 
@@ -136,12 +147,19 @@ def cluster_update(
     clear_stored_kubeconfig: bool = False,
     context: str = "",
     is_default: bool = False,
+    max_token_hours: int | None = None,
 ) -> Cluster:
-    """Edit a cluster. Empty ``kubeconfig_content`` keeps the stored kubeconfig unless cleared."""
+    """Edit a cluster. Empty ``kubeconfig_content`` keeps the stored kubeconfig unless cleared.
+
+    A lower ``max_token_hours`` applies to kubeconfigs issued from now on; tokens already
+    issued keep their expiry (revoking them is the user's or the cluster admin's call).
+    """
     if cluster.is_default and not is_default:
         raise ValidationError({"is_default": "Make another cluster the default instead."})
     before = credentials_source(cluster)
+    max_token_hours_before = cluster.max_token_hours
     cluster.name, cluster.api_url, cluster.context = name.strip(), api_url.strip(), context.strip()
+    cluster.max_token_hours = max_token_hours
     _set_credentials(
         cluster,
         kubeconfig_path=kubeconfig_path,
@@ -159,6 +177,7 @@ def cluster_update(
             "credentials_before": before,
             "kubeconfig_replaced": bool(kubeconfig_content.strip()),
             "default": is_default,
+            "max_token_hours": {"from": max_token_hours_before, "to": max_token_hours},
         },
     )
     return cluster

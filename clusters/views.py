@@ -20,6 +20,7 @@ from clusters.access import (
     KUBECONFIG_FILENAME,
     ClusterAccessError,
     kubeconfig_issue,
+    kubeconfig_limit,
     kubeconfig_tokens_revoke,
 )
 from clusters.forms import ClusterForm, KubeconfigForm
@@ -46,8 +47,14 @@ def staff_required(view: Callable) -> Callable:
 
 
 # --- Access: kubeconfigs and token revocation ---------------------------------------------------
-def _access_page(request: HtmxHttpRequest, form: KubeconfigForm, *, error: str = "", status: int = 200):
-    groups = selectors.namespaces_by_cluster(user=request.user)
+def _access_page(
+    request: HtmxHttpRequest,
+    groups: list[selectors.ClusterNamespaces],
+    form: KubeconfigForm,
+    *,
+    error: str = "",
+    status: int = 200,
+):
     first = min((ns.name for group in groups for ns in group.namespaces), default="")
     context = {"groups": groups, "form": form, "error": error, "first_namespace": first}
     context["kubeconfig_filename"] = KUBECONFIG_FILENAME
@@ -57,22 +64,25 @@ def _access_page(request: HtmxHttpRequest, form: KubeconfigForm, *, error: str =
 @login_required
 @require_GET
 def access(request: HtmxHttpRequest) -> HttpResponse:
-    return _access_page(request, KubeconfigForm())
+    groups = selectors.namespaces_by_cluster(user=request.user)
+    return _access_page(request, groups, KubeconfigForm(limit=kubeconfig_limit(groups)))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def access_kubeconfig(request: HtmxHttpRequest) -> HttpResponse:
-    form = KubeconfigForm(request.POST if request.method == "POST" else None)
+    groups = selectors.namespaces_by_cluster(user=request.user)
+    data = request.POST if request.method == "POST" else None
+    form = KubeconfigForm(data, limit=kubeconfig_limit(groups))
     if not form.is_valid():
-        return _access_page(request, form)
+        return _access_page(request, groups, form)
     try:
         issued = kubeconfig_issue(user=request.user, hours=form.cleaned_data["hours"])
     except ValidationError as exc:
         form.add_error(None, exc)
-        return _access_page(request, form)
+        return _access_page(request, groups, form)
     except ClusterAccessError as exc:
-        return _access_page(request, form, error=str(exc), status=503)
+        return _access_page(request, groups, form, error=str(exc), status=503)
     response = HttpResponse(issued.text, content_type="application/yaml")
     response["Content-Disposition"] = f'attachment; filename="{KUBECONFIG_FILENAME}"'
     response["Cache-Control"] = "no-store"
@@ -143,7 +153,11 @@ def namespace_objects(request: HtmxHttpRequest, name: str) -> HttpResponse:
 @staff_required
 @require_GET
 def cluster_list(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "clusters/cluster_list.html", {"clusters": selectors.clusters_with_usage()})
+    context = {
+        "clusters": selectors.clusters_with_usage(),
+        "console_max_token_hours": settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS,
+    }
+    return render(request, "clusters/cluster_list.html", context)
 
 
 @staff_required
@@ -165,9 +179,8 @@ def cluster_new(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cluster_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     cluster = selectors.cluster_for_staff(pk=pk)
-    initial = {
-        f: getattr(cluster, f) for f in ("name", "api_url", "kubeconfig_path", "context", "is_default")
-    }
+    fields = ("name", "api_url", "kubeconfig_path", "context", "is_default", "max_token_hours")
+    initial = {f: getattr(cluster, f) for f in fields}
     stored = bool(cluster.kubeconfig_encrypted)
     form = ClusterForm(request.POST or None, initial=initial, has_stored_kubeconfig=stored)
     if form.is_valid():
@@ -187,7 +200,8 @@ def cluster_check(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     cluster = cluster_check_connectivity(cluster=selectors.cluster_for_staff(pk=pk))
     if request.htmx:
         row = selectors.clusters_with_usage(pk=cluster.pk)[0]
-        return render(request, "clusters/cluster_list.html#cluster-row", {"cluster": row})
+        context = {"cluster": row, "console_max_token_hours": settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS}
+        return render(request, "clusters/cluster_list.html#cluster-row", context)
     if cluster.reachable:
         messages.success(request, f"{cluster.name} answered: Kubernetes {cluster.server_version}.")
     else:

@@ -17,7 +17,7 @@ NAV_SECTIONS = {
         "invitation_resend",
         "namespace_*",
         "metering:namespace_*",
-        "metering:team_quota",
+        "metering:team_quota*",
         "metering:quota_request*",
         "billing:team",
         "billing:statement*",

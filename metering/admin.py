@@ -27,16 +27,29 @@ class ClusterRuntimeAdmin(admin.ModelAdmin):
     list_display = ["name", "handler", "state", "seen_at"]
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Quotas change only through ``metering.services.quotas``, which keeps every team's
+    allocations within its quota and audits the change; the admin would bypass both."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(TeamQuota)
-class TeamQuotaAdmin(admin.ModelAdmin):
+class TeamQuotaAdmin(ViewOnlyAdmin):
     list_display = ["team", "cpu_millicores", "memory_bytes", "gpus", "max_namespaces"]
     search_fields = ["team__slug"]
 
 
 @admin.register(NamespaceQuota)
-class NamespaceQuotaAdmin(admin.ModelAdmin):
+class NamespaceQuotaAdmin(ViewOnlyAdmin):
     list_display = ["namespace", "cpu_millicores", "memory_bytes", "gpus"]
-    readonly_fields = [f.name for f in NamespaceQuota._meta.fields]
 
 
 @admin.register(QuotaRequest)

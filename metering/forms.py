@@ -49,6 +49,17 @@ class AmountsForm(forms.Form):
         return data
 
 
+class TeamQuotaForm(AmountsForm):
+    """The whole team quota, set by staff: every resource is required, so a blank is never a zero."""
+
+    max_namespaces = forms.IntegerField(min_value=0, label="Maximum namespaces")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for resource in RESOURCES:
+            self.fields[resource.key].required = True
+
+
 class QuotaRequestForm(AmountsForm):
     namespace = forms.ChoiceField()
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -29,7 +30,7 @@ from metering.quantities import BYTES, CPU
 from metering.quotas import RESOURCES, Amounts, add, amounts_of, empty_amounts, subtract
 from tenants import permissions
 from tenants.models import Namespace, NamespaceStatus, Team, TeamMembership
-from tenants.selectors import namespaces_for_user
+from tenants.selectors import namespaces_for_user, team_for_user
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 # Usage metric measured against an allocated resource, for bars and warnings.
@@ -86,6 +87,20 @@ class QuotaOverview:
     remaining: Amounts
     rows: list[AllocationRow]
     namespace_count: int
+
+
+def team_for_quota_page(*, user, slug: str) -> Team:
+    """The team whose quota page this is: members see their own team's, staff every team's."""
+    if permissions.may_set_team_quota(user):
+        return get_object_or_404(Team, slug=slug)
+    return team_for_user(user=user, slug=slug)
+
+
+def team_for_quota_edit(*, user, slug: str) -> Team:
+    """A team whose quota the user may set: staff only; 404 for everyone else, owners included."""
+    if not permissions.may_set_team_quota(user):
+        raise Http404("No such page.")
+    return get_object_or_404(Team, slug=slug)
 
 
 def team_quota_overview(*, team: Team) -> QuotaOverview:

@@ -9,7 +9,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from metering import selectors
-from metering.forms import AmountsForm, DecisionForm, QuotaRequestForm, RuntimePolicyForm, RuntimeProfileForm
+from metering.forms import (
+    AmountsForm,
+    DecisionForm,
+    QuotaRequestForm,
+    RuntimePolicyForm,
+    RuntimeProfileForm,
+    TeamQuotaForm,
+)
 from metering.models import QuotaRequestStatus, RuntimeClassProfile
 from metering.runtime import namespace_runtime
 from metering.services.discovery import unknown_runtime_classes
@@ -18,9 +25,11 @@ from metering.services.quotas import (
     quota_request_approve,
     quota_request_create,
     quota_request_deny,
+    team_quota_set,
 )
 from metering.services.runtime import PROFILE_FIELDS, namespace_runtime_policy_set, runtime_profile_update
 from tenants import permissions
+from tenants.forms import add_service_errors
 from tenants.models import Team
 from tenants.selectors import namespace_for_user, team_for_user
 
@@ -77,16 +86,16 @@ def namespace_runtime_policy(request: HttpRequest, name: str) -> HttpResponse:
     return redirect("metering:namespace_usage", name=namespace.name)
 
 
-@login_required
-@require_GET
-def team_quota(request: HttpRequest, slug: str) -> HttpResponse:
-    team = team_for_user(user=request.user, slug=slug)
+def _team_quota_page(
+    request: HttpRequest, team: Team, *, team_quota_form: TeamQuotaForm | None = None
+) -> HttpResponse:
     overview = selectors.team_quota_overview(team=team)
     may_manage = permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, team)
     context = {
         "team": team,
         "overview": overview,
         "may_manage": may_manage,
+        "is_member": permissions.can_see_team(request.user, team),
         "allocation_forms": [
             (row, AmountsForm(initial_amounts=row.amounts, prefix=row.namespace.name))
             for row in overview.rows
@@ -99,7 +108,41 @@ def team_quota(request: HttpRequest, slug: str) -> HttpResponse:
         ),
         "request_form": QuotaRequestForm(namespaces=[row.namespace for row in overview.rows]),
     }
+    if permissions.may_set_team_quota(request.user):
+        context["team_quota_form"] = team_quota_form or TeamQuotaForm(
+            initial_amounts=overview.limit,
+            initial={"max_namespaces": overview.team_quota.max_namespaces},
+            prefix="team",
+        )
     return render(request, "metering/team_quota.html", context)
+
+
+@login_required
+@require_GET
+def team_quota(request: HttpRequest, slug: str) -> HttpResponse:
+    return _team_quota_page(request, selectors.team_for_quota_page(user=request.user, slug=slug))
+
+
+@login_required
+@require_POST
+def team_quota_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    """Staff set the team quota; below the team's allocations is refused field by field."""
+    team = selectors.team_for_quota_edit(user=request.user, slug=slug)
+    form = TeamQuotaForm(request.POST, prefix="team")
+    if form.is_valid():
+        try:
+            team_quota_set(
+                actor=request.user,
+                team=team,
+                amounts=form.cleaned_data["amounts"],
+                max_namespaces=form.cleaned_data["max_namespaces"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Team quota of {team.name} saved.")
+            return redirect("metering:team_quota", slug=team.slug)
+    return _team_quota_page(request, team, team_quota_form=form)
 
 
 @login_required

@@ -92,6 +92,11 @@ def has_namespace_perm(user, perm: str, namespace: Namespace) -> bool:
     return namespace_role(user, namespace) in _NAMESPACE_RULES[perm]
 
 
+def may_set_team_quota(user) -> bool:
+    """Team quotas split the clusters' capacity between teams: only cluster admins (staff) set them."""
+    return bool(user.is_authenticated and user.is_staff)
+
+
 def may_assign_team_role(user, team: Team, *, current: str | None, new: str) -> bool:
     """Owners assign any role; managers only move people between roles below owner."""
     role = team_role(user, team)

@@ -61,6 +61,8 @@ LEVELS: dict[str, tuple[set[str], set[str]]] = {
     "finance": ({"finance", "staff"}, set()),
     # Quota decisions: the team's managers, and staff for increases beyond the team quota.
     "team_manage_or_staff": ({"manager", "owner", "staff"}, TEAM - {"manager", "owner"}),
+    # Team quota page: the team's members, and staff for every team (they set the quota there).
+    "team_or_staff": (TEAM | {"staff"}, set()),
     # Objects that belong to one user (their token, an invitation addressed to them).
     "own": (set(), set()),
 }
@@ -160,7 +162,8 @@ RULES: dict[str, Rule] = {
     # Runtime selection, quotas and usage (metering).
     "metering:namespace_usage": Rule("namespace", kwargs=_ns),
     "metering:namespace_runtime_policy": Rule("namespace_admin", method="post", kwargs=_ns),
-    "metering:team_quota": Rule("team", kwargs=_team),
+    "metering:team_quota": Rule("team_or_staff", kwargs=_team),
+    "metering:team_quota_edit": Rule("staff", method="post", kwargs=_team),
     "metering:namespace_allocation": Rule(
         "team_manage", method="post", kwargs=lambda fx: {"slug": "acme", "name": "acme-dev"}
     ),

@@ -1,4 +1,3 @@
-from django.conf import settings
 from rest_framework import serializers
 
 
@@ -6,20 +5,27 @@ class KubeconfigRequestSerializer(serializers.Serializer):
     hours = serializers.IntegerField(
         required=False,
         min_value=1,
-        help_text="Token lifetime; the default and the maximum come from settings.",
+        help_text=(
+            "Token lifetime. At most the smallest maximum of the console and of the clusters your "
+            "namespaces are on; longer is a 400 naming the limit."
+        ),
     )
-
-    def validate_hours(self, hours: int) -> int:
-        maximum = settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS
-        if hours > maximum:
-            raise serializers.ValidationError(f"At most {maximum} hours.")
-        return hours
 
 
 class KubeconfigSerializer(serializers.Serializer):
     kubeconfig = serializers.CharField(source="text", help_text="The kubeconfig as YAML.")
     expires_at = serializers.DateTimeField(help_text="When its tokens stop working.")
     namespaces = serializers.ListField(child=serializers.CharField(), help_text="One context each.")
+    hours = serializers.IntegerField(help_text="The tokens' lifetime.")
+    max_hours = serializers.IntegerField(help_text="The longest lifetime you may ask for.")
+
+
+class KubeconfigLimitSerializer(serializers.Serializer):
+    max_hours = serializers.IntegerField(help_text="The longest token lifetime you may ask for.")
+    default_hours = serializers.IntegerField(help_text="The lifetime when you do not ask.")
+    cluster = serializers.CharField(
+        allow_null=True, help_text="The cluster whose maximum applies; null: the console's maximum."
+    )
 
 
 class RevocationSerializer(serializers.Serializer):

@@ -7,9 +7,19 @@ from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from clusters.access import ClusterAccessError, kubeconfig_issue, kubeconfig_tokens_revoke
+from clusters.access import (
+    ClusterAccessError,
+    kubeconfig_issue,
+    kubeconfig_limit_for_user,
+    kubeconfig_tokens_revoke,
+)
 from clusters.api.renderers import KubeconfigYAMLRenderer
-from clusters.api.serializers import KubeconfigRequestSerializer, KubeconfigSerializer, RevocationSerializer
+from clusters.api.serializers import (
+    KubeconfigLimitSerializer,
+    KubeconfigRequestSerializer,
+    KubeconfigSerializer,
+    RevocationSerializer,
+)
 from tenants.api.views.base import validated
 
 
@@ -20,10 +30,17 @@ class ClusterUnavailable(APIException):
 
 
 class KubeconfigView(generics.GenericAPIView):
-    """A kubeconfig for every namespace I can see: YAML, or JSON with ``Accept: application/json``."""
+    """A kubeconfig for every namespace I can see: YAML, or JSON with ``Accept: application/json``.
+
+    GET tells the token lifetime I may ask for.
+    """
 
     serializer_class = KubeconfigSerializer
     renderer_classes = [KubeconfigYAMLRenderer, JSONRenderer]
+
+    @extend_schema(responses={200: KubeconfigLimitSerializer})
+    def get(self, request):
+        return Response(KubeconfigLimitSerializer(kubeconfig_limit_for_user(user=request.user)).data)
 
     @extend_schema(
         request=KubeconfigRequestSerializer,

@@ -10,9 +10,12 @@ from clusters.access import (
     ClusterCredentials,
     kubeconfig_document,
     kubeconfig_issue,
+    kubeconfig_limit,
     kubeconfig_tokens_revoke,
 )
+from clusters.connections import default_cluster
 from clusters.models import Cluster
+from clusters.selectors import ClusterNamespaces
 from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +185,39 @@ def test_document_carries_ca_data_or_the_insecure_flag():
         {"server": "https://b", "insecure-skip-tls-verify": True},
         {"server": "https://c"},
     ]
+
+
+def groups_on(*maxima: int | None) -> list[ClusterNamespaces]:
+    return [ClusterNamespaces(Cluster(name=f"c{i}", max_token_hours=m), []) for i, m in enumerate(maxima)]
+
+
+@pytest.mark.parametrize(
+    ("maxima", "expected"),
+    [
+        ((), (24, 8, None)),
+        ((None, None), (24, 8, None)),
+        ((48,), (24, 8, None)),  # a cluster cannot raise the console's maximum
+        ((12, None, 6), (6, 6, "c2")),  # the strictest cluster decides, and cuts the default
+        ((10, 12), (10, 8, "c0")),
+    ],
+)
+def test_limit_is_the_smallest_maximum_of_the_console_and_the_users_clusters(settings, maxima, expected):
+    settings.TENANTRY_KUBECONFIG_TTL_HOURS = 8
+    settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS = 24
+    limit = kubeconfig_limit(groups_on(*maxima))
+    assert (limit.max_hours, limit.default_hours, limit.cluster) == expected
+
+
+def test_cluster_maximum_caps_the_issued_token(world, cluster):
+    Cluster.objects.filter(pk=default_cluster().pk).update(max_token_hours=2)
+    with pytest.raises(ValidationError) as excinfo:
+        kubeconfig_issue(user=world.owner, hours=3)
+    assert excinfo.value.message_dict["hours"] == ["At most 2 hours: the limit set by cluster 'default'."]
+    issued = kubeconfig_issue(user=world.owner)
+    assert issued.hours == issued.max_hours == 2
+    assert AuditEvent.objects.get(action="kubeconfig.downloaded").data["max_hours"] == 2
+
+
+def test_a_limit_on_a_cluster_the_user_is_not_on_does_not_apply(world, cluster):
+    Cluster.objects.create(name="elsewhere", kubeconfig_path="/etc/k", max_token_hours=1)
+    assert kubeconfig_issue(user=world.owner, hours=5).hours == 5

@@ -1,5 +1,8 @@
 """POST /api/v1/kubeconfig/ and /api/v1/kubeconfig/revoke/: same rules as the Access page."""
 
+import base64
+import json
+
 import kubernetes
 import pytest
 import yaml
@@ -83,6 +86,39 @@ def test_lifetime_outside_the_limits_is_a_bad_request(world, cluster, hours):
     assert response.status_code == 400
     assert "hours" in response.json()
     assert not AuditEvent.objects.filter(action="kubeconfig.downloaded").exists()
+
+
+def test_a_clusters_maximum_makes_longer_lifetimes_a_bad_request_naming_it(provisioned):
+    Cluster.objects.filter(is_default=True).update(max_token_hours=3)
+    client = client_for(provisioned.developer)
+    response = client.post("/api/v1/kubeconfig/", {"hours": 4}, format="json", **JSON)
+    assert response.status_code == 400
+    assert response.json() == {"hours": ["At most 3 hours: the limit set by cluster 'default'."]}
+    assert not AuditEvent.objects.filter(action="kubeconfig.downloaded").exists()
+    body = client.post("/api/v1/kubeconfig/", {"hours": 3}, format="json", **JSON).json()
+    assert (body["hours"], body["max_hours"]) == (3, 3)
+    token = yaml.safe_load(body["kubeconfig"])["users"][0]["user"]["token"]
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["exp"] - claims["iat"] == 3 * 3600
+
+
+def test_get_reports_the_lifetime_limit(world, cluster, settings):
+    settings.TENANTRY_KUBECONFIG_TTL_HOURS = 8
+    settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS = 24
+    client = client_for(world.developer)
+    assert client.get("/api/v1/kubeconfig/", **JSON).json() == {
+        "max_hours": 24,
+        "default_hours": 8,
+        "cluster": None,
+    }
+    Cluster.objects.filter(is_default=True).update(max_token_hours=5)
+    assert client.get("/api/v1/kubeconfig/", **JSON).json() == {
+        "max_hours": 5,
+        "default_hours": 5,
+        "cluster": "default",
+    }
+    assert APIClient().get("/api/v1/kubeconfig/").status_code == 401
 
 
 def test_errors_render_as_yaml_for_yaml_clients(world, cluster):

@@ -1,9 +1,14 @@
 """Pages: access (kubeconfig, revoke), namespace status/objects/retry, and the staff cluster pages."""
 
+import base64
+import json
+
 import kubernetes
 import pytest
 import yaml
 from django.db import connection
+from django.http import HttpResponse
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from clusters.crypto import decrypt
@@ -86,7 +91,7 @@ def test_too_long_a_lifetime_is_a_form_error(client, world, cluster, settings):
     settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS = 12
     response = logged_in(client, world.developer).post("/access/kubeconfig/", {"hours": "13"})
     assert response.status_code == 200
-    assert "less than or equal to 12" in response.content.decode()
+    assert "At most 12 hours: the limit set by the console." in response.content.decode()
     assert not AuditEvent.objects.filter(action="kubeconfig.downloaded").exists()
 
 
@@ -456,3 +461,100 @@ def test_posting_an_empty_kubeconfig_form_shows_the_error(client, world, cluster
     response = logged_in(client, world.developer).post("/access/kubeconfig/", {})
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
+
+
+# --- Staff: maximum token lifetime per cluster ---------------------------------------------------
+def token_lifetime_seconds(kubeconfig_text: str) -> int:
+    """``exp - iat`` of the (emulator's JWT) token in a one-cluster kubeconfig."""
+    token = yaml.safe_load(kubeconfig_text)["users"][0]["user"]["token"]
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims["exp"] - claims["iat"]
+
+
+def set_token_limit(client, cluster: Cluster, hours) -> HttpResponse:
+    data = {"name": cluster.name, "max_token_hours": hours}
+    if cluster.is_default:
+        data["is_default"] = "on"
+    return client.post(f"/clusters/{cluster.pk}/edit/", data)
+
+
+def test_staff_lower_a_clusters_token_limit_and_longer_kubeconfigs_are_refused(client, provisioned):
+    staff = logged_in(Client(), provisioned.admin)
+    staff.get("/clusters/")
+    default = Cluster.objects.get(is_default=True)
+    assert set_token_limit(staff, default, "4").status_code == 302
+    default.refresh_from_db()
+    assert default.max_token_hours == 4
+    event = AuditEvent.objects.get(action="cluster.updated")
+    assert event.data["max_token_hours"] == {"from": None, "to": 4}
+
+    user = logged_in(client, provisioned.developer)
+    page = user.get("/access/").content.decode()
+    assert "At most 4 hours (the limit set by cluster &#x27;default&#x27;)" in page
+    assert 'value="4"' in page  # the default lifetime (8) is cut down to the limit
+    response = user.post("/access/kubeconfig/", {"hours": "5"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="id_hours_error"' in html
+    assert "At most 4 hours: the limit set by cluster &#x27;default&#x27;." in html
+    assert not AuditEvent.objects.filter(action="kubeconfig.downloaded").exists()
+
+    response = user.post("/access/kubeconfig/", {"hours": "4"})
+    assert response["Content-Type"] == "application/yaml"
+    assert token_lifetime_seconds(response.content.decode()) == 4 * 3600
+
+
+def test_raising_the_limit_back_and_clearing_it_are_audited_with_from_and_to(client, world):
+    client = logged_in(client, world.admin)
+    cluster = Cluster.objects.create(name="edge", kubeconfig_path="/etc/k", max_token_hours=2)
+    set_token_limit(client, cluster, "12")
+    set_token_limit(client, cluster, "")
+    cluster.refresh_from_db()
+    assert cluster.max_token_hours is None
+    changes = [
+        e.data["max_token_hours"] for e in AuditEvent.objects.filter(action="cluster.updated").order_by("pk")
+    ]
+    assert changes == [{"from": 2, "to": 12}, {"from": 12, "to": None}]
+
+
+@pytest.mark.parametrize("hours", ["0", "721", "-3", "many"])
+def test_token_limit_out_of_range_is_a_field_error(client, world, hours):
+    client = logged_in(client, world.admin)
+    cluster = Cluster.objects.create(name="edge", kubeconfig_path="/etc/k")
+    response = set_token_limit(client, cluster, hours)
+    assert response.status_code == 200
+    assert 'id="id_max_token_hours_error"' in response.content.decode()
+    cluster.refresh_from_db()
+    assert cluster.max_token_hours is None
+    assert not AuditEvent.objects.filter(action="cluster.updated").exists()
+
+
+def test_new_cluster_can_start_with_a_token_limit(client, world):
+    client = logged_in(client, world.admin)
+    response = client.post(
+        "/clusters/new/", {"name": "edge", "kubeconfig_path": "/etc/k", "max_token_hours": "6"}
+    )
+    assert response.status_code == 302
+    assert Cluster.objects.get(name="edge").max_token_hours == 6
+    assert AuditEvent.objects.get(action="cluster.created").data["max_token_hours"] == 6
+
+
+def test_cluster_list_shows_each_token_limit(client, world, settings):
+    settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS = 24
+    Cluster.objects.create(name="edge", kubeconfig_path="/etc/k", max_token_hours=6)
+    Cluster.objects.create(name="lab", kubeconfig_path="/etc/k", max_token_hours=48)
+    html = logged_in(client, world.admin).get("/clusters/").content.decode()
+    assert '<td class="token-limit">6 h</td>' in html
+    assert '48 h <span class="muted">(console caps at 24 h)</span>' in html
+    assert "console's, 24 h" in html  # the default cluster has no limit of its own
+
+
+@pytest.mark.parametrize("persona", ["owner", "manager", "outsider", "finance"])
+def test_only_staff_change_a_token_limit(client, world, persona):
+    cluster = Cluster.objects.create(name="edge", kubeconfig_path="/etc/k")
+    response = set_token_limit(logged_in(client, getattr(world, persona)), cluster, "1")
+    assert response.status_code == 404
+    cluster.refresh_from_db()
+    assert cluster.max_token_hours is None
+    assert not AuditEvent.objects.filter(action="cluster.updated").exists()

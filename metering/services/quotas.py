@@ -149,24 +149,45 @@ def namespace_quota_initialize(*, actor, namespace: Namespace) -> NamespaceQuota
     return allocation
 
 
+def _check_covers_allocations(*, allocated: Amounts, amounts: Amounts) -> None:
+    """Field errors for every resource (and storage class) where ``amounts`` < what is allocated."""
+    over = shortfall(wanted=allocated, available=amounts)
+    if is_zero(over):
+        return
+    errors: dict[str, str] = {
+        r.key: (
+            f"At least {quantities.format_quantity(allocated[r.key], r.kind)}: the team's namespaces "
+            "already hold that much. Lower their allocations first."
+        )
+        for r in RESOURCES
+        if over[r.key]
+    }
+    if over["storage_classes"]:
+        held = ", ".join(
+            f"{name}={quantities.format_quantity(allocated['storage_classes'][name], quantities.BYTES)}"
+            for name in sorted(over["storage_classes"])
+        )
+        errors["storage_classes"] = (
+            f"At least {held}: the team's namespaces already hold that much. Lower their allocations first."
+        )
+    raise ValidationError(errors)
+
+
 @transaction.atomic
 def team_quota_set(*, actor, team: Team, amounts: Amounts, max_namespaces: int) -> TeamQuota:
-    """Staff set a team's quota; it may not drop below what is already allocated."""
-    if not actor.is_staff:
+    """Staff set a team's quota; it may not drop below what is already allocated.
+
+    The team's row is locked before the allocations are summed, so an allocation saved
+    concurrently cannot slip under a lowered quota.
+    """
+    if not permissions.may_set_team_quota(actor):
         raise PermissionDenied("Only cluster admins change team quotas.")
+    if max_namespaces < 0:
+        raise ValidationError({"max_namespaces": "Cannot be negative."})
     team_quota = _lock_team_quota(team)
-    allocated = allocated_total(team=team)
-    over = shortfall(wanted=allocated, available=amounts)
-    if not is_zero(over):
-        raise ValidationError(
-            {
-                r.key: "Below what the namespaces already hold; lower their allocations first."
-                for r in RESOURCES
-                if over[r.key]
-            }
-            or {"storage_classes": "A storage class is still allocated to namespaces."}
-        )
+    _check_covers_allocations(allocated=allocated_total(team=team), amounts=amounts)
     before = format_amounts(amounts_of(team_quota))
+    max_namespaces_before = team_quota.max_namespaces
     removed_classes = set(team_quota.storage_classes or {}) - set(amounts["storage_classes"])
     apply_amounts(team_quota, amounts)
     team_quota.max_namespaces = max_namespaces
@@ -175,7 +196,12 @@ def team_quota_set(*, actor, team: Team, amounts: Amounts, max_namespaces: int) 
         actor=actor,
         action="quota.team_changed",
         target=team,
-        data={"from": before, "to": format_amounts(amounts), "max_namespaces": max_namespaces},
+        data={
+            "from": before,
+            "to": format_amounts(amounts),
+            "max_namespaces_from": max_namespaces_before,
+            "max_namespaces": max_namespaces,
+        },
     )
     if removed_classes:
         for namespace in Namespace.objects.live().filter(team=team):

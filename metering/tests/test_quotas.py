@@ -110,8 +110,11 @@ def test_team_quota_cannot_drop_below_allocations(world, team_quota):
     namespace_quota_set(actor=world.owner, namespace=world.namespace, amounts=parse_amounts({"cpu": "3"}))
     lowered = amounts_of(team_quota)
     lowered["cpu"] = 2000
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as excinfo:
         team_quota_set(actor=world.admin, team=world.team, amounts=lowered, max_namespaces=3)
+    assert excinfo.value.message_dict == {
+        "cpu": ["At least 3: the team's namespaces already hold that much. Lower their allocations first."]
+    }
     with pytest.raises(PermissionDenied):
         team_quota_set(actor=world.owner, team=world.team, amounts=amounts_of(team_quota), max_namespaces=9)
 

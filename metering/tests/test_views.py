@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from metering.models import ClusterState, Metric, NamespaceQuota, QuotaRequest, UsageSample
 from metering.quotas import parse_amounts
 from metering.services.quotas import namespace_quota_set, quota_request_create, team_quota_ensure
+from tenants.models import AuditEvent
 from tests.factories import NamespaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +274,120 @@ def test_api_usage_series_marks_gaps(world, quota):
     points = api(world.viewer).get(url, params).json()["points"]
     assert [p[1] for p in points] == [1.0, None, 3.0, None, None]
     assert api(world.viewer).get(url, {**params, "metric": "nope"}).status_code == 400
+
+
+# --- Staff set a team's quota -------------------------------------------------------------------
+def team_quota_post(client, **overrides):
+    """The staff form as filled in: the starter plan's quota, with ``overrides``."""
+    data = {
+        "team-cpu": "4",
+        "team-memory": "8Gi",
+        "team-storage": "50Gi",
+        "team-gpus": "0",
+        "team-pods": "40",
+        "team-pvcs": "10",
+        "team-load_balancers": "0",
+        "team-storage_classes": "standard=50Gi",
+        "team-max_namespaces": "3",
+    }
+    data.update({f"team-{key}": value for key, value in overrides.items()})
+    return client.post(reverse("metering:team_quota_edit", args=["acme"]), data)
+
+
+def test_staff_see_every_teams_quota_page_with_the_form_and_members_do_not(client, world, quota):
+    url = reverse("metering:team_quota", args=["acme"])
+    html = login(client, world.admin).get(url).content.decode()
+    assert 'id="team-quota-form"' in html
+    assert 'name="team-cpu" value="4"' in html
+    assert 'name="team-max_namespaces" value="3"' in html
+    assert 'id="quota-request-form"' not in html  # staff are not in the team: nothing to ask for
+    for persona in (world.owner, world.manager, world.member):
+        html = login(client, persona).get(url).content.decode()
+        assert 'id="team-quota-form"' not in html
+        assert 'id="quota-request-form"' in html
+
+
+def test_staff_raise_and_lower_a_team_quota(client, world, quota):
+    client = login(client, world.admin)
+    response = team_quota_post(client, cpu="16", memory="32Gi", max_namespaces="10")
+    assert response.status_code == 302
+    quota.refresh_from_db()
+    assert (quota.cpu_millicores, quota.memory_bytes, quota.max_namespaces) == (16000, 32 * 1024**3, 10)
+    response = team_quota_post(client, cpu="1", memory="2Gi", pods="10")  # exactly what is allocated
+    assert response.status_code == 302
+    assert "Team quota of Acme saved." in client.get(response["Location"]).content.decode()
+    quota.refresh_from_db()
+    assert (quota.cpu_millicores, quota.memory_bytes, quota.pods) == (1000, 2 * 1024**3, 10)
+    raised, lowered = AuditEvent.objects.filter(action="quota.team_changed").order_by("pk")
+    assert (raised.actor, raised.team) == (world.admin, world.team)
+    assert (raised.data["from"]["cpu"], raised.data["to"]["cpu"]) == ("4", "16")
+    assert (raised.data["max_namespaces_from"], raised.data["max_namespaces"]) == (3, 10)
+    assert (lowered.data["from"]["cpu"], lowered.data["to"]["cpu"]) == ("16", "1")
+
+
+def test_lowering_below_the_allocations_is_refused_field_by_field(client, world, quota):
+    response = team_quota_post(login(client, world.admin), cpu="500m", memory="1Gi")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="id_team-cpu_error"' in html
+    assert "At least 1: the team&#x27;s namespaces already hold that much." in html
+    assert "At least 2Gi: the team&#x27;s namespaces already hold that much." in html
+    assert 'value="500m"' in html  # what was typed stays in the form
+    quota.refresh_from_db()
+    assert (quota.cpu_millicores, quota.memory_bytes) == (4000, 8 * 1024**3)
+    assert not AuditEvent.objects.filter(action="quota.team_changed").exists()
+
+
+def test_dropping_a_storage_class_still_allocated_is_refused(client, world, quota):
+    namespace_quota_set(
+        actor=world.owner,
+        namespace=world.namespace,
+        amounts=parse_amounts({"cpu": "1", "storage": "5Gi", "storage_classes": {"standard": "5Gi"}}),
+    )
+    response = team_quota_post(login(client, world.admin), storage_classes="fast=50Gi")
+    assert response.status_code == 200
+    assert (
+        "At least standard=5Gi: the team&#x27;s namespaces already hold that much."
+        in response.content.decode()
+    )
+    quota.refresh_from_db()
+    assert quota.storage_classes == {"standard": 50 * 1024**3}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"cpu": ""}, "This field is required."),
+        ({"memory": "lots"}, "not a Kubernetes quantity"),
+        ({"storage_classes": "standard"}, "is not name=size"),
+        ({"max_namespaces": "-1"}, "greater than or equal to 0"),
+    ],
+)
+def test_invalid_team_quota_input_is_a_field_error(client, world, quota, overrides, error):
+    response = team_quota_post(login(client, world.admin), **overrides)
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not AuditEvent.objects.filter(action="quota.team_changed").exists()
+
+
+@pytest.mark.parametrize("persona", ["owner", "manager", "member", "billing", "outsider", "finance"])
+def test_only_staff_set_a_team_quota(client, world, quota, persona):
+    response = team_quota_post(login(client, getattr(world, persona)), cpu="64")
+    assert response.status_code == 404
+    quota.refresh_from_db()
+    assert quota.cpu_millicores == 4000
+    assert not AuditEvent.objects.filter(action="quota.team_changed").exists()
+
+
+def test_quotas_are_read_only_in_the_django_admin(client, world, quota):
+    client = login(client, world.admin)
+    allocation = NamespaceQuota.objects.get(namespace=world.namespace)
+    for model, obj in (("teamquota", quota), ("namespacequota", allocation)):
+        change = f"/admin/metering/{model}/{obj.pk}/change/"
+        assert client.get(change).status_code == 200  # viewing is fine
+        assert client.post(change, {"cpu_millicores": "999000"}).status_code == 403
+        assert client.post(f"/admin/metering/{model}/{obj.pk}/delete/", {"post": "yes"}).status_code == 403
+        assert client.get(f"/admin/metering/{model}/add/").status_code == 403
+    quota.refresh_from_db()
+    assert quota.cpu_millicores == 4000
+    assert NamespaceQuota.objects.filter(pk=allocation.pk).exists()

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from clusters.access import KUBECONFIG_FILENAME
+from clusters.access import KUBECONFIG_FILENAME, kubeconfig_limit_for_user
 from clusters.forms import KubeconfigForm
 from console.http import HtmxHttpRequest
 from metering.runtime import namespace_runtime
@@ -53,7 +53,7 @@ def namespace_access_context(request: HtmxHttpRequest, namespace, add_form=None)
         "can_admin": can_admin,
         "members": paginate(request, selectors.namespace_members(namespace=namespace)),
         "role_choices": NamespaceRole.choices,
-        "kubeconfig_form": KubeconfigForm(),
+        "kubeconfig_form": KubeconfigForm(limit=kubeconfig_limit_for_user(user=request.user)),
         "kubeconfig_filename": KUBECONFIG_FILENAME,
     }
     if can_admin:
