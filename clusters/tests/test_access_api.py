@@ -11,16 +11,11 @@ from rest_framework.test import APIClient
 from clusters.models import Cluster
 from tenants.models import AuditEvent
 from tenants.services.tokens import api_token_create
+from tests.api import client_for
 
 pytestmark = pytest.mark.django_db
 
 JSON = {"HTTP_ACCEPT": "application/json"}
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def pods_status(config: dict, namespace: str) -> int:

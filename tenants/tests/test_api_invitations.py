@@ -11,17 +11,12 @@ from rest_framework.test import APIClient
 
 from tenants.models import Invitation, NamespaceMembership, TeamMembership
 from tenants.services.invitations import hash_invitation_token
+from tests.api import client_for
 from tests.factories import InvitationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 RAW_TOKEN = "raw-invitation-token"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def invite(client, **payload):

@@ -1,24 +1,10 @@
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from tenants.models import AuditEvent, Namespace, NamespaceMembership
+from tests.api import client_for, count_queries
 from tests.factories import NamespaceFactory, NamespaceMembershipFactory, TeamMembershipFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
-def count_queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as context:
-        assert client.get(url).status_code == 200
-    return len(context)
 
 
 def ns_membership(world, user) -> NamespaceMembership:
