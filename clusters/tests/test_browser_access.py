@@ -1,4 +1,5 @@
-"""In a real browser: watch a namespace get provisioned, retry a failure, download a kubeconfig.
+"""In a real browser: create a namespace on the team page, watch it get provisioned, retry a
+failure, download a kubeconfig.
 
 The console runs on ``live_server`` with the emulator as its cluster and Celery eager, so
 provisioning triggered by a page runs inside that request.
@@ -10,7 +11,7 @@ import yaml
 
 from clusters import tasks
 from clusters.provisioning import namespace_provision
-from tenants.services.namespaces import namespace_create
+from tenants.models import Namespace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,10 +25,15 @@ def test_watch_provisioning_retry_a_failure_and_download_a_kubeconfig(
     queued: list[int] = []
     real_schedule = tasks.schedule_provisioning
     monkeypatch.setattr(tasks, "schedule_provisioning", queued.append)
-    namespace = namespace_create(actor=world.owner, team=world.team, name="acme-web")
+    page = new_page(user=world.owner, base_url=live_server.url)
+    page.goto(f"{live_server.url}/teams/acme/")
+    form = page.locator("#namespace-form")
+    form.get_by_label("Name", exact=True).fill("acme-web")
+    form.get_by_role("button", name="Create namespace").click()
+    expect(page).to_have_url(f"{live_server.url}/namespaces/acme-web/")
+    namespace = Namespace.objects.get(name="acme-web")
     assert queued == [namespace.pk]
 
-    page = new_page(user=world.owner, base_url=live_server.url)
     page.goto(f"{live_server.url}/namespaces/acme-web/status/")
     status = page.locator("#namespace-status")
     expect(status.get_by_role("status")).to_contain_text("Pending")
