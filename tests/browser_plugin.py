@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,6 +49,10 @@ def browser(monkeypatch):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # ORM calls made while Playwright runs get their own connection (Django keeps
+        # connections per context, and Playwright switches contexts); close it here, or the
+        # test database cannot be dropped at the end of the run.
+        connections.close_all()
 
 
 @pytest.fixture
