@@ -10,7 +10,7 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -25,7 +25,7 @@ from metering.api.serializers import (
     RuntimeClassProfileSerializer,
     RuntimePolicySerializer,
 )
-from metering.models import Metric
+from metering.models import Metric, QuotaRequestStatus
 from metering.quotas import format_amounts, parse_amounts
 from metering.runtime import namespace_runtime
 from metering.services.quotas import (
@@ -109,7 +109,11 @@ def namespace_allocation(request: Request, slug: str, name: str) -> Response:
     return Response({"namespace": namespace.name, **format_amounts(allocation.amounts)})
 
 
-@extend_schema(methods=["GET"], responses=QuotaRequestSerializer(many=True))
+@extend_schema(
+    methods=["GET"],
+    parameters=[OpenApiParameter("status", enum=QuotaRequestStatus.values, description="Only these.")],
+    responses=QuotaRequestSerializer(many=True),
+)
 @extend_schema(
     methods=["POST"], request=QuotaRequestCreateSerializer, responses={201: QuotaRequestSerializer}
 )
@@ -127,7 +131,10 @@ def quota_requests(request: Request, slug: str) -> Response:
             reason=serializer.validated_data["reason"],
         )
         return Response(QuotaRequestSerializer(created).data, status=status.HTTP_201_CREATED)
-    rows = selectors.team_quota_requests(team=team, status=request.query_params.get("status") or None)
+    wanted = request.query_params.get("status") or None
+    if wanted is not None and wanted not in QuotaRequestStatus.values:
+        raise ApiValidationError({"status": f"One of: {', '.join(QuotaRequestStatus.values)}."})
+    rows = selectors.team_quota_requests(team=team, status=wanted)
     return Response(QuotaRequestSerializer(rows[:200], many=True).data)
 
 

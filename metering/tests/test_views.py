@@ -277,6 +277,15 @@ def test_api_created_quota_request_is_documented_as_one_object(world, quota, cli
     assert set(response.json()) == set(schema["components"]["schemas"]["QuotaRequest"]["properties"])
 
 
+@pytest.mark.parametrize("status", ["nope", "pending\x00"])
+def test_api_quota_requests_refuse_an_unknown_status_filter(world, pending, status):
+    # A NUL in the filter reached PostgreSQL, which refuses it: a 500.
+    url = "/api/v1/teams/acme/quota-requests/"
+    assert api(world.member).get(url, {"status": "pending"}).json()[0]["id"] == pending.pk
+    response = api(world.member).get(url, {"status": status})
+    assert response.status_code == 400 and "status" in response.json()
+
+
 def test_api_allocation_takes_form_fields_as_single_values(world, quota):
     url = "/api/v1/teams/acme/quota/allocations/acme-dev/"
     assert api(world.manager).put(url, {"cpu": "1500m"}).json()["cpu"] == "1500m"
