@@ -34,7 +34,11 @@ COUNT = "count"
 
 def parse_decimal(value: str | int | Decimal) -> Decimal:
     """A quantity as an exact Decimal in its own unit (``500m`` → 0.5, ``1Ki`` → 1024)."""
+    if isinstance(value, bool):
+        raise ValidationError("A quantity, not true or false.", code="invalid_quantity")
     if isinstance(value, int | Decimal):
+        if value < 0:
+            raise ValidationError("Must not be negative.", code="negative")
         return Decimal(value)
     text = str(value).strip()
     match = _QUANTITY.match(text)

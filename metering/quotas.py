@@ -4,6 +4,7 @@ Amounts are dicts in base units: ``{"cpu": millicores, "memory": bytes, ..., "st
 {name: bytes}}``. ``namespace_quota_hard`` turns an allocation into a ResourceQuota ``hard`` map.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -88,8 +89,13 @@ def is_zero(amounts: Amounts) -> bool:
     return not any(amounts[r.key] for r in RESOURCES) and not any(amounts["storage_classes"].values())
 
 
-def parse_amounts(raw: dict, *, allow_missing: bool = True) -> Amounts:
+def parse_amounts(raw: Mapping, *, allow_missing: bool = True) -> Amounts:
     """Parse Kubernetes notation into base units; field errors name the offending resource."""
+    if not isinstance(raw, Mapping):
+        raise ValidationError(
+            'An object of resource amounts, e.g. {"cpu": "500m", "storage_classes": {"standard": "10Gi"}}.',
+            code="invalid",
+        )
     errors: dict[str, list[str]] = {}
     result = empty_amounts()
     for resource in RESOURCES:
@@ -102,7 +108,11 @@ def parse_amounts(raw: dict, *, allow_missing: bool = True) -> Amounts:
             result[resource.key] = quantities.parse(value, resource.kind)
         except ValidationError as exc:
             errors[resource.key] = exc.messages
-    for name, value in (raw.get("storage_classes") or {}).items():
+    storage_classes = raw.get("storage_classes") or {}
+    if not isinstance(storage_classes, Mapping):
+        errors["storage_classes"] = ['An object of storage class to amount, e.g. {"standard": "10Gi"}.']
+        storage_classes = {}
+    for name, value in storage_classes.items():
         if value in (None, ""):
             continue
         try:

@@ -9,7 +9,7 @@ from billing.services.accounts import MANUAL_KINDS
 class ChargeSerializer(serializers.ModelSerializer):
     namespace = serializers.CharField(source="namespace.name")
     price_version = serializers.IntegerField(source="price_book.version")
-    adjusts = serializers.CharField(source="adjusts.key", default=None)
+    adjusts = serializers.CharField(source="adjusts.key", default=None, allow_null=True)
 
     class Meta:
         model = Charge
@@ -41,7 +41,7 @@ class StatementSerializer(serializers.ModelSerializer):
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
-    charge_key = serializers.CharField(source="charge.key", default=None)
+    charge_key = serializers.CharField(source="charge.key", default=None, allow_null=True)
 
     class Meta:
         model = LedgerEntry

@@ -112,3 +112,16 @@ def test_finance_records_topups_through_the_api(billed):
         )
     assert LedgerEntry.objects.filter(kind="topup").count() == 1
     assert Statement.objects.count() == 1
+
+
+def test_manual_entries_and_first_charges_have_null_links_the_schema_allows(billed, client):
+    # A top-up has no charge and a first charge adjusts nothing: both answer null, which the
+    # schema once called a string.
+    url = reverse("billing-api:finance-ledger", args=["acme"])
+    body = (
+        api(billed.finance).post(url, {"kind": "topup", "amount": "1", "reason": "x"}, format="json").json()
+    )
+    assert body["charge_key"] is None
+    schemas = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["components"]
+    assert schemas["schemas"]["LedgerEntry"]["properties"]["charge_key"].get("nullable") is True
+    assert schemas["schemas"]["Charge"]["properties"]["adjusts"].get("nullable") is True

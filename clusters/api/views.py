@@ -1,6 +1,5 @@
 """Kubeconfigs for the current user, and revoking every token they hold."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException
@@ -21,6 +20,34 @@ from clusters.api.serializers import (
     RevocationSerializer,
 )
 from tenants.api.views.base import validated
+
+
+def _named_list(item: str) -> dict:
+    return {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["name", item],
+            "properties": {"name": {"type": "string"}, item: {"type": "object"}},
+        },
+    }
+
+
+# The YAML answer is the kubeconfig file itself: a YAML client reads an object, not a string.
+KUBECONFIG_DOCUMENT_SCHEMA = {
+    "type": "object",
+    "description": "The kubeconfig file: a cluster and user per cluster, a context per namespace.",
+    "required": ["apiVersion", "kind", "clusters", "users", "contexts", "current-context"],
+    "properties": {
+        "apiVersion": {"type": "string", "enum": ["v1"]},
+        "kind": {"type": "string", "enum": ["Config"]},
+        "preferences": {"type": "object"},
+        "clusters": _named_list("cluster"),
+        "users": _named_list("user"),
+        "contexts": _named_list("context"),
+        "current-context": {"type": "string"},
+    },
+}
 
 
 class ClusterUnavailable(APIException):
@@ -45,7 +72,7 @@ class KubeconfigView(generics.GenericAPIView):
     @extend_schema(
         request=KubeconfigRequestSerializer,
         responses={
-            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "application/yaml"): KUBECONFIG_DOCUMENT_SCHEMA,
             (200, "application/json"): KubeconfigSerializer,
         },
     )

@@ -3,6 +3,7 @@
 import base64
 import json
 
+import jsonschema
 import kubernetes
 import pytest
 import yaml
@@ -157,3 +158,11 @@ def test_endpoints_are_in_the_schema(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert "application/yaml" in schema["paths"]["/api/v1/kubeconfig/"]["post"]["responses"]["200"]["content"]
     assert "/api/v1/kubeconfig/revoke/" in schema["paths"]
+
+
+def test_the_yaml_kubeconfig_matches_its_documented_schema(provisioned, client):
+    # The YAML answer is the kubeconfig itself, an object: the schema once called it a string.
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    documented = schema["paths"]["/api/v1/kubeconfig/"]["post"]["responses"]["200"]["content"]
+    response = client_for(provisioned.developer).post("/api/v1/kubeconfig/", {"hours": 2}, format="json")
+    jsonschema.validate(yaml.safe_load(response.content), documented["application/yaml"]["schema"])

@@ -1,13 +1,16 @@
-"""REST endpoints; the same selectors, services and permission checks as the pages."""
+"""REST endpoints; the same selectors, services and permission checks as the pages.
 
-from datetime import datetime, timedelta
+Services raise django ``ValidationError``; the API's exception handler answers it as a 400
+with field details, so the views let it through.
+"""
 
-from django.core.exceptions import ValidationError
-from django.http import Http404
+from datetime import UTC, datetime, timedelta
+
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -22,7 +25,7 @@ from metering.api.serializers import (
     RuntimeClassProfileSerializer,
     RuntimePolicySerializer,
 )
-from metering.models import Metric
+from metering.models import Metric, QuotaRequestStatus
 from metering.quotas import format_amounts, parse_amounts
 from metering.runtime import namespace_runtime
 from metering.services.quotas import (
@@ -37,9 +40,10 @@ from tenants.models import Team
 from tenants.selectors import namespace_for_user, team_for_user
 
 
-def _raise_api(exc: ValidationError):
-    detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-    raise ApiValidationError(detail) from exc
+def _body_object(request: Request):
+    """The body as parsed: a form's fields as one value each, JSON as sent (maybe not an object)."""
+    data = request.data
+    return data.dict() if isinstance(data, QueryDict) else data
 
 
 def _selection_data(namespace) -> dict:
@@ -70,10 +74,7 @@ def runtime_policy(request: Request, name: str) -> Response:
         permissions.require_namespace_perm(request.user, permissions.ADMIN_NAMESPACE, namespace)
         serializer = RuntimePolicySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            namespace_runtime_policy_set(actor=request.user, namespace=namespace, **serializer.validated_data)
-        except ValidationError as exc:
-            _raise_api(exc)
+        namespace_runtime_policy_set(actor=request.user, namespace=namespace, **serializer.validated_data)
         namespace.refresh_from_db()
     return Response(_selection_data(namespace))
 
@@ -102,16 +103,20 @@ def team_quota(request: Request, slug: str) -> Response:
 def namespace_allocation(request: Request, slug: str, name: str) -> Response:
     team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
     namespace = get_object_or_404(team.namespaces.live(), name=name)
-    try:
-        allocation = namespace_quota_set(
-            actor=request.user, namespace=namespace, amounts=parse_amounts(dict(request.data))
-        )
-    except ValidationError as exc:
-        _raise_api(exc)
+    allocation = namespace_quota_set(
+        actor=request.user, namespace=namespace, amounts=parse_amounts(_body_object(request))
+    )
     return Response({"namespace": namespace.name, **format_amounts(allocation.amounts)})
 
 
-@extend_schema(request=QuotaRequestCreateSerializer, responses=QuotaRequestSerializer(many=True))
+@extend_schema(
+    methods=["GET"],
+    parameters=[OpenApiParameter("status", enum=QuotaRequestStatus.values, description="Only these.")],
+    responses=QuotaRequestSerializer(many=True),
+)
+@extend_schema(
+    methods=["POST"], request=QuotaRequestCreateSerializer, responses={201: QuotaRequestSerializer}
+)
 @api_view(["GET", "POST"])
 def quota_requests(request: Request, slug: str) -> Response:
     team = team_for_user(user=request.user, slug=slug)
@@ -119,17 +124,17 @@ def quota_requests(request: Request, slug: str) -> Response:
         serializer = QuotaRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         namespace = get_object_or_404(team.namespaces.live(), name=serializer.validated_data["namespace"])
-        try:
-            created = quota_request_create(
-                actor=request.user,
-                namespace=namespace,
-                increments=parse_amounts(serializer.validated_data["increments"]),
-                reason=serializer.validated_data["reason"],
-            )
-        except ValidationError as exc:
-            _raise_api(exc)
+        created = quota_request_create(
+            actor=request.user,
+            namespace=namespace,
+            increments=parse_amounts(serializer.validated_data["increments"]),
+            reason=serializer.validated_data["reason"],
+        )
         return Response(QuotaRequestSerializer(created).data, status=status.HTTP_201_CREATED)
-    rows = selectors.team_quota_requests(team=team, status=request.query_params.get("status") or None)
+    wanted = request.query_params.get("status") or None
+    if wanted is not None and wanted not in QuotaRequestStatus.values:
+        raise ApiValidationError({"status": f"One of: {', '.join(QuotaRequestStatus.values)}."})
+    rows = selectors.team_quota_requests(team=team, status=wanted)
     return Response(QuotaRequestSerializer(rows[:200], many=True).data)
 
 
@@ -150,22 +155,27 @@ def quota_request_decide(request: Request, slug: str, request_id: int, decision:
     serializer = DecisionSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     decide = quota_request_approve if decision == "approve" else quota_request_deny
-    try:
-        decided = decide(
-            actor=request.user, quota_request=quota_request, note=serializer.validated_data["note"]
-        )
-    except ValidationError as exc:
-        _raise_api(exc)
+    decided = decide(actor=request.user, quota_request=quota_request, note=serializer.validated_data["note"])
     return Response(QuotaRequestSerializer(decided).data)
 
 
-def _moment(raw: str | None, default: datetime) -> datetime:
+def _moment(raw: str | None) -> datetime | None:
     if not raw:
-        return default
-    parsed = parse_datetime(raw)
+        return None
+    try:
+        # None when it does not look like a date-time; ValueError when it does but is no
+        # real moment (month 13, 30 February, offset +25:00).
+        parsed = parse_datetime(raw)
+    except ValueError:
+        parsed = None
     if parsed is None:
         raise ApiValidationError({"detail": f"'{raw}' is not an ISO 8601 date-time."})
-    return parsed if parsed.tzinfo else timezone.make_aware(parsed)
+    moment = parsed if parsed.tzinfo else timezone.make_aware(parsed)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+14:00 is before the year 1 in UTC
+        raise ApiValidationError({"detail": f"'{raw}' is out of range."}) from exc
+    return moment
 
 
 @extend_schema(responses=dict)
@@ -176,8 +186,15 @@ def usage_series(request: Request, name: str) -> Response:
     metric = request.query_params.get("metric", "")
     if metric not in Metric.values:
         raise ApiValidationError({"metric": f"One of: {', '.join(Metric.values)}."})
-    end = _moment(request.query_params.get("to"), timezone.now())
-    start = _moment(request.query_params.get("from"), end - timedelta(hours=24))
+    end = _moment(request.query_params.get("to")) or timezone.now()
+    start = _moment(request.query_params.get("from"))
+    if start is None:
+        try:
+            start = end - timedelta(hours=24)
+        except OverflowError as exc:
+            raise ApiValidationError(
+                {"detail": "'to' is too early for the default day; give 'from'."}
+            ) from exc
     try:
         step = int(request.query_params.get("step", 300))
     except ValueError as exc:

@@ -59,3 +59,17 @@ def test_amounts_are_shown_in_the_same_notation(amount, kind, text):
 @given(st.integers(min_value=0, max_value=2**50), st.sampled_from([CPU, BYTES, COUNT]))
 def test_format_then_parse_round_trips(amount, kind):
     assert parse(format_quantity(amount, kind), kind) == amount
+
+
+@pytest.mark.parametrize("value", [-1, True, False])
+def test_parse_refuses_negative_and_boolean_numbers(value):
+    with pytest.raises(ValidationError):
+        parse(value, COUNT)
+
+
+@pytest.mark.parametrize(
+    "raw", [[], "cpu=1", 5, {"storage_classes": ["standard"]}, {"storage_classes": "1Gi"}]
+)
+def test_parse_amounts_refuses_what_is_not_an_object_of_amounts(raw):
+    with pytest.raises(ValidationError):
+        parse_amounts(raw)

@@ -235,6 +235,61 @@ def test_api_team_quota_and_allocations(world, quota):
     assert api(world.manager).put(url, {"cpu": "1500m"}, format="json").json()["cpu"] == "1500m"
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (-3545, "non_field_errors"),
+        ([1, 2], "non_field_errors"),
+        ("cpu", "non_field_errors"),
+        ({"storage_classes": ["standard"]}, "storage_classes"),
+        ({"storage_classes": "10Gi"}, "storage_classes"),
+        ({"cpu": -5}, "cpu"),
+        ({"cpu": True}, "cpu"),
+    ],
+)
+def test_api_allocation_answers_bad_bodies_with_400(world, quota, body, field):
+    # Not an object, storage classes not an object: these were 500s; negative numbers and
+    # booleans were stored as allocations.
+    response = api(world.manager).put("/api/v1/teams/acme/quota/allocations/acme-dev/", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert NamespaceQuota.objects.get(namespace=world.namespace).cpu_millicores == 1000
+
+
+@pytest.mark.parametrize("increments", [{"storage_classes": ["standard"]}, {"cpu": -1}, {"pods": False}])
+def test_api_quota_request_answers_bad_increments_with_400(world, quota, increments):
+    url = "/api/v1/teams/acme/quota-requests/"
+    body = {"namespace": "acme-dev", "reason": "more", "increments": increments}
+    assert api(world.member).post(url, body, format="json").status_code == 400
+    assert not QuotaRequest.objects.exists()
+
+
+def test_api_created_quota_request_is_documented_as_one_object(world, quota, client):
+    # POST answers one request with 201; the schema once documented a list.
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = schema["paths"]["/api/v1/teams/{slug}/quota-requests/"]["post"]
+    assert list(operation["responses"]) == ["201"]
+    documented = operation["responses"]["201"]["content"]["application/json"]["schema"]
+    assert documented == {"$ref": "#/components/schemas/QuotaRequest"}
+    body = {"namespace": "acme-dev", "reason": "more", "increments": {"cpu": "500m"}}
+    response = api(world.member).post("/api/v1/teams/acme/quota-requests/", body, format="json")
+    assert response.status_code == 201
+    assert set(response.json()) == set(schema["components"]["schemas"]["QuotaRequest"]["properties"])
+
+
+def test_api_quota_requests_refuse_an_unknown_status_filter(world, pending):
+    # It was passed to the database as is (a NUL in it was a 500 on PostgreSQL).
+    url = "/api/v1/teams/acme/quota-requests/"
+    assert api(world.member).get(url, {"status": "pending"}).json()[0]["id"] == pending.pk
+    response = api(world.member).get(url, {"status": "nope"})
+    assert response.status_code == 400 and "status" in response.json()
+
+
+def test_api_allocation_takes_form_fields_as_single_values(world, quota):
+    url = "/api/v1/teams/acme/quota/allocations/acme-dev/"
+    assert api(world.manager).put(url, {"cpu": "1500m"}).json()["cpu"] == "1500m"
+
+
 def test_api_quota_requests_create_list_approve_deny(world, quota):
     url = "/api/v1/teams/acme/quota-requests/"
     assert api(world.outsider).get(url).status_code == 404
@@ -274,6 +329,22 @@ def test_api_usage_series_marks_gaps(world, quota):
     points = api(world.viewer).get(url, params).json()["points"]
     assert [p[1] for p in points] == [1.0, None, 3.0, None, None]
     assert api(world.viewer).get(url, {**params, "metric": "nope"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "moments",
+    [
+        {"from": "2026-13-45T00:00:00"},
+        {"to": "2026-02-30T10:00:00"},
+        {"to": "0001-01-01T00:00:00"},
+        {"from": "0001-01-01T00:00:00+14:00", "to": "0001-01-01T01:00:00+14:00"},
+    ],
+)
+def test_api_usage_series_answers_impossible_moments_with_400(world, quota, moments):
+    # Month 13, 30 February, a default day before the year 1: these were 500s.
+    response = api(world.viewer).get("/api/v1/namespaces/acme-dev/usage/", {"metric": "cpu_usage", **moments})
+    assert response.status_code == 400
+    assert "detail" in response.json()
 
 
 # --- Staff set a team's quota -------------------------------------------------------------------
