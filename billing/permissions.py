@@ -26,8 +26,3 @@ def is_finance(user) -> bool:
 def require_finance(user) -> None:
     if not is_finance(user):
         raise Http404("No such page.")
-
-
-def require_staff(user) -> None:
-    if not (user.is_authenticated and user.is_staff):
-        raise Http404("No such page.")

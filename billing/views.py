@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 from billing import selectors
 from billing.forms import FinanceFilterForm, LedgerEntryForm, PriceBookForm
 from billing.models import PriceBook
-from billing.permissions import require_finance, require_staff
+from billing.permissions import require_finance
 from billing.services.accounts import ledger_record
 from billing.services.pricebooks import pricebook_create, pricebook_is_locked, pricebook_update
 from billing.services.statements import statement_mark_paid
+from tenants import permissions
 from tenants.models import BillingMode, Team
 
 CSV_HEADER = [
@@ -196,7 +197,7 @@ def finance_statement_paid(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def pricebook_list(request: HttpRequest) -> HttpResponse:
-    require_staff(request.user)
+    permissions.require_staff(request.user)
     form = PriceBookForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -217,7 +218,7 @@ def pricebook_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def pricebook_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    require_staff(request.user)
+    permissions.require_staff(request.user)
     book = get_object_or_404(PriceBook, pk=pk)
     locked = pricebook_is_locked(book)
     initial = {f: getattr(book, f) for f in PriceBookForm.base_fields if hasattr(book, f)}
@@ -239,5 +240,5 @@ def pricebook_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def bill_runs(request: HttpRequest) -> HttpResponse:
-    require_staff(request.user)
+    permissions.require_staff(request.user)
     return render(request, "billing/bill_runs.html", {"runs": selectors.bill_runs()[:100]})

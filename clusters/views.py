@@ -39,8 +39,7 @@ def staff_required(view: Callable) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_staff:
-            raise Http404("No such page.")
+        permissions.require_staff(request.user)
         return view(request, *args, **kwargs)
 
     return wrapper

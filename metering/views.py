@@ -34,12 +34,6 @@ from tenants.models import Team
 from tenants.selectors import namespace_for_user, team_for_user
 
 
-def _require_staff(user) -> None:
-    """Staff pages do not exist for anyone else (404, like every other console object)."""
-    if not user.is_staff:
-        raise Http404("No such page.")
-
-
 def _errors_to_messages(request, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
@@ -215,7 +209,7 @@ def quota_request_decide(request: HttpRequest, slug: str, request_id: int, decis
 @login_required
 @require_GET
 def staff_capacity(request: HttpRequest) -> HttpResponse:
-    _require_staff(request.user)
+    permissions.require_staff(request.user)
     context = {
         "rows": selectors.capacity_by_cluster(),
         "requests": list(selectors.staff_quota_requests()[:50]),
@@ -226,7 +220,7 @@ def staff_capacity(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_runtimes(request: HttpRequest) -> HttpResponse:
-    _require_staff(request.user)
+    permissions.require_staff(request.user)
     if request.method == "POST":
         profile = get_object_or_404(RuntimeClassProfile, pk=request.POST.get("profile"))
         form = RuntimeProfileForm(

@@ -107,6 +107,12 @@ def may_assign_team_role(user, team: Team, *, current: str | None, new: str) -> 
     return False
 
 
+def require_staff(user) -> None:
+    """Staff pages do not exist for anyone else: 404, like another tenant's objects."""
+    if not (user.is_authenticated and user.is_staff):
+        raise Http404("No such page.")
+
+
 def require_team_perm(user, perm: str, team: Team) -> None:
     """404 for outsiders (the team's existence is not disclosed), 403 for members lacking the role."""
     if not can_see_team(user, team):
