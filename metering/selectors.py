@@ -103,6 +103,13 @@ def team_for_quota_edit(*, user, slug: str) -> Team:
     return get_object_or_404(Team, slug=slug)
 
 
+def team_for_quota_decision(*, user, slug: str) -> Team:
+    """A team whose quota requests the user may decide: its owners and managers, and staff."""
+    if user.is_staff:
+        return get_object_or_404(Team, slug=slug)
+    return team_for_user(user=user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
+
+
 def team_quota_overview(*, team: Team) -> QuotaOverview:
     from metering.services.quotas import team_quota_ensure
 

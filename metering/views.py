@@ -184,10 +184,7 @@ def quota_request_new(request: HttpRequest, slug: str) -> HttpResponse:
 def quota_request_decide(request: HttpRequest, slug: str, request_id: int, decision: str) -> HttpResponse:
     if decision not in ("approve", "deny"):
         raise Http404("Unknown decision.")
-    if request.user.is_staff:
-        team = get_object_or_404(Team, slug=slug)
-    else:
-        team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
+    team = selectors.team_for_quota_decision(user=request.user, slug=slug)
     quota_request = selectors.quota_request_for_user(user=request.user, team=team, request_id=request_id)
     form = DecisionForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""

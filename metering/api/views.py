@@ -36,7 +36,6 @@ from metering.services.quotas import (
 )
 from metering.services.runtime import namespace_runtime_policy_set
 from tenants import permissions
-from tenants.models import Team
 from tenants.selectors import namespace_for_user, team_for_user
 
 
@@ -147,10 +146,7 @@ def quota_requests(request: Request, slug: str) -> Response:
 def quota_request_decide(request: Request, slug: str, request_id: int, decision: str) -> Response:
     if decision not in ("approve", "deny"):
         raise Http404("Unknown decision.")
-    if request.user.is_staff:
-        team = get_object_or_404(Team, slug=slug)
-    else:
-        team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
+    team = selectors.team_for_quota_decision(user=request.user, slug=slug)
     quota_request = selectors.quota_request_for_user(user=request.user, team=team, request_id=request_id)
     serializer = DecisionSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
