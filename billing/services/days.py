@@ -33,7 +33,8 @@ from billing.models import (
     Statement,
 )
 from billing.periods import ceil_hour, day_window, floor_hour, hours_in
-from billing.rating import QUANTITY_RULE, MissingPrice, PriceVersion, RatedLine, day_coverage, price_usage
+from billing.rating import ONE, ZERO, MissingPrice, PriceVersion, day_coverage, price_usage
+from billing.reconcile import RERATED_FIELDS, Adjusted, DayFacts, LineTarget, day_plan, vanished
 from billing.services.accounts import account_apply, account_for_team
 from billing.services.bulk import rows_insert
 from billing.services.changes import ROLLUP_COMMIT_MARGIN
@@ -96,24 +97,41 @@ def charge_key(team_id: int, namespace_id: int, metric: str, day: date, price_bo
 
 
 @dataclass
-class _Computed:
-    namespace_id: int
-    line: RatedLine
-    coverage: Decimal
-    provisional: bool
-    amount: Decimal
-
-
-@dataclass
 class RatedDay:
-    """One team's local day, rated: its lines by charge key, not yet written."""
+    """One team's local day, rated: a target for each of its lines by charge key, not yet
+    written, and what a line that is no longer rated needs (its namespace's coverage)."""
 
     team: Team
     day: date
     start: datetime
     end: datetime
     read_at: datetime
-    lines: dict[str, _Computed] = field(default_factory=dict)
+    lifetimes: dict[int, tuple[int, datetime | None, datetime | None]]
+    lines: dict[str, LineTarget] = field(default_factory=dict)
+    coverage: dict[int, Decimal] = field(default_factory=dict)
+
+    @property
+    def facts(self) -> DayFacts:
+        return DayFacts(self.team.pk, self.team.currency, self.day, self.start, self.end)
+
+    def coverage_of(self, namespace_id: int) -> tuple[Decimal, bool]:
+        """(coverage, provisional) of a namespace's day; one without usage rows has none,
+        unless it did not exist during the day."""
+        coverage = self.coverage.get(namespace_id)
+        if coverage is None:
+            _, created, deleted = self.lifetimes.get(namespace_id, (0, None, self.start))
+            expected = _expected_hours(created, deleted, self.start, self.end)
+            coverage = ZERO if expected else ONE
+        return coverage, coverage < settings.BILLING_COVERAGE_THRESHOLD
+
+    def targets(self, existing: dict[str, Charge]) -> dict[str, LineTarget]:
+        """The rated lines, and zero for every existing line the rating no longer produces."""
+        targets = dict(self.lines)
+        for key, old in existing.items():
+            if key not in targets:
+                coverage, provisional = self.coverage_of(old.namespace_id)
+                targets[key] = vanished(old, coverage=coverage, provisional=provisional)
+        return targets
 
 
 def teams_rate_day(
@@ -134,12 +152,15 @@ def teams_rate_day(
             outcomes.update({t.pk: DayNotOver(f"{day} has not ended in {tz} yet.") for t in group})
             continue
         read_at = timezone.now()
-        rated = {t.pk: RatedDay(team=t, day=day, start=start, end=end, read_at=read_at) for t in group}
         lifetimes = {
             pk: (team_id, created, deleted)
             for pk, team_id, created, deleted in Namespace.objects.filter(team__in=group).values_list(
                 "pk", "team_id", "created_at", "deleted_at"
             )
+        }
+        rated = {
+            t.pk: RatedDay(team=t, day=day, start=start, end=end, read_at=read_at, lifetimes=lifetimes)
+            for t in group
         }
         failed: dict[int, Exception] = {}
         sums = usage_sums(
@@ -156,11 +177,21 @@ def teams_rate_day(
                 continue
             covered = sum((s.coverage for s in namespace_sums), Decimal("0"))
             coverage = day_coverage(covered, expected_hours=_expected_hours(created, deleted, start, end))
-            team = rated[team_id].team
+            team_day = rated[team_id]
+            team_day.coverage[namespace_id] = coverage
             for line in lines:
                 key = charge_key(team_id, namespace_id, line.metric, day, line.price_version.id)
-                rated[team_id].lines[key] = _Computed(
-                    namespace_id, line, coverage, coverage < threshold, line.amount(team.currency)
+                team_day.lines[key] = LineTarget(
+                    namespace_id=namespace_id,
+                    metric=line.metric,
+                    price_book_id=line.price_version.id,
+                    unit_price=line.unit_price,
+                    quantity=line.quantity,
+                    billable_quantity=line.billable_quantity,
+                    amount=line.amount(team_day.team.currency),
+                    hours=line.hours,
+                    coverage=coverage,
+                    provisional=coverage < threshold,
                 )
         outcomes.update(rated)
         outcomes.update(failed)
@@ -224,6 +255,7 @@ def _accounts_ensure(teams: Sequence[Team]) -> None:
 
 
 def _ledger(team: Team, charge: Charge, amount: Decimal, key: str) -> LedgerEntry | None:
+    """The prepaid ledger entry for a write that adds ``amount`` to the bill (none if invoiced)."""
     if team.billing_mode != BillingMode.PREPAID or amount == 0:
         return None
     return LedgerEntry(
@@ -231,145 +263,71 @@ def _ledger(team: Team, charge: Charge, amount: Decimal, key: str) -> LedgerEntr
     )
 
 
-@dataclass(frozen=True)
-class _Adjusted:
-    """What earlier adjustments already added to a finalized line."""
-
-    count: int = 0
-    amount: Decimal = Decimal("0")
-    quantity: Decimal = Decimal("0")
-    billable_quantity: Decimal = Decimal("0")
+def _day_lines(team: Team, day: date) -> tuple[dict[str, Charge], dict[str, Adjusted]]:
+    """The day's usage lines by key, and the adjustments made so far to its finalized ones."""
+    existing = {
+        c.key: c
+        for c in Charge.objects.filter(team=team, day=day, kind=ChargeKind.USAGE).select_related("statement")
+    }
+    if all(c.statement.is_open for c in existing.values()):
+        return existing, {}
+    adjusted = {
+        row.pop("adjusts__key"): Adjusted(**row)
+        for row in Charge.objects.filter(team=team, day=day, kind=ChargeKind.ADJUSTMENT)
+        .values("adjusts__key")
+        .annotate(
+            count=Count("pk"),
+            amount=Sum("amount"),
+            quantity=Sum("quantity"),
+            billable_quantity=Sum("billable_quantity"),
+        )
+        .order_by()
+    }
+    return existing, adjusted
 
 
 @transaction.atomic
 def _day_write(
     *, rated: RatedDay, statement: Statement, now: datetime, billed_before: bool = True, flagged: bool = True
 ) -> DayResult:
-    """Write one team-day's lines and ledger entries, move its balance and record the day as
-    billed, atomically.
+    """Bring one team-day's lines to its rating (``billing.reconcile.day_plan``), write their
+    ledger entries, move its balance and record the day as billed, atomically.
 
     ``billed_before`` False skips reading the day's earlier lines (there were none);
     ``flagged`` False skips clearing its late-usage flag (there was none).
     """
-    team, day, start, end = rated.team, rated.day, rated.start, rated.end
-    result = DayResult(day=day, provisional=any(c.provisional for c in rated.lines.values()))
+    team, day = rated.team, rated.day
     account = BillingAccount.objects.select_for_update().get(team=team)
-    existing = {}
-    if billed_before:
-        existing = {
-            c.key: c
-            for c in Charge.objects.filter(team=team, day=day, kind=ChargeKind.USAGE).select_related(
-                "statement"
-            )
-        }
-    adjusted: dict[str, _Adjusted] = {}
-    if any(not c.statement.is_open for c in existing.values()):
-        adjusted = {
-            row.pop("adjusts__key"): _Adjusted(**row)
-            for row in Charge.objects.filter(team=team, day=day, kind=ChargeKind.ADJUSTMENT)
-            .values("adjusts__key")
-            .annotate(
-                count=Count("pk"),
-                amount=Sum("amount"),
-                quantity=Sum("quantity"),
-                billable_quantity=Sum("billable_quantity"),
-            )
-            .order_by()
-        }
-    later: Statement | None = None  # the next open statement, looked up when first needed
-    new_charges: list[Charge] = []
-    changed: list[Charge] = []
-    entries: list[tuple[Charge, Decimal, str]] = []
-    for key, c in rated.lines.items():
-        old = existing.get(key)
-        fields = {
-            "quantity": c.line.quantity,
-            "billable_quantity": c.line.billable_quantity,
-            "amount": c.amount,
-            "coverage": c.coverage,
-            "provisional": c.provisional,
-            "hours": c.line.hours,
-        }
-        if old is None or old.statement.is_open:
-            if old is None:
-                target = statement
-                if not statement.is_open:  # late line for a closed month without an original
-                    later = later or open_statement_after(team=team, month=day)
-                    target = later
-                charge = Charge(
-                    key=key,
-                    team=team,
-                    namespace_id=c.namespace_id,
-                    statement=target,
-                    metric=c.line.metric,
-                    day=day,
-                    window_start=start,
-                    window_end=end,
-                    price_book_id=c.line.price_version.id,
-                    unit_price=c.line.unit_price,
-                    currency=team.currency,
-                    quantity_rule=QUANTITY_RULE,
-                    **fields,
-                )
-                new_charges.append(charge)
-                entries.append((charge, c.amount, f"{key}#r1"))
-            elif any(getattr(old, name) != value for name, value in fields.items()):
-                delta = c.amount - old.amount
-                for name, value in fields.items():
-                    setattr(old, name, value)
-                old.revision += 1
-                changed.append(old)
-                entries.append((old, delta, f"{key}#r{old.revision}"))
-            continue
-        # The original sits in a finalized statement: the difference becomes an adjustment.
-        done = adjusted.get(key, _Adjusted())
-        delta = c.amount - old.amount - done.amount
-        delta_quantity = c.line.quantity - old.quantity - done.quantity
-        if delta == 0 and delta_quantity == 0:
-            continue
-        later = later or open_statement_after(team=team, month=day)
-        adjustment = Charge(
-            key=f"{key}#adj{done.count + 1}",
-            kind=ChargeKind.ADJUSTMENT,
-            adjusts=old,
-            team=team,
-            namespace_id=c.namespace_id,
-            statement=later,
-            metric=c.line.metric,
-            day=day,
-            window_start=start,
-            window_end=end,
-            price_book_id=c.line.price_version.id,
-            unit_price=c.line.unit_price,
-            currency=team.currency,
-            quantity_rule=QUANTITY_RULE,
-            quantity=delta_quantity,
-            billable_quantity=c.line.billable_quantity - old.billable_quantity - done.billable_quantity,
-            amount=delta,
-            coverage=c.coverage,
-            provisional=False,
-            hours=c.line.hours,
-        )
-        new_charges.append(adjustment)
-        entries.append((adjustment, delta, f"{adjustment.key}#r1"))
-        result.adjustments += 1
-    rows_insert(new_charges)
-    if changed:
-        Charge.objects.bulk_update(
-            changed,
-            ["quantity", "billable_quantity", "amount", "coverage", "provisional", "hours", "revision"],
-        )
-        Charge.objects.filter(pk__in=[c.pk for c in changed]).update(updated_at=now)
-    ledger = [e for e in (_ledger(team, charge, amount, key) for charge, amount, key in entries) if e]
+    existing, adjusted = _day_lines(team, day) if billed_before else ({}, {})
+    plan = day_plan(
+        facts=rated.facts,
+        targets=rated.targets(existing),
+        existing=existing,
+        adjusted=adjusted,
+        statement=statement,
+    )
+    if plan.to_next_open:
+        later = open_statement_after(team=team, month=day)
+        for line in plan.to_next_open:
+            line.statement = later
+    rows_insert(plan.inserts)
+    if plan.updates:
+        Charge.objects.bulk_update(plan.updates, RERATED_FIELDS)
+        Charge.objects.filter(pk__in=[c.pk for c in plan.updates]).update(updated_at=now)
+    ledger = [e for e in (_ledger(team, line, amount, key) for line, amount, key in plan.movements) if e]
     rows_insert(ledger)
     if ledger:
         account_apply(account=account, team=team, delta=sum((e.amount for e in ledger), Decimal(0)), now=now)
     if account.last_billed_day is None or day == account.last_billed_day + timedelta(days=1):
         BillingAccount.objects.filter(pk=account.pk).update(last_billed_day=day)
     _billed_day_record(rated, flagged=flagged)
-    result.created = len(new_charges) - result.adjustments
-    result.updated = len(changed)
-    return result
+    return DayResult(
+        day=day,
+        created=len(plan.inserts) - plan.adjustments,
+        updated=len(plan.updates),
+        adjustments=plan.adjustments,
+        provisional=any(t.provisional for t in rated.lines.values()),
+    )
 
 
 def _billed_day_record(rated: RatedDay, *, flagged: bool) -> None:
