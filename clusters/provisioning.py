@@ -17,8 +17,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clusters.connections import cluster_for_namespace, gateway_for_cluster
-from clusters.kube.errors import InvalidError, KubeError, PermanentKubeError
+from clusters.connections import cluster_for_namespace, default_cluster, gateway_for_cluster
+from clusters.kube.errors import ConflictError, InvalidError, KubeError, PermanentKubeError
 from clusters.kube.gateway import KubeGateway
 from clusters.kube.manifests import (
     always_pull_images_objects,
@@ -28,6 +28,7 @@ from clusters.kube.manifests import (
     tenant_namespace_objects,
     tenant_selector,
 )
+from clusters.kube.ownership import NAME_TAKEN, claim_object, foreign_reason
 from clusters.kube.spec import (
     PlatformSettings,
     RuntimeChoice,
@@ -61,8 +62,11 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-class NoRuntimeAvailable(PermanentKubeError):
-    """The runtime selection found nothing that fits; an admin must install or enable one."""
+class ForeignNamespace(PermanentKubeError):
+    """A namespace of that name exists on the cluster and the console did not create it."""
+
+    def __init__(self, message: str):
+        super().__init__(message, reason="NameTaken")
 
 
 def object_key(obj: dict) -> str:
@@ -187,10 +191,36 @@ def _bootstrap_drifted(gateway: KubeGateway, objects: list[dict]) -> bool:
     return False
 
 
-def _live_objects(gateway: KubeGateway, namespace: Namespace, platform: PlatformSettings) -> dict[str, dict]:
-    """The console's objects for this namespace as the cluster has them: one get, one list per kind."""
+def _own_namespace(gateway: KubeGateway, namespace: Namespace, platform: PlatformSettings) -> dict:
+    """The live Namespace, created here when absent; ``ForeignNamespace`` when it is not ours.
+
+    Creation is create-if-absent with nothing but the ownership marks, so a name someone
+    else holds (or takes in the meantime) answers AlreadyExists and nothing is written.
+    """
+    live = gateway.get("v1", "Namespace", namespace.name)
+    if live is None:
+        try:
+            live = gateway.create(claim_object(platform, namespace.name, namespace.pk))
+        except ConflictError:
+            live = gateway.get("v1", "Namespace", namespace.name)
+            if live is None:  # gone again in between: the next attempt creates it
+                raise ForeignNamespace(
+                    f"{NAME_TAKEN}: namespace '{namespace.name}' is being replaced"
+                ) from None
+    reason = foreign_reason(live, platform, namespace_id=namespace.pk, uid=namespace.cluster_uid)
+    if reason:
+        raise ForeignNamespace(reason)
+    uid = live.get("metadata", {}).get("uid", "")
+    if uid and not namespace.cluster_uid:
+        _save(namespace, cluster_uid=uid)
+    return live
+
+
+def _live_objects(
+    gateway: KubeGateway, namespace: Namespace, platform: PlatformSettings, ns_obj: dict | None
+) -> dict[str, dict]:
+    """The console's objects for this namespace as the cluster has them: one list per kind."""
     live: dict[str, dict] = {}
-    ns_obj = gateway.get("v1", "Namespace", namespace.name)
     if ns_obj is not None:
         ns_obj.setdefault("kind", "Namespace")
         ns_obj.setdefault("apiVersion", "v1")
@@ -252,8 +282,9 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
     objects = desired_objects(namespace, platform)
     digest = desired_hash(objects)
     now = timezone.now()
+    ns_obj = _own_namespace(gateway, namespace, platform)
     unchanged = digest == namespace.applied_hash and namespace.status == NamespaceStatus.READY
-    if unchanged and not _drifted(objects, _live_objects(gateway, namespace, platform)):
+    if unchanged and not _drifted(objects, _live_objects(gateway, namespace, platform, ns_obj)):
         _save(namespace, last_reconciled_at=now, desired_hash=digest)
         return Outcome.UNCHANGED
     if namespace.status != NamespaceStatus.READY:
@@ -261,7 +292,7 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
     versions = {
         object_key(obj): _apply(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects
     }
-    pruned = _prune(gateway, _live_objects(gateway, namespace, platform), keep=set(versions))
+    pruned = _prune(gateway, _live_objects(gateway, namespace, platform, None), keep=set(versions))
     _save(
         namespace,
         status=NamespaceStatus.READY,
@@ -281,22 +312,39 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
 
 
 def _terminate(namespace: Namespace, gateway: KubeGateway) -> Outcome:
-    """Delete the namespace on the cluster and wait a little for the API server to finish."""
-    gateway.delete("v1", "Namespace", namespace.name)
+    """Delete the namespace on the cluster and wait a little for the API server to finish.
+
+    Only a namespace this console created is deleted, and only that very object (a UID
+    precondition). A namespace of that name the console does not own is left alone: the
+    record is closed without touching the cluster.
+    """
+    platform = platform_settings_from_django(settings)
+    live = gateway.get("v1", "Namespace", namespace.name)
+    if live is not None and foreign_reason(
+        live, platform, namespace_id=namespace.pk, uid=namespace.cluster_uid
+    ):
+        logger.warning("namespace %s on the cluster is not this console's; not deleting it", namespace.name)
+        return _closed(namespace)
+    if live is None:
+        return _closed(namespace)
+    uid = namespace.cluster_uid or live["metadata"].get("uid", "")
+    try:
+        gateway.delete("v1", "Namespace", namespace.name, uid=uid)
+    except ConflictError:  # replaced by someone else since the read: not ours any more
+        return _closed(namespace)
     interval, checks = TERMINATION_POLL
     for _ in range(checks):
-        if gateway.get("v1", "Namespace", namespace.name) is None:
-            now = timezone.now()
-            _save(
-                namespace,
-                status=NamespaceStatus.DELETED,
-                deleted_at=now,
-                last_reconciled_at=now,
-                applied_hash="",
-            )
-            return Outcome.DELETED
+        current = gateway.get("v1", "Namespace", namespace.name)
+        if current is None or current["metadata"].get("uid") != uid:
+            return _closed(namespace)
         time.sleep(interval)
     return Outcome.TERMINATING
+
+
+def _closed(namespace: Namespace) -> Outcome:
+    now = timezone.now()
+    _save(namespace, status=NamespaceStatus.DELETED, deleted_at=now, last_reconciled_at=now, applied_hash="")
+    return Outcome.DELETED
 
 
 def _record_failure(namespace: Namespace, exc: KubeError) -> None:
@@ -323,6 +371,18 @@ def namespace_retry_provisioning(*, actor, namespace: Namespace) -> None:
     _save(namespace, status=NamespaceStatus.PENDING, last_error="")
     audit_record(actor=actor, action="namespace.provisioning_retried", target=namespace)
     namespace_changed(namespace)
+
+
+def namespace_name_on_cluster(*, name: str, cluster: Cluster | None) -> bool | None:
+    """Whether a namespace ``name`` exists on the target cluster right now; None when the
+    cluster cannot say (not configured or unreachable). Provisioning still refuses to adopt
+    a foreign namespace, so an unknown answer here is never a takeover."""
+    try:
+        gateway = gateway_for_cluster(cluster or default_cluster())
+        return gateway.get("v1", "Namespace", name) is not None
+    except KubeError as exc:
+        logger.info("could not check namespace %s on the cluster: %s", name, exc)
+        return None
 
 
 def namespaces_due_for_reconcile(*, now, interval: timedelta, limit: int) -> list[int]:

@@ -273,6 +273,21 @@ KUBE_EMULATOR_URL = env_str("KUBE_EMULATOR_URL")
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 TENANTRY_SYSTEM_NAMESPACE = env_str("TENANTRY_SYSTEM_NAMESPACE", "tenantry-system")
 TENANTRY_INGRESS_NAMESPACE = env_str("TENANTRY_INGRESS_NAMESPACE", "ingress-nginx")
+# This console's identity among consoles sharing a cluster (say, staging and production): it is
+# part of the ownership marks on every object the console makes, so two instances never adopt,
+# prune or delete each other's objects. Lowercase letters, digits and '-', at most 40 characters.
+TENANTRY_INSTANCE_ID = env_str("TENANTRY_INSTANCE_ID", "default")
+# Names no tenant may take, beside default, kube-*, the system and ingress namespaces: what
+# clusters commonly run before a console arrives. Namespaces that already exist on the target
+# cluster are refused as well, whatever their name.
+TENANTRY_RESERVED_NAMESPACES = env_list(
+    "TENANTRY_RESERVED_NAMESPACES",
+    "monitoring,cert-manager,ingress-nginx,istio-system,istio-ingress,argocd,flux-system,"
+    "longhorn-system,velero,gatekeeper-system,calico-system,calico-apiserver,tigera-operator,"
+    "cilium,cilium-secrets,kyverno,kubernetes-dashboard,local-path-storage,metallb-system,"
+    "openebs,rook-ceph,vault,logging,observability,prometheus,grafana,loki,keda,knative-serving,"
+    "tekton-pipelines,kubevirt,cattle-system,kubesphere-system,sealos-system,capsule-system",
+)
 # The identity the console acts as on the cluster (exempt from the protection policy);
 # without it: system:serviceaccount:<system namespace>:tenantry-console.
 if env_str("TENANTRY_CONSOLE_USERNAME"):

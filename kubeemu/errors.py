@@ -51,6 +51,15 @@ def conflict(resource: ResourceType, name: str) -> ApiError:
     return ApiError(409, "Conflict", message, details=_details(resource, name))
 
 
+def precondition_failed(resource: ResourceType, name: str, field: str, wanted: str, actual: str) -> ApiError:
+    label = "UID" if field == "uid" else "ResourceVersion"
+    message = (
+        f'Operation cannot be fulfilled on {resource.display} "{name}": Precondition failed: '
+        f"{label} in precondition: {wanted}, {label} in object meta: {actual}"
+    )
+    return ApiError(409, "Conflict", message, details=_details(resource, name))
+
+
 def forbidden(resource: ResourceType, name: str, why: str) -> ApiError:
     subject = f'{resource.display} "{name}"' if name else resource.display
     return ApiError(403, "Forbidden", f"{subject} is forbidden: {why}", details=_details(resource, name))

@@ -211,7 +211,7 @@ class Handler(BaseHTTPRequestHandler):
         dry_run = query.get("dryRun") == "All"
         manager = query.get("fieldManager")
         content_type = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
-        body = self._parse(raw, content_type) if verb in ("create", "update", "patch") else None
+        body = self._parse(raw, content_type) if verb in ("create", "update", "patch") or raw else None
         if verb in ("create", "update") or content_type == APPLY:
             body = without_nulls(body)
         if verb == "list":
@@ -225,7 +225,7 @@ class Handler(BaseHTTPRequestHandler):
                 return 201, api.request_token(ns, name, body)
             return 201, api.create(resource, ns, body, manager=manager, dry_run=dry_run)
         if verb == "delete":
-            deleted = api.delete(resource, ns, name)
+            deleted = api.delete(resource, ns, name, body)
             if resource.kind in ("Namespace", "Pod"):  # deleted gracefully: the API returns the object
                 return 200, deleted
             details = {

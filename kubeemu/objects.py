@@ -259,9 +259,17 @@ class ObjectApi:
             new["status"] = body.get("status") or {}
             return self._write(resource, new, old, manager=None, operation="Update", dry_run=dry_run)
 
-    def delete(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any]:
+    def delete(
+        self, resource: ResourceType, namespace: str, name: str, options: Any = None
+    ) -> dict[str, Any]:
+        """Delete, honouring ``DeleteOptions.preconditions`` (uid, resourceVersion) as the API server does."""
+        preconditions = (options or {}).get("preconditions") or {} if isinstance(options, dict) else {}
         with self.store.lock:
             old = self._existing(resource, namespace, name)
+            for field in ("uid", "resourceVersion"):
+                wanted, actual = preconditions.get(field), old["metadata"].get(field)
+                if wanted and wanted != actual:
+                    raise errors.precondition_failed(resource, name, field, wanted, actual)
             if resource.kind != "Namespace":
                 self.store.remove(resource, namespace, name)
                 return copy.deepcopy(old)

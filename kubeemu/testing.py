@@ -79,3 +79,71 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 5.0, interval:
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout}s: {condition}")
         time.sleep(interval)
+
+
+# --- a cluster that is not blank ----------------------------------------------------------------
+# What a real cluster holds before the console arrives: add-on namespaces, each with a Secret
+# and a RoleBinding of its own, plus one ordinary namespace whose name no list reserves.
+FOREIGN_NAMESPACES = ("monitoring", "ingress-nginx", "cert-manager", "legacy-app")
+
+
+def populate_foreign_world(client: kubernetes.client.ApiClient) -> None:
+    """Create the foreign namespaces (idempotent) through any API server, emulator or real."""
+    core = kubernetes.client.CoreV1Api(client)
+    rbac = kubernetes.client.RbacAuthorizationV1Api(client)
+    for name in FOREIGN_NAMESPACES:
+        meta = kubernetes.client.V1ObjectMeta
+        try:
+            core.create_namespace(
+                kubernetes.client.V1Namespace(metadata=meta(name=name, labels={"team": "ops"}))
+            )
+        except kubernetes.client.ApiException as error:
+            if error.status != 409:
+                raise
+            continue
+        core.create_namespaced_secret(
+            name,
+            kubernetes.client.V1Secret(
+                metadata=meta(name=f"{name}-credentials"), string_data={"token": "s3cret"}
+            ),
+        )
+        rbac.create_namespaced_role_binding(
+            name,
+            kubernetes.client.V1RoleBinding(
+                metadata=meta(name="ops-admin"),
+                role_ref=kubernetes.client.V1RoleRef(
+                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="admin"
+                ),
+                subjects=[
+                    kubernetes.client.RbacV1Subject(
+                        kind="User", name="ops@example.org", api_group="rbac.authorization.k8s.io"
+                    )
+                ],
+            ),
+        )
+
+
+def foreign_snapshot(client: kubernetes.client.ApiClient) -> dict[str, object]:
+    """Everything about the foreign namespaces a takeover would change: each namespace's uid and
+    labels, and the names of the Secrets, RoleBindings and other objects inside."""
+    core = kubernetes.client.CoreV1Api(client)
+    rbac = kubernetes.client.RbacAuthorizationV1Api(client)
+    snapshot: dict[str, object] = {}
+    for name in FOREIGN_NAMESPACES:
+        ns = core.read_namespace(name)
+        snapshot[name] = {
+            "uid": ns.metadata.uid,
+            "labels": dict(ns.metadata.labels or {}),
+            "deleting": ns.metadata.deletion_timestamp is not None,
+            "secrets": sorted(s.metadata.name for s in core.list_namespaced_secret(name).items),
+            "rolebindings": sorted(r.metadata.name for r in rbac.list_namespaced_role_binding(name).items),
+            "quotas": sorted(q.metadata.name for q in core.list_namespaced_resource_quota(name).items),
+        }
+    return snapshot
+
+
+@pytest.fixture
+def foreign_world(kube_admin_client: kubernetes.client.ApiClient) -> Callable[[], dict[str, object]]:
+    """The emulator with the foreign namespaces created; returns a function taking a snapshot."""
+    populate_foreign_world(kube_admin_client)
+    return lambda: foreign_snapshot(kube_admin_client)

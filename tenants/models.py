@@ -98,6 +98,11 @@ class NamespaceQuerySet(models.QuerySet):
     def live(self) -> "NamespaceQuerySet":
         return self.exclude(status=NamespaceStatus.DELETED)
 
+    def owned_on_cluster(self) -> "NamespaceQuerySet":
+        """Live namespaces the provisioner created on their cluster and proved its own (UID
+        recorded): the only ones any worker may write into."""
+        return self.live().exclude(cluster_uid="")
+
 
 class Namespace(models.Model):
     """A Kubernetes namespace owned by a team, with its provisioning state.
@@ -121,6 +126,8 @@ class Namespace(models.Model):
     applied_hash = models.CharField(max_length=64, blank=True)
     # resourceVersion of every applied object, keyed "Kind/name": drift shows as a difference.
     applied_versions = models.JSONField(default=dict, blank=True)
+    # The UID of the Kubernetes namespace the console created: deletion is conditional on it.
+    cluster_uid = models.CharField(max_length=36, blank=True)
     last_reconciled_at = models.DateTimeField(null=True, blank=True)
     # A short lease so two workers never provision the same namespace at once.
     lease_owner = models.CharField(max_length=64, blank=True)

@@ -119,7 +119,7 @@ def team_suspend(
     """Suspend every live namespace, then record the suspension (audit in the same transaction)."""
     now = now or timezone.now()
     gateway_for = gateway_for or default_gateway
-    for namespace in Namespace.objects.live().filter(team=team):
+    for namespace in Namespace.objects.owned_on_cluster().filter(team=team):
         namespace_suspend(namespace=namespace, gateway=gateway_for(namespace))
     with transaction.atomic():
         BillingAccount.objects.filter(team=team).update(suspended_at=now)
@@ -129,7 +129,7 @@ def team_suspend(
 def team_resume(*, team: Team, gateway_for: GatewayFactory | None = None) -> None:
     """Restore exactly what suspension changed, then clear the suspension."""
     gateway_for = gateway_for or default_gateway
-    for namespace in Namespace.objects.live().filter(team=team):
+    for namespace in Namespace.objects.owned_on_cluster().filter(team=team):
         namespace_resume(namespace=namespace, gateway=gateway_for(namespace))
     with transaction.atomic():
         BillingAccount.objects.filter(team=team).update(suspended_at=None)

@@ -78,10 +78,11 @@ def book(db):
 
 @pytest.fixture
 def acme(world, book):
-    """The persona team, created long ago, with its namespace; prepaid USD in UTC."""
+    """The persona team, created long ago, with its namespace (provisioned: the provisioner
+    recorded its cluster UID); prepaid USD in UTC."""
     long_ago = utc(2020, 1, 1)
     type(world.team).objects.filter(pk=world.team.pk).update(created_at=long_ago)
-    Namespace.objects.filter(team=world.team).update(created_at=long_ago)
+    Namespace.objects.filter(team=world.team).update(created_at=long_ago, cluster_uid="uid-acme-dev")
     world.team.refresh_from_db()
     world.namespace.refresh_from_db()
     return world

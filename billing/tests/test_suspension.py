@@ -9,7 +9,7 @@ import time_machine
 from billing.models import Band, BillingAccount, SuspendedObject
 from billing.services.accounts import ledger_record
 from billing.services.suspension import SUSPEND_QUOTA, suspension_due, suspensions_enforce
-from tenants.models import AuditEvent
+from tenants.models import AuditEvent, Namespace
 
 from .conftest import FakeGateway, utc
 
@@ -162,4 +162,17 @@ def test_suspend_and_resume_end_to_end_on_the_emulator(acme, cluster, django_cap
         ledger_record(actor=acme.finance, team=acme.team, kind="topup", amount=Decimal("50"), reason="Wire 9")
     assert _cluster_state(cluster) == before
     assert BillingAccount.objects.get(team=acme.team).suspended_at is None
+    assert not SuspendedObject.objects.exists()
+
+
+def test_suspension_never_writes_into_a_namespace_the_console_has_not_proven_its_own(acme, fake_cluster):
+    """A namespace record whose cluster namespace was never created by the provisioner (no UID
+    recorded, e.g. refused as a foreign name) is skipped: the cluster's namespace of that name
+    belongs to someone else."""
+    Namespace.objects.filter(pk=acme.namespace.pk).update(cluster_uid="")
+    before = fake_cluster.snapshot()
+    in_debt(acme.team, NOW - timedelta(hours=25))
+    with time_machine.travel(NOW, tick=False):
+        assert suspensions_enforce(gateway_for=lambda ns: fake_cluster) == {"suspended": 1, "resumed": 0}
+    assert fake_cluster.snapshot() == before
     assert not SuspendedObject.objects.exists()

@@ -225,6 +225,12 @@ class KubeGateway:
         # JSON is valid YAML, so the apply patch is sent JSON-encoded.
         return self._request("PATCH", path, query=query, body=obj, content_type=APPLY_PATCH)
 
+    def create(self, obj: dict[str, Any], *, field_manager: str = FIELD_MANAGER) -> dict[str, Any]:
+        """Create ``obj``; ``ConflictError`` (AlreadyExists) when the name is taken."""
+        meta = obj.get("metadata") or {}
+        path = self._path(obj["apiVersion"], obj["kind"], namespace=meta.get("namespace"))
+        return self._request("POST", path, query={"fieldManager": field_manager}, body=obj)
+
     def get(
         self, api_version: str, kind: str, name: str, namespace: str | None = None
     ) -> dict[str, Any] | None:
@@ -245,10 +251,17 @@ class KubeGateway:
             item.setdefault("kind", kind)
         return items
 
-    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
-        """Delete an object; False when it was already gone."""
+    def delete(
+        self, api_version: str, kind: str, name: str, namespace: str | None = None, *, uid: str = ""
+    ) -> bool:
+        """Delete an object; False when it was already gone.
+
+        With ``uid`` the API server deletes only that very object (a precondition): a
+        namespace recreated by someone else under the same name answers ``ConflictError``.
+        """
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": uid}} if uid else None
         try:
-            self._request("DELETE", self._path(api_version, kind, name, namespace))
+            self._request("DELETE", self._path(api_version, kind, name, namespace), body=body)
         except errors.NotFoundError:
             return False
         return True

@@ -58,6 +58,7 @@ DEFAULT_LIMIT_DEFAULT_REQUESTS: Mapping[str, str] = MappingProxyType(
 )
 # RFC 1918, carrier-grade NAT (also Alibaba's metadata 100.100.100.200) and link-local
 # (the cloud metadata address 169.254.169.254 on AWS, GCP and Azure).
+INSTANCE_ID = re.compile(r"[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?")
 DEFAULT_PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16")
 DEFAULT_EXEMPT_USERNAMES = (
     "system:serviceaccount:tenantry-system:tenantry-console",
@@ -89,6 +90,8 @@ class PlatformSettings:
     system_namespace: str = "tenantry-system"
     ingress_namespace: str = "ingress-nginx"
     managed_by: str = "tenantry"
+    # Which console made an object, when several share a cluster (part of the ownership marks).
+    instance_id: str = "default"
     label_prefix: str = "tenantry.io/"
     dns_namespace: str = "kube-system"
     dns_pod_labels: Mapping[str, str] = field(
@@ -101,6 +104,10 @@ class PlatformSettings:
     def __post_init__(self) -> None:
         if not self.label_prefix.endswith("/"):
             raise ValueError("label_prefix must end with '/'")
+        if not INSTANCE_ID.fullmatch(self.instance_id):
+            raise ValueError(
+                f"instance id {self.instance_id!r}: lowercase letters, digits and '-', at most 40 characters"
+            )
         object.__setattr__(
             self, "dns_pod_labels", MappingProxyType(dict(sorted(self.dns_pod_labels.items())))
         )
@@ -129,6 +136,7 @@ def platform_settings_from_django(settings: Any) -> PlatformSettings:
     return PlatformSettings(
         system_namespace=system_namespace,
         ingress_namespace=getattr(settings, "TENANTRY_INGRESS_NAMESPACE", defaults.ingress_namespace),
+        instance_id=getattr(settings, "TENANTRY_INSTANCE_ID", defaults.instance_id),
         private_cidrs=tuple(getattr(settings, "TENANTRY_PRIVATE_CIDRS", defaults.private_cidrs)),
         exempt_usernames=(console_username, *DEFAULT_EXEMPT_USERNAMES[1:]),
     )

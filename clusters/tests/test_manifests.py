@@ -175,6 +175,7 @@ def test_every_tenant_object_carries_the_pruning_labels(spec):
     assert selector == {
         "app.kubernetes.io/managed-by": "tenantry",
         "tenantry.io/component": "tenant",
+        "tenantry.io/instance": "default",
         "tenantry.io/owner-namespace": spec.name,
     }
     for item in tenant_namespace_objects(spec, PLATFORM):

@@ -1,8 +1,10 @@
 """Namespace lifecycle in the console; the cluster follows through the provisioning workers."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from clusters.provisioning import namespace_name_on_cluster
 from metering.services.quotas import namespace_quota_initialize, namespace_slot_check
 from tenants.models import DNS1123_LABEL, Namespace, NamespaceStatus, Team
 from tenants.services.audit import audit_record
@@ -13,17 +15,38 @@ RESERVED_PREFIXES = ("kube-", "tenantry-", "openshift-")
 RESERVED_NAMES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
 
-def validate_namespace_name(name: str) -> None:
+def reserved_namespace_names() -> set[str]:
+    """Names the cluster or its add-ons use: Kubernetes' own, the console's system and
+    ingress namespaces, and ``TENANTRY_RESERVED_NAMESPACES``."""
+    return {
+        *RESERVED_NAMES,
+        settings.TENANTRY_SYSTEM_NAMESPACE,
+        settings.TENANTRY_INGRESS_NAMESPACE,
+        *settings.TENANTRY_RESERVED_NAMESPACES,
+    }
+
+
+def _name_problem(name: str, cluster) -> str | None:
+    """Why ``name`` cannot be a new namespace, or None. Checks the cluster last (one request)."""
+    if name in reserved_namespace_names() or name.startswith(RESERVED_PREFIXES):
+        return f"'{name}' is reserved for the cluster itself; choose another name."
+    if Namespace.objects.live().filter(name=name).exists():
+        return f"A namespace called '{name}' already exists; choose another name."
+    if namespace_name_on_cluster(name=name, cluster=cluster):
+        return f"'{name}' is taken on the cluster by a namespace the console does not manage; choose another name."
+    return None
+
+
+def validate_namespace_name(name: str, *, cluster=None) -> None:
     if len(name) > 63:
         raise ValidationError({"name": "At most 63 characters."})
     try:
         DNS1123_LABEL(name)
     except ValidationError as exc:
         raise ValidationError({"name": exc.messages}) from exc
-    if name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES):
-        raise ValidationError({"name": f"'{name}' is reserved for the cluster itself."})
-    if Namespace.objects.live().filter(name=name).exists():
-        raise ValidationError({"name": f"A namespace called '{name}' already exists; choose another name."})
+    problem = _name_problem(name, cluster)
+    if problem:
+        raise ValidationError({"name": problem})
 
 
 @transaction.atomic
@@ -36,12 +59,12 @@ def namespace_create(
     """
     name = name.strip().lower()
     if not name:
-        name = unique_slug(
-            base_name or team.slug,
-            taken=lambda s: Namespace.objects.live().filter(name=s).exists(),
-            max_length=63,
-        )
-    validate_namespace_name(name)
+        # A derived name steps around reserved and taken names instead of failing signup.
+        base = base_name or team.slug
+        if base.startswith(RESERVED_PREFIXES):
+            base = f"ns-{base}"
+        name = unique_slug(base, taken=lambda s: _name_problem(s, cluster) is not None, max_length=63)
+    validate_namespace_name(name, cluster=cluster)
     namespace_slot_check(team=team)
     namespace = Namespace.objects.create(
         team=team, name=name, display_name=display_name.strip(), cluster=cluster, created_by=actor

@@ -10,8 +10,13 @@ from clusters.kube.spec import PlatformSettings
 
 def managed_labels(platform: PlatformSettings, component: str, **extra: str) -> dict[str, str]:
     """Labels every console object carries, so the provisioner can list and prune exactly
-    what it made and the protection policy can recognise it."""
-    labels = {names.MANAGED_BY_LABEL: platform.managed_by, platform.label(names.LABEL_COMPONENT): component}
+    what it made (and only this console instance made) and the protection policy can
+    recognise it."""
+    labels = {
+        names.MANAGED_BY_LABEL: platform.managed_by,
+        platform.label(names.LABEL_COMPONENT): component,
+        platform.label(names.LABEL_INSTANCE): platform.instance_id,
+    }
     labels.update({platform.label(key): value for key, value in extra.items()})
     return dict(sorted(labels.items()))
 
