@@ -271,12 +271,16 @@ CELERY_BEAT_SCHEDULE["billing-hourly"] = {
 KUBECONFIG = env_str("KUBECONFIG")
 KUBE_EMULATOR_URL = env_str("KUBE_EMULATOR_URL")
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
-TENANTRY_SYSTEM_NAMESPACE = env_str("TENANTRY_SYSTEM_NAMESPACE", "tenantry-system")
 TENANTRY_INGRESS_NAMESPACE = env_str("TENANTRY_INGRESS_NAMESPACE", "ingress-nginx")
 # This console's identity among consoles sharing a cluster (say, staging and production): it is
 # part of the ownership marks on every object the console makes, so two instances never adopt,
 # prune or delete each other's objects. Lowercase letters, digits and '-', at most 40 characters.
 TENANTRY_INSTANCE_ID = env_str("TENANTRY_INSTANCE_ID", "default")
+# One ServiceAccount per user lives here, named by user id, so every instance needs its own.
+TENANTRY_SYSTEM_NAMESPACE = env_str(
+    "TENANTRY_SYSTEM_NAMESPACE",
+    "tenantry-system" if TENANTRY_INSTANCE_ID == "default" else f"tenantry-{TENANTRY_INSTANCE_ID}-system",
+)
 # Names no tenant may take, beside default, kube-*, the system and ingress namespaces: what
 # clusters commonly run before a console arrives. Namespaces that already exist on the target
 # cluster are refused as well, whatever their name.

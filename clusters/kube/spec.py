@@ -112,6 +112,21 @@ class PlatformSettings:
             self, "dns_pod_labels", MappingProxyType(dict(sorted(self.dns_pod_labels.items())))
         )
 
+    @property
+    def is_default_instance(self) -> bool:
+        return self.instance_id == "default"
+
+    def scoped(self, name: str) -> str:
+        """A cluster-wide object's name for this console instance: ``tenant-admin`` for the
+        default instance, ``tenant-admin-staging`` for instance ``staging``, so consoles
+        sharing a cluster never apply over each other's ClusterRoles and policies."""
+        return name if self.is_default_instance else f"{name}-{self.instance_id}"
+
+    def instance_match_labels(self) -> dict[str, str]:
+        """Extra labels a policy's selector needs to see only this instance's objects: none for
+        the default instance (a cluster's only console guards every console-made object)."""
+        return {} if self.is_default_instance else {self.label("instance"): self.instance_id}
+
     def label(self, name: str) -> str:
         """The full key of one of the console's own labels or annotations, e.g. ``tenantry.io/team``."""
         return f"{self.label_prefix}{name}"

@@ -389,3 +389,36 @@ def test_builders_import_without_django_models_or_the_kubernetes_client():
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=root
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_two_console_instances_on_one_cluster_never_share_an_object():
+    """Staging and production on one cluster: every cluster-wide object of one has a name the
+    other does not use, their tenants' RoleBindings point at their own ClusterRoles, and each
+    protection policy only guards (and only exempts the console of) its own instance's objects."""
+    staging = PlatformSettings(instance_id="staging", system_namespace="tenantry-staging-system")
+    default_objects = bootstrap_objects(PLATFORM) + mutating_runtime_policy_objects(PLATFORM)
+    staging_objects = bootstrap_objects(staging) + mutating_runtime_policy_objects(staging)
+
+    def keys(objects):
+        return {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects}
+
+    assert keys(default_objects).isdisjoint(keys(staging_objects))
+    assert all(o["metadata"]["labels"]["tenantry.io/instance"] == "staging" for o in staging_objects)
+    protect = next(
+        o
+        for o in staging_objects
+        if o["kind"] == "ValidatingAdmissionPolicy" and o["metadata"]["name"].startswith("tenantry-protect")
+    )
+    assert protect["spec"]["matchConstraints"]["objectSelector"]["matchLabels"] == {
+        "app.kubernetes.io/managed-by": "tenantry",
+        "tenantry.io/instance": "staging",
+    }
+    bindings = by_kind(tenant_namespace_objects(SPECS["many-members-trusted"], staging), "RoleBinding")
+    assert bindings and {b["roleRef"]["name"] for b in bindings} <= {
+        o["metadata"]["name"] for o in staging_objects if o["kind"] == "ClusterRole"
+    }
+
+
+def test_instance_id_must_be_a_label_value():
+    with pytest.raises(ValueError, match="instance id"):
+        PlatformSettings(instance_id="Prod/EU")

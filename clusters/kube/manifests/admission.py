@@ -85,7 +85,12 @@ def protect_managed_objects_policy(platform: PlatformSettings) -> list[dict]:
         "failurePolicy": "Fail",
         "matchConstraints": {
             "resourceRules": rules,
-            "objectSelector": {"matchLabels": {names.MANAGED_BY_LABEL: platform.managed_by}},
+            "objectSelector": {
+                "matchLabels": {
+                    names.MANAGED_BY_LABEL: platform.managed_by,
+                    **platform.instance_match_labels(),
+                }
+            },
         },
         "variables": [{"name": "isConsoleOrSystem", "expression": _exempt_expression(platform)}],
         "validations": [
@@ -99,7 +104,7 @@ def protect_managed_objects_policy(platform: PlatformSettings) -> list[dict]:
             }
         ],
     }
-    return _validating(platform, names.POLICY_PROTECT_MANAGED, spec)
+    return _validating(platform, platform.scoped(names.POLICY_PROTECT_MANAGED), spec)
 
 
 def runtime_class_policy(platform: PlatformSettings) -> list[dict]:
@@ -140,7 +145,7 @@ def runtime_class_policy(platform: PlatformSettings) -> list[dict]:
             }
         ],
     }
-    return _validating(platform, names.POLICY_RUNTIME_CLASS, spec)
+    return _validating(platform, platform.scoped(names.POLICY_RUNTIME_CLASS), spec)
 
 
 def tenant_network_policy_policy(platform: PlatformSettings) -> list[dict]:
@@ -172,7 +177,12 @@ def tenant_network_policy_policy(platform: PlatformSettings) -> list[dict]:
                     "resources": ["networkpolicies"],
                 }
             ],
-            "namespaceSelector": {"matchLabels": {platform.label(names.LABEL_TENANT): "true"}},
+            "namespaceSelector": {
+                "matchLabels": {
+                    platform.label(names.LABEL_TENANT): "true",
+                    **platform.instance_match_labels(),
+                }
+            },
         },
         "matchConditions": [
             {"name": "not-console-or-system", "expression": f"!({_exempt_expression(platform)})"}
@@ -192,7 +202,7 @@ def tenant_network_policy_policy(platform: PlatformSettings) -> list[dict]:
             }
         ],
     }
-    return _validating(platform, names.POLICY_TENANT_NETWORK_POLICY, spec)
+    return _validating(platform, platform.scoped(names.POLICY_TENANT_NETWORK_POLICY), spec)
 
 
 def mutating_runtime_policy_objects(platform: PlatformSettings) -> list[dict]:
@@ -232,7 +242,7 @@ def mutating_runtime_policy_objects(platform: PlatformSettings) -> list[dict]:
             }
         ],
     }
-    return _mutating(platform, names.POLICY_DEFAULT_RUNTIME_CLASS, spec)
+    return _mutating(platform, platform.scoped(names.POLICY_DEFAULT_RUNTIME_CLASS), spec)
 
 
 def always_pull_images_objects(platform: PlatformSettings) -> list[dict]:
@@ -256,11 +266,16 @@ def always_pull_images_objects(platform: PlatformSettings) -> list[dict]:
         "reinvocationPolicy": "IfNeeded",
         "matchConstraints": {
             "resourceRules": [_pod_create_rule()],
-            "namespaceSelector": {"matchLabels": {platform.label(names.LABEL_TENANT): "true"}},
+            "namespaceSelector": {
+                "matchLabels": {
+                    platform.label(names.LABEL_TENANT): "true",
+                    **platform.instance_match_labels(),
+                }
+            },
         },
         "mutations": [
             {"patchType": "ApplyConfiguration", "applyConfiguration": {"expression": expression}}
             for expression in (containers, init_containers)
         ],
     }
-    return _mutating(platform, names.POLICY_ALWAYS_PULL_IMAGES, spec)
+    return _mutating(platform, platform.scoped(names.POLICY_ALWAYS_PULL_IMAGES), spec)

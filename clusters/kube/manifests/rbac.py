@@ -140,7 +140,7 @@ def cluster_roles(platform: PlatformSettings) -> list[dict]:
         obj(
             "rbac.authorization.k8s.io/v1",
             "ClusterRole",
-            names.cluster_role_name(role),
+            platform.scoped(names.cluster_role_name(role)),
             labels,
             rules=_policy_rules(ROLE_RULES[role]),
         )

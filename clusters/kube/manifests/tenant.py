@@ -182,7 +182,7 @@ def role_bindings(spec: TenantNamespaceSpec, platform: PlatformSettings) -> list
                 roleRef={
                     "apiGroup": "rbac.authorization.k8s.io",
                     "kind": "ClusterRole",
-                    "name": names.cluster_role_name(member.role),
+                    "name": platform.scoped(names.cluster_role_name(member.role)),
                 },
                 subjects=[
                     {
