@@ -2,6 +2,8 @@ import os
 
 from celery import Celery
 
+from console.observability import workers  # noqa: F401 - connects logging and metrics signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 
 app = Celery("console")

@@ -11,6 +11,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from console.env import env_bool, env_int, env_list, env_str
+from console.observability.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TENANTRY_VAR_DIR", str(BASE_DIR / "var")))
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenants.middleware.AuditContextMiddleware",
+    "console.observability.middleware.RequestObservabilityMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -124,8 +126,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+# The image collects static files at build time into a read-only directory outside VAR_DIR.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -136,6 +139,8 @@ STORAGES = {
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Probes and scrapes reach pods over plain http inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SESSION_COOKIE_HTTPONLY = True
@@ -240,6 +245,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request must not hang on a missing broker; the reconcile beat job catches up.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat sends due tasks only while it holds a lock in the broker's Redis, so a second beat
+# (a rolling update, a stuck node) stands by instead of sending every task twice.
+CELERY_BEAT_SCHEDULER = "console.beat:LeaderScheduler"
+CELERY_BEAT_LOCK_SECONDS = env_int("CELERY_BEAT_LOCK_SECONDS", 30, minimum=5)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Drop invitations past their expiry from the pending lists (marks them expired).
     "expire-invitations": {"task": "tenants.tasks.expire_invitations", "schedule": crontab(minute="*/15")},
@@ -307,12 +316,16 @@ CELERY_BEAT_SCHEDULE["reconcile-namespaces"] = {
     "schedule": TENANTRY_RECONCILE_BEAT_SECONDS,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# --- Logs and metrics ---------------------------------------------------------------------
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', got {LOG_FORMAT!r}")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+# /metrics (web) and the workers' and beat's metrics port answer only this bearer token;
+# without one they are off (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# Workers and beat serve /metrics on this port when set (0: off). Web serves it on its own port.
+METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0)
 
 # --- Metering -----------------------------------------------------------------------------
 # Weakest runtime isolation each trust level may run with; a namespace may ask for more.

@@ -1,11 +1,14 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from billing.selectors import latest_notices_for_user
 from console.celery import app as celery_app
 from console.http import HtmxHttpRequest
+from console.observability.metrics import CONTENT_TYPE, bearer_ok, exposition
+from console.observability.state import ConsoleStateCollector
 from metering.selectors import namespaces_near_limits, quota_requests_for_dashboard
 from tenants import selectors
 from tenants.views.pages import paginate, render_page
@@ -63,3 +66,15 @@ def readyz(request: HtmxHttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
     )
+
+
+@require_GET
+def metrics(request: HtmxHttpRequest) -> HttpResponse:
+    """Prometheus metrics of every web process, plus the console's state from the database.
+
+    Only for ``Authorization: Bearer $METRICS_TOKEN``; anyone else (and everyone while no
+    token is set) gets 404, as if there were nothing here.
+    """
+    if not bearer_ok(request.headers.get("Authorization", ""), settings.METRICS_TOKEN):
+        raise Http404
+    return HttpResponse(exposition(ConsoleStateCollector()), content_type=CONTENT_TYPE)

