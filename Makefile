@@ -12,7 +12,7 @@ check-python:
 		echo "Tenantry needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) -V 2>&1)."; \
 		echo "Install a newer Python and run: make run PYTHON=python3.11"; exit 1; }
 
-$(VENV)/.installed: requirements.txt | check-python
+$(VENV)/.installed: requirements.txt requirements-runtime.txt | check-python
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -43,6 +43,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/hadolint Dockerfile
 
 fmt: venv
 	$(VENV)/bin/ruff check --fix .
