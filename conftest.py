@@ -28,6 +28,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_cache(settings, request):
+    """Each test counts throttles in its own memory cache, not in the shared one under var/."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager():
     """Tests run tasks in-process; the broker test switches this off to use a real worker."""
     celery_app.conf.task_always_eager = True

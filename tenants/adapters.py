@@ -1,6 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
+from tenants.selectors import user_has_verified_email
 from tenants.services.teams import personal_team_create
 
 # Set by the invitation pages when a visitor signs up or in from an invitation link.
@@ -8,14 +9,15 @@ SESSION_INVITATION_TOKEN = "tenantry_invitation_token"  # noqa: S105 - a session
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Gives every new account its personal team and namespace (unless switched off), and sends
-    people who came from an invitation link back to it after signing up or in."""
+    """Gives an account its personal team and namespace once its email address is verified
+    (never at signup: an unverified address gets nothing on the cluster), and sends people who
+    came from an invitation link back to it after signing up or in."""
 
-    def save_user(self, request, user, form, commit=True):
-        user = super().save_user(request, user, form, commit=commit)
-        if commit:
-            personal_team_create(user=user)
-        return user
+    def confirm_email(self, request, email_address) -> bool:
+        confirmed = super().confirm_email(request, email_address)
+        if confirmed:
+            personal_team_create(user=email_address.user)
+        return confirmed
 
     def get_signup_redirect_url(self, request):
         return self._invitation_url(request) or super().get_signup_redirect_url(request)
@@ -26,3 +28,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def _invitation_url(self, request) -> str | None:
         token = request.session.get(SESSION_INVITATION_TOKEN)
         return reverse("invitation_accept", args=[token]) if token else None
+
+
+def provision_if_verified(*, user, **kwargs) -> None:
+    """``user_signed_up`` receiver: an address verified at signup (vouched for by a single
+    sign-on provider, or by the invitation link it came from) counts as confirmed."""
+    if user_has_verified_email(user=user, email=user.email):
+        personal_team_create(user=user)

@@ -49,11 +49,22 @@ def team_create(
 
 @transaction.atomic
 def personal_team_create(*, user) -> Team | None:
-    """Every new account gets a personal team (trust level public) with one namespace."""
+    """A verified account's personal team (trust level public) with one namespace.
+
+    Called when the account's email address is verified; once per account, so confirming a
+    second address (or confirming again) changes nothing.
+    """
     from tenants.services.namespaces import namespace_create
 
     if not settings.TENANTRY_PERSONAL_TEAM_ON_SIGNUP:
         return None
+    # Lock the user's row so two confirmations at once cannot both create a team.
+    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    existing = Team.objects.filter(
+        is_personal=True, memberships__user=user, memberships__role=TeamRole.OWNER
+    ).first()
+    if existing is not None:
+        return existing
     local = user.email.split("@")[0] if user.email else user.get_username()
     team = team_create(actor=user, name=f"{local}'s team", slug="", is_personal=True)
     namespace_create(actor=user, team=team, name="", display_name=f"{local} (personal)", base_name=local)

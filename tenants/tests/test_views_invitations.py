@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tenants.adapters import SESSION_INVITATION_TOKEN
-from tenants.models import Invitation, InvitationStatus, NamespaceMembership, TeamMembership, TeamRole
+from tenants.models import Invitation, InvitationStatus, NamespaceMembership, Team, TeamMembership, TeamRole
 from tenants.services.invitations import hash_invitation_token
 from tests.factories import PASSWORD, InvitationFactory, UserFactory
 
@@ -261,6 +261,8 @@ def test_signup_from_the_link_verifies_the_invited_email_and_returns_to_the_invi
     assert response["Location"] == _accept_url()
     user = get_user_model().objects.get(email="newbie@example.com")
     assert EmailAddress.objects.get(user=user).verified
+    # Verified by the link, so the account gets its personal team at once.
+    assert Team.objects.filter(is_personal=True, memberships__user=user).count() == 1
     assert client.post(_accept_url()).status_code == 302
     assert TeamMembership.objects.filter(team=world.team, user=user).exists()
     assert SESSION_INVITATION_TOKEN not in client.session
