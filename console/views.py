@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from billing.selectors import latest_notices_for_user
@@ -12,6 +13,8 @@ from console.observability.state import ConsoleStateCollector
 from metering.selectors import namespaces_near_limits, quota_requests_for_dashboard
 from tenants import selectors
 from tenants.views.pages import paginate, render_page
+
+NOT_FOUND_REASON = "There is nothing here, or it belongs to a team you are not a member of."
 
 
 def dashboard_invitations_context(request: HtmxHttpRequest) -> dict:
@@ -78,3 +81,18 @@ def metrics(request: HtmxHttpRequest) -> HttpResponse:
     if not bearer_ok(request.headers.get("Authorization", ""), settings.METRICS_TOKEN):
         raise Http404
     return HttpResponse(exposition(ConsoleStateCollector()), content_type=CONTENT_TYPE)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A styled 403 with the reason the code gave ("Your role in this team does not allow
+    that."): a 403 only reaches people who may see the object, so its reason is theirs to read."""
+    message = exception.args[0] if exception is not None and exception.args else ""
+    reason = message if isinstance(message, str) and message.strip() else "Your account may not do that here."
+    return render(request, "console/error.html", {"title": "Not allowed", "reason": reason}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A styled 404 that says the same whatever the cause: "no such team" and "not your team"
+    must read alike, or the page would tell outsiders which names exist."""
+    context = {"title": "Not found", "reason": NOT_FOUND_REASON}
+    return render(request, "console/error.html", context, status=404)

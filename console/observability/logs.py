@@ -95,6 +95,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+class ForbiddenWithoutTraceback(logging.Filter):
+    """A 403 is an answer, not a fault: log its one line ("Forbidden (Permission denied): /path")
+    without the traceback Django attaches to it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def logging_config(*, log_format: str, level: str) -> dict:
     """Django's LOGGING for ``LOG_FORMAT`` (``text`` or ``json``)."""
     formatter = (
@@ -105,10 +116,14 @@ def logging_config(*, log_format: str, level: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "console.observability.logs.ContextFilter"}},
+        "filters": {
+            "context": {"()": "console.observability.logs.ContextFilter"},
+            "forbidden_without_traceback": {"()": "console.observability.logs.ForbiddenWithoutTraceback"},
+        },
         "formatters": {"default": formatter},
         "handlers": {
             "console": {"class": "logging.StreamHandler", "formatter": "default", "filters": ["context"]}
         },
+        "loggers": {"django.request": {"filters": ["forbidden_without_traceback"]}},
         "root": {"handlers": ["console"], "level": level},
     }
