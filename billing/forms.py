@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django import forms
@@ -17,8 +18,17 @@ def _price(label: str) -> forms.DecimalField:
     )
 
 
+RUNTIME_PREFIX = "runtime__"
+STORAGE_PREFIX = "storage_class__"
+
+
 class PriceBookForm(forms.Form):
-    """A new price book version. Every price is required; 0 is a price, missing is an error."""
+    """A price book version. Every price is required; 0 is a price, missing is an error.
+
+    One multiplier field per runtime class (required) and one storage price field per known
+    StorageClass (blank: the class pays the default storage price) are added from
+    ``runtimes`` and ``storage_classes``.
+    """
 
     currency = forms.CharField(max_length=3, min_length=3, initial="USD", help_text="ISO 4217, e.g. USD")
     effective_from = forms.DateField(
@@ -33,8 +43,37 @@ class PriceBookForm(forms.Form):
     load_balancer_hour = _price("Load balancer, per hour")
     note = forms.CharField(max_length=200, required=False)
 
+    def __init__(self, *args, runtimes: Sequence[str] = (), storage_classes: Sequence[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in runtimes:
+            self.fields[RUNTIME_PREFIX + name] = forms.DecimalField(
+                label=f"Runtime {name}, price multiplier",
+                max_digits=8,
+                decimal_places=4,
+                validators=[MinValueValidator(Decimal("0"))],
+            )
+        for name in storage_classes:
+            field = _price(f"Storage class {name}, per GiB-hour")
+            field.required = False
+            field.help_text = "Blank: the default storage price."
+            self.fields[STORAGE_PREFIX + name] = field
+
     def prices(self) -> dict:
         return {name: self.cleaned_data[name] for name in PRICE_FIELDS}
+
+    def runtime_multipliers(self) -> dict[str, Decimal]:
+        return {
+            name.removeprefix(RUNTIME_PREFIX): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(RUNTIME_PREFIX)
+        }
+
+    def storage_prices(self) -> dict[str, Decimal]:
+        return {
+            name.removeprefix(STORAGE_PREFIX): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(STORAGE_PREFIX) and value is not None
+        }
 
 
 class LedgerEntryForm(forms.Form):

@@ -85,6 +85,51 @@ class PriceBook(models.Model):
         return getattr(self, PRICE_FIELD_FOR_METRIC[BillingMetric(metric)])
 
 
+class PriceBookRuntime(models.Model):
+    """A version's price multiplier for one runtime class: versioned with the unit prices, so
+    editing the runtime catalog never re-prices a day (a runtime a version does not list
+    counts as 1)."""
+
+    price_book = models.ForeignKey(PriceBook, on_delete=models.CASCADE, related_name="runtimes")
+    runtime_class = models.CharField(max_length=63)
+    multiplier = models.DecimalField(max_digits=8, decimal_places=4)
+
+    class Meta:
+        ordering = ["runtime_class"]
+        constraints = [
+            models.UniqueConstraint(fields=["price_book", "runtime_class"], name="uniq_pricebook_runtime"),
+            models.CheckConstraint(
+                condition=Q(multiplier__gte=0), name="pricebook_runtime_multiplier_nonneg"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.price_book} {self.runtime_class} x{self.multiplier}"
+
+
+class PriceBookStorageClass(models.Model):
+    """A version's storage price for one StorageClass, per GiB-hour requested; classes a
+    version does not list use its ``storage_gib_hour``."""
+
+    price_book = models.ForeignKey(PriceBook, on_delete=models.CASCADE, related_name="storage_classes")
+    storage_class = models.CharField(max_length=253)
+    storage_gib_hour = _price_field("per GiB-hour of requested PVC storage in this class")
+
+    class Meta:
+        ordering = ["storage_class"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_book", "storage_class"], name="uniq_pricebook_storage_class"
+            ),
+            models.CheckConstraint(
+                condition=Q(storage_gib_hour__gte=0), name="pricebook_storage_class_nonneg"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.price_book} {self.storage_class} {self.storage_gib_hour}"
+
+
 class StatementStatus(models.TextChoices):
     DRAFT = "draft", "Draft (month open)"
     FINALIZED = "finalized", "Finalized"
@@ -131,16 +176,19 @@ class ChargeKind(models.TextChoices):
 
 
 class Charge(models.Model):
-    """One line: a (team, namespace, metric, local day, price version) and what it cost.
+    """One line: a (team, namespace, metric, local day, price version, runtime class, storage
+    class) and what it cost.
 
-    ``key`` is deterministic from those five (plus the adjustment sequence) and unique, so a
-    line is charged exactly once. ``window_start``/``window_end`` is the team's local day in
+    ``key`` is deterministic from those (plus the adjustment sequence) and unique, so a line is
+    charged exactly once. ``multiplier`` is the runtime class's multiplier in the price version
+    (null on lines billed before multipliers were versioned); billable_quantity =
+    round_half_even(quantity x multiplier, 1e-6). ``window_start``/``window_end`` is the team's local day in
     UTC (the sample window rated), ``quantity_rule`` the rule text, ``coverage`` the
     namespace-day sample coverage; with ``billable_quantity`` and ``unit_price`` finance can
     reproduce ``amount`` = round_half_even(billable_quantity x unit_price, minor unit).
     """
 
-    key = models.CharField(max_length=200, unique=True)
+    key = models.CharField(max_length=600, unique=True)
     kind = models.CharField(max_length=10, choices=ChargeKind.choices, default=ChargeKind.USAGE)
     team = models.ForeignKey("tenants.Team", on_delete=models.PROTECT, related_name="charges")
     namespace = models.ForeignKey("tenants.Namespace", on_delete=models.PROTECT, related_name="charges")
@@ -155,6 +203,9 @@ class Charge(models.Model):
         max_digits=24, decimal_places=6, help_text="After runtime price multipliers"
     )
     unit_price = models.DecimalField(max_digits=18, decimal_places=6)
+    runtime_class = models.CharField(max_length=63, blank=True, default="")
+    multiplier = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    storage_class = models.CharField(max_length=253, blank=True, default="")
     amount = models.DecimalField(max_digits=18, decimal_places=3)
     currency = models.CharField(max_length=3)
     coverage = models.DecimalField(max_digits=5, decimal_places=4)
@@ -172,7 +223,7 @@ class Charge(models.Model):
         ordering = ["day", "namespace_id", "metric"]
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "namespace", "metric", "day", "price_book"],
+                fields=["team", "namespace", "metric", "day", "price_book", "runtime_class", "storage_class"],
                 condition=Q(kind="usage"),
                 name="uniq_usage_charge_line",
             ),
@@ -211,7 +262,7 @@ class LedgerEntry(models.Model):
     amount = models.DecimalField(max_digits=18, decimal_places=3)
     currency = models.CharField(max_length=3)
     charge = models.ForeignKey(Charge, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger")
-    key = models.CharField(max_length=220, unique=True, null=True, blank=True)
+    key = models.CharField(max_length=620, unique=True, null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -2,9 +2,13 @@
 
 ``hour_quantities`` and ``rate_namespace_day`` are the rule as written: one ``HourUsage`` per
 UTC hour that has usage rows, each holding that hour's ``UsageHourly`` values by metering
-metric. The nightly job evaluates the same per-hour rule in SQL (``billing.services.usage``)
-and hands ``price_usage`` one ``UsageSums`` per (price version, runtime class); the tests
-check both paths give the same lines.
+metric (and its per-StorageClass storage rows). The nightly job evaluates the same per-hour
+rule in SQL (``billing.services.usage``) and hands ``price_usage`` one ``UsageSums`` per
+(price version, runtime class, storage class); the tests check both paths give the same lines.
+
+Everything that shapes a price comes from the price version: unit prices, per-StorageClass
+storage prices and runtime multipliers, so a line is one (metric, version, runtime class,
+storage class) and stores the multiplier and unit price it used.
 """
 
 from __future__ import annotations
@@ -23,13 +27,17 @@ QUANTITY_RULE = (
     "the hour; counters: sum), a gauge counts for mean x coverage hours: "
     "cpu = max(cpu_request, cpu_usage) core-hours; "
     "memory = max(memory_request, memory_usage) / 2^30 GiB-hours; "
-    "storage = storage_request / 2^30 GiB-hours; gpu = gpu_request GPU-hours; "
+    "storage = storage_request / 2^30 GiB-hours, per StorageClass from storage_class_request rows "
+    "when the hour has them; gpu = gpu_request GPU-hours; "
     "egress = net_egress_external / 2^30 GiB; load_balancer = load_balancers count-hours. "
     "An hour without a row bills nothing (missing data lowers coverage, never counts as zero; "
-    "no rows after a namespace is deleted, so no charge). Each hour's quantity is multiplied by "
-    "the price multiplier of that hour's runtime class (1 if unknown) and priced with the price "
-    "book version in effect at the hour's start. Line: quantities summed and rounded half-even "
-    "to 1e-6; amount = round_half_even(billable_quantity x unit_price, currency minor unit)."
+    "no rows after a namespace is deleted, so no charge). Each hour is priced with the price "
+    "book version in effect at the hour's start; a line is one metric, version, runtime class "
+    "and storage class. Line: quantities summed and rounded half-even to 1e-6; "
+    "billable_quantity = round_half_even(quantity x the version's multiplier for the runtime "
+    "class (1 if it lists none), 1e-6); unit price = the version's price for the metric (for "
+    "storage: for the StorageClass, else the default storage price); "
+    "amount = round_half_even(billable_quantity x unit_price, currency minor unit)."
 )
 
 GIB = Decimal(2**30)
@@ -38,7 +46,8 @@ FOUR_DP = Decimal("0.0001")
 ONE = Decimal("1")
 ZERO = Decimal("0")
 
-# Metering metrics the rule reads.
+STORAGE_CLASS_METRIC = "storage_class_request"
+# Metering metrics the rule reads per namespace-hour (besides STORAGE_CLASS_METRIC).
 SOURCE_METRICS = (
     "cpu_request",
     "cpu_usage",
@@ -71,37 +80,57 @@ class Reading:
 
 @dataclass(slots=True)
 class HourUsage:
-    """One namespace's UsageHourly rows for one UTC hour, by metering metric."""
+    """One namespace's UsageHourly rows for one UTC hour, by metering metric; ``storage``
+    holds its ``storage_class_request`` rows by StorageClass."""
 
     hour: datetime
     runtime_class: str = ""
     readings: dict[str, Reading] = field(default_factory=dict)
+    storage: dict[str, Reading] = field(default_factory=dict)
 
     @property
     def coverage(self) -> Decimal:
-        return max((r.coverage for r in self.readings.values()), default=ZERO)
+        return max((r.coverage for r in [*self.readings.values(), *self.storage.values()]), default=ZERO)
 
 
 @dataclass(frozen=True, slots=True)
 class PriceVersion:
-    """What rating needs of a price book version."""
+    """What rating needs of a price book version: unit prices by billing metric, storage
+    prices by StorageClass (others pay ``prices["storage"]``) and runtime multipliers (a
+    runtime class not listed counts as 1)."""
 
     id: int
     effective_from: datetime
-    prices: Mapping[str, Decimal]  # BillingMetric value -> unit price
+    prices: Mapping[str, Decimal]
+    storage_prices: Mapping[str, Decimal] = field(default_factory=dict)
+    multipliers: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def unit_price(self, metric: str, storage_class: str = "") -> Decimal:
+        if metric == BillingMetric.STORAGE and storage_class in self.storage_prices:
+            return self.storage_prices[storage_class]
+        return self.prices[metric]
+
+    def multiplier(self, runtime_class: str) -> Decimal:
+        return self.multipliers.get(runtime_class, ONE)
 
 
 @dataclass(slots=True)
 class RatedLine:
     metric: str
     price_version: PriceVersion
+    runtime_class: str = ""
+    storage_class: str = ""
     quantity: Decimal = ZERO
     billable_quantity: Decimal = ZERO
     hours: int = 0
 
     @property
     def unit_price(self) -> Decimal:
-        return self.price_version.prices[self.metric]
+        return self.price_version.unit_price(self.metric, self.storage_class)
+
+    @property
+    def multiplier(self) -> Decimal:
+        return self.price_version.multiplier(self.runtime_class)
 
     def amount(self, currency: str) -> Decimal:
         return round_line(self.billable_quantity * self.unit_price, currency)
@@ -131,6 +160,19 @@ def hour_quantities(readings: Mapping[str, Reading]) -> dict[str, Decimal]:
     return quantities
 
 
+def hour_lines(usage: HourUsage) -> dict[tuple[str, str], Decimal]:
+    """``hour_quantities`` by (billing metric, storage class): storage per StorageClass when
+    the hour has per-class rows, else the namespace total under the class ""."""
+    quantities = {(metric, ""): q for metric, q in hour_quantities(usage.readings).items()}
+    if usage.storage:
+        quantities.pop((BillingMetric.STORAGE, ""), None)
+        for storage_class, reading in usage.storage.items():
+            value = reading.quantity * reading.coverage
+            if value > 0:
+                quantities[(BillingMetric.STORAGE, storage_class)] = value / GIB
+    return quantities
+
+
 def price_version_at(versions: Sequence[PriceVersion], instant: datetime) -> PriceVersion | None:
     """The version in effect at ``instant``; ``versions`` sorted by ``effective_from``."""
     index = bisect_right([v.effective_from for v in versions], instant)
@@ -141,33 +183,31 @@ class MissingPrice(LookupError):
     """Usage happened before any price book version for the currency took effect."""
 
 
-def rate_namespace_day(
-    hours: Iterable[HourUsage],
-    *,
-    multipliers: Mapping[str, Decimal],
-    versions: Sequence[PriceVersion],
-) -> list[RatedLine]:
-    """Lines of one namespace-day: one per (billing metric, price version), quantities rounded."""
-    lines: dict[tuple[str, int], RatedLine] = {}
+LineKey = tuple[str, int, str, str]  # metric, version id, runtime class, storage class
+
+
+def rate_namespace_day(hours: Iterable[HourUsage], *, versions: Sequence[PriceVersion]) -> list[RatedLine]:
+    """Lines of one namespace-day, one per (billing metric, price version, runtime class,
+    storage class), quantities rounded."""
+    lines: dict[LineKey, RatedLine] = {}
     for usage in hours:
-        quantities = hour_quantities(usage.readings)
+        quantities = hour_lines(usage)
         if not quantities:
             continue
         version = price_version_at(versions, usage.hour)
         if version is None:
             raise MissingPrice(f"No price book version in effect at {usage.hour.isoformat()}")
-        multiplier = multipliers.get(usage.runtime_class, ONE)
-        for metric, quantity in quantities.items():
-            line = _line(lines, metric, version)
+        for (metric, storage_class), quantity in quantities.items():
+            line = _line(lines, metric, version, usage.runtime_class, storage_class)
             line.quantity += quantity
-            line.billable_quantity += quantity * multiplier
             line.hours += 1
     return _rounded(lines)
 
 
 @dataclass(slots=True)
 class UsageSums:
-    """One namespace's hours that share a price version and a runtime class, summed.
+    """One namespace's hours that share a price version, a runtime class and (for storage
+    by class) a StorageClass, summed.
 
     ``totals`` maps a billing metric to (the sum of its per-hour quantities in metering units,
     i.e. before the unit divisor, over the hours where it is positive; the number of those
@@ -179,39 +219,49 @@ class UsageSums:
     runtime_class: str
     totals: dict[str, tuple[Decimal, int]]
     coverage: Decimal
+    storage_class: str = ""
 
 
-def price_usage(sums: Iterable[UsageSums], *, multipliers: Mapping[str, Decimal]) -> list[RatedLine]:
+def price_usage(sums: Iterable[UsageSums]) -> list[RatedLine]:
     """Lines of one namespace-day from its ``UsageSums``: the same lines as
     ``rate_namespace_day`` gives for the hours they sum."""
-    lines: dict[tuple[str, int], RatedLine] = {}
+    lines: dict[LineKey, RatedLine] = {}
     for group in sums:
-        multiplier = multipliers.get(group.runtime_class, ONE)
         for metric, (total, hours) in group.totals.items():
             if not hours:
                 continue
             if group.version is None:
                 raise MissingPrice("Usage before the currency's first price book version took effect")
-            line = _line(lines, metric, group.version)
-            quantity = total / RULE[metric][1]
-            line.quantity += quantity
-            line.billable_quantity += quantity * multiplier
+            line = _line(lines, metric, group.version, group.runtime_class, group.storage_class)
+            line.quantity += total / RULE[metric][1]
             line.hours += hours
     return _rounded(lines)
 
 
-def _line(lines: dict[tuple[str, int], RatedLine], metric: str, version: PriceVersion) -> RatedLine:
-    line = lines.get((metric, version.id))
+def _line(
+    lines: dict[LineKey, RatedLine],
+    metric: str,
+    version: PriceVersion,
+    runtime_class: str,
+    storage_class: str,
+) -> RatedLine:
+    key = (metric, version.id, runtime_class, storage_class)
+    line = lines.get(key)
     if line is None:
-        line = lines[(metric, version.id)] = RatedLine(metric=metric, price_version=version)
+        line = lines[key] = RatedLine(
+            metric=metric, price_version=version, runtime_class=runtime_class, storage_class=storage_class
+        )
     return line
 
 
-def _rounded(lines: dict[tuple[str, int], RatedLine]) -> list[RatedLine]:
+def _rounded(lines: dict[LineKey, RatedLine]) -> list[RatedLine]:
     for line in lines.values():
         line.quantity = line.quantity.quantize(SIX_DP, rounding=ROUND_HALF_EVEN)
-        line.billable_quantity = line.billable_quantity.quantize(SIX_DP, rounding=ROUND_HALF_EVEN)
-    return sorted(lines.values(), key=lambda ln: (ln.metric, ln.price_version.effective_from))
+        line.billable_quantity = (line.quantity * line.multiplier).quantize(SIX_DP, rounding=ROUND_HALF_EVEN)
+    return sorted(
+        lines.values(),
+        key=lambda ln: (ln.metric, ln.price_version.effective_from, ln.runtime_class, ln.storage_class),
+    )
 
 
 def day_coverage(covered: Decimal, *, expected_hours: int) -> Decimal:

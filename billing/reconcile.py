@@ -29,6 +29,9 @@ class LineTarget:
     namespace_id: int
     metric: str
     price_book_id: int
+    runtime_class: str
+    storage_class: str
+    multiplier: Decimal | None
     unit_price: Decimal
     quantity: Decimal
     billable_quantity: Decimal
@@ -95,6 +98,9 @@ def vanished(old: Charge, *, coverage: Decimal, provisional: bool) -> LineTarget
         namespace_id=old.namespace_id,
         metric=old.metric,
         price_book_id=old.price_book_id,
+        runtime_class=old.runtime_class,
+        storage_class=old.storage_class,
+        multiplier=old.multiplier,
         unit_price=old.unit_price,
         quantity=ZERO,
         billable_quantity=ZERO,
@@ -115,6 +121,9 @@ def _line(facts: DayFacts, key: str, target: LineTarget, **fields) -> Charge:
         window_start=facts.start,
         window_end=facts.end,
         price_book_id=target.price_book_id,
+        runtime_class=target.runtime_class,
+        storage_class=target.storage_class,
+        multiplier=target.multiplier,
         unit_price=target.unit_price,
         currency=facts.currency,
         quantity_rule=QUANTITY_RULE,

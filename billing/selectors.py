@@ -11,12 +11,21 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from billing.models import BillingAccount, BillingNotice, BillRun, Charge, LedgerEntry, PriceBook, Statement
+from billing.models import (
+    BillingAccount,
+    BillingMetric,
+    BillingNotice,
+    BillRun,
+    Charge,
+    LedgerEntry,
+    PriceBook,
+    Statement,
+)
 from billing.money import round_line
 from billing.periods import local_date, month_start
 from billing.permissions import require_finance
-from billing.rating import RULE
-from metering.models import UsageHourly, UsageSample
+from billing.rating import RULE, STORAGE_CLASS_METRIC
+from metering.models import ClusterState, RuntimeClassProfile, UsageHourly, UsageSample
 from tenants import permissions
 from tenants.models import Namespace, Team, TeamMembership
 from tenants.selectors import team_for_user
@@ -191,10 +200,18 @@ def namespace_lines(*, statement: Statement, namespace: Namespace) -> QuerySet[C
     )
 
 
+def _charge_sources(charge: Charge) -> Q:
+    """The metering metrics (and for storage, the StorageClass) a line was rated from."""
+    if charge.metric == BillingMetric.STORAGE:
+        metrics = [*SOURCES_FOR_METRIC[charge.metric], STORAGE_CLASS_METRIC]
+        return Q(metric__in=metrics, storage_class=charge.storage_class)
+    return Q(metric__in=SOURCES_FOR_METRIC[charge.metric])
+
+
 def charge_hourly_rows(*, charge: Charge) -> QuerySet[UsageHourly]:
     return UsageHourly.objects.filter(
+        _charge_sources(charge),
         namespace=charge.namespace,
-        metric__in=SOURCES_FOR_METRIC[charge.metric],
         hour__gte=charge.window_start,
         hour__lt=charge.window_end,
     ).order_by("hour", "metric")
@@ -202,15 +219,34 @@ def charge_hourly_rows(*, charge: Charge) -> QuerySet[UsageHourly]:
 
 def charge_samples(*, charge: Charge) -> QuerySet[UsageSample]:
     return UsageSample.objects.filter(
+        _charge_sources(charge),
         namespace=charge.namespace,
-        metric__in=SOURCES_FOR_METRIC[charge.metric],
         window_start__lt=charge.window_end,
         window_end__gt=charge.window_start,
     ).order_by("window_start", "metric")
 
 
 def price_books() -> QuerySet[PriceBook]:
-    return PriceBook.objects.annotate(charge_count=Count("charges")).order_by("currency", "-effective_from")
+    return (
+        PriceBook.objects.annotate(charge_count=Count("charges", distinct=True))
+        .prefetch_related("runtimes", "storage_classes")
+        .order_by("currency", "-effective_from")
+    )
+
+
+def pricebook_form_rates(*, book: PriceBook | None = None) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """What a price book form offers: runtime multipliers (``book``'s, else the newest
+    version's, with the catalog's for runtimes they lack) and storage class prices (likewise,
+    plus every StorageClass discovery found, blank)."""
+    source = book or PriceBook.objects.order_by("-effective_from", "-pk").first()
+    multipliers = dict(RuntimeClassProfile.objects.values_list("name", "price_multiplier"))
+    storage: dict[str, Decimal] = {}
+    for names in ClusterState.objects.values_list("storage_classes", flat=True):
+        storage.update(dict.fromkeys(names or []))
+    if source is not None:
+        multipliers.update(source.runtimes.values_list("runtime_class", "multiplier"))
+        storage.update(source.storage_classes.values_list("storage_class", "storage_gib_hour"))
+    return multipliers, storage
 
 
 def bill_runs() -> QuerySet[BillRun]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from billing import selectors
-from billing.forms import FinanceFilterForm, LedgerEntryForm, PriceBookForm
+from billing.forms import RUNTIME_PREFIX, STORAGE_PREFIX, FinanceFilterForm, LedgerEntryForm, PriceBookForm
 from billing.models import PriceBook
 from billing.permissions import require_finance
 from billing.services.accounts import ledger_record
@@ -22,8 +22,9 @@ from tenants import permissions
 from tenants.models import BillingMode, Team
 
 CSV_HEADER = [
-    "key", "kind", "adjusts", "day", "namespace", "metric", "quantity", "billable_quantity", "unit_price",
-    "amount", "currency", "price_version", "window_start", "window_end", "coverage", "provisional",
+    "key", "kind", "adjusts", "day", "namespace", "metric", "storage_class", "runtime_class", "quantity",
+    "multiplier", "billable_quantity", "unit_price", "amount", "currency", "price_version", "window_start",
+    "window_end", "coverage", "provisional",
 ]  # fmt: skip
 
 
@@ -75,11 +76,12 @@ def _statement_csv(statement) -> HttpResponse:
     writer.writerow(CSV_HEADER)
     for r in rows:
         writer.writerow([
-            r.key, r.kind, r.adjusts.key if r.adjusts else "", r.day, r.namespace.name, r.metric, r.quantity,
+            r.key, r.kind, r.adjusts.key if r.adjusts else "", r.day, r.namespace.name, r.metric,
+            r.storage_class, r.runtime_class, r.quantity, r.multiplier if r.multiplier is not None else "",
             r.billable_quantity, r.unit_price, r.amount, r.currency, r.price_book.version,
             r.window_start.isoformat(), r.window_end.isoformat(), r.coverage, r.provisional,
         ])  # fmt: skip
-    writer.writerow(["TOTAL", "", "", "", "", "", "", "", "", total, statement.currency])
+    writer.writerow(["TOTAL", *[""] * (CSV_HEADER.index("amount") - 1), total, statement.currency])
     return response
 
 
@@ -195,16 +197,29 @@ def finance_statement_paid(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("billing:finance_statement", pk=statement.pk)
 
 
+def _pricebook_form(request: HttpRequest, book: PriceBook | None = None, initial=None) -> PriceBookForm:
+    multipliers, storage = selectors.pricebook_form_rates(book=book)
+    initial = {
+        **{RUNTIME_PREFIX + name: value for name, value in multipliers.items()},
+        **{STORAGE_PREFIX + name: value for name, value in storage.items()},
+        **(initial or {}),
+    }
+    return PriceBookForm(
+        request.POST or None, initial=initial, runtimes=list(multipliers), storage_classes=list(storage)
+    )
+
+
 @login_required
 def pricebook_list(request: HttpRequest) -> HttpResponse:
     permissions.require_staff(request.user)
-    form = PriceBookForm(request.POST or None)
+    form = _pricebook_form(request)
     if request.method == "POST" and form.is_valid():
         try:
             data = form.cleaned_data
             book = pricebook_create(
                 actor=request.user, currency=data["currency"].upper(), effective_from=data["effective_from"],
-                prices=form.prices(), note=data["note"],
+                prices=form.prices(), runtime_multipliers=form.runtime_multipliers(),
+                storage_prices=form.storage_prices(), note=data["note"],
             )  # fmt: skip
         except ValidationError as exc:
             _form_errors(form, exc)
@@ -223,11 +238,12 @@ def pricebook_edit(request: HttpRequest, pk: int) -> HttpResponse:
     locked = pricebook_is_locked(book)
     initial = {f: getattr(book, f) for f in PriceBookForm.base_fields if hasattr(book, f)}
     initial["effective_from"] = book.effective_from.date()
-    form = PriceBookForm(request.POST or None, initial=initial)
+    form = _pricebook_form(request, book, initial)
     if request.method == "POST" and not locked and form.is_valid():
         try:
             pricebook_update(
                 actor=request.user, pricebook=book, prices=form.prices(),
+                runtime_multipliers=form.runtime_multipliers(), storage_prices=form.storage_prices(),
                 effective_from=form.cleaned_data["effective_from"], note=form.cleaned_data["note"],
             )  # fmt: skip
         except ValidationError as exc:

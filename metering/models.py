@@ -43,6 +43,7 @@ class Metric(models.TextChoices):
     MEMORY_LIMIT = "memory_limit", "Memory limit (bytes)"
     MEMORY_USAGE = "memory_usage", "Memory used (bytes)"
     STORAGE_REQUEST = "storage_request", "PVC storage requested (bytes)"
+    STORAGE_CLASS_REQUEST = "storage_class_request", "PVC storage requested in one StorageClass (bytes)"
     GPU_REQUEST = "gpu_request", "GPUs allocated"
     LOAD_BALANCERS = "load_balancers", "Load balancers"
     PODS = "pods", "Pods"
@@ -66,7 +67,8 @@ class UsageSample(models.Model):
     """One measurement of one metric for one namespace over [window_start, window_end).
 
     ``is_gap`` marks a window the collector could not measure (cluster unreachable, metrics
-    missing); its quantity is null, never zero.
+    missing); its quantity is null, never zero. ``storage_class`` is set on
+    ``storage_class_request`` samples only (empty: PVCs that name no StorageClass).
     """
 
     namespace = models.ForeignKey("tenants.Namespace", on_delete=models.CASCADE, related_name="usage_samples")
@@ -77,12 +79,13 @@ class UsageSample(models.Model):
     source = models.CharField(max_length=20)
     is_gap = models.BooleanField(default=False)
     runtime_class = models.CharField(max_length=63, blank=True)
+    storage_class = models.CharField(max_length=253, blank=True, default="")
     collected_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["namespace", "metric", "window_start"], name="uniq_sample_window"
+                fields=["namespace", "metric", "storage_class", "window_start"], name="uniq_sample_window"
             ),
             models.CheckConstraint(
                 condition=models.Q(is_gap=True, quantity__isnull=True)
@@ -99,7 +102,7 @@ class UsageHourly(models.Model):
     ``quantity`` is the time-weighted mean for gauges and the sum for counters over the
     measured part of the hour; ``coverage`` is measured seconds / 3600. ``updated_at`` is when
     the row last changed (the rollup sets it only when a value changes), so billing can find
-    days whose usage changed after they were billed.
+    days whose usage changed after they were billed. ``storage_class`` as on ``UsageSample``.
     """
 
     namespace = models.ForeignKey(
@@ -111,10 +114,15 @@ class UsageHourly(models.Model):
     coverage = models.DecimalField(max_digits=5, decimal_places=4)
     samples = models.PositiveIntegerField()
     runtime_class = models.CharField(max_length=63, blank=True)
+    storage_class = models.CharField(max_length=253, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["namespace", "metric", "hour"], name="uniq_hourly")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["namespace", "metric", "storage_class", "hour"], name="uniq_hourly"
+            )
+        ]
         indexes = [
             models.Index(fields=["hour", "namespace"]),
             # Billing reads a day of a namespace's rows; also serves the foreign key.

@@ -4,6 +4,7 @@ Every function costs a fixed number of queries whatever the number of namespaces
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -433,3 +434,19 @@ def capacity_by_cluster() -> list[CapacityRow]:
 
 def runtime_catalog() -> QuerySet[RuntimeClassProfile]:
     return RuntimeClassProfile.objects.all()
+
+
+def hourly_usage_for_billing(
+    *, namespace_ids: Sequence[int], start: datetime, end: datetime, metrics: Sequence[str]
+) -> QuerySet:
+    """The hourly rollup rows billing rates: ``metrics`` of ``namespace_ids`` in [start, end).
+
+    Billing compiles this queryset into its rating SQL, so it never names metering's table.
+    """
+    return (
+        UsageHourly.objects.filter(
+            namespace_id__in=namespace_ids, hour__gte=start, hour__lt=end, metric__in=metrics
+        )
+        .values("namespace_id", "hour", "metric", "storage_class", "quantity", "coverage", "runtime_class")
+        .order_by()
+    )

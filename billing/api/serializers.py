@@ -14,9 +14,9 @@ class ChargeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Charge
         fields = [
-            "id", "key", "kind", "adjusts", "day", "namespace", "metric", "quantity", "billable_quantity",
-            "unit_price", "amount", "currency", "price_version", "window_start", "window_end", "coverage",
-            "provisional", "quantity_rule", "statement",
+            "id", "key", "kind", "adjusts", "day", "namespace", "metric", "storage_class", "runtime_class",
+            "quantity", "multiplier", "billable_quantity", "unit_price", "amount", "currency", "price_version",
+            "window_start", "window_end", "coverage", "provisional", "quantity_rule", "statement",
         ]  # fmt: skip
 
 

@@ -40,7 +40,6 @@ from billing.services.bulk import rows_insert
 from billing.services.changes import ROLLUP_COMMIT_MARGIN
 from billing.services.statements import open_statement_after, statements_for_month
 from billing.services.usage import usage_sums
-from metering.models import RuntimeClassProfile
 from tenants.models import BillingMode, Namespace, Team
 
 
@@ -48,27 +47,33 @@ class DayNotOver(ValueError):
     """The team's local day has not ended yet."""
 
 
+def price_version(book: PriceBook) -> PriceVersion:
+    """What rating needs of a version (its runtimes and storage classes prefetched)."""
+    return PriceVersion(
+        id=book.pk,
+        effective_from=book.effective_from,
+        prices={metric: getattr(book, name) for metric, name in PRICE_FIELD_FOR_METRIC.items()},
+        storage_prices={s.storage_class: s.storage_gib_hour for s in book.storage_classes.all()},
+        multipliers={r.runtime_class: r.multiplier for r in book.runtimes.all()},
+    )
+
+
 @dataclass
 class Rates:
-    """What rating reads besides usage, loaded once per run."""
+    """The price book versions rating reads, loaded once per run and currency."""
 
-    multipliers: dict[str, Decimal]
     versions: dict[str, list[PriceVersion]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Rates:
-        return cls(multipliers=dict(RuntimeClassProfile.objects.values_list("name", "price_multiplier")))
+        return cls()
 
     def for_currency(self, currency: str) -> list[PriceVersion]:
         if currency not in self.versions:
-            self.versions[currency] = [
-                PriceVersion(
-                    id=book.pk,
-                    effective_from=book.effective_from,
-                    prices={metric: getattr(book, name) for metric, name in PRICE_FIELD_FOR_METRIC.items()},
-                )
-                for book in PriceBook.objects.filter(currency=currency).order_by("effective_from")
-            ]
+            books = PriceBook.objects.filter(currency=currency).prefetch_related(
+                "runtimes", "storage_classes"
+            )
+            self.versions[currency] = [price_version(book) for book in books.order_by("effective_from")]
         return self.versions[currency]
 
 
@@ -92,8 +97,23 @@ def _expected_hours(created_at, deleted_at, start: datetime, end: datetime) -> i
     return max(0, hours_in(lo, hi))
 
 
-def charge_key(team_id: int, namespace_id: int, metric: str, day: date, price_book_id: int) -> str:
-    return f"{team_id}:{namespace_id}:{metric}:{day.isoformat()}:pb{price_book_id}"
+def charge_key(
+    team_id: int,
+    namespace_id: int,
+    metric: str,
+    day: date,
+    price_book_id: int,
+    *,
+    runtime_class: str = "",
+    storage_class: str = "",
+) -> str:
+    """The line's unique key; the runtime and storage class parts only when they are set."""
+    key = f"{team_id}:{namespace_id}:{metric}:{day.isoformat()}:pb{price_book_id}"
+    if runtime_class:
+        key += f":rt={runtime_class}"
+    if storage_class:
+        key += f":sc={storage_class}"
+    return key
 
 
 @dataclass
@@ -171,7 +191,7 @@ def teams_rate_day(
             if team_id in failed:
                 continue
             try:
-                lines = price_usage(namespace_sums, multipliers=rates.multipliers)
+                lines = price_usage(namespace_sums)
             except MissingPrice as exc:
                 failed[team_id] = exc
                 continue
@@ -180,11 +200,22 @@ def teams_rate_day(
             team_day = rated[team_id]
             team_day.coverage[namespace_id] = coverage
             for line in lines:
-                key = charge_key(team_id, namespace_id, line.metric, day, line.price_version.id)
+                key = charge_key(
+                    team_id,
+                    namespace_id,
+                    line.metric,
+                    day,
+                    line.price_version.id,
+                    runtime_class=line.runtime_class,
+                    storage_class=line.storage_class,
+                )
                 team_day.lines[key] = LineTarget(
                     namespace_id=namespace_id,
                     metric=line.metric,
                     price_book_id=line.price_version.id,
+                    runtime_class=line.runtime_class,
+                    storage_class=line.storage_class,
+                    multiplier=line.multiplier,
                     unit_price=line.unit_price,
                     quantity=line.quantity,
                     billable_quantity=line.billable_quantity,

@@ -1,4 +1,10 @@
-"""Price book versions: created by staff, read-only once in effect or used by a charge."""
+"""Price book versions: created by staff, read-only once in effect or used by a charge.
+
+A version holds everything that shapes a price: the unit prices, a storage price per
+StorageClass (classes it does not list pay the default storage price) and the runtime
+classes' price multipliers (taken from the runtime catalog when not given, so editing the
+catalog later changes no version).
+"""
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -8,11 +14,89 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from billing.models import PRICE_FIELDS, PriceBook
+from billing.models import PRICE_FIELDS, PriceBook, PriceBookRuntime, PriceBookStorageClass
 from billing.money import validate_currency
+from metering.models import RuntimeClassProfile
 from tenants.services.audit import audit_record
 
 SIX_DP = Decimal("0.000001")
+FOUR_DP = Decimal("0.0001")
+
+
+def _decimal(raw, places: Decimal) -> tuple[Decimal | None, str]:
+    """``raw`` as a non-negative Decimal with at most ``places``, or an error message."""
+    if raw is None or raw == "":
+        return None, "Set a value (0 is allowed, missing is not)."
+    if isinstance(raw, float):
+        return None, "Prices are decimals, not floats."
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        return None, "Not a number."
+    if not value.is_finite() or value < 0:
+        return None, "A price cannot be negative."
+    if value != value.quantize(places):
+        return None, f"At most {len(str(places)) - 2} decimal places."
+    return value, ""
+
+
+def clean_named(values: dict, *, field: str, places: Decimal, max_name: int) -> dict[str, Decimal]:
+    """Storage class prices or runtime multipliers by name, each a valid non-negative Decimal."""
+    errors: list[str] = []
+    cleaned: dict[str, Decimal] = {}
+    for name, raw in values.items():
+        value, error = _decimal(raw, places)
+        if not isinstance(name, str) or not name or len(name) > max_name:
+            errors.append(f"{name!r} is not a valid name.")
+        elif error:
+            errors.append(f"{name}: {error}")
+        else:
+            cleaned[name] = value  # type: ignore[assignment]  # set when there is no error
+    if errors:
+        raise ValidationError({field: errors})
+    return cleaned
+
+
+def catalog_multipliers() -> dict[str, Decimal]:
+    """The runtime catalog's multipliers now: what a new version offers by default."""
+    return dict(RuntimeClassProfile.objects.values_list("name", "price_multiplier"))
+
+
+def _rates_set(
+    book: PriceBook, *, multipliers: dict[str, Decimal], storage_prices: dict[str, Decimal]
+) -> None:
+    book.runtimes.all().delete()
+    book.storage_classes.all().delete()
+    PriceBookRuntime.objects.bulk_create(
+        PriceBookRuntime(price_book=book, runtime_class=name, multiplier=value)
+        for name, value in sorted(multipliers.items())
+    )
+    PriceBookStorageClass.objects.bulk_create(
+        PriceBookStorageClass(price_book=book, storage_class=name, storage_gib_hour=value)
+        for name, value in sorted(storage_prices.items())
+    )
+
+
+def _rates_clean(runtime_multipliers: dict | None, storage_prices: dict | None) -> tuple[dict, dict]:
+    errors: dict[str, list[str]] = {}
+    multipliers: dict[str, Decimal] = {}
+    storage: dict[str, Decimal] = {}
+    try:
+        multipliers = clean_named(
+            catalog_multipliers() if runtime_multipliers is None else runtime_multipliers,
+            field="runtime_multipliers",
+            places=FOUR_DP,
+            max_name=63,
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        storage = clean_named(storage_prices or {}, field="storage_prices", places=SIX_DP, max_name=253)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return multipliers, storage
 
 
 def clean_prices(prices: dict) -> dict[str, Decimal]:
@@ -22,22 +106,9 @@ def clean_prices(prices: dict) -> dict[str, Decimal]:
     errors: dict[str, str] = {}
     cleaned: dict[str, Decimal] = {}
     for name in PRICE_FIELDS:
-        raw = prices.get(name)
-        if raw is None or raw == "":
-            errors[name] = "Set a price (0 is allowed, missing is not)."
-            continue
-        if isinstance(raw, float):
-            errors[name] = "Prices are decimals, not floats."
-            continue
-        try:
-            value = Decimal(str(raw))
-        except InvalidOperation:
-            errors[name] = "Not a number."
-            continue
-        if not value.is_finite() or value < 0:
-            errors[name] = "A price cannot be negative."
-        elif value != value.quantize(SIX_DP):
-            errors[name] = "At most 6 decimal places."
+        value, error = _decimal(prices.get(name), SIX_DP)
+        if value is None:
+            errors[name] = error.replace("Set a value", "Set a price")
         else:
             cleaned[name] = value
     if errors:
@@ -54,6 +125,15 @@ def effective_instant(value: date | datetime) -> datetime:
     return datetime.combine(value, time(0), tzinfo=UTC)
 
 
+def pricebook_rates_set(
+    *, pricebook: PriceBook, runtime_multipliers: dict | None = None, storage_prices: dict | None = None
+) -> None:
+    """Give a version written without the service (the demo's first one) its multipliers (the
+    catalog's when None) and storage class prices."""
+    multipliers, storage = _rates_clean(runtime_multipliers, storage_prices)
+    _rates_set(pricebook, multipliers=multipliers, storage_prices=storage)
+
+
 def pricebook_is_locked(pricebook: PriceBook, *, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     return pricebook.effective_from <= now or pricebook.charges.exists()
@@ -61,15 +141,25 @@ def pricebook_is_locked(pricebook: PriceBook, *, now: datetime | None = None) ->
 
 @transaction.atomic
 def pricebook_create(
-    *, actor, currency: str, effective_from: date | datetime, prices: dict, note: str = "", now=None
+    *,
+    actor,
+    currency: str,
+    effective_from: date | datetime,
+    prices: dict,
+    runtime_multipliers: dict | None = None,
+    storage_prices: dict | None = None,
+    note: str = "",
+    now=None,
 ) -> PriceBook:
-    """A new version for ``currency``, in effect from a future instant (UTC)."""
+    """A new version for ``currency``, in effect from a future instant (UTC), with its storage
+    prices per class and runtime multipliers (the catalog's when None)."""
     now = now or timezone.now()
     try:
         validate_currency(currency)
     except ValueError as exc:
         raise ValidationError({"currency": str(exc)}) from exc
     cleaned = clean_prices(prices)
+    multipliers, storage = _rates_clean(runtime_multipliers, storage_prices)
     start = effective_instant(effective_from)
     if start <= now:
         raise ValidationError({"effective_from": "A new version must take effect in the future."})
@@ -81,25 +171,48 @@ def pricebook_create(
     book = PriceBook.objects.create(
         currency=currency, version=version, effective_from=start, note=note, created_by=actor, **cleaned
     )
+    _rates_set(book, multipliers=multipliers, storage_prices=storage)
     audit_record(
         actor=actor,
         action="billing.pricebook.created",
         target=book,
-        data={"effective_from": start.isoformat(), **{k: str(v) for k, v in cleaned.items()}},
+        data={"effective_from": start.isoformat(), **_audit_data(cleaned, multipliers, storage)},
     )
     return book
 
 
+def _audit_data(prices: dict, multipliers: dict, storage: dict) -> dict:
+    return {
+        **{k: str(v) for k, v in prices.items()},
+        "runtime_multipliers": {k: str(v) for k, v in multipliers.items()},
+        "storage_prices": {k: str(v) for k, v in storage.items()},
+    }
+
+
 @transaction.atomic
 def pricebook_update(
-    *, actor, pricebook: PriceBook, prices: dict, effective_from=None, note: str | None = None, now=None
+    *,
+    actor,
+    pricebook: PriceBook,
+    prices: dict,
+    runtime_multipliers: dict | None = None,
+    storage_prices: dict | None = None,
+    effective_from=None,
+    note: str | None = None,
+    now=None,
 ) -> PriceBook:
-    """Change a version that has not taken effect and priced nothing yet."""
+    """Change a version that has not taken effect and priced nothing yet (its multipliers and
+    class prices stay as they are when not given)."""
     now = now or timezone.now()
     pricebook = PriceBook.objects.select_for_update().get(pk=pricebook.pk)
     if pricebook_is_locked(pricebook, now=now):
         raise ValidationError("This version is in effect or was used by charges; create a new version.")
     cleaned = clean_prices(prices)
+    if runtime_multipliers is None:
+        runtime_multipliers = dict(pricebook.runtimes.values_list("runtime_class", "multiplier"))
+    if storage_prices is None:
+        storage_prices = dict(pricebook.storage_classes.values_list("storage_class", "storage_gib_hour"))
+    multipliers, storage = _rates_clean(runtime_multipliers, storage_prices)
     if effective_from is not None:
         start = effective_instant(effective_from)
         if start <= now:
@@ -110,10 +223,11 @@ def pricebook_update(
     if note is not None:
         pricebook.note = note
     pricebook.save()
+    _rates_set(pricebook, multipliers=multipliers, storage_prices=storage)
     audit_record(
         actor=actor,
         action="billing.pricebook.updated",
         target=pricebook,
-        data={k: str(v) for k, v in cleaned.items()},
+        data=_audit_data(cleaned, multipliers, storage),
     )
     return pricebook

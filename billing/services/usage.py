@@ -1,8 +1,10 @@
-"""Usage for rating, summed in SQL: one row per (namespace, price version, runtime class).
+"""Usage for rating, summed in SQL: one row per (namespace, price version, runtime class,
+storage class).
 
-``usage_sums`` evaluates the per-hour rule of ``billing.rating.hour_quantities`` for every
+``usage_sums`` evaluates the per-hour rule of ``billing.rating.hour_lines`` for every
 namespace of a set of teams over one window, in one query, and sums the hours in the
 database, so rating a day reads a few rows per namespace instead of one per namespace-hour.
+The rows come from metering's selector ``hourly_usage_for_billing``, compiled into the query.
 On PostgreSQL the arithmetic is exact ``numeric``; the unit divisors (2^30) and runtime
 multipliers are applied afterwards in Python by ``billing.rating.price_usage``.
 """
@@ -16,16 +18,19 @@ from itertools import groupby
 
 from django.db import connection
 
+from billing.models import BillingMetric
 from billing.rating import (
     FOUR_DP,
     GAUGES,
     RULE,
     SOURCE_METRICS,
+    STORAGE_CLASS_METRIC,
     ZERO,
     PriceVersion,
     UsageSums,
     price_version_at,
 )
+from metering.selectors import hourly_usage_for_billing
 
 FETCH_ROWS = 2000
 SUM_PLACES = Decimal("1e-10")
@@ -63,34 +68,46 @@ def _db_time(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _sql(namespace_count: int, version_case: str) -> str:
+def _sql(rows_sql: str, version_case: str) -> str:
     pivot = ",\n  ".join(_pivot_column(m) for m in SOURCE_METRICS)
-    metric_list = ", ".join(f"'{m}'" for m in SOURCE_METRICS)
-    per_hour = ",\n  ".join(f"{_greatest(sources)} AS {metric}" for metric, (sources, _) in RULE.items())
+    per_hour = ",\n  ".join(
+        # Storage by class replaces the namespace total in hours that have per-class rows.
+        f"CASE WHEN p.by_class IS NULL THEN {_greatest(sources)} END AS {metric}"
+        if metric == BillingMetric.STORAGE
+        else f"{_greatest(sources)} AS {metric}"
+        for metric, (sources, _) in RULE.items()
+    )
+    by_class = ",\n  ".join(
+        "u.quantity * u.coverage" if metric == BillingMetric.STORAGE else "NULL" for metric in RULE
+    )
     sums = ",\n  ".join(
         f"SUM(CASE WHEN h.{metric} > 0 THEN h.{metric} END), COUNT(CASE WHEN h.{metric} > 0 THEN 1 END)"
         for metric in RULE
     )
-    namespaces = ", ".join(["%s"] * namespace_count)
     # Only the rule's constant metric names and integer version ids are spliced in; every
-    # value is a parameter.
+    # value is a parameter (of the rows' query first, then of the version CASE, twice).
     return f"""
-WITH pivot AS (
+WITH rows AS ({rows_sql}),
+pivot AS (
   SELECT u.namespace_id, u.hour, MAX(u.runtime_class) AS runtime_class, MAX(u.coverage) AS coverage,
+  MAX(CASE WHEN u.metric = '{STORAGE_CLASS_METRIC}' THEN 1 END) AS by_class,
   {pivot}
-  FROM metering_usagehourly u
-  WHERE u.namespace_id IN ({namespaces})
-    AND u.hour >= %s AND u.hour < %s AND u.metric IN ({metric_list})
+  FROM rows u
   GROUP BY u.namespace_id, u.hour
 ), hourly AS (
-  SELECT p.namespace_id, p.runtime_class, p.coverage, {version_case} AS version_id,
+  SELECT p.namespace_id, p.runtime_class, p.coverage, {version_case} AS version_id, '' AS storage_class,
   {per_hour}
   FROM pivot p
+  UNION ALL
+  SELECT p.namespace_id, p.runtime_class, 0, {version_case}, u.storage_class,
+  {by_class}
+  FROM rows u JOIN pivot p ON p.namespace_id = u.namespace_id AND p.hour = u.hour
+  WHERE u.metric = '{STORAGE_CLASS_METRIC}'
 )
-SELECT h.namespace_id, h.version_id, h.runtime_class, SUM(h.coverage),
+SELECT h.namespace_id, h.version_id, h.runtime_class, h.storage_class, SUM(h.coverage),
   {sums}
 FROM hourly h
-GROUP BY h.namespace_id, h.version_id, h.runtime_class
+GROUP BY h.namespace_id, h.version_id, h.runtime_class, h.storage_class
 ORDER BY h.namespace_id
 """  # noqa: S608
 
@@ -115,19 +132,24 @@ def usage_sums(
     by_id = {v.id: v for v in versions}
     if not namespace_ids:
         return
-    params = [*namespace_ids, _db_time(start), _db_time(end), *case_params]
+    usage = hourly_usage_for_billing(
+        namespace_ids=namespace_ids, start=start, end=end, metrics=[*SOURCE_METRICS, STORAGE_CLASS_METRIC]
+    )
+    rows_sql, rows_params = usage.query.sql_with_params()
+    params = [*rows_params, *case_params, *case_params]
     with connection.cursor() as cursor:
-        cursor.execute(_sql(len(namespace_ids), version_case), params)
+        cursor.execute(_sql(rows_sql, version_case), params)
         rows = iter(lambda: cursor.fetchmany(FETCH_ROWS), [])
         for namespace_id, group in groupby((row for chunk in rows for row in chunk), key=lambda r: r[0]):
             yield namespace_id, [_sums(row, by_id) for row in group]
 
 
 def _sums(row, versions: dict[int, PriceVersion]) -> UsageSums:
-    _, version_id, runtime_class, coverage, *totals = row
+    _, version_id, runtime_class, storage_class, coverage, *totals = row
     return UsageSums(
         version=versions.get(version_id) if version_id is not None else None,
         runtime_class=runtime_class or "",
+        storage_class=storage_class or "",
         coverage=_decimal(coverage).quantize(FOUR_DP),
         totals={
             str(metric): (_decimal(totals[2 * n]), int(totals[2 * n + 1])) for n, metric in enumerate(RULE)

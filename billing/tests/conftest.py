@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import PriceBook
-from metering.models import UsageHourly
+from billing.models import PriceBook, PriceBookRuntime, PriceBookStorageClass
+from metering.models import RuntimeClassProfile, UsageHourly
 from tenants.models import Namespace
 
 GIB = 2**30
@@ -28,13 +28,35 @@ def utc(*args) -> datetime:
 EPOCH = utc(2020, 1, 1)
 
 
-def make_book(*, currency="USD", effective_from=EPOCH, version=1, **overrides) -> PriceBook:
-    return PriceBook.objects.create(
+def make_book(
+    *,
+    currency="USD",
+    effective_from=EPOCH,
+    version=1,
+    runtime_multipliers=None,
+    storage_class_prices=None,
+    **overrides,
+) -> PriceBook:
+    """A version; its runtime multipliers default to the catalog's, as the staff form offers."""
+    book = PriceBook.objects.create(
         currency=currency, version=version, effective_from=effective_from, **{**PRICES, **overrides}
     )
+    if runtime_multipliers is None:
+        runtime_multipliers = dict(RuntimeClassProfile.objects.values_list("name", "price_multiplier"))
+    PriceBookRuntime.objects.bulk_create(
+        PriceBookRuntime(price_book=book, runtime_class=name, multiplier=multiplier)
+        for name, multiplier in runtime_multipliers.items()
+    )
+    PriceBookStorageClass.objects.bulk_create(
+        PriceBookStorageClass(price_book=book, storage_class=name, storage_gib_hour=price)
+        for name, price in (storage_class_prices or {}).items()
+    )
+    return book
 
 
-def hourly(namespace, metric, hour, quantity, coverage="1", runtime_class="", samples=12) -> UsageHourly:
+def hourly(
+    namespace, metric, hour, quantity, coverage="1", runtime_class="", samples=12, storage_class=""
+) -> UsageHourly:
     return UsageHourly.objects.create(
         namespace=namespace,
         metric=metric,
@@ -43,6 +65,7 @@ def hourly(namespace, metric, hour, quantity, coverage="1", runtime_class="", sa
         coverage=Decimal(str(coverage)),
         samples=samples,
         runtime_class=runtime_class,
+        storage_class=storage_class,
     )
 
 

@@ -81,24 +81,33 @@ def test_counters_storage_gpu_and_load_balancers_follow_the_rule():
 
 def test_no_rows_after_a_namespace_is_deleted_means_no_charge():
     hours = [HourUsage(hour=utc(2024, 3, 1, h), readings={"cpu_request": r("1")}) for h in range(10)]
-    lines = rate_namespace_day(hours, multipliers={}, versions=[V1])
+    lines = rate_namespace_day(hours, versions=[V1])
     assert [(ln.metric, ln.quantity, ln.hours) for ln in lines] == [("cpu", Decimal("10.000000"), 10)]
 
 
-def test_runtime_multiplier_applies_per_hour_and_unknown_runtime_counts_as_one():
+def test_runtime_multiplier_comes_from_the_version_and_unknown_runtime_counts_as_one():
     hours = [
         HourUsage(hour=utc(2024, 3, 1, 0), runtime_class="kata-fc", readings={"cpu_request": r("1")}),
         HourUsage(hour=utc(2024, 3, 1, 1), runtime_class="mystery", readings={"cpu_request": r("1")}),
     ]
-    [line] = rate_namespace_day(hours, multipliers={"kata-fc": Decimal("1.5")}, versions=[V1])
-    assert line.quantity == Decimal("2") and line.billable_quantity == Decimal("2.5")
-    assert line.amount("USD") == Decimal("0.10")
+    version = PriceVersion(
+        id=1, effective_from=V1.effective_from, prices=V1.prices, multipliers={"kata-fc": Decimal("1.5")}
+    )
+    kata, mystery = rate_namespace_day(hours, versions=[version])
+    assert (kata.runtime_class, kata.quantity, kata.multiplier, kata.billable_quantity) == (
+        "kata-fc",
+        Decimal("1"),
+        Decimal("1.5"),
+        Decimal("1.5"),
+    )
+    assert (mystery.runtime_class, mystery.multiplier, mystery.billable_quantity) == ("mystery", 1, 1)
+    assert kata.amount("USD") + mystery.amount("USD") == Decimal("0.10")
 
 
 def test_each_hour_is_priced_with_the_version_in_effect_then():
     v2 = PriceVersion(id=2, effective_from=utc(2024, 3, 1, 12), prices={**V1.prices, "cpu": Decimal("0.08")})
     hours = [HourUsage(hour=utc(2024, 3, 1, h), readings={"cpu_request": r("1")}) for h in range(24)]
-    lines = rate_namespace_day(hours, multipliers={}, versions=[V1, v2])
+    lines = rate_namespace_day(hours, versions=[V1, v2])
     assert [(ln.price_version.id, ln.quantity, ln.amount("USD")) for ln in lines] == [
         (1, Decimal("12"), Decimal("0.48")),
         (2, Decimal("12"), Decimal("0.96")),
@@ -108,7 +117,7 @@ def test_each_hour_is_priced_with_the_version_in_effect_then():
 def test_usage_before_any_price_version_is_an_error_not_free():
     hours = [HourUsage(hour=utc(2023, 12, 31, 23), readings={"cpu_request": r("1")})]
     with pytest.raises(MissingPrice):
-        rate_namespace_day(hours, multipliers={}, versions=[V1])
+        rate_namespace_day(hours, versions=[V1])
 
 
 def test_rule_text_names_every_billed_metric():

@@ -162,7 +162,7 @@ def fresh_rating(team, versions):
         by_namespace[namespace_id].append(HourUsage(hour=hour, readings=readings))
     rated = {}
     for namespace_id, hours in by_namespace.items():
-        for line in rate_namespace_day(hours, multipliers={}, versions=versions):
+        for line in rate_namespace_day(hours, versions=versions):
             rated[(namespace_id, line.metric)] = (line.quantity, line.amount("USD"))
     return rated
 

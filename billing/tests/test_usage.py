@@ -48,6 +48,9 @@ hour_rows = st.fixed_dictionaries(
             st.tuples(st.just(None), st.sampled_from(["1", "0.5", "0.25", "0.0833", "0"])),
             max_size=len(SOURCE_METRICS),
         ),
+        "storage": st.dictionaries(
+            st.sampled_from(["fast-ssd", "bulk-hdd", ""]), st.sampled_from(["1", "0.5", "0"]), max_size=3
+        ),
     }
 )
 
@@ -61,11 +64,18 @@ hour_rows = st.fixed_dictionaries(
 def test_sql_sums_price_to_the_same_lines_as_the_rule(acme, hours, data, switch_hour):
     UsageHourly.objects.all().delete()
     versions = [
-        PriceVersion(id=1, effective_from=utc(2020, 1, 1), prices=PRICES),
+        PriceVersion(
+            id=1,
+            effective_from=utc(2020, 1, 1),
+            prices=PRICES,
+            multipliers=MULTIPLIERS,
+            storage_prices={"fast-ssd": Decimal("0.0004")},
+        ),
         PriceVersion(
             id=2,
             effective_from=DAY_START + timedelta(hours=switch_hour),
             prices={**PRICES, "cpu": Decimal("1")},
+            multipliers={**MULTIPLIERS, "gvisor": Decimal("1.5")},
         ),
     ]
     reference = []
@@ -79,7 +89,15 @@ def test_sql_sums_price_to_the_same_lines_as_the_rule(acme, hours, data, switch_
                 namespace=acme.namespace, metric=metric, hour=start, quantity=quantity,
                 coverage=Decimal(coverage), samples=12, runtime_class=row["runtime_class"],
             )  # fmt: skip
-        if usage.readings:
+        for storage_class, coverage in row["storage"].items():
+            quantity = data.draw(byte_counts)
+            usage.storage[storage_class] = Reading(quantity, Decimal(coverage))
+            UsageHourly.objects.create(
+                namespace=acme.namespace, metric="storage_class_request", storage_class=storage_class,
+                hour=start, quantity=quantity, coverage=Decimal(coverage), samples=12,
+                runtime_class=row["runtime_class"],
+            )  # fmt: skip
+        if usage.readings or usage.storage:
             reference.append(usage)
     # Rows the rule must ignore: another day, and a metric billing does not read.
     UsageHourly.objects.create(
@@ -95,7 +113,7 @@ def test_sql_sums_price_to_the_same_lines_as_the_rule(acme, hours, data, switch_
         samples=12,
     )
 
-    expected = rate_namespace_day(reference, multipliers=MULTIPLIERS, versions=versions)
+    expected = rate_namespace_day(reference, versions=versions)
     summed = dict(
         usage_sums(
             namespace_ids=[acme.namespace.pk],
@@ -105,10 +123,14 @@ def test_sql_sums_price_to_the_same_lines_as_the_rule(acme, hours, data, switch_
         )
     )
     sums = summed.get(acme.namespace.pk, [])
-    lines = price_usage(sums, multipliers=MULTIPLIERS)
+    lines = price_usage(sums)
 
     def shape(rated):
-        return [(ln.metric, ln.price_version.id, ln.quantity, ln.billable_quantity, ln.hours) for ln in rated]
+        return [
+            (ln.metric, ln.price_version.id, ln.runtime_class, ln.storage_class, ln.quantity, ln.billable_quantity,
+             ln.hours, ln.unit_price)
+            for ln in rated
+        ]  # fmt: skip
 
     assert shape(lines) == shape(expected)
     covered = sum((s.coverage for s in sums), Decimal("0"))

@@ -14,7 +14,7 @@ from billing.models import BillingAccount, LedgerEntry, PriceBook, Statement
 from billing.services.days import day_bill
 from billing.services.runs import days_bill
 from billing.services.statements import statement_finalize
-from metering.models import UsageSample
+from metering.models import ClusterState, RuntimeClassProfile, UsageSample
 from tenants.models import Namespace
 
 from .conftest import fill_day, utc
@@ -134,8 +134,9 @@ def test_statement_page_and_csv_totals_equal_the_sum_of_lines(client, billed):
         )
     )
     body, total = rows[1:-1], rows[-1]
+    amount = rows[0].index("amount")
     assert len(body) == len(lines) == 6
-    assert sum((Decimal(r[9]) for r in body), Decimal("0")) == Decimal(total[9]) == expected
+    assert sum((Decimal(r[amount]) for r in body), Decimal("0")) == Decimal(total[amount]) == expected
     team_page = client.get(reverse("billing:team", args=[billed.team.slug])).content.decode()
     assert f"{expected:.2f} USD" in team_page
     assert "forecast to month end" in team_page
@@ -212,14 +213,26 @@ def test_non_finance_cannot_post_finance_actions(client, billed):
     assert not LedgerEntry.objects.filter(kind="topup").exists()
 
 
-def test_staff_creates_a_price_version_and_past_versions_are_read_only(client, billed):
+def test_staff_creates_a_price_version_with_multipliers_and_class_prices_and_past_ones_are_read_only(
+    client, billed
+):
     client.force_login(billed.admin)
     data = {"currency": "USD", "effective_from": "2024-04-01", "cpu_core_hour": "0.05", "memory_gib_hour": "0.005",
             "storage_gib_hour": "0.0001", "gpu_hour": "1.5", "egress_gib": "0.09", "load_balancer_hour": "0.025"}  # fmt: skip
     assert client.post(reverse("billing:pricebooks"), {**data, "cpu_core_hour": "-1"}).status_code == 200
     assert PriceBook.objects.count() == 1
-    assert client.post(reverse("billing:pricebooks"), data).status_code == 302
+    # The form offers every runtime's multiplier (required) and known storage classes (optional).
+    form = client.get(reverse("billing:pricebooks")).context["form"]
+    runtimes = {n: form.initial[n] for n in form.fields if n.startswith("runtime__")}
+    assert runtimes["runtime__kata-fc"] == RuntimeClassProfile.objects.get(name="kata-fc").price_multiplier
+    assert "runtime__kata-fc" in client.post(reverse("billing:pricebooks"), data).context["form"].errors
+    ClusterState.objects.create(key="default", storage_classes=["fast-ssd"])
+    posted = {**data, **runtimes, "runtime__kata-fc": "2", "storage_class__fast-ssd": "0.0004"}
+    assert client.post(reverse("billing:pricebooks"), posted).status_code == 302
     assert PriceBook.objects.count() == 2
+    new = PriceBook.objects.get(version=2)
+    assert new.runtimes.get(runtime_class="kata-fc").multiplier == 2
+    assert new.storage_classes.get().storage_gib_hour == Decimal("0.0004")
     past = PriceBook.objects.get(version=1)
     page = client.get(reverse("billing:pricebook_edit", args=[past.pk])).content.decode()
     assert "read-only" in page

@@ -8,6 +8,7 @@ from decimal import Decimal
 from billing.models import LedgerEntry, LedgerKind, PriceBook
 from billing.periods import local_date
 from billing.services.accounts import account_for_team, ledger_record
+from billing.services.pricebooks import pricebook_rates_set
 from billing.services.runs import days_bill
 from billing.services.statements import statements_finalize_due
 from tenants.models import BillingMode, Team
@@ -47,6 +48,7 @@ def price_book_ensure(*, actor, currency: str, since: datetime) -> tuple[PriceBo
         created_by=actor,
         **PRICES,
     )
+    pricebook_rates_set(pricebook=book)
     return book, True
 
 

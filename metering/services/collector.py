@@ -191,10 +191,16 @@ def usage_collect_window(
     gauge(Metric.MEMORY_USAGE, pod_metrics, memory)
 
     storage: dict[str, Decimal] = defaultdict(Decimal)
+    # Requested bytes per namespace and StorageClass ("" for claims naming none), so billing
+    # can price each class; only classes a namespace has claims in get a sample.
+    storage_by_class: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for pvc in pvcs or []:
-        requested = ((pvc.get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage")
+        spec = pvc.get("spec") or {}
+        requested = (spec.get("resources") or {}).get("requests", {}).get("storage")
         if requested:
-            storage[pvc["metadata"].get("namespace", "")] += _quantity(requested)
+            ns = pvc["metadata"].get("namespace", "")
+            storage[ns] += _quantity(requested)
+            storage_by_class[ns][spec.get("storageClassName") or ""] += _quantity(requested)
     gauge(Metric.STORAGE_REQUEST, pvcs, storage)
 
     balancers: dict[str, Decimal] = defaultdict(Decimal)
@@ -256,6 +262,19 @@ def usage_collect_window(
                     quantity=None if is_gap else quantity,
                     is_gap=is_gap,
                     source=source,
+                    runtime_class=runtime,
+                )
+            )
+        for storage_class, quantity in storage_by_class.get(name, {}).items():
+            rows.append(
+                UsageSample(
+                    namespace_id=namespace_id,
+                    metric=Metric.STORAGE_CLASS_REQUEST,
+                    storage_class=storage_class,
+                    window_start=window_start,
+                    window_end=window_end,
+                    quantity=quantity,
+                    source=_SOURCES[Metric.STORAGE_REQUEST],
                     runtime_class=runtime,
                 )
             )

@@ -33,7 +33,7 @@ def usage_rollup(*, now: datetime, lookback_hours: int = 3) -> int:
     groups = (
         UsageSample.objects.filter(window_start__gte=start, window_start__lt=end)
         .annotate(hour=TruncHour("window_start"))
-        .values("namespace_id", "metric", "hour")
+        .values("namespace_id", "metric", "storage_class", "hour")
         .annotate(
             total=Sum("quantity", filter=MEASURED),
             measured=Count("id", filter=MEASURED),
@@ -43,10 +43,19 @@ def usage_rollup(*, now: datetime, lookback_hours: int = 3) -> int:
         .filter(measured__gt=0)
     )
     stored = {
-        (namespace_id, metric, hour): values
-        for namespace_id, metric, hour, *values in UsageHourly.objects.filter(
+        (namespace_id, metric, storage_class, hour): values
+        for namespace_id, metric, storage_class, hour, *values in UsageHourly.objects.filter(
             hour__gte=start, hour__lt=end
-        ).values_list("namespace_id", "metric", "hour", "quantity", "coverage", "samples", "runtime_class")
+        ).values_list(
+            "namespace_id",
+            "metric",
+            "storage_class",
+            "hour",
+            "quantity",
+            "coverage",
+            "samples",
+            "runtime_class",
+        )
     }
     written_at = timezone.now()
     rows = []
@@ -62,12 +71,16 @@ def usage_rollup(*, now: datetime, lookback_hours: int = 3) -> int:
             group["runtime"] or "",
         ]
         computed += 1
-        if stored.get((group["namespace_id"], group["metric"], group["hour"])) == values:
+        if (
+            stored.get((group["namespace_id"], group["metric"], group["storage_class"], group["hour"]))
+            == values
+        ):
             continue
         rows.append(
             UsageHourly(
                 namespace_id=group["namespace_id"],
                 metric=group["metric"],
+                storage_class=group["storage_class"],
                 hour=group["hour"],
                 quantity=values[0],
                 coverage=values[1],
@@ -80,7 +93,7 @@ def usage_rollup(*, now: datetime, lookback_hours: int = 3) -> int:
         rows,
         batch_size=2000,
         update_conflicts=True,
-        unique_fields=["namespace", "metric", "hour"],
+        unique_fields=["namespace", "metric", "storage_class", "hour"],
         update_fields=["quantity", "coverage", "samples", "runtime_class", "updated_at"],
     )
     return computed

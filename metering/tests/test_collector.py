@@ -110,7 +110,37 @@ def test_api_calls_do_not_grow_with_namespaces(world, emulated_cluster):
     emulated_cluster.reset_counters()
     [result] = usage_collect(now=NOW)
     assert emulated_cluster.counts()["reads"] == 5
-    assert result.rows_offered == 12 * 10
+    assert result.rows_offered == 12 * (10 + 1)  # ten metrics, and storage for the one StorageClass
+
+
+def test_pvc_storage_is_recorded_per_storage_class(world, emulated_cluster):
+    world.namespace.status = "ready"
+    world.namespace.save()
+    seed_namespace(emulated_cluster, world.namespace.name, storage="5Gi")  # a claim naming no class
+    gateway = gateway_for_cluster(_default())
+    for name, storage_class, size in (("fast", "fast-ssd", "10Gi"), ("bulk", "bulk-hdd", "100Gi"),
+                                      ("bulk2", "bulk-hdd", "50Gi")):  # fmt: skip
+        gateway.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": name, "namespace": world.namespace.name},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": storage_class,
+                    "resources": {"requests": {"storage": size}},
+                },
+            }
+        )
+    usage_collect(now=NOW)
+    by_class = {
+        s.storage_class: s.quantity
+        for s in UsageSample.objects.filter(namespace=world.namespace, metric=Metric.STORAGE_CLASS_REQUEST)
+    }
+    gib = 2**30
+    assert by_class == {"": 5 * gib, "fast-ssd": 10 * gib, "bulk-hdd": 150 * gib}
+    total = UsageSample.objects.get(namespace=world.namespace, metric=Metric.STORAGE_REQUEST)
+    assert total.quantity == 165 * gib and total.storage_class == ""
 
 
 def test_rerunning_a_window_changes_nothing(world, emulated_cluster):

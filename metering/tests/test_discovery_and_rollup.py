@@ -71,11 +71,12 @@ def test_discovery_failure_keeps_what_was_known(world, emulated_cluster):
     assert list(state.runtimes.values_list("name", flat=True)) == ["gvisor"]
 
 
-def sample(namespace, metric, minute, quantity, *, hour=9):
+def sample(namespace, metric, minute, quantity, *, hour=9, storage_class=""):
     start = datetime(2026, 11, 27, hour, minute, tzinfo=UTC)
     return UsageSample.objects.create(
         namespace=namespace,
         metric=metric,
+        storage_class=storage_class,
         window_start=start,
         window_end=start + timedelta(minutes=1),
         quantity=quantity,
@@ -102,6 +103,18 @@ def test_rollup_means_gauges_sums_counters_and_reports_coverage(world):
     usage_rollup(now=NOW)  # re-running replaces, never duplicates
     assert UsageHourly.objects.filter(metric=Metric.CPU_USAGE).count() == 1
     assert UsageHourly.objects.get(metric=Metric.CPU_USAGE).samples == 31
+
+
+def test_rollup_keeps_storage_classes_apart(world):
+    for minute in range(60):
+        sample(world.namespace, Metric.STORAGE_CLASS_REQUEST, minute, 10, storage_class="fast-ssd")
+        if minute < 30:
+            sample(world.namespace, Metric.STORAGE_CLASS_REQUEST, minute, 100, storage_class="bulk-hdd")
+    assert usage_rollup(now=NOW) == 2
+    rows = {r.storage_class: (r.quantity, r.coverage) for r in UsageHourly.objects.all()}
+    assert rows == {"fast-ssd": (10, 1), "bulk-hdd": (100, Decimal("0.5"))}
+    usage_rollup(now=NOW)
+    assert UsageHourly.objects.count() == 2
 
 
 def test_hours_with_only_gaps_get_no_rollup_row(world):
