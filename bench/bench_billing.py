@@ -61,6 +61,7 @@ def _seed(namespaces: int) -> float:
     from django.db import connection
 
     from billing.models import PriceBook
+    from billing.services.pricebooks import pricebook_rates_set
     from tenants.models import Namespace, Team
 
     started = time.perf_counter()
@@ -103,13 +104,25 @@ def _seed(namespaces: int) -> float:
                CROSS JOIN unnest(%s::text[]) AS m(metric)""",
             [datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC), list(METRICS)],
         )
+        # The same storage per StorageClass, as the collector records it: two classes each.
+        cur.execute(
+            """INSERT INTO metering_usagehourly
+                 (namespace_id, metric, storage_class, hour, quantity, coverage, samples, runtime_class,
+                  updated_at)
+               SELECT u.namespace_id, 'storage_class_request', c.storage_class, u.hour, u.quantity * c.share,
+                      u.coverage, u.samples, u.runtime_class, u.updated_at
+               FROM metering_usagehourly u
+               CROSS JOIN (VALUES ('fast-ssd', 0.25), ('bulk-hdd', 0.75)) AS c(storage_class, share)
+               WHERE u.metric = 'storage_request'"""
+        )
         cur.execute("ANALYZE metering_usagehourly")
         cur.execute("ANALYZE tenants_namespace")
-    PriceBook.objects.create(
+    book = PriceBook.objects.create(
         currency="USD", version=1, effective_from=datetime(2020, 1, 1, tzinfo=UTC),
         cpu_core_hour="0.04", memory_gib_hour="0.005", storage_gib_hour="0.0001",
         gpu_hour="1.5", egress_gib="0.09", load_balancer_hour="0.025",
     )  # fmt: skip
+    pricebook_rates_set(pricebook=book, storage_prices={"fast-ssd": "0.0004"})
     return time.perf_counter() - started
 
 
@@ -171,7 +184,7 @@ def main() -> None:
           f"{'ratio':>6} {'lines':>7} {'py peak MiB':>11} {'maxrss +MiB':>11}")  # fmt: skip
     for namespaces in sizes:
         seed_s = _seed(namespaces)
-        rows = namespaces * 24 * len(METRICS)
+        rows = namespaces * 24 * (len(METRICS) + 2)  # and two storage classes
         floor_s, _ = _floor()
         run, bill_s, _, rss_delta = _bill(traced=False)
         assert not run.errors, run.errors[:3]

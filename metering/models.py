@@ -79,7 +79,7 @@ class UsageSample(models.Model):
     source = models.CharField(max_length=20)
     is_gap = models.BooleanField(default=False)
     runtime_class = models.CharField(max_length=63, blank=True)
-    storage_class = models.CharField(max_length=253, blank=True, default="")
+    storage_class = models.CharField(max_length=253, blank=True, default="", db_default="")
     collected_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -114,7 +114,7 @@ class UsageHourly(models.Model):
     coverage = models.DecimalField(max_digits=5, decimal_places=4)
     samples = models.PositiveIntegerField()
     runtime_class = models.CharField(max_length=63, blank=True)
-    storage_class = models.CharField(max_length=253, blank=True, default="")
+    storage_class = models.CharField(max_length=253, blank=True, default="", db_default="")
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:

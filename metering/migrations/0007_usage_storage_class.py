@@ -22,12 +22,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='usagehourly',
             name='storage_class',
-            field=models.CharField(blank=True, default='', max_length=253),
+            field=models.CharField(blank=True, db_default='', default='', max_length=253),
         ),
         migrations.AddField(
             model_name='usagesample',
             name='storage_class',
-            field=models.CharField(blank=True, default='', max_length=253),
+            field=models.CharField(blank=True, db_default='', default='', max_length=253),
         ),
         migrations.AlterField(
             model_name='usagehourly',
