@@ -31,6 +31,16 @@ class BillingMetric(models.TextChoices):
     LOAD_BALANCER = "load_balancer", "Load balancers (hours)"
 
 
+# The unit of a line's quantity, shown beside it on every page and export.
+UNIT_FOR_METRIC = {
+    BillingMetric.CPU: "core-h",
+    BillingMetric.MEMORY: "GiB-h",
+    BillingMetric.STORAGE: "GiB-h",
+    BillingMetric.GPU: "GPU-h",
+    BillingMetric.EGRESS: "GiB",
+    BillingMetric.LOAD_BALANCER: "h",
+}
+
 PRICE_FIELD_FOR_METRIC = {
     BillingMetric.CPU: "cpu_core_hour",
     BillingMetric.MEMORY: "memory_gib_hour",
@@ -240,6 +250,10 @@ class Charge(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def unit(self) -> str:
+        return UNIT_FOR_METRIC[BillingMetric(self.metric)]
 
 
 class LedgerKind(models.TextChoices):

@@ -31,6 +31,14 @@ def minor_unit(currency: str) -> int:
     return _MINOR_UNITS.get(currency, 2)
 
 
+def format_amount(amount: Decimal | int | None, currency: str) -> str:
+    """An amount as shown anywhere (pages, CSV, API, emails): exactly the currency's minor
+    unit of decimals (0 for JPY, 3 for KWD), no exponent, no float artefacts."""
+    value = Decimal(0) if amount is None else Decimal(amount)
+    places = minor_unit(currency)
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN):f}"
+
+
 def round_line(amount: Decimal, currency: str) -> Decimal:
     """Round a line amount half-even to the currency's minor unit (the only rounding step)."""
     if not isinstance(amount, Decimal):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from billing import selectors
 from billing.forms import RUNTIME_PREFIX, STORAGE_PREFIX, FinanceFilterForm, LedgerEntryForm, PriceBookForm
 from billing.models import PriceBook
+from billing.money import format_amount
 from billing.permissions import require_finance
 from billing.services.accounts import ledger_record
 from billing.services.pricebooks import pricebook_create, pricebook_is_locked, pricebook_update
@@ -23,8 +24,8 @@ from tenants.models import BillingMode, Team
 
 CSV_HEADER = [
     "key", "kind", "adjusts", "day", "namespace", "metric", "storage_class", "runtime_class", "quantity",
-    "multiplier", "billable_quantity", "unit_price", "amount", "currency", "price_version", "window_start",
-    "window_end", "coverage", "provisional",
+    "unit", "multiplier", "billable_quantity", "unit_price", "amount", "currency", "price_version",
+    "window_start", "window_end", "coverage", "provisional",
 ]  # fmt: skip
 
 
@@ -77,11 +78,18 @@ def _statement_csv(statement) -> HttpResponse:
     for r in rows:
         writer.writerow([
             r.key, r.kind, r.adjusts.key if r.adjusts else "", r.day, r.namespace.name, r.metric,
-            r.storage_class, r.runtime_class, r.quantity, r.multiplier if r.multiplier is not None else "",
-            r.billable_quantity, r.unit_price, r.amount, r.currency, r.price_book.version,
+            r.storage_class, r.runtime_class, r.quantity, r.unit, r.multiplier if r.multiplier is not None else "",
+            r.billable_quantity, r.unit_price, format_amount(r.amount, r.currency), r.currency, r.price_book.version,
             r.window_start.isoformat(), r.window_end.isoformat(), r.coverage, r.provisional,
         ])  # fmt: skip
-    writer.writerow(["TOTAL", *[""] * (CSV_HEADER.index("amount") - 1), total, statement.currency])
+    writer.writerow(
+        [
+            "TOTAL",
+            *[""] * (CSV_HEADER.index("amount") - 1),
+            format_amount(total, statement.currency),
+            statement.currency,
+        ]
+    )
     return response
 
 
@@ -116,8 +124,16 @@ def finance_index(request: HttpRequest) -> HttpResponse:
         writer = csv.writer(response)
         writer.writerow(["team", "month", "currency", "status", "lines", "total"])
         for s in statements:
+            count, total = s.line_count, s.line_total  # type: ignore[attr-defined]  # annotated
             writer.writerow(
-                [s.team.slug, f"{s.month:%Y-%m}", s.currency, s.status, s.line_count, s.line_total or 0]  # type: ignore[attr-defined]  # annotated
+                [
+                    s.team.slug,
+                    f"{s.month:%Y-%m}",
+                    s.currency,
+                    s.status,
+                    count,
+                    format_amount(total, s.currency),
+                ]
             )
         return response
     context = {"form": form, "statements": statements, "totals": selectors.totals_by_currency(statements)}
@@ -178,7 +194,9 @@ def finance_ledger_record(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(
-                request, f"Recorded {entry.get_kind_display().lower()} of {entry.amount} {entry.currency}."
+                request,
+                f"Recorded {entry.get_kind_display().lower()} of {format_amount(entry.amount, entry.currency)} "
+                f"{entry.currency}.",
             )
     else:
         messages.error(request, "Check the amount, kind and reason.")

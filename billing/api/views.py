@@ -19,6 +19,7 @@ from billing.api.serializers import (
     StatementSerializer,
 )
 from billing.models import Charge
+from billing.money import format_amount
 from billing.permissions import require_finance
 from billing.services.accounts import ledger_record
 
@@ -66,7 +67,7 @@ def team_balance(request: Request, slug: str) -> Response:
             "team": team.slug,
             "billing_mode": team.billing_mode,
             "currency": team.currency,
-            "balance": str(account.balance if account else 0),
+            "balance": format_amount(account.balance if account else 0, team.currency),
             "band": account.band if account else "normal",
             "suspended_at": account.suspended_at if account else None,
         }

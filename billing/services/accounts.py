@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Band, BillingAccount, BillingNotice, LedgerEntry, LedgerKind
+from billing.money import format_amount
 from billing.periods import local_date
 from tenants.models import BillingMode, Team, TeamMembership, TeamRole
 from tenants.services.audit import audit_record
@@ -47,7 +48,7 @@ def _email_owners(team_id: int, band_from: str, band_to: str, balance: Decimal, 
     send_mail(
         subject=f"[{settings.SITE_NAME}] {team.name}: balance is {Band(band_to).label.lower()}",
         message=(
-            f"The prepaid balance of {team.name} is now {balance} {currency} "
+            f"The prepaid balance of {team.name} is now {format_amount(balance, currency)} {currency} "
             f"(was {Band(band_from).label.lower()}, now {Band(band_to).label.lower()}).\n"
             + (
                 f"Namespaces are suspended {settings.BILLING_SUSPEND_GRACE_HOURS} hours after the balance "
