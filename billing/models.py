@@ -380,16 +380,32 @@ class BilledDay(models.Model):
         return f"{self.team} {self.day}"
 
 
+class BillRunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    ABANDONED = "abandoned", "Abandoned (the worker stopped)"
+
+
 class BillRun(models.Model):
-    """One run of the billing job (beat or command): what it billed and what went wrong."""
+    """One run of the billing job (beat or command): what it billed and what went wrong.
+
+    The counts are saved as the run goes, and the run holds a lease (``lease_until``) that it
+    renews while it works; a run whose lease expired without finishing is marked abandoned by
+    the next run, keeping the counts of what it did finish.
+    """
 
     trigger = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=BillRunStatus.choices, default=BillRunStatus.RUNNING)
+    lease_until = models.DateTimeField(null=True, blank=True)
     day = models.DateField(null=True, blank=True, help_text="Set when the run billed one day")
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     teams_billed = models.PositiveIntegerField(default=0)
     days_billed = models.PositiveIntegerField(default=0)
     lines_written = models.PositiveIntegerField(default=0)
+    days_unchanged = models.PositiveIntegerField(
+        default=0, help_text="Team-days that were already billed and did not change"
+    )
     errors = models.JSONField(default=list, blank=True)
     usage_checked_until = models.DateTimeField(
         null=True, blank=True, help_text="Usage changes up to this instant were looked for (hourly job)"

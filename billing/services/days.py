@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -84,6 +84,7 @@ class DayResult:
     updated: int = 0
     adjustments: int = 0
     provisional: bool = False
+    already_billed: bool = False  # the day had lines, and they did not change
 
     @property
     def written(self) -> int:
@@ -257,7 +258,7 @@ def teams_day_bill(
     )
     for rated_day in ready:
         try:
-            outcomes[rated_day.team.pk] = _day_write(
+            outcomes[rated_day.team.pk] = _day_write_raced(
                 rated=rated_day,
                 statement=statements[rated_day.team.pk],
                 now=now,
@@ -267,6 +268,21 @@ def teams_day_bill(
         except Exception as exc:  # recorded per team by the caller; other teams go on
             outcomes[rated_day.team.pk] = exc
     return outcomes
+
+
+def _day_write_raced(
+    *, rated: RatedDay, statement: Statement, now: datetime, billed_before: bool, flagged: bool
+) -> DayResult:
+    """``_day_write``; if another worker wrote the team-day's first lines after this one
+    looked (the unique keys refuse the copy), reconcile with what it wrote instead."""
+    try:
+        return _day_write(
+            rated=rated, statement=statement, now=now, billed_before=billed_before, flagged=flagged
+        )
+    except IntegrityError:
+        if billed_before:
+            raise
+    return _day_write(rated=rated, statement=statement, now=now, billed_before=True, flagged=True)
 
 
 def day_bill(*, team: Team, day: date, rates: Rates | None = None, now: datetime | None = None) -> DayResult:
@@ -358,6 +374,7 @@ def _day_write(
         updated=len(plan.updates),
         adjustments=plan.adjustments,
         provisional=any(t.provisional for t in rated.lines.values()),
+        already_billed=bool(existing) and not (plan.inserts or plan.updates),
     )
 
 

@@ -4,7 +4,8 @@ Teams are claimed with ``select_for_update(skip_locked=True)`` plus a lease
 (``claimed_until``), so two workers never bill the same team; a crashed worker's lease
 expires and the next run takes over. Missed days are billed in order from the day after
 the team's last billed day, with no cap; a day that fails stops that team's catch-up so no
-day is skipped. Teams are billed in batches of ``BATCH_TEAMS``: each day of a batch is rated
+day is skipped. A run saves its counts after each day it bills and renews its lease; a run
+whose lease expired without finishing (a killed worker) is marked abandoned by the next one. Teams are billed in batches of ``BATCH_TEAMS``: each day of a batch is rated
 with one usage query, which also bounds the memory a run needs.
 """
 
@@ -20,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.models import BillingAccount, BillRun
+from billing.models import BillingAccount, BillRun, BillRunStatus
 from billing.periods import days_between, local_date
 from billing.services.accounts import account_for_team
 from billing.services.changes import usage_changes_flag
@@ -32,12 +33,36 @@ BATCH_TEAMS = 200
 logger = logging.getLogger(__name__)
 
 
+PROGRESS_FIELDS = ["teams_billed", "days_billed", "days_unchanged", "lines_written", "errors", "lease_until"]
+
+
+def _lease() -> datetime:
+    return timezone.now() + timedelta(minutes=settings.BILLING_CLAIM_LEASE_MINUTES)
+
+
+def runs_abandon_expired() -> int:
+    """Mark runs whose worker stopped (lease expired, never finished) abandoned; their counts
+    stay as they last saved them."""
+    return BillRun.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=timezone.now()), status=BillRunStatus.RUNNING
+    ).update(status=BillRunStatus.ABANDONED, lease_until=None)
+
+
 def _run_start(trigger: str, day: date | None = None) -> tuple[BillRun, float]:
-    return BillRun.objects.create(trigger=trigger, day=day, started_at=timezone.now()), time.monotonic()
+    runs_abandon_expired()
+    run = BillRun.objects.create(trigger=trigger, day=day, started_at=timezone.now(), lease_until=_lease())
+    return run, time.monotonic()
+
+
+def _run_progress(run: BillRun) -> None:
+    """Save what the run finished so far and renew its lease."""
+    run.lease_until = _lease()
+    run.save(update_fields=PROGRESS_FIELDS)
 
 
 def _run_finish(run: BillRun, started: float) -> BillRun:
     run.finished_at = run.started_at + timedelta(seconds=time.monotonic() - started)
+    run.status, run.lease_until = BillRunStatus.FINISHED, None
     run.save()
     return run
 
@@ -56,7 +81,7 @@ def teams_bill(*, due: dict[Team, list[date]], run: BillRun, rates: Rates, now: 
     teams = sorted(due, key=lambda t: (t.time_zone, t.currency, t.pk))
     for first in range(0, len(teams), BATCH_TEAMS):
         batch = teams[first : first + BATCH_TEAMS]
-        billed = dict.fromkeys((t.pk for t in batch), 0)
+        billed: set[int] = set()
         stopped: set[int] = set()
         for day in sorted({d for t in batch for d in due[t]}):
             today = [t for t in batch if t.pk not in stopped and day in due[t]]
@@ -77,10 +102,12 @@ def teams_bill(*, due: dict[Team, list[date]], run: BillRun, rates: Rates, now: 
                     )
                     stopped.add(team.pk)
                 else:
-                    billed[team.pk] += 1
+                    run.teams_billed += team.pk not in billed
+                    billed.add(team.pk)
+                    run.days_billed += 1
+                    run.days_unchanged += outcome.already_billed
                     run.lines_written += outcome.written
-        run.days_billed += sum(billed.values())
-        run.teams_billed += sum(1 for n in billed.values() if n)
+            _run_progress(run)
 
 
 def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> BillRun:

@@ -33,9 +33,12 @@ class Command(BaseCommand):
                 raise CommandError(f"No team {team!r}.")
         run = days_bill(first=first, last=last, teams=teams)
         self.stdout.write(
-            f"Bill run {run.pk}: {run.teams_billed} teams, {run.days_billed} team-days, "
-            f"{run.lines_written} lines written, {len(run.errors)} errors in {run.duration}."
+            f"Bill run {run.pk}: {run.teams_billed} teams, {run.days_billed} team-days "
+            f"({run.days_unchanged} already billed, unchanged), {run.lines_written} lines written, "
+            f"{len(run.errors)} errors in {run.duration}."
         )
+        if teams and len(teams) == 1 and first == last and run.days_unchanged:
+            self.stdout.write(f"{teams[0].slug} {first}: already billed, nothing changed.")
         for error in run.errors:
             self.stderr.write(f"{error['team']} {error['day']}: {error['error']}")
         if run.errors:
