@@ -19,6 +19,7 @@ from billing.permissions import require_finance
 from billing.services.accounts import ledger_record
 from billing.services.pricebooks import pricebook_create, pricebook_is_locked, pricebook_update
 from billing.services.statements import statement_mark_paid
+from core.errors import add_service_errors, message_service_errors
 from tenants import permissions
 from tenants.models import BillingMode, Team
 
@@ -27,12 +28,6 @@ CSV_HEADER = [
     "unit", "multiplier", "billable_quantity", "unit_price", "amount", "currency", "price_version",
     "window_start", "window_end", "coverage", "provisional",
 ]  # fmt: skip
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
 
 
 @login_required
@@ -191,7 +186,7 @@ def finance_ledger_record(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             entry = ledger_record(actor=request.user, team=team, **form.cleaned_data)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            message_service_errors(request, exc)
         else:
             messages.success(
                 request,
@@ -211,7 +206,7 @@ def finance_statement_paid(request: HttpRequest, pk: int) -> HttpResponse:
         statement_mark_paid(actor=request.user, statement=statement)
         messages.success(request, "Marked paid.")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_service_errors(request, exc)
     return redirect("billing:finance_statement", pk=statement.pk)
 
 
@@ -240,7 +235,7 @@ def pricebook_list(request: HttpRequest) -> HttpResponse:
                 storage_prices=form.storage_prices(), note=data["note"],
             )  # fmt: skip
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Price book {book} created.")
             return redirect("billing:pricebooks")
@@ -265,7 +260,7 @@ def pricebook_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 effective_from=form.cleaned_data["effective_from"], note=form.cleaned_data["note"],
             )  # fmt: skip
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Price book {book} updated.")
             return redirect("billing:pricebooks")

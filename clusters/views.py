@@ -27,7 +27,7 @@ from clusters.forms import ClusterForm, KubeconfigForm
 from clusters.kube.spec import platform_settings_from_django
 from clusters.provisioning import desired_objects, namespace_retry_provisioning
 from clusters.services import cluster_check_connectivity, cluster_create, cluster_delete, cluster_update
-from console.http import HtmxHttpRequest
+from core.http import HtmxHttpRequest
 from tenants import permissions
 from tenants.models import NamespaceStatus
 from tenants.selectors import namespace_for_user, namespaces_in_error

@@ -7,19 +7,15 @@ from django.views.decorators.http import require_GET
 
 from billing.selectors import latest_notices_for_user
 from console.celery import app as celery_app
-from console.http import HtmxHttpRequest
 from console.observability.metrics import CONTENT_TYPE, bearer_ok, exposition
 from console.observability.state import ConsoleStateCollector
+from core.http import HtmxHttpRequest
+from core.pages import paginate, render_page
 from metering.selectors import namespaces_near_limits, quota_requests_for_dashboard
 from tenants import selectors
-from tenants.views.pages import paginate, render_page
+from tenants.views.invitations import dashboard_invitations_context
 
 NOT_FOUND_REASON = "There is nothing here, or it belongs to a team you are not a member of."
-
-
-def dashboard_invitations_context(request: HtmxHttpRequest) -> dict:
-    invitations = selectors.pending_invitations_for_user(user=request.user)
-    return {"invitations": paginate(request, invitations, param="invitations_page")}
 
 
 @login_required

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import add_service_errors, message_service_errors
 from metering import selectors
 from metering.forms import (
     AmountsForm,
@@ -29,14 +30,8 @@ from metering.services.quotas import (
 )
 from metering.services.runtime import PROFILE_FIELDS, namespace_runtime_policy_set, runtime_profile_update
 from tenants import permissions
-from tenants.forms import add_service_errors
 from tenants.models import Team
 from tenants.selectors import namespace_for_user, team_for_user
-
-
-def _errors_to_messages(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 @login_required
@@ -76,7 +71,7 @@ def namespace_runtime_policy(request: HttpRequest, name: str) -> HttpResponse:
             )
             messages.success(request, f"Runtime policy saved; new pods default to {selection.chosen}.")
         except ValidationError as exc:
-            _errors_to_messages(request, exc)
+            message_service_errors(request, exc)
     return redirect("metering:namespace_usage", name=namespace.name)
 
 
@@ -150,7 +145,7 @@ def namespace_allocation(request: HttpRequest, slug: str, name: str) -> HttpResp
             namespace_quota_set(actor=request.user, namespace=namespace, amounts=form.cleaned_data["amounts"])
             messages.success(request, f"Allocation of {namespace.name} saved.")
         except ValidationError as exc:
-            _errors_to_messages(request, exc)
+            message_service_errors(request, exc)
     else:
         messages.error(request, f"{namespace.name}: {form.errors.as_text()}")
     return redirect("metering:team_quota", slug=team.slug)
@@ -173,7 +168,7 @@ def quota_request_new(request: HttpRequest, slug: str) -> HttpResponse:
             )
             messages.success(request, "Request sent to the team's managers.")
         except ValidationError as exc:
-            _errors_to_messages(request, exc)
+            message_service_errors(request, exc)
     else:
         messages.error(request, form.errors.as_text())
     return redirect("metering:team_quota", slug=team.slug)
@@ -197,7 +192,7 @@ def quota_request_decide(request: HttpRequest, slug: str, request_id: int, decis
             request, f"Request #{quota_request.pk} {'approved' if decision == 'approve' else 'denied'}."
         )
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        message_service_errors(request, exc)
     if request.POST.get("next") == "staff":
         return redirect("metering:staff_capacity")
     return redirect("metering:team_quota", slug=team.slug)

@@ -1,21 +1,10 @@
 """Forms for the console pages. They validate input shape; services enforce the rules."""
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 
 from tenants import permissions
 from tenants.models import DNS1123_LABEL, NamespaceRole, TeamRole
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError | PermissionDenied) -> None:
-    """Show a service's refusal on the form: per field when it names one, else on top."""
-    if isinstance(exc, PermissionDenied):
-        form.add_error(None, str(exc) or "Your role does not allow that.")
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def team_role_choices(user, team, *, current: str | None = None) -> list[tuple[str, str]]:

@@ -10,14 +10,14 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from console.http import HtmxHttpRequest
-from console.views import dashboard_invitations_context
+from core.errors import add_service_errors, message_service_errors
+from core.http import HtmxHttpRequest
+from core.pages import paginate, redirect_to
 from tenants import permissions, selectors
 from tenants.adapters import SESSION_INVITATION_TOKEN
-from tenants.forms import InvitationForm, add_service_errors
+from tenants.forms import InvitationForm
 from tenants.services import invitations as invitation_services
 from tenants.services.invitations import invitation_by_token, invitation_problem
-from tenants.views.pages import redirect_to
 
 
 @login_required
@@ -75,7 +75,7 @@ def invitation_resend(request: HtmxHttpRequest, slug: str, invitation_id: int) -
     try:
         invitation_services.invitation_resend(actor=request.user, invitation=invitation, now=timezone.now())
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_service_errors(request, exc)
     else:
         messages.success(request, f"A new link was sent to {invitation.email}; the old one no longer works.")
     return redirect_to(request, reverse("team_detail", args=[team.slug]) + "#invitations")
@@ -121,6 +121,12 @@ def invitation_signup(request: HtmxHttpRequest, token: str) -> HttpResponse:
     return redirect(reverse("account_signup") + "?" + urlencode({"next": accept_url}))
 
 
+def dashboard_invitations_context(request: HtmxHttpRequest) -> dict:
+    """The dashboard's "my invitations" block, also re-rendered alone after a decline."""
+    invitations = selectors.pending_invitations_for_user(user=request.user)
+    return {"invitations": paginate(request, invitations, param="invitations_page")}
+
+
 @require_POST
 def invitation_decline(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """Whoever holds the emailed link may decline it."""
@@ -141,7 +147,7 @@ def my_invitation_accept(request: HtmxHttpRequest, invitation_id: int) -> HttpRe
     try:
         invitation_services.invitation_accept(user=request.user, invitation=invitation, now=timezone.now())
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_service_errors(request, exc)
         return redirect_to(request, reverse("dashboard"))
     messages.success(request, f"Welcome to {invitation.team.name}.")
     return redirect_to(request, reverse("team_detail", args=[invitation.team.slug]))

@@ -7,11 +7,12 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from console.http import HtmxHttpRequest
+from core.errors import add_service_errors
+from core.http import HtmxHttpRequest
+from core.pages import redirect_to
 from tenants import permissions, selectors
-from tenants.forms import MemberRoleForm, add_service_errors, team_role_choices
+from tenants.forms import MemberRoleForm, team_role_choices
 from tenants.services.memberships import membership_remove, membership_set_role
-from tenants.views.pages import redirect_to
 
 
 @login_required

@@ -9,7 +9,9 @@ from django.urls import reverse
 
 from clusters.access import KUBECONFIG_FILENAME, kubeconfig_limit_for_user
 from clusters.forms import KubeconfigForm
-from console.http import HtmxHttpRequest
+from core.errors import add_service_errors
+from core.http import HtmxHttpRequest
+from core.pages import paginate, redirect_to, render_page
 from metering.runtime import namespace_runtime
 from metering.selectors import namespace_quota_bars
 from tenants import permissions, selectors
@@ -18,13 +20,11 @@ from tenants.forms import (
     NamespaceCreateForm,
     NamespaceMemberAddForm,
     NamespaceRoleForm,
-    add_service_errors,
 )
 from tenants.models import NamespaceRole
 from tenants.services.memberships import namespace_membership_remove, namespace_membership_set
 from tenants.services.namespaces import namespace_create as create_service
 from tenants.services.namespaces import namespace_delete as delete_service
-from tenants.views.pages import paginate, redirect_to, render_page
 
 
 @login_required

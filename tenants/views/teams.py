@@ -7,7 +7,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from console.http import HtmxHttpRequest
+from core.errors import add_service_errors
+from core.http import HtmxHttpRequest
+from core.pages import paginate, redirect_to, render_page
 from tenants import permissions, selectors
 from tenants.forms import (
     AuditFilterForm,
@@ -15,12 +17,10 @@ from tenants.forms import (
     NamespaceCreateForm,
     TeamCreateForm,
     TransferOwnershipForm,
-    add_service_errors,
     team_role_choices,
 )
 from tenants.services.memberships import membership_remove, ownership_transfer
 from tenants.services.teams import team_create as team_create_service
-from tenants.views.pages import paginate, redirect_to, render_page
 
 
 @login_required

@@ -9,11 +9,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from console.http import HtmxHttpRequest
+from core.http import HtmxHttpRequest
+from core.pages import paginate, redirect_to, render_page
 from tenants import selectors
 from tenants.forms import ApiTokenForm
 from tenants.services.tokens import api_token_create, api_token_revoke
-from tenants.views.pages import paginate, redirect_to, render_page
 
 
 @login_required

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect
 
-from console.http import HtmxHttpRequest
+from core.http import HtmxHttpRequest
 
 
 class LinkedPage(Page):
