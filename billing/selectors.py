@@ -23,7 +23,6 @@ from billing.models import (
 )
 from billing.money import round_line
 from billing.periods import local_date, month_start
-from billing.permissions import require_finance
 from billing.rating import RULE, STORAGE_CLASS_METRIC
 from metering.models import ClusterState, RuntimeClassProfile, UsageHourly, UsageSample
 from tenants import permissions
@@ -36,10 +35,6 @@ SOURCES_FOR_METRIC = {str(metric): sources for metric, (sources, _) in RULE.item
 
 def billing_team_for_user(*, user, slug: str) -> Team:
     """404 to outsiders, 403 to members without a billing role; finance and staff see all."""
-    from billing.permissions import is_finance
-
-    if is_finance(user):
-        return get_object_or_404(Team, slug=slug)
     return team_for_user(user=user, slug=slug, perm=permissions.VIEW_BILLING)
 
 
@@ -49,12 +44,12 @@ def team_statement_for_user(*, user, slug: str, pk: int) -> Statement:
 
 
 def statement_for_finance(*, user, pk: int) -> Statement:
-    require_finance(user)
+    permissions.require_finance(user)
     return get_object_or_404(Statement.objects.select_related("team"), pk=pk)
 
 
 def charge_for_finance(*, user, pk: int) -> Charge:
-    require_finance(user)
+    permissions.require_finance(user)
     return get_object_or_404(
         Charge.objects.select_related("team", "namespace", "statement", "price_book", "adjusts"), pk=pk
     )

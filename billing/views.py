@@ -15,7 +15,6 @@ from billing import selectors
 from billing.forms import RUNTIME_PREFIX, STORAGE_PREFIX, FinanceFilterForm, LedgerEntryForm, PriceBookForm
 from billing.models import PriceBook
 from billing.money import format_amount
-from billing.permissions import require_finance
 from billing.services.accounts import ledger_record
 from billing.services.pricebooks import pricebook_create, pricebook_is_locked, pricebook_update
 from billing.services.statements import statement_mark_paid
@@ -102,7 +101,7 @@ def _month(raw: str) -> date | None:
 
 @login_required
 def finance_index(request: HttpRequest) -> HttpResponse:
-    require_finance(request.user)
+    permissions.require_finance(request.user)
     form = FinanceFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     statements = list(
@@ -179,7 +178,7 @@ def finance_charge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def finance_ledger_record(request: HttpRequest, slug: str) -> HttpResponse:
-    require_finance(request.user)
+    permissions.require_finance(request.user)
     team = get_object_or_404(Team, slug=slug)
     form = LedgerEntryForm(request.POST)
     if form.is_valid():

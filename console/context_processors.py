@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from billing.permissions import is_finance
+from tenants.permissions import is_finance
 
 # The navigation section of a page, by view name; a trailing "*" matches a prefix. The first
 # section that matches wins (staff pages first: "namespace_error_*" is not a namespace page).

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -31,7 +30,7 @@ from metering.quantities import BYTES, CPU
 from metering.quotas import RESOURCES, Amounts, add, amounts_of, empty_amounts, subtract
 from tenants import permissions
 from tenants.models import Namespace, NamespaceStatus, Team, TeamMembership
-from tenants.selectors import namespaces_for_user, team_for_user
+from tenants.selectors import namespaces_for_user
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 # Usage metric measured against an allocated resource, for bars and warnings.
@@ -88,27 +87,6 @@ class QuotaOverview:
     remaining: Amounts
     rows: list[AllocationRow]
     namespace_count: int
-
-
-def team_for_quota_page(*, user, slug: str) -> Team:
-    """The team whose quota page this is: members see their own team's, staff every team's."""
-    if permissions.may_set_team_quota(user):
-        return get_object_or_404(Team, slug=slug)
-    return team_for_user(user=user, slug=slug)
-
-
-def team_for_quota_edit(*, user, slug: str) -> Team:
-    """A team whose quota the user may set: staff only; 404 for everyone else, owners included."""
-    if not permissions.may_set_team_quota(user):
-        raise Http404("No such page.")
-    return get_object_or_404(Team, slug=slug)
-
-
-def team_for_quota_decision(*, user, slug: str) -> Team:
-    """A team whose quota requests the user may decide: its owners and managers, and staff."""
-    if user.is_staff:
-        return get_object_or_404(Team, slug=slug)
-    return team_for_user(user=user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
 
 
 def team_quota_overview(*, team: Team) -> QuotaOverview:
@@ -172,7 +150,7 @@ def quota_requests_for_dashboard(*, user) -> dict[str, list[QuotaRequest]]:
     )
     pending = QuotaRequest.objects.filter(status=QuotaRequestStatus.PENDING, needs_staff=False)
     to_decide = pending.filter(team_id__in=admin_team_ids)
-    if user.is_staff:
+    if permissions.is_staff(user):
         to_decide = QuotaRequest.objects.filter(status=QuotaRequestStatus.PENDING).filter(
             Q(team_id__in=admin_team_ids) | Q(needs_staff=True)
         )

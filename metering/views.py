@@ -84,6 +84,7 @@ def _team_quota_page(
         "team": team,
         "overview": overview,
         "may_manage": may_manage,
+        "may_decide": permissions.has_team_perm(request.user, permissions.MANAGE_QUOTA, team),
         "is_member": permissions.can_see_team(request.user, team),
         "allocation_forms": [
             (row, AmountsForm(initial_amounts=row.amounts, prefix=row.namespace.name))
@@ -97,7 +98,7 @@ def _team_quota_page(
         ),
         "request_form": QuotaRequestForm(namespaces=[row.namespace for row in overview.rows]),
     }
-    if permissions.may_set_team_quota(request.user):
+    if permissions.has_team_perm(request.user, permissions.SET_TEAM_QUOTA, team):
         context["team_quota_form"] = team_quota_form or TeamQuotaForm(
             initial_amounts=overview.limit,
             initial={"max_namespaces": overview.team_quota.max_namespaces},
@@ -109,14 +110,14 @@ def _team_quota_page(
 @login_required
 @require_GET
 def team_quota(request: HttpRequest, slug: str) -> HttpResponse:
-    return _team_quota_page(request, selectors.team_for_quota_page(user=request.user, slug=slug))
+    return _team_quota_page(request, team_for_user(user=request.user, slug=slug, perm=permissions.VIEW_QUOTA))
 
 
 @login_required
 @require_POST
 def team_quota_edit(request: HttpRequest, slug: str) -> HttpResponse:
     """Staff set the team quota; below the team's allocations is refused field by field."""
-    team = selectors.team_for_quota_edit(user=request.user, slug=slug)
+    team = team_for_user(user=request.user, slug=slug, perm=permissions.SET_TEAM_QUOTA)
     form = TeamQuotaForm(request.POST, prefix="team")
     if form.is_valid():
         try:
@@ -179,7 +180,7 @@ def quota_request_new(request: HttpRequest, slug: str) -> HttpResponse:
 def quota_request_decide(request: HttpRequest, slug: str, request_id: int, decision: str) -> HttpResponse:
     if decision not in ("approve", "deny"):
         raise Http404("Unknown decision.")
-    team = selectors.team_for_quota_decision(user=request.user, slug=slug)
+    team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_QUOTA)
     quota_request = selectors.quota_request_for_user(user=request.user, team=team, request_id=request_id)
     form = DecisionForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""

@@ -1,12 +1,16 @@
 """The one place that answers "may this user do this to this object".
 
-Pages, the API and tasks all ask here. Roles are loaded once per user object and cached on
-it, so a page that asks many questions costs at most two queries.
+Pages, the API, services and tasks all ask here, staff and finance included: a permission
+names who holds it through a team role, and whether cluster admins (staff) or the finance
+group hold it on every team. ``restrict`` narrows a queryset to what a user may see, so a read
+cannot forget its scope. Roles are loaded once per user object and cached on it, so a page
+that asks many questions costs at most three queries.
 """
 
 import contextlib
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from tenants.models import Namespace, NamespaceMembership, NamespaceRole, Team, TeamMembership, TeamRole
@@ -20,7 +24,10 @@ MANAGE_MEMBERS = "manage_members"  # invite, remove, change roles below owner
 MANAGE_OWNERS = "manage_owners"  # grant/revoke owner, transfer ownership
 MANAGE_NAMESPACES = "manage_namespaces"  # create/delete namespaces, split quota
 VIEW_AUDIT = "view_audit"
-VIEW_BILLING = "view_billing"
+VIEW_BILLING = "view_billing"  # statements, charges, the balance
+VIEW_QUOTA = "view_quota"  # the team quota page
+MANAGE_QUOTA = "manage_quota"  # split the team quota, decide quota requests
+SET_TEAM_QUOTA = "set_team_quota"  # the team quota itself: cluster capacity between teams
 # Namespace-level permissions.
 VIEW_NAMESPACE = "view_namespace"
 ADMIN_NAMESPACE = "admin_namespace"  # manage the namespace's members
@@ -32,7 +39,16 @@ _TEAM_RULES: dict[str, frozenset[str]] = {
     MANAGE_NAMESPACES: TEAM_ADMIN_ROLES,
     VIEW_AUDIT: TEAM_ADMIN_ROLES,
     VIEW_BILLING: TEAM_BILLING_ROLES,
+    VIEW_QUOTA: frozenset(TeamRole.values),
+    MANAGE_QUOTA: TEAM_ADMIN_ROLES,
+    SET_TEAM_QUOTA: frozenset(),
 }
+# Team permissions held on every team without a role in it.
+_STAFF_TEAM_PERMS = frozenset({VIEW_BILLING, VIEW_QUOTA, MANAGE_QUOTA, SET_TEAM_QUOTA})
+_FINANCE_TEAM_PERMS = frozenset({VIEW_BILLING})
+# Permissions no team role grants: refused with 404 to members too, like a staff page.
+_STAFF_ONLY_TEAM_PERMS = frozenset(perm for perm, roles in _TEAM_RULES.items() if not roles)
+FINANCE_GROUP = "finance"
 _NAMESPACE_RULES: dict[str, frozenset[str]] = {
     VIEW_NAMESPACE: frozenset(NamespaceRole.values),
     ADMIN_NAMESPACE: frozenset({NamespaceRole.ADMIN}),
@@ -76,12 +92,36 @@ def namespace_role(user, namespace: Namespace) -> str | None:
     return ns_roles.get(namespace.pk)
 
 
+def is_staff(user) -> bool:
+    """Cluster admins: the clusters, the runtime catalog, team quotas, price books."""
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def is_finance(user) -> bool:
+    """The finance group (and staff): every team's billing, statements and the ledger."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    cached = getattr(user, "_tenantry_is_finance", None)
+    if cached is None:
+        cached = user.groups.filter(name=FINANCE_GROUP).exists()
+        user._tenantry_is_finance = cached
+    return cached
+
+
+def _holds_everywhere(user, perm: str) -> bool:
+    return (perm in _STAFF_TEAM_PERMS and is_staff(user)) or (
+        perm in _FINANCE_TEAM_PERMS and is_finance(user)
+    )
+
+
 def can_see_team(user, team: Team) -> bool:
     return team_role(user, team) is not None
 
 
 def has_team_perm(user, perm: str, team: Team) -> bool:
-    return team_role(user, team) in _TEAM_RULES[perm]
+    return team_role(user, team) in _TEAM_RULES[perm] or _holds_everywhere(user, perm)
 
 
 def can_see_namespace(user, namespace: Namespace) -> bool:
@@ -90,11 +130,6 @@ def can_see_namespace(user, namespace: Namespace) -> bool:
 
 def has_namespace_perm(user, perm: str, namespace: Namespace) -> bool:
     return namespace_role(user, namespace) in _NAMESPACE_RULES[perm]
-
-
-def may_set_team_quota(user) -> bool:
-    """Team quotas split the clusters' capacity between teams: only cluster admins (staff) set them."""
-    return bool(user.is_authenticated and user.is_staff)
 
 
 def may_assign_team_role(user, team: Team, *, current: str | None, new: str) -> bool:
@@ -109,16 +144,26 @@ def may_assign_team_role(user, team: Team, *, current: str | None, new: str) -> 
 
 def require_staff(user) -> None:
     """Staff pages do not exist for anyone else: 404, like another tenant's objects."""
-    if not (user.is_authenticated and user.is_staff):
+    if not is_staff(user):
+        raise Http404("No such page.")
+
+
+def require_finance(user) -> None:
+    """Finance pages, likewise: 404 to everyone outside the finance group and staff."""
+    if not is_finance(user):
         raise Http404("No such page.")
 
 
 def require_team_perm(user, perm: str, team: Team) -> None:
-    """404 for outsiders (the team's existence is not disclosed), 403 for members lacking the role."""
-    if not can_see_team(user, team):
+    """404 for outsiders (the team's existence is not disclosed), 403 for members lacking the role.
+
+    Permissions only staff hold are 404 to members as well.
+    """
+    if has_team_perm(user, perm, team):
+        return
+    if not can_see_team(user, team) or perm in _STAFF_ONLY_TEAM_PERMS:
         raise Http404("No such team.")
-    if not has_team_perm(user, perm, team):
-        raise PermissionDenied("Your role in this team does not allow that.")
+    raise PermissionDenied("Your role in this team does not allow that.")
 
 
 def require_namespace_perm(user, perm: str, namespace: Namespace) -> None:
@@ -126,3 +171,29 @@ def require_namespace_perm(user, perm: str, namespace: Namespace) -> None:
         raise Http404("No such namespace.")
     if not has_namespace_perm(user, perm, namespace):
         raise PermissionDenied("Your role in this namespace does not allow that.")
+
+
+def restrict(queryset: QuerySet, user, perm: str) -> QuerySet:
+    """``queryset`` narrowed to the rows ``user`` holds ``perm`` on, in the manner of netbox's
+    ``restrict()``: teams, namespaces, or any model with a ``team`` (a team permission).
+
+    A namespace permission reaches every namespace of the teams the user administers, and the
+    user's own namespace memberships in teams they still belong to.
+    """
+    if not user.is_authenticated:
+        return queryset.none()
+    model = queryset.model
+    if perm in _NAMESPACE_RULES:
+        if not issubclass(model, Namespace):
+            raise TypeError(f"{perm} applies to namespaces, not {model.__name__}")
+        admin_teams = TeamMembership.objects.filter(user=user, role__in=TEAM_ADMIN_ROLES).values("team_id")
+        granted = NamespaceMembership.objects.filter(
+            user=user, role__in=_NAMESPACE_RULES[perm], namespace__team__memberships__user=user
+        ).values("namespace_id")
+        return queryset.filter(Q(team_id__in=admin_teams) | Q(id__in=granted))
+    if _holds_everywhere(user, perm):
+        return queryset
+    teams = TeamMembership.objects.filter(user=user, role__in=_TEAM_RULES[perm]).values("team_id")
+    if issubclass(model, Team):
+        return queryset.filter(id__in=teams)
+    return queryset.filter(team_id__in=teams)

@@ -4,7 +4,7 @@ Views never query tenant data directly; they come here. Access helpers return 40
 outsiders and 403 to members who lack the role (through ``tenants.permissions``).
 """
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -23,9 +23,9 @@ from tenants.models import (
 
 
 def teams_for_user(*, user) -> QuerySet[Team]:
-    # Filter through a subquery: joining on the user's membership would count only that row.
-    mine = TeamMembership.objects.filter(user=user).values("team_id")
-    return Team.objects.filter(id__in=mine).annotate(member_count=Count("memberships")).order_by("name")
+    # Restricted through a subquery: joining on the user's membership would count only that row.
+    teams = permissions.restrict(Team.objects.all(), user, permissions.VIEW_TEAM)
+    return teams.annotate(member_count=Count("memberships")).order_by("name")
 
 
 def team_memberships_for_user(*, user) -> QuerySet[TeamMembership]:
@@ -34,18 +34,8 @@ def team_memberships_for_user(*, user) -> QuerySet[TeamMembership]:
 
 def namespaces_for_user(*, user) -> QuerySet[Namespace]:
     """Namespaces the user can see: all of the teams they manage, plus their own memberships."""
-    admin_teams = TeamMembership.objects.filter(user=user, role__in=permissions.TEAM_ADMIN_ROLES).values(
-        "team_id"
-    )
-    member_of = NamespaceMembership.objects.filter(user=user, namespace__team__memberships__user=user).values(
-        "namespace_id"
-    )
-    return (
-        Namespace.objects.live()
-        .filter(Q(team_id__in=admin_teams) | Q(id__in=member_of))
-        .select_related("team")
-        .order_by("name")
-    )
+    namespaces = permissions.restrict(Namespace.objects.live(), user, permissions.VIEW_NAMESPACE)
+    return namespaces.select_related("team").order_by("name")
 
 
 def team_namespaces_for_user(*, user, team: Team) -> QuerySet[Namespace]:

@@ -20,8 +20,8 @@ from billing.api.serializers import (
 )
 from billing.models import Charge
 from billing.money import format_amount
-from billing.permissions import require_finance
 from billing.services.accounts import ledger_record
+from tenants import permissions
 
 
 class TeamChargeList(generics.ListAPIView):
@@ -77,7 +77,7 @@ def team_balance(request: Request, slug: str) -> Response:
 @extend_schema(request=LedgerRecordSerializer, responses={201: LedgerEntrySerializer})
 @api_view(["POST"])
 def finance_ledger_record(request: Request, slug: str) -> Response:
-    require_finance(request.user)
+    permissions.require_finance(request.user)
     team = selectors.billing_team_for_user(user=request.user, slug=slug)
     payload = LedgerRecordSerializer(data=request.data)
     payload.is_valid(raise_exception=True)

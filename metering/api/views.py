@@ -146,7 +146,7 @@ def quota_requests(request: Request, slug: str) -> Response:
 def quota_request_decide(request: Request, slug: str, request_id: int, decision: str) -> Response:
     if decision not in ("approve", "deny"):
         raise Http404("Unknown decision.")
-    team = selectors.team_for_quota_decision(user=request.user, slug=slug)
+    team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_QUOTA)
     quota_request = selectors.quota_request_for_user(user=request.user, team=team, request_id=request_id)
     serializer = DecisionSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)

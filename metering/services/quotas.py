@@ -93,9 +93,7 @@ def _check_storage_classes(*, team_quota: TeamQuota, amounts: Amounts) -> None:
 @transaction.atomic
 def namespace_quota_set(*, actor, namespace: Namespace, amounts: Amounts) -> NamespaceQuota:
     """Set a namespace's allocation; refused when the team's allocations would exceed its quota."""
-    if not (
-        permissions.has_team_perm(actor, permissions.MANAGE_NAMESPACES, namespace.team) or actor.is_staff
-    ):
+    if not permissions.has_team_perm(actor, permissions.MANAGE_QUOTA, namespace.team):
         raise PermissionDenied("Only team owners and managers split the team quota.")
     team_quota = _lock_team_quota(namespace.team)
     _check_storage_classes(team_quota=team_quota, amounts=amounts)
@@ -180,7 +178,7 @@ def team_quota_set(*, actor, team: Team, amounts: Amounts, max_namespaces: int) 
     The team's row is locked before the allocations are summed, so an allocation saved
     concurrently cannot slip under a lowered quota.
     """
-    if not permissions.may_set_team_quota(actor):
+    if not permissions.has_team_perm(actor, permissions.SET_TEAM_QUOTA, team):
         raise PermissionDenied("Only cluster admins change team quotas.")
     if max_namespaces < 0:
         raise ValidationError({"max_namespaces": "Cannot be negative."})
@@ -285,8 +283,7 @@ def quota_request_approve(*, actor, quota_request: QuotaRequest, note: str = "")
     exactly the shortfall (adding storage classes the team did not have).
     """
     team = quota_request.team
-    is_team_admin = permissions.has_team_perm(actor, permissions.MANAGE_NAMESPACES, team)
-    if not (is_team_admin or actor.is_staff):
+    if not permissions.has_team_perm(actor, permissions.MANAGE_QUOTA, team):
         raise PermissionDenied("Only team owners and managers approve quota requests.")
     team_quota = _lock_team_quota(team)
     quota_request = _lock_pending(quota_request)
@@ -298,7 +295,7 @@ def quota_request_approve(*, actor, quota_request: QuotaRequest, note: str = "")
     missing = shortfall(wanted=increments, available=remaining)
     raised = not is_zero(missing)
     if raised:
-        if not actor.is_staff:
+        if not permissions.has_team_perm(actor, permissions.SET_TEAM_QUOTA, team):
             raise ValidationError(
                 "This goes beyond the team's remaining quota; only a cluster admin can approve it."
             )
@@ -341,7 +338,7 @@ def quota_request_approve(*, actor, quota_request: QuotaRequest, note: str = "")
 @transaction.atomic
 def quota_request_deny(*, actor, quota_request: QuotaRequest, note: str) -> QuotaRequest:
     team = quota_request.team
-    if not (permissions.has_team_perm(actor, permissions.MANAGE_NAMESPACES, team) or actor.is_staff):
+    if not permissions.has_team_perm(actor, permissions.MANAGE_QUOTA, team):
         raise PermissionDenied("Only team owners and managers decide quota requests.")
     quota_request = _lock_pending(quota_request)
     quota_request.status = QuotaRequestStatus.DENIED

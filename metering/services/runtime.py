@@ -82,7 +82,7 @@ def namespace_runtime_policy_set(
 @transaction.atomic
 def runtime_profile_update(*, actor, profile: RuntimeClassProfile, **changes) -> RuntimeClassProfile:
     """Staff edit a catalog entry; namespaces whose selection changes are re-applied after commit."""
-    if not actor.is_staff:
+    if not permissions.is_staff(actor):
         raise PermissionDenied("Only cluster admins edit the runtime catalog.")
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
