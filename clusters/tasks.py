@@ -41,6 +41,11 @@ def schedule_provisioning(namespace_id: int, countdown: float = 0) -> None:
         )
 
 
+def provision_on_change(sender, *, namespace_id: int, **kwargs) -> None:
+    """Receives ``desired_state_changed`` (connected in ``ClustersConfig.ready``)."""
+    schedule_provisioning(namespace_id)
+
+
 @shared_task(bind=True, name="clusters.provision_namespace", max_retries=MAX_RETRIES)
 def provision_namespace(self, namespace_id: int) -> str:
     try:
