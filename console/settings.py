@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tenants",
     "clusters",
     "metering",
+    "namespaces",
     "billing",
     "kubeemu",
 ]

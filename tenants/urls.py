@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenants.views import invitations, members, namespaces, teams, tokens
+from tenants.views import invitations, members, teams, tokens
 
 urlpatterns = [
     path("teams/", teams.team_list, name="team_list"),
@@ -13,7 +13,6 @@ urlpatterns = [
     path(
         "teams/<slug:slug>/members/<int:membership_id>/remove/", members.member_remove, name="member_remove"
     ),
-    path("teams/<slug:slug>/namespaces/new/", namespaces.namespace_create, name="namespace_create"),
     path("teams/<slug:slug>/invitations/new/", invitations.invitation_create, name="invitation_create"),
     path(
         "teams/<slug:slug>/invitations/<int:invitation_id>/revoke/",
@@ -24,20 +23,6 @@ urlpatterns = [
         "teams/<slug:slug>/invitations/<int:invitation_id>/resend/",
         invitations.invitation_resend,
         name="invitation_resend",
-    ),
-    path("namespaces/<str:name>/", namespaces.namespace_detail, name="namespace_detail"),
-    path("namespaces/<str:name>/access/", namespaces.namespace_access, name="namespace_access"),
-    path("namespaces/<str:name>/delete/", namespaces.namespace_delete, name="namespace_delete"),
-    path("namespaces/<str:name>/members/add/", namespaces.namespace_member_add, name="namespace_member_add"),
-    path(
-        "namespaces/<str:name>/members/<int:membership_id>/role/",
-        namespaces.namespace_member_role,
-        name="namespace_member_role",
-    ),
-    path(
-        "namespaces/<str:name>/members/<int:membership_id>/remove/",
-        namespaces.namespace_member_remove,
-        name="namespace_member_remove",
     ),
     path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     path("invitations/<str:token>/signup/", invitations.invitation_signup, name="invitation_signup"),

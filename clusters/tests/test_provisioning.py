@@ -6,9 +6,9 @@ from clusters.kube.manifests import tenant_selector
 from clusters.kube.spec import platform_settings_from_django
 from clusters.provisioning import Outcome, namespace_provision
 from clusters.tasks import provision_namespace
+from namespaces.services import namespace_create, namespace_delete
 from tenants.models import Namespace, NamespaceMembership, NamespaceStatus, TeamMembership
 from tenants.services.memberships import membership_remove, namespace_membership_set
-from tenants.services.namespaces import namespace_create, namespace_delete
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,9 @@ from django.contrib.auth.models import Group, User
 from metering.models import QuotaRequest
 from metering.quotas import parse_amounts
 from metering.services.quotas import quota_request_create
+from namespaces.services import namespace_create
 from tenants.models import BillingMode, Namespace, Team, TeamMembership, TeamRole, TrustLevel
 from tenants.services.memberships import namespace_membership_set, team_membership_add
-from tenants.services.namespaces import namespace_create
 from tenants.services.teams import team_create
 
 DEMO_PASSWORD = "tenantry-demo"  # noqa: S105 - printed demo login, local development only

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tenants.api.views import account, invitations, namespaces, teams
+from tenants.api.views import account, invitations, teams
 
 urlpatterns = [
     path("me/", account.MeView.as_view(), name="api-me"),
@@ -39,16 +39,4 @@ urlpatterns = [
     ),
     path("invitations/mine/", invitations.MyInvitationListView.as_view(), name="api-my-invitations"),
     path("invitations/accept/", invitations.InvitationAcceptView.as_view(), name="api-invitation-accept"),
-    path("namespaces/", namespaces.NamespaceListView.as_view(), name="api-namespaces"),
-    path("namespaces/<str:name>/", namespaces.NamespaceDetailView.as_view(), name="api-namespace"),
-    path(
-        "namespaces/<str:name>/members/",
-        namespaces.NamespaceMemberListView.as_view(),
-        name="api-namespace-members",
-    ),
-    path(
-        "namespaces/<str:name>/members/<int:pk>/",
-        namespaces.NamespaceMemberDetailView.as_view(),
-        name="api-namespace-member",
-    ),
 ]

@@ -54,7 +54,7 @@ def personal_team_create(*, user) -> Team | None:
     Called when the account's email address is verified; once per account, so confirming a
     second address (or confirming again) changes nothing.
     """
-    from tenants.services.namespaces import namespace_create
+    from namespaces.services import namespace_create
 
     if not settings.TENANTRY_PERSONAL_TEAM_ON_SIGNUP:
         return None

@@ -15,8 +15,8 @@ from clusters.kube.errors import ConflictError
 from clusters.kube.gateway import KubeGateway
 from clusters.provisioning import namespace_provision
 from kubeemu.testing import FOREIGN_NAMESPACES, wait_for
+from namespaces.services import namespace_create, namespace_delete
 from tenants.models import Namespace, NamespaceStatus
-from tenants.services.namespaces import namespace_create, namespace_delete
 from tests.api import client_for
 
 pytestmark = pytest.mark.django_db

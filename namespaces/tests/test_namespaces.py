@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from tenants.services.namespaces import namespace_create
+from namespaces.services import namespace_create
 
 pytestmark = pytest.mark.django_db
 

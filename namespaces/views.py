@@ -14,6 +14,8 @@ from core.http import HtmxHttpRequest
 from core.pages import paginate, redirect_to, render_page
 from metering.runtime import namespace_runtime
 from metering.selectors import namespace_quota_bars
+from namespaces.services import namespace_create as create_service
+from namespaces.services import namespace_delete as delete_service
 from tenants import permissions, selectors
 from tenants.forms import (
     ConfirmNameForm,
@@ -23,8 +25,6 @@ from tenants.forms import (
 )
 from tenants.models import NamespaceRole
 from tenants.services.memberships import namespace_membership_remove, namespace_membership_set
-from tenants.services.namespaces import namespace_create as create_service
-from tenants.services.namespaces import namespace_delete as delete_service
 
 
 @login_required

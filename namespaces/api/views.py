@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from namespaces.services import namespace_create, namespace_delete
 from tenants import permissions, selectors
 from tenants.api.serializers import (
     NamespaceCreateSerializer,
@@ -16,7 +17,6 @@ from tenants.api.serializers import (
 from tenants.api.views.base import validated
 from tenants.models import Namespace, NamespaceMembership
 from tenants.services.memberships import namespace_membership_remove, namespace_membership_set
-from tenants.services.namespaces import namespace_create, namespace_delete
 
 
 class NamespaceListView(generics.ListAPIView):
