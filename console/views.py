@@ -7,9 +7,9 @@ from django.views.decorators.http import require_GET
 
 from billing.selectors import latest_notices_for_user
 from console.celery import app as celery_app
-from console.observability.metrics import CONTENT_TYPE, bearer_ok, exposition
 from console.observability.state import ConsoleStateCollector
 from core.http import HtmxHttpRequest
+from core.metrics import CONTENT_TYPE, bearer_ok, exposition
 from core.pages import paginate, render_page
 from metering.selectors import namespaces_near_limits, quota_requests_for_dashboard
 from tenants import selectors

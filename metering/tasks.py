@@ -6,7 +6,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from console.observability.metrics import COLLECTOR_CYCLE, COLLECTOR_GAPS
+from core.metrics import COLLECTOR_CYCLE, COLLECTOR_GAPS
 
 
 @shared_task(name="metering.collect_usage")

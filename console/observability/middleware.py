@@ -14,7 +14,7 @@ from contextvars import Token
 from django.http import HttpRequest, HttpResponse
 
 from console.observability import logs
-from console.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 logger = logging.getLogger("tenantry.request")
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from console.observability.metrics import CONTENT_TYPE, bearer_ok, exposition
+from core.metrics import CONTENT_TYPE, bearer_ok, exposition
 
 
 class _Server(ThreadingMixIn, WSGIServer):

@@ -11,8 +11,8 @@ from celery import signals
 from django.conf import settings
 
 from console.observability import logs
-from console.observability.metrics import TASK_DURATION, TASKS, process_dead
 from console.observability.server import serve_metrics
+from core.metrics import TASK_DURATION, TASKS, process_dead
 
 logger = logging.getLogger(__name__)
 
