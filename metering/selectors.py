@@ -27,7 +27,7 @@ from metering.models import (
     UsageSample,
 )
 from metering.quantities import BYTES, CPU
-from metering.quotas import RESOURCES, Amounts, add, amounts_of, empty_amounts, subtract
+from metering.quotas import RESOURCES, Amounts, add, amounts_of, empty_amounts, is_zero, shortfall, subtract
 from tenants import permissions
 from tenants.models import Namespace, NamespaceStatus, Team, TeamMembership
 from tenants.selectors import namespaces_for_user
@@ -81,6 +81,9 @@ class AllocationRow:
 
 @dataclass
 class QuotaOverview:
+    """A team's quota as one user may see it: the team's totals, and one row per namespace
+    the user can see (all of them for the team's owners and managers and for staff)."""
+
     team_quota: TeamQuota
     limit: Amounts
     allocated: Amounts
@@ -88,18 +91,37 @@ class QuotaOverview:
     rows: list[AllocationRow]
     namespace_count: int
 
+    @property
+    def visible_namespaces(self) -> list[Namespace]:
+        return [row.namespace for row in self.rows]
 
-def team_quota_overview(*, team: Team) -> QuotaOverview:
+
+def _sees_every_namespace(user, team: Team) -> bool:
+    return permissions.has_team_perm(user, permissions.MANAGE_QUOTA, team)
+
+
+def _visible_namespace_ids(*, user, team: Team):
+    """None when the user sees all the team's namespaces, else the ids of those they may see."""
+    if _sees_every_namespace(user, team):
+        return None
+    return namespaces_for_user(user=user).filter(team=team).values("id")
+
+
+def team_quota_overview(*, team: Team, user) -> QuotaOverview:
     from metering.services.quotas import team_quota_ensure
 
     team_quota = team_quota_ensure(team=team)
     namespaces = list(Namespace.objects.live().filter(team=team).select_related("quota").order_by("name"))
+    visible = _sees_every_namespace(user, team) or {
+        ns.pk for ns in namespaces if permissions.can_see_namespace(user, ns)
+    }
     rows = []
     allocated = empty_amounts()
     for namespace in namespaces:
         allocation = amounts_of(getattr(namespace, "quota", None) if _has_quota(namespace) else None)
         allocated = add(allocated, allocation)
-        rows.append(AllocationRow(namespace=namespace, amounts=allocation))
+        if visible is True or namespace.pk in visible:
+            rows.append(AllocationRow(namespace=namespace, amounts=allocation))
     limit = amounts_of(team_quota)
     return QuotaOverview(
         team_quota=team_quota,
@@ -119,13 +141,44 @@ def _has_quota(namespace: Namespace) -> bool:
     return True
 
 
-def team_quota_requests(*, team: Team, status: str | None = None) -> QuerySet[QuotaRequest]:
+def team_quota_requests(*, team: Team, user, status: str | None = None) -> QuerySet[QuotaRequest]:
+    """The team's quota requests for the namespaces ``user`` can see."""
     requests = QuotaRequest.objects.filter(team=team).select_related(
         "namespace", "requested_by", "decided_by"
     )
+    visible = _visible_namespace_ids(user=user, team=team)
+    if visible is not None:
+        requests = requests.filter(namespace_id__in=visible)
     if status:
         requests = requests.filter(status=status)
     return requests.order_by("-created_at", "-id")
+
+
+@dataclass
+class PendingRequest:
+    """A pending quota request with who may decide it, judged against the team's quota now."""
+
+    request: QuotaRequest
+    within_team_quota: bool
+    may_approve: bool
+    may_deny: bool
+
+    @property
+    def decider(self) -> str:
+        return "the team's owners and managers" if self.within_team_quota else "a cluster admin"
+
+
+def pending_quota_requests(*, team: Team, user, remaining: Amounts) -> list[PendingRequest]:
+    """The pending requests ``user`` can see, each saying who decides it: within the team's
+    ``remaining`` quota its owners and managers, beyond it only staff (approving raises the
+    team quota)."""
+    may_deny = permissions.has_team_perm(user, permissions.MANAGE_QUOTA, team)
+    pending = []
+    for request in team_quota_requests(team=team, user=user, status=QuotaRequestStatus.PENDING):
+        within = is_zero(shortfall(wanted=amounts_of(request), available=remaining))
+        may_approve = permissions.may_approve_quota_request(user, team, within_team_quota=within)
+        pending.append(PendingRequest(request, within, may_approve, may_deny))
+    return pending
 
 
 def staff_quota_requests() -> QuerySet[QuotaRequest]:

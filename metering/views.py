@@ -31,7 +31,7 @@ from metering.services.quotas import (
 from metering.services.runtime import PROFILE_FIELDS, namespace_runtime_policy_set, runtime_profile_update
 from tenants import permissions
 from tenants.models import Team
-from tenants.selectors import namespace_for_user, team_for_user
+from tenants.selectors import namespace_for_user, team_for_user, team_namespaces_for_user
 
 
 @login_required
@@ -78,25 +78,26 @@ def namespace_runtime_policy(request: HttpRequest, name: str) -> HttpResponse:
 def _team_quota_page(
     request: HttpRequest, team: Team, *, team_quota_form: TeamQuotaForm | None = None
 ) -> HttpResponse:
-    overview = selectors.team_quota_overview(team=team)
+    overview = selectors.team_quota_overview(team=team, user=request.user)
     may_manage = permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, team)
+    requests = selectors.team_quota_requests(team=team, user=request.user)
     context = {
         "team": team,
         "overview": overview,
         "may_manage": may_manage,
-        "may_decide": permissions.has_team_perm(request.user, permissions.MANAGE_QUOTA, team),
-        "is_member": permissions.can_see_team(request.user, team),
         "allocation_forms": [
             (row, AmountsForm(initial_amounts=row.amounts, prefix=row.namespace.name))
             for row in overview.rows
         ]
         if may_manage
         else [],
-        "pending": list(selectors.team_quota_requests(team=team, status=QuotaRequestStatus.PENDING)),
-        "recent": list(
-            selectors.team_quota_requests(team=team).exclude(status=QuotaRequestStatus.PENDING)[:10]
+        "pending": selectors.pending_quota_requests(
+            team=team, user=request.user, remaining=overview.remaining
         ),
-        "request_form": QuotaRequestForm(namespaces=[row.namespace for row in overview.rows]),
+        "recent": list(requests.exclude(status=QuotaRequestStatus.PENDING)[:10]),
+        "request_form": QuotaRequestForm(namespaces=overview.visible_namespaces)
+        if permissions.can_see_team(request.user, team) and overview.rows
+        else None,
     }
     if permissions.has_team_perm(request.user, permissions.SET_TEAM_QUOTA, team):
         context["team_quota_form"] = team_quota_form or TeamQuotaForm(
@@ -156,18 +157,21 @@ def namespace_allocation(request: HttpRequest, slug: str, name: str) -> HttpResp
 @require_POST
 def quota_request_new(request: HttpRequest, slug: str) -> HttpResponse:
     team = team_for_user(user=request.user, slug=slug)
-    namespaces = list(team.namespaces.live())
+    namespaces = list(team_namespaces_for_user(user=request.user, team=team))
     form = QuotaRequestForm(request.POST, namespaces=namespaces)
     if form.is_valid():
         namespace = next(ns for ns in namespaces if ns.name == form.cleaned_data["namespace"])
         try:
-            quota_request_create(
+            created = quota_request_create(
                 actor=request.user,
                 namespace=namespace,
                 increments=form.cleaned_data["amounts"],
                 reason=form.cleaned_data["reason"],
             )
-            messages.success(request, "Request sent to the team's managers.")
+            decider = (
+                "a cluster admin decides" if created.needs_staff else "the team's owners and managers decide"
+            )
+            messages.success(request, f"Request #{created.pk} sent: {decider}.")
         except ValidationError as exc:
             message_service_errors(request, exc)
     else:

@@ -132,6 +132,12 @@ def has_namespace_perm(user, perm: str, namespace: Namespace) -> bool:
     return namespace_role(user, namespace) in _NAMESPACE_RULES[perm]
 
 
+def may_approve_quota_request(user, team: Team, *, within_team_quota: bool) -> bool:
+    """Deciding a quota request is MANAGE_QUOTA; approving one beyond the team's remaining quota
+    raises the team quota, which is SET_TEAM_QUOTA (staff)."""
+    return has_team_perm(user, MANAGE_QUOTA if within_team_quota else SET_TEAM_QUOTA, team)
+
+
 def may_assign_team_role(user, team: Team, *, current: str | None, new: str) -> bool:
     """Owners assign any role; managers only move people between roles below owner."""
     role = team_role(user, team)

@@ -74,7 +74,10 @@ def fuzz_user(world, cluster, _keep_test_connection):
         actor=world.owner, namespace=world.namespace, amounts=parse_amounts({"cpu": "1", "memory": "2Gi"})
     )
     pending = quota_request_create(
-        actor=world.member, namespace=world.namespace, increments=parse_amounts({"cpu": "1"}), reason="more"
+        actor=world.developer,
+        namespace=world.namespace,
+        increments=parse_amounts({"cpu": "1"}),
+        reason="more",
     )
     invitation = InvitationFactory(team=world.team)
     raw = api_token_create(user=getattr(world, PERSONA), name="fuzz")[1]

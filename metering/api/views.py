@@ -36,7 +36,7 @@ from metering.services.quotas import (
 )
 from metering.services.runtime import namespace_runtime_policy_set
 from tenants import permissions
-from tenants.selectors import namespace_for_user, team_for_user
+from tenants.selectors import namespace_for_user, team_for_user, team_namespaces_for_user
 
 
 def _body_object(request: Request):
@@ -82,7 +82,7 @@ def runtime_policy(request: Request, name: str) -> Response:
 @api_view(["GET"])
 def team_quota(request: Request, slug: str) -> Response:
     team = team_for_user(user=request.user, slug=slug)
-    overview = selectors.team_quota_overview(team=team)
+    overview = selectors.team_quota_overview(team=team, user=request.user)
     return Response(
         {
             "team": team.slug,
@@ -122,7 +122,10 @@ def quota_requests(request: Request, slug: str) -> Response:
     if request.method == "POST":
         serializer = QuotaRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        namespace = get_object_or_404(team.namespaces.live(), name=serializer.validated_data["namespace"])
+        namespace = get_object_or_404(
+            team_namespaces_for_user(user=request.user, team=team),
+            name=serializer.validated_data["namespace"],
+        )
         created = quota_request_create(
             actor=request.user,
             namespace=namespace,
@@ -133,7 +136,7 @@ def quota_requests(request: Request, slug: str) -> Response:
     wanted = request.query_params.get("status") or None
     if wanted is not None and wanted not in QuotaRequestStatus.values:
         raise ApiValidationError({"status": f"One of: {', '.join(QuotaRequestStatus.values)}."})
-    rows = selectors.team_quota_requests(team=team, status=wanted)
+    rows = selectors.team_quota_requests(team=team, user=request.user, status=wanted)
     return Response(QuotaRequestSerializer(rows[:200], many=True).data)
 
 

@@ -233,8 +233,8 @@ def _notify_decision(quota_request: QuotaRequest) -> None:
 @transaction.atomic
 def quota_request_create(*, actor, namespace: Namespace, increments: Amounts, reason: str) -> QuotaRequest:
     """A team member asks for more for one of the team's namespaces; amounts are added on approval."""
-    if not permissions.can_see_team(actor, namespace.team):
-        raise PermissionDenied("You can only ask for quota for your own team's namespaces.")
+    if not permissions.can_see_namespace(actor, namespace):
+        raise PermissionDenied("You can only ask for quota for namespaces you are a member of.")
     if not reason.strip():
         raise ValidationError({"reason": "Say what the extra quota is for."})
     if is_zero(increments):
@@ -294,11 +294,11 @@ def quota_request_approve(*, actor, quota_request: QuotaRequest, note: str = "")
     remaining = subtract(amounts_of(team_quota), allocated_total(team=team))
     missing = shortfall(wanted=increments, available=remaining)
     raised = not is_zero(missing)
+    if not permissions.may_approve_quota_request(actor, team, within_team_quota=not raised):
+        raise ValidationError(
+            "This goes beyond the team's remaining quota; only a cluster admin can approve it."
+        )
     if raised:
-        if not permissions.has_team_perm(actor, permissions.SET_TEAM_QUOTA, team):
-            raise ValidationError(
-                "This goes beyond the team's remaining quota; only a cluster admin can approve it."
-            )
         before = format_amounts(amounts_of(team_quota))
         apply_amounts(team_quota, add(amounts_of(team_quota), missing))
         team_quota.save()

@@ -33,14 +33,14 @@ def test_member_request_approved_by_manager_changes_the_resource_quota(
     provision_namespace.apply((world.namespace.pk,))
     assert quota_hard(kube_emulator, "acme-dev")["requests.cpu"] == "1"
 
-    member = new_page(user=world.member, base_url=live_server.url)
+    member = new_page(user=world.developer, base_url=live_server.url)
     member.goto(f"{live_server.url}/teams/acme/quota/")
     form = member.locator("#quota-request-form")
     form.get_by_label("Namespace").select_option("acme-dev")
     form.get_by_label("CPU").fill("2")
     form.get_by_label("Reason").fill("Load test next week")
     form.get_by_role("button", name="Send request").click()
-    expect(member.get_by_text("Request sent to the team's managers.")).to_be_visible()
+    expect(member.get_by_text("sent: the team's owners and managers decide.")).to_be_visible()
 
     manager = new_page(user=world.manager, base_url=live_server.url)
     manager.goto(f"{live_server.url}/teams/acme/quota/")

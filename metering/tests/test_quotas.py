@@ -176,7 +176,7 @@ def test_denied_requests_email_the_requester_and_cannot_be_decided_twice(
     world, team_quota, django_capture_on_commit_callbacks
 ):
     request = quota_request_create(
-        actor=world.member,
+        actor=world.developer,
         namespace=world.namespace,
         increments=parse_amounts({"pods": "5"}),
         reason="more pods",
@@ -191,15 +191,20 @@ def test_denied_requests_email_the_requester_and_cannot_be_decided_twice(
 def test_requests_need_a_reason_and_a_visible_namespace(world, team_quota):
     with pytest.raises(ValidationError):
         quota_request_create(
-            actor=world.member, namespace=world.namespace, increments=parse_amounts({"cpu": "1"}), reason=" "
-        )
-    with pytest.raises(PermissionDenied):
-        quota_request_create(
-            actor=world.outsider,
+            actor=world.developer,
             namespace=world.namespace,
             increments=parse_amounts({"cpu": "1"}),
-            reason="x",
+            reason=" ",
         )
+    # A team member who is not in the namespace cannot see it, so cannot ask for it either.
+    for actor in (world.outsider, world.member, world.billing):
+        with pytest.raises(PermissionDenied):
+            quota_request_create(
+                actor=actor,
+                namespace=world.namespace,
+                increments=parse_amounts({"cpu": "1"}),
+                reason="x",
+            )
     with pytest.raises(PermissionDenied):
         quota_request_approve(
             actor=world.member,

@@ -38,7 +38,10 @@ def quota(world):
 @pytest.fixture
 def pending(world, quota):
     return quota_request_create(
-        actor=world.member, namespace=world.namespace, increments=parse_amounts({"cpu": "1"}), reason="more"
+        actor=world.developer,
+        namespace=world.namespace,
+        increments=parse_amounts({"cpu": "1"}),
+        reason="more",
     )
 
 
@@ -114,8 +117,8 @@ def test_allocation_form_reports_nonsense_quantities(client, world, quota):
     assert "not a Kubernetes quantity" in response.content.decode()
 
 
-def test_member_requests_and_manager_decides_through_pages(client, world, quota):
-    login(client, world.member).post(
+def test_namespace_member_requests_and_manager_decides_through_pages(client, world, quota):
+    login(client, world.developer).post(
         reverse("metering:quota_request_new", args=["acme"]),
         {"namespace": "acme-dev", "cpu": "1", "reason": "ci"},
     )
@@ -221,7 +224,7 @@ def test_api_runtime_policy_get_and_put(world, quota):
 
 def test_api_team_quota_and_allocations(world, quota):
     assert api(world.outsider).get("/api/v1/teams/acme/quota/").status_code == 404
-    body = api(world.member).get("/api/v1/teams/acme/quota/").json()
+    body = api(world.viewer).get("/api/v1/teams/acme/quota/").json()
     assert body["allocations"][0] == {
         **body["allocations"][0],
         "namespace": "acme-dev",
@@ -260,7 +263,7 @@ def test_api_allocation_answers_bad_bodies_with_400(world, quota, body, field):
 def test_api_quota_request_answers_bad_increments_with_400(world, quota, increments):
     url = "/api/v1/teams/acme/quota-requests/"
     body = {"namespace": "acme-dev", "reason": "more", "increments": increments}
-    assert api(world.member).post(url, body, format="json").status_code == 400
+    assert api(world.developer).post(url, body, format="json").status_code == 400
     assert not QuotaRequest.objects.exists()
 
 
@@ -272,7 +275,7 @@ def test_api_created_quota_request_is_documented_as_one_object(world, quota, cli
     documented = operation["responses"]["201"]["content"]["application/json"]["schema"]
     assert documented == {"$ref": "#/components/schemas/QuotaRequest"}
     body = {"namespace": "acme-dev", "reason": "more", "increments": {"cpu": "500m"}}
-    response = api(world.member).post("/api/v1/teams/acme/quota-requests/", body, format="json")
+    response = api(world.developer).post("/api/v1/teams/acme/quota-requests/", body, format="json")
     assert response.status_code == 201
     assert set(response.json()) == set(schema["components"]["schemas"]["QuotaRequest"]["properties"])
 
@@ -280,8 +283,8 @@ def test_api_created_quota_request_is_documented_as_one_object(world, quota, cli
 def test_api_quota_requests_refuse_an_unknown_status_filter(world, pending):
     # It was passed to the database as is (a NUL in it was a 500 on PostgreSQL).
     url = "/api/v1/teams/acme/quota-requests/"
-    assert api(world.member).get(url, {"status": "pending"}).json()[0]["id"] == pending.pk
-    response = api(world.member).get(url, {"status": "nope"})
+    assert api(world.developer).get(url, {"status": "pending"}).json()[0]["id"] == pending.pk
+    response = api(world.developer).get(url, {"status": "nope"})
     assert response.status_code == 400 and "status" in response.json()
 
 
@@ -293,13 +296,13 @@ def test_api_allocation_takes_form_fields_as_single_values(world, quota):
 def test_api_quota_requests_create_list_approve_deny(world, quota):
     url = "/api/v1/teams/acme/quota-requests/"
     assert api(world.outsider).get(url).status_code == 404
-    created = api(world.member).post(
+    created = api(world.developer).post(
         url, {"namespace": "acme-dev", "reason": "bigger", "increments": {"cpu": "500m"}}, format="json"
     )
     assert created.status_code == 201
     request_id = created.json()["id"]
-    assert api(world.member).get(url).json()[0]["increments"]["cpu"] == "500m"
-    assert api(world.member).post(f"{url}{request_id}/approve/", {}).status_code == 403
+    assert api(world.developer).get(url).json()[0]["increments"]["cpu"] == "500m"
+    assert api(world.developer).post(f"{url}{request_id}/approve/", {}).status_code == 403
     approved = api(world.manager).post(f"{url}{request_id}/approve/", {"note": "ok"}, format="json")
     assert approved.json()["status"] == "approved"
     again = api(world.manager).post(f"{url}{request_id}/deny/", {}, format="json")
@@ -372,10 +375,11 @@ def test_staff_see_every_teams_quota_page_with_the_form_and_members_do_not(clien
     assert 'name="team-cpu" value="4"' in html
     assert 'name="team-max_namespaces" value="3"' in html
     assert 'id="quota-request-form"' not in html  # staff are not in the team: nothing to ask for
-    for persona in (world.owner, world.manager, world.member):
+    for persona in (world.owner, world.manager, world.developer, world.member):
         html = login(client, persona).get(url).content.decode()
         assert 'id="team-quota-form"' not in html
-        assert 'id="quota-request-form"' in html
+        # A member in no namespace has nothing to ask for.
+        assert ('id="quota-request-form"' in html) == (persona != world.member)
 
 
 def test_staff_raise_and_lower_a_team_quota(client, world, quota):
