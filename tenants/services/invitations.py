@@ -45,6 +45,9 @@ def _send_invitation_email(invitation_id: int, raw_token: str) -> None:
 
 
 def _check_rate_limit(team: Team, now: datetime) -> None:
+    """Refuse past the hourly limit. Counted under a lock on the team's row, held until the
+    caller's transaction ends, so two requests at once cannot both pass the last free slot."""
+    Team.objects.select_for_update().filter(pk=team.pk).first()
     recent = Invitation.objects.filter(team=team, created_at__gte=now - timedelta(hours=1)).count()
     limit = settings.TENANTRY_INVITATIONS_PER_TEAM_PER_HOUR
     if recent >= limit:

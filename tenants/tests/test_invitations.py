@@ -1,9 +1,12 @@
+import os
+import threading
 from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, connections
 from django.utils import timezone
 
 from tenants.models import AuditEvent, Invitation, InvitationStatus, NamespaceMembership, TeamMembership
@@ -153,3 +156,33 @@ def test_declined_invitation_cannot_be_accepted_and_the_decline_is_audited(world
     assert AuditEvent.objects.filter(action="invitation.declined", actor=invitee).exists()
     with pytest.raises(ValidationError, match="declined"):
         invitation_accept(user=invitee, invitation=invitation, now=timezone.now())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_invitations_at_once_cannot_both_take_the_last_slot(world, settings):
+    """Each thread has its own connection; the lock on the team's row serialises the count."""
+    if connection.vendor != "postgresql":
+        if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+            pytest.fail("DATABASE_URL points at PostgreSQL but the test database is not PostgreSQL")
+        pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway")
+    settings.TENANTRY_INVITATIONS_PER_TEAM_PER_HOUR = 1
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def invite(email):
+        try:
+            barrier.wait(timeout=10)
+            invitation_create(actor=world.owner, team=world.team, email=email, now=timezone.now())
+            outcomes.append("ok")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=invite, args=(e,)) for e in ("a@example.org", "b@example.org")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["ok", "refused"]
+    assert Invitation.objects.filter(team=world.team).count() == 1

@@ -46,6 +46,16 @@ def _port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def child_environment(environ, *, host: str, port: int) -> dict[str, str]:
+    """The children's environment: emailed links (``SITE_URL``) point where this web server
+    really listens, unless ``SITE_URL`` was set from outside (a proxy, a real domain)."""
+    env = dict(environ)
+    if not env.get("SITE_URL"):
+        reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
+        env["SITE_URL"] = f"http://{reachable}:{port}"
+    return env
+
+
 class Command(BaseCommand):
     help = "Run web server, Celery worker and beat (plus embedded broker and emulator when needed)."
 
@@ -56,7 +66,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, no_demo: bool, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
-        env = os.environ.copy()
+        env = child_environment(os.environ, host=host, port=port)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
