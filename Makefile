@@ -5,7 +5,27 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint fmt migrate demo venv check-python clean
+.PHONY: run test test-realcluster cluster-bins bench lint fmt migrate demo venv check-python clean
+
+# The local control plane (localcluster/): versions pinned in the Go wrapper modules, binaries
+# cached outside the repository per version, so a second `make cluster-bins` does nothing.
+GO ?= go
+TENANTRY_CLUSTER_CACHE ?= $(HOME)/.cache/tenantry
+export TENANTRY_CLUSTER_CACHE
+KUBE_VERSION := $(shell awk '$$1 == "require" && $$2 == "k8s.io/kubernetes" {print $$3}' localcluster/kube/go.mod)
+ETCD_VERSION := $(shell awk '$$1 == "require" && $$2 == "go.etcd.io/etcd/server/v3" {print $$3}' localcluster/etcd/go.mod)
+KUBE_BIN := $(TENANTRY_CLUSTER_CACHE)/kube-$(KUBE_VERSION)
+ETCD_BIN := $(TENANTRY_CLUSTER_CACHE)/etcd-$(ETCD_VERSION)
+KUBE_CMDS := kube-apiserver kube-controller-manager kubectl
+GO_BUILD := $(GO) build -trimpath
+# `go build` leaves the version at v0.0.0-master; stamp it as Kubernetes' own build does, so
+# /version, kubectl's skew check and the console's cluster page show the real release.
+KUBE_MINOR := $(word 2,$(subst ., ,$(KUBE_VERSION)))
+KUBE_LDFLAGS := -s -w $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
+	-X $(pkg).gitVersion=$(KUBE_VERSION) -X $(pkg).gitMajor=1 -X $(pkg).gitMinor=$(KUBE_MINOR) \
+	-X $(pkg).gitTreeState=clean)
+# `make run CLUSTER=local` runs the console against the local control plane instead of the emulator.
+CLUSTER ?= emulator
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
@@ -29,11 +49,23 @@ demo: migrate
 # Migrates, loads the demo data, then runs the web server, a Celery worker and Celery beat
 # (and the embedded broker and Kubernetes emulator when none is configured) as one
 # foreground command; Ctrl-C stops everything.
-run: venv
-	$(PY) manage.py devstack --host $(HOST) --port $(PORT)
+run: venv $(if $(filter local,$(CLUSTER)),cluster-bins)
+	$(PY) manage.py devstack --host $(HOST) --port $(PORT) --cluster $(CLUSTER)
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Only the tests against the real control plane; fails (never skips) when it cannot run.
+test-realcluster: venv cluster-bins
+	REQUIRE_KUBE=1 $(PY) -m pytest -m realcluster tests/realcluster $(PYTEST_ARGS)
+
+cluster-bins: $(addprefix $(KUBE_BIN)/,$(KUBE_CMDS)) $(ETCD_BIN)/etcd
+
+$(addprefix $(KUBE_BIN)/,$(KUBE_CMDS)) &:
+	cd localcluster/kube && $(GO_BUILD) -ldflags "$(KUBE_LDFLAGS)" -o $(KUBE_BIN)/ $(addprefix k8s.io/kubernetes/cmd/,$(KUBE_CMDS))
+
+$(ETCD_BIN)/etcd:
+	cd localcluster/etcd && $(GO_BUILD) -ldflags "-s -w" -o $@ go.etcd.io/etcd/server/v3
 
 bench: venv
 	$(PY) -m bench

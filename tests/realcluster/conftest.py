@@ -1,0 +1,86 @@
+"""Fixtures of the ``realcluster`` tier: the console, as its own identity, on a real control plane.
+
+The control plane (``local_cluster``, from ``localcluster.testing``) lives for the whole
+session while the database is rolled back after every test, so tests isolate themselves
+by names: every user gets a primary key and every namespace a name no other test in the
+session uses (ServiceAccounts and RoleBindings are named after user ids).
+"""
+
+import itertools
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from clusters.connections import forget_gateways
+from clusters.kube.gateway import KubeGateway
+from localcluster.testing import RunningCluster
+from tenants.services.namespaces import namespace_create
+from tests.factories import TeamFactory, TeamMembershipFactory, UserFactory
+
+# Far above what the suite's own sequences reach, so explicit keys never collide with them.
+_user_ids = itertools.count(10**12)
+_names = itertools.count(1)
+RUN = secrets.token_hex(2)
+
+
+@pytest.fixture(scope="session")
+def admin_gateway(local_cluster: RunningCluster) -> Iterator[KubeGateway]:
+    """The cluster administrator (``system:masters``), for arranging and inspecting only."""
+    gateway = KubeGateway.from_kubeconfig(str(local_cluster.admin_kubeconfig))
+    yield gateway
+    gateway.close()
+
+
+@pytest.fixture
+def console(local_cluster: RunningCluster, settings, db) -> Iterator[RunningCluster]:
+    """The console's default cluster is the local control plane, reached as ``tenantry-console``."""
+    settings.KUBECONFIG = str(local_cluster.console_kubeconfig)
+    forget_gateways()
+    from metering.services.discovery import clusters_discover
+
+    clusters_discover(now=timezone.now())
+    yield local_cluster
+    forget_gateways()
+
+
+def unique_name(prefix: str) -> str:
+    """A DNS label no other test of this session (or of a session sharing the cluster) uses."""
+    return f"{prefix}-{RUN}-{next(_names)}"
+
+
+def new_user(prefix: str = "user"):
+    pk = next(_user_ids)
+    return UserFactory(pk=pk, username=f"{prefix}{pk}")
+
+
+@pytest.fixture
+def make_tenant(console, django_capture_on_commit_callbacks) -> Callable[..., SimpleNamespace]:
+    """``make_tenant(trust_level="trusted")``: a team, its owner and one provisioned namespace."""
+
+    def make(trust_level: str = "trusted", prefix: str = "rc") -> SimpleNamespace:
+        name = unique_name(prefix)
+        owner = new_user("owner")
+        team = TeamFactory(name=name, slug=name, trust_level=trust_level)
+        TeamMembershipFactory(team=team, user=owner, role="owner")
+        with django_capture_on_commit_callbacks(execute=True):
+            namespace = namespace_create(actor=owner, team=team, name=name)
+        namespace.refresh_from_db()
+        return SimpleNamespace(team=team, owner=owner, namespace=namespace, name=name)
+
+    return make
+
+
+def wait_until(condition: Callable[[], object], *, timeout: float = 30.0, what: str = "") -> object:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout:.0f} s: {what or condition}")
+        time.sleep(0.2)
