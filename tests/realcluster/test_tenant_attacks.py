@@ -293,7 +293,7 @@ ATTACKS: dict[str, Attack] = {
         _create(
             "/api/v1/namespaces/{s.ns}/services", lambda s: _service("ext", s.ns, externalIPs=["203.0.113.7"])
         ),
-        "externalIPs",
+        "Use of external IPs is denied by admission control",
     ),
     "node-port": forbidden(
         _create("/api/v1/namespaces/{s.ns}/services", lambda s: _service("np", s.ns, type="NodePort")),
