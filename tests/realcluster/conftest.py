@@ -12,14 +12,24 @@ import time
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 
+import kubernetes
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from clusters.connections import forget_gateways
 from clusters.kube.gateway import KubeGateway
+from clusters.kube.manifests import (
+    always_pull_images_objects,
+    bootstrap_objects,
+    mutating_runtime_policy_objects,
+    names,
+)
+from clusters.kube.spec import platform_settings_from_django
 from localcluster.testing import RunningCluster
 from tenants.services.namespaces import namespace_create
 from tests.factories import TeamFactory, TeamMembershipFactory, UserFactory
+from tests.realcluster.objects import pod
 
 # Far above what the suite's own sequences reach, so explicit keys never collide with them.
 _user_ids = itertools.count(10**12)
@@ -35,8 +45,43 @@ def admin_gateway(local_cluster: RunningCluster) -> Iterator[KubeGateway]:
     gateway.close()
 
 
+@pytest.fixture(scope="session")
+def policies_in_force(local_cluster: RunningCluster) -> None:
+    """Bootstrap once as the console, then wait until the admission policies act.
+
+    kube-apiserver loads new admission policies from its informers a moment after they are
+    written; until then requests pass unchecked. A dry-run pod in a probe namespace shows
+    when the mutating and validating runtime policies are enforced.
+    """
+    platform = platform_settings_from_django(settings)
+    console_gateway = KubeGateway.from_kubeconfig(str(local_cluster.console_kubeconfig))
+    objects = bootstrap_objects(platform) + mutating_runtime_policy_objects(platform)
+    for obj in objects + always_pull_images_objects(platform):
+        console_gateway.apply(obj)
+    console_gateway.close()
+    probe = unique_name("probe")
+    labels = {
+        platform.label(names.LABEL_TENANT): "true",
+        platform.label(names.LABEL_RUNTIME_POLICY): names.RUNTIME_POLICY_ENFORCED,
+        platform.label(names.LABEL_DEFAULT_RUNTIME_CLASS): "runc",
+    }
+    annotations = {platform.label(names.ANNOTATION_ALLOWED_RUNTIME_CLASSES): "runc"}
+    with kubernetes.config.new_client_from_config(str(local_cluster.admin_kubeconfig)) as client:
+        core = kubernetes.client.CoreV1Api(client)
+        core.create_namespace({"metadata": {"name": probe, "labels": labels, "annotations": annotations}})
+
+        def mutated() -> bool:
+            created = core.create_namespaced_pod(probe, pod("probe", probe), dry_run="All")
+            return created.spec.runtime_class_name == "runc" and all(
+                c.image_pull_policy == "Always" for c in created.spec.containers
+            )
+
+        wait_until(mutated, what="the admission policies taking effect")
+        core.delete_namespace(probe)
+
+
 @pytest.fixture
-def console(local_cluster: RunningCluster, settings, db) -> Iterator[RunningCluster]:
+def console(local_cluster: RunningCluster, policies_in_force, settings, db) -> Iterator[RunningCluster]:
     """The console's default cluster is the local control plane, reached as ``tenantry-console``."""
     settings.KUBECONFIG = str(local_cluster.console_kubeconfig)
     forget_gateways()

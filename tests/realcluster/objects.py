@@ -4,10 +4,12 @@ import copy
 from typing import Any
 
 IMAGE = "registry.example/app:1"
+# Small enough that a starter namespace's quota (1 CPU of limits) holds a few of them.
 RESTRICTED_CONTAINER: dict[str, Any] = {
     "name": "app",
     "image": IMAGE,
     "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+    "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "50m", "memory": "32Mi"}},
 }
 RESTRICTED_POD_SPEC: dict[str, Any] = {
     "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},

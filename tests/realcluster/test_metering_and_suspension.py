@@ -1,0 +1,147 @@
+"""Metering and suspension on real controllers, as the console's own identity.
+
+Quota ``status.used`` is written by kube-apiserver's quota admission and the
+kube-controller-manager's resourcequota controller; Deployments, StatefulSets and CronJobs
+are driven by their real controllers (pods stay Pending: there are no nodes).
+"""
+
+import itertools
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from billing.models import SuspendedObject
+from billing.services.suspension import SUSPEND_QUOTA, default_gateway, namespace_resume, namespace_suspend
+from clusters.access import kubeconfig_issue
+from metering.models import Metric, UsageSample
+from metering.services.collector import ensure_cluster_states, usage_collect_window
+from tests.realcluster.conftest import wait_until
+from tests.realcluster.objects import RESTRICTED_POD_SPEC, container, deployment, pod
+from tests.realcluster.tenant_client import TenantClient
+
+pytestmark = pytest.mark.realcluster
+
+APPS = "/apis/apps/v1/namespaces"
+_windows = itertools.count(1)
+
+
+def _collect(namespace_name: str) -> dict[str, Decimal | None]:
+    """One metering window over the default cluster; the namespace's samples by metric."""
+    (state,) = ensure_cluster_states()
+    # A window of its own each time: samples are written once per window.
+    end = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=next(_windows))
+    result = usage_collect_window(state=state, window_start=end - timedelta(minutes=1), window_end=end)
+    assert "resourcequotas" not in " ".join(result.errors), result.errors
+    samples = UsageSample.objects.filter(namespace__name=namespace_name, window_end=end)
+    return {sample.metric: sample.quantity for sample in samples}
+
+
+def _used(admin_gateway, namespace: str) -> dict[str, str]:
+    quota = admin_gateway.get("v1", "ResourceQuota", "tenant-quota", namespace)
+    return (quota.get("status") or {}).get("used") or {}
+
+
+def test_metering_reads_quota_usage_written_by_the_real_quota_system(make_tenant, admin_gateway):
+    tenant = make_tenant()
+    client = TenantClient(kubeconfig_issue(user=tenant.owner).text)
+    pods = f"/api/v1/namespaces/{tenant.name}/pods"
+    resources = {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}
+    for name in ("a", "b"):
+        answer = client.create(pods, pod(name, tenant.name, containers=container(resources=resources)))
+        assert answer.status == 201, answer
+
+    wait_until(lambda: _used(admin_gateway, tenant.name).get("pods") == "2", what="quota usage of 2 pods")
+    samples = _collect(tenant.name)
+    assert samples[Metric.PODS] == 2
+    assert samples[Metric.CPU_REQUEST] == Decimal("0.5")
+    assert samples[Metric.CPU_LIMIT] == Decimal("1")
+    assert samples[Metric.MEMORY_REQUEST] == 128 * 2**20
+    # No metrics-server on this cluster: CPU usage is a gap, never a zero.
+    assert samples[Metric.CPU_USAGE] is None
+
+    # Releasing usage is the resourcequota controller's work, not admission's.
+    assert client.delete(f"{pods}/a").status == 200
+    wait_until(
+        lambda: _used(admin_gateway, tenant.name).get("pods") == "1", what="the controller releasing a pod"
+    )
+    assert _collect(tenant.name)[Metric.CPU_REQUEST] == Decimal("0.25")
+    client.close()
+
+
+def _statefulset(name: str, namespace: str) -> dict:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "serviceName": name,
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": RESTRICTED_POD_SPEC},
+        },
+    }
+
+
+def _cronjob(name: str, namespace: str, suspend: bool) -> dict:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "schedule": "*/5 * * * *",
+            "suspend": suspend,
+            "jobTemplate": {
+                "spec": {"template": {"spec": {**RESTRICTED_POD_SPEC, "restartPolicy": "Never"}}}
+            },
+        },
+    }
+
+
+def _pod_count(admin_gateway, namespace: str, app: str) -> int:
+    return sum(
+        1
+        for item in admin_gateway.list("v1", "Pod", namespace, label_selector=f"app={app}")
+        if not item["metadata"].get("deletionTimestamp")
+    )
+
+
+def test_suspension_and_resume_on_real_controllers(make_tenant, admin_gateway):
+    tenant = make_tenant()
+    ns = tenant.name
+    client = TenantClient(kubeconfig_issue(user=tenant.owner).text)
+    for path, body in (
+        (f"{APPS}/{ns}/deployments", deployment("web", ns, replicas=2)),
+        (f"{APPS}/{ns}/statefulsets", _statefulset("db", ns)),
+        (f"/apis/batch/v1/namespaces/{ns}/cronjobs", _cronjob("nightly", ns, suspend=False)),
+        (f"/apis/batch/v1/namespaces/{ns}/cronjobs", _cronjob("paused", ns, suspend=True)),
+    ):
+        answer = client.create(path, body)
+        assert answer.status == 201, answer
+    wait_until(lambda: _pod_count(admin_gateway, ns, "web") == 2, what="the Deployment's two pods")
+    wait_until(lambda: _pod_count(admin_gateway, ns, "db") == 1, what="the StatefulSet's pod")
+
+    namespace_suspend(namespace=tenant.namespace, gateway=default_gateway(tenant.namespace))
+
+    assert admin_gateway.get("v1", "ResourceQuota", SUSPEND_QUOTA, ns)["spec"]["hard"] == {"pods": "0"}
+    wait_until(lambda: _pod_count(admin_gateway, ns, "web") == 0, what="the Deployment scaled to zero")
+    wait_until(lambda: _pod_count(admin_gateway, ns, "db") == 0, what="the StatefulSet scaled to zero")
+    assert admin_gateway.get("batch/v1", "CronJob", "nightly", ns)["spec"]["suspend"] is True
+    # The tenant scaling back up gets no pods: the suspension quota refuses them.
+    scaled = client.merge_patch(f"{APPS}/{ns}/deployments/web/scale", {"spec": {"replicas": 3}})
+    assert scaled.status == 200, scaled
+    refused = client.create(f"/api/v1/namespaces/{ns}/pods", pod("sneak", ns))
+    assert (refused.status, refused.reason) == (403, "Forbidden"), refused
+    assert f"exceeded quota: {SUSPEND_QUOTA}" in refused.message
+
+    namespace_resume(namespace=tenant.namespace, gateway=default_gateway(tenant.namespace))
+
+    assert admin_gateway.get("v1", "ResourceQuota", SUSPEND_QUOTA, ns) is None
+    assert not SuspendedObject.objects.filter(namespace=tenant.namespace).exists()
+    assert admin_gateway.get("batch/v1", "CronJob", "nightly", ns)["spec"]["suspend"] is False
+    assert admin_gateway.get("batch/v1", "CronJob", "paused", ns)["spec"]["suspend"] is True
+    wait_until(lambda: _pod_count(admin_gateway, ns, "web") == 2, what="the Deployment's pods back")
+    wait_until(lambda: _pod_count(admin_gateway, ns, "db") == 1, what="the StatefulSet's pod back")
+    client.close()
