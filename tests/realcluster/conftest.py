@@ -27,7 +27,7 @@ from clusters.kube.manifests import (
 )
 from clusters.kube.spec import platform_settings_from_django
 from localcluster.testing import RunningCluster
-from tenants.services.namespaces import namespace_create
+from namespaces.services import namespace_create
 from tests.factories import TeamFactory, TeamMembershipFactory, UserFactory
 from tests.realcluster.objects import pod
 

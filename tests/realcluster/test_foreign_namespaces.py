@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 
 from clusters.provisioning import namespace_provision
 from localcluster.world import FOREIGN_NAMESPACES
+from namespaces.services import namespace_create, namespace_delete
 from tenants.models import Namespace, NamespaceStatus
-from tenants.services.namespaces import namespace_create, namespace_delete
 from tests.factories import TeamFactory, TeamMembershipFactory
 from tests.realcluster.conftest import new_user, unique_name
 

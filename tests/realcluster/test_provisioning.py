@@ -13,9 +13,9 @@ from clusters.kube.manifests import (
 )
 from clusters.kube.spec import platform_settings_from_django
 from clusters.provisioning import Outcome, cluster_bootstrap, namespace_provision
+from namespaces.services import namespace_delete
 from tenants.models import NamespaceStatus
 from tenants.services.memberships import namespace_membership_remove, namespace_membership_set
-from tenants.services.namespaces import namespace_delete
 from tests.factories import TeamMembershipFactory
 from tests.realcluster.conftest import new_user, wait_until
 
