@@ -184,6 +184,8 @@ class TenantNamespaceSpec:
     namespace_id: int
     trust_level: str
     members: tuple[MemberBinding, ...] = ()
+    # Every active member of the team, whatever their role: whom tenant RoleBindings may name.
+    team_member_ids: tuple[int, ...] = ()
     quota: Mapping[str, str] = field(default_factory=lambda: DEFAULT_QUOTA)
     limit_defaults: Mapping[str, str] = field(default_factory=lambda: DEFAULT_LIMIT_DEFAULTS)
     limit_default_requests: Mapping[str, str] = field(default_factory=lambda: DEFAULT_LIMIT_DEFAULT_REQUESTS)
@@ -248,9 +250,12 @@ def _quota_for(namespace: Any, team: Any, settings: Any, overrides: Mapping[str,
     return quota
 
 
-def _members_for(namespace: Any) -> tuple[MemberBinding, ...]:
-    """Owners and managers administer every namespace of their team; other team members get
-    their namespace role where they have one; billing members and non-members get nothing."""
+def _members_for(namespace: Any) -> tuple[tuple[MemberBinding, ...], tuple[int, ...]]:
+    """The RoleBindings the console makes, and the ids of every active team member.
+
+    Owners and managers administer every namespace of their team; other team members get
+    their namespace role where they have one; billing members and non-members get nothing.
+    """
     from tenants.models import NamespaceMembership, TeamMembership
 
     team_roles = dict(
@@ -269,7 +274,7 @@ def _members_for(namespace: Any) -> tuple[MemberBinding, ...]:
             bindings.append(MemberBinding(user_id, "admin"))
         elif team_role == TEAM_MEMBER_ROLE and user_id in namespace_roles:
             bindings.append(MemberBinding(user_id, namespace_roles[user_id]))
-    return tuple(sorted(bindings))
+    return tuple(sorted(bindings)), tuple(sorted(team_roles))
 
 
 def namespace_spec_from_model(
@@ -303,13 +308,15 @@ def namespace_spec_from_model(
         denied_storage |= set(cluster_storage_classes) - set(allowed_storage)
 
     limits = getattr(settings, "TENANTRY_DEFAULT_LIMITS", {})
+    members, team_member_ids = _members_for(namespace)
     return TenantNamespaceSpec(
         name=namespace.name,
         team_slug=team.slug,
         team_id=team.pk,
         namespace_id=namespace.pk,
         trust_level=team.trust_level,
-        members=_members_for(namespace),
+        members=members,
+        team_member_ids=team_member_ids,
         quota=_quota_for(namespace, team, settings, quota_overrides),
         limit_defaults=limits.get("default", DEFAULT_LIMIT_DEFAULTS),
         limit_default_requests=limits.get("defaultRequest", DEFAULT_LIMIT_DEFAULT_REQUESTS),

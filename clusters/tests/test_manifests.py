@@ -213,22 +213,20 @@ def test_namespace_labels_carry_team_and_runtime_policy():
     assert labels["tenantry.io/namespace-id"] == "42"
     assert labels["tenantry.io/runtime-policy"] == "enforced"
     assert labels["tenantry.io/default-runtime-class"] == "kata-qemu"
-    assert namespace["metadata"]["annotations"] == {
-        "tenantry.io/allowed-runtime-classes": "kata-clh,kata-qemu"
-    }
+    assert namespace["metadata"]["annotations"]["tenantry.io/allowed-runtime-classes"] == "kata-clh,kata-qemu"
 
 
 def test_namespace_without_a_runtime_choice_fails_closed():
     namespace = tenant_namespace_objects(SPECS["zero-members-fail-closed"], PLATFORM)[0]
     assert namespace["metadata"]["labels"]["tenantry.io/runtime-policy"] == "enforced"
     assert "tenantry.io/default-runtime-class" not in namespace["metadata"]["labels"]
-    assert namespace["metadata"]["annotations"] == {"tenantry.io/allowed-runtime-classes": ""}
+    assert namespace["metadata"]["annotations"]["tenantry.io/allowed-runtime-classes"] == ""
 
 
 def test_unenforced_namespace_has_no_runtime_policy():
     namespace = tenant_namespace_objects(SPECS["many-members-trusted"], PLATFORM)[0]
     assert "tenantry.io/runtime-policy" not in namespace["metadata"]["labels"]
-    assert "annotations" not in namespace["metadata"]
+    assert "tenantry.io/allowed-runtime-classes" not in namespace["metadata"]["annotations"]
 
 
 def test_denied_storage_classes_get_a_zero_quota():
@@ -294,6 +292,8 @@ def test_every_validating_policy_has_a_denying_binding():
         names.POLICY_PROTECT_MANAGED,
         names.POLICY_RUNTIME_CLASS,
         names.POLICY_TENANT_NETWORK_POLICY,
+        names.POLICY_TENANT_ROLE_BINDINGS,
+        names.POLICY_TENANT_ROLES,
     }
     assert bindings == {name: ["Deny"] for name in policies}
 
@@ -422,3 +422,9 @@ def test_two_console_instances_on_one_cluster_never_share_an_object():
 def test_instance_id_must_be_a_label_value():
     with pytest.raises(ValueError, match="instance id"):
         PlatformSettings(instance_id="Prod/EU")
+
+
+def test_namespace_lists_the_team_members_tenant_role_bindings_may_name():
+    spec = make_spec(team_member_ids=(3, 7, 12))
+    namespace = tenant_namespace_objects(spec, PLATFORM)[0]
+    assert namespace["metadata"]["annotations"]["tenantry.io/member-accounts"] == "u3,u7,u12"

@@ -121,6 +121,10 @@ def team_membership_add(*, actor, team: Team, user, role: str) -> TeamMembership
             team=team,
             data={"email": user.email, "role": role},
         )
+        # Owners and managers administer every namespace; every member may be named in its
+        # RoleBindings (the Namespace lists them for the admission policy).
+        for namespace in _team_namespaces(team):
+            namespace_changed(namespace)
     return membership
 
 

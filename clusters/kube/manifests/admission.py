@@ -279,3 +279,126 @@ def always_pull_images_objects(platform: PlatformSettings) -> list[dict]:
         ],
     }
     return _mutating(platform, platform.scoped(names.POLICY_ALWAYS_PULL_IMAGES), spec)
+
+
+def tenant_role_binding_policy(platform: PlatformSettings) -> list[dict]:
+    """Tenants grant access only inside their tenant, and only through safe roles.
+
+    RBAC lets a tenant admin bind ``tenant-admin`` to anyone, ``system:authenticated``
+    included, because it holds every permission it grants: one command would make every
+    account and workload on the cluster admin of the namespace. So a RoleBinding in a tenant
+    namespace may only name ServiceAccounts of that namespace and the console identities
+    (``<system namespace>/u<id>``, as a ServiceAccount or as its username) of the team's
+    members, listed on the Namespace, which tenants cannot edit. Its role must be one of
+    the console's tenant roles, Kubernetes' ``view``, or a Role of the namespace; Roles there
+    may not grant ``escalate``, ``bind``, ``impersonate`` or ``*`` verbs (belt and braces
+    beside RBAC, which already refuses what the binder does not hold).
+    """
+    annotations = "namespaceObject.metadata.annotations"
+    key = _cel(platform.label(names.ANNOTATION_MEMBER_ACCOUNTS))
+    user_prefix = _cel(f"system:serviceaccount:{platform.system_namespace}:")
+    system_ns = _cel(platform.system_namespace)
+    subject_ok = (
+        "(s.kind == 'ServiceAccount' && has(s.namespace) && (s.namespace == request.namespace || "
+        f"(s.namespace == {system_ns} && s.name in variables.memberAccounts))) || "
+        "(s.kind == 'User' && (s.name.startsWith('system:serviceaccount:' + request.namespace + ':') || "
+        f"(s.name.startsWith({user_prefix}) && "
+        f"s.name.substring({len(platform.system_namespace) + len('system:serviceaccount::')}) "
+        "in variables.memberAccounts)))"
+    )
+    cluster_roles = _cel(
+        [platform.scoped(names.cluster_role_name(role)) for role in names.TENANT_ROLES] + ["view"]
+    )
+    spec = {
+        "failurePolicy": "Fail",
+        "matchConstraints": {
+            "resourceRules": [
+                {
+                    "apiGroups": ["rbac.authorization.k8s.io"],
+                    "apiVersions": ["v1"],
+                    "operations": ["CREATE", "UPDATE"],
+                    "resources": ["rolebindings"],
+                }
+            ],
+            "namespaceSelector": {
+                "matchLabels": {
+                    platform.label(names.LABEL_TENANT): "true",
+                    **platform.instance_match_labels(),
+                }
+            },
+        },
+        "matchConditions": [
+            {"name": "not-console-or-system", "expression": f"!({_exempt_expression(platform)})"}
+        ],
+        "variables": [
+            {
+                "name": "memberAccounts",
+                "expression": (
+                    f"(has({annotations}) && {key} in {annotations} ? {annotations}[{key}] : '')"
+                    ".split(',').filter(a, a != '')"
+                ),
+            }
+        ],
+        "validations": [
+            {
+                "expression": f"!has(object.subjects) || object.subjects.all(s, {subject_ok})",
+                "messageExpression": (
+                    "'subjects outside this tenant are not allowed: bind ServiceAccounts of namespace ' "
+                    "+ request.namespace + ' or members of this team (ServiceAccount "
+                    f"{platform.system_namespace}/u<id>); groups, other users and other namespaces' "
+                    "ServiceAccounts are refused'"
+                ),
+                "reason": "Forbidden",
+            },
+            {
+                "expression": f"object.roleRef.kind == 'Role' || object.roleRef.name in {cluster_roles}",
+                "messageExpression": (
+                    "'roleRef: bind a Role of this namespace or one of the ClusterRoles "
+                    + ", ".join(
+                        [platform.scoped(names.cluster_role_name(role)) for role in names.TENANT_ROLES]
+                        + ["view"]
+                    )
+                    + "'"
+                ),
+                "reason": "Forbidden",
+            },
+        ],
+    }
+    return _validating(platform, platform.scoped(names.POLICY_TENANT_ROLE_BINDINGS), spec)
+
+
+def tenant_role_policy(platform: PlatformSettings) -> list[dict]:
+    """Roles in tenant namespaces never grant escalate, bind, impersonate or a ``*`` verb."""
+    spec = {
+        "failurePolicy": "Fail",
+        "matchConstraints": {
+            "resourceRules": [
+                {
+                    "apiGroups": ["rbac.authorization.k8s.io"],
+                    "apiVersions": ["v1"],
+                    "operations": ["CREATE", "UPDATE"],
+                    "resources": ["roles"],
+                }
+            ],
+            "namespaceSelector": {
+                "matchLabels": {
+                    platform.label(names.LABEL_TENANT): "true",
+                    **platform.instance_match_labels(),
+                }
+            },
+        },
+        "matchConditions": [
+            {"name": "not-console-or-system", "expression": f"!({_exempt_expression(platform)})"}
+        ],
+        "validations": [
+            {
+                "expression": (
+                    "!has(object.rules) || object.rules.all(r, "
+                    "!r.verbs.exists(v, v in ['escalate', 'bind', 'impersonate', '*']))"
+                ),
+                "message": "Roles in tenant namespaces may not grant escalate, bind, impersonate or '*' verbs",
+                "reason": "Forbidden",
+            }
+        ],
+    }
+    return _validating(platform, platform.scoped(names.POLICY_TENANT_ROLES), spec)

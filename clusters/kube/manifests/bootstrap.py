@@ -5,6 +5,8 @@ from clusters.kube.manifests.admission import (
     protect_managed_objects_policy,
     runtime_class_policy,
     tenant_network_policy_policy,
+    tenant_role_binding_policy,
+    tenant_role_policy,
 )
 from clusters.kube.manifests.common import managed_labels, obj, pod_security_labels
 from clusters.kube.manifests.rbac import cluster_roles
@@ -30,4 +32,6 @@ def bootstrap_objects(platform: PlatformSettings) -> list[dict]:
         *protect_managed_objects_policy(platform),
         *runtime_class_policy(platform),
         *tenant_network_policy_policy(platform),
+        *tenant_role_binding_policy(platform),
+        *tenant_role_policy(platform),
     ]

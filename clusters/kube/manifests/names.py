@@ -25,6 +25,8 @@ LABEL_ROLE = "role"
 LABEL_RUNTIME_POLICY = "runtime-policy"
 LABEL_DEFAULT_RUNTIME_CLASS = "default-runtime-class"
 ANNOTATION_ALLOWED_RUNTIME_CLASSES = "allowed-runtime-classes"
+# The console ServiceAccounts (u<id>) of the team's members: who tenant RoleBindings may name.
+ANNOTATION_MEMBER_ACCOUNTS = "member-accounts"
 
 RUNTIME_POLICY_ENFORCED = "enforced"
 COMPONENT_TENANT = "tenant"
@@ -49,6 +51,8 @@ POLICY_RUNTIME_CLASS = "tenantry-runtime-class"
 POLICY_TENANT_NETWORK_POLICY = "tenantry-tenant-network-policies"
 POLICY_DEFAULT_RUNTIME_CLASS = "tenantry-default-runtime-class"
 POLICY_ALWAYS_PULL_IMAGES = "tenantry-always-pull-images"
+POLICY_TENANT_ROLE_BINDINGS = "tenantry-tenant-role-bindings"
+POLICY_TENANT_ROLES = "tenantry-tenant-roles"
 
 
 def cluster_role_name(role: str) -> str:

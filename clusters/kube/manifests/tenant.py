@@ -24,7 +24,11 @@ def namespace_object(spec: TenantNamespaceSpec, platform: PlatformSettings) -> d
         platform.label(names.LABEL_TRUST_LEVEL): spec.trust_level,
         **pod_security_labels(),
     }
-    annotations = {}
+    annotations = {
+        platform.label(names.ANNOTATION_MEMBER_ACCOUNTS): ",".join(
+            platform.user_service_account(user_id) for user_id in spec.team_member_ids
+        )
+    }
     if spec.runtime_policy_enforced:
         labels[platform.label(names.LABEL_RUNTIME_POLICY)] = names.RUNTIME_POLICY_ENFORCED
         annotations[platform.label(names.ANNOTATION_ALLOWED_RUNTIME_CLASSES)] = ",".join(
@@ -33,8 +37,7 @@ def namespace_object(spec: TenantNamespaceSpec, platform: PlatformSettings) -> d
         if spec.default_runtime_class:
             labels[platform.label(names.LABEL_DEFAULT_RUNTIME_CLASS)] = spec.default_runtime_class
     namespace = obj("v1", "Namespace", spec.name, dict(sorted(labels.items())))
-    if annotations:
-        namespace["metadata"]["annotations"] = annotations
+    namespace["metadata"]["annotations"] = dict(sorted(annotations.items()))
     return namespace
 
 
