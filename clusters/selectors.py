@@ -2,10 +2,14 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from clusters.connections import default_cluster
+from clusters.connections import cluster_for_namespace, default_cluster, gateway_for_cluster
+from clusters.kube.manifests import names
+from clusters.kube.spec import platform_settings_from_django
 from clusters.models import Cluster
 from tenants.models import Namespace, NamespaceStatus
 from tenants.selectors import namespaces_for_user
@@ -69,3 +73,75 @@ def cluster_for_staff(*, pk: int) -> Cluster:
 
 def namespace_for_staff(*, pk: int) -> Namespace:
     return get_object_or_404(Namespace.objects.live().select_related("team", "cluster"), pk=pk)
+
+
+@dataclass(frozen=True)
+class Subject:
+    kind: str
+    name: str
+    namespace: str = ""
+    # The console user behind a u<id> identity, when it is one of this console's.
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class LiveRoleBinding:
+    name: str
+    role: str  # "ClusterRole tenant-admin" or "Role pod-reader"
+    subjects: tuple[Subject, ...]
+    managed: bool  # made by the console (from the namespace's members)
+
+
+def namespace_role_bindings(*, namespace: Namespace) -> list[LiveRoleBinding]:
+    """Every RoleBinding in the namespace as the cluster has it: who can reach it.
+
+    Read with the console's identity, and only from a namespace the console proved its own
+    (its UID recorded). Raises ``KubeError`` when the cluster cannot be read.
+    """
+    if not namespace.cluster_uid:
+        return []
+    platform = platform_settings_from_django(settings)
+    gateway = gateway_for_cluster(cluster_for_namespace(namespace))
+    items = gateway.list("rbac.authorization.k8s.io/v1", "RoleBinding", namespace.name)
+    prefix = f"system:serviceaccount:{platform.system_namespace}:"
+
+    def console_account(subject: dict) -> str:
+        """The u<id> name when the subject is one of the console's per-user identities."""
+        if subject.get("kind") == "ServiceAccount" and subject.get("namespace") == platform.system_namespace:
+            return subject.get("name", "")
+        if subject.get("kind") == "User" and subject.get("name", "").startswith(prefix):
+            return subject["name"][len(prefix) :]
+        return ""
+
+    ids = {
+        int(account[1:])
+        for item in items
+        for subject in item.get("subjects") or []
+        if (account := console_account(subject)).startswith("u") and account[1:].isdigit()
+    }
+    emails = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "email")) if ids else {}
+    rows = []
+    for item in items:
+        meta, ref = item["metadata"], item.get("roleRef") or {}
+        subjects = []
+        for subject in item.get("subjects") or []:
+            account = console_account(subject)
+            user_id = int(account[1:]) if account.startswith("u") and account[1:].isdigit() else None
+            subjects.append(
+                Subject(
+                    kind=subject.get("kind", ""),
+                    name=subject.get("name", ""),
+                    namespace=subject.get("namespace", ""),
+                    email=emails.get(user_id, "") if user_id is not None else "",
+                )
+            )
+        labels = meta.get("labels") or {}
+        rows.append(
+            LiveRoleBinding(
+                name=meta["name"],
+                role=f"{ref.get('kind', '')} {ref.get('name', '')}",
+                subjects=tuple(subjects),
+                managed=labels.get(names.MANAGED_BY_LABEL) == platform.managed_by,
+            )
+        )
+    return sorted(rows, key=lambda row: (not row.managed, row.name))

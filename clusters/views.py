@@ -24,6 +24,7 @@ from clusters.access import (
     kubeconfig_tokens_revoke,
 )
 from clusters.forms import ClusterForm, KubeconfigForm
+from clusters.kube.errors import KubeError
 from clusters.kube.spec import platform_settings_from_django
 from clusters.provisioning import desired_objects, namespace_retry_provisioning
 from clusters.services import cluster_check_connectivity, cluster_create, cluster_delete, cluster_update
@@ -143,9 +144,14 @@ def namespace_objects(request: HtmxHttpRequest, name: str) -> HttpResponse:
     namespace = namespace_for_user(user=request.user, name=name)
     objects = desired_objects(namespace, platform_settings_from_django(settings))
     manifests = "---\n".join(yaml.safe_dump(obj, sort_keys=False) for obj in objects)
-    return render(
-        request, "clusters/namespace_objects.html", {"namespace": namespace, "manifests": manifests}
-    )
+    context = {"namespace": namespace, "manifests": manifests, "bindings": None, "bindings_error": ""}
+    # Who can reach the namespace, as the cluster says: for the people who manage its access.
+    if permissions.has_namespace_perm(request.user, permissions.ADMIN_NAMESPACE, namespace):
+        try:
+            context["bindings"] = selectors.namespace_role_bindings(namespace=namespace)
+        except KubeError as exc:
+            context["bindings_error"] = str(exc)
+    return render(request, "clusters/namespace_objects.html", context)
 
 
 # --- Staff: clusters and failed namespaces -----------------------------------------------------

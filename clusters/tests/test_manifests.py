@@ -428,3 +428,29 @@ def test_namespace_lists_the_team_members_tenant_role_bindings_may_name():
     spec = make_spec(team_member_ids=(3, 7, 12))
     namespace = tenant_namespace_objects(spec, PLATFORM)[0]
     assert namespace["metadata"]["annotations"]["tenantry.io/member-accounts"] == "u3,u7,u12"
+
+
+def test_the_console_clusterrole_names_every_cluster_object_the_bootstrap_writes():
+    """deploy/rbac/console-clusterrole.yaml grants by resourceName: a policy or ClusterRole the
+    bootstrap writes but the manifest does not name would be refused on a real cluster."""
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "deploy" / "rbac" / "console-clusterrole.yaml"
+    role = next(d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] == "ClusterRole")
+    granted = {
+        (resource, name)
+        for rule in role["rules"]
+        for resource in rule.get("resources", [])
+        for name in rule.get("resourceNames", [])
+    }
+    objects = bootstrap_objects(PLATFORM) + mutating_runtime_policy_objects(PLATFORM)
+    objects += always_pull_images_objects(PLATFORM)
+    wanted = {
+        (
+            obj["kind"].lower().removesuffix("y") + ("ies" if obj["kind"].endswith("y") else "s"),
+            obj["metadata"]["name"],
+        )
+        for obj in objects
+        if "Policy" in obj["kind"] or obj["kind"] == "ClusterRole"
+    }
+    assert wanted <= granted, wanted - granted

@@ -290,7 +290,7 @@ def tenant_role_binding_policy(platform: PlatformSettings) -> list[dict]:
     namespace may only name ServiceAccounts of that namespace and the console identities
     (``<system namespace>/u<id>``, as a ServiceAccount or as its username) of the team's
     members, listed on the Namespace, which tenants cannot edit. Its role must be one of
-    the console's tenant roles, Kubernetes' ``view``, or a Role of the namespace; Roles there
+    the console's tenant roles or a Role of the namespace; Roles there
     may not grant ``escalate``, ``bind``, ``impersonate`` or ``*`` verbs (belt and braces
     beside RBAC, which already refuses what the binder does not hold).
     """
@@ -306,9 +306,7 @@ def tenant_role_binding_policy(platform: PlatformSettings) -> list[dict]:
         f"s.name.substring({len(platform.system_namespace) + len('system:serviceaccount::')}) "
         "in variables.memberAccounts)))"
     )
-    cluster_roles = _cel(
-        [platform.scoped(names.cluster_role_name(role)) for role in names.TENANT_ROLES] + ["view"]
-    )
+    tenant_roles = [platform.scoped(names.cluster_role_name(role)) for role in names.TENANT_ROLES]
     spec = {
         "failurePolicy": "Fail",
         "matchConstraints": {
@@ -345,20 +343,15 @@ def tenant_role_binding_policy(platform: PlatformSettings) -> list[dict]:
                 "messageExpression": (
                     "'subjects outside this tenant are not allowed: bind ServiceAccounts of namespace ' "
                     "+ request.namespace + ' or members of this team (ServiceAccount "
-                    f"{platform.system_namespace}/u<id>); groups, other users and other namespaces' "
-                    "ServiceAccounts are refused'"
+                    f"{platform.system_namespace}/u<id>); groups, other users and "
+                    "ServiceAccounts of other namespaces are refused'"
                 ),
                 "reason": "Forbidden",
             },
             {
-                "expression": f"object.roleRef.kind == 'Role' || object.roleRef.name in {cluster_roles}",
-                "messageExpression": (
-                    "'roleRef: bind a Role of this namespace or one of the ClusterRoles "
-                    + ", ".join(
-                        [platform.scoped(names.cluster_role_name(role)) for role in names.TENANT_ROLES]
-                        + ["view"]
-                    )
-                    + "'"
+                "expression": f"object.roleRef.kind == 'Role' || object.roleRef.name in {_cel(tenant_roles)}",
+                "message": (
+                    f"roleRef: bind a Role of this namespace or one of the ClusterRoles {', '.join(tenant_roles)}"
                 ),
                 "reason": "Forbidden",
             },
