@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator
 
 from billing.models import PRICE_FIELDS, LedgerKind
 from billing.services.accounts import MANUAL_KINDS
+from core import limits
 
 
 def _price(label: str) -> forms.DecimalField:
@@ -78,7 +79,9 @@ class PriceBookForm(forms.Form):
 
 class LedgerEntryForm(forms.Form):
     kind = forms.ChoiceField(choices=[(k.value, k.label) for k in LedgerKind if k in MANUAL_KINDS])
-    amount = forms.DecimalField(max_digits=18, decimal_places=3, min_value=Decimal("0.001"))
+    amount = forms.DecimalField(
+        max_digits=18, decimal_places=3, min_value=Decimal("0.001"), max_value=limits.MAX_LEDGER_AMOUNT
+    )
     reason = forms.CharField(max_length=200)
 
 

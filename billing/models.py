@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core import limits
+
 PRICE_FIELDS = (
     "cpu_core_hour",
     "memory_gib_hour",
@@ -289,6 +291,10 @@ class LedgerEntry(models.Model):
                 | (~Q(kind="charge") & Q(charge__isnull=True, amount__gt=0)),
                 name="ledger_charge_entries_have_charge",
             ),
+            models.CheckConstraint(
+                condition=Q(kind="charge") | Q(amount__lte=limits.MAX_LEDGER_AMOUNT),
+                name="ledger_manual_amount_bounds",
+            ),
         ]
         indexes = [models.Index(fields=["team", "-created_at"])]
 
@@ -315,6 +321,14 @@ class BillingAccount(models.Model):
     suspended_at = models.DateTimeField(null=True, blank=True)
     last_billed_day = models.DateField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=-limits.MAX_BALANCE, balance__lte=limits.MAX_BALANCE),
+                name="billing_account_balance_bounds",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"billing of {self.team}"

@@ -3,8 +3,9 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core import limits
 from metering.models import RuntimeClassProfile
-from metering.quotas import RESOURCES, format_amounts, parse_amounts
+from metering.quotas import RESOURCES, format_amounts, maximum_text, parse_amounts
 from tenants.models import Isolation
 
 
@@ -12,7 +13,10 @@ class AmountsForm(forms.Form):
     """One text field per resource plus ``storage_classes`` as ``name=size`` pairs."""
 
     storage_classes = forms.CharField(
-        required=False, help_text="Per storage class, e.g. standard=10Gi, fast=5Gi", label="Storage per class"
+        required=False,
+        max_length=limits.MAX_STORAGE_CLASSES * 300,
+        help_text="Per storage class, e.g. standard=10Gi, fast=5Gi",
+        label="Storage per class",
     )
 
     def __init__(self, *args, initial_amounts=None, **kwargs):
@@ -26,7 +30,12 @@ class AmountsForm(forms.Form):
         super().__init__(*args, **kwargs)
         for resource in reversed(RESOURCES):
             self.fields = {
-                resource.key: forms.CharField(required=False, label=resource.label, max_length=30),
+                resource.key: forms.CharField(
+                    required=False,
+                    label=resource.label,
+                    max_length=30,
+                    help_text=f"At most {maximum_text(resource)}.",
+                ),
                 **self.fields,
             }
 
@@ -52,7 +61,9 @@ class AmountsForm(forms.Form):
 class TeamQuotaForm(AmountsForm):
     """The whole team quota, set by staff: every resource is required, so a blank is never a zero."""
 
-    max_namespaces = forms.IntegerField(min_value=0, label="Maximum namespaces")
+    max_namespaces = forms.IntegerField(
+        min_value=0, max_value=limits.MAX_NAMESPACES_PER_TEAM, label="Maximum namespaces"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,7 +73,7 @@ class TeamQuotaForm(AmountsForm):
 
 class QuotaRequestForm(AmountsForm):
     namespace = forms.ChoiceField()
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=limits.MAX_REASON_LENGTH)
 
     def __init__(self, *args, namespaces=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,7 +88,7 @@ class RuntimePolicyForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    note = forms.CharField(required=False, max_length=2000)
+    note = forms.CharField(required=False, max_length=limits.MAX_REASON_LENGTH)
 
 
 class RuntimeProfileForm(forms.ModelForm):

@@ -3,9 +3,12 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
+from core import limits
 from tenants.models import Isolation
 
 
@@ -195,6 +198,22 @@ class QuotaFields(models.Model):
 
     class Meta:
         abstract = True
+        # The same bounds as the forms, the API and the services (core.limits).
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(**{f"{name}__gte": 0, f"{name}__lte": maximum}),
+                name=f"%(app_label)s_%(class)s_{name}_bounds",
+            )
+            for name, maximum in (
+                ("cpu_millicores", limits.MAX_CPU_MILLICORES),
+                ("memory_bytes", limits.MAX_BYTES),
+                ("storage_bytes", limits.MAX_BYTES),
+                ("gpus", limits.MAX_GPUS),
+                ("pods", limits.MAX_PODS),
+                ("pvcs", limits.MAX_PVCS),
+                ("load_balancers", limits.MAX_LOAD_BALANCERS),
+            )
+        ]
 
     @property
     def amounts(self) -> dict:
@@ -210,8 +229,19 @@ class TeamQuota(QuotaFields):
     """
 
     team = models.OneToOneField("tenants.Team", on_delete=models.CASCADE, related_name="quota")
-    max_namespaces = models.IntegerField(default=1, validators=[MinValueValidator(0)])
+    max_namespaces = models.IntegerField(
+        default=1, validators=[MinValueValidator(0), MaxValueValidator(limits.MAX_NAMESPACES_PER_TEAM)]
+    )
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(QuotaFields.Meta):
+        constraints = [
+            *QuotaFields.Meta.constraints,
+            models.CheckConstraint(
+                condition=models.Q(max_namespaces__gte=0, max_namespaces__lte=limits.MAX_NAMESPACES_PER_TEAM),
+                name="teamquota_max_namespaces_bounds",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"quota of {self.team}"
@@ -260,9 +290,17 @@ class QuotaRequest(QuotaFields):
     team_quota_raised = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(QuotaFields.Meta):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["team", "status"]), models.Index(fields=["status", "needs_staff"])]
+        constraints = [
+            *QuotaFields.Meta.constraints,
+            models.CheckConstraint(
+                condition=models.Q(LessThanOrEqual(Length("reason"), limits.MAX_REASON_LENGTH))
+                & models.Q(LessThanOrEqual(Length("decision_note"), limits.MAX_REASON_LENGTH)),
+                name="quotarequest_text_bounds",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"quota request #{self.pk} for {self.namespace}"

@@ -4,12 +4,14 @@ Amounts are dicts in base units: ``{"cpu": millicores, "memory": bytes, ..., "st
 {name: bytes}}``. ``namespace_quota_hard`` turns an allocation into a ResourceQuota ``hard`` map.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from core import limits
 from metering import quantities
 from metering.quantities import BYTES, COUNT, CPU
 
@@ -21,17 +23,29 @@ class Resource:
     kind: str
     label: str
     hard_keys: tuple[str, ...]
+    maximum: int  # in base units, from core.limits
 
 
 RESOURCES: tuple[Resource, ...] = (
-    Resource("cpu", "cpu_millicores", CPU, "CPU", ("requests.cpu", "limits.cpu")),
-    Resource("memory", "memory_bytes", BYTES, "Memory", ("requests.memory", "limits.memory")),
-    Resource("storage", "storage_bytes", BYTES, "Storage", ("requests.storage",)),
-    Resource("gpus", "gpus", COUNT, "GPUs", ("requests.nvidia.com/gpu",)),
-    Resource("pods", "pods", COUNT, "Pods", ("pods",)),
-    Resource("pvcs", "pvcs", COUNT, "Volume claims", ("persistentvolumeclaims",)),
-    Resource("load_balancers", "load_balancers", COUNT, "Load balancers", ("services.loadbalancers",)),
+    Resource("cpu", "cpu_millicores", CPU, "CPU", ("requests.cpu", "limits.cpu"), limits.MAX_CPU_MILLICORES),
+    Resource(
+        "memory", "memory_bytes", BYTES, "Memory", ("requests.memory", "limits.memory"), limits.MAX_BYTES
+    ),
+    Resource("storage", "storage_bytes", BYTES, "Storage", ("requests.storage",), limits.MAX_BYTES),
+    Resource("gpus", "gpus", COUNT, "GPUs", ("requests.nvidia.com/gpu",), limits.MAX_GPUS),
+    Resource("pods", "pods", COUNT, "Pods", ("pods",), limits.MAX_PODS),
+    Resource("pvcs", "pvcs", COUNT, "Volume claims", ("persistentvolumeclaims",), limits.MAX_PVCS),
+    Resource(
+        "load_balancers",
+        "load_balancers",
+        COUNT,
+        "Load balancers",
+        ("services.loadbalancers",),
+        limits.MAX_LOAD_BALANCERS,
+    ),
 )
+# A StorageClass name: a DNS-1123 subdomain.
+STORAGE_CLASS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 RESOURCE_BY_KEY = {r.key: r for r in RESOURCES}
 STORAGE_CLASS_KEY = "{name}.storageclass.storage.k8s.io/requests.storage"
 
@@ -119,9 +133,44 @@ def parse_amounts(raw: Mapping, *, allow_missing: bool = True) -> Amounts:
             result["storage_classes"][str(name)] = quantities.parse(value, BYTES)
         except ValidationError as exc:
             errors[f"storage_classes.{name}"] = exc.messages
+    errors.update(bound_errors(result))
     if errors:
         raise ValidationError(errors)
     return result
+
+
+def maximum_text(resource: Resource) -> str:
+    text = quantities.format_quantity(resource.maximum, resource.kind)
+    return f"{text} cores" if resource.kind == CPU else text
+
+
+def bound_errors(amounts: Amounts) -> dict[str, list[str]]:
+    """Field errors for amounts past ``core.limits`` and storage class names that are no
+    StorageClass name; the services check the same before they save anything."""
+    errors: dict[str, list[str]] = {}
+    for resource in RESOURCES:
+        if amounts[resource.key] > resource.maximum:
+            errors[resource.key] = [f"At most {maximum_text(resource)}."]
+    classes = amounts["storage_classes"]
+    if len(classes) > limits.MAX_STORAGE_CLASSES:
+        errors["storage_classes"] = [f"At most {limits.MAX_STORAGE_CLASSES} storage classes."]
+    for name, value in classes.items():
+        if len(name) > limits.MAX_STORAGE_CLASS_NAME or not STORAGE_CLASS_NAME.match(name):
+            errors[f"storage_classes.{name[:80]}"] = [
+                f"'{name[:80]}' is not a StorageClass name (lowercase letters, digits, '-' and '.')."
+            ]
+        elif value > limits.MAX_BYTES:
+            errors[f"storage_classes.{name}"] = [
+                f"At most {quantities.format_quantity(limits.MAX_BYTES, BYTES)}."
+            ]
+    return errors
+
+
+def check_bounds(amounts: Amounts) -> None:
+    """For services: refuse amounts past the limits (what a form or the API would also refuse)."""
+    errors = bound_errors(amounts)
+    if errors:
+        raise ValidationError(errors)
 
 
 def format_amounts(amounts: Amounts) -> dict:

@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core import limits
 from tenants import permissions
 from tenants.models import DNS1123_LABEL, NamespaceRole, TeamRole
 
@@ -121,5 +122,9 @@ class AuditFilterForm(forms.Form):
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'CI deploys'.")
     expires_in_days = forms.IntegerField(
-        label="Expires in (days)", min_value=1, max_value=365, required=False, help_text="Empty: never."
+        label="Expires in (days)",
+        min_value=1,
+        max_value=limits.MAX_API_TOKEN_DAYS,
+        required=False,
+        help_text="Empty: never.",
     )

@@ -1,9 +1,13 @@
 """The tenancy model: teams, their members, namespaces, invitations, audit trail, API tokens."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+
+from core import limits
 
 DNS1123_LABEL = RegexValidator(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
@@ -262,6 +266,16 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # A day of slack over the limit: created_at is stamped a moment after the check.
+            models.CheckConstraint(
+                condition=models.Q(expires_at__isnull=True)
+                | models.Q(
+                    expires_at__lte=models.F("created_at") + timedelta(days=limits.MAX_API_TOKEN_DAYS + 1)
+                ),
+                name="api_token_expiry_bounds",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

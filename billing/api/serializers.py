@@ -1,8 +1,11 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from billing.models import Charge, LedgerEntry, Statement
 from billing.money import format_amount
 from billing.services.accounts import MANUAL_KINDS
+from core import limits
 
 
 class AmountField(serializers.DecimalField):
@@ -65,7 +68,9 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
 class LedgerRecordSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[k.value for k in MANUAL_KINDS])
-    amount = serializers.DecimalField(max_digits=18, decimal_places=3)
+    amount = serializers.DecimalField(
+        max_digits=18, decimal_places=3, min_value=Decimal("0.001"), max_value=limits.MAX_LEDGER_AMOUNT
+    )
     reason = serializers.CharField(max_length=200)
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from billing.models import Band, BillingAccount, BillingNotice, LedgerEntry, LedgerKind
 from billing.money import format_amount
 from billing.periods import local_date
+from core import limits
 from tenants.models import BillingMode, Team, TeamMembership, TeamRole
 from tenants.services.audit import audit_record
 
@@ -99,12 +100,16 @@ def ledger_record(*, actor, team: Team, kind: str, amount: Decimal, reason: str)
         raise ValidationError({"amount": "Enter a positive amount."})
     if amount != amount.quantize(Decimal("0.001")):
         raise ValidationError({"amount": "At most three decimal places."})
+    if amount > limits.MAX_LEDGER_AMOUNT:
+        raise ValidationError({"amount": f"At most {limits.MAX_LEDGER_AMOUNT} per entry."})
     if not reason.strip():
         raise ValidationError({"reason": "Say why (invoice number, promotion, payment reference)."})
     if team.billing_mode != BillingMode.PREPAID:
         raise ValidationError("This team is invoiced monthly; mark its statements paid instead.")
     account_for_team(team=team)
     account = BillingAccount.objects.select_for_update().get(team=team)
+    if account.balance + amount > limits.MAX_BALANCE:
+        raise ValidationError({"amount": f"The balance would pass {limits.MAX_BALANCE} {team.currency}."})
     entry = LedgerEntry.objects.create(
         team=team, kind=kind, amount=amount, currency=team.currency, reason=reason.strip(), created_by=actor
     )

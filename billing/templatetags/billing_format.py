@@ -12,8 +12,10 @@ register = template.Library()
 
 @register.filter
 def minor(amount, currency: str) -> str:
-    """``{{ line.amount|minor:line.currency }}``: 3.204 for KWD, 322 for JPY, 0.96 for USD."""
-    return format_amount(amount, currency)
+    """``{{ line.amount|minor:line.currency }}``: 3.204 for KWD, 322 for JPY, 0.96 for USD.
+
+    A missing value (``account.balance`` of a team without an account yet) shows as zero."""
+    return format_amount(None if amount == "" else amount, currency)
 
 
 @register.filter(name="normalize")

@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
+from core import limits
 from metering.models import QuotaRequest, RuntimeClassProfile
-from metering.quotas import format_amounts
+from metering.quotas import RESOURCES, format_amounts, maximum_text
 from tenants.models import Isolation
 
 
@@ -26,6 +27,13 @@ class RuntimeClassProfileSerializer(serializers.ModelSerializer):
 
 class AmountsField(serializers.DictField):
     """Amounts in Kubernetes notation: ``{"cpu": "500m", "storage_classes": {"standard": "10Gi"}}``."""
+
+
+AMOUNTS_HELP = (
+    "Kubernetes notation per resource, at most: "
+    + ", ".join(f"{r.key} {maximum_text(r)}" for r in RESOURCES)
+    + f"; storage_classes maps up to {limits.MAX_STORAGE_CLASSES} StorageClass names to sizes."
+)
 
 
 class RuntimePolicySerializer(serializers.Serializer):
@@ -61,10 +69,12 @@ class QuotaRequestSerializer(serializers.ModelSerializer):
 
 
 class QuotaRequestCreateSerializer(serializers.Serializer):
-    namespace = serializers.CharField()
-    reason = serializers.CharField()
-    increments = serializers.DictField()
+    namespace = serializers.CharField(max_length=63)
+    reason = serializers.CharField(max_length=limits.MAX_REASON_LENGTH)
+    increments = serializers.DictField(help_text=AMOUNTS_HELP)
 
 
 class DecisionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.MAX_REASON_LENGTH
+    )

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core import limits
 from metering import quantities
 from metering.models import NamespaceQuota, QuotaRequest, QuotaRequestStatus, TeamQuota
 from metering.quotas import (
@@ -17,6 +18,8 @@ from metering.quotas import (
     add,
     amounts_of,
     apply_amounts,
+    bound_errors,
+    check_bounds,
     empty_amounts,
     format_amounts,
     is_zero,
@@ -95,6 +98,7 @@ def namespace_quota_set(*, actor, namespace: Namespace, amounts: Amounts) -> Nam
     """Set a namespace's allocation; refused when the team's allocations would exceed its quota."""
     if not permissions.has_team_perm(actor, permissions.MANAGE_QUOTA, namespace.team):
         raise PermissionDenied("Only team owners and managers split the team quota.")
+    check_bounds(amounts)
     team_quota = _lock_team_quota(namespace.team)
     _check_storage_classes(team_quota=team_quota, amounts=amounts)
     others = allocated_total(team=namespace.team, exclude_namespace_id=namespace.pk)
@@ -180,8 +184,9 @@ def team_quota_set(*, actor, team: Team, amounts: Amounts, max_namespaces: int) 
     """
     if not permissions.has_team_perm(actor, permissions.SET_TEAM_QUOTA, team):
         raise PermissionDenied("Only cluster admins change team quotas.")
-    if max_namespaces < 0:
-        raise ValidationError({"max_namespaces": "Cannot be negative."})
+    if not 0 <= max_namespaces <= limits.MAX_NAMESPACES_PER_TEAM:
+        raise ValidationError({"max_namespaces": f"From 0 to {limits.MAX_NAMESPACES_PER_TEAM}."})
+    check_bounds(amounts)
     team_quota = _lock_team_quota(team)
     _check_covers_allocations(allocated=allocated_total(team=team), amounts=amounts)
     before = format_amounts(amounts_of(team_quota))
@@ -237,6 +242,9 @@ def quota_request_create(*, actor, namespace: Namespace, increments: Amounts, re
         raise PermissionDenied("You can only ask for quota for namespaces you are a member of.")
     if not reason.strip():
         raise ValidationError({"reason": "Say what the extra quota is for."})
+    if len(reason.strip()) > limits.MAX_REASON_LENGTH:
+        raise ValidationError({"reason": f"At most {limits.MAX_REASON_LENGTH} characters."})
+    check_bounds(increments)
     if is_zero(increments):
         raise ValidationError({"__all__": "Ask for more of at least one resource."})
     team_quota = _lock_team_quota(namespace.team)
@@ -264,6 +272,11 @@ def quota_request_create(*, actor, namespace: Namespace, increments: Amounts, re
     return quota_request
 
 
+def _check_note(note: str) -> None:
+    if len(note.strip()) > limits.MAX_REASON_LENGTH:
+        raise ValidationError({"note": f"At most {limits.MAX_REASON_LENGTH} characters."})
+
+
 def _lock_pending(quota_request: QuotaRequest) -> QuotaRequest:
     locked = (
         QuotaRequest.objects.select_for_update(of=("self",))
@@ -285,6 +298,7 @@ def quota_request_approve(*, actor, quota_request: QuotaRequest, note: str = "")
     team = quota_request.team
     if not permissions.has_team_perm(actor, permissions.MANAGE_QUOTA, team):
         raise PermissionDenied("Only team owners and managers approve quota requests.")
+    _check_note(note)
     team_quota = _lock_team_quota(team)
     quota_request = _lock_pending(quota_request)
     namespace = quota_request.namespace
@@ -300,7 +314,12 @@ def quota_request_approve(*, actor, quota_request: QuotaRequest, note: str = "")
         )
     if raised:
         before = format_amounts(amounts_of(team_quota))
-        apply_amounts(team_quota, add(amounts_of(team_quota), missing))
+        raised_to = add(amounts_of(team_quota), missing)
+        if bound_errors(raised_to):
+            raise ValidationError(
+                "Approving this would take the team quota past the largest a team may have."
+            )
+        apply_amounts(team_quota, raised_to)
         team_quota.save()
         audit_record(
             actor=actor,
@@ -340,6 +359,7 @@ def quota_request_deny(*, actor, quota_request: QuotaRequest, note: str) -> Quot
     team = quota_request.team
     if not permissions.has_team_perm(actor, permissions.MANAGE_QUOTA, team):
         raise PermissionDenied("Only team owners and managers decide quota requests.")
+    _check_note(note)
     quota_request = _lock_pending(quota_request)
     quota_request.status = QuotaRequestStatus.DENIED
     quota_request.decided_by = actor

@@ -3,11 +3,14 @@
 Business rules stay in the services; these serializers never save anything.
 """
 
+from datetime import timedelta
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import limits
 from tenants import permissions
 from tenants.models import (
     ApiToken,
@@ -240,9 +243,19 @@ class InvitationAcceptSerializer(serializers.Serializer):
 
 class ApiTokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=f"At most {limits.MAX_API_TOKEN_DAYS} days from now; null: never.",
+    )
 
     def validate_expires_at(self, value):
-        if value is not None and value <= timezone.now():
+        if value is None:
+            return value
+        now = timezone.now()
+        if value <= now:
             raise serializers.ValidationError("Choose a time in the future.")
+        if value > now + timedelta(days=limits.MAX_API_TOKEN_DAYS):
+            raise serializers.ValidationError(f"At most {limits.MAX_API_TOKEN_DAYS} days from now.")
         return value

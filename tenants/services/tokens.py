@@ -2,10 +2,13 @@
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from core import limits
 from tenants.models import ApiToken
 from tenants.services.audit import audit_record
 
@@ -19,6 +22,12 @@ def hash_token(raw: str) -> str:
 @transaction.atomic
 def api_token_create(*, user, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     """Create a token and return it with the raw secret, which is never stored."""
+    if expires_at is not None:
+        now = timezone.now()
+        if expires_at <= now:
+            raise ValidationError({"expires_at": "Choose a time in the future."})
+        if expires_at > now + timedelta(days=limits.MAX_API_TOKEN_DAYS):
+            raise ValidationError({"expires_at": f"At most {limits.MAX_API_TOKEN_DAYS} days from now."})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
