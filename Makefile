@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-realcluster cluster-bins bench lint fmt migrate demo venv check-python clean
+.PHONY: run test test-realcluster cluster-bins helm-bin bench scale-check lint fmt migrate demo venv check-python clean
 
 # The local control plane (localcluster/): versions pinned in the Go wrapper modules, binaries
 # cached outside the repository per version, so a second `make cluster-bins` does nothing.
@@ -56,7 +56,7 @@ test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Only the tests against the real control plane; fails (never skips) when it cannot run.
-test-realcluster: venv cluster-bins
+test-realcluster: venv cluster-bins helm-bin
 	REQUIRE_KUBE=1 $(PY) -m pytest -m realcluster tests/realcluster $(PYTEST_ARGS)
 
 cluster-bins: $(addprefix $(KUBE_BIN)/,$(KUBE_CMDS)) $(ETCD_BIN)/etcd
@@ -69,6 +69,23 @@ $(ETCD_BIN)/etcd:
 
 bench: venv
 	$(PY) -m bench
+
+# helm for the chart tests, pinned in localcluster/helm/go.mod and built into a cache outside
+# the repository keyed by version (as the control-plane binaries), so a second build is instant.
+HELM_VERSION := $(shell awk '$$1 == "require" && $$2 == "helm.sh/helm/v3" {print $$3}' localcluster/helm/go.mod)
+HELM_BIN := $(TENANTRY_CLUSTER_CACHE)/helm-$(HELM_VERSION)/helm
+
+helm-bin: $(HELM_BIN)
+
+$(HELM_BIN):
+	cd localcluster/helm && $(GO_BUILD) \
+		-ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION)" \
+		-o $@ helm.sh/helm/v3/cmd/helm
+
+# Several processes (gunicorn x2, 2 Celery workers, 2 beats) against PostgreSQL and Redis:
+# load, provisioning and billing with a worker killed half way (bench/scale_check.py).
+scale-check: venv
+	$(PY) -m bench.scale_check $(SCALE_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -263,6 +263,12 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or f"redis+socket:
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
+# Redis broker: a task a worker took but never acknowledged (the worker was killed) is
+# delivered again after this many seconds. Longer than any task may run, since a running
+# task past it is delivered a second time (harmless, every task is idempotent, but wasted).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=10)
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
