@@ -14,16 +14,10 @@ import tracemalloc
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit, urlunsplit
 
+from bench._setup import USAGE_METRICS, insert_usage_hourly
+
 BENCH_DB = "tenantry_bench"
 DAY = date(2024, 3, 1)
-METRICS = (
-    "cpu_request",
-    "cpu_usage",
-    "memory_request",
-    "memory_usage",
-    "storage_request",
-    "net_egress_external",
-)
 NAMESPACES_PER_TEAM = 10
 SIZES = (5_000, 20_000)
 
@@ -89,21 +83,7 @@ def _seed(namespaces: int) -> float:
     )
     Namespace.objects.update(created_at=datetime(2020, 1, 1, tzinfo=UTC))
     with connection.cursor() as cur:
-        cur.execute(
-            """INSERT INTO metering_usagehourly
-                 (namespace_id, metric, hour, quantity, coverage, samples, runtime_class, updated_at)
-               SELECT ns.id, m.metric, %s::timestamptz + make_interval(hours => h),
-                      CASE m.metric
-                        WHEN 'cpu_request' THEN 0.5 WHEN 'cpu_usage' THEN (ns.id %% 7) * 0.1 + h * 0.01
-                        WHEN 'memory_request' THEN 1073741824 WHEN 'memory_usage' THEN 536870912 + ns.id * 1000
-                        WHEN 'storage_request' THEN 10737418240 ELSE 1048576 * h END,
-                      CASE WHEN ns.id %% 50 = 0 AND h = 5 THEN 0.5 ELSE 1 END, 12,
-                      CASE WHEN ns.id %% 3 = 0 THEN 'kata-fc' ELSE 'gvisor' END, now()
-               FROM tenants_namespace ns
-               CROSS JOIN generate_series(0, 23) h
-               CROSS JOIN unnest(%s::text[]) AS m(metric)""",
-            [datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC), list(METRICS)],
-        )
+        insert_usage_hourly(cur, start=datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC), hours=24)
         # The same storage per StorageClass, as the collector records it: two classes each.
         cur.execute(
             """INSERT INTO metering_usagehourly
@@ -184,7 +164,7 @@ def main() -> None:
           f"{'ratio':>6} {'lines':>7} {'py peak MiB':>11} {'maxrss +MiB':>11}")  # fmt: skip
     for namespaces in sizes:
         seed_s = _seed(namespaces)
-        rows = namespaces * 24 * (len(METRICS) + 2)  # and two storage classes
+        rows = namespaces * 24 * (len(USAGE_METRICS) + 2)  # and two storage classes
         floor_s, _ = _floor()
         run, bill_s, _, rss_delta = _bill(traced=False)
         assert not run.errors, run.errors[:3]

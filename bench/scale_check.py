@@ -38,19 +38,14 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
+from bench._setup import insert_usage_hourly
+from kubeemu.testing import wait_for
+
 REPO = Path(__file__).resolve().parent.parent
 DB_NAME = "tenantry_scale"
 REDIS_DB = 7
 TOKEN = "scale-check-metrics-token"
 VISIBILITY_SECONDS = 30
-METRICS = (
-    "cpu_request",
-    "cpu_usage",
-    "memory_request",
-    "memory_usage",
-    "storage_request",
-    "net_egress_external",
-)
 KILL_AT = 0.4
 
 
@@ -58,17 +53,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_for(condition, *, timeout: float, what: str, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise SystemExit(f"scale check: {what} not within {timeout:.0f} s")
-        time.sleep(every)
 
 
 def http_get(url: str, token: str = "") -> tuple[int, str]:
@@ -231,20 +215,12 @@ def seed(*, users: int, teams: int, now: datetime) -> dict:
             ("load-", today - timedelta(days=3), 72),
             ("bill-", today - timedelta(days=1), 24),
         ):
-            cur.execute(
-                """INSERT INTO metering_usagehourly
-                     (namespace_id, metric, hour, quantity, coverage, samples, runtime_class, updated_at)
-                   SELECT ns.id, m.metric, %s::timestamptz + make_interval(hours => h),
-                          CASE m.metric
-                            WHEN 'cpu_request' THEN 0.5 WHEN 'cpu_usage' THEN (ns.id %% 7) * 0.1 + h * 0.01
-                            WHEN 'memory_request' THEN 1073741824 WHEN 'memory_usage' THEN 536870912 + ns.id * 1000
-                            WHEN 'storage_request' THEN 10737418240 ELSE 1048576 * (h %% 24) END,
-                          1, 60, 'runc', %s
-                   FROM tenants_namespace ns JOIN tenants_team t ON t.id = ns.team_id
-                   CROSS JOIN generate_series(0, %s - 1) h
-                   CROSS JOIN unnest(%s::text[]) AS m(metric)
-                   WHERE t.slug LIKE %s""",
-                [first, today - timedelta(days=2), hours, list(METRICS), prefix + "%"],
+            insert_usage_hourly(
+                cur,
+                start=first,
+                hours=hours,
+                team_slug_like=prefix + "%",
+                updated_at=today - timedelta(days=2),
             )
         cur.execute("ANALYZE")
     credentials = []
@@ -330,11 +306,9 @@ def start_processes(stack: Stack, ports: dict[str, int]) -> None:
         start_worker(stack, name, ports[name])
     for name in ("beat-1", "beat-2"):
         stack.start(name, ["beat"], METRICS_PORT=str(ports[name]))
-    wait_for(lambda: http_get(f"http://127.0.0.1:{ports['web']}/readyz")[0] == 200, timeout=120, what="web")
+    wait_for(lambda: http_get(f"http://127.0.0.1:{ports['web']}/readyz")[0] == 200, timeout=120)
     for name in ("worker-a", "worker-b", "beat-1", "beat-2"):
-        wait_for(
-            lambda n=name: http_get(f"http://127.0.0.1:{ports[n]}/healthz")[0] == 200, timeout=120, what=name
-        )
+        wait_for(lambda n=name: http_get(f"http://127.0.0.1:{ports[n]}/healthz")[0] == 200, timeout=120)
 
 
 def start_worker(stack: Stack, name: str, port: int) -> None:
@@ -407,7 +381,7 @@ def provision(stack: Stack, ports: dict[str, int], emulator, count: int) -> None
     for ns in namespaces:
         schedule_provisioning(ns.pk)
     ready = Namespace.objects.filter(team=team, status="ready")
-    wait_for(lambda: ready.count() >= KILL_AT * count, timeout=600, what="provisioning progress", every=0.05)
+    wait_for(lambda: ready.count() >= KILL_AT * count, timeout=600, interval=0.05)
     in_flight = set(
         Namespace.objects.filter(team=team)
         .exclude(status="ready")
@@ -420,7 +394,7 @@ def provision(stack: Stack, ports: dict[str, int], emulator, count: int) -> None
     print(
         f"worker-a killed with {done_at_kill} ready, {len(in_flight)} leased at that moment: {sorted(in_flight)}"
     )
-    wait_for(lambda: ready.count() == count, timeout=900, what=f"all {count} namespaces ready", every=0.5)
+    wait_for(lambda: ready.count() == count, timeout=900, interval=0.5)
     finished = time.monotonic()
     writes: Counter[str] = Counter()
     pattern = re.compile(r"^/api/v1/namespaces/(prov-\d+)(?:\?.*)?$")
@@ -447,7 +421,6 @@ def provision(stack: Stack, ports: dict[str, int], emulator, count: int) -> None
     wait_for(
         lambda: http_get(f"http://127.0.0.1:{ports['worker-a']}/healthz")[0] == 200,
         timeout=120,
-        what="worker-a again",
     )
 
 
@@ -464,7 +437,7 @@ def bill(stack: Stack, reference: dict, teams: int, now: datetime) -> None:
     started = time.monotonic()
     billing_hourly.delay()
     billing_hourly.delay()
-    wait_for(lambda: billed.count() >= KILL_AT * teams, timeout=600, what="billing progress", every=0.05)
+    wait_for(lambda: billed.count() >= KILL_AT * teams, timeout=600, interval=0.05)
     at_kill = billed.count()
     stack.kill("worker-b")
     killed = time.monotonic()
@@ -510,15 +483,13 @@ def bill(stack: Stack, reference: dict, teams: int, now: datetime) -> None:
 
 def beat_takeover(stack: Stack, ports: dict[str, int]) -> None:
     print("== 5. beat: one leader; SIGKILL it and time the standby's takeover", flush=True)
-    leaders = wait_for(lambda: beat_leaders(ports), timeout=60, what="a beat leader")
+    leaders = wait_for(lambda: beat_leaders(ports), timeout=60)
     assert len(leaders) == 1, f"two beats lead: {leaders}"
     (leader,) = leaders
     standby = "beat-2" if leader == "beat-1" else "beat-1"
     stack.kill(leader)
     killed = time.monotonic()
-    wait_for(
-        lambda: beat_leaders(ports, names=(standby,)), timeout=120, what="the standby beat leading", every=0.5
-    )
+    wait_for(lambda: beat_leaders(ports, names=(standby,)), timeout=120, interval=0.5)
     print(
         f"{leader} led, {standby} stood by; {standby} took over {time.monotonic() - killed:.1f} s after the kill"
     )
