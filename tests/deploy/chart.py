@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from localcluster.binaries import GO_MODULES, cache_dir
+
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "deploy" / "helm" / "tenantry"
 RBAC_FILE = REPO / "deploy" / "rbac" / "console-clusterrole.yaml"
@@ -15,15 +17,14 @@ KUBE_VERSION = "1.35.4"
 
 
 def helm_version() -> str:
-    go_mod = (REPO / "localcluster" / "helm" / "go.mod").read_text()
+    go_mod = (GO_MODULES / "helm" / "go.mod").read_text()
     match = re.search(r"^require helm\.sh/helm/v3 (v\S+)$", go_mod, re.MULTILINE)
     assert match, "localcluster/helm/go.mod must require helm.sh/helm/v3"
     return match.group(1)
 
 
 def helm_path() -> Path:
-    cache = Path(os.environ.get("TENANTRY_CLUSTER_CACHE") or Path.home() / ".cache" / "tenantry")
-    return cache / f"helm-{helm_version()}" / "helm"
+    return cache_dir() / f"helm-{helm_version()}" / "helm"
 
 
 def helm() -> Path:
