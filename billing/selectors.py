@@ -17,6 +17,7 @@ from billing.models import (
     BillingNotice,
     BillRun,
     Charge,
+    ChargeKind,
     LedgerEntry,
     PriceBook,
     Statement,
@@ -96,21 +97,57 @@ def daily_totals(*, statement: Statement) -> list[dict]:
     )
 
 
+RECENT_FULL_DAYS = 7
+
+
 @dataclass
 class Forecast:
     to_date: Decimal
     projected: Decimal
     days_billed: int
     days_in_month: int
+    days_left: int
+    average: Decimal
+    basis_days: int
 
 
-def month_forecast(*, month: date, daily: list[dict], currency: str) -> Forecast:
-    """Month-to-date plus the mean of billed days times the days still to come."""
-    to_date = sum((d["amount"] for d in daily), ZERO)
+def month_forecast(*, team: Team, now: datetime) -> Forecast:
+    """Month to date plus the average of the recent full days times the days left.
+
+    Month to date is the current statement's total. The days left are the days of the month
+    after the last billed day. The average is over up to ``RECENT_FULL_DAYS`` billed days
+    before that (last month's too, so the 1st has a forecast), leaving out the team's first
+    day, which it did not exist for in full. Days are the team's local calendar days, so a
+    daylight-saving month counts like any other.
+    """
+    tz = team.time_zone
+    month = month_start(local_date(now, tz))
     days_in_month = monthrange(month.year, month.month)[1]
-    billed = len(daily)
-    projected = to_date if not billed else to_date + to_date / billed * (days_in_month - billed)
-    return Forecast(round_line(to_date, currency), round_line(projected, currency), billed, days_in_month)
+    month_end = month + timedelta(days=days_in_month - 1)
+    account = account_of(team=team)
+    last_billed = (
+        account.last_billed_day if account and account.last_billed_day else month - timedelta(days=1)
+    )
+    billed_through = min(max(last_billed, month - timedelta(days=1)), month_end)
+    days_left = (month_end - billed_through).days
+    first_full = max(local_date(team.created_at, tz) + timedelta(days=1), last_billed - timedelta(days=6))
+    basis_days = max(0, (last_billed - first_full).days + 1)
+    recent = Charge.objects.filter(
+        team=team, kind=ChargeKind.USAGE, day__gte=first_full, day__lte=last_billed
+    )
+    recent_total = sum(recent.values_list("amount", flat=True), ZERO)
+    average = recent_total / basis_days if basis_days else ZERO
+    to_date = Charge.objects.filter(team=team, statement__month=month).aggregate(t=Sum("amount"))["t"] or ZERO
+    days_billed = (billed_through - month).days + 1
+    return Forecast(
+        to_date=round_line(to_date, team.currency),
+        projected=round_line(to_date + average * days_left, team.currency),
+        days_billed=days_billed,
+        days_in_month=days_in_month,
+        days_left=days_left,
+        average=round_line(average, team.currency),
+        basis_days=basis_days,
+    )
 
 
 def account_of(*, team: Team) -> BillingAccount | None:

@@ -43,8 +43,7 @@ def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
             "labels": [d["day"].isoformat() for d in daily],
             "amounts": [str(d["amount"]) for d in daily],
         },
-        "forecast": statement
-        and selectors.month_forecast(month=statement.month, daily=daily, currency=team.currency),
+        "forecast": selectors.month_forecast(team=team, now=timezone.now()),
         "statements": selectors.statements_for_team(team=team),
         "prepaid": team.billing_mode == BillingMode.PREPAID,
         "account": selectors.account_of(team=team),
