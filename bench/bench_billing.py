@@ -98,7 +98,7 @@ def _seed(namespaces: int) -> float:
         cur.execute("ANALYZE metering_usagehourly")
         cur.execute("ANALYZE tenants_namespace")
     book = PriceBook.objects.create(
-        currency="USD", version=1, effective_from=datetime(2020, 1, 1, tzinfo=UTC),
+        currency="USD", version=1, effective_from=date(2020, 1, 1),
         cpu_core_hour="0.04", memory_gib_hour="0.005", storage_gib_hour="0.0001",
         gpu_hour="1.5", egress_gib="0.09", load_balancer_hour="0.025",
     )  # fmt: skip

@@ -33,7 +33,7 @@ class PriceBookForm(forms.Form):
 
     currency = forms.CharField(max_length=3, min_length=3, initial="USD", help_text="ISO 4217, e.g. USD")
     effective_from = forms.DateField(
-        help_text="Takes effect at 00:00 UTC of this date (must be in the future).",
+        help_text="Takes effect at 00:00 of this day in each team's time zone (a day not begun anywhere yet).",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     cpu_core_hour = _price("CPU, per core-hour")

@@ -60,15 +60,15 @@ def _price_field(help_text: str) -> models.DecimalField:
 class PriceBook(models.Model):
     """One version of the unit prices for one currency.
 
-    ``effective_from`` is an instant in UTC: usage in an hour starting at or after it (and
-    before the next version's) is priced with this version. The staff form takes a date and
-    stores that date's UTC midnight. A version whose ``effective_from`` has passed, or that
-    priced any charge, is read-only (enforced by ``pricebook_update``).
+    ``effective_from`` is a calendar day: the version prices usage from 00:00 of that day in
+    each team's billing time zone (until the next version's day), so a team's billing day
+    never mixes two versions. A version whose day has begun anywhere on Earth, or that priced
+    any charge, is read-only (enforced by ``pricebook_update``).
     """
 
     version = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
-    effective_from = models.DateTimeField()
+    effective_from = models.DateField(help_text="Takes effect at 00:00 of this day in each team's time zone")
     cpu_core_hour = _price_field("per CPU core-hour")
     memory_gib_hour = _price_field("per GiB-hour of memory")
     storage_gib_hour = _price_field("per GiB-hour of requested PVC storage")

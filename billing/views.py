@@ -15,8 +15,9 @@ from billing import selectors
 from billing.forms import RUNTIME_PREFIX, STORAGE_PREFIX, FinanceFilterForm, LedgerEntryForm, PriceBookForm
 from billing.models import PriceBook
 from billing.money import format_amount
+from billing.periods import local_date
 from billing.services.accounts import ledger_record
-from billing.services.pricebooks import pricebook_create, pricebook_is_locked, pricebook_update
+from billing.services.pricebooks import EARLIEST_ZONE, pricebook_create, pricebook_is_locked, pricebook_update
 from billing.services.statements import statement_mark_paid
 from core.errors import add_service_errors, message_service_errors
 from tenants import permissions
@@ -237,9 +238,12 @@ def pricebook_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Price book {book} created.")
             return redirect("billing:pricebooks")
-    books = selectors.price_books()
-    now = timezone.now()
-    return render(request, "billing/pricebooks.html", {"form": form, "books": books, "now": now})
+    context = {
+        "form": form,
+        "books": selectors.price_books(),
+        "begun": local_date(timezone.now(), EARLIEST_ZONE),
+    }
+    return render(request, "billing/pricebooks.html", context)
 
 
 @login_required
@@ -248,7 +252,7 @@ def pricebook_edit(request: HttpRequest, pk: int) -> HttpResponse:
     book = get_object_or_404(PriceBook, pk=pk)
     locked = pricebook_is_locked(book)
     initial = {f: getattr(book, f) for f in PriceBookForm.base_fields if hasattr(book, f)}
-    initial["effective_from"] = book.effective_from.date()
+    initial["effective_from"] = book.effective_from
     form = _pricebook_form(request, book, initial)
     if request.method == "POST" and not locked and form.is_valid():
         try:

@@ -32,7 +32,7 @@ from billing.models import (
     PriceBook,
     Statement,
 )
-from billing.periods import ceil_hour, day_window, floor_hour, hours_in
+from billing.periods import ceil_hour, day_window, floor_hour, hours_in, local_midnight_utc
 from billing.rating import ONE, ZERO, MissingPrice, PriceVersion, day_coverage, price_usage
 from billing.reconcile import RERATED_FIELDS, Adjusted, DayFacts, LineTarget, day_plan, vanished
 from billing.services.accounts import account_apply, account_for_team
@@ -47,11 +47,12 @@ class DayNotOver(ValueError):
     """The team's local day has not ended yet."""
 
 
-def price_version(book: PriceBook) -> PriceVersion:
-    """What rating needs of a version (its runtimes and storage classes prefetched)."""
+def price_version(book: PriceBook, tz: str) -> PriceVersion:
+    """What rating needs of a version for teams in ``tz``: it takes effect at 00:00 of its day
+    there (its runtimes and storage classes prefetched)."""
     return PriceVersion(
         id=book.pk,
-        effective_from=book.effective_from,
+        effective_from=local_midnight_utc(book.effective_from, tz),
         prices={metric: getattr(book, name) for metric, name in PRICE_FIELD_FOR_METRIC.items()},
         storage_prices={s.storage_class: s.storage_gib_hour for s in book.storage_classes.all()},
         multipliers={r.runtime_class: r.multiplier for r in book.runtimes.all()},
@@ -60,21 +61,25 @@ def price_version(book: PriceBook) -> PriceVersion:
 
 @dataclass
 class Rates:
-    """The price book versions rating reads, loaded once per run and currency."""
+    """The price book versions rating reads, loaded once per run and currency, placed in each
+    billing time zone."""
 
-    versions: dict[str, list[PriceVersion]] = field(default_factory=dict)
+    books: dict[str, list[PriceBook]] = field(default_factory=dict)
+    versions: dict[tuple[str, str], list[PriceVersion]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Rates:
         return cls()
 
-    def for_currency(self, currency: str) -> list[PriceVersion]:
-        if currency not in self.versions:
+    def for_currency(self, currency: str, tz: str = "UTC") -> list[PriceVersion]:
+        if currency not in self.books:
             books = PriceBook.objects.filter(currency=currency).prefetch_related(
                 "runtimes", "storage_classes"
             )
-            self.versions[currency] = [price_version(book) for book in books.order_by("effective_from")]
-        return self.versions[currency]
+            self.books[currency] = list(books.order_by("effective_from"))
+        if (currency, tz) not in self.versions:
+            self.versions[(currency, tz)] = [price_version(book, tz) for book in self.books[currency]]
+        return self.versions[(currency, tz)]
 
 
 @dataclass
@@ -185,7 +190,7 @@ def teams_rate_day(
         }
         failed: dict[int, Exception] = {}
         sums = usage_sums(
-            namespace_ids=list(lifetimes), start=start, end=end, versions=rates.for_currency(currency)
+            namespace_ids=list(lifetimes), start=start, end=end, versions=rates.for_currency(currency, tz)
         )
         for namespace_id, namespace_sums in sums:
             team_id, created, deleted = lifetimes[namespace_id]

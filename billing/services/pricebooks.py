@@ -6,7 +6,7 @@ classes' price multipliers (taken from the runtime catalog when not given, so ed
 catalog later changes no version).
 """
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from billing.models import PRICE_FIELDS, PriceBook, PriceBookRuntime, PriceBookStorageClass
 from billing.money import validate_currency
+from billing.periods import local_midnight_utc
 from metering.models import RuntimeClassProfile
 from tenants.services.audit import audit_record
 
@@ -116,13 +117,25 @@ def clean_prices(prices: dict) -> dict[str, Decimal]:
     return cleaned
 
 
-def effective_instant(value: date | datetime) -> datetime:
-    """A date means that day's 00:00 UTC; a datetime must be aware."""
+# The first time zone where a calendar day begins (UTC+14): once a day has begun there, some
+# team may already have usage priced by a version taking effect that day.
+EARLIEST_ZONE = "Pacific/Kiritimati"
+
+
+def begun_anywhere(day: date, now: datetime) -> bool:
+    """Whether ``day`` has begun in some time zone at ``now``."""
+    return local_midnight_utc(day, EARLIEST_ZONE) <= now
+
+
+def effective_day(value: date | datetime, now: datetime) -> date:
+    """A version's first day: a calendar day that has not begun anywhere yet."""
     if isinstance(value, datetime):
-        if timezone.is_naive(value):
-            raise ValidationError({"effective_from": "Give a time zone (UTC) with the time."})
-        return value.astimezone(UTC)
-    return datetime.combine(value, time(0), tzinfo=UTC)
+        raise ValidationError({"effective_from": "Give a date: a version takes effect at local midnight."})
+    if begun_anywhere(value, now):
+        raise ValidationError(
+            {"effective_from": "A version must take effect in the future: on a day not begun anywhere yet."}
+        )
+    return value
 
 
 def pricebook_rates_set(
@@ -136,7 +149,7 @@ def pricebook_rates_set(
 
 def pricebook_is_locked(pricebook: PriceBook, *, now: datetime | None = None) -> bool:
     now = now or timezone.now()
-    return pricebook.effective_from <= now or pricebook.charges.exists()
+    return begun_anywhere(pricebook.effective_from, now) or pricebook.charges.exists()
 
 
 @transaction.atomic
@@ -151,8 +164,8 @@ def pricebook_create(
     note: str = "",
     now=None,
 ) -> PriceBook:
-    """A new version for ``currency``, in effect from a future instant (UTC), with its storage
-    prices per class and runtime multipliers (the catalog's when None)."""
+    """A new version for ``currency``, in effect from 00:00 of a future day in each team's time
+    zone, with its storage prices per class and runtime multipliers (the catalog's when None)."""
     now = now or timezone.now()
     try:
         validate_currency(currency)
@@ -160,11 +173,9 @@ def pricebook_create(
         raise ValidationError({"currency": str(exc)}) from exc
     cleaned = clean_prices(prices)
     multipliers, storage = _rates_clean(runtime_multipliers, storage_prices)
-    start = effective_instant(effective_from)
-    if start <= now:
-        raise ValidationError({"effective_from": "A new version must take effect in the future."})
+    start = effective_day(effective_from, now)
     if PriceBook.objects.filter(currency=currency, effective_from=start).exists():
-        raise ValidationError({"effective_from": "A version already takes effect at that instant."})
+        raise ValidationError({"effective_from": "A version already takes effect on that day."})
     # Serialize version numbering per currency.
     list(PriceBook.objects.select_for_update().filter(currency=currency).values_list("pk", flat=True))
     version = (PriceBook.objects.filter(currency=currency).aggregate(v=Max("version"))["v"] or 0) + 1
@@ -214,10 +225,7 @@ def pricebook_update(
         storage_prices = dict(pricebook.storage_classes.values_list("storage_class", "storage_gib_hour"))
     multipliers, storage = _rates_clean(runtime_multipliers, storage_prices)
     if effective_from is not None:
-        start = effective_instant(effective_from)
-        if start <= now:
-            raise ValidationError({"effective_from": "A version must take effect in the future."})
-        pricebook.effective_from = start
+        pricebook.effective_from = effective_day(effective_from, now)
     for name, value in cleaned.items():
         setattr(pricebook, name, value)
     if note is not None:

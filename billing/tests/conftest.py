@@ -38,6 +38,8 @@ def make_book(
     **overrides,
 ) -> PriceBook:
     """A version; its runtime multipliers default to the catalog's, as the staff form offers."""
+    if isinstance(effective_from, datetime):
+        effective_from = effective_from.date()
     book = PriceBook.objects.create(
         currency=currency, version=version, effective_from=effective_from, **{**PRICES, **overrides}
     )

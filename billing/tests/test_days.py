@@ -157,15 +157,24 @@ def test_price_change_at_midnight_prices_each_day_with_its_version(acme, book):
     assert by_day[date(2024, 3, 2)].price_book == new and by_day[date(2024, 3, 2)].amount == Decimal("2.40")
 
 
-@time_machine.travel(utc(2024, 3, 5, 12), tick=False)
-def test_price_change_inside_a_local_day_splits_the_line_by_version(acme, book):
-    acme.team.time_zone = "America/New_York"  # local day = 05:00 UTC .. 05:00 UTC
+@pytest.mark.parametrize(
+    ("tz", "first_local_hour_utc"),
+    [("Europe/Berlin", utc(2024, 2, 28, 23)), ("America/New_York", utc(2024, 2, 29, 5))],
+)
+def test_a_version_takes_effect_at_each_team_local_midnight_so_no_day_mixes_versions(
+    acme, book, tz, first_local_hour_utc
+):
+    acme.team.time_zone = tz
     acme.team.save()
-    new = make_book(version=2, effective_from=utc(2024, 3, 2), cpu_core_hour=Decimal("0.100000"))
-    fill_day(acme.namespace, utc(2024, 3, 1), hours=48)
-    day_bill(team=acme.team, day=date(2024, 3, 1))
-    lines = {c.price_book_id: c for c in Charge.objects.filter(metric="cpu")}
-    assert lines[book.pk].quantity == 19 and lines[new.pk].quantity == 5
+    new = make_book(version=2, effective_from=date(2024, 3, 1), cpu_core_hour=Decimal("0.100000"))
+    fill_day(acme.namespace, first_local_hour_utc, hours=48)
+    with time_machine.travel(utc(2024, 3, 5, 12), tick=False):
+        day_bill(team=acme.team, day=date(2024, 2, 29))
+        day_bill(team=acme.team, day=date(2024, 3, 1))
+    lines = {c.day: c for c in Charge.objects.filter(metric="cpu")}
+    assert len(lines) == Charge.objects.filter(metric="cpu").count() == 2  # one version per day
+    assert lines[date(2024, 2, 29)].price_book == book and lines[date(2024, 2, 29)].quantity == 24
+    assert lines[date(2024, 3, 1)].price_book == new and lines[date(2024, 3, 1)].amount == Decimal("2.40")
 
 
 @time_machine.travel(utc(2024, 3, 5, 12), tick=False)

@@ -55,14 +55,30 @@ def test_negative_prices_are_rejected_by_the_database(db):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_new_version_takes_effect_at_utc_midnight_of_its_date_and_is_audited(world):
+def test_new_version_takes_effect_on_its_date_and_is_audited(world):
     book = pricebook_create(actor=world.admin, currency="USD", effective_from=date(2024, 4, 1), prices=PRICES)
-    assert book.effective_from == utc(2024, 4, 1) and book.version == 1
+    assert book.effective_from == date(2024, 4, 1) and book.version == 1
     assert AuditEvent.objects.filter(action="billing.pricebook.created").exists()
     second = pricebook_create(
         actor=world.admin, currency="USD", effective_from=date(2024, 5, 1), prices=PRICES
     )
     assert second.version == 2
+
+
+@time_machine.travel(utc(2024, 3, 5, 10, 30), tick=False)
+def test_a_version_for_a_day_that_has_begun_anywhere_cannot_be_created_or_edited(world):
+    # 10:30 UTC on 5 March is already 6 March on Kiritimati (UTC+14): 6 March has begun there.
+    with pytest.raises(ValidationError, match="future"):
+        pricebook_create(actor=world.admin, currency="USD", effective_from=date(2024, 3, 6), prices=PRICES)
+    scheduled = pricebook_create(
+        actor=world.admin, currency="USD", effective_from=date(2024, 3, 7), prices=PRICES
+    )
+    # At 10:30 UTC on 6 March, 7 March has begun on Kiritimati.
+    with (
+        time_machine.travel(utc(2024, 3, 6, 10, 30), tick=False),
+        pytest.raises(ValidationError, match="new version"),
+    ):
+        pricebook_update(actor=world.admin, pricebook=scheduled, prices=PRICES)
 
 
 @time_machine.travel(NOW, tick=False)

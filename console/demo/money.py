@@ -43,7 +43,7 @@ def price_book_ensure(*, actor, currency: str, since: datetime) -> tuple[PriceBo
     book = PriceBook.objects.create(
         version=1,
         currency=currency,
-        effective_from=since,
+        effective_from=since.date() - timedelta(days=1),  # the day before, in every time zone
         note="Demo prices",
         created_by=actor,
         **PRICES,
