@@ -27,7 +27,7 @@ from billing.periods import local_date, month_start
 from billing.rating import RULE, STORAGE_CLASS_METRIC
 from metering.models import ClusterState, RuntimeClassProfile, UsageHourly, UsageSample
 from tenants import permissions
-from tenants.models import Namespace, Team, TeamMembership
+from tenants.models import BillingMode, Namespace, Team, TeamMembership
 from tenants.selectors import team_for_user
 
 ZERO = Decimal("0")
@@ -42,6 +42,21 @@ def billing_team_for_user(*, user, slug: str) -> Team:
 def team_statement_for_user(*, user, slug: str, pk: int) -> Statement:
     team = billing_team_for_user(user=user, slug=slug)
     return get_object_or_404(Statement.objects.select_related("team"), team=team, pk=pk)
+
+
+def prepaid_teams_for_finance(*, user, search: str = "") -> QuerySet[Team]:
+    """Every prepaid team with its balance, for finance and staff (404 to anyone else)."""
+    permissions.require_finance(user)
+    teams = Team.objects.filter(billing_mode=BillingMode.PREPAID).select_related("billing_account")
+    if search:
+        teams = teams.filter(Q(slug__icontains=search) | Q(name__icontains=search))
+    return teams.order_by("name", "pk")
+
+
+def team_for_finance(*, user, slug: str) -> Team:
+    """Any team, for finance and staff (404 to anyone else), with or without a statement."""
+    permissions.require_finance(user)
+    return get_object_or_404(Team, slug=slug)
 
 
 def statement_for_finance(*, user, pk: int) -> Statement:

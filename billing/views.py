@@ -8,7 +8,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from billing import selectors
@@ -20,8 +22,9 @@ from billing.services.accounts import ledger_record
 from billing.services.pricebooks import EARLIEST_ZONE, pricebook_create, pricebook_is_locked, pricebook_update
 from billing.services.statements import statement_mark_paid
 from core.errors import add_service_errors, message_service_errors
+from core.pages import paginate
 from tenants import permissions
-from tenants.models import BillingMode, Team
+from tenants.models import BillingMode
 
 CSV_HEADER = [
     "key", "kind", "adjusts", "day", "namespace", "metric", "storage_class", "runtime_class", "quantity",
@@ -135,6 +138,27 @@ def finance_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def finance_teams(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()[:100]
+    teams = paginate(request, selectors.prepaid_teams_for_finance(user=request.user, search=search))
+    return render(request, "billing/finance_teams.html", {"teams": teams, "search": search})
+
+
+@login_required
+def finance_team(request: HttpRequest, slug: str) -> HttpResponse:
+    team = selectors.team_for_finance(user=request.user, slug=slug)
+    context = {
+        "team": team,
+        "prepaid": team.billing_mode == BillingMode.PREPAID,
+        "account": selectors.account_of(team=team),
+        "statements": selectors.statements_for_team(team=team)[:24],
+        "ledger": selectors.ledger_for_team(team=team)[:50],
+        "ledger_form": LedgerEntryForm(),
+    }
+    return render(request, "billing/finance_team.html", context)
+
+
+@login_required
 def finance_statement(request: HttpRequest, pk: int) -> HttpResponse:
     statement = selectors.statement_for_finance(user=request.user, pk=pk)
     namespaces = selectors.statement_namespaces(statement=statement)
@@ -178,8 +202,7 @@ def finance_charge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def finance_ledger_record(request: HttpRequest, slug: str) -> HttpResponse:
-    permissions.require_finance(request.user)
-    team = get_object_or_404(Team, slug=slug)
+    team = selectors.team_for_finance(user=request.user, slug=slug)
     form = LedgerEntryForm(request.POST)
     if form.is_valid():
         try:
@@ -194,7 +217,10 @@ def finance_ledger_record(request: HttpRequest, slug: str) -> HttpResponse:
             )
     else:
         messages.error(request, "Check the amount, kind and reason.")
-    return redirect(request.POST.get("next") or "billing:finance_index")
+    after = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(after, allowed_hosts={request.get_host()}):
+        after = reverse("billing:finance_team", args=[team.slug])
+    return redirect(after)
 
 
 @login_required

@@ -212,6 +212,8 @@ RULES: dict[str, Rule] = {
     "billing:statement": Rule("billing_team", kwargs=lambda fx: {"slug": "acme", "pk": fx.statement.pk}),
     "billing:statement_csv": Rule("billing_team", kwargs=lambda fx: {"slug": "acme", "pk": fx.statement.pk}),
     "billing:finance_index": Rule("finance"),
+    "billing:finance_teams": Rule("finance"),
+    "billing:finance_team": Rule("finance", kwargs=_team),
     "billing:finance_statement": Rule("finance", kwargs=lambda fx: {"pk": fx.statement.pk}),
     "billing:finance_statement_csv": Rule("finance", kwargs=lambda fx: {"pk": fx.statement.pk}),
     "billing:finance_namespace": Rule(
