@@ -92,16 +92,22 @@ class DayPlan:
     adjustments: int = 0
 
 
+# What identifies a line besides its team-day, and the price terms it was rated with.
+LINE_TERMS = (
+    "namespace_id",
+    "metric",
+    "price_book_id",
+    "runtime_class",
+    "storage_class",
+    "multiplier",
+    "unit_price",
+)
+
+
 def vanished(old: Charge, *, coverage: Decimal, provisional: bool) -> LineTarget:
     """The target of a line whose key the rating no longer produces: zero usage."""
     return LineTarget(
-        namespace_id=old.namespace_id,
-        metric=old.metric,
-        price_book_id=old.price_book_id,
-        runtime_class=old.runtime_class,
-        storage_class=old.storage_class,
-        multiplier=old.multiplier,
-        unit_price=old.unit_price,
+        **{name: getattr(old, name) for name in LINE_TERMS},
         quantity=ZERO,
         billable_quantity=ZERO,
         amount=ZERO,
@@ -115,18 +121,12 @@ def _line(facts: DayFacts, key: str, target: LineTarget, **fields) -> Charge:
     return Charge(
         key=key,
         team_id=facts.team_id,
-        namespace_id=target.namespace_id,
-        metric=target.metric,
         day=facts.day,
         window_start=facts.start,
         window_end=facts.end,
-        price_book_id=target.price_book_id,
-        runtime_class=target.runtime_class,
-        storage_class=target.storage_class,
-        multiplier=target.multiplier,
-        unit_price=target.unit_price,
         currency=facts.currency,
         quantity_rule=QUANTITY_RULE,
+        **{name: getattr(target, name) for name in LINE_TERMS},
         **fields,
     )
 
