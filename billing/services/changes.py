@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.db.models import Max, Min, Q
 
 from billing.models import BilledDay, BillRun
-from billing.rating import SOURCE_METRICS
+from billing.rating import SOURCE_METRICS, STORAGE_CLASS_METRIC
 from metering.models import UsageHourly
 
 # The rollup stamps ``updated_at`` before its transaction commits, so a row stamped shortly
@@ -42,7 +42,7 @@ def usage_changes_flag(*, now: datetime) -> tuple[datetime, int]:
         return now, 0
     changed: dict[int, dict[datetime, datetime]] = defaultdict(dict)
     for team_id, hour, updated in (
-        UsageHourly.objects.filter(updated_at__gt=since, metric__in=SOURCE_METRICS)
+        UsageHourly.objects.filter(updated_at__gt=since, metric__in=[*SOURCE_METRICS, STORAGE_CLASS_METRIC])
         .values_list("namespace__team_id", "hour")
         .annotate(updated=Max("updated_at"))
         .order_by()

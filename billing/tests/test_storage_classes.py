@@ -65,3 +65,21 @@ def test_hours_measured_before_per_class_collection_bill_the_total_at_the_defaul
     day_bill(team=classes.team, day=DAY)
     [line] = Charge.objects.filter(metric="storage")
     assert line.storage_class == "" and line.quantity == 240 and line.unit_price == Decimal("0.0001")
+
+
+def test_a_late_change_to_one_storage_class_is_billed_again_by_the_hourly_job(classes):
+    from billing.models import BillingAccount
+    from billing.services.runs import teams_bill_due
+    from metering.models import UsageHourly
+
+    BillingAccount.objects.create(team=classes.team, last_billed_day=date(2024, 2, 29))
+    with time_machine.travel(utc(2024, 3, 2, 0, 30), tick=False):
+        storage_rows(classes.namespace, **{"fast-ssd": 10})
+    with time_machine.travel(utc(2024, 3, 2, 1, 5), tick=False):
+        teams_bill_due()
+    UsageHourly.objects.filter(metric="storage_class_request").update(
+        quantity=20 * GIB, updated_at=utc(2024, 3, 2, 9)
+    )
+    with time_machine.travel(utc(2024, 3, 2, 10, 5), tick=False):
+        assert teams_bill_due().days_billed == 1
+    assert Charge.objects.get(metric="storage", storage_class="fast-ssd").quantity == 480
