@@ -19,13 +19,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if connection.vendor != "postgresql":
-            call_command("migrate", interactive=False, verbosity=options["verbosity"])
+            call_command("migrate", interactive=False, verbosity=options["verbosity"], stdout=self.stdout)
             return
         with connection.cursor() as cursor:
             self.stdout.write("Waiting for the migration lock…")
             cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
             try:
                 self.stdout.write("Migration lock held.")
-                call_command("migrate", interactive=False, verbosity=options["verbosity"])
+                call_command("migrate", interactive=False, verbosity=options["verbosity"], stdout=self.stdout)
             finally:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
