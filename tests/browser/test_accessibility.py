@@ -9,15 +9,11 @@ are collected and reported together.
 ``axe.min.js`` is axe-core 4 (MPL-2.0, license header kept), vendored so the test runs offline.
 """
 
-import io
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.urls import reverse
 
-from billing.models import Statement
-from tenants.models import Namespace, Team
+from tests.browser.main_pages import PERSONAS, main_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +23,6 @@ PHONE_RULES = {"runOnly": {"type": "rule", "values": ["scrollable-region-focusab
 BLOCKING = {"serious", "critical"}
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
-PERSONAS = ("manager", "developer", "finance", "admin")
 # What sticks out past the right edge of a phone, to name in the report when a page overflows.
 WIDE_ELEMENTS_JS = """() => [...document.querySelectorAll('body *')]
   .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
@@ -35,60 +30,6 @@ WIDE_ELEMENTS_JS = """() => [...document.querySelectorAll('body *')]
   .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
     + (typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
     + ' right=' + Math.round(el.getBoundingClientRect().right))"""
-
-
-def _pages(cast) -> dict[str, list[tuple[str, str]]]:
-    """(label, path) per persona, on the demo data; ``signed out`` has no session."""
-    platform = Team.objects.get(slug="platform")
-    personal = Team.objects.get(is_personal=True, memberships__user=cast["developer"])
-    namespace = Namespace.objects.live().get(name="platform-dev")
-    statement = Statement.objects.filter(team=platform).order_by("-month").first()
-    assert statement is not None, "the demo data has no statement for the platform team"
-    charge = statement.lines.filter(namespace=namespace).first()
-    assert charge is not None, "the demo statement has no line for platform-dev"
-    name, slug = namespace.name, platform.slug
-    return {
-        "manager": [
-            ("dashboard", reverse("dashboard")),
-            ("team list", reverse("team_list")),
-            ("team page", reverse("team_detail", args=[slug])),
-            ("team audit", reverse("team_audit", args=[slug])),
-            ("namespace overview", reverse("namespace_detail", args=[name])),
-            ("namespace usage", reverse("metering:namespace_usage", args=[name]) + "?range=7d"),
-            ("namespace objects", reverse("namespace_objects", args=[name])),
-            ("namespace access", reverse("namespace_access", args=[name])),
-            ("team quota", reverse("metering:team_quota", args=[slug])),
-            ("team billing", reverse("billing:team", args=[slug])),
-            ("statement", reverse("billing:statement", args=[slug, statement.pk])),
-            ("2FA", reverse("mfa_index")),
-            ("2FA activation (asks for the password first)", reverse("mfa_activate_totp")),
-        ],
-        "developer": [
-            ("dashboard", reverse("dashboard")),
-            ("access", reverse("access")),
-            ("API tokens", reverse("token_list")),
-            ("namespace overview", reverse("namespace_detail", args=[name])),
-            ("prepaid billing", reverse("billing:team", args=[personal.slug])),
-        ],
-        "finance": [
-            ("finance index", reverse("billing:finance_index")),
-            ("finance statement", reverse("billing:finance_statement", args=[statement.pk])),
-            ("finance namespace", reverse("billing:finance_namespace", args=[statement.pk, namespace.pk])),
-            ("finance line", reverse("billing:finance_charge", args=[charge.pk])),
-        ],
-        "admin": [
-            ("clusters", reverse("cluster_list")),
-            ("failed namespaces", reverse("namespace_error_list")),
-            ("capacity", reverse("metering:staff_capacity")),
-            ("runtimes", reverse("metering:staff_runtimes")),
-            ("price book", reverse("billing:pricebooks")),
-            ("bill runs", reverse("billing:runs")),
-        ],
-        "signed out": [
-            ("login", reverse("account_login")),
-            ("signup", reverse("account_signup")),
-        ],
-    }
 
 
 def _axe(page, options: dict) -> list[str]:
@@ -123,20 +64,12 @@ def _phone_problems(page) -> list[str]:
     return problems
 
 
-@pytest.fixture
-def demo_console(live_server, settings, cluster):
-    """The console on a live server with `manage.py demo` data (provisioned on the emulator)."""
-    settings.ACCOUNT_RATE_LIMITS = False
-    settings.SITE_URL = live_server.url
-    call_command("demo", "--no-cluster", stdout=io.StringIO())
-    return live_server.url
-
-
 def test_main_pages_are_accessible_and_fit_a_phone(demo_console, new_page, django_user_model):
     cast = {u.username: u for u in django_user_model.objects.filter(username__in=PERSONAS)}
     problems: list[str] = []
-    for persona, pages in _pages(cast).items():
-        page = new_page(user=cast.get(persona), base_url=demo_console)
+    for persona, pages in main_pages(cast).items():
+        # axe is injected as an inline script, which the Content-Security-Policy would refuse.
+        page = new_page(user=cast.get(persona), base_url=demo_console, bypass_csp=True)
         page.set_viewport_size(DESKTOP)
         for label, path in pages:
             response = page.goto(path)
