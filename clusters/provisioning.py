@@ -9,8 +9,10 @@ namespace. A short lease on the row keeps two workers from working on one namesp
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -31,7 +33,6 @@ from clusters.kube.manifests import (
 from clusters.kube.ownership import NAME_TAKEN, claim_object, foreign_reason
 from clusters.kube.spec import (
     PlatformSettings,
-    RuntimeChoice,
     namespace_spec_from_model,
     platform_settings_from_django,
 )
@@ -105,27 +106,22 @@ def _condition(kind: str, ok: bool, reason: str, message: str = "") -> dict:
     }
 
 
-def _runtime_for(namespace: Namespace) -> RuntimeChoice | None:
-    """The runtime selection's verdict, once the runtime catalog is installed."""
-    try:
-        from metering.runtime import namespace_runtime_choice
-    except ImportError:
-        return None
-    return namespace_runtime_choice(namespace)
+# What the floors above decide about a namespace's spec, by ``namespace_spec_from_model``
+# argument: metering registers its runtime selection and its quota (``MeteringConfig.ready``).
+SPEC_INPUTS = frozenset({"runtime", "quota_overrides"})
+_spec_input_providers: dict[str, Callable[[Namespace], Any]] = {}
 
 
-def _quota_for(namespace: Namespace) -> dict[str, str] | None:
-    try:
-        from metering.quotas import namespace_quota_hard
-    except ImportError:
-        return None
-    return namespace_quota_hard(namespace)
+def provide_spec_input(name: str, provider: Callable[[Namespace], Any]) -> None:
+    """Let ``provider(namespace)`` supply the spec argument ``name`` for every namespace."""
+    if name not in SPEC_INPUTS:
+        raise ValueError(f"{name!r} is not a spec input; expected one of {sorted(SPEC_INPUTS)}")
+    _spec_input_providers[name] = provider
 
 
 def desired_objects(namespace: Namespace, platform: PlatformSettings) -> list[dict]:
-    spec = namespace_spec_from_model(
-        namespace, settings=settings, runtime=_runtime_for(namespace), quota_overrides=_quota_for(namespace)
-    )
+    inputs = {name: provide(namespace) for name, provide in _spec_input_providers.items()}
+    spec = namespace_spec_from_model(namespace, settings=settings, **inputs)
     return tenant_namespace_objects(spec, platform)
 
 

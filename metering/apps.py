@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class MeteringConfig(AppConfig):
     name = "metering"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from clusters.provisioning import provide_spec_input
+        from metering.quotas import namespace_quota_hard
+        from metering.runtime import namespace_runtime_choice
+
+        provide_spec_input("runtime", namespace_runtime_choice)
+        provide_spec_input("quota_overrides", namespace_quota_hard)

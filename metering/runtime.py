@@ -11,6 +11,7 @@ from typing import Protocol
 
 from django.conf import settings
 
+from clusters.kube.spec import RuntimeChoice
 from tenants.models import Isolation, Namespace
 
 DEFAULT_CLUSTER_NAME = "default"
@@ -164,12 +165,10 @@ def namespace_runtime(
     )
 
 
-def namespace_runtime_choice(namespace: Namespace):
+def namespace_runtime_choice(namespace: Namespace) -> RuntimeChoice:
     """The provisioner's entry point: ``RuntimeChoice(allowed, default)`` for the spec builder.
 
     A refusal yields an empty allowed list, so the admission policy fails closed.
     """
-    from clusters.kube.spec import RuntimeChoice
-
     selection = namespace_runtime(namespace)
     return RuntimeChoice(allowed=selection.allowed, default=selection.chosen)
