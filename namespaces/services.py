@@ -76,20 +76,6 @@ def namespace_create(
 
 
 @transaction.atomic
-def namespace_update(*, actor, namespace: Namespace, display_name: str) -> Namespace:
-    old = namespace.display_name
-    namespace.display_name = display_name.strip()
-    namespace.save(update_fields=["display_name"])
-    audit_record(
-        actor=actor,
-        action="namespace.renamed",
-        target=namespace,
-        data={"from": old, "to": namespace.display_name},
-    )
-    return namespace
-
-
-@transaction.atomic
 def namespace_delete(*, actor, namespace: Namespace) -> Namespace:
     """Mark the namespace terminating; the worker deletes it on the cluster and then the record."""
     namespace = Namespace.objects.select_for_update().get(pk=namespace.pk)

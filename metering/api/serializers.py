@@ -25,10 +25,6 @@ class RuntimeClassProfileSerializer(serializers.ModelSerializer):
         ]
 
 
-class AmountsField(serializers.DictField):
-    """Amounts in Kubernetes notation: ``{"cpu": "500m", "storage_classes": {"standard": "10Gi"}}``."""
-
-
 AMOUNTS_HELP = (
     "Kubernetes notation per resource, at most: "
     + ", ".join(f"{r.key} {maximum_text(r)}" for r in RESOURCES)

@@ -9,8 +9,3 @@ register = template.Library()
 def quantity(amount, kind):
     """Base units shown in Kubernetes notation (``500m``, ``2Gi``)."""
     return quantities.format_quantity(amount, kind)
-
-
-@register.filter
-def dictget(mapping, key):
-    return mapping.get(key) if mapping else None
