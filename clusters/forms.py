@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from clusters.access import KubeconfigLimit
+from clusters.kubeconfigs import KubeconfigLimit
 from clusters.models import MAX_TOKEN_HOURS_LIMIT
 
 

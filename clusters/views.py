@@ -16,16 +16,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from clusters import selectors
-from clusters.access import (
+from clusters.forms import ClusterForm, KubeconfigForm
+from clusters.kube.errors import KubeError
+from clusters.kube.spec import platform_settings_from_django
+from clusters.kubeconfigs import (
     KUBECONFIG_FILENAME,
     ClusterAccessError,
     kubeconfig_issue,
     kubeconfig_limit,
     kubeconfig_tokens_revoke,
 )
-from clusters.forms import ClusterForm, KubeconfigForm
-from clusters.kube.errors import KubeError
-from clusters.kube.spec import platform_settings_from_django
 from clusters.provisioning import desired_objects, namespace_retry_provisioning
 from clusters.services import cluster_check_connectivity, cluster_create, cluster_delete, cluster_update
 from core.http import HtmxHttpRequest

@@ -4,8 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core import limits
+from metering.amounts import RESOURCES, format_amounts, maximum_text, parse_amounts
 from metering.models import RuntimeClassProfile
-from metering.quotas import RESOURCES, format_amounts, maximum_text, parse_amounts
 from tenants.models import Isolation
 
 

@@ -217,7 +217,7 @@ class QuotaFields(models.Model):
 
     @property
     def amounts(self) -> dict:
-        from metering.quotas import amounts_of
+        from metering.amounts import amounts_of
 
         return amounts_of(self)
 

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from metering.amounts import RESOURCES, Amounts, add, amounts_of, empty_amounts, is_zero, shortfall, subtract
 from metering.models import (
     ClusterRuntime,
     ClusterState,
@@ -27,7 +28,6 @@ from metering.models import (
     UsageSample,
 )
 from metering.quantities import BYTES, CPU
-from metering.quotas import RESOURCES, Amounts, add, amounts_of, empty_amounts, is_zero, shortfall, subtract
 from tenants import permissions
 from tenants.models import Namespace, NamespaceStatus, Team, TeamMembership
 from tenants.selectors import namespaces_for_user

@@ -19,7 +19,7 @@ from metering.forms import (
     TeamQuotaForm,
 )
 from metering.models import QuotaRequestStatus, RuntimeClassProfile
-from metering.runtime import namespace_runtime
+from metering.runtime_selection import namespace_runtime
 from metering.services.discovery import unknown_runtime_classes
 from metering.services.quotas import (
     namespace_quota_set,

@@ -7,12 +7,12 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from clusters.access import KUBECONFIG_FILENAME, kubeconfig_limit_for_user
 from clusters.forms import KubeconfigForm
+from clusters.kubeconfigs import KUBECONFIG_FILENAME, kubeconfig_limit_for_user
 from core.errors import add_service_errors
 from core.http import HtmxHttpRequest
 from core.pages import paginate, redirect_to, render_page
-from metering.runtime import namespace_runtime
+from metering.runtime_selection import namespace_runtime
 from metering.selectors import namespace_quota_bars
 from namespaces.services import namespace_create as create_service
 from namespaces.services import namespace_delete as delete_service

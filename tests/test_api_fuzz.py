@@ -35,8 +35,8 @@ from schemathesis import checks
 from billing.models import BillingAccount, LedgerEntry
 from billing.services.accounts import account_for_team
 from core import limits
+from metering.amounts import RESOURCES, parse_amounts
 from metering.models import NamespaceQuota, QuotaRequest, TeamQuota
-from metering.quotas import RESOURCES, parse_amounts
 from metering.services.quotas import namespace_quota_set, quota_request_create, team_quota_ensure
 from tenants.services.tokens import api_token_create
 from tests.factories import InvitationFactory

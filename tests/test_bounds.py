@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 from billing.models import BillingAccount, LedgerEntry
 from billing.services.accounts import account_for_team, ledger_record
 from core import limits
+from metering.amounts import RESOURCES, parse_amounts
 from metering.models import NamespaceQuota, QuotaRequest, TeamQuota
-from metering.quotas import RESOURCES, parse_amounts
 from metering.services.quotas import (
     namespace_quota_set,
     quota_request_approve,

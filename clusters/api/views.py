@@ -6,18 +6,18 @@ from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from clusters.access import (
-    ClusterAccessError,
-    kubeconfig_issue,
-    kubeconfig_limit_for_user,
-    kubeconfig_tokens_revoke,
-)
 from clusters.api.renderers import KubeconfigYAMLRenderer
 from clusters.api.serializers import (
     KubeconfigLimitSerializer,
     KubeconfigRequestSerializer,
     KubeconfigSerializer,
     RevocationSerializer,
+)
+from clusters.kubeconfigs import (
+    ClusterAccessError,
+    kubeconfig_issue,
+    kubeconfig_limit_for_user,
+    kubeconfig_tokens_revoke,
 )
 from tenants.api.views.base import validated
 

@@ -5,7 +5,8 @@ import pytest
 import yaml
 from django.core.exceptions import ValidationError
 
-from clusters.access import (
+from clusters.connections import default_cluster
+from clusters.kubeconfigs import (
     ClusterAccessError,
     ClusterCredentials,
     kubeconfig_document,
@@ -13,7 +14,6 @@ from clusters.access import (
     kubeconfig_limit,
     kubeconfig_tokens_revoke,
 )
-from clusters.connections import default_cluster
 from clusters.models import Cluster
 from clusters.selectors import ClusterNamespaces
 from tenants.models import AuditEvent

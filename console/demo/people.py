@@ -12,8 +12,8 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 
+from metering.amounts import parse_amounts
 from metering.models import QuotaRequest
-from metering.quotas import parse_amounts
 from metering.services.quotas import quota_request_create
 from namespaces.services import namespace_create
 from tenants.models import BillingMode, Namespace, Team, TeamMembership, TeamRole, TrustLevel

@@ -1,8 +1,8 @@
 from rest_framework import serializers
 
 from core import limits
+from metering.amounts import RESOURCES, format_amounts, maximum_text
 from metering.models import QuotaRequest, RuntimeClassProfile
-from metering.quotas import RESOURCES, format_amounts, maximum_text
 from tenants.models import Isolation
 
 

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from metering import selectors
+from metering.amounts import format_amounts, parse_amounts
 from metering.api.serializers import (
     DecisionSerializer,
     QuotaRequestCreateSerializer,
@@ -26,8 +27,7 @@ from metering.api.serializers import (
     RuntimePolicySerializer,
 )
 from metering.models import Metric, QuotaRequestStatus
-from metering.quotas import format_amounts, parse_amounts
-from metering.runtime import namespace_runtime
+from metering.runtime_selection import namespace_runtime
 from metering.services.quotas import (
     namespace_quota_set,
     quota_request_approve,

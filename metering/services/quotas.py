@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from core import limits
 from metering import quantities
-from metering.models import NamespaceQuota, QuotaRequest, QuotaRequestStatus, TeamQuota
-from metering.quotas import (
+from metering.amounts import (
     RESOURCES,
     Amounts,
     add,
@@ -27,6 +26,7 @@ from metering.quotas import (
     shortfall,
     subtract,
 )
+from metering.models import NamespaceQuota, QuotaRequest, QuotaRequestStatus, TeamQuota
 from tenants import permissions
 from tenants.models import Namespace, NamespaceStatus, Team
 from tenants.services.audit import audit_record

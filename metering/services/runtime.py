@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from metering.models import ClusterRuntime, ClusterState, NamespaceRuntime, RuntimeClassProfile
-from metering.runtime import (
+from metering.runtime_selection import (
     Selection,
     cluster_display_name,
     namespace_runtime,

@@ -3,8 +3,8 @@
 import pytest
 
 from clusters.connections import forget_gateways
+from metering.amounts import parse_amounts
 from metering.models import NamespaceQuota
-from metering.quotas import parse_amounts
 from metering.services.quotas import namespace_quota_set, team_quota_ensure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

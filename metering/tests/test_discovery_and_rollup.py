@@ -6,7 +6,7 @@ import time_machine
 
 from clusters.connections import default_cluster, gateway_for_cluster
 from metering.models import ClusterState, Metric, NamespaceRuntime, UsageHourly, UsageSample
-from metering.runtime import namespace_runtime
+from metering.runtime_selection import namespace_runtime
 from metering.services.discovery import clusters_discover, unknown_runtime_classes
 from metering.services.rollup import usage_prune, usage_rollup
 

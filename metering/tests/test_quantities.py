@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from metering.amounts import parse_amounts
 from metering.quantities import BYTES, COUNT, CPU, format_quantity, parse
-from metering.quotas import parse_amounts
 
 
 @pytest.mark.parametrize(

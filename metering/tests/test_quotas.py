@@ -6,8 +6,8 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 
+from metering.amounts import amounts_of, namespace_quota_hard, parse_amounts
 from metering.models import ClusterState, NamespaceQuota, QuotaRequest, TeamQuota
-from metering.quotas import amounts_of, namespace_quota_hard, parse_amounts
 from metering.services.quotas import (
     allocated_total,
     namespace_quota_initialize,

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from metering.models import RuntimeClassProfile
-from metering.runtime import namespace_runtime, required_isolation, select_runtime
+from metering.runtime_selection import namespace_runtime, required_isolation, select_runtime
 
 
 def catalog(disabled=(), gvisor_gpu=False):
@@ -204,7 +204,7 @@ def test_seeded_catalog_drives_namespace_runtime(world):
 
 @pytest.mark.django_db
 def test_provisioner_gets_allowed_classes_and_default(world):
-    from metering.runtime import namespace_runtime_choice
+    from metering.runtime_selection import namespace_runtime_choice
 
     choice = namespace_runtime_choice(world.other_namespace)
     assert choice.default == "gvisor"

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from metering.amounts import parse_amounts
 from metering.models import ClusterState, Metric, NamespaceQuota, QuotaRequest, UsageSample
-from metering.quotas import parse_amounts
 from metering.services.quotas import namespace_quota_set, quota_request_create, team_quota_ensure
 from tenants.models import AuditEvent
 from tests.factories import NamespaceFactory

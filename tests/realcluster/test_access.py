@@ -8,7 +8,7 @@ import kubernetes
 import pytest
 import yaml
 
-from clusters.access import kubeconfig_issue, kubeconfig_tokens_revoke
+from clusters.kubeconfigs import kubeconfig_issue, kubeconfig_tokens_revoke
 from localcluster.binaries import binaries
 from tests.realcluster.conftest import wait_until
 from tests.realcluster.objects import pod

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from billing.models import SuspendedObject
 from billing.services.suspension import SUSPEND_QUOTA, default_gateway, namespace_resume, namespace_suspend
-from clusters.access import kubeconfig_issue
+from clusters.kubeconfigs import kubeconfig_issue
 from metering.models import Metric, UsageSample
 from metering.services.collector import ensure_cluster_states, usage_collect_window
 from tests.realcluster.conftest import wait_until

@@ -9,7 +9,7 @@ that does hold those rights (a ServiceAccount bound to cluster-admin by the clus
 
 import pytest
 
-from clusters.access import kubeconfig_issue
+from clusters.kubeconfigs import kubeconfig_issue
 from tenants.services.memberships import team_membership_add
 from tests.realcluster.conftest import new_user
 from tests.realcluster.tenant_client import TenantClient

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from clusters.access import kubeconfig_issue
+from clusters.kubeconfigs import kubeconfig_issue
 from tests.realcluster.objects import container, deployment, pod
 from tests.realcluster.tenant_client import Answer, TenantClient
 
