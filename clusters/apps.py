@@ -6,7 +6,13 @@ class ClustersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from clusters import tasks
+        from clusters.connections import create_default_cluster
         from tenants.services.provisioning_hooks import desired_state_changed
 
         desired_state_changed.connect(tasks.provision_on_change, dispatch_uid="clusters.provision_on_change")
+        post_migrate.connect(
+            create_default_cluster, sender=self, dispatch_uid="clusters.create_default_cluster"
+        )

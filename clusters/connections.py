@@ -25,12 +25,25 @@ class ClusterNotConfigured(PermanentKubeError):
     """No credentials anywhere: neither on the cluster row nor in the environment."""
 
 
+def stored_default_cluster() -> Cluster | None:
+    """The default cluster row for reads (``create_default_cluster`` made it after migrating)."""
+    return Cluster.objects.filter(is_default=True).first()
+
+
 def default_cluster() -> Cluster:
-    """The default cluster row, created on first use (credentials from the environment)."""
-    cluster = Cluster.objects.filter(is_default=True).first()
+    """The default cluster row for the workers and services, created if it is missing."""
+    cluster = stored_default_cluster()
     if cluster is None:
         cluster, _ = Cluster.objects.get_or_create(name=DEFAULT_CLUSTER_NAME, defaults={"is_default": True})
     return cluster
+
+
+def create_default_cluster(*, using: str, apps=None, **kwargs) -> None:
+    """After ``migrate`` (and a test's flush): a default cluster exists, credentials from the
+    environment, so pages read it without writing. Connected in ``ClustersConfig.ready``."""
+    model = apps.get_model("clusters", "Cluster") if apps is not None else Cluster
+    if not model.objects.using(using).filter(is_default=True).exists():
+        model.objects.using(using).get_or_create(name=DEFAULT_CLUSTER_NAME, defaults={"is_default": True})
 
 
 def cluster_for_namespace(namespace) -> Cluster:

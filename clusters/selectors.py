@@ -7,7 +7,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from clusters.connections import cluster_for_namespace, default_cluster, gateway_for_cluster
+from clusters.connections import (
+    DEFAULT_CLUSTER_NAME,
+    cluster_for_namespace,
+    gateway_for_cluster,
+    stored_default_cluster,
+)
 from clusters.kube.manifests import names
 from clusters.kube.spec import platform_settings_from_django
 from clusters.models import Cluster
@@ -35,12 +40,14 @@ def access_namespaces_for_user(*, user) -> QuerySet[Namespace]:
 
 def namespaces_by_cluster(*, user) -> list[ClusterNamespaces]:
     """The user's namespaces grouped by cluster; namespaces without one live on the default cluster."""
-    groups: dict[int, ClusterNamespaces] = {}
+    groups: dict[int | None, ClusterNamespaces] = {}
     fallback = None
     for namespace in access_namespaces_for_user(user=user):
         cluster = namespace.cluster
         if cluster is None:
-            fallback = fallback or default_cluster()
+            fallback = (
+                fallback or stored_default_cluster() or Cluster(name=DEFAULT_CLUSTER_NAME, is_default=True)
+            )
             cluster = fallback
         groups.setdefault(cluster.pk, ClusterNamespaces(cluster, [])).namespaces.append(namespace)
     return sorted(groups.values(), key=lambda group: group.cluster.name)
@@ -52,7 +59,6 @@ def clusters_with_usage(*, pk: int | None = None) -> list[Cluster]:
     Namespaces without a cluster count towards the default one. The stored credentials
     themselves are never loaded for a list. ``pk`` narrows it to one cluster (a table row).
     """
-    default_cluster()
     rows = Cluster.objects.filter(pk=pk) if pk is not None else Cluster.objects.all()
     clusters: list[Cluster] = list(
         rows.defer("kubeconfig_encrypted").annotate(

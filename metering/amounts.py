@@ -1,7 +1,7 @@
 """Quota arithmetic shared by services, selectors and the provisioner.
 
 Amounts are dicts in base units: ``{"cpu": millicores, "memory": bytes, ..., "storage_classes":
-{name: bytes}}``. ``namespace_quota_hard`` turns an allocation into a ResourceQuota ``hard`` map.
+{name: bytes}}``. ``hard_map`` turns an allocation into a ResourceQuota ``hard`` map.
 """
 
 import re
@@ -204,21 +204,3 @@ def hard_map(*, allocation: Amounts, allowed_classes: set[str], known_classes: s
         hard[STORAGE_CLASS_KEY.format(name=name)] = quantities.format_quantity(share, BYTES)
     hard["services.nodeports"] = "0"
     return hard
-
-
-def namespace_quota_hard(namespace) -> dict[str, str]:
-    """The ResourceQuota ``hard`` map the provisioner applies for ``namespace``.
-
-    A namespace without an allocation gets zero of everything.
-    """
-    from metering.models import ClusterState, NamespaceQuota, TeamQuota
-
-    allocation = amounts_of(NamespaceQuota.objects.filter(namespace_id=namespace.pk).first())
-    team_quota = TeamQuota.objects.filter(team_id=namespace.team_id).first()
-    if team_quota is not None:
-        allowed = set(team_quota.storage_classes or {})
-    else:
-        allowed = set(plan_defaults(namespace.team.plan)[0]["storage_classes"])
-    state = ClusterState.objects.filter(key=ClusterState.key_for(namespace.cluster)).first()
-    known = set(state.storage_classes) if state else set()
-    return hard_map(allocation=allocation, allowed_classes=allowed, known_classes=known)

@@ -7,8 +7,8 @@ class MeteringConfig(AppConfig):
 
     def ready(self) -> None:
         from clusters.provisioning import provide_spec_input
-        from metering.amounts import namespace_quota_hard
         from metering.runtime_selection import namespace_runtime_choice
+        from metering.selectors import namespace_quota_hard
 
         provide_spec_input("runtime", namespace_runtime_choice)
         provide_spec_input("quota_overrides", namespace_quota_hard)

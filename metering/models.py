@@ -9,6 +9,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 
 from core import limits
+from metering.amounts import amounts_of
 from tenants.models import Isolation
 
 
@@ -217,8 +218,6 @@ class QuotaFields(models.Model):
 
     @property
     def amounts(self) -> dict:
-        from metering.amounts import amounts_of
-
         return amounts_of(self)
 
 

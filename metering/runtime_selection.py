@@ -12,6 +12,7 @@ from typing import Protocol
 from django.conf import settings
 
 from clusters.kube.spec import RuntimeChoice
+from metering.models import ClusterRuntime, ClusterState, RuntimeClassProfile
 from tenants.models import Isolation, Namespace
 
 DEFAULT_CLUSTER_NAME = "default"
@@ -145,8 +146,6 @@ def namespace_runtime(
 
     The provisioner uses ``allowed`` for the admission policy and ``chosen`` as the default.
     """
-    from metering.models import ClusterRuntime, ClusterState, RuntimeClassProfile
-
     isolation, source = required_isolation(
         namespace_min=namespace.min_isolation if min_isolation is None else min_isolation,
         trust_level=namespace.team.trust_level,

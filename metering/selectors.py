@@ -10,12 +10,27 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from metering.amounts import RESOURCES, Amounts, add, amounts_of, empty_amounts, is_zero, shortfall, subtract
+from clusters.models import Cluster
+from metering.amounts import (
+    RESOURCES,
+    Amounts,
+    add,
+    amounts_of,
+    apply_amounts,
+    empty_amounts,
+    hard_map,
+    is_zero,
+    plan_defaults,
+    shortfall,
+    subtract,
+)
 from metering.models import (
+    COUNTER_METRICS,
     ClusterRuntime,
     ClusterState,
     Metric,
@@ -107,10 +122,34 @@ def _visible_namespace_ids(*, user, team: Team):
     return namespaces_for_user(user=user).filter(team=team).values("id")
 
 
-def team_quota_overview(*, team: Team, user) -> QuotaOverview:
-    from metering.services.quotas import team_quota_ensure
+def team_quota_for(*, team: Team) -> TeamQuota:
+    """The team's quota as stored or, before any service needed one, its plan's defaults (unsaved)."""
+    quota = TeamQuota.objects.filter(team=team).first()
+    if quota is None:
+        amounts, max_namespaces, _ = plan_defaults(team.plan)
+        quota = TeamQuota(team=team, max_namespaces=max_namespaces)
+        apply_amounts(quota, amounts)
+    return quota
 
-    team_quota = team_quota_ensure(team=team)
+
+def namespace_quota_hard(namespace) -> dict[str, str]:
+    """The ResourceQuota ``hard`` map the provisioner applies for ``namespace``.
+
+    A namespace without an allocation gets zero of everything.
+    """
+    allocation = amounts_of(NamespaceQuota.objects.filter(namespace_id=namespace.pk).first())
+    team_quota = TeamQuota.objects.filter(team_id=namespace.team_id).first()
+    if team_quota is not None:
+        allowed = set(team_quota.storage_classes or {})
+    else:
+        allowed = set(plan_defaults(namespace.team.plan)[0]["storage_classes"])
+    state = ClusterState.objects.filter(key=ClusterState.key_for(namespace.cluster)).first()
+    known = set(state.storage_classes) if state else set()
+    return hard_map(allocation=allocation, allowed_classes=allowed, known_classes=known)
+
+
+def team_quota_overview(*, team: Team, user) -> QuotaOverview:
+    team_quota = team_quota_for(team=team)
     namespaces = list(Namespace.objects.live().filter(team=team).select_related("quota").order_by("name"))
     visible = _sees_every_namespace(user, team) or {
         ns.pk for ns in namespaces if permissions.can_see_namespace(user, ns)
@@ -256,8 +295,6 @@ def _latest_samples(namespace_ids, metrics) -> dict[int, dict[str, UsageSample]]
 def namespaces_near_limits(*, user, threshold: float | None = None) -> list[NearLimit]:
     """Namespaces the user can see whose latest usage is at or above ``METERING_NEAR_LIMIT_RATIO``
     of their allocation (for the dashboard). Constant queries."""
-    from django.conf import settings
-
     threshold = settings.METERING_NEAR_LIMIT_RATIO if threshold is None else threshold
     namespaces = list(namespaces_for_user(user=user).select_related("quota"))
     by_id = {ns.pk: ns for ns in namespaces}
@@ -319,8 +356,6 @@ def usage_series(
 ) -> dict[str, list]:
     """``{metric: [[iso time, value or None], ...]}``; hourly rollups when ``step`` ≥ 3600,
     raw samples otherwise, averaged (gauges) or summed (counters) per step. One query."""
-    from metering.models import COUNTER_METRICS
-
     step = max(60, int(step))
     points: QuerySet[Any, tuple[str, datetime, Decimal | None]]
     if step >= 3600:
@@ -413,11 +448,28 @@ class CapacityRow:
         return self._ratio(self.allocated_memory, self.state.allocatable_memory_bytes)
 
 
+def _wanted_cluster_ids() -> dict[str, int | None]:
+    """The state key of every cluster and its id; namespaces without a cluster share "default"."""
+    wanted = {"default": Cluster.objects.filter(is_default=True).values_list("pk", flat=True).first()}
+    for cluster in Cluster.objects.filter(is_default=False).only("pk", "is_default"):
+        wanted[ClusterState.key_for(cluster)] = cluster.pk
+    return wanted
+
+
+def cluster_states() -> list[ClusterState]:
+    """One state per cluster, as stored; a cluster not collected yet gets a blank unsaved one."""
+    stored = {s.key: s for s in ClusterState.objects.select_related("cluster")}
+    states = []
+    for key, cluster_id in _wanted_cluster_ids().items():
+        state = stored.get(key) or ClusterState(key=key)
+        state.cluster_id = cluster_id
+        states.append(state)
+    return states
+
+
 def capacity_by_cluster() -> list[CapacityRow]:
     """Per cluster: node allocatable vs the sum of namespace allocations vs measured usage."""
-    from metering.services.collector import ensure_cluster_states
-
-    states = ensure_cluster_states()
+    states = cluster_states()
     default_ids = {s.cluster_id for s in states if s.key == "default"} - {None}
     live = NamespaceQuota.objects.exclude(namespace__status=NamespaceStatus.DELETED)
 

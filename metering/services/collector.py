@@ -16,10 +16,10 @@ from django.db import transaction
 from django.db.models import Q
 
 from clusters.kube.errors import KubeError
-from clusters.models import Cluster
 from metering import kube, prometheus
 from metering.models import ClusterState, Metric, NamespaceRuntime, RuntimeClassProfile, UsageSample
 from metering.quantities import parse_decimal
+from metering.selectors import cluster_states
 from tenants.models import Namespace, NamespaceStatus
 
 logger = logging.getLogger(__name__)
@@ -67,20 +67,18 @@ def align_window(now: datetime, interval: int) -> tuple[datetime, datetime]:
 
 
 def ensure_cluster_states() -> list[ClusterState]:
-    """One state row per cluster; namespaces without a cluster share the default's row."""
-    states = {s.key: s for s in ClusterState.objects.select_related("cluster")}
-    default_id = Cluster.objects.filter(is_default=True).values_list("pk", flat=True).first()
-    wanted = {"default": default_id}
-    for cluster in Cluster.objects.filter(is_default=False):
-        wanted[ClusterState.key_for(cluster)] = cluster.pk
-    for key, cluster_id in wanted.items():
-        state = states.get(key)
-        if state is None:
-            states[key], _ = ClusterState.objects.get_or_create(key=key, defaults={"cluster_id": cluster_id})
-        elif state.cluster_id != cluster_id:
-            state.cluster_id = cluster_id
+    """One stored state row per cluster; namespaces without a cluster share the default's row."""
+    stored_cluster_ids = dict(ClusterState.objects.values_list("key", "cluster_id"))
+    states = []
+    for state in cluster_states():
+        if state.pk is None:
+            state, _ = ClusterState.objects.get_or_create(
+                key=state.key, defaults={"cluster_id": state.cluster_id}
+            )
+        elif stored_cluster_ids.get(state.key) != state.cluster_id:
             state.save(update_fields=["cluster"])
-    return [states[key] for key in wanted]
+        states.append(state)
+    return states
 
 
 def namespaces_on(state: ClusterState):

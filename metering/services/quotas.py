@@ -27,6 +27,7 @@ from metering.amounts import (
     subtract,
 )
 from metering.models import NamespaceQuota, QuotaRequest, QuotaRequestStatus, TeamQuota
+from metering.selectors import team_quota_for
 from tenants import permissions
 from tenants.models import Namespace, NamespaceStatus, Team
 from tenants.services.audit import audit_record
@@ -34,13 +35,10 @@ from tenants.services.provisioning_hooks import namespace_changed
 
 
 def team_quota_ensure(*, team: Team) -> TeamQuota:
-    """The team's quota row, created from its plan's defaults the first time it is needed."""
-    quota = TeamQuota.objects.filter(team=team).first()
-    if quota is not None:
+    """The team's quota row, created from its plan's defaults the first time a service needs it."""
+    quota = team_quota_for(team=team)
+    if quota.pk is not None:
         return quota
-    amounts, max_namespaces, _ = plan_defaults(team.plan)
-    quota = TeamQuota(team=team, max_namespaces=max_namespaces)
-    apply_amounts(quota, amounts)
     with transaction.atomic():
         existing = TeamQuota.objects.filter(team=team).first()
         if existing is not None:

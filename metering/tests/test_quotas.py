@@ -6,8 +6,9 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 
-from metering.amounts import amounts_of, namespace_quota_hard, parse_amounts
+from metering.amounts import amounts_of, parse_amounts
 from metering.models import ClusterState, NamespaceQuota, QuotaRequest, TeamQuota
+from metering.selectors import namespace_quota_hard
 from metering.services.quotas import (
     allocated_total,
     namespace_quota_initialize,
