@@ -298,10 +298,6 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # (a rolling update, a stuck node) stands by instead of sending every task twice.
 CELERY_BEAT_SCHEDULER = "console.beat:LeaderScheduler"
 CELERY_BEAT_LOCK_SECONDS = env_int("CELERY_BEAT_LOCK_SECONDS", 30, minimum=5)
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    # Drop invitations past their expiry from the pending lists (marks them expired).
-    "expire-invitations": {"task": "tenants.tasks.expire_invitations", "schedule": crontab(minute="*/15")},
-}
 
 # --- Billing ------------------------------------------------------------------------------
 from decimal import Decimal  # noqa: E402 - billing thresholds are money, never float
@@ -317,12 +313,6 @@ BILLING_BAND_LOW = Decimal(env_str("BILLING_BAND_LOW", "20"))
 BILLING_BAND_CRITICAL = Decimal(env_str("BILLING_BAND_CRITICAL", "5"))
 # How long a worker holds its claim on a team while billing it.
 BILLING_CLAIM_LEASE_MINUTES = env_int("BILLING_CLAIM_LEASE_MINUTES", 30, minimum=1)
-# Every hour: bill teams whose local day just ended (and catch up missed days), finalize
-# statements past their grace period, suspend teams in debt past grace, resume paid-up teams.
-CELERY_BEAT_SCHEDULE["billing-hourly"] = {
-    "task": "billing.tasks.billing_hourly",
-    "schedule": crontab(minute=5),
-}
 
 # --- Kubernetes ---------------------------------------------------------------------------
 # The default cluster: KUBECONFIG, in-cluster config, or the built-in emulator when neither.
@@ -359,11 +349,6 @@ TENANTRY_RECONCILE_BEAT_SECONDS = 300
 TENANTRY_RECONCILE_BATCH = env_int("TENANTRY_RECONCILE_BATCH", 2000, minimum=1)
 TENANTRY_KUBECONFIG_TTL_HOURS = env_int("TENANTRY_KUBECONFIG_TTL_HOURS", 8, minimum=1)
 TENANTRY_KUBECONFIG_MAX_TTL_HOURS = env_int("TENANTRY_KUBECONFIG_MAX_TTL_HOURS", 24, minimum=1)
-CELERY_BEAT_SCHEDULE["reconcile-namespaces"] = {
-    # Re-apply namespaces whose objects drifted; each run spreads its batch over the period.
-    "task": "clusters.reconcile_all",
-    "schedule": TENANTRY_RECONCILE_BEAT_SECONDS,
-}
 
 # --- Logs and metrics ---------------------------------------------------------------------
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
@@ -446,15 +431,23 @@ METERING_PROMQL = {
         'sum by (namespace) (increase(tenantry_network_bytes_total{direction="egress",class="external"}[{window}]))',
     ),
 }
-# Measure every cluster's usage once per interval.
-CELERY_BEAT_SCHEDULE["metering-collect-usage"] = {
-    "task": "metering.collect_usage",
-    "schedule": timedelta(seconds=METERING_INTERVAL_SECONDS),
-}
-# Roll raw samples up into hours (and prune old raw samples) a few minutes past each hour.
-CELERY_BEAT_SCHEDULE["metering-rollup"] = {"task": "metering.rollup_usage", "schedule": crontab(minute="5")}
-# Find which RuntimeClasses, StorageClasses and node capacity each cluster has.
-CELERY_BEAT_SCHEDULE["metering-discover-clusters"] = {
-    "task": "metering.discover_clusters",
-    "schedule": crontab(minute="*/10"),
+
+# --- Periodic jobs (Celery beat): the whole schedule ----------------------------------------
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Drop invitations past their expiry from the pending lists (marks them expired).
+    "expire-invitations": {"task": "tenants.tasks.expire_invitations", "schedule": crontab(minute="*/15")},
+    # Re-apply namespaces whose objects drifted; each run spreads its batch over the period.
+    "reconcile-namespaces": {"task": "clusters.reconcile_all", "schedule": TENANTRY_RECONCILE_BEAT_SECONDS},
+    # Measure every cluster's usage once per interval.
+    "metering-collect-usage": {
+        "task": "metering.collect_usage",
+        "schedule": timedelta(seconds=METERING_INTERVAL_SECONDS),
+    },
+    # Roll raw samples up into hours (and prune old raw samples) a few minutes past each hour.
+    "metering-rollup": {"task": "metering.rollup_usage", "schedule": crontab(minute="5")},
+    # Find which RuntimeClasses, StorageClasses and node capacity each cluster has.
+    "metering-discover-clusters": {"task": "metering.discover_clusters", "schedule": crontab(minute="*/10")},
+    # Every hour: bill teams whose local day just ended (and catch up missed days), finalize
+    # statements past their grace period, suspend teams in debt past grace, resume paid-up teams.
+    "billing-hourly": {"task": "billing.tasks.billing_hourly", "schedule": crontab(minute=5)},
 }
