@@ -1,9 +1,6 @@
 """Metering's Celery tasks: thin, idempotent, safe to run twice."""
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.metrics import COLLECTOR_CYCLE, COLLECTOR_GAPS
@@ -42,23 +39,3 @@ def refresh_runtime_selections() -> int:
     from metering.services.runtime import namespace_runtimes_refresh
 
     return namespace_runtimes_refresh()
-
-
-@shared_task(name="metering.send_quota_decision_email")
-def send_quota_decision_email(quota_request_id: int) -> None:
-    from metering.models import QuotaRequest
-
-    quota_request = (
-        QuotaRequest.objects.select_related("requested_by", "namespace", "decided_by")
-        .filter(pk=quota_request_id)
-        .first()
-    )
-    if quota_request is None or quota_request.requested_by is None or not quota_request.requested_by.email:
-        return
-    context = {"quota_request": quota_request, "SITE_URL": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME}
-    send_mail(
-        subject=f"Quota request for {quota_request.namespace.name} {quota_request.get_status_display().lower()}",
-        message=render_to_string("metering/email/quota_decision.txt", context),
-        from_email=None,
-        recipient_list=[quota_request.requested_by.email],
-    )

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +12,7 @@ from billing.models import Band, BillingAccount, BillingNotice, LedgerEntry, Led
 from billing.money import format_amount
 from billing.periods import local_date
 from core import limits
+from core.email import email_on_commit
 from tenants.models import BillingMode, Team, TeamMembership, TeamRole
 from tenants.services.audit import audit_record
 
@@ -39,16 +39,14 @@ def account_for_team(*, team: Team) -> BillingAccount:
     return account
 
 
-def _email_owners(team_id: int, band_from: str, band_to: str, balance: Decimal, currency: str) -> None:
-    team = Team.objects.get(pk=team_id)
+def _email_owners(team: Team, band_from: str, band_to: str, balance: Decimal, currency: str) -> None:
+    """Tell the team's owners their balance moved to another band (after commit)."""
     emails = list(
         TeamMembership.objects.filter(team=team, role=TeamRole.OWNER).values_list("user__email", flat=True)
     )
-    if not emails:
-        return
-    send_mail(
+    email_on_commit(
         subject=f"[{settings.SITE_NAME}] {team.name}: balance is {Band(band_to).label.lower()}",
-        message=(
+        body=(
             f"The prepaid balance of {team.name} is now {format_amount(balance, currency)} {currency} "
             f"(was {Band(band_from).label.lower()}, now {Band(band_to).label.lower()}).\n"
             + (
@@ -59,8 +57,7 @@ def _email_owners(team_id: int, band_from: str, band_to: str, balance: Decimal, 
             )
             + f"{settings.SITE_URL}/billing/teams/{team.slug}/\n"
         ),
-        from_email=None,
-        recipient_list=emails,
+        to=emails,
     )
 
 
@@ -75,8 +72,7 @@ def account_apply(*, account: BillingAccount, team: Team, delta: Decimal, now=No
         BillingNotice.objects.create(
             team=team, band_from=account.band, band_to=band, balance=account.balance, currency=team.currency
         )
-        args = (team.pk, account.band, band, account.balance, team.currency)
-        transaction.on_commit(lambda: _email_owners(*args))
+        _email_owners(team, account.band, band, account.balance, team.currency)
         if band == Band.DEBT:
             account.debt_since = now
         elif account.band == Band.DEBT:

@@ -5,11 +5,14 @@ live namespaces add up to at most the team quota. Every change that could break 
 the team's ``TeamQuota`` row first, then re-reads the allocations inside that lock.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core import limits
+from core.email import email_on_commit
 from metering import quantities
 from metering.amounts import (
     RESOURCES,
@@ -223,14 +226,16 @@ def namespace_slot_check(*, team: Team) -> None:
 
 
 def _notify_decision(quota_request: QuotaRequest) -> None:
-    request_id = quota_request.pk
-
-    def enqueue() -> None:
-        from metering.tasks import send_quota_decision_email
-
-        send_quota_decision_email.delay(request_id)
-
-    transaction.on_commit(enqueue)
+    """Tell whoever asked how their request was decided (after commit)."""
+    requester = quota_request.requested_by
+    if requester is None or not requester.email:
+        return
+    context = {"quota_request": quota_request, "SITE_URL": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME}
+    email_on_commit(
+        subject=f"Quota request for {quota_request.namespace.name} {quota_request.get_status_display().lower()}",
+        body=render_to_string("metering/email/quota_decision.txt", context),
+        to=[requester.email],
+    )
 
 
 @transaction.atomic

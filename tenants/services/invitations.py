@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from core.email import email_on_commit
 from tenants import permissions
 from tenants.models import (
     Invitation,
@@ -33,14 +33,14 @@ def invitation_url(raw_token: str) -> str:
     return settings.SITE_URL + reverse("invitation_accept", args=[raw_token])
 
 
-def _send_invitation_email(invitation_id: int, raw_token: str) -> None:
-    invitation = Invitation.objects.select_related("team", "invited_by", "namespace").get(pk=invitation_id)
+def _email_invitation(invitation: Invitation, raw_token: str) -> None:
+    """The link is the credential: sent by this process after commit, never through the broker."""
     context = {"invitation": invitation, "url": invitation_url(raw_token), "site_name": settings.SITE_NAME}
-    send_mail(
+    email_on_commit(
         subject=f"You're invited to {invitation.team.name} on {settings.SITE_NAME}",
-        message=render_to_string("tenants/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
+        body=render_to_string("tenants/email/invitation.txt", context),
+        to=[invitation.email],
+        secret=True,
     )
 
 
@@ -112,7 +112,7 @@ def invitation_create(
         target=invitation,
         data={"email": email, "role": team_role, "namespace": namespace.name if namespace else None},
     )
-    transaction.on_commit(lambda: _send_invitation_email(invitation.pk, raw))
+    _email_invitation(invitation, raw)
     return invitation
 
 
@@ -133,7 +133,7 @@ def invitation_resend(*, actor, invitation: Invitation, now: datetime) -> Invita
     invitation.sent_at = now
     invitation.save(update_fields=["token_hash", "expires_at", "sent_at"])
     audit_record(actor=actor, action="invitation.resent", target=invitation, data={"email": invitation.email})
-    transaction.on_commit(lambda: _send_invitation_email(invitation.pk, raw))
+    _email_invitation(invitation, raw)
     return invitation
 
 
