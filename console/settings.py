@@ -205,7 +205,7 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
-ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
+ACCOUNT_ADAPTER = "namespaces.adapters.AccountAdapter"
 # Throttles (allauth, counted in the cache below, so they hold across web processes): signups
 # per client IP, failed logins per IP and per account.
 TENANTRY_SIGNUPS_PER_IP_PER_HOUR = env_int("TENANTRY_SIGNUPS_PER_IP_PER_HOUR", 10, minimum=1)

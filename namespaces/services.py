@@ -6,10 +6,10 @@ from django.db import transaction
 
 from clusters.provisioning import namespace_name_on_cluster
 from metering.services.quotas import namespace_quota_initialize, namespace_slot_check
-from tenants.models import DNS1123_LABEL, Namespace, NamespaceStatus, Team
+from tenants.models import DNS1123_LABEL, Namespace, NamespaceStatus, Team, TeamRole
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed
-from tenants.services.teams import unique_slug
+from tenants.services.teams import team_create, unique_slug
 
 RESERVED_PREFIXES = ("kube-", "tenantry-", "openshift-")
 RESERVED_NAMES = {"default", "kube-system", "kube-public", "kube-node-lease"}
@@ -86,3 +86,25 @@ def namespace_delete(*, actor, namespace: Namespace) -> Namespace:
     audit_record(actor=actor, action="namespace.deleted", target=namespace, data={"name": namespace.name})
     namespace_changed(namespace)
     return namespace
+
+
+@transaction.atomic
+def personal_team_create(*, user) -> Team | None:
+    """A verified account's personal team (trust level public) with one namespace.
+
+    Called when the account's email address is verified; once per account, so confirming a
+    second address (or confirming again) changes nothing.
+    """
+    if not settings.TENANTRY_PERSONAL_TEAM_ON_SIGNUP:
+        return None
+    # Lock the user's row so two confirmations at once cannot both create a team.
+    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    existing = Team.objects.filter(
+        is_personal=True, memberships__user=user, memberships__role=TeamRole.OWNER
+    ).first()
+    if existing is not None:
+        return existing
+    local = user.email.split("@")[0] if user.email else user.get_username()
+    team = team_create(actor=user, name=f"{local}'s team", slug="", is_personal=True)
+    namespace_create(actor=user, team=team, name="", display_name=f"{local} (personal)", base_name=local)
+    return team

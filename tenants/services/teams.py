@@ -2,7 +2,6 @@
 
 import re
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
@@ -44,28 +43,4 @@ def team_create(
     team.save()
     TeamMembership.objects.create(team=team, user=actor, role=TeamRole.OWNER)
     audit_record(actor=actor, action="team.created", target=team, data={"slug": team.slug})
-    return team
-
-
-@transaction.atomic
-def personal_team_create(*, user) -> Team | None:
-    """A verified account's personal team (trust level public) with one namespace.
-
-    Called when the account's email address is verified; once per account, so confirming a
-    second address (or confirming again) changes nothing.
-    """
-    from namespaces.services import namespace_create
-
-    if not settings.TENANTRY_PERSONAL_TEAM_ON_SIGNUP:
-        return None
-    # Lock the user's row so two confirmations at once cannot both create a team.
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
-    existing = Team.objects.filter(
-        is_personal=True, memberships__user=user, memberships__role=TeamRole.OWNER
-    ).first()
-    if existing is not None:
-        return existing
-    local = user.email.split("@")[0] if user.email else user.get_username()
-    team = team_create(actor=user, name=f"{local}'s team", slug="", is_personal=True)
-    namespace_create(actor=user, team=team, name="", display_name=f"{local} (personal)", base_name=local)
     return team

@@ -8,9 +8,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from tenants.adapters import SESSION_INVITATION_TOKEN
 from tenants.models import Invitation, InvitationStatus, NamespaceMembership, Team, TeamMembership, TeamRole
 from tenants.services.invitations import hash_invitation_token
+from tenants.views.invitations import SESSION_INVITATION_TOKEN
 from tests.factories import PASSWORD, InvitationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

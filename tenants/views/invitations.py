@@ -14,10 +14,12 @@ from core.errors import add_service_errors, message_service_errors
 from core.http import HtmxHttpRequest
 from core.pages import paginate, redirect_to
 from tenants import permissions, selectors
-from tenants.adapters import SESSION_INVITATION_TOKEN
 from tenants.forms import InvitationForm
 from tenants.services import invitations as invitation_services
 from tenants.services.invitations import invitation_by_token, invitation_problem
+
+# Set when a visitor signs up or in from an invitation link; the account adapter sends them back.
+SESSION_INVITATION_TOKEN = "tenantry_invitation_token"  # noqa: S105 - a session key, not a secret
 
 
 @login_required

@@ -1,11 +1,9 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
+from namespaces.services import personal_team_create
 from tenants.selectors import user_has_verified_email
-from tenants.services.teams import personal_team_create
-
-# Set by the invitation pages when a visitor signs up or in from an invitation link.
-SESSION_INVITATION_TOKEN = "tenantry_invitation_token"  # noqa: S105 - a session key, not a secret
+from tenants.views.invitations import SESSION_INVITATION_TOKEN
 
 
 class AccountAdapter(DefaultAccountAdapter):
