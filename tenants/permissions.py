@@ -138,7 +138,7 @@ def may_approve_quota_request(user, team: Team, *, within_team_quota: bool) -> b
     return has_team_perm(user, MANAGE_QUOTA if within_team_quota else SET_TEAM_QUOTA, team)
 
 
-def may_assign_team_role(user, team: Team, *, current: str | None, new: str) -> bool:
+def may_assign_team_role(user, team: Team | int, *, current: str | None, new: str) -> bool:
     """Owners assign any role; managers only move people between roles below owner."""
     role = team_role(user, team)
     if role == TeamRole.OWNER:
@@ -146,6 +146,13 @@ def may_assign_team_role(user, team: Team, *, current: str | None, new: str) -> 
     if role == TeamRole.MANAGER:
         return TeamRole.OWNER not in (current, new)
     return False
+
+
+def may_manage_member(user, membership: TeamMembership) -> bool:
+    """Whether ``user`` may change this member's role or remove them (leaving is ``team_leave``)."""
+    return membership.user_id != user.pk and may_assign_team_role(
+        user, membership.team_id, current=membership.role, new=TeamRole.MEMBER
+    )
 
 
 def require_staff(user) -> None:
