@@ -228,7 +228,7 @@ def staff_quota_requests() -> QuerySet[QuotaRequest]:
     )
 
 
-def quota_request_for_user(*, user, team: Team, request_id: int) -> QuotaRequest:
+def team_quota_request(*, team: Team, request_id: int) -> QuotaRequest:
     """A request of a team the caller already passed the access check for (404 otherwise)."""
     return get_object_or_404(
         QuotaRequest.objects.select_related("namespace", "team"), team=team, pk=request_id

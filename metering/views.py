@@ -185,7 +185,7 @@ def quota_request_decide(request: HttpRequest, slug: str, request_id: int, decis
     if decision not in ("approve", "deny"):
         raise Http404("Unknown decision.")
     team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_QUOTA)
-    quota_request = selectors.quota_request_for_user(user=request.user, team=team, request_id=request_id)
+    quota_request = selectors.team_quota_request(team=team, request_id=request_id)
     form = DecisionForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:

@@ -150,7 +150,7 @@ def quota_request_decide(request: Request, slug: str, request_id: int, decision:
     if decision not in ("approve", "deny"):
         raise Http404("Unknown decision.")
     team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_QUOTA)
-    quota_request = selectors.quota_request_for_user(user=request.user, team=team, request_id=request_id)
+    quota_request = selectors.team_quota_request(team=team, request_id=request_id)
     serializer = DecisionSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     decide = quota_request_approve if decision == "approve" else quota_request_deny

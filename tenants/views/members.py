@@ -19,7 +19,7 @@ from tenants.services.memberships import membership_remove, membership_set_role
 def member_role(request: HtmxHttpRequest, slug: str, membership_id: int) -> HttpResponse:
     """GET confirms the change (the no-JS path); POST makes it. htmx gets the member's row back."""
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
-    membership = selectors.team_membership_for_user(user=request.user, team=team, membership_id=membership_id)
+    membership = selectors.team_membership(team=team, membership_id=membership_id)
     form = MemberRoleForm(request.POST or request.GET or None, user=request.user, membership=membership)
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,7 +66,7 @@ def _role_confirm_context(team, membership, form) -> dict:
 @login_required
 def member_remove(request: HtmxHttpRequest, slug: str, membership_id: int) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
-    membership = selectors.team_membership_for_user(user=request.user, team=team, membership_id=membership_id)
+    membership = selectors.team_membership(team=team, membership_id=membership_id)
     errors: list[str] = []
     if request.method == "POST":
         try:

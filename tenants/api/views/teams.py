@@ -64,7 +64,7 @@ class TeamMemberDetailView(generics.GenericAPIView):
     @extend_schema(request=TeamRoleSerializer, responses=TeamMemberSerializer)
     def patch(self, request, slug: str, pk: int):
         team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_MEMBERS)
-        membership = selectors.team_membership_for_user(user=request.user, team=team, membership_id=pk)
+        membership = selectors.team_membership(team=team, membership_id=pk)
         data = validated(TeamRoleSerializer, request)
         membership = membership_set_role(actor=request.user, membership=membership, role=data["role"])
         return Response(TeamMemberSerializer(membership).data)
@@ -76,7 +76,7 @@ class TeamMemberDetailView(generics.GenericAPIView):
     )
     def delete(self, request, slug: str, pk: int):
         team = selectors.team_for_user(user=request.user, slug=slug)
-        membership = selectors.team_membership_for_user(user=request.user, team=team, membership_id=pk)
+        membership = selectors.team_membership(team=team, membership_id=pk)
         # The service decides who may remove whom (anyone may leave; owners only by owners).
         membership_remove(actor=request.user, membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
