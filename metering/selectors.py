@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -533,3 +534,11 @@ def hourly_usage_for_billing(
         .values("namespace_id", "hour", "metric", "storage_class", "quantity", "coverage", "runtime_class")
         .order_by()
     )
+
+
+def runtime_profile(*, pk) -> RuntimeClassProfile:
+    """One catalog entry for the staff runtime page (404 for an unknown or malformed id)."""
+    try:
+        return get_object_or_404(RuntimeClassProfile, pk=int(pk))
+    except (TypeError, ValueError) as exc:
+        raise Http404("No such runtime.") from exc

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,7 +18,7 @@ from metering.forms import (
     RuntimeProfileForm,
     TeamQuotaForm,
 )
-from metering.models import QuotaRequestStatus, RuntimeClassProfile
+from metering.models import QuotaRequestStatus
 from metering.runtime_selection import namespace_runtime
 from metering.services.discovery import unknown_runtime_classes
 from metering.services.quotas import (
@@ -31,7 +31,7 @@ from metering.services.quotas import (
 from metering.services.runtime import PROFILE_FIELDS, namespace_runtime_policy_set, runtime_profile_update
 from tenants import permissions
 from tenants.models import Team
-from tenants.selectors import namespace_for_user, team_for_user, team_namespaces_for_user
+from tenants.selectors import namespace_for_user, team_for_user, team_namespace, team_namespaces_for_user
 
 
 @login_required
@@ -140,7 +140,7 @@ def team_quota_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def namespace_allocation(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
-    namespace = get_object_or_404(team.namespaces.live(), name=name)
+    namespace = team_namespace(team=team, name=name)
     form = AmountsForm(request.POST, prefix=namespace.name)
     if form.is_valid():
         try:
@@ -219,9 +219,9 @@ def staff_capacity(request: HttpRequest) -> HttpResponse:
 def staff_runtimes(request: HttpRequest) -> HttpResponse:
     permissions.require_staff(request.user)
     if request.method == "POST":
-        profile = get_object_or_404(RuntimeClassProfile, pk=request.POST.get("profile"))
+        profile = selectors.runtime_profile(pk=request.POST.get("profile"))
         form = RuntimeProfileForm(
-            request.POST, instance=RuntimeClassProfile.objects.get(pk=profile.pk), prefix=profile.name
+            request.POST, instance=selectors.runtime_profile(pk=profile.pk), prefix=profile.name
         )
         if form.is_valid():
             changes = {k: form.cleaned_data[k] for k in form.changed_data if k in PROFILE_FIELDS}

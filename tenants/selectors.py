@@ -98,6 +98,11 @@ def namespace_for_user(*, user, name: str, perm: str = permissions.VIEW_NAMESPAC
     return namespace
 
 
+def team_namespace(*, team: Team, name: str) -> Namespace:
+    """A live namespace of a team the caller already passed the access check for (404 otherwise)."""
+    return get_object_or_404(Namespace.objects.live().filter(team=team), name=name)
+
+
 def team_membership(*, team: Team, membership_id: int) -> TeamMembership:
     """A membership of a team the caller already passed the access check for (404 otherwise)."""
     return get_object_or_404(TeamMembership.objects.select_related("user"), team=team, pk=membership_id)

@@ -36,7 +36,7 @@ from metering.services.quotas import (
 )
 from metering.services.runtime import namespace_runtime_policy_set
 from tenants import permissions
-from tenants.selectors import namespace_for_user, team_for_user, team_namespaces_for_user
+from tenants.selectors import namespace_for_user, team_for_user, team_namespace, team_namespaces_for_user
 
 
 def _body_object(request: Request):
@@ -101,7 +101,7 @@ def team_quota(request: Request, slug: str) -> Response:
 @api_view(["PUT"])
 def namespace_allocation(request: Request, slug: str, name: str) -> Response:
     team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
-    namespace = get_object_or_404(team.namespaces.live(), name=name)
+    namespace = team_namespace(team=team, name=name)
     allocation = namespace_quota_set(
         actor=request.user, namespace=namespace, amounts=parse_amounts(_body_object(request))
     )
