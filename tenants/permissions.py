@@ -116,6 +116,32 @@ def _holds_everywhere(user, perm: str) -> bool:
     )
 
 
+def namespace_cluster_access(namespace: Namespace) -> tuple[dict[int, str], tuple[int, ...]]:
+    """Who holds which role in ``namespace`` on the cluster (its RoleBindings), by user id, and
+    the ids of every active member of its team. Two queries.
+
+    Active users only. Owners and managers administer every namespace of their team; members get
+    their namespace role where they have one; the billing role and non-members get nothing.
+    """
+    team_roles = dict(
+        TeamMembership.objects.filter(team_id=namespace.team_id, user__is_active=True).values_list(
+            "user_id", "role"
+        )
+    )
+    namespace_roles = dict(
+        NamespaceMembership.objects.filter(namespace_id=namespace.pk, user__is_active=True).values_list(
+            "user_id", "role"
+        )
+    )
+    roles: dict[int, str] = {}
+    for user_id, team_role in team_roles.items():
+        if team_role in TEAM_ADMIN_ROLES:
+            roles[user_id] = NamespaceRole.ADMIN.value
+        elif team_role == TeamRole.MEMBER and user_id in namespace_roles:
+            roles[user_id] = namespace_roles[user_id]
+    return roles, tuple(sorted(team_roles))
+
+
 def can_see_team(user, team: Team) -> bool:
     return team_role(user, team) is not None
 

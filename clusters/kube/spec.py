@@ -18,8 +18,6 @@ from typing import Any
 NAMESPACE_ROLES = ("admin", "developer", "viewer")
 TRUST_LEVELS = ("public", "trusted")
 PUBLIC = "public"
-TEAM_ADMIN_ROLES = frozenset({"owner", "manager"})
-TEAM_MEMBER_ROLE = "member"
 ISOLATION_LEVELS = ("container", "sandbox", "microvm")  # weakest first
 # The OpenAPI pattern for resource.Quantity is looser; this one rejects typos like "4gi".
 _QUANTITY = re.compile(r"^\+?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$")
@@ -251,30 +249,12 @@ def _quota_for(namespace: Any, team: Any, settings: Any, overrides: Mapping[str,
 
 
 def _members_for(namespace: Any) -> tuple[tuple[MemberBinding, ...], tuple[int, ...]]:
-    """The RoleBindings the console makes, and the ids of every active team member.
+    """The RoleBindings the console makes, and the ids of every active team member, as the
+    permission module says (imported here: only building from a model needs Django)."""
+    from tenants.permissions import namespace_cluster_access
 
-    Owners and managers administer every namespace of their team; other team members get
-    their namespace role where they have one; billing members and non-members get nothing.
-    """
-    from tenants.models import NamespaceMembership, TeamMembership
-
-    team_roles = dict(
-        TeamMembership.objects.filter(team_id=namespace.team_id, user__is_active=True).values_list(
-            "user_id", "role"
-        )
-    )
-    namespace_roles = dict(
-        NamespaceMembership.objects.filter(namespace_id=namespace.pk, user__is_active=True).values_list(
-            "user_id", "role"
-        )
-    )
-    bindings = []
-    for user_id, team_role in team_roles.items():
-        if team_role in TEAM_ADMIN_ROLES:
-            bindings.append(MemberBinding(user_id, "admin"))
-        elif team_role == TEAM_MEMBER_ROLE and user_id in namespace_roles:
-            bindings.append(MemberBinding(user_id, namespace_roles[user_id]))
-    return tuple(sorted(bindings)), tuple(sorted(team_roles))
+    roles, team_member_ids = namespace_cluster_access(namespace)
+    return tuple(sorted(MemberBinding(user_id, role) for user_id, role in roles.items())), team_member_ids
 
 
 def namespace_spec_from_model(

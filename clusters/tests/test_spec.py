@@ -259,8 +259,6 @@ def test_spec_constants_mirror_the_model_choices():
     assert tuple(NamespaceRole.values) == spec_module.NAMESPACE_ROLES
     assert tuple(TrustLevel.values) == spec_module.TRUST_LEVELS
     assert spec_module.PUBLIC == TrustLevel.PUBLIC
-    assert {TeamRole.OWNER, TeamRole.MANAGER} == spec_module.TEAM_ADMIN_ROLES
-    assert spec_module.TEAM_MEMBER_ROLE == TeamRole.MEMBER
     assert tuple(Isolation.values) == spec_module.ISOLATION_LEVELS
 
 
