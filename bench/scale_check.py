@@ -355,6 +355,7 @@ def load_test(workdir: Path, credentials: list[dict], url: str, duration: float)
             f"{page:<20} {len(values):>8} {percentile(values, 0.5) * 1000:>8.1f} {percentile(values, 0.95) * 1000:>8.1f} "
             f"{percentile(values, 0.99) * 1000:>8.1f} {statistics.median(values) / base:>10.2f}"
         )
+    assert not errors, f"{sum(errors.values())} requests failed"
 
 
 def provision(stack: Stack, ports: dict[str, int], emulator, count: int) -> None:

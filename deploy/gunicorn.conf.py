@@ -23,7 +23,10 @@ worker_class = "gthread"
 # Slow requests (a large CSV export) are cut after this many seconds.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Idle keep-alive connections stay open longer than the proxy in front keeps its own (60 s for
+# ingress-nginx and most load balancers): if the server closed first, a request the proxy sent
+# at that moment would fail. Idle connections wait in the poller and hold no thread.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 # Recycle workers now and then so slow leaks cannot grow without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
