@@ -505,6 +505,8 @@ def main() -> None:
     parser.add_argument("--namespaces", type=int, default=500)
     parser.add_argument("--teams", type=int, default=2000)
     args = parser.parse_args()
+    # Stopped from outside (Ctrl-C, kill): still stop every process started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     admin_url = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL", "")
     if not admin_url.startswith(("postgres://", "postgresql://")) or not redis_url.startswith("redis://"):

@@ -4,5 +4,12 @@ from console.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.scale_urls"
 
-# The check sends bill runs itself at known moments; beat's hourly one must not bill first.
-CELERY_BEAT_SCHEDULE = {k: v for k, v in CELERY_BEAT_SCHEDULE.items() if k != "billing-hourly"}  # noqa: F405
+# Beat runs everything else on its schedule. Not the hourly bill run: the check sends bill runs
+# itself at known moments, and beat's must not bill the teams first. Not cluster discovery:
+# its first pass finds the emulator's runtime classes and re-provisions every seeded
+# namespace, thousands of tasks queued in front of whichever phase is running.
+CELERY_BEAT_SCHEDULE = {
+    name: entry
+    for name, entry in CELERY_BEAT_SCHEDULE.items()  # noqa: F405
+    if name not in {"billing-hourly", "metering-discover-clusters"}
+}
