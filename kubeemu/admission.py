@@ -1,4 +1,5 @@
-"""Built-in admission the console relies on: Pod Security Admission and object-count quotas."""
+"""Built-in admission the console relies on: Pod Security Admission, object-count quotas and
+DenyServiceExternalIPs."""
 
 from typing import Any
 
@@ -193,3 +194,16 @@ def check_quota(
                     f"used: {key}={used.get(key, 0)}, limited: {key}={hard[key]}"
                 )
                 raise forbidden(resource, new["metadata"]["name"], why)
+
+
+def check_external_ips(resource: ResourceType, new: dict[str, Any], old: dict[str, Any] | None) -> None:
+    """DenyServiceExternalIPs: no Service may gain ``externalIPs`` (they would capture any
+    address's traffic on every node); ones it already had may stay."""
+    if resource.kind != "Service":
+        return
+    wanted = set((new.get("spec") or {}).get("externalIPs") or [])
+    had = set(((old or {}).get("spec") or {}).get("externalIPs") or [])
+    if wanted - had:
+        raise forbidden(
+            resource, new["metadata"].get("name", ""), "Use of external IPs is denied by admission control"
+        )

@@ -15,7 +15,8 @@ import yaml
 from kubeemu import discovery, errors, rbac, tokens
 from kubeemu.controls import REASONS
 from kubeemu.merge import without_nulls
-from kubeemu.registry import ResourceType, lookup
+from kubeemu.objects import Admit
+from kubeemu.registry import RBAC, ResourceType, lookup
 
 if TYPE_CHECKING:
     from kubeemu.server import KubeEmulator
@@ -114,15 +115,30 @@ class Handler(BaseHTTPRequestHandler):
         header = self.headers.get("Authorization") or ""
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if token and token == self.emulator.admin_token:
-            return rbac.ADMIN
+            return self._impersonated(rbac.ADMIN)
         if token:
             user = tokens.authenticate(self.emulator.store, self.emulator.store.signing_key, token)
             if user is None:
                 raise errors.unauthorized()
-            return user
+            return self._impersonated(user)
         if path in PUBLIC_PATHS:
             return None
         raise errors.unauthorized()
+
+    def _impersonated(self, user: rbac.User) -> rbac.User:
+        """``Impersonate-User``/``-Group`` headers, honoured only for who may ``impersonate``."""
+        name = self.headers.get("Impersonate-User")
+        groups = tuple(self.headers.get_all("Impersonate-Group") or ())
+        if name is None and not groups:
+            return user
+        wanted = [("users", name or "")] + [("groups", group) for group in groups]
+        for resource, target in wanted:
+            request = rbac.Request("impersonate", "", resource, name=target)
+            if not rbac.authorize(self.emulator.store, user, request):
+                identity = ResourceType("", "v1", resource, resource.title().rstrip("s"), False)
+                raise errors.forbidden(identity, target, rbac.denial(user, request))
+        all_groups = (*groups, "system:authenticated")
+        return rbac.User(name or user.name, all_groups, is_admin="system:masters" in groups)
 
     def _handle(self) -> None:
         url = urlsplit(self.path)
@@ -172,7 +188,13 @@ class Handler(BaseHTTPRequestHandler):
         )
         if not rbac.authorize(self.emulator.store, user, request):
             raise errors.forbidden(resource, target.name, rbac.denial(user, request))
-        return self._operate(target, query, raw)
+
+        def admit(obj: dict[str, Any]) -> None:
+            why = rbac.escalation(self.emulator.store, user, resource.plural, obj)
+            if why:
+                raise errors.forbidden(resource, obj["metadata"].get("name", ""), why)
+
+        return self._operate(target, query, raw, admit if resource.group == RBAC else None)
 
     def _discovery(self, path: str) -> dict[str, Any]:
         served = self.emulator.served()
@@ -204,7 +226,9 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, yaml.YAMLError) as error:
             raise errors.bad_request(f"the request body could not be decoded: {error}") from error
 
-    def _operate(self, target: Route, query: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
+    def _operate(
+        self, target: Route, query: dict[str, str], raw: bytes, admit: Admit | None
+    ) -> tuple[int, dict[str, Any]]:
         api, resource = self.emulator.objects, target.resource
         assert resource is not None
         ns, name, sub, verb = target.namespace, target.name, target.subresource, target.verb
@@ -223,7 +247,7 @@ class Handler(BaseHTTPRequestHandler):
         if verb == "create":
             if sub == "token":
                 return 201, api.request_token(ns, name, body)
-            return 201, api.create(resource, ns, body, manager=manager, dry_run=dry_run)
+            return 201, api.create(resource, ns, body, manager=manager, dry_run=dry_run, admit=admit)
         if verb == "delete":
             deleted = api.delete(resource, ns, name, body)
             if resource.kind in ("Namespace", "Pod"):  # deleted gracefully: the API returns the object
@@ -246,7 +270,7 @@ class Handler(BaseHTTPRequestHandler):
                 return 200, api.set_scale(resource, ns, name, body, merge=False, dry_run=dry_run)
             if sub == "status":
                 return 200, api.update_status(resource, ns, name, body, dry_run=dry_run)
-            return 200, api.update(resource, ns, name, body, manager=manager, dry_run=dry_run)
+            return 200, api.update(resource, ns, name, body, manager=manager, dry_run=dry_run, admit=admit)
         if content_type not in MERGE_TYPES and content_type != APPLY:
             raise errors.unsupported_media_type(content_type)
         if sub == "scale":
@@ -255,10 +279,10 @@ class Handler(BaseHTTPRequestHandler):
             if not manager:
                 why = "fieldManager: Required value: is required for apply patch"
                 raise errors.ApiError(422, "Invalid", f'PatchOptions.meta.k8s.io "" is invalid: {why}')
-            return api.apply(resource, ns, name, body, manager=manager, dry_run=dry_run)
+            return api.apply(resource, ns, name, body, manager=manager, dry_run=dry_run, admit=admit)
         status_only = sub == "status"
         return 200, api.merge(
-            resource, ns, name, body, manager=manager, dry_run=dry_run, status_only=status_only
+            resource, ns, name, body, manager=manager, dry_run=dry_run, status_only=status_only, admit=admit
         )
 
     def _control(self, path: str, raw: bytes) -> None:

@@ -4,6 +4,7 @@ defaults, schema validation, admission, then the store."""
 
 import copy
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from kubeemu import admission, controllers, errors, tokens, validation
@@ -11,6 +12,9 @@ from kubeemu.merge import merge_patch
 from kubeemu.registry import ResourceType, resource_of
 from kubeemu.selectors import parse_field_selector, parse_label_selector
 from kubeemu.store import BUILTIN_NAMESPACES, Store
+
+# A last check of the object about to be stored, by the request's author (RBAC escalation).
+Admit = Callable[[dict[str, Any]], None]
 
 MIN_TOKEN_SECONDS = 600
 DEFAULT_TOKEN_SECONDS = 3600
@@ -108,6 +112,7 @@ class ObjectApi:
         manager: str | None,
         operation: str,
         dry_run: bool,
+        admit: Admit | None = None,
     ) -> dict[str, Any]:
         meta = new["metadata"]
         if old is None:
@@ -141,8 +146,11 @@ class ObjectApi:
         validation.validate(resource, new)
         if resource.kind == "Pod" and old is None:
             admission.check_pod_security(self.store, resource, new)
+        admission.check_external_ips(resource, new, old)
         if resource.namespaced:
             admission.check_quota(self.store, resource, new, old)
+        if admit is not None:
+            admit(new)
         if not dry_run:
             self.store.put(resource, new)
             if old is None:
@@ -155,7 +163,14 @@ class ObjectApi:
             raise errors.conflict(resource, old["metadata"]["name"])
 
     def create(
-        self, resource: ResourceType, namespace: str, body: Any, *, manager: str | None, dry_run: bool
+        self,
+        resource: ResourceType,
+        namespace: str,
+        body: Any,
+        *,
+        manager: str | None,
+        dry_run: bool,
+        admit: Admit | None = None,
     ) -> dict[str, Any]:
         self._check_body(resource, namespace, body)
         meta = body["metadata"]
@@ -172,7 +187,9 @@ class ObjectApi:
         with self.store.lock:
             if self.store.get(resource, namespace, meta["name"]) is not None:
                 raise errors.already_exists(resource, meta["name"])
-            return self._write(resource, body, None, manager=manager, operation="Update", dry_run=dry_run)
+            return self._write(
+                resource, body, None, manager=manager, operation="Update", dry_run=dry_run, admit=admit
+            )
 
     def update(
         self,
@@ -183,6 +200,7 @@ class ObjectApi:
         *,
         manager: str | None,
         dry_run: bool,
+        admit: Admit | None = None,
     ) -> dict[str, Any]:
         self._check_body(resource, namespace, body, name)
         with self.store.lock:
@@ -192,10 +210,20 @@ class ObjectApi:
                 body.pop("status", None)
                 if "status" in old:
                     body["status"] = copy.deepcopy(old["status"])
-            return self._write(resource, body, old, manager=manager, operation="Update", dry_run=dry_run)
+            return self._write(
+                resource, body, old, manager=manager, operation="Update", dry_run=dry_run, admit=admit
+            )
 
     def apply(
-        self, resource: ResourceType, namespace: str, name: str, body: Any, *, manager: str, dry_run: bool
+        self,
+        resource: ResourceType,
+        namespace: str,
+        name: str,
+        body: Any,
+        *,
+        manager: str,
+        dry_run: bool,
+        admit: Admit | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Server-side apply, simplified: the applied fields replace the stored ones; status is kept."""
         self._check_body(resource, namespace, body, name)
@@ -205,7 +233,7 @@ class ObjectApi:
                 body.pop("status", None)
                 body["metadata"].pop("resourceVersion", None)
                 return 201, self._write(
-                    resource, body, None, manager=manager, operation="Apply", dry_run=dry_run
+                    resource, body, None, manager=manager, operation="Apply", dry_run=dry_run, admit=admit
                 )
             self._check_version(resource, body, old)
             new = {k: copy.deepcopy(v) for k, v in body.items() if k not in ("metadata", "status")}
@@ -217,7 +245,9 @@ class ObjectApi:
             new["metadata"] = meta
             if "status" in old:
                 new["status"] = copy.deepcopy(old["status"])
-            return 200, self._write(resource, new, old, manager=manager, operation="Apply", dry_run=dry_run)
+            return 200, self._write(
+                resource, new, old, manager=manager, operation="Apply", dry_run=dry_run, admit=admit
+            )
 
     def merge(
         self,
@@ -229,6 +259,7 @@ class ObjectApi:
         manager: str | None,
         dry_run: bool,
         status_only: bool = False,
+        admit: Admit | None = None,
     ) -> dict[str, Any]:
         if not isinstance(patch, dict):
             raise errors.bad_request("a merge patch must be a JSON object")
@@ -246,7 +277,9 @@ class ObjectApi:
             wanted = (patch.get("metadata") or {}).get("resourceVersion")
             if wanted and wanted != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(resource, name)
-            return self._write(resource, new, old, manager=manager, operation="Update", dry_run=dry_run)
+            return self._write(
+                resource, new, old, manager=manager, operation="Update", dry_run=dry_run, admit=admit
+            )
 
     def update_status(
         self, resource: ResourceType, namespace: str, name: str, body: Any, *, dry_run: bool

@@ -107,3 +107,68 @@ def denial(user: User, request: Request) -> str:
         f'User "{user.name}" cannot {request.verb} resource "{resource}" '
         f'in API group "{request.group}" {scope}'
     )
+
+
+ROLE_KINDS = {"roles": "Role", "clusterroles": "ClusterRole"}
+BINDING_ROLE_RESOURCE = {"Role": "roles", "ClusterRole": "clusterroles"}
+
+
+def _rule_requests(rule: dict[str, Any], namespace: str) -> list[Request]:
+    """Every (verb, group, resource, name) a rule grants, as requests the grantor must be allowed."""
+    requests = []
+    for group in rule.get("apiGroups") or []:
+        for resource in rule.get("resources") or []:
+            base, _, subresource = resource.partition("/")
+            for verb in rule.get("verbs") or []:
+                for name in rule.get("resourceNames") or [""]:
+                    requests.append(Request(verb, group, base, subresource, name, namespace))
+    return requests
+
+
+def not_held(store: Store, user: User, rules: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
+    """The rules ``user`` does not hold itself (in ``namespace``, or cluster-wide for "")."""
+    missing = []
+    for rule in rules:
+        grants_urls = bool(rule.get("nonResourceURLs"))
+        if grants_urls or not all(authorize(store, user, r) for r in _rule_requests(rule, namespace)):
+            missing.append(rule)
+    return missing
+
+
+def escalation(store: Store, user: User, resource_plural: str, obj: dict[str, Any]) -> str:
+    """Why writing this Role, ClusterRole or binding would escalate ``user``'s rights, or "".
+
+    As kube-apiserver does: a user may write a role only with rules it already holds (or
+    with ``escalate`` on it), and bind a role only if it holds all of the role's rules (or
+    has ``bind`` on it) in the binding's namespace.
+    """
+    if user.is_admin:
+        return ""
+    meta = obj.get("metadata") or {}
+    namespace, name = meta.get("namespace", ""), meta.get("name", "")
+    if resource_plural in ROLE_KINDS:
+        if authorize(store, user, Request("escalate", RBAC, resource_plural, "", name, namespace)):
+            return ""
+        missing = not_held(store, user, list(obj.get("rules") or []), namespace)
+    elif resource_plural in ("rolebindings", "clusterrolebindings"):
+        ref = obj.get("roleRef") or {}
+        ref_resource = BINDING_ROLE_RESOURCE.get(ref.get("kind", ""), "")
+        bind = Request("bind", RBAC, ref_resource, "", ref.get("name", ""), namespace)
+        if ref_resource and authorize(store, user, bind):
+            return ""
+        role_namespace = namespace if ref_resource == "roles" else ""
+        if (
+            not ref_resource
+            or store.get(resource_of(RBAC, ref_resource), role_namespace, ref.get("name", "")) is None
+        ):
+            return f'{ref_resource or "roles"}.{RBAC} "{ref.get("name", "")}" not found'
+        missing = not_held(store, user, _binding_rules(store, obj), namespace)
+    else:
+        return ""
+    if not missing:
+        return ""
+    groups = ",".join(f'"{group}"' for group in user.groups)
+    return (
+        f'user "{user.name}" (groups=[{groups}]) is attempting to grant RBAC permissions '
+        f"not currently held:\n{missing}"
+    )

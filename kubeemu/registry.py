@@ -89,6 +89,20 @@ RESOURCES: tuple[ResourceType, ...] = (
     ResourceType("apps", "v1", "deployments", "Deployment", True, ("status", "scale"), ("deploy",)),
     ResourceType("apps", "v1", "statefulsets", "StatefulSet", True, ("status", "scale"), ("sts",)),
     ResourceType("batch", "v1", "cronjobs", "CronJob", True, STATUS, ("cj",)),
+    # Served so that RBAC answers for them as a cluster does (tenants must get 403, not 404).
+    ResourceType("", "v1", "persistentvolumes", "PersistentVolume", False, STATUS, ("pv",)),
+    ResourceType(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        False,
+        STATUS,
+        ("crd",),
+    ),
+    ResourceType(ADMISSION, "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", False),
+    ResourceType(ADMISSION, "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", False),
+    ResourceType("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", False, (), ("pc",)),
     ResourceType("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", True, read_only=True),
     ResourceType("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", False, read_only=True),
 )

@@ -45,7 +45,7 @@ class TenantClient:
         self.namespace = context.get("namespace", "default")
         self.token = user["token"]
         self._ca = tempfile.NamedTemporaryFile(suffix=".crt")  # noqa: SIM115 - lives as long as the client
-        self._ca.write(base64.b64decode(cluster["certificate-authority-data"]))
+        self._ca.write(base64.b64decode(cluster.get("certificate-authority-data", "")))
         self._ca.flush()
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {self.token}"

@@ -1,0 +1,67 @@
+"""The attack suite and the positive control against the emulator: it must refuse what kube-apiserver refuses.
+
+The same scenarios (``tests.realcluster.attacks``) run against kube-apiserver in the
+realcluster tier. Here they run against the emulator (no binaries needed), and each answer
+must have the real server's status and reason, except the differences listed in
+``EMULATOR_DIFFERENCES`` (and in the README), which must still be differences: when the
+emulator learns one, the list has to shrink.
+"""
+
+import pytest
+from django.utils import timezone
+
+from clusters.kubeconfigs import kubeconfig_issue
+from tests.realcluster.attacks import ATTACKS, POSITIVE, Scene
+from tests.realcluster.tenant_client import TenantClient
+
+# What the emulator lets through although kube-apiserver refuses it, and why.
+NO_CEL = "the emulator evaluates no admission policies (no CEL)"
+EMULATOR_DIFFERENCES = {
+    "delete-default-deny": NO_CEL,
+    "patch-default-deny": NO_CEL,
+    "remove-managed-by-label": NO_CEL,
+    "delete-console-role-binding": NO_CEL,
+    "patch-console-role-binding": NO_CEL,
+    "forge-managed-network-policy": NO_CEL,
+    "forge-managed-role-binding": NO_CEL,
+    "egress-to-0.0.0.0/0": NO_CEL,
+    "egress-to-10.0.0.0/8": NO_CEL,
+    "egress-to-169.254.169.254/32": NO_CEL,
+    "egress-to-::/0": NO_CEL,
+    "egress-to-fd00::/8": NO_CEL,
+    "egress-to-ipv4-mapped-private": NO_CEL,
+}
+
+
+@pytest.fixture
+def console(cluster, db):
+    """The emulator in place of the local control plane (``make_tenant`` builds on this)."""
+    from metering.services.discovery import clusters_discover
+
+    clusters_discover(now=timezone.now())
+    return cluster
+
+
+@pytest.fixture
+def scene(make_tenant):
+    mine, theirs = make_tenant(), make_tenant()
+    client = TenantClient(kubeconfig_issue(user=mine.owner).text)
+    yield Scene(client, mine.name, theirs.name, mine.owner.pk, theirs.owner.pk)
+    client.close()
+
+
+@pytest.mark.parametrize("name", ATTACKS)
+def test_emulator_answers_each_attack_as_kube_apiserver_does(scene, name):
+    attack = ATTACKS[name]
+    answer = attack.attempt(scene)
+    same = (answer.status, answer.reason) == (attack.status, attack.reason)
+    if name in EMULATOR_DIFFERENCES:
+        assert not same, f"the emulator now matches kube-apiserver on {name}: drop it from the list"
+    else:
+        assert same, f"kube-apiserver answers {attack.status} {attack.reason}; the emulator {answer}"
+
+
+def test_emulator_allows_what_a_tenant_may_do(scene):
+    for path, body in POSITIVE.items():
+        answer = scene.client.create(path.format(ns=scene.ns), body(scene))
+        assert answer.status == 201, f"{path}: {answer}"
