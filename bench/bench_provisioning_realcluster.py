@@ -1,0 +1,91 @@
+"""Provisioning on the local control plane (kube-apiserver 1.35) beside the emulator.
+
+Figures: total time, time and API calls per namespace for 200 namespaces with 5 members
+each, through the worker path, as the console's own identity on the real server and with the
+admin token on the emulator. Needs `make cluster-bins`; without the binaries it says so.
+"""
+
+import time
+from collections import Counter
+
+from bench._setup import django_with_temp_sqlite
+
+NAMESPACES = 200
+MEMBERS = 5
+
+
+def main() -> None:
+    workdir = django_with_temp_sqlite()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from clusters.connections import forget_gateways
+    from clusters.kube.gateway import KubeGateway
+    from clusters.models import Cluster
+    from clusters.tasks import provision_namespace
+    from console.celery import app
+    from kubeemu.server import KubeEmulator
+    from localcluster.binaries import BUILD_HINT, binaries
+    from localcluster.identity import prepare
+    from localcluster.launcher import LocalCluster
+    from tenants.models import Namespace, NamespaceMembership, Team, TeamMembership
+
+    bins = binaries()
+    if bins.missing():
+        print(f"skipped: Kubernetes {bins.kube_version} is not built; {BUILD_HINT}")
+        return
+    app.conf.task_always_eager = True
+    calls: Counter[str] = Counter()
+    request = KubeGateway._request
+
+    def counted(self, method, path, **kwargs):
+        calls[method] += 1
+        return request(self, method, path, **kwargs)
+
+    KubeGateway._request = counted  # type: ignore[method-assign]
+    User = get_user_model()
+    team = Team.objects.create(name="Bench", slug="bench", trust_level="trusted")
+    users = [User(username=f"u{i}", email=f"u{i}@example.com") for i in range(MEMBERS)]
+    User.objects.bulk_create(users)
+    TeamMembership.objects.create(team=team, user=users[0], role="owner")
+    TeamMembership.objects.bulk_create([TeamMembership(team=team, user=u, role="member") for u in users[1:]])
+
+    def run(label: str, prefix: str) -> None:
+        Cluster.objects.all().delete()
+        forget_gateways()
+        namespaces = Namespace.objects.bulk_create(
+            [Namespace(team=team, name=f"{prefix}-{i}") for i in range(NAMESPACES + 1)]
+        )
+        NamespaceMembership.objects.bulk_create(
+            [
+                NamespaceMembership(namespace=ns, user=u, role="developer")
+                for ns in namespaces
+                for u in users[1:]
+            ]
+        )
+        provision_namespace.apply((namespaces[0].pk,)).get()  # warm-up: bootstraps the cluster
+        calls.clear()
+        started = time.perf_counter()
+        for ns in namespaces[1:]:
+            outcome = provision_namespace.apply((ns.pk,)).get()
+            assert outcome == "applied", (ns.name, outcome, Namespace.objects.get(pk=ns.pk).last_error)
+        total = time.perf_counter() - started
+        writes = sum(n for method, n in calls.items() if method != "GET")
+        print(
+            f"{label:<34} {NAMESPACES} namespaces x {MEMBERS} members: {total:.1f} s, "
+            f"{total / NAMESPACES * 1000:.0f} ms/namespace, {sum(calls.values()) / NAMESPACES:.1f} API calls/namespace "
+            f"({writes / NAMESPACES:.1f} writes)",
+            flush=True,
+        )
+
+    with KubeEmulator() as emulator:
+        settings.KUBECONFIG = str(emulator.write_kubeconfig(workdir / "kubeemu.kubeconfig"))
+        run("emulator", "emu")
+    with LocalCluster(bins) as cluster:
+        settings.KUBECONFIG = str(prepare(cluster))
+        run(f"kube-apiserver {bins.kube_version} (console SA)", "real")
+    forget_gateways()
+
+
+if __name__ == "__main__":
+    main()
