@@ -1,9 +1,13 @@
 """``KubeEmulator``: the Kubernetes API emulator served over HTTP on a background thread."""
 
+import base64
 import contextlib
 import copy
 import secrets
+import shutil
 import socket
+import ssl
+import tempfile
 import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +20,7 @@ from kubeemu.handler import Handler
 from kubeemu.objects import ObjectApi
 from kubeemu.registry import RESOURCES, ResourceType, by_kind, resource_of_kind
 from kubeemu.store import BUILTIN_NAMESPACES, Store
+from localcluster.certs import Authority
 
 
 class _Server(ThreadingHTTPServer):
@@ -65,8 +70,12 @@ class KubeEmulator:
         namespace_deletion_delay: float = 0.2,
         mutating_admission_policies: bool = True,
         verbose: bool = False,
+        tls: bool = False,
     ):
         self.host, self.port = host, port
+        self.tls = tls
+        self.ca_pem = b""  # with ``tls``: the CA of the serving certificate, for kubeconfigs
+        self._pki: str | None = None
         self.admin_token = admin_token or secrets.token_urlsafe(32)
         self.git_version = git_version
         self.verbose = verbose
@@ -84,10 +93,22 @@ class KubeEmulator:
     def start(self) -> "KubeEmulator":
         self._server = _Server((self.host, self.port), Handler)
         self._server.emulator = self  # type: ignore[attr-defined]
+        if self.tls:
+            self._serve_tls(self._server)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="kubeemu", daemon=True)
         self._thread.start()
         return self
+
+    def _serve_tls(self, server: _Server) -> None:
+        """HTTPS as a real API server: a certificate for the loopback names from a fresh CA."""
+        self._pki = tempfile.mkdtemp(prefix="kubeemu-pki-")
+        authority = Authority(Path(self._pki), common_name="kubeemu-ca")
+        pair = authority.serving("kubeemu", extra_dns=(self.host,) if self.host != "127.0.0.1" else ())
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(pair.cert, pair.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        self.ca_pem = authority.cert_pem
 
     def stop(self) -> None:
         if self._server is not None:
@@ -95,6 +116,9 @@ class KubeEmulator:
             self._server.server_close()
             self._server.close_connections()
             self._server = None
+        if self._pki is not None:
+            shutil.rmtree(self._pki, ignore_errors=True)
+            self._pki = None
 
     def __enter__(self) -> "KubeEmulator":
         return self.start()
@@ -108,7 +132,7 @@ class KubeEmulator:
 
     @property
     def url(self) -> str:
-        return f"http://{self.address}"
+        return f"{'https' if self.tls else 'http'}://{self.address}"
 
     def served(self) -> list[ResourceType]:
         return [r for r in RESOURCES if r.feature is None or self.options.get(r.feature)]
@@ -217,11 +241,17 @@ class KubeEmulator:
         return {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "kubeemu", "cluster": {"server": self.url}}],
+            "clusters": [{"name": "kubeemu", "cluster": self._cluster_entry()}],
             "users": [{"name": user, "user": {"token": token or self.admin_token}}],
             "contexts": [{"name": "kubeemu", "context": {"cluster": "kubeemu", "user": user}}],
             "current-context": "kubeemu",
         }
+
+    def _cluster_entry(self) -> dict[str, str]:
+        entry = {"server": self.url}
+        if self.ca_pem:
+            entry["certificate-authority-data"] = base64.b64encode(self.ca_pem).decode()
+        return entry
 
     def write_kubeconfig(self, path: str | Path) -> Path:
         path = Path(path)

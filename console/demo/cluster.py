@@ -7,10 +7,13 @@ its quota ``status.used`` and pod metrics are set to the demo's current numbers 
 emulator's ``/_emu/`` controls. Any other cluster, or none, is left alone with a note.
 """
 
+import base64
 import json
 import os
+import ssl
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from datetime import datetime
 
 import yaml
@@ -31,8 +34,16 @@ class NotTheEmulator(Exception):
     """The configured cluster cannot be reached or has no emulator controls."""
 
 
-def _admin_endpoint(path: str) -> tuple[str, str]:
-    """The server URL and bearer token of the kubeconfig's current context."""
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the kubeconfig's current context points: URL, bearer token, TLS trust (its CA)."""
+
+    server: str
+    token: str
+    trust: ssl.SSLContext | None
+
+
+def _admin_endpoint(path: str) -> Endpoint:
     with open(path) as handle:
         config = yaml.safe_load(handle) or {}
     context_name = config.get("current-context")
@@ -41,18 +52,21 @@ def _admin_endpoint(path: str) -> tuple[str, str]:
     user = next(u["user"] for u in config.get("users", []) if u["name"] == context["user"])
     if not user.get("token"):
         raise NotTheEmulator("the kubeconfig user has no bearer token")
-    return cluster["server"].rstrip("/"), user["token"]
+    ca_data = cluster.get("certificate-authority-data")
+    trust = ssl.create_default_context(cadata=base64.b64decode(ca_data).decode()) if ca_data else None
+    return Endpoint(cluster["server"].rstrip("/"), user["token"], trust)
 
 
-def _control(server: str, token: str, action: str, body: dict) -> dict:
+def _control(endpoint: Endpoint, action: str, body: dict) -> dict:
+    server = endpoint.server
     request = urllib.request.Request(  # noqa: S310 - the server URL comes from our own kubeconfig
         f"{server}/_emu/{action}",
         data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {endpoint.token}", "Content-Type": "application/json"},
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT, context=endpoint.trust) as response:  # noqa: S310
             return json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as exc:
         raise NotTheEmulator(f"{server} answered {exc.code} to /_emu/{action}") from exc
@@ -87,7 +101,7 @@ def _provisioned(namespace: Namespace):
     return gateway
 
 
-def _seed(server: str, token: str, namespace: Namespace, now: datetime) -> None:
+def _seed(endpoint: Endpoint, namespace: Namespace, now: datetime) -> None:
     numbers = _live_numbers(namespace, now)
     storage = round(numbers[Metric.STORAGE_REQUEST] / 2**30)
     _provisioned(namespace).apply(_storage_claim(namespace, storage))
@@ -99,14 +113,13 @@ def _seed(server: str, token: str, namespace: Namespace, now: datetime) -> None:
         "requests.storage": f"{storage}Gi",
         "pods": str(numbers[Metric.PODS]),
     }
-    _control(server, token, "quota-used", {"namespace": namespace.name, "name": RESOURCE_QUOTA, "used": used})
+    _control(endpoint, "quota-used", {"namespace": namespace.name, "name": RESOURCE_QUOTA, "used": used})
     usage = {
         "cpu": f"{round(numbers[Metric.CPU_USAGE] * 1000)}m",
         "memory": str(round(numbers[Metric.MEMORY_USAGE])),
     }
     _control(
-        server,
-        token,
+        endpoint,
         "pod-metrics",
         {"namespace": namespace.name, "name": "app", "containers": {"app": usage}},
     )
@@ -117,10 +130,10 @@ def cluster_seed(*, namespaces: list[Namespace], now: datetime) -> str:
     if not settings.KUBECONFIG:
         return "no cluster configured (KUBECONFIG unset): live usage not seeded"
     try:
-        server, token = _admin_endpoint(settings.KUBECONFIG.split(os.pathsep)[0])
-        _control(server, token, "counters", {})  # only the emulator answers this
+        endpoint = _admin_endpoint(settings.KUBECONFIG.split(os.pathsep)[0])
+        _control(endpoint, "counters", {})  # only the emulator answers this
         for namespace in namespaces:
-            _seed(server, token, namespace, now)
+            _seed(endpoint, namespace, now)
     except (NotTheEmulator, KubeError, OSError, KeyError, StopIteration) as exc:
         return f"live usage not seeded on the cluster: {exc}"
-    return f"live usage seeded on the emulator at {server} for {len(namespaces)} namespaces"
+    return f"live usage seeded on the emulator at {endpoint.server} for {len(namespaces)} namespaces"

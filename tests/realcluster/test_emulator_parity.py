@@ -1,16 +1,25 @@
 """The attack suite and the positive control against the emulator: it must refuse what kube-apiserver refuses.
 
 The same scenarios (``tests.realcluster.attacks``) run against kube-apiserver in the
-realcluster tier. Here they run against the emulator (no binaries needed), and each answer
-must have the real server's status and reason, except the differences listed in
-``EMULATOR_DIFFERENCES`` (and in the README), which must still be differences: when the
-emulator learns one, the list has to shrink.
+realcluster tier. Here they run against the emulator (no binaries needed), served over HTTPS
+with its CA in the kubeconfig as a real server is, and each answer must have the real
+server's status and reason, except the differences listed in ``EMULATOR_DIFFERENCES`` (and
+in the README), which must still be differences: when the emulator learns one, the list has
+to shrink.
 """
 
+import base64
+import subprocess
+from collections.abc import Iterator
+
 import pytest
+import yaml
 from django.utils import timezone
 
 from clusters.kubeconfigs import kubeconfig_issue
+from clusters.connections import forget_gateways
+from kubeemu.server import KubeEmulator
+from localcluster.binaries import binaries
 from tests.realcluster.attacks import ATTACKS, POSITIVE, Scene
 from tests.realcluster.tenant_client import TenantClient
 
@@ -33,13 +42,23 @@ EMULATOR_DIFFERENCES = {
 }
 
 
+@pytest.fixture(scope="module")
+def tls_emulator() -> Iterator[KubeEmulator]:
+    with KubeEmulator(tls=True) as emulator:
+        yield emulator
+
+
 @pytest.fixture
-def console(cluster, db):
+def console(tls_emulator, tmp_path, settings, db) -> Iterator[KubeEmulator]:
     """The emulator in place of the local control plane (``make_tenant`` builds on this)."""
     from metering.services.discovery import clusters_discover
 
+    tls_emulator.reset()
+    settings.KUBECONFIG = str(tls_emulator.write_kubeconfig(tmp_path / "kubeemu.kubeconfig"))
+    forget_gateways()
     clusters_discover(now=timezone.now())
-    return cluster
+    yield tls_emulator
+    forget_gateways()
 
 
 @pytest.fixture
@@ -65,3 +84,25 @@ def test_emulator_allows_what_a_tenant_may_do(scene):
     for path, body in POSITIVE.items():
         answer = scene.client.create(path.format(ns=scene.ns), body(scene))
         assert answer.status == 201, f"{path}: {answer}"
+
+
+def test_emulator_kubeconfig_is_https_with_its_ca(make_tenant, tls_emulator):
+    tenant = make_tenant()
+    cluster = yaml.safe_load(kubeconfig_issue(user=tenant.owner).text)["clusters"][0]["cluster"]
+    assert cluster["server"] == tls_emulator.url and cluster["server"].startswith("https://")
+    assert base64.b64decode(cluster["certificate-authority-data"]) == tls_emulator.ca_pem
+
+
+@pytest.mark.realcluster  # needs the built kubectl, nothing else
+def test_kubectl_uses_a_kubeconfig_from_the_emulator(make_tenant, tmp_path):
+    tenant = make_tenant()
+    path = tmp_path / "tenant.kubeconfig"
+    path.write_text(kubeconfig_issue(user=tenant.owner).text)
+    listed = subprocess.run(
+        [str(binaries().kubectl), f"--kubeconfig={path}", "get", "configmaps", "-o", "name"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr

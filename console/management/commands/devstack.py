@@ -158,9 +158,9 @@ class Command(BaseCommand):
             lambda: kubeconfig.exists() and _port_open("127.0.0.1", EMULATOR_PORT), "Kubernetes emulator"
         )
         self.stdout.write(
-            f"Kubernetes API emulator on http://127.0.0.1:{EMULATOR_PORT} (no cluster configured)"
+            f"Kubernetes API emulator on https://127.0.0.1:{EMULATOR_PORT} (no cluster configured)"
         )
-        return {"KUBECONFIG": str(kubeconfig), "KUBE_EMULATOR_URL": f"http://127.0.0.1:{EMULATOR_PORT}"}
+        return {"KUBECONFIG": str(kubeconfig), "KUBE_EMULATOR_URL": f"https://127.0.0.1:{EMULATOR_PORT}"}
 
     def _start_local_cluster(self) -> dict[str, str]:
         kubeconfig = Path(settings.VAR_DIR) / "localcluster.kubeconfig"

@@ -28,6 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--nodes", type=int, default=3, help="nodes to seed in an empty cluster")
         parser.add_argument("--verbose", action="store_true", help="log every request")
         parser.add_argument(
+            "--plain-http",
+            action="store_true",
+            help="serve HTTP instead of HTTPS (kubectl will then not send the tokens of kubeconfigs)",
+        )
+        parser.add_argument(
             "--no-demo-runtimes", action="store_true", help="do not seed the catalog's RuntimeClasses"
         )
 
@@ -37,6 +42,7 @@ class Command(BaseCommand):
             options["port"],
             admin_token=options["admin_token"] or None,
             verbose=options["verbose"],
+            tls=not options["plain_http"],
         )
         state_file = Path(options["state_file"]) if options["state_file"] else None
         if state_file and state_file.exists():
