@@ -5,37 +5,21 @@ kube-controller-manager's resourcequota controller; Deployments, StatefulSets an
 are driven by their real controllers (pods stay Pending: there are no nodes).
 """
 
-import itertools
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from billing.models import SuspendedObject
 from billing.services.suspension import SUSPEND_QUOTA, default_gateway, namespace_resume, namespace_suspend
 from clusters.kubeconfigs import kubeconfig_issue
-from metering.models import Metric, UsageSample
-from metering.services.collector import ensure_cluster_states, usage_collect_window
-from tests.realcluster.conftest import wait_until
+from metering.models import Metric
+from tests.realcluster.conftest import collect_usage, wait_until
 from tests.realcluster.objects import RESTRICTED_POD_SPEC, container, deployment, pod
 from tests.realcluster.tenant_client import TenantClient
 
 pytestmark = pytest.mark.realcluster
 
 APPS = "/apis/apps/v1/namespaces"
-_windows = itertools.count(1)
-
-
-def _collect(namespace_name: str) -> dict[str, Decimal | None]:
-    """One metering window over the default cluster; the namespace's samples by metric."""
-    (state,) = ensure_cluster_states()
-    # A window of its own each time: samples are written once per window.
-    end = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=next(_windows))
-    result = usage_collect_window(state=state, window_start=end - timedelta(minutes=1), window_end=end)
-    assert "resourcequotas" not in " ".join(result.errors), result.errors
-    samples = UsageSample.objects.filter(namespace__name=namespace_name, window_end=end)
-    return {sample.metric: sample.quantity for sample in samples}
 
 
 def _used(admin_gateway, namespace: str) -> dict[str, str]:
@@ -53,7 +37,7 @@ def test_metering_reads_quota_usage_written_by_the_real_quota_system(make_tenant
         assert answer.status == 201, answer
 
     wait_until(lambda: _used(admin_gateway, tenant.name).get("pods") == "2", what="quota usage of 2 pods")
-    samples = _collect(tenant.name)
+    samples = collect_usage(tenant.name)[tenant.name]
     assert samples[Metric.PODS] == 2
     assert samples[Metric.CPU_REQUEST] == Decimal("0.5")
     assert samples[Metric.CPU_LIMIT] == Decimal("1")
@@ -66,7 +50,7 @@ def test_metering_reads_quota_usage_written_by_the_real_quota_system(make_tenant
     wait_until(
         lambda: _used(admin_gateway, tenant.name).get("pods") == "1", what="the controller releasing a pod"
     )
-    assert _collect(tenant.name)[Metric.CPU_REQUEST] == Decimal("0.25")
+    assert collect_usage(tenant.name)[tenant.name][Metric.CPU_REQUEST] == Decimal("0.25")
     client.close()
 
 
