@@ -9,7 +9,9 @@ lives in one temporary directory that ``stop`` removes; nothing is written elsew
 from __future__ import annotations
 
 import base64
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -61,6 +63,15 @@ STOP_TIMEOUT = 15.0
 
 class LocalClusterError(RuntimeError):
     """The control plane could not start; the message holds the end of the failing log."""
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: be terminated when the process that started us dies, so a
+    killed test run or console leaves no control plane running (Linux)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -270,7 +281,12 @@ class LocalCluster:
         log_path = self.workdir / f"{name}.log"
         with log_path.open("wb") as log_file:
             proc = subprocess.Popen(
-                command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.workdir
+                command,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.workdir,
+                preexec_fn=_die_with_parent,
             )
         self._children.append((name, proc, log_path))
 
