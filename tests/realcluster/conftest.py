@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from clusters.access import kubeconfig_issue
 from clusters.connections import forget_gateways
 from clusters.kube.gateway import KubeGateway
 from clusters.kube.manifests import (
@@ -33,7 +34,9 @@ from metering.models import UsageSample
 from metering.services.collector import ensure_cluster_states, usage_collect_window
 from namespaces.services import namespace_create
 from tests.factories import TeamFactory, TeamMembershipFactory, UserFactory
+from tests.realcluster.attacks import Scene
 from tests.realcluster.objects import pod
+from tests.realcluster.tenant_client import TenantClient
 
 # Far above what the suite's own sequences reach, so explicit keys never collide with them.
 _user_ids = itertools.count(10**12)
@@ -128,6 +131,15 @@ def make_tenant(console, django_capture_on_commit_callbacks) -> Callable[..., Si
         return SimpleNamespace(team=team, owner=owner, namespace=namespace, name=name)
 
     return make
+
+
+@pytest.fixture
+def scene(make_tenant) -> Iterator[Scene]:
+    """A tenant admin with its own downloaded kubeconfig, and another tenant beside it."""
+    mine, theirs = make_tenant(), make_tenant()
+    client = TenantClient(kubeconfig_issue(user=mine.owner).text)
+    yield Scene(client, mine.name, theirs.name, mine.owner.pk, theirs.owner.pk)
+    client.close()
 
 
 def wait_until(condition: Callable[[], object], *, timeout: float = 30.0, what: str = "") -> object:

@@ -32,15 +32,24 @@ def container(**fields: Any) -> list[dict[str, Any]]:
     return [{**copy.deepcopy(RESTRICTED_CONTAINER), **fields}]
 
 
-def deployment(name: str, namespace: str, replicas: int = 1) -> dict[str, Any]:
+def _workload(kind: str, name: str, namespace: str, replicas: int, **spec: Any) -> dict[str, Any]:
     labels = {"app": name}
     return {
         "apiVersion": "apps/v1",
-        "kind": "Deployment",
+        "kind": kind,
         "metadata": {"name": name, "namespace": namespace},
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": labels},
             "template": {"metadata": {"labels": labels}, "spec": copy.deepcopy(RESTRICTED_POD_SPEC)},
+            **spec,
         },
     }
+
+
+def deployment(name: str, namespace: str, replicas: int = 1) -> dict[str, Any]:
+    return _workload("Deployment", name, namespace, replicas)
+
+
+def statefulset(name: str, namespace: str, replicas: int = 1) -> dict[str, Any]:
+    return _workload("StatefulSet", name, namespace, replicas, serviceName=name)

@@ -20,8 +20,7 @@ from clusters.kubeconfigs import kubeconfig_issue
 from clusters.connections import forget_gateways
 from kubeemu.server import KubeEmulator
 from localcluster.binaries import binaries
-from tests.realcluster.attacks import ATTACKS, POSITIVE, Scene
-from tests.realcluster.tenant_client import TenantClient
+from tests.realcluster.attacks import ATTACKS, POSITIVE
 
 # What the emulator lets through although kube-apiserver refuses it, and why.
 NO_CEL = "the emulator evaluates no admission policies (no CEL)"
@@ -59,14 +58,6 @@ def console(tls_emulator, tmp_path, settings, db) -> Iterator[KubeEmulator]:
     clusters_discover(now=timezone.now())
     yield tls_emulator
     forget_gateways()
-
-
-@pytest.fixture
-def scene(make_tenant):
-    mine, theirs = make_tenant(), make_tenant()
-    client = TenantClient(kubeconfig_issue(user=mine.owner).text)
-    yield Scene(client, mine.name, theirs.name, mine.owner.pk, theirs.owner.pk)
-    client.close()
 
 
 @pytest.mark.parametrize("name", ATTACKS)

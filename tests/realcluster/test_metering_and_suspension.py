@@ -14,7 +14,7 @@ from billing.services.suspension import SUSPEND_QUOTA, default_gateway, namespac
 from clusters.kubeconfigs import kubeconfig_issue
 from metering.models import Metric
 from tests.realcluster.conftest import collect_usage, wait_until
-from tests.realcluster.objects import RESTRICTED_POD_SPEC, container, deployment, pod
+from tests.realcluster.objects import RESTRICTED_POD_SPEC, container, deployment, pod, statefulset
 from tests.realcluster.tenant_client import TenantClient
 
 pytestmark = pytest.mark.realcluster
@@ -54,21 +54,6 @@ def test_metering_reads_quota_usage_written_by_the_real_quota_system(make_tenant
     client.close()
 
 
-def _statefulset(name: str, namespace: str) -> dict:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "serviceName": name,
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": RESTRICTED_POD_SPEC},
-        },
-    }
-
-
 def _cronjob(name: str, namespace: str, suspend: bool) -> dict:
     return {
         "apiVersion": "batch/v1",
@@ -98,7 +83,7 @@ def test_suspension_and_resume_on_real_controllers(make_tenant, admin_gateway):
     client = TenantClient(kubeconfig_issue(user=tenant.owner).text)
     for path, body in (
         (f"{APPS}/{ns}/deployments", deployment("web", ns, replicas=2)),
-        (f"{APPS}/{ns}/statefulsets", _statefulset("db", ns)),
+        (f"{APPS}/{ns}/statefulsets", statefulset("db", ns)),
         (f"/apis/batch/v1/namespaces/{ns}/cronjobs", _cronjob("nightly", ns, suspend=False)),
         (f"/apis/batch/v1/namespaces/{ns}/cronjobs", _cronjob("paused", ns, suspend=True)),
     ):

@@ -15,7 +15,6 @@ from tests.realcluster.attacks import (
     POSITIVE,
     RBAC,
     RUNTIME_GUARD,
-    Scene,
     binding,
     service,
 )
@@ -23,14 +22,6 @@ from tests.realcluster.objects import pod
 from tests.realcluster.tenant_client import TenantClient
 
 pytestmark = pytest.mark.realcluster
-
-
-@pytest.fixture
-def scene(make_tenant) -> Scene:
-    mine, theirs = make_tenant(), make_tenant()
-    client = TenantClient(kubeconfig_issue(user=mine.owner).text)
-    yield Scene(client, mine.name, theirs.name, mine.owner.pk, theirs.owner.pk)
-    client.close()
 
 
 @pytest.mark.parametrize("name", ATTACKS)
