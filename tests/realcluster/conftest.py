@@ -19,7 +19,6 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from clusters.access import kubeconfig_issue
 from clusters.connections import forget_gateways
 from clusters.kube.gateway import KubeGateway
 from clusters.kube.manifests import (
@@ -29,6 +28,7 @@ from clusters.kube.manifests import (
     names,
 )
 from clusters.kube.spec import platform_settings_from_django
+from clusters.kubeconfigs import kubeconfig_issue
 from localcluster.testing import RunningCluster
 from metering.models import UsageSample
 from metering.services.collector import ensure_cluster_states, usage_collect_window

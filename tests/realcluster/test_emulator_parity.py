@@ -16,8 +16,8 @@ import pytest
 import yaml
 from django.utils import timezone
 
-from clusters.kubeconfigs import kubeconfig_issue
 from clusters.connections import forget_gateways
+from clusters.kubeconfigs import kubeconfig_issue
 from kubeemu.server import KubeEmulator
 from localcluster.binaries import binaries
 from tests.realcluster.attacks import ATTACKS, POSITIVE
