@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from billing.models import BillingAccount, LedgerEntry
 from billing.services.accounts import account_for_team, ledger_record
@@ -27,6 +26,7 @@ from metering.services.quotas import (
     team_quota_ensure,
     team_quota_set,
 )
+from metering.tests.test_views import api, team_quota_post
 from tenants.models import ApiToken
 from tenants.services.tokens import api_token_create
 
@@ -35,35 +35,13 @@ pytestmark = pytest.mark.django_db
 TOO_MUCH = "999999999999999.999"
 
 
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def _team_quota_post(client, **overrides):
-    data = {
-        "team-cpu": "4",
-        "team-memory": "8Gi",
-        "team-storage": "50Gi",
-        "team-gpus": "0",
-        "team-pods": "40",
-        "team-pvcs": "10",
-        "team-load_balancers": "0",
-        "team-storage_classes": "standard=50Gi",
-        "team-max_namespaces": "3",
-    }
-    data.update({f"team-{k}": v for k, v in overrides.items()})
-    return client.post(reverse("metering:team_quota_edit", args=["acme"]), data)
-
-
 # --- The reproductions ----------------------------------------------------------------------
 
 
 def test_a_team_quota_of_ten_to_the_twenty_namespaces_is_a_field_error_not_a_500(client, world):
     team_quota_ensure(team=world.team)
     client.force_login(world.admin)
-    response = _team_quota_post(client, max_namespaces=str(10**20))
+    response = team_quota_post(client, max_namespaces=str(10**20))
     assert response.status_code == 200
     assert "max_namespaces" in response.context["team_quota_form"].errors
     assert TeamQuota.objects.get(team=world.team).max_namespaces == 3

@@ -2,11 +2,11 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from metering.amounts import parse_amounts
 from metering.models import QuotaRequest
 from metering.services.quotas import namespace_quota_set, quota_request_create, team_quota_ensure
+from metering.tests.test_views import api
 from tests.factories import NamespaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,12 +14,6 @@ pytestmark = pytest.mark.django_db
 QUOTA_PAGE = reverse("metering:team_quota", args=["acme"])
 QUOTA_API = "/api/v1/teams/acme/quota/"
 REQUESTS_API = "/api/v1/teams/acme/quota-requests/"
-
-
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
