@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "core",
     "console",
     "tenants",
+    "domains",
     "clusters",
     "metering",
     "namespaces",
@@ -320,6 +321,12 @@ KUBECONFIG = env_str("KUBECONFIG")
 KUBE_EMULATOR_URL = env_str("KUBE_EMULATOR_URL")
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 TENANTRY_INGRESS_NAMESPACE = env_str("TENANTRY_INGRESS_NAMESPACE", "ingress-nginx")
+# Every team owns <name>.<team>.<apps domain> for its routes; custom domains need a DNS TXT
+# record _tenantry-challenge.<domain> (looked up by TENANTRY_TXT_RESOLVER, a dotted path).
+TENANTRY_APPS_DOMAIN = env_str("TENANTRY_APPS_DOMAIN", "apps.tenantry.localhost")
+TENANTRY_TXT_RESOLVER = env_str("TENANTRY_TXT_RESOLVER", "domains.dns.public_txt_records")
+# IngressClasses tenant Ingresses may name (none named: the cluster's default class).
+TENANTRY_INGRESS_CLASSES = env_list("TENANTRY_INGRESS_CLASSES", "nginx")
 # This console's identity among consoles sharing a cluster (say, staging and production): it is
 # part of the ownership marks on every object the console makes, so two instances never adopt,
 # prune or delete each other's objects. Lowercase letters, digits and '-', at most 40 characters.

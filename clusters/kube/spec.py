@@ -96,6 +96,8 @@ class PlatformSettings:
         default_factory=lambda: MappingProxyType({"k8s-app": "kube-dns"})
     )
     private_cidrs: tuple[str, ...] = DEFAULT_PRIVATE_CIDRS
+    # IngressClasses tenant Ingresses may name.
+    ingress_classes: tuple[str, ...] = ("nginx",)
     exempt_usernames: tuple[str, ...] = DEFAULT_EXEMPT_USERNAMES
     exempt_groups: tuple[str, ...] = DEFAULT_EXEMPT_GROUPS
 
@@ -150,6 +152,7 @@ def platform_settings_from_django(settings: Any) -> PlatformSettings:
         system_namespace=system_namespace,
         ingress_namespace=getattr(settings, "TENANTRY_INGRESS_NAMESPACE", defaults.ingress_namespace),
         instance_id=getattr(settings, "TENANTRY_INSTANCE_ID", defaults.instance_id),
+        ingress_classes=tuple(getattr(settings, "TENANTRY_INGRESS_CLASSES", defaults.ingress_classes)),
         private_cidrs=tuple(getattr(settings, "TENANTRY_PRIVATE_CIDRS", defaults.private_cidrs)),
         exempt_usernames=(console_username, *DEFAULT_EXEMPT_USERNAMES[1:]),
     )
@@ -184,6 +187,9 @@ class TenantNamespaceSpec:
     members: tuple[MemberBinding, ...] = ()
     # Every active member of the team, whatever their role: whom tenant RoleBindings may name.
     team_member_ids: tuple[int, ...] = ()
+    # Hosts the namespace's routes may name: these and names under them (the team's subdomain
+    # of the apps domain and its verified custom domains).
+    allowed_host_suffixes: tuple[str, ...] = ()
     quota: Mapping[str, str] = field(default_factory=lambda: DEFAULT_QUOTA)
     limit_defaults: Mapping[str, str] = field(default_factory=lambda: DEFAULT_LIMIT_DEFAULTS)
     limit_default_requests: Mapping[str, str] = field(default_factory=lambda: DEFAULT_LIMIT_DEFAULT_REQUESTS)
@@ -287,6 +293,9 @@ def namespace_spec_from_model(
     if allowed_storage is not None:
         denied_storage |= set(cluster_storage_classes) - set(allowed_storage)
 
+    # Imported here, like the models in _members_for: the builders stay importable without Django.
+    from domains.selectors import team_host_suffixes
+
     limits = getattr(settings, "TENANTRY_DEFAULT_LIMITS", {})
     members, team_member_ids = _members_for(namespace)
     return TenantNamespaceSpec(
@@ -297,6 +306,7 @@ def namespace_spec_from_model(
         trust_level=team.trust_level,
         members=members,
         team_member_ids=team_member_ids,
+        allowed_host_suffixes=team_host_suffixes(team_id=team.pk, team_slug=team.slug),
         quota=_quota_for(namespace, team, settings, quota_overrides),
         limit_defaults=limits.get("default", DEFAULT_LIMIT_DEFAULTS),
         limit_default_requests=limits.get("defaultRequest", DEFAULT_LIMIT_DEFAULT_REQUESTS),

@@ -294,6 +294,7 @@ def test_every_validating_policy_has_a_denying_binding():
         names.POLICY_TENANT_NETWORK_POLICY,
         names.POLICY_TENANT_ROLE_BINDINGS,
         names.POLICY_TENANT_ROLES,
+        names.POLICY_TENANT_INGRESSES,
     }
     assert bindings == {name: ["Deny"] for name in policies}
 

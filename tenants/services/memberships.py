@@ -20,6 +20,12 @@ def _lock_owners(team: Team) -> int:
     )
 
 
+def team_namespaces_changed(team: Team) -> None:
+    """Something every namespace of the team carries changed: re-apply them all (on commit)."""
+    for namespace in _team_namespaces(team):
+        namespace_changed(namespace)
+
+
 def _team_namespaces(team: Team) -> list[Namespace]:
     """A team role change can alter bindings in every namespace of the team."""
     return list(Namespace.objects.filter(team=team))
@@ -51,8 +57,7 @@ def membership_set_role(*, actor, membership: TeamMembership, role: str) -> Team
         team=team,
         data={"email": membership.user.email, "from": old, "to": role},
     )
-    for namespace in _team_namespaces(team):
-        namespace_changed(namespace)
+    team_namespaces_changed(team)
     return membership
 
 
@@ -123,8 +128,7 @@ def team_membership_add(*, actor, team: Team, user, role: str) -> TeamMembership
         )
         # Owners and managers administer every namespace; every member may be named in its
         # RoleBindings (the Namespace lists them for the admission policy).
-        for namespace in _team_namespaces(team):
-            namespace_changed(namespace)
+        team_namespaces_changed(team)
     return membership
 
 

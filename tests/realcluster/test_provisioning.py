@@ -86,7 +86,7 @@ def test_every_validating_policy_type_checks_without_warnings(console, admin_gat
         for obj in bootstrap_objects(_platform())
         if obj["kind"] == "ValidatingAdmissionPolicy"
     ]
-    assert len(names) == 5
+    assert len(names) == 6
 
     def checked(name: str) -> dict | None:
         policy = admin_gateway.get(f"{ADMISSION}/v1", "ValidatingAdmissionPolicy", name)

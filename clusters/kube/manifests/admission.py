@@ -399,3 +399,97 @@ def tenant_role_policy(platform: PlatformSettings) -> list[dict]:
         ],
     }
     return _validating(platform, platform.scoped(names.POLICY_TENANT_ROLES), spec)
+
+
+def tenant_ingress_policy(platform: PlatformSettings) -> list[dict]:
+    """On a shared ingress controller a tenant serves only hosts its team owns.
+
+    Every rule and TLS entry names a host equal to, or under, one of the Namespace's allowed
+    suffixes (the team's subdomain of the apps domain and its verified custom domains; a
+    wildcard ``*.x`` counts as ``x``), so no team can claim another's host; a rule without a
+    host or a ``defaultBackend`` would take every unmatched request on the controller.
+    Snippet annotations (ingress-nginx's ``configuration-snippet`` and kin, CVE-2021-25742)
+    run arbitrary controller configuration and are refused, as are IngressClasses outside the
+    allowed list.
+    """
+    annotations = "namespaceObject.metadata.annotations"
+    key = _cel(platform.label(names.ANNOTATION_ALLOWED_HOSTS))
+    ingress_classes = platform.ingress_classes
+    owned = (
+        "variables.suffixes.exists(s, (h.startsWith('*.') ? h.substring(2) : h) == s || "
+        "(h.startsWith('*.') ? h.substring(2) : h).endsWith('.' + s))"
+    )
+    spec = {
+        "failurePolicy": "Fail",
+        "matchConstraints": {
+            "resourceRules": [
+                {
+                    "apiGroups": ["networking.k8s.io"],
+                    "apiVersions": ["v1"],
+                    "operations": ["CREATE", "UPDATE"],
+                    "resources": ["ingresses"],
+                }
+            ],
+            "namespaceSelector": {
+                "matchLabels": {
+                    platform.label(names.LABEL_TENANT): "true",
+                    **platform.instance_match_labels(),
+                }
+            },
+        },
+        "matchConditions": [
+            {"name": "not-console-or-system", "expression": f"!({_exempt_expression(platform)})"}
+        ],
+        "variables": [
+            {
+                "name": "suffixes",
+                "expression": (
+                    f"(has({annotations}) && {key} in {annotations} ? {annotations}[{key}] : '')"
+                    ".split(',').filter(s, s != '')"
+                ),
+            }
+        ],
+        "validations": [
+            {
+                "expression": "!has(object.spec.defaultBackend)",
+                "message": "a defaultBackend would take every unmatched request on the shared controller; "
+                "route named hosts instead",
+                "reason": "Forbidden",
+            },
+            {
+                "expression": (
+                    "has(object.spec.rules) && object.spec.rules.size() > 0 && "
+                    f"object.spec.rules.all(r, has(r.host) && r.host != '' && [r.host].all(h, {owned}))"
+                ),
+                "messageExpression": (
+                    "'every rule must name a host your team owns: one under ' + variables.suffixes.join(', ') "
+                    "+ ' (custom domains are added and verified on the Domains page of your team)'"
+                ),
+                "reason": "Forbidden",
+            },
+            {
+                "expression": (
+                    f"!has(object.spec.tls) || object.spec.tls.all(t, !has(t.hosts) || t.hosts.all(h, {owned}))"
+                ),
+                "messageExpression": "'tls hosts must be hosts your team owns: under ' + variables.suffixes.join(', ')",
+                "reason": "Forbidden",
+            },
+            {
+                "expression": (
+                    "!has(object.metadata.annotations) || "
+                    "!object.metadata.annotations.exists(k, k.endsWith('snippet') || k.endsWith('snippets'))"
+                ),
+                "message": "snippet annotations (configuration-snippet, server-snippet and the like) are not "
+                "allowed: they run arbitrary configuration in the shared ingress controller",
+                "reason": "Forbidden",
+            },
+            {
+                "expression": (
+                    f"!has(object.spec.ingressClassName) || object.spec.ingressClassName in {_cel(list(ingress_classes))}"
+                ),
+                "message": f"spec.ingressClassName must be one of: {', '.join(ingress_classes) or '(none)'}",
+                "reason": "Forbidden",
+            },
+        ],
+    }
+    return _validating(platform, platform.scoped(names.POLICY_TENANT_INGRESSES), spec)

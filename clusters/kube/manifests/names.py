@@ -27,6 +27,8 @@ LABEL_DEFAULT_RUNTIME_CLASS = "default-runtime-class"
 ANNOTATION_ALLOWED_RUNTIME_CLASSES = "allowed-runtime-classes"
 # The console ServiceAccounts (u<id>) of the team's members: who tenant RoleBindings may name.
 ANNOTATION_MEMBER_ACCOUNTS = "member-accounts"
+# Host suffixes the namespace's Ingresses may name (the team's subdomain and verified domains).
+ANNOTATION_ALLOWED_HOSTS = "allowed-hosts"
 
 RUNTIME_POLICY_ENFORCED = "enforced"
 COMPONENT_TENANT = "tenant"
@@ -53,6 +55,7 @@ POLICY_DEFAULT_RUNTIME_CLASS = "tenantry-default-runtime-class"
 POLICY_ALWAYS_PULL_IMAGES = "tenantry-always-pull-images"
 POLICY_TENANT_ROLE_BINDINGS = "tenantry-tenant-role-bindings"
 POLICY_TENANT_ROLES = "tenantry-tenant-roles"
+POLICY_TENANT_INGRESSES = "tenantry-tenant-ingresses"
 
 
 def cluster_role_name(role: str) -> str:

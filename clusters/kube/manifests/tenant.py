@@ -27,7 +27,8 @@ def namespace_object(spec: TenantNamespaceSpec, platform: PlatformSettings) -> d
     annotations = {
         platform.label(names.ANNOTATION_MEMBER_ACCOUNTS): ",".join(
             platform.user_service_account(user_id) for user_id in spec.team_member_ids
-        )
+        ),
+        platform.label(names.ANNOTATION_ALLOWED_HOSTS): ",".join(spec.allowed_host_suffixes),
     }
     if spec.runtime_policy_enforced:
         labels[platform.label(names.LABEL_RUNTIME_POLICY)] = names.RUNTIME_POLICY_ENFORCED
