@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("tenants.urls")),
     path("", include("namespaces.urls")),
+    path("", include("domains.urls")),
     path("", include("metering.urls")),
     path("", include("clusters.urls")),
     path("billing/", include("billing.urls")),

@@ -17,6 +17,7 @@ from billing.models import Statement
 from billing.services.runs import days_bill
 from billing.tests.conftest import fill_day, make_book
 from clusters.models import Cluster
+from domains.models import Domain
 from tenants.models import Invitation, Namespace, NamespaceMembership, Team, TeamMembership
 from tenants.services.invitations import hash_invitation_token
 from tenants.services.tokens import api_token_create
@@ -166,6 +167,13 @@ RULES: dict[str, Rule] = {
     "metering:namespace_usage": Rule("namespace", kwargs=_ns),
     "metering:namespace_runtime_policy": Rule("namespace_admin", method="post", kwargs=_ns),
     "metering:team_quota": Rule("team_or_staff", kwargs=_team),
+    "domains:team_domains": Rule("team", kwargs=_team),
+    "domains:domain_verify": Rule(
+        "team_manage", method="post", kwargs=lambda fx: {"slug": "acme", "pk": fx.domain.pk}
+    ),
+    "domains:domain_remove": Rule(
+        "team_manage", method="post", kwargs=lambda fx: {"slug": "acme", "pk": fx.domain.pk}
+    ),
     "metering:team_quota_edit": Rule("staff", method="post", kwargs=_team),
     "metering:namespace_allocation": Rule(
         "team_manage", method="post", kwargs=lambda fx: {"slug": "acme", "name": "acme-dev"}
@@ -289,6 +297,7 @@ def fx(world):
     world.staff = world.admin
     _bill_one_day(world)
     world.cluster = Cluster.objects.create(name="second", kubeconfig_path="/nonexistent")
+    world.domain = Domain.objects.create(team=world.team, name="acme.example.com", challenge="matrix")
     world.personas = {name: (None if name == "anonymous" else getattr(world, name)) for name in PERSONAS}
     return world
 

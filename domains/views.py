@@ -1,0 +1,76 @@
+"""A team's Domains tab: the subdomain it owns by construction, and custom domains to add and verify."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from core.errors import add_service_errors
+from core.http import HtmxHttpRequest
+from core.pages import redirect_to, render_page
+from domains import selectors, services
+from domains.forms import DomainForm
+from domains.models import Domain
+from tenants import permissions
+from tenants.selectors import team_for_user
+
+
+def _page(request: HtmxHttpRequest, team, form: DomainForm | None = None) -> HttpResponse:
+    can_manage = permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, team)
+    context = {
+        "team": team,
+        "subdomain": selectors.team_subdomain(team),
+        "domains": selectors.team_domains(team=team),
+        "can_manage": can_manage,
+        "form": (form or DomainForm()) if can_manage else None,
+    }
+    return render_page(request, "domains/team_domains.html", context, partials=["domains"])
+
+
+@login_required
+def team_domains(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    if request.method != "POST":
+        return _page(request, team_for_user(user=request.user, slug=slug))
+    team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
+    form = DomainForm(request.POST)
+    if form.is_valid():
+        try:
+            domain = services.domain_add(actor=request.user, team=team, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{domain.name} added. Publish the TXT record below, then verify.")
+            return redirect_to(request, reverse("domains:team_domains", args=[team.slug]))
+    return _page(request, team, form)
+
+
+def _domain(request: HtmxHttpRequest, slug: str, pk: int) -> Domain:
+    team = team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
+    return get_object_or_404(Domain.objects.select_related("team"), pk=pk, team=team)
+
+
+@login_required
+@require_POST
+def domain_verify(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    domain = _domain(request, slug, pk)
+    if services.domain_verify(actor=request.user, domain=domain):
+        messages.success(request, f"{domain.name} is verified: routes may use it and its subdomains.")
+    else:
+        domain.refresh_from_db()
+        messages.error(request, f"{domain.name} is not verified yet. {domain.last_check_error}")
+    return redirect_to(request, reverse("domains:team_domains", args=[slug]))
+
+
+@login_required
+@require_POST
+def domain_remove(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    domain = _domain(request, slug, pk)
+    if request.POST.get("confirm_name", "").strip().lower() != domain.name:
+        messages.error(request, f"Type {domain.name} to confirm removing it.")
+    else:
+        services.domain_remove(actor=request.user, domain=domain)
+        messages.success(request, f"{domain.name} removed; routes using it will be refused from now on.")
+    return redirect_to(request, reverse("domains:team_domains", args=[slug]))
