@@ -271,7 +271,7 @@ def namespace_spec_from_model(
     cluster_storage_classes: Iterable[str] = (),
     quota_overrides: Mapping[str, str] | None = None,
 ) -> TenantNamespaceSpec:
-    """Build the spec of a ``tenants.Namespace`` in at most three queries.
+    """Build the spec of a ``tenants.Namespace`` in at most four queries.
 
     ``runtime`` is the runtime selector's verdict. Without one, namespaces that need more
     than container isolation (every public team's) fail closed: the policy is enforced with
