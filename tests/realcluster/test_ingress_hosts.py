@@ -5,9 +5,9 @@ verified; a tenant's Ingress may name nothing else, so a second team cannot take
 """
 
 import pytest
-from clusters.access import kubeconfig_issue
 from django.conf import settings
 
+from clusters.kubeconfigs import kubeconfig_issue
 from domains.services import domain_add, domain_verify
 from tests.realcluster.tenant_client import TenantClient
 
