@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -29,6 +28,7 @@ from clusters.kubeconfigs import (
 from clusters.provisioning import desired_objects, namespace_retry_provisioning
 from clusters.services import cluster_check_connectivity, cluster_create, cluster_delete, cluster_update
 from core.http import HtmxHttpRequest
+from core.pages import paginate, render_page
 from tenants import permissions
 from tenants.models import NamespaceStatus
 from tenants.selectors import namespace_for_user, namespaces_in_error
@@ -233,11 +233,10 @@ def cluster_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_GET
 def namespace_error_list(request: HtmxHttpRequest) -> HttpResponse:
-    page = Paginator(namespaces_in_error(), settings.TENANTRY_PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "clusters/namespace_errors.html"
-    if request.htmx:
-        template += "#namespace-errors"
-    return render(request, template, {"page": page})
+    page = paginate(request, namespaces_in_error())
+    return render_page(
+        request, "clusters/namespace_errors.html", {"page": page}, partials=["namespace-errors"]
+    )
 
 
 @staff_required

@@ -421,7 +421,9 @@ def test_failed_namespaces_across_teams_are_listed_and_paginated(client, world, 
     assert "acme-dev" in first and "globex-prod" in first and "quota invalid" in first
     assert "fine" not in first
     assert "Page 1 of 2" in first
-    second = client.get("/clusters/failed-namespaces/?page=2", **HTMX).content.decode()
+    second = client.get(
+        "/clusters/failed-namespaces/?page=2", **HTMX, HTTP_HX_TARGET="namespace-errors"
+    ).content.decode()
     assert "zz-error" in second
     assert "<html" not in second
     assert 'id="namespace-errors"' in second
