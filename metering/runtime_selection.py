@@ -16,10 +16,16 @@ from metering.models import ClusterRuntime, ClusterState, RuntimeClassProfile
 from tenants.models import Isolation, Namespace
 
 DEFAULT_CLUSTER_NAME = "default"
+# The handler every node runs when a pod names no RuntimeClass. A catalog entry with this
+# handler needs no RuntimeClass: it counts as installed on every cluster, and a namespace
+# whose default it is leaves runtimeClassName unset (a class of that name is used if the
+# cluster has one).
+NODE_DEFAULT_HANDLER = "runc"
 
 
 class CatalogEntry(Protocol):
     name: str
+    handler: str
     isolation: str
     supports_gpu: bool
     enabled: bool
@@ -50,10 +56,16 @@ class Selection:
     install_hint: str = ""
     availability_known: bool = True
     reasons: dict[str, str] = field(default_factory=dict)
+    # Allowed entries that run as the node's default handler, with no RuntimeClass on the cluster.
+    node_default: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.chosen is not None
+
+    @property
+    def chosen_needs_no_runtime_class(self) -> bool:
+        return self.chosen is not None and self.chosen in self.node_default
 
 
 def trust_default_isolation(trust_level: str) -> str:
@@ -80,11 +92,13 @@ def select_runtime(
     """Pick the cheapest runtime (price multiplier, then name) meeting isolation and GPU needs.
 
     ``available`` is the set of RuntimeClass names discovered on the cluster, or None when
-    discovery has not run yet (then every catalog entry counts as installed).
+    discovery has not run yet (then every catalog entry counts as installed). An entry whose
+    handler is the node default (runc) is installed everywhere, RuntimeClass or not.
     """
     entries: Sequence[CatalogEntry] = sorted(catalog, key=lambda e: (e.price_multiplier, e.name))
     needed_rank = Isolation.rank(required_isolation)
     fits: list[str] = []
+    node_default: list[str] = []
     exclusions: list[Exclusion] = []
     installable: list[str] = []
     enableable: list[str] = []
@@ -98,11 +112,13 @@ def select_runtime(
             reason = f"below {required_isolation} isolation {requirement_source}"
         elif needs_gpu and not entry.supports_gpu:
             reason = "no GPU support"
-        elif available is not None and entry.name not in available:
+        elif available is not None and entry.name not in available and entry.handler != NODE_DEFAULT_HANDLER:
             reason = f"not installed on cluster {cluster_name}"
             installable.append(entry.name)
         else:
             fits.append(entry.name)
+            if available is not None and entry.name not in available:
+                node_default.append(entry.name)
             continue
         exclusions.append(Exclusion(entry.name, reason))
     refusal = hint = ""
@@ -128,6 +144,7 @@ def select_runtime(
         install_hint=hint,
         availability_known=available is not None,
         reasons={e.name: e.reason for e in exclusions},
+        node_default=tuple(node_default),
     )
 
 
@@ -167,7 +184,11 @@ def namespace_runtime(
 def namespace_runtime_choice(namespace: Namespace) -> RuntimeChoice:
     """The provisioner's entry point: ``RuntimeChoice(allowed, default)`` for the spec builder.
 
-    A refusal yields an empty allowed list, so the admission policy fails closed.
+    A refusal yields an empty allowed list, so the admission policy fails closed. When the
+    default is the node's own handler (no RuntimeClass to name), the namespace needs only
+    container isolation and pods keep the cluster default: the policy is not enforced.
     """
     selection = namespace_runtime(namespace)
+    if selection.chosen_needs_no_runtime_class:
+        return RuntimeChoice(allowed=(), default=None, enforced=False)
     return RuntimeChoice(allowed=selection.allowed, default=selection.chosen)

@@ -242,6 +242,7 @@ class RuntimeChoice:
 
     allowed: tuple[str, ...]
     default: str | None = None
+    enforced: bool = True  # False: pods keep the node's default handler (see metering.runtime)
 
 
 def _quota_for(namespace: Any, team: Any, settings: Any, overrides: Mapping[str, str] | None) -> dict:
@@ -281,7 +282,7 @@ def namespace_spec_from_model(
     """
     team = namespace.team
     if runtime is not None:
-        allowed, default, enforced = runtime.allowed, runtime.default, True
+        allowed, default, enforced = runtime.allowed, runtime.default, runtime.enforced
     else:
         needs_isolation = team.trust_level == PUBLIC or (
             bool(namespace.min_isolation) and ISOLATION_LEVELS.index(namespace.min_isolation) > 0

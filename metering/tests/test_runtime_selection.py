@@ -209,3 +209,62 @@ def test_provisioner_gets_allowed_classes_and_default(world):
     choice = namespace_runtime_choice(world.other_namespace)
     assert choice.default == "gvisor"
     assert choice.allowed[0] == "gvisor" and "runc" not in choice.allowed
+
+
+def _seeded_like(rows):
+    """Catalog entries with their real handlers: runc is the nodes' default handler."""
+    handlers = {"runc": "runc", "gvisor": "runsc"}
+    for entry in rows:
+        entry.handler = handlers.get(entry.name, entry.name)
+    return rows
+
+
+def test_runc_needs_no_runtime_class_on_the_cluster(settings):
+    settings.TENANTRY_MIN_ISOLATION = {"public": "sandbox", "trusted": "container"}
+    isolation, source = required_isolation(namespace_min="", trust_level="trusted")
+    selection = select_runtime(
+        required_isolation=isolation,
+        requirement_source=source,
+        needs_gpu=False,
+        catalog=_seeded_like(catalog()),
+        available={"gvisor", "kata-qemu"},  # a real cluster: no RuntimeClass for the default handler
+        cluster_name="default",
+    )
+    assert selection.chosen == "runc"
+    assert "runc" not in selection.reasons
+    assert selection.node_default == ("runc",)
+    assert selection.chosen_needs_no_runtime_class
+
+
+def test_runc_runtime_class_present_is_used_by_name(settings):
+    settings.TENANTRY_MIN_ISOLATION = {"public": "sandbox", "trusted": "container"}
+    selection = select_runtime(
+        required_isolation="container",
+        requirement_source="required for trusted teams",
+        needs_gpu=False,
+        catalog=_seeded_like(catalog()),
+        available={"runc", "gvisor"},
+        cluster_name="default",
+    )
+    assert selection.chosen == "runc" and not selection.chosen_needs_no_runtime_class
+
+
+@pytest.mark.django_db
+def test_trusted_namespace_on_a_cluster_without_a_runc_class_runs_runc_unenforced(world):
+    from django.utils import timezone
+
+    from django.conf import settings as django_settings
+
+    from clusters.kube.spec import platform_settings_from_django
+    from clusters.provisioning import desired_objects
+    from metering.models import ClusterRuntime, ClusterState
+    from metering.runtime import namespace_runtime_choice
+
+    state = ClusterState.objects.create(key=ClusterState.key_for(None), discovered_at=timezone.now())
+    ClusterRuntime.objects.create(state=state, name="gvisor", handler="runsc", seen_at=timezone.now())
+    choice = namespace_runtime_choice(world.namespace)  # acme is trusted
+    assert (choice.allowed, choice.default, choice.enforced) == ((), None, False)
+    namespace_object = desired_objects(world.namespace, platform_settings_from_django(django_settings))[0]
+    assert not any("runtime" in label for label in namespace_object["metadata"]["labels"])
+    public = namespace_runtime_choice(world.other_namespace)
+    assert public.enforced and public.default == "gvisor"
