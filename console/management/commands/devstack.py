@@ -33,11 +33,13 @@ def _free_port(preferred: int) -> int:
         return sock.getsockname()[1]
 
 
-def _wait_for(check, what: str, timeout: float = 20.0) -> None:
+def _wait_for(check, what: str, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
+        if proc is not None and proc.poll() is not None:
+            raise CommandError(f"{what} exited with status {proc.returncode} before it came up (see above)")
         time.sleep(0.1)
     raise CommandError(f"{what} did not come up within {timeout:.0f} s")
 
@@ -144,23 +146,18 @@ class Command(BaseCommand):
     def _start_emulator(self) -> dict[str, str]:
         kubeconfig = Path(settings.VAR_DIR) / "kubeemu.kubeconfig"
         kubeconfig.unlink(missing_ok=True)
-        cmd = [
-            sys.executable,
-            "manage.py",
-            "kubeemu",
-            "--port",
-            str(EMULATOR_PORT),
-            "--kubeconfig",
-            str(kubeconfig),
-        ]
-        self._spawn("kubeemu", cmd, os.environ.copy())
+        # kind, k3d and minikube often hold 6443; then any free port will do.
+        port = _free_port(EMULATOR_PORT)
+        cmd = [sys.executable, "manage.py", "kubeemu", "--port", str(port), "--kubeconfig", str(kubeconfig)]
+        proc = self._spawn("kubeemu", cmd, os.environ.copy())
         _wait_for(
-            lambda: kubeconfig.exists() and _port_open("127.0.0.1", EMULATOR_PORT), "Kubernetes emulator"
+            lambda: kubeconfig.exists() and _port_open("127.0.0.1", port), "Kubernetes emulator", proc=proc
         )
+        taken = f" (port {EMULATOR_PORT} is taken)" if port != EMULATOR_PORT else ""
         self.stdout.write(
-            f"Kubernetes API emulator on https://127.0.0.1:{EMULATOR_PORT} (no cluster configured)"
+            f"Kubernetes API emulator on https://127.0.0.1:{port}{taken}; no cluster configured"
         )
-        return {"KUBECONFIG": str(kubeconfig), "KUBE_EMULATOR_URL": f"https://127.0.0.1:{EMULATOR_PORT}"}
+        return {"KUBECONFIG": str(kubeconfig), "KUBE_EMULATOR_URL": f"https://127.0.0.1:{port}"}
 
     def _start_local_cluster(self) -> dict[str, str]:
         kubeconfig = Path(settings.VAR_DIR) / "localcluster.kubeconfig"
