@@ -390,6 +390,14 @@ def usage_series(
     return series
 
 
+def namespace_lacks_gpu_quota(*, namespace: Namespace, needs_gpu: bool | None = None) -> bool:
+    """A namespace that asks for GPUs but whose allocation holds none: its GPU pods would be refused."""
+    if not (namespace.needs_gpu if needs_gpu is None else needs_gpu):
+        return False
+    gpus = NamespaceQuota.objects.filter(namespace=namespace).values_list("gpus", flat=True).first()
+    return not gpus
+
+
 def namespace_quota_bars(*, namespace: Namespace) -> list[QuotaBar]:
     """Latest measured usage against the allocation, per allocated resource. Three queries."""
     allocation = amounts_of(NamespaceQuota.objects.filter(namespace=namespace).first())

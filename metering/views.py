@@ -33,6 +33,11 @@ from tenants import permissions
 from tenants.models import Team
 from tenants.selectors import namespace_for_user, team_for_user, team_namespace, team_namespaces_for_user
 
+GPU_QUOTA_WARNING = (
+    "This namespace's quota holds no GPUs, so pods asking for one will be refused. "
+    "Ask for GPUs with a quota request."
+)
+
 
 @login_required
 @require_GET
@@ -45,6 +50,7 @@ def namespace_usage(request: HttpRequest, name: str) -> HttpResponse:
         "namespace": namespace,
         "usage": usage,
         "selection": namespace_runtime(namespace),
+        "lacks_gpu_quota": selectors.namespace_lacks_gpu_quota(namespace=namespace),
         "policy_form": RuntimePolicyForm(
             initial={"min_isolation": namespace.min_isolation, "needs_gpu": namespace.needs_gpu}
         ),
@@ -70,6 +76,8 @@ def namespace_runtime_policy(request: HttpRequest, name: str) -> HttpResponse:
                 needs_gpu=form.cleaned_data["needs_gpu"],
             )
             messages.success(request, f"Runtime policy saved; new pods default to {selection.chosen}.")
+            if selectors.namespace_lacks_gpu_quota(namespace=namespace, needs_gpu=selection.needs_gpu):
+                messages.warning(request, GPU_QUOTA_WARNING)
         except ValidationError as exc:
             message_service_errors(request, exc)
     return redirect("metering:namespace_usage", name=namespace.name)

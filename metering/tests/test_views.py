@@ -97,6 +97,17 @@ def test_runtime_policy_form_changes_the_namespace(
     assert provisioned == [world.namespace.pk]
 
 
+def test_needing_gpus_without_gpu_quota_warns(client, world, quota, provisioned):
+    url = reverse("metering:namespace_runtime_policy", args=["acme-dev"])
+    response = login(client, world.ns_admin).post(url, {"needs_gpu": "on"}, follow=True)
+    body = response.content.decode()
+    assert "quota holds no GPUs" in body
+    assert 'class="msg msg-warning"' in body
+    NamespaceQuota.objects.filter(namespace=world.namespace).update(gpus=1)
+    response = client.post(url, {"needs_gpu": "on"}, follow=True)
+    assert "quota holds no GPUs" not in response.content.decode()
+
+
 def test_runtime_policy_needs_namespace_admin(client, world, quota):
     url = reverse("metering:namespace_runtime_policy", args=["acme-dev"])
     assert login(client, world.developer).post(url, {"min_isolation": "microvm"}).status_code == 403
