@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from functools import wraps
 
-import yaml
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,6 +26,7 @@ from clusters.kubeconfigs import (
 )
 from clusters.provisioning import desired_objects, namespace_retry_provisioning
 from clusters.services import cluster_check_connectivity, cluster_create, cluster_delete, cluster_update
+from clusters.yamltext import dump_plain
 from core.http import HtmxHttpRequest
 from core.pages import paginate, render_page
 from tenants import permissions
@@ -143,7 +143,7 @@ def namespace_retry(request: HtmxHttpRequest, name: str) -> HttpResponse:
 def namespace_objects(request: HtmxHttpRequest, name: str) -> HttpResponse:
     namespace = namespace_for_user(user=request.user, name=name)
     objects = desired_objects(namespace, platform_settings_from_django(settings))
-    manifests = "---\n".join(yaml.safe_dump(obj, sort_keys=False) for obj in objects)
+    manifests = "---\n".join(dump_plain(obj) for obj in objects)
     context = {"namespace": namespace, "manifests": manifests, "bindings": None, "bindings_error": ""}
     # Who can reach the namespace, as the cluster says: for the people who manage its access.
     if permissions.has_namespace_perm(request.user, permissions.ADMIN_NAMESPACE, namespace):

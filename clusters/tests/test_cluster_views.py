@@ -223,6 +223,8 @@ def test_objects_page_shows_the_desired_manifests_as_yaml(client, world):
     assert "kind: NetworkPolicy" in html
     assert "---\n" in html
     assert "pod-security.kubernetes.io/enforce: restricted" in html
+    # Objects share label dicts; each is written out instead of as an anchor and alias.
+    assert "id001" not in html
 
 
 def test_status_partial_is_includable_with_a_namespace(rf, world):
