@@ -93,6 +93,7 @@ RULES: dict[str, Rule] = {
     "healthz": Rule("public"),
     "readyz": Rule("public", ok=frozenset({200, 503})),  # 503 names what is down
     "metrics": Rule("metrics_token"),
+    "favicon": Rule("public"),
     "api-schema": Rule("public"),
     "api-docs": Rule("public"),
     "team_list": Rule("login"),
