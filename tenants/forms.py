@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from core import limits
 from tenants import permissions
 from tenants.models import DNS1123_LABEL, NamespaceRole, TeamRole
+from tenants.services.tokens import DEFAULT_TOKEN_DAYS
 
 
 def team_role_choices(user, team, *, current: str | None = None) -> list[tuple[str, str]]:
@@ -126,5 +127,6 @@ class ApiTokenForm(forms.Form):
         min_value=1,
         max_value=limits.MAX_API_TOKEN_DAYS,
         required=False,
-        help_text="Empty: never.",
+        initial=DEFAULT_TOKEN_DAYS,
+        help_text=f"{DEFAULT_TOKEN_DAYS} unless you change it; empty: never.",
     )

@@ -23,6 +23,7 @@ from tenants.models import (
     TeamMembership,
     TeamRole,
 )
+from tenants.services.tokens import DEFAULT_TOKEN_DAYS
 
 # --- Output ------------------------------------------------------------------------------
 
@@ -246,8 +247,10 @@ class ApiTokenCreateSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(
         required=False,
         allow_null=True,
-        default=None,
-        help_text=f"At most {limits.MAX_API_TOKEN_DAYS} days from now; null: never.",
+        help_text=(
+            f"Omitted: in {DEFAULT_TOKEN_DAYS} days. At most {limits.MAX_API_TOKEN_DAYS} days from now; "
+            "null: the token never expires."
+        ),
     )
 
     def validate_expires_at(self, value):

@@ -13,6 +13,12 @@ from tenants.models import ApiToken
 from tenants.services.audit import audit_record
 
 TOKEN_PREFIX = "tnt_"  # noqa: S105 - a public marker, not a secret
+# A token nobody remembers should not work forever; "never" has to be asked for.
+DEFAULT_TOKEN_DAYS = 90
+
+
+def default_token_expiry(now: datetime) -> datetime:
+    return now + timedelta(days=DEFAULT_TOKEN_DAYS)
 
 
 def hash_token(raw: str) -> str:

@@ -1,6 +1,6 @@
 """Who may call the API at all: sessions, Bearer tokens, and the token endpoints."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -141,6 +141,15 @@ def test_create_token_shows_the_secret_once(world):
     assert "token" not in listed[0]
     assert bearer(raw).get("/api/v1/me/").json()["id"] == world.member.pk
     assert AuditEvent.objects.filter(action="api_token.created", actor=world.member).exists()
+
+
+def test_api_tokens_expire_in_90_days_unless_null_is_asked_for(world):
+    client = session(world.member)
+    default = client.post("/api/v1/tokens/", {"name": "default"}, format="json").json()
+    never = client.post("/api/v1/tokens/", {"name": "never", "expires_at": None}, format="json").json()
+    expires = datetime.fromisoformat(default["expires_at"])
+    assert timedelta(days=89, hours=23) < expires - timezone.now() <= timedelta(days=90)
+    assert never["expires_at"] is None
 
 
 def test_token_list_shows_only_my_tokens(world):

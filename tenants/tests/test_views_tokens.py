@@ -74,3 +74,21 @@ def test_revoke_confirms_then_revokes(client):
     assert client.post(url).status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_new_tokens_expire_in_90_days_unless_asked_otherwise(client, world):
+    client.force_login(world.developer)
+    form = client.get("/settings/tokens/").content.decode()
+    assert 'name="expires_in_days" value="90"' in form
+    client.post("/settings/tokens/", {"name": "default", "expires_in_days": "90"})
+    client.post("/settings/tokens/", {"name": "forever", "expires_in_days": ""})
+    default = ApiToken.objects.get(name="default")
+    assert (default.expires_at - timezone.now()).days == 89  # 90 days less the seconds since
+    assert ApiToken.objects.get(name="forever").expires_at is None
+
+
+def test_created_token_has_a_copy_button_for_its_field(client, world):
+    client.force_login(world.developer)
+    body = client.post("/settings/tokens/", {"name": "ci", "expires_in_days": "1"}).content.decode()
+    assert 'data-copy-from="raw-token"' in body and 'id="raw-token"' in body
+    assert "js/console.js" in body

@@ -15,7 +15,7 @@ from tenants.api.serializers import (
 )
 from tenants.api.views.base import validated
 from tenants.models import ApiToken
-from tenants.services.tokens import api_token_create, api_token_revoke
+from tenants.services.tokens import api_token_create, api_token_revoke, default_token_expiry
 
 
 class MeView(generics.GenericAPIView):
@@ -39,7 +39,8 @@ class TokenListView(generics.ListAPIView):
     @extend_schema(request=ApiTokenCreateSerializer, responses={201: NewApiTokenSerializer})
     def post(self, request):
         data = validated(ApiTokenCreateSerializer, request)
-        token, raw = api_token_create(user=request.user, name=data["name"], expires_at=data["expires_at"])
+        expires_at = data.get("expires_at", default_token_expiry(timezone.now()))
+        token, raw = api_token_create(user=request.user, name=data["name"], expires_at=expires_at)
         body = NewApiTokenSerializer(token, context={"raw_token": raw}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
