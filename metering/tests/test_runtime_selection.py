@@ -251,9 +251,8 @@ def test_runc_runtime_class_present_is_used_by_name(settings):
 
 @pytest.mark.django_db
 def test_trusted_namespace_on_a_cluster_without_a_runc_class_runs_runc_unenforced(world):
-    from django.utils import timezone
-
     from django.conf import settings as django_settings
+    from django.utils import timezone
 
     from clusters.kube.spec import platform_settings_from_django
     from clusters.provisioning import desired_objects
