@@ -100,3 +100,26 @@ def humanize(amount: Decimal | int | float | None, kind: str) -> str:
                 return f"{value / size:.1f} {suffix}B"
         return f"{value:.0f} B"
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _trimmed(value: Decimal) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def readable(amount: int | None, kind: str) -> str:
+    """Base units for people, always with a unit: ``8 cores``, ``0.25 cores``, ``96 GiB``, ``4.04 GiB``.
+
+    Binary units for bytes (KiB to EiB, whichever keeps the number at or above 1), cores for CPU.
+    """
+    if amount is None:
+        return ""
+    value = Decimal(int(amount))
+    if kind == CPU:
+        cores = value / 1000
+        return f"{_trimmed(cores)} {'core' if cores == 1 else 'cores'}"
+    if kind == BYTES:
+        for suffix, size in reversed(_BINARY.items()):
+            if value >= size:
+                return f"{_trimmed(value / size)} {suffix}B"
+        return f"{value} B"
+    return str(int(value))

@@ -43,7 +43,7 @@ from metering.models import (
     UsageHourly,
     UsageSample,
 )
-from metering.quantities import BYTES, CPU
+from metering.quantities import BYTES, COUNT, CPU
 from tenants import permissions
 from tenants.models import Namespace, NamespaceStatus, Team, TeamMembership
 from tenants.selectors import namespaces_for_user
@@ -67,13 +67,15 @@ METRIC_KIND: dict[str, str] = {
     Metric.MEMORY_USAGE: BYTES,
     Metric.STORAGE_REQUEST: BYTES,
 }
+# (title, kind of quantity, metrics); bytes are scaled to one binary unit per chart.
 CHART_GROUPS = (
-    ("CPU (cores)", (Metric.CPU_REQUEST, Metric.CPU_LIMIT, Metric.CPU_USAGE)),
-    ("Memory (bytes)", (Metric.MEMORY_REQUEST, Metric.MEMORY_LIMIT, Metric.MEMORY_USAGE)),
-    ("Storage (bytes)", (Metric.STORAGE_REQUEST,)),
-    ("GPUs, pods and load balancers", (Metric.GPU_REQUEST, Metric.PODS, Metric.LOAD_BALANCERS)),
+    ("CPU", CPU, (Metric.CPU_REQUEST, Metric.CPU_LIMIT, Metric.CPU_USAGE)),
+    ("Memory", BYTES, (Metric.MEMORY_REQUEST, Metric.MEMORY_LIMIT, Metric.MEMORY_USAGE)),
+    ("Storage", BYTES, (Metric.STORAGE_REQUEST,)),
+    ("GPUs, pods and load balancers", COUNT, (Metric.GPU_REQUEST, Metric.PODS, Metric.LOAD_BALANCERS)),
     (
-        "Network (bytes per interval)",
+        "Network",
+        BYTES,
         (
             Metric.NET_INGRESS_INTERNAL,
             Metric.NET_INGRESS_EXTERNAL,
@@ -82,6 +84,16 @@ CHART_GROUPS = (
         ),
     ),
 )
+BINARY_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
+
+
+def chart_unit(kind: str, largest: float) -> tuple[str, float]:
+    """The unit a chart's axis is drawn in, and what to divide base values by."""
+    if kind == CPU:
+        return "cores", 1
+    if kind == BYTES:
+        return next(((unit, size) for unit, size in BINARY_UNITS if largest >= size), ("B", 1))
+    return "", 1
 
 
 def _to_base(metric: str, value: Decimal) -> int:
@@ -351,6 +363,12 @@ class NamespaceUsage:
     bars: list[QuotaBar]
     charts: list[dict] = field(default_factory=list)
 
+    never_measured: bool = False  # no sample at all yet: a new namespace
+
+    @property
+    def has_data(self) -> bool:
+        return any(not chart["empty"] for chart in self.charts)
+
 
 def usage_series(
     *, namespace: Namespace, metrics, start: datetime, end: datetime, step: int
@@ -421,16 +439,39 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     end = now.replace(second=0, microsecond=0)
     start = end - span
     bars = namespace_quota_bars(namespace=namespace)
-    all_metrics = [m for _, group in CHART_GROUPS for m in group]
+    all_metrics = [m for _, _, group in CHART_GROUPS for m in group]
     series = usage_series(namespace=namespace, metrics=all_metrics, start=start, end=end, step=step)
-    charts = [
-        {
-            "title": title,
-            "series": [{"metric": m, "label": Metric(m).label, "points": series[m]} for m in group],
-        }
-        for title, group in CHART_GROUPS
-    ]
-    return NamespaceUsage(range_key=range_key, start=start, end=end, bars=bars, charts=charts)
+    per_step = f" per {step // 3600} h" if step >= 3600 else f" per {step // 60} min"
+    charts = []
+    for title, kind, group in CHART_GROUPS:
+        values = [value for metric in group for _, value in series[metric] if value is not None]
+        unit, divisor = chart_unit(kind, max(values, default=0))
+        if unit and title == "Network":
+            unit += per_step
+        charts.append(
+            {
+                "title": f"{title} ({unit})" if unit and values else title,
+                "unit": unit,
+                "empty": not values,
+                "series": [
+                    {
+                        "metric": metric,
+                        "label": Metric(metric).label.split(" (")[0],
+                        "points": [
+                            [moment, None if value is None else round(value / divisor, 3)]
+                            for moment, value in series[metric]
+                        ],
+                    }
+                    for metric in group
+                ],
+            }
+        )
+    usage = NamespaceUsage(range_key=range_key, start=start, end=end, bars=bars, charts=charts)
+    if not usage.has_data:
+        usage.never_measured = not UsageHourly.objects.filter(namespace=namespace).exists() and not (
+            UsageSample.objects.filter(namespace=namespace).exists()
+        )
+    return usage
 
 
 @dataclass

@@ -49,11 +49,13 @@ def test_discovery_records_runtimes_storage_and_capacity(
     assert state.allocatable_gpus == 2
     assert state.storage_classes == ["fast"]
     assert [r.name for r in unknown_runtime_classes()] == ["youki"]
-    # Trusted team, runc not installed: the cheapest installed runtime is picked and recorded.
+    # Trusted team: runc is the nodes' default handler and needs no RuntimeClass.
     selection = namespace_runtime(world.namespace)
-    assert selection.chosen == "gvisor"
-    assert selection.reasons["runc"] == "not installed on cluster default"
-    assert NamespaceRuntime.objects.get(namespace=world.namespace).chosen == "gvisor"
+    assert selection.chosen == "runc" and selection.chosen_needs_no_runtime_class
+    assert NamespaceRuntime.objects.get(namespace=world.namespace).chosen == "runc"
+    # Every other entry still needs its RuntimeClass on the cluster.
+    assert selection.reasons["kata-qemu"] == "not installed on cluster default"
+    assert namespace_runtime(world.namespace, min_isolation="microvm").chosen == "kata-fc"
     assert world.namespace.pk in provisioned
     provisioned.clear()
     with django_capture_on_commit_callbacks(execute=True):

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from metering.amounts import parse_amounts
-from metering.quantities import BYTES, COUNT, CPU, format_quantity, parse
+from metering.quantities import BYTES, COUNT, CPU, format_quantity, parse, readable
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,22 @@ def test_parse_refuses_negative_and_boolean_numbers(value):
 def test_parse_amounts_refuses_what_is_not_an_object_of_amounts(raw):
     with pytest.raises(ValidationError):
         parse_amounts(raw)
+
+
+@pytest.mark.parametrize(
+    ("amount", "kind", "text"),
+    [
+        (8000, CPU, "8 cores"),
+        (1000, CPU, "1 core"),
+        (250, CPU, "0.25 cores"),
+        (2346, CPU, "2.35 cores"),
+        (96 * 2**30, BYTES, "96 GiB"),
+        (4339267554, BYTES, "4.04 GiB"),  # the measured value the capacity page showed raw
+        (512 * 2**20, BYTES, "512 MiB"),
+        (100, BYTES, "100 B"),
+        (7, COUNT, "7"),
+        (None, BYTES, ""),
+    ],
+)
+def test_readable_amounts_always_carry_a_unit(amount, kind, text):
+    assert readable(amount, kind) == text

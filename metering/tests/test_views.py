@@ -80,8 +80,36 @@ def test_usage_page_shows_bars_runtime_and_exclusions(client, world, quota):
     )
     assert 'class="bar-near" data-resource="cpu"' in body
     assert "<strong>runc</strong>" in body
-    assert "chart.umd.min.js" in body
+    assert "Nothing was measured in the last 24h." in body  # the one sample is months old
     assert "Save runtime policy" not in body  # viewers cannot change it
+
+
+def test_new_namespace_says_no_data_yet_instead_of_empty_axes(client, world, quota):
+    body = login(client, world.viewer).get(reverse("metering:namespace_usage", args=["acme-dev"])).content
+    assert b"No data yet: the first samples arrive within a minute" in body
+    assert b"<canvas" not in body and b"chart.umd.min.js" not in body
+
+
+def test_charts_are_drawn_in_cores_and_binary_units(client, world, quota):
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    for metric, quantity in ((Metric.MEMORY_USAGE, 2_500_000_000), (Metric.CPU_USAGE, 0.5)):
+        UsageSample.objects.create(
+            namespace=world.namespace,
+            metric=metric,
+            window_start=now - timedelta(minutes=5),
+            window_end=now - timedelta(minutes=4),
+            quantity=quantity,
+            source="t",
+        )
+    response = login(client, world.viewer).get(reverse("metering:namespace_usage", args=["acme-dev"]))
+    charts = {chart["title"]: chart for chart in response.context["usage"].charts}
+    memory = charts["Memory (GiB)"]
+    assert max(p[1] or 0 for s in memory["series"] for p in s["points"]) == round(2_500_000_000 / 2**30, 3)
+    assert "CPU (cores)" in charts
+    assert charts["Network"]["empty"]  # no Prometheus: not measured, not zero
+    body = response.content.decode()
+    assert "js/charts.js" in body and "Not measured in this range." in body
+    assert "<script>" not in body  # no inline script (CSP)
 
 
 def test_runtime_policy_form_changes_the_namespace(
@@ -146,6 +174,18 @@ def test_staff_pages_are_for_staff(client, world, pending):
     for name in ("metering:staff_capacity", "metering:staff_runtimes"):
         assert login(client, world.owner).get(reverse(name)).status_code == 404
         assert login(client, world.admin).get(reverse(name)).status_code == 200
+
+
+def test_capacity_shows_cores_and_binary_units_never_raw_numbers(client, world, quota):
+    from metering.services.collector import ensure_cluster_states
+
+    state = ensure_cluster_states()[0]
+    state.allocatable_cpu_millicores, state.allocatable_memory_bytes = 24000, 4339267554
+    state.save()
+    html = login(client, world.admin).get(reverse("metering:staff_capacity")).content.decode()
+    assert "24 cores / 1 core /" in html
+    assert "4.04 GiB / 2 GiB /" in html
+    assert "4339267554" not in html
 
 
 def test_staff_edit_the_catalog(client, world):

@@ -5,9 +5,12 @@
     return element ? JSON.parse(element.textContent) : null;
   }
 
+  // Values arrive in each chart's unit (cores, GiB, MiB per 15 min...); a chart with no
+  // measurement has no canvas (the page says so instead of drawing empty axes).
   function usageCharts() {
     var charts = data("usage-charts");
     if (!charts) return;
+    var narrow = window.matchMedia("(max-width: 720px)").matches;
     charts.forEach(function (chart, i) {
       var canvas = document.getElementById("chart-" + (i + 1));
       if (!canvas) return;
@@ -19,7 +22,17 @@
             return {label: s.label, data: s.points.map(function (p) { return p[1]; }), spanGaps: false, pointRadius: 0};
           })
         },
-        options: {animation: false, responsive: true, scales: {y: {beginAtZero: true}}}
+        options: {
+          animation: false,
+          responsive: true,
+          // On a phone a taller chart keeps its lines readable under a legend of four entries.
+          aspectRatio: narrow ? 1.1 : 2,
+          plugins: {legend: {position: "bottom", labels: {boxWidth: 12, font: {size: narrow ? 11 : 12}}}},
+          scales: {
+            x: {ticks: {maxTicksLimit: narrow ? 4 : 8, maxRotation: 0}},
+            y: {beginAtZero: true, title: {display: Boolean(chart.unit), text: chart.unit}}
+          }
+        }
       });
     });
   }
