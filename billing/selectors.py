@@ -21,6 +21,7 @@ from billing.models import (
     LedgerEntry,
     PriceBook,
     Statement,
+    StatementStatus,
 )
 from billing.money import round_line
 from billing.periods import local_date, month_start
@@ -298,3 +299,29 @@ def pricebook_form_rates(*, book: PriceBook | None = None) -> tuple[dict[str, De
 
 def bill_runs() -> QuerySet[BillRun]:
     return BillRun.objects.order_by("-started_at", "-id")
+
+
+@dataclass(frozen=True)
+class FinanceAttention:
+    """What finance acts on first: finalized statements not yet paid, and prepaid teams in debt."""
+
+    statements_due: list[Statement]
+    statements_due_count: int
+    debts: list[BillingAccount]
+    debts_count: int
+
+
+def finance_attention(*, limit: int = 10) -> FinanceAttention:
+    """The finance home: oldest unpaid statements first, deepest debts first. Four queries."""
+    due = (
+        Statement.objects.filter(status=StatementStatus.FINALIZED)
+        .select_related("team")
+        .order_by("month", "team__name")
+    )
+    debts = BillingAccount.objects.filter(balance__lt=0).select_related("team").order_by("balance")
+    return FinanceAttention(
+        statements_due=list(due[:limit]),
+        statements_due_count=due.count(),
+        debts=list(debts[:limit]),
+        debts_count=debts.count(),
+    )

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from billing.selectors import latest_notices_for_user
 from console.celery import app as celery_app
+from console.homes import role_home
 from console.observability.state import ConsoleStateCollector
 from core.http import HtmxHttpRequest
 from core.metrics import CONTENT_TYPE, bearer_ok, exposition
@@ -32,8 +33,11 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "quota_requests": quota_requests_for_dashboard(user=user),
         "billing_notices": latest_notices_for_user(user=user),
         **dashboard_invitations_context(request),
+        **role_home(user),
     }
-    context["first_run"] = not (teams.paginator.count or namespaces.paginator.count)
+    # Finance and staff have a home of their own; the tenant onboarding is not for them.
+    has_role_home = "staff_home" in context or "finance_home" in context
+    context["first_run"] = not (teams.paginator.count or namespaces.paginator.count or has_role_home)
     return render_page(
         request, "console/dashboard.html", context, partials=["my-teams", "my-namespaces", "my-invitations"]
     )
