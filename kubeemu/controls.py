@@ -209,3 +209,14 @@ def set_quota_used(store: Store, namespace: str, name: str, used: dict[str, str]
         status["used"] = {**(status.get("used") or {}), **used}
         quota["metadata"]["resourceVersion"] = store.next_revision()
         return quota
+
+
+def append_pod_log(
+    store: Store, namespace: str, pod: str, container: str, lines: list[str]
+) -> dict[str, Any]:
+    """What a container writes to stdout: ``lines`` are added to its log with the current time."""
+    with store.lock:
+        log = store.logs.setdefault((namespace, pod, container), [])
+        moment = store.timestamp()
+        log.extend((moment, str(line)) for line in lines)
+        return {"lines": len(log)}

@@ -8,6 +8,7 @@ _SUBRESOURCE_KINDS = {
     "status": (None, None, None, ("get", "patch", "update")),
     "scale": ("Scale", "autoscaling", "v1", ("get", "patch", "update")),
     "token": ("TokenRequest", "authentication.k8s.io", "v1", ("create",)),
+    "log": ("Pod", "", "v1", ("get",)),
 }
 
 

@@ -92,10 +92,12 @@ class Handler(BaseHTTPRequestHandler):
         if self.emulator.verbose:
             super().log_message(format, *args)
 
-    def _send(self, code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
+    def _send(self, code: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None) -> None:
+        # Pod logs are the one plain-text answer; everything else is JSON.
+        text = isinstance(body, str)
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "text/plain" if text else "application/json")
         self.send_header("Content-Length", str(len(data)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
@@ -178,7 +180,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(
         self, target: Route, user: rbac.User | None, path: str, query: dict[str, str], raw: bytes
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> tuple[int, dict[str, Any] | str]:
         if target.resource is None:
             return 200, self._discovery(path)
         assert user is not None
@@ -228,7 +230,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _operate(
         self, target: Route, query: dict[str, str], raw: bytes, admit: Admit | None
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> tuple[int, dict[str, Any] | str]:
         api, resource = self.emulator.objects, target.resource
         assert resource is not None
         ns, name, sub, verb = target.namespace, target.name, target.subresource, target.verb
@@ -239,9 +241,18 @@ class Handler(BaseHTTPRequestHandler):
         if verb in ("create", "update") or content_type == APPLY:
             body = without_nulls(body)
         if verb == "list":
-            return 200, api.list(resource, ns or None, query.get("labelSelector"), query.get("fieldSelector"))
+            return 200, api.list(
+                resource,
+                ns or None,
+                query.get("labelSelector"),
+                query.get("fieldSelector"),
+                query.get("limit"),
+                query.get("continue"),
+            )
         if verb == "watch":
             raise errors.method_not_allowed("watch is not supported by the emulator")
+        if verb == "get" and sub == "log":
+            return 200, api.pod_log(ns, name, query)
         if verb == "get":
             return 200, api.get_scale(resource, ns, name) if sub == "scale" else api.get(resource, ns, name)
         if verb == "create":

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from kubeemu import admission, controllers, errors, tokens, validation
+from kubeemu import admission, controllers, errors, paging, tokens, validation
 from kubeemu.merge import merge_patch
 from kubeemu.registry import ResourceType, resource_of
 from kubeemu.selectors import parse_field_selector, parse_label_selector
@@ -23,6 +23,18 @@ _SERVER_FIELDS = ("metadata", "status", "apiVersion", "kind")
 
 def _content(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in _SERVER_FIELDS}
+
+
+def _non_negative(query: dict[str, str], name: str) -> int | None:
+    if name not in query:
+        return None
+    try:
+        value = int(query[name])
+    except ValueError:
+        value = -1
+    if value < 0 or (name == "limitBytes" and value == 0):
+        raise errors.bad_request(f"{name}: Invalid value: {query[name]!r}: must be greater than 0")
+    return value
 
 
 class ObjectApi:
@@ -45,23 +57,35 @@ class ObjectApi:
         namespace: str | None,
         label_selector: str | None,
         field_selector: str | None,
+        limit_text: str | None = None,
+        continue_token: str | None = None,
     ) -> dict[str, Any]:
+        """List in (namespace, name) order; with ``limit``, a page and a ``continue`` token for the rest."""
         try:
             labels_match = parse_label_selector(label_selector)
             fields_match = parse_field_selector(field_selector)
         except ValueError as error:
             raise errors.bad_request(str(error)) from error
+        start, limit = paging.parse(limit_text, continue_token)
         with self.store.lock:
-            items = [
-                copy.deepcopy(obj)
+            matching = [
+                obj
                 for obj in self.store.items(resource, namespace)
-                if labels_match(obj["metadata"].get("labels") or {}) and fields_match(obj)
+                if labels_match(obj["metadata"].get("labels") or {})
+                and fields_match(obj)
+                and paging.key(obj) >= start
             ]
             revision = self.store.revision
+            page = matching[:limit] if limit else matching
+            items = [copy.deepcopy(obj) for obj in page]
+        metadata: dict[str, Any] = {"resourceVersion": revision}
+        if limit and len(matching) > limit:
+            metadata["continue"] = paging.token(revision, paging.key(matching[limit]))
+            metadata["remainingItemCount"] = len(matching) - limit
         return {
             "kind": f"{resource.kind}List",
             "apiVersion": resource.api_version,
-            "metadata": {"resourceVersion": revision},
+            "metadata": metadata,
             "items": items,
         }
 
@@ -315,6 +339,37 @@ class ObjectApi:
             return copy.deepcopy(old)
 
     # --- subresources -------------------------------------------------------------------------
+    def pod_log(self, namespace: str, name: str, query: dict[str, str]) -> str:
+        """``pods/log`` as the kubelet answers it: one container's lines, tailed and capped."""
+        pods = resource_of("", "pods")
+        with self.store.lock:
+            pod = self._existing(pods, namespace, name)
+            containers = [c.get("name", "") for c in (pod.get("spec") or {}).get("containers") or []]
+            container = query.get("container") or ""
+            if not container:
+                if len(containers) != 1:
+                    choices = " ".join(containers)
+                    raise errors.bad_request(
+                        f"a container name must be specified for pod {name}, choose one of: [{choices}]"
+                    )
+                container = containers[0]
+            if container not in containers:
+                raise errors.bad_request(f"container {container} is not valid for pod {name}")
+            if (pod.get("status") or {}).get("phase", "Pending") == "Pending":
+                raise errors.bad_request(
+                    f'container "{container}" in pod "{name}" is waiting to start: ContainerCreating'
+                )
+            lines = list(self.store.logs.get((namespace, name, container), []))
+        tail = _non_negative(query, "tailLines")
+        if tail is not None:
+            lines = lines[-tail:] if tail else []
+        stamped = query.get("timestamps") in ("1", "true")
+        text = "".join(f"{moment} {line}\n" if stamped else f"{line}\n" for moment, line in lines)
+        limit = _non_negative(query, "limitBytes")
+        if limit is not None:
+            text = text.encode()[:limit].decode(errors="ignore")
+        return text
+
     def get_scale(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any]:
         obj = self._existing(resource, namespace, name)
         meta = obj["metadata"]

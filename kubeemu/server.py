@@ -191,6 +191,27 @@ class KubeEmulator:
     def set_quota_used(self, namespace: str, name: str, used: dict[str, str]) -> dict[str, Any] | None:
         return controls.set_quota_used(self.store, namespace, name, used)
 
+    def append_pod_log(self, namespace: str, pod: str, container: str, lines: list[str]) -> dict[str, Any]:
+        """Lines a container wrote, served by ``pods/<pod>/log``."""
+        return controls.append_pod_log(self.store, namespace, pod, container, lines)
+
+    def seed_object(self, obj: dict[str, Any], status: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Create ``obj`` as the admin (validated and admitted like any write), then give it the
+        ``status`` its controller or kubelet would report (a running pod, a finished job)."""
+        resource = by_kind(obj["apiVersion"], obj["kind"])
+        if resource is None:
+            raise KeyError(f"{obj['apiVersion']} {obj['kind']} is not served by the emulator")
+        namespace = obj["metadata"].get("namespace", "")
+        created = self.objects.create(
+            resource, namespace, copy.deepcopy(obj), manager="kubeemu", dry_run=False
+        )
+        if status is None:
+            return created
+        created["status"] = {**(created.get("status") or {}), **status}
+        return self.objects.update_status(
+            resource, namespace, created["metadata"]["name"], created, dry_run=False
+        )
+
     def advance_clock(self, seconds: float) -> None:
         """Move the emulator's clock (token expiry, timestamps) forward."""
         self.store.clock_offset += seconds
@@ -225,6 +246,8 @@ class KubeEmulator:
             "pod-metrics": lambda: self.set_pod_metrics(**body),
             "node-metrics": lambda: self.set_node_metrics(**body),
             "quota-used": lambda: self.set_quota_used(**body),
+            "pod-log": lambda: self.append_pod_log(**body),
+            "objects": lambda: self.seed_object(**body),
             "clock": lambda: self.advance_clock(**body),
             "options": lambda: self.options.update(
                 {k: bool(v) for k, v in body.items() if k in self._defaults}

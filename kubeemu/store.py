@@ -34,6 +34,8 @@ class Store:
             self.signing_key = secrets.token_bytes(32)
             self._terminating: dict[str, float] = {}
             self.clock_offset = 0.0
+            # What each container wrote: (namespace, pod, container) -> [(timestamp, line)].
+            self.logs: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
 
     # --- time and versions ------------------------------------------------------------------
     def now(self) -> datetime:
@@ -73,6 +75,9 @@ class Store:
 
     def remove(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         with self.lock:
+            if resource.kind == "Pod":
+                for log_key in [k for k in self.logs if k[:2] == (namespace, name)]:
+                    del self.logs[log_key]
             return self._objects[(resource.group, resource.plural)].get(namespace or "", {}).pop(name, None)
 
     # --- namespace lifecycle ----------------------------------------------------------------
