@@ -88,8 +88,11 @@ def world(db):
 def cluster(kube_emulator, kube_kubeconfig, settings):
     """The default cluster is the emulator, reached through a kubeconfig like a real one."""
     from clusters.connections import forget_gateways
+    from clusters.identity import forget_viewer_gateways
 
     settings.KUBECONFIG = str(kube_kubeconfig)
     forget_gateways()
+    forget_viewer_gateways()
     yield kube_emulator
     forget_gateways()
+    forget_viewer_gateways()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clusters import views
+from clusters import views, workload_views
 
 urlpatterns = [
     path("access/", views.access, name="access"),
@@ -9,6 +9,12 @@ urlpatterns = [
     path("namespaces/<str:name>/status/", views.namespace_status, name="namespace_status"),
     path("namespaces/<str:name>/retry/", views.namespace_retry, name="namespace_retry"),
     path("namespaces/<str:name>/objects/", views.namespace_objects, name="namespace_objects"),
+    path("namespaces/<str:name>/workloads/", workload_views.namespace_workloads, name="namespace_workloads"),
+    path(
+        "namespaces/<str:name>/pods/<str:pod>/logs/",
+        workload_views.namespace_pod_logs,
+        name="namespace_pod_logs",
+    ),
     path("clusters/", views.cluster_list, name="cluster_list"),
     path("clusters/new/", views.cluster_new, name="cluster_new"),
     path("clusters/<int:pk>/edit/", views.cluster_edit, name="cluster_edit"),

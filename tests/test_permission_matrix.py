@@ -208,6 +208,10 @@ RULES: dict[str, Rule] = {
     "api-kubeconfig-revoke": Rule("login", method="post"),
     "namespace_status": Rule("namespace", kwargs=_ns),
     "namespace_objects": Rule("namespace", kwargs=_ns),
+    # Read from the cluster as the viewer; the emulator is not running here, so the page
+    # shows the cluster's failure inside each section (200) to members and 404 to outsiders.
+    "namespace_workloads": Rule("namespace", kwargs=_ns),
+    "namespace_pod_logs": Rule("namespace", kwargs=lambda fx: {"name": "acme-dev", "pod": "web"}),
     "namespace_retry": Rule("namespace_admin", method="post", kwargs=_ns),
     "cluster_list": Rule("staff"),
     "cluster_new": Rule("staff"),

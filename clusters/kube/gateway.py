@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,7 @@ KINDS: dict[tuple[str, str], KindInfo] = {
     ("v1", "Service"): _core("services"),
     ("v1", "ConfigMap"): _core("configmaps"),
     ("v1", "Secret"): _core("secrets"),
+    ("v1", "Event"): _core("events"),
     (RBAC, "ClusterRole"): _group(RBAC, "clusterroles", False),
     (RBAC, "ClusterRoleBinding"): _group(RBAC, "clusterrolebindings", False),
     (RBAC, "Role"): _group(RBAC, "roles"),
@@ -74,7 +76,10 @@ KINDS: dict[tuple[str, str], KindInfo] = {
     ("storage.k8s.io/v1", "StorageClass"): _group("storage.k8s.io/v1", "storageclasses", False),
     ("apps/v1", "Deployment"): _group("apps/v1", "deployments"),
     ("apps/v1", "StatefulSet"): _group("apps/v1", "statefulsets"),
+    ("apps/v1", "DaemonSet"): _group("apps/v1", "daemonsets"),
+    ("batch/v1", "Job"): _group("batch/v1", "jobs"),
     ("batch/v1", "CronJob"): _group("batch/v1", "cronjobs"),
+    ("networking.k8s.io/v1", "Ingress"): _group("networking.k8s.io/v1", "ingresses"),
     ("metrics.k8s.io/v1beta1", "PodMetrics"): _group("metrics.k8s.io/v1beta1", "pods"),
     ("metrics.k8s.io/v1beta1", "NodeMetrics"): _group("metrics.k8s.io/v1beta1", "nodes", False),
 }
@@ -138,6 +143,16 @@ class KubeGateway:
 
     def close(self) -> None:
         self._api.close()
+
+    def with_token(self, token: str, **kwargs: Any) -> KubeGateway:
+        """A gateway to the same server, trusting the same CA, that authenticates as ``token``'s owner."""
+        configuration = copy.deepcopy(self._api.configuration)
+        configuration.api_key = {"authorization": token}
+        configuration.api_key_prefix = {"authorization": "Bearer"}
+        # Kubeconfig users may have authenticated with client certificates or an exec plugin.
+        configuration.cert_file = configuration.key_file = None
+        configuration.refresh_api_key_hook = None
+        return KubeGateway(configuration, timeout=kwargs.get("timeout", self.timeout))
 
     # --- how clients reach this cluster (for the kubeconfigs handed to users) ----------------
     @property
@@ -250,6 +265,46 @@ class KubeGateway:
             item.setdefault("apiVersion", api_version)
             item.setdefault("kind", kind)
         return items
+
+    def list_page(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str,
+        *,
+        limit: int,
+        continue_token: str = "",
+        field_selector: str = "",
+    ) -> tuple[builtins.list[dict[str, Any]], str]:
+        """One page of a namespaced list (``limit``/``continue``) and the token for the next ("" at the end)."""
+        query = {"limit": str(limit)}
+        if continue_token:
+            query["continue"] = continue_token
+        if field_selector:
+            query["fieldSelector"] = field_selector
+        result = self._request("GET", self._path(api_version, kind, namespace=namespace), query=query)
+        return result.get("items") or [], (result.get("metadata") or {}).get("continue") or ""
+
+    def pod_log(self, namespace: str, pod: str, *, container: str, tail_lines: int, limit_bytes: int) -> str:
+        """The last ``tail_lines`` lines of a container's log, at most ``limit_bytes`` bytes of them."""
+        path = self._path("v1", "Pod", pod, namespace, "log")
+        query = {"container": container, "tailLines": str(tail_lines), "limitBytes": str(limit_bytes)}
+        try:
+            response = self._api.call_api(
+                path,
+                "GET",
+                query_params=builtins.list(query.items()),
+                header_params={"Accept": "text/plain"},
+                auth_settings=["BearerToken"],
+                _return_http_data_only=True,
+                _preload_content=False,  # raw text: the client would parse a log line that looks like JSON
+                _request_timeout=self.timeout,
+            )
+        except kubernetes.client.ApiException as error:
+            raise errors.from_response(error.status or 0, error.body, error.reason or "") from error
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise errors.TransientKubeError(f"GET {path}: {error}") from error
+        return response.data.decode("utf-8", errors="replace")
 
     def delete(
         self, api_version: str, kind: str, name: str, namespace: str | None = None, *, uid: str = ""
