@@ -279,6 +279,9 @@ class KubeEmulator:
     def write_kubeconfig(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(self.kubeconfig(), sort_keys=False))
-        path.chmod(0o600)
+        # Written aside and renamed: whoever waits for the file (devstack, tests) never reads half of it.
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(yaml.safe_dump(self.kubeconfig(), sort_keys=False))
+        partial.chmod(0o600)
+        partial.replace(path)
         return path
