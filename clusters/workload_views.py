@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from clusters import workloads
 from clusters.kube.errors import KubeError
-from console.http import HtmxHttpRequest
+from core.http import HtmxHttpRequest
 from tenants.selectors import namespace_for_user
 
 FOLLOW_SECONDS = 2

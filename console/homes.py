@@ -7,6 +7,7 @@ beyond a team's quota (only staff decide those) and each cluster's health.
 from dataclasses import dataclass
 
 from billing.permissions import is_finance
+
 from billing.selectors import FinanceAttention, finance_attention
 from clusters.models import Cluster
 from clusters.selectors import clusters_with_usage
