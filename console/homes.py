@@ -6,14 +6,13 @@ beyond a team's quota (only staff decide those) and each cluster's health.
 
 from dataclasses import dataclass
 
-from billing.permissions import is_finance
-
 from billing.selectors import FinanceAttention, finance_attention
 from clusters.models import Cluster
 from clusters.selectors import clusters_with_usage
 from metering.models import ClusterState, QuotaRequest
 from metering.selectors import staff_quota_requests
 from tenants.models import Namespace
+from tenants.permissions import is_finance
 from tenants.selectors import namespaces_in_error
 
 LIMIT = 10
