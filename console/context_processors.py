@@ -7,7 +7,14 @@ from tenants.permissions import is_finance
 # section that matches wins (staff pages first: "namespace_error_*" is not a namespace page).
 # Pages not listed (sign-in, errors) highlight nothing.
 NAV_SECTIONS = {
-    "admin": ("cluster_*", "namespace_error_*", "metering:staff_*", "billing:pricebook*", "billing:runs"),
+    "admin": (
+        "staff_*",
+        "cluster_*",
+        "namespace_error_*",
+        "metering:staff_*",
+        "billing:pricebook*",
+        "billing:runs",
+    ),
     "dashboard": ("dashboard",),
     "teams": (
         "team_*",

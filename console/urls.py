@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from console import views
+from console import staff_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -13,6 +13,10 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     # Browsers and feed readers ask for /favicon.ico whatever the page's <link rel="icon"> says.
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True), name="favicon"),
+    path("staff/overview/", staff_views.staff_overview, name="staff_overview"),
+    path("staff/teams/<slug:slug>/", staff_views.staff_team, name="staff_team"),
+    path("staff/users/<int:pk>/disable/", staff_views.staff_user_disable, name="staff_user_disable"),
+    path("staff/users/<int:pk>/enable/", staff_views.staff_user_enable, name="staff_user_enable"),
     path("accounts/", include("allauth.urls")),
     path("", include("tenants.urls")),
     path("", include("namespaces.urls")),

@@ -219,6 +219,10 @@ RULES: dict[str, Rule] = {
     "cluster_check": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.cluster.pk}),
     "cluster_delete": Rule("staff", kwargs=lambda fx: {"pk": fx.cluster.pk}),
     "namespace_error_list": Rule("staff"),
+    "staff_overview": Rule("staff"),
+    "staff_team": Rule("staff", kwargs=_team),
+    "staff_user_disable": Rule("staff", kwargs=lambda fx: {"pk": fx.member.pk}),
+    "staff_user_enable": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.member.pk}),
     "namespace_error_retry": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.namespace.pk}),
     # Billing: the team's bills, finance across teams, staff price books and runs.
     "billing:team": Rule("billing_team", kwargs=_team),
