@@ -11,9 +11,9 @@ from clusters.models import Cluster
 from clusters.selectors import clusters_with_usage
 from metering.models import ClusterState, QuotaRequest
 from metering.selectors import staff_quota_requests
-from tenants.models import Namespace
+from tenants.models import Namespace, TrustLevelRequest
 from tenants.permissions import is_finance
-from tenants.selectors import namespaces_in_error
+from tenants.selectors import namespaces_in_error, pending_trust_requests
 
 LIMIT = 10
 
@@ -35,6 +35,7 @@ class StaffAttention:
     quota_requests: list[QuotaRequest]
     quota_requests_count: int
     clusters: list[ClusterHealth]
+    trust_requests: list[TrustLevelRequest]
 
 
 def staff_attention() -> StaffAttention:
@@ -52,6 +53,7 @@ def staff_attention() -> StaffAttention:
         quota_requests=list(beyond_team_quota[:LIMIT]),
         quota_requests_count=beyond_team_quota.count(),
         clusters=clusters,
+        trust_requests=list(pending_trust_requests()[:LIMIT]),
     )
 
 

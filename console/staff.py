@@ -15,6 +15,7 @@ from tenants.models import (
     Team,
     TeamMembership,
     TrustLevel,
+    TrustLevelRequest,
 )
 
 TABS = ("teams", "namespaces", "users")
@@ -46,6 +47,12 @@ class UserFilterForm(forms.Form):
         required=False,
         choices=[("", "any"), ("active", "active"), ("disabled", "disabled"), ("staff", "staff")],
     )
+
+
+class TeamStaffSettingsForm(forms.Form):
+    trust_level = forms.ChoiceField(choices=TrustLevel.choices, label="Trust level")
+    billing_mode = forms.ChoiceField(choices=BillingMode.choices, label="Billing mode")
+    reason = forms.CharField(max_length=500, required=False, help_text="Goes into the team's audit log.")
 
 
 class UserDisableForm(forms.Form):
@@ -122,3 +129,7 @@ def staff_team_audit(*, team: Team, limit: int = 20) -> list[AuditEvent]:
 
 def staff_user(*, pk: int):
     return get_object_or_404(get_user_model(), pk=pk)
+
+
+def staff_trust_request(*, pk: int) -> TrustLevelRequest:
+    return get_object_or_404(TrustLevelRequest.objects.select_related("team"), pk=pk)

@@ -15,6 +15,12 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True), name="favicon"),
     path("staff/overview/", staff_views.staff_overview, name="staff_overview"),
     path("staff/teams/<slug:slug>/", staff_views.staff_team, name="staff_team"),
+    path("staff/teams/<slug:slug>/settings/", staff_views.staff_team_settings, name="staff_team_settings"),
+    path(
+        "staff/trust-requests/<int:pk>/<str:decision>/",
+        staff_views.staff_trust_request_decide,
+        name="staff_trust_request_decide",
+    ),
     path("staff/users/<int:pk>/disable/", staff_views.staff_user_disable, name="staff_user_disable"),
     path("staff/users/<int:pk>/enable/", staff_views.staff_user_enable, name="staff_user_enable"),
     path("accounts/", include("allauth.urls")),

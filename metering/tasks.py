@@ -1,9 +1,14 @@
 """Metering's Celery tasks: thin, idempotent, safe to run twice."""
 
+import logging
+
 from celery import shared_task
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from core.metrics import COLLECTOR_CYCLE, COLLECTOR_GAPS
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="metering.collect_usage")
@@ -32,6 +37,16 @@ def discover_clusters() -> int:
     from metering.services.discovery import clusters_discover
 
     return clusters_discover(now=timezone.now())
+
+
+def refresh_on_change(**_: object) -> None:
+    """Receives ``runtime_inputs_changed`` (a team's trust level changed). Without a broker the
+    provisioner still applies the new runtime (it selects live); the record catches up on the
+    next discovery change or catalog edit."""
+    try:
+        refresh_runtime_selections.delay()
+    except OperationalError:
+        logger.warning("broker unreachable; runtime selections are refreshed on the next change")
 
 
 @shared_task(name="metering.refresh_runtime_selections")

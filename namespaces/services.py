@@ -1,12 +1,22 @@
 """Namespace lifecycle in the console; the cluster follows through the provisioning workers."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from clusters.provisioning import namespace_name_on_cluster
 from metering.services.quotas import namespace_quota_initialize, namespace_slot_check
-from tenants.models import DNS1123_LABEL, Namespace, NamespaceStatus, Team, TeamRole
+from tenants import permissions
+from tenants.models import (
+    DNS1123_LABEL,
+    Invitation,
+    InvitationStatus,
+    Namespace,
+    NamespaceStatus,
+    Team,
+    TeamMembership,
+    TeamRole,
+)
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed
 from tenants.services.teams import team_create, unique_slug
@@ -108,3 +118,30 @@ def personal_team_create(*, user) -> Team | None:
     team = team_create(actor=user, name=f"{local}'s team", slug="", is_personal=True)
     namespace_create(actor=user, team=team, name="", display_name=f"{local} (personal)", base_name=local)
     return team
+
+
+@transaction.atomic
+def team_delete(*, actor, team: Team, confirm_slug: str) -> int:
+    """Delete a team: its namespaces go (on the cluster too), then every membership and pending
+    invitation. The team's row stays with its billing history for finance, out of everyone's
+    lists (nobody is a member). Needs the team's address typed as confirmation; returns how
+    many namespaces are being deleted.
+    """
+    if not permissions.has_team_perm(actor, permissions.MANAGE_OWNERS, team):
+        raise PermissionDenied("Only owners delete the team.")
+    if confirm_slug.strip() != team.slug:
+        raise ValidationError({"confirm_slug": f"Type {team.slug} exactly to delete the team."})
+    namespaces = list(Namespace.objects.live().filter(team=team).exclude(status=NamespaceStatus.TERMINATING))
+    for namespace in namespaces:
+        namespace_delete(actor=actor, namespace=namespace)
+    invitations = Invitation.objects.filter(team=team, status=InvitationStatus.PENDING)
+    invitations.update(status=InvitationStatus.REVOKED)
+    members = list(TeamMembership.objects.filter(team=team).values_list("user__email", flat=True))
+    TeamMembership.objects.filter(team=team).delete()
+    audit_record(
+        actor=actor,
+        action="team.deleted",
+        target=team,
+        data={"namespaces": sorted(ns.name for ns in namespaces), "members": sorted(members)},
+    )
+    return len(namespaces)

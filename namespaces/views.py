@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from clusters.forms import KubeconfigForm
 from clusters.kubeconfigs import KUBECONFIG_FILENAME, kubeconfig_limit_for_user
@@ -16,12 +17,14 @@ from metering.runtime_selection import namespace_runtime
 from metering.selectors import namespace_quota_bars
 from namespaces.services import namespace_create as create_service
 from namespaces.services import namespace_delete as delete_service
+from namespaces.services import team_delete as team_delete_service
 from tenants import permissions, selectors
 from tenants.forms import (
     ConfirmNameForm,
     NamespaceCreateForm,
     NamespaceMemberAddForm,
     NamespaceRoleForm,
+    TeamDeleteForm,
 )
 from tenants.models import NamespaceRole
 from tenants.services.memberships import namespace_membership_remove, namespace_membership_set
@@ -196,3 +199,22 @@ def namespace_delete(request: HtmxHttpRequest, name: str) -> HttpResponse:
             "cancel_url": reverse("namespace_detail", args=[namespace.name]),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_OWNERS)
+    form = TeamDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team_delete_service(actor=request.user, team=team, confirm_slug=form.cleaned_data["confirm_slug"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, f"{team.name} is deleted; its namespaces are being removed from the cluster."
+            )
+            return redirect("dashboard")
+    context = {"team": team, "form": form, "live_namespaces": selectors.team_live_namespace_count(team=team)}
+    return render(request, "tenants/team_delete.html", context, status=400 if form.errors else 200)

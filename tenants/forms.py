@@ -130,3 +130,28 @@ class ApiTokenForm(forms.Form):
         initial=DEFAULT_TOKEN_DAYS,
         help_text=f"{DEFAULT_TOKEN_DAYS} unless you change it; empty: never.",
     )
+
+
+class TeamRenameForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Team name")
+
+
+class TeamTimeZoneForm(forms.Form):
+    time_zone = forms.CharField(
+        max_length=64,
+        label="Billing time zone",
+        help_text="Your billing day runs from midnight to midnight here.",
+    )
+    confirm = forms.BooleanField(required=False, label="Change it although the current day is affected")
+
+
+class TrustRequestForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Who you are and what you run: trusted teams may use plain containers (runc).",
+    )
+
+
+class TeamDeleteForm(forms.Form):
+    confirm_slug = forms.CharField(max_length=50, label="Type the team's address to confirm")

@@ -71,6 +71,45 @@ class Team(models.Model):
         return self.name
 
 
+class TrustRequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class TrustLevelRequest(models.Model):
+    """An owner's request to change the team's trust level; staff decide (one pending per team)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="trust_requests")
+    requested_level = models.CharField(max_length=10, choices=TrustLevel.choices)
+    reason = models.CharField(max_length=500)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=TrustRequestStatus.choices, default=TrustRequestStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team"],
+                condition=models.Q(status="pending"),
+                name="one_pending_trust_request_per_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} → {self.requested_level} ({self.status})"
+
+
 class TeamMembership(models.Model):
     """A user's role in a team. A team always keeps at least one owner (enforced by services)."""
 

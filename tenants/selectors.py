@@ -19,6 +19,8 @@ from tenants.models import (
     NamespaceStatus,
     Team,
     TeamMembership,
+    TrustLevelRequest,
+    TrustRequestStatus,
 )
 
 
@@ -80,6 +82,22 @@ def team_audit_events(*, team: Team, action: str = "", actor: str = "") -> Query
     if actor:
         events = events.filter(actor_repr__icontains=actor)
     return events.order_by("-created_at", "-id")
+
+
+def pending_trust_request(*, team: Team) -> TrustLevelRequest | None:
+    return TrustLevelRequest.objects.filter(team=team, status=TrustRequestStatus.PENDING).first()
+
+
+def pending_trust_requests() -> QuerySet[TrustLevelRequest]:
+    return (
+        TrustLevelRequest.objects.filter(status=TrustRequestStatus.PENDING)
+        .select_related("team", "requested_by")
+        .order_by("created_at")
+    )
+
+
+def team_live_namespace_count(*, team: Team) -> int:
+    return Namespace.objects.live().filter(team=team).exclude(status=NamespaceStatus.TERMINATING).count()
 
 
 def namespaces_in_error() -> QuerySet[Namespace]:

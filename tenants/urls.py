@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenants.views import invitations, members, teams, tokens
+from tenants.views import invitations, members, settings, teams, tokens
 
 urlpatterns = [
     path("teams/", teams.team_list, name="team_list"),
@@ -9,6 +9,10 @@ urlpatterns = [
     path("teams/<slug:slug>/audit/", teams.team_audit, name="team_audit"),
     path("teams/<slug:slug>/leave/", teams.team_leave, name="team_leave"),
     path("teams/<slug:slug>/transfer/", teams.team_transfer, name="team_transfer"),
+    path("teams/<slug:slug>/settings/", settings.team_settings, name="team_settings"),
+    path("teams/<slug:slug>/settings/name/", settings.team_rename, name="team_rename"),
+    path("teams/<slug:slug>/settings/time-zone/", settings.team_time_zone, name="team_time_zone"),
+    path("teams/<slug:slug>/settings/trust/", settings.team_trust_request, name="team_trust_request"),
     path("teams/<slug:slug>/members/<int:membership_id>/role/", members.member_role, name="member_role"),
     path(
         "teams/<slug:slug>/members/<int:membership_id>/remove/", members.member_remove, name="member_remove"

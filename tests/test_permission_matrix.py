@@ -18,7 +18,7 @@ from billing.services.runs import days_bill
 from billing.tests.conftest import fill_day, make_book
 from clusters.models import Cluster
 from domains.models import Domain
-from tenants.models import Invitation, Namespace, NamespaceMembership, Team, TeamMembership
+from tenants.models import Invitation, Namespace, NamespaceMembership, Team, TeamMembership, TrustLevelRequest
 from tenants.services.invitations import hash_invitation_token
 from tenants.services.tokens import api_token_create
 from tests.factories import UserFactory
@@ -102,6 +102,11 @@ RULES: dict[str, Rule] = {
     "team_audit": Rule("team_audit", kwargs=_team),
     "team_leave": Rule("team", kwargs=_team),
     "team_transfer": Rule("team_owner", kwargs=_team),
+    "team_settings": Rule("team_owner", kwargs=_team),
+    "team_rename": Rule("team_owner", method="post", kwargs=_team),
+    "team_time_zone": Rule("team_owner", method="post", kwargs=_team),
+    "team_trust_request": Rule("team_owner", method="post", kwargs=_team),
+    "team_delete": Rule("team_owner", kwargs=_team),
     "member_role": Rule(
         "team_manage", kwargs=lambda fx: {"slug": "acme", "membership_id": fx.target_membership.pk}
     ),
@@ -222,6 +227,10 @@ RULES: dict[str, Rule] = {
     "staff_overview": Rule("staff"),
     "staff_team": Rule("staff", kwargs=_team),
     "staff_user_disable": Rule("staff", kwargs=lambda fx: {"pk": fx.member.pk}),
+    "staff_team_settings": Rule("staff", method="post", kwargs=_team),
+    "staff_trust_request_decide": Rule(
+        "staff", method="post", kwargs=lambda fx: {"pk": fx.trust_request.pk, "decision": "deny"}
+    ),
     "staff_user_enable": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.member.pk}),
     "namespace_error_retry": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.namespace.pk}),
     # Billing: the team's bills, finance across teams, staff price books and runs.
@@ -304,6 +313,9 @@ def fx(world):
     )
     world.token, _ = api_token_create(user=target, name="target's token")
     world.staff = world.admin
+    world.trust_request = TrustLevelRequest.objects.create(
+        team=world.team, requested_level="trusted", reason="we run the shop", requested_by=world.owner
+    )
     _bill_one_day(world)
     world.cluster = Cluster.objects.create(name="second", kubeconfig_path="/nonexistent")
     world.domain = Domain.objects.create(team=world.team, name="acme.example.com", challenge="matrix")

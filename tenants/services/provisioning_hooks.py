@@ -13,6 +13,9 @@ from tenants.models import Namespace
 
 # Sent after commit with ``namespace_id``: the namespace's desired state on its cluster changed.
 desired_state_changed = Signal()
+# Sent after commit: something runtime selection depends on (a team's trust level) changed;
+# metering re-selects every namespace's runtime (connected in ``MeteringConfig.ready``).
+runtime_inputs_changed = Signal()
 
 
 def namespace_changed(namespace: Namespace) -> None:
@@ -22,3 +25,7 @@ def namespace_changed(namespace: Namespace) -> None:
         desired_state_changed.send(sender=Namespace, namespace_id=namespace_id)
 
     transaction.on_commit(announce)
+
+
+def runtime_inputs_changed_on_commit() -> None:
+    transaction.on_commit(lambda: runtime_inputs_changed.send(sender=Namespace))

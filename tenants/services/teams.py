@@ -1,13 +1,30 @@
-"""Creating teams, including the personal team every new account gets."""
+"""Creating teams (including the personal team every new account gets) and their settings:
+name, billing time zone, trust level and its requests, billing mode."""
 
 import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, available_timezones
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
 from django.utils.text import slugify
 
-from tenants.models import Team, TeamMembership, TeamRole, TrustLevel
+from tenants import permissions
+from tenants.models import (
+    BillingMode,
+    Namespace,
+    Team,
+    TeamMembership,
+    TeamRole,
+    TrustLevel,
+    TrustLevelRequest,
+    TrustRequestStatus,
+)
 from tenants.services.audit import audit_record
+from tenants.services.provisioning_hooks import namespace_changed, runtime_inputs_changed_on_commit
 
 
 def unique_slug(base: str, *, taken, max_length: int = 50) -> str:
@@ -44,3 +61,199 @@ def team_create(
     TeamMembership.objects.create(team=team, user=actor, role=TeamRole.OWNER)
     audit_record(actor=actor, action="team.created", target=team, data={"slug": team.slug})
     return team
+
+
+# --- Team settings ----------------------------------------------------------------------------
+@transaction.atomic
+def team_rename(*, actor, team: Team, name: str) -> Team:
+    """Change the team's display name (its address, the slug, stays: links and labels use it)."""
+    if not permissions.has_team_perm(actor, permissions.MANAGE_OWNERS, team):
+        raise PermissionDenied("Only owners rename the team.")
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the team a name."})
+    if len(name) > 100:  # Team.name max_length
+        raise ValidationError({"name": "At most 100 characters."})
+    before = team.name
+    if name != before:
+        Team.objects.filter(pk=team.pk).update(name=name)
+        team.name = name
+        audit_record(actor=actor, action="team.renamed", target=team, data={"from": before, "to": name})
+    return team
+
+
+@dataclass(frozen=True)
+class TimeZoneEffect:
+    """What moving the billing day's boundary does to the day in progress.
+
+    The last billed day ended at midnight in the old zone; the next one will start at midnight
+    in the new zone. ``hours`` > 0: that many hours between the two are billed in neither day;
+    < 0: that many hours fall in both (billed twice). 0: no effect.
+    """
+
+    day: date
+    old_midnight: datetime
+    new_midnight: datetime
+
+    @property
+    def hours(self) -> float:
+        return (self.new_midnight - self.old_midnight).total_seconds() / 3600
+
+    @property
+    def message(self) -> str:
+        if self.hours > 0:
+            return (
+                f"The billing day of {self.day:%Y-%m-%d} will start {self.hours:g} hours later than the "
+                "previous day ended: usage in those hours is billed in neither day."
+            )
+        if self.hours < 0:
+            return (
+                f"The billing day of {self.day:%Y-%m-%d} will start {-self.hours:g} hours before the "
+                "previous day ended: usage in those hours is billed in both days."
+            )
+        return ""
+
+
+def time_zone_change_effect(*, team: Team, time_zone: str, now: datetime) -> TimeZoneEffect:
+    """The effect on the current billing day of moving ``team`` to ``time_zone`` at ``now`` (pure)."""
+    old, new = ZoneInfo(team.time_zone), ZoneInfo(time_zone)
+    day = now.astimezone(old).date()  # the day in progress: it ends at the next old midnight
+    old_midnight = datetime.combine(day + timedelta(days=1), time.min, tzinfo=old)
+    new_midnight = datetime.combine(day + timedelta(days=1), time.min, tzinfo=new)
+    return TimeZoneEffect(day=day + timedelta(days=1), old_midnight=old_midnight, new_midnight=new_midnight)
+
+
+def valid_time_zone(name: str) -> str:
+    if name not in available_timezones():
+        raise ValidationError({"time_zone": f"'{name}' is not a time zone (examples: Europe/Berlin, UTC)."})
+    return name
+
+
+@transaction.atomic
+def team_time_zone_set(
+    *, actor, team: Team, time_zone: str, now: datetime, confirmed: bool
+) -> TimeZoneEffect:
+    """Move the team's billing day to ``time_zone``; when that leaves a gap or an overlap at the
+    current day's boundary, only with ``confirmed`` (the page shows ``effect.message`` first)."""
+    if not permissions.has_team_perm(actor, permissions.MANAGE_OWNERS, team):
+        raise PermissionDenied("Only owners set the billing time zone.")
+    time_zone = valid_time_zone(time_zone)
+    effect = time_zone_change_effect(team=team, time_zone=time_zone, now=now)
+    if time_zone == team.time_zone:
+        return effect
+    if effect.hours and not confirmed:
+        raise ValidationError({"confirm": effect.message + " Tick the box to change it anyway."})
+    before = team.time_zone
+    Team.objects.filter(pk=team.pk).update(time_zone=time_zone)
+    team.time_zone = time_zone
+    audit_record(
+        actor=actor,
+        action="team.time_zone_changed",
+        target=team,
+        data={"from": before, "to": time_zone, "boundary_shift_hours": effect.hours},
+    )
+    return effect
+
+
+@transaction.atomic
+def team_trust_level_set(*, actor, team: Team, trust_level: str, reason: str = "") -> Team:
+    """Staff set a team's trust level; its namespaces' runtimes and quotas follow on the next apply."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff set trust levels.")
+    if trust_level not in TrustLevel.values:
+        raise ValidationError({"trust_level": f"Unknown trust level '{trust_level}'."})
+    before = team.trust_level
+    if trust_level == before:
+        return team
+    Team.objects.filter(pk=team.pk).update(trust_level=trust_level)
+    team.trust_level = trust_level
+    pending = TrustLevelRequest.objects.filter(team=team, status=TrustRequestStatus.PENDING)
+    pending.update(
+        status=Case(
+            When(requested_level=trust_level, then=Value(TrustRequestStatus.APPROVED)),
+            default=Value(TrustRequestStatus.DENIED),
+        ),
+        decided_by=actor,
+        decided_at=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="team.trust_level_changed",
+        target=team,
+        data={"from": before, "to": trust_level, "reason": reason.strip()},
+    )
+    for namespace in Namespace.objects.live().filter(team=team):
+        namespace_changed(namespace)
+    runtime_inputs_changed_on_commit()
+    return team
+
+
+@transaction.atomic
+def team_billing_mode_set(*, actor, team: Team, billing_mode: str, reason: str = "") -> Team:
+    """Staff switch a team between prepaid and invoiced billing (from the next bill run on)."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff set the billing mode.")
+    if billing_mode not in BillingMode.values:
+        raise ValidationError({"billing_mode": f"Unknown billing mode '{billing_mode}'."})
+    before = team.billing_mode
+    if billing_mode != before:
+        Team.objects.filter(pk=team.pk).update(billing_mode=billing_mode)
+        team.billing_mode = billing_mode
+        audit_record(
+            actor=actor,
+            action="team.billing_mode_changed",
+            target=team,
+            data={"from": before, "to": billing_mode, "reason": reason.strip()},
+        )
+    return team
+
+
+@transaction.atomic
+def trust_request_create(*, actor, team: Team, reason: str) -> TrustLevelRequest:
+    """An owner asks staff to make the team trusted (one pending request at a time)."""
+    if not permissions.has_team_perm(actor, permissions.MANAGE_OWNERS, team):
+        raise PermissionDenied("Only owners ask for a trust level.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Tell staff why the team should be trusted."})
+    if team.trust_level == TrustLevel.TRUSTED:
+        raise ValidationError({"reason": "The team is trusted already."})
+    if TrustLevelRequest.objects.filter(team=team, status=TrustRequestStatus.PENDING).exists():
+        raise ValidationError({"reason": "A request is already waiting for staff."})
+    request = TrustLevelRequest.objects.create(
+        team=team, requested_level=TrustLevel.TRUSTED, reason=reason, requested_by=actor
+    )
+    audit_record(actor=actor, action="team.trust_requested", target=team, data={"reason": reason})
+    return request
+
+
+@transaction.atomic
+def trust_request_withdraw(*, actor, team: Team) -> None:
+    if not permissions.has_team_perm(actor, permissions.MANAGE_OWNERS, team):
+        raise PermissionDenied("Only owners withdraw the team's request.")
+    withdrawn = TrustLevelRequest.objects.filter(team=team, status=TrustRequestStatus.PENDING).update(
+        status=TrustRequestStatus.WITHDRAWN, decided_by=actor, decided_at=timezone.now()
+    )
+    if withdrawn:
+        audit_record(actor=actor, action="team.trust_request_withdrawn", target=team, data={})
+
+
+@transaction.atomic
+def trust_request_decide(*, actor, trust_request: TrustLevelRequest, approve: bool) -> None:
+    """Staff approve (the team becomes trusted) or deny a pending request."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff decide trust requests.")
+    if trust_request.status != TrustRequestStatus.PENDING:
+        raise ValidationError("This request was already decided or withdrawn.")
+    team = trust_request.team
+    if approve:
+        team_trust_level_set(
+            actor=actor, team=team, trust_level=trust_request.requested_level, reason=trust_request.reason
+        )
+        return
+    TrustLevelRequest.objects.filter(pk=trust_request.pk).update(
+        status=TrustRequestStatus.DENIED, decided_by=actor, decided_at=timezone.now()
+    )
+    audit_record(
+        actor=actor, action="team.trust_request_denied", target=team, data={"request": trust_request.pk}
+    )
