@@ -9,7 +9,7 @@ from clusters.identity import viewer_gateway
 from clusters.provisioning import namespace_provision
 from clusters.workloads import FIRST_DEPLOYMENT, LOG_LIMIT_BYTES, first_deployment_snippet
 from kubeemu import tokens
-from metering.quotas import parse_amounts
+from metering.amounts import parse_amounts
 from metering.services.quotas import namespace_quota_set, team_quota_ensure
 
 pytestmark = pytest.mark.django_db
