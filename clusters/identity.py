@@ -14,11 +14,11 @@ from typing import TypeVar
 
 from django.conf import settings
 
-from clusters.access import user_service_account_ensure
 from clusters.connections import cluster_for_namespace
 from clusters.kube.errors import KubeError
 from clusters.kube.gateway import KubeGateway
 from clusters.kube.spec import platform_settings_from_django
+from clusters.kubeconfigs import user_service_account_ensure
 from clusters.models import Cluster
 from clusters.services import cluster_gateway
 from tenants.models import Namespace

@@ -4,8 +4,8 @@ import pytest
 import yaml
 from django.urls import reverse
 
-from clusters.access import kubeconfig_tokens_revoke
 from clusters.identity import viewer_gateway
+from clusters.kubeconfigs import kubeconfig_tokens_revoke
 from clusters.provisioning import namespace_provision
 from clusters.workloads import FIRST_DEPLOYMENT, LOG_LIMIT_BYTES, first_deployment_snippet
 from kubeemu import tokens
