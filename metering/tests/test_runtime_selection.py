@@ -257,7 +257,7 @@ def test_trusted_namespace_on_a_cluster_without_a_runc_class_runs_runc_unenforce
     from clusters.kube.spec import platform_settings_from_django
     from clusters.provisioning import desired_objects
     from metering.models import ClusterRuntime, ClusterState
-    from metering.runtime import namespace_runtime_choice
+    from metering.runtime_selection import namespace_runtime_choice
 
     state = ClusterState.objects.create(key=ClusterState.key_for(None), discovered_at=timezone.now())
     ClusterRuntime.objects.create(state=state, name="gvisor", handler="runsc", seen_at=timezone.now())
