@@ -69,6 +69,25 @@ def kube_kubeconfig(kube_emulator: KubeEmulator, tmp_path: Path) -> Path:
     return kube_emulator.write_kubeconfig(tmp_path / "kubeemu.kubeconfig")
 
 
+RESTRICTED_CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def restricted_pod(name: str, namespace: str, containers=("app",), **spec: object) -> dict:
+    """A pod that Pod Security ``restricted`` admits: busybox containers with ``spec`` added."""
+    container = {"image": "busybox", "securityContext": RESTRICTED_CONTAINER_SECURITY}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {**spec, "containers": [{"name": c, **container} for c in containers]},
+    }
+
+
 def wait_for(condition: Callable[[], object], *, timeout: float = 5.0, interval: float = 0.02) -> object:
     """Poll ``condition`` until it returns something truthy; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

@@ -9,38 +9,17 @@ from clusters.kubeconfigs import kubeconfig_tokens_revoke
 from clusters.provisioning import namespace_provision
 from clusters.workloads import FIRST_DEPLOYMENT, LOG_LIMIT_BYTES, first_deployment_snippet
 from kubeemu import tokens
+from kubeemu.testing import restricted_pod
 from metering.amounts import parse_amounts
 from metering.services.quotas import namespace_quota_set, team_quota_ensure
 
 pytestmark = pytest.mark.django_db
 
-SECURE = {
-    "allowPrivilegeEscalation": False,
-    "runAsNonRoot": True,
-    "capabilities": {"drop": ["ALL"]},
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-
 
 def pod(name, *, containers=("app",), phase="Running", restarts=0, node="node-1", runtime="gvisor"):
-    obj = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": "acme-dev"},
-        "spec": {
-            "nodeName": node,
-            "runtimeClassName": runtime,
-            "containers": [
-                {
-                    "name": c,
-                    "image": "busybox",
-                    "securityContext": SECURE,
-                    "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}},
-                }
-                for c in containers
-            ],
-        },
-    }
+    obj = restricted_pod(name, "acme-dev", containers, nodeName=node, runtimeClassName=runtime)
+    for container in obj["spec"]["containers"]:
+        container["resources"] = {"limits": {"cpu": "100m", "memory": "64Mi"}}
     statuses = [
         {"name": c, "image": "busybox", "imageID": "", "ready": phase == "Running", "restartCount": restarts}
         for c in containers

@@ -3,26 +3,14 @@
 import kubernetes
 import pytest
 
+from kubeemu import testing
 from kubeemu.tests.helpers import namespace, status_of
 
 ApiException = kubernetes.client.ApiException
 
 
 def restricted_pod(name, containers=("app",)):
-    security = {
-        "allowPrivilegeEscalation": False,
-        "runAsNonRoot": True,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": "team-a"},
-        "spec": {
-            "containers": [{"name": c, "image": "busybox", "securityContext": security} for c in containers]
-        },
-    }
+    return testing.restricted_pod(name, "team-a", containers)
 
 
 @pytest.fixture

@@ -155,18 +155,36 @@ def team_time_zone_set(
     return effect
 
 
+def _staff_field_set(*, actor, team: Team, field: str, value: str, choices, reason: str) -> bool:
+    """Set one staff-only choice field of the team, audited as ``team.<field>_changed``; False if unchanged."""
+    if not actor.is_staff:
+        raise PermissionDenied(f"Only staff set the {field.replace('_', ' ')}.")
+    if value not in choices:
+        raise ValidationError({field: f"Unknown {field.replace('_', ' ')} '{value}'."})
+    before = getattr(team, field)
+    if value == before:
+        return False
+    Team.objects.filter(pk=team.pk).update(**{field: value})
+    setattr(team, field, value)
+    data = {"from": before, "to": value, "reason": reason.strip()}
+    audit_record(actor=actor, action=f"team.{field}_changed", target=team, data=data)
+    return True
+
+
 @transaction.atomic
 def team_trust_level_set(*, actor, team: Team, trust_level: str, reason: str = "") -> Team:
-    """Staff set a team's trust level; its namespaces' runtimes and quotas follow on the next apply."""
-    if not actor.is_staff:
-        raise PermissionDenied("Only staff set trust levels.")
-    if trust_level not in TrustLevel.values:
-        raise ValidationError({"trust_level": f"Unknown trust level '{trust_level}'."})
-    before = team.trust_level
-    if trust_level == before:
+    """Staff set a team's trust level; its namespaces' runtimes and quotas follow on the next apply.
+    A pending trust request is approved when it asked for this level, denied otherwise."""
+    changed = _staff_field_set(
+        actor=actor,
+        team=team,
+        field="trust_level",
+        value=trust_level,
+        choices=TrustLevel.values,
+        reason=reason,
+    )
+    if not changed:
         return team
-    Team.objects.filter(pk=team.pk).update(trust_level=trust_level)
-    team.trust_level = trust_level
     pending = TrustLevelRequest.objects.filter(team=team, status=TrustRequestStatus.PENDING)
     pending.update(
         status=Case(
@@ -175,12 +193,6 @@ def team_trust_level_set(*, actor, team: Team, trust_level: str, reason: str = "
         ),
         decided_by=actor,
         decided_at=timezone.now(),
-    )
-    audit_record(
-        actor=actor,
-        action="team.trust_level_changed",
-        target=team,
-        data={"from": before, "to": trust_level, "reason": reason.strip()},
     )
     for namespace in Namespace.objects.live().filter(team=team):
         namespace_changed(namespace)
@@ -191,20 +203,14 @@ def team_trust_level_set(*, actor, team: Team, trust_level: str, reason: str = "
 @transaction.atomic
 def team_billing_mode_set(*, actor, team: Team, billing_mode: str, reason: str = "") -> Team:
     """Staff switch a team between prepaid and invoiced billing (from the next bill run on)."""
-    if not actor.is_staff:
-        raise PermissionDenied("Only staff set the billing mode.")
-    if billing_mode not in BillingMode.values:
-        raise ValidationError({"billing_mode": f"Unknown billing mode '{billing_mode}'."})
-    before = team.billing_mode
-    if billing_mode != before:
-        Team.objects.filter(pk=team.pk).update(billing_mode=billing_mode)
-        team.billing_mode = billing_mode
-        audit_record(
-            actor=actor,
-            action="team.billing_mode_changed",
-            target=team,
-            data={"from": before, "to": billing_mode, "reason": reason.strip()},
-        )
+    _staff_field_set(
+        actor=actor,
+        team=team,
+        field="billing_mode",
+        value=billing_mode,
+        choices=BillingMode.values,
+        reason=reason,
+    )
     return team
 
 

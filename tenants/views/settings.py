@@ -39,61 +39,69 @@ def team_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return _settings_page(request, _owner_team(request, slug))
 
 
-@login_required
-@require_POST
-def team_rename(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def _settings_post(request: HtmxHttpRequest, slug: str, form_class, key: str, apply, success) -> HttpResponse:
+    """One settings form: valid and accepted by its service → a message and back to the page;
+    otherwise the page again (400) with the form's errors in place."""
     team = _owner_team(request, slug)
-    form = TeamRenameForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            team_services.team_rename(actor=request.user, team=team, name=form.cleaned_data["name"])
+            apply(team, form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"The team is now called {team.name}.")
+            messages.success(request, success(team))
             return redirect("team_settings", slug=team.slug)
-    return _settings_page(request, team, status=400, rename_form=form)
+    return _settings_page(request, team, status=400, **{key: form})
+
+
+@login_required
+@require_POST
+def team_rename(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    return _settings_post(
+        request,
+        slug,
+        TeamRenameForm,
+        "rename_form",
+        lambda team, data: team_services.team_rename(actor=request.user, team=team, name=data["name"]),
+        lambda team: f"The team is now called {team.name}.",
+    )
 
 
 @login_required
 @require_POST
 def team_time_zone(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    team = _owner_team(request, slug)
-    form = TeamTimeZoneForm(request.POST)
-    if form.is_valid():
-        try:
-            team_services.team_time_zone_set(
-                actor=request.user,
-                team=team,
-                time_zone=form.cleaned_data["time_zone"].strip(),
-                now=timezone.now(),
-                confirmed=form.cleaned_data["confirm"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"The billing day now follows {team.time_zone}.")
-            return redirect("team_settings", slug=team.slug)
-    return _settings_page(request, team, status=400, time_zone_form=form)
+    return _settings_post(
+        request,
+        slug,
+        TeamTimeZoneForm,
+        "time_zone_form",
+        lambda team, data: team_services.team_time_zone_set(
+            actor=request.user,
+            team=team,
+            time_zone=data["time_zone"].strip(),
+            now=timezone.now(),
+            confirmed=data["confirm"],
+        ),
+        lambda team: f"The billing day now follows {team.time_zone}.",
+    )
 
 
 @login_required
 @require_POST
 def team_trust_request(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    team = _owner_team(request, slug)
     if request.POST.get("withdraw"):
+        team = _owner_team(request, slug)
         team_services.trust_request_withdraw(actor=request.user, team=team)
         messages.success(request, "Your request was withdrawn.")
         return redirect("team_settings", slug=team.slug)
-    form = TrustRequestForm(request.POST)
-    if form.is_valid():
-        try:
-            team_services.trust_request_create(
-                actor=request.user, team=team, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Staff will look at your request.")
-            return redirect("team_settings", slug=team.slug)
-    return _settings_page(request, team, status=400, trust_form=form)
+    return _settings_post(
+        request,
+        slug,
+        TrustRequestForm,
+        "trust_form",
+        lambda team, data: team_services.trust_request_create(
+            actor=request.user, team=team, reason=data["reason"]
+        ),
+        lambda team: "Staff will look at your request.",
+    )
