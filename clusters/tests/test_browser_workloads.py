@@ -96,12 +96,39 @@ def test_staff_overview_filters_and_disables_in_a_browser(world, new_page, live_
 
 
 def test_usage_and_dashboard_fit_a_phone(running, new_page, live_server):  # noqa: F811
+    from datetime import UTC, datetime, timedelta
+
+    from metering.models import Metric, UsageSample
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    for minutes in range(5, 65, 5):
+        for metric, quantity in ((Metric.MEMORY_USAGE, 2_500_000_000), (Metric.MEMORY_REQUEST, 3 * 2**30)):
+            UsageSample.objects.create(
+                namespace=running.namespace,
+                metric=metric,
+                window_start=now - timedelta(minutes=minutes),
+                window_end=now - timedelta(minutes=minutes - 1),
+                quantity=quantity,
+                source="t",
+            )
     page = new_page(user=running.owner, base_url=live_server.url)
     for path in (
         reverse("metering:namespace_usage", args=["acme-dev"]),
         reverse("dashboard"),
         reverse("team_settings", args=["acme"]),
+        reverse("namespace_workloads", args=["acme-dev"]),
     ):
         page.set_viewport_size(DESKTOP)
         page.goto(path)
         assert fits_a_phone(page), path
+    # A badge is one word on one line in a narrow cell ("Running", never "Runn/ing").
+    heights = page.eval_on_selector_all(".badge", "els => els.map(e => e.getBoundingClientRect().height)")
+    assert heights and max(heights) < 30, heights
+    # On a phone the memory chart is drawn tall enough to read, in GiB, legend below it.
+    page.goto(reverse("metering:namespace_usage", args=["acme-dev"]))
+    page.wait_for_function("() => document.querySelector('canvas[data-chart]').height > 0")
+    memory = page.locator("figure.chart", has_text="Memory (GiB)").locator("canvas")
+    box = memory.bounding_box()
+    assert box and box["height"] > 0.8 * box["width"], box
+    page.locator("figure.chart", has_text="CPU").scroll_into_view_if_needed()
+    shot(page, "usage-phone.png")
