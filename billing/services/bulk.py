@@ -38,9 +38,14 @@ def rows_insert(objs: Sequence[Model]) -> None:
         )
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk
-        with cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy:
+        # The raw COPY bypasses Django's cursor, so its errors are translated here: a refused
+        # row must be django.db.IntegrityError, as bulk_create's would be.
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(
+                f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
+            ) as copy,
+        ):
             for obj in objs:
                 copy.write_row([f.pre_save(obj, True) for f in fields])
     for obj in objs:

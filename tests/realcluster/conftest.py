@@ -39,7 +39,8 @@ from tests.realcluster.objects import pod
 from tests.realcluster.tenant_client import TenantClient
 
 # Far above what the suite's own sequences reach, so explicit keys never collide with them.
-_user_ids = itertools.count(10**12)
+# Within PostgreSQL's integer primary keys (at most 2,147,483,647).
+_user_ids = itertools.count(1_500_000_000)
 _names = itertools.count(1)
 RUN = secrets.token_hex(2)
 
