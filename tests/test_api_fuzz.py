@@ -190,6 +190,11 @@ def _store(world, *, team_amounts, allocation, request, classes, balance, topup,
 def test_stored_values_within_the_bounds_never_break_a_read(fuzz_user, world, **values):
     owner = Client()
     owner.force_login(world.owner)
+    # The test client reconnects close_old_connections after each page it loads; the next
+    # example's WSGI calls would then close the test's connection (PostgreSQL; SQLite's
+    # in-memory database is never closed).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     with transaction.atomic():
         _store(world, **values)
         for operation in READS:
