@@ -52,7 +52,9 @@ def test_api_refuses_a_foreign_or_reserved_name_with_a_field_error(world, cluste
         "/api/v1/namespaces/", {"team": "acme", "name": name}, format="json"
     )
     assert response.status_code == 400
-    assert "name" in str(response.json())
+    assert "reserved for the cluster" in str(response.json()["name"]) or "taken on the cluster" in str(
+        response.json()["name"]
+    )
     assert not Namespace.objects.filter(name=name).exists()
     assert foreign_world() == before
 
