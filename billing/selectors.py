@@ -86,6 +86,14 @@ def statement_rows(*, statement: Statement) -> tuple[list[Charge], Decimal]:
     return rows, sum((r.amount for r in rows), ZERO)
 
 
+def charges_for_team(*, team: Team, month: date | None = None) -> QuerySet[Charge]:
+    """A team's charge lines, newest day first; only those on ``month``'s statement when given."""
+    lines = Charge.objects.filter(team=team).select_related("namespace", "price_book", "adjusts")
+    if month is not None:
+        lines = lines.filter(statement__month=month)
+    return lines.order_by("-day", "namespace__name", "metric", "pk")
+
+
 def statements_for_team(*, team: Team) -> QuerySet[Statement]:
     return Statement.objects.filter(team=team).annotate(line_total=Sum("lines__amount")).order_by("-month")
 

@@ -18,7 +18,6 @@ from billing.api.serializers import (
     LedgerRecordSerializer,
     StatementSerializer,
 )
-from billing.models import Charge
 from billing.money import format_amount
 from billing.services.accounts import ledger_record
 from tenants import permissions
@@ -31,14 +30,12 @@ class TeamChargeList(generics.ListAPIView):
 
     def get_queryset(self):
         team = selectors.billing_team_for_user(user=self.request.user, slug=self.kwargs["slug"])
-        qs = Charge.objects.filter(team=team).select_related("namespace", "price_book", "adjusts")
         month = self.request.query_params.get("month")
-        if month:
-            try:
-                qs = qs.filter(statement__month=date.fromisoformat(f"{month}-01"))
-            except ValueError as exc:
-                raise serializers.ValidationError({"month": "Use YYYY-MM."}) from exc
-        return qs.order_by("-day", "namespace__name", "metric", "pk")
+        try:
+            first_day = date.fromisoformat(f"{month}-01") if month else None
+        except ValueError as exc:
+            raise serializers.ValidationError({"month": "Use YYYY-MM."}) from exc
+        return selectors.charges_for_team(team=team, month=first_day)
 
 
 class TeamStatementList(generics.ListAPIView):
