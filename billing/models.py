@@ -1,5 +1,5 @@
 """Billing facts: price book versions, daily charge lines, monthly statements, the prepaid
-ledger, per-team billing state, band notices, suspension memory and bill-run records.
+ledger, per-team billing state, band notices and bill-run records.
 
 Money columns are ``DecimalField``; amounts always travel with their ISO 4217 currency.
 """
@@ -346,23 +346,6 @@ class BillingNotice(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-
-
-class SuspendedObject(models.Model):
-    """What suspension changed on the cluster, so resume restores it exactly."""
-
-    namespace = models.ForeignKey("tenants.Namespace", on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=30)
-    name = models.CharField(max_length=253)
-    replicas = models.IntegerField(null=True, blank=True)
-    was_suspended = models.BooleanField(null=True, blank=True)
-    saved_spec = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["namespace", "kind", "name"], name="uniq_suspended_object")
-        ]
 
 
 class BilledDay(models.Model):

@@ -94,6 +94,12 @@ def charges_for_team(*, team: Team, month: date | None = None) -> QuerySet[Charg
     return lines.order_by("-day", "namespace__name", "metric", "pk")
 
 
+def namespace_suspended(namespace: Namespace) -> bool:
+    """Whether the namespace's team is suspended for debt: billing's input to the namespace's
+    desired state on its cluster (registered in ``BillingConfig.ready``)."""
+    return BillingAccount.objects.filter(team_id=namespace.team_id, suspended_at__isnull=False).exists()
+
+
 def statements_for_team(*, team: Team) -> QuerySet[Statement]:
     return Statement.objects.filter(team=team).annotate(line_total=Sum("lines__amount")).order_by("-month")
 

@@ -17,7 +17,7 @@ def billing_hourly() -> dict:
     return {"run": run.pk, "finalized": finalized, **suspension}
 
 
-@shared_task(autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=8)
+@shared_task
 def team_resume_task(team_id: int) -> None:
     team = Team.objects.filter(pk=team_id).first()
     if team is not None:

@@ -57,3 +57,24 @@ class Cluster(models.Model):
         """Whether the bootstrap installed the mutating policy that fills in ``runtimeClassName``
         (only where the cluster serves MutatingAdmissionPolicy); otherwise pods must name it."""
         return any(key.startswith("MutatingAdmissionPolicy/") for key in self.bootstrap_versions)
+
+
+class SuspendedWorkload(models.Model):
+    """What suspending a namespace changed in the tenant's own workloads, so that resuming it
+    restores exactly that: a Deployment's or StatefulSet's replicas, or whether a CronJob was
+    already suspended. Written before each change on the cluster, deleted after it is undone."""
+
+    namespace = models.ForeignKey("tenants.Namespace", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30)
+    name = models.CharField(max_length=253)
+    replicas = models.IntegerField(null=True, blank=True)
+    was_suspended = models.BooleanField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["namespace", "kind", "name"], name="uniq_suspended_workload")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"

@@ -33,10 +33,12 @@ from clusters.kube.manifests import (
 from clusters.kube.ownership import NAME_TAKEN, claim_object, foreign_reason
 from clusters.kube.spec import (
     PlatformSettings,
+    TenantNamespaceSpec,
     namespace_spec_from_model,
     platform_settings_from_django,
 )
 from clusters.models import Cluster
+from clusters.suspension import has_suspended_workloads, workloads_resume, workloads_suspend
 from tenants.models import Namespace, NamespaceStatus
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed
@@ -107,8 +109,9 @@ def _condition(kind: str, ok: bool, reason: str, message: str = "") -> dict:
 
 
 # What the floors above decide about a namespace's spec, by ``namespace_spec_from_model``
-# argument: metering registers its runtime selection and its quota (``MeteringConfig.ready``).
-SPEC_INPUTS = frozenset({"runtime", "quota_overrides"})
+# argument: metering registers its runtime selection and its quota (``MeteringConfig.ready``),
+# billing whether the namespace is suspended (``BillingConfig.ready``).
+SPEC_INPUTS = frozenset({"runtime", "quota_overrides", "suspended"})
 _spec_input_providers: dict[str, Callable[[Namespace], Any]] = {}
 
 
@@ -119,10 +122,13 @@ def provide_spec_input(name: str, provider: Callable[[Namespace], Any]) -> None:
     _spec_input_providers[name] = provider
 
 
-def desired_objects(namespace: Namespace, platform: PlatformSettings) -> list[dict]:
+def desired_spec(namespace: Namespace) -> TenantNamespaceSpec:
     inputs = {name: provide(namespace) for name, provide in _spec_input_providers.items()}
-    spec = namespace_spec_from_model(namespace, settings=settings, **inputs)
-    return tenant_namespace_objects(spec, platform)
+    return namespace_spec_from_model(namespace, settings=settings, **inputs)
+
+
+def desired_objects(namespace: Namespace, platform: PlatformSettings) -> list[dict]:
+    return tenant_namespace_objects(desired_spec(namespace), platform)
 
 
 def _apply(gateway: KubeGateway, obj: dict) -> dict:
@@ -275,12 +281,14 @@ def namespace_provision(*, namespace_id: int) -> Outcome:
 def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> Outcome:
     platform = platform_settings_from_django(settings)
     cluster_bootstrap(cluster=cluster, gateway=gateway, platform=platform, check=False)
-    objects = desired_objects(namespace, platform)
+    spec = desired_spec(namespace)
+    objects = tenant_namespace_objects(spec, platform)
     digest = desired_hash(objects)
     now = timezone.now()
     ns_obj = _own_namespace(gateway, namespace, platform)
     unchanged = digest == namespace.applied_hash and namespace.status == NamespaceStatus.READY
     if unchanged and not _drifted(objects, _live_objects(gateway, namespace, platform, ns_obj)):
+        _workloads_settle(namespace, gateway, suspended=spec.suspended)
         _save(namespace, last_reconciled_at=now, desired_hash=digest)
         return Outcome.UNCHANGED
     if namespace.status != NamespaceStatus.READY:
@@ -289,6 +297,7 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
         object_key(obj): _apply(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects
     }
     pruned = _prune(gateway, _live_objects(gateway, namespace, platform, None), keep=set(versions))
+    _workloads_settle(namespace, gateway, suspended=spec.suspended)
     _save(
         namespace,
         status=NamespaceStatus.READY,
@@ -305,6 +314,15 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
         ],
     )
     return Outcome.APPLIED
+
+
+def _workloads_settle(namespace: Namespace, gateway: KubeGateway, *, suspended: bool) -> None:
+    """Once the zero-pod quota is applied (or pruned): the tenant's workloads follow it. Run on
+    every reconcile of a suspended namespace, so a workload scaled up meanwhile goes back to zero."""
+    if suspended:
+        workloads_suspend(namespace=namespace, gateway=gateway)
+    elif has_suspended_workloads(namespace):
+        workloads_resume(namespace=namespace, gateway=gateway)
 
 
 def _terminate(namespace: Namespace, gateway: KubeGateway) -> Outcome:

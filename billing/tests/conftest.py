@@ -1,6 +1,5 @@
-"""Billing test helpers: a price book, hourly usage rows, a fake cluster gateway."""
+"""Billing test helpers: a price book and hourly usage rows."""
 
-import copy
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -111,38 +110,3 @@ def acme(world, book):
     world.team.refresh_from_db()
     world.namespace.refresh_from_db()
     return world
-
-
-class FakeGateway:
-    """In-memory stand-in with the KubeGateway methods suspension uses."""
-
-    def __init__(self):
-        self.objects: dict[tuple[str, str, str], dict] = {}
-
-    def add(self, kind, namespace, name, spec):
-        self.objects[(kind, namespace, name)] = {
-            "kind": kind,
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": dict(spec),
-        }
-
-    def apply(self, obj):
-        self.objects[(obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"])] = obj
-        return obj
-
-    def list(self, api_version, kind, namespace=None):
-        return [o for (k, ns, _), o in sorted(self.objects.items()) if k == kind and ns == namespace]
-
-    def delete(self, api_version, kind, name, namespace=None):
-        return self.objects.pop((kind, namespace, name), None) is not None
-
-    def patch_merge(self, api_version, kind, name, patch, namespace=None):
-        self.objects[(kind, namespace, name)]["spec"].update(patch["spec"])
-        return self.objects[(kind, namespace, name)]
-
-    def set_scale(self, kind, name, namespace, replicas):
-        self.objects[(kind, namespace, name)]["spec"]["replicas"] = replicas
-        return replicas
-
-    def snapshot(self):
-        return copy.deepcopy(self.objects)

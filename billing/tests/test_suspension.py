@@ -1,89 +1,38 @@
-"""Suspension in debt after the grace period, exact resumption after a top-up."""
+"""Suspension in debt after the grace period, exact resumption after a top-up.
+
+Billing only records the decision; the provisioner applies it on the emulator (reached over
+HTTP through the real gateway), so these tests follow the whole path.
+"""
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 
-from billing.models import Band, BillingAccount, SuspendedObject
+from billing.models import Band, BillingAccount
 from billing.services.accounts import ledger_record
-from billing.services.suspension import SUSPEND_QUOTA, suspension_due, suspensions_enforce
-from tenants.models import AuditEvent, Namespace
+from billing.services.suspension import suspension_due, suspensions_enforce
+from clusters.connections import cluster_for_namespace, gateway_for_cluster
+from clusters.kube.manifests import names
+from clusters.kube.manifests.common import tenant_labels
+from clusters.kube.spec import platform_settings_from_django
+from clusters.models import SuspendedWorkload
+from clusters.provisioning import namespace_provision
+from tenants.models import AuditEvent, Namespace, NamespaceStatus
 
-from .conftest import FakeGateway, utc
+from .conftest import utc
 
 pytestmark = pytest.mark.django_db
 NOW = utc(2024, 3, 5, 12)
-
-
-@pytest.fixture
-def fake_cluster(acme):
-    gw = FakeGateway()
-    gw.add("Deployment", "acme-dev", "web", {"replicas": 3})
-    gw.add("Deployment", "acme-dev", "idle", {"replicas": 0})
-    gw.add("StatefulSet", "acme-dev", "db", {"replicas": 2})
-    gw.add("CronJob", "acme-dev", "nightly", {"suspend": False})
-    gw.add("CronJob", "acme-dev", "paused", {"suspend": True})
-    gw.add("Deployment", "globex-prod", "other", {"replicas": 5})
-    return gw
 
 
 def in_debt(team, since):
     return BillingAccount.objects.create(team=team, balance=Decimal("-3"), band=Band.DEBT, debt_since=since)
 
 
-@pytest.mark.parametrize(
-    ("hours_in_debt", "mode", "due"), [(23, "prepaid", False), (24, "prepaid", True), (48, "invoiced", False)]
-)
-def test_suspension_is_due_only_for_prepaid_teams_past_the_grace(acme, hours_in_debt, mode, due):
-    acme.team.billing_mode = mode
-    account = in_debt(acme.team, NOW - timedelta(hours=hours_in_debt))
-    assert suspension_due(account=account, team=acme.team, now=NOW) is due
-
-
-def test_debt_suspends_and_topup_resumes_exactly(
-    acme, fake_cluster, django_capture_on_commit_callbacks, monkeypatch
-):
-    before = fake_cluster.snapshot()
-    in_debt(acme.team, NOW - timedelta(hours=25))
-    with time_machine.travel(NOW, tick=False):
-        assert suspensions_enforce(gateway_for=lambda ns: fake_cluster) == {"suspended": 1, "resumed": 0}
-    objects = fake_cluster.objects
-    assert objects[("ResourceQuota", "acme-dev", SUSPEND_QUOTA)]["spec"]["hard"] == {"pods": "0"}
-    assert objects[("Deployment", "acme-dev", "web")]["spec"]["replicas"] == 0
-    assert objects[("StatefulSet", "acme-dev", "db")]["spec"]["replicas"] == 0
-    assert objects[("CronJob", "acme-dev", "nightly")]["spec"]["suspend"] is True
-    assert objects[("Deployment", "globex-prod", "other")]["spec"]["replicas"] == 5  # other tenants untouched
-    assert SuspendedObject.objects.get(name="web").replicas == 3
-    assert BillingAccount.objects.get(team=acme.team).suspended_at == NOW
-    assert AuditEvent.objects.filter(action="billing.team.suspended").exists()
-    # Running again changes nothing and does not overwrite the remembered counts.
-    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
-        assert suspensions_enforce(gateway_for=lambda ns: fake_cluster) == {"suspended": 0, "resumed": 0}
-    assert SuspendedObject.objects.get(name="web").replicas == 3
-
-    import billing.services.suspension as suspension
-
-    monkeypatch.setattr(suspension, "default_gateway", lambda ns: fake_cluster)
-    with django_capture_on_commit_callbacks(execute=True):
-        ledger_record(actor=acme.finance, team=acme.team, kind="topup", amount=Decimal("10"), reason="paid")
-    assert fake_cluster.snapshot() == before
-    assert not SuspendedObject.objects.exists()
-    assert BillingAccount.objects.get(team=acme.team).suspended_at is None
-
-
-def test_a_topup_that_leaves_debt_does_not_resume(acme, fake_cluster, django_capture_on_commit_callbacks):
-    in_debt(acme.team, NOW - timedelta(hours=25))
-    with time_machine.travel(NOW, tick=False):
-        suspensions_enforce(gateway_for=lambda ns: fake_cluster)
-    with django_capture_on_commit_callbacks(execute=True):
-        ledger_record(actor=acme.finance, team=acme.team, kind="topup", amount=Decimal("1"), reason="partial")
-    assert BillingAccount.objects.get(team=acme.team).suspended_at == NOW
-    assert fake_cluster.objects[("Deployment", "acme-dev", "web")]["spec"]["replicas"] == 0
-
-
-def _deployment(kind, name, replicas):
+def _deployment(kind, name, namespace, replicas):
     labels = {"app": name}
     spec = {
         "replicas": replicas,
@@ -98,7 +47,7 @@ def _deployment(kind, name, replicas):
     return {
         "apiVersion": "apps/v1",
         "kind": kind,
-        "metadata": {"name": name, "namespace": "acme-dev"},
+        "metadata": {"name": name, "namespace": namespace},
         "spec": spec,
     }
 
@@ -113,66 +62,131 @@ def _cronjob(name, suspend):
     }
 
 
-def _cluster_state(emulator):
+def _state(emulator, namespace="acme-dev"):
     state = {}
     for api_version, kind in (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet")):
-        for obj in emulator.list_objects(api_version, kind, "acme-dev"):
+        for obj in emulator.list_objects(api_version, kind, namespace):
             state[(kind, obj["metadata"]["name"])] = obj["spec"]["replicas"]
-    for obj in emulator.list_objects("batch/v1", "CronJob", "acme-dev"):
+    for obj in emulator.list_objects("batch/v1", "CronJob", namespace):
         state[("CronJob", obj["metadata"]["name"])] = obj["spec"].get("suspend", False)
-    for obj in emulator.list_objects("v1", "ResourceQuota", "acme-dev"):
+    for obj in emulator.list_objects("v1", "ResourceQuota", namespace):
         state[("ResourceQuota", obj["metadata"]["name"])] = obj["spec"]["hard"]
     return state
 
 
-def test_suspend_and_resume_end_to_end_on_the_emulator(acme, cluster, django_capture_on_commit_callbacks):
-    """Through the real gateway over HTTP: the cluster after resume equals the cluster before."""
-    from clusters.connections import cluster_for_namespace, gateway_for_cluster
-
-    gateway = gateway_for_cluster(cluster_for_namespace(acme.namespace))
-    gateway.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "acme-dev"}})
-    gateway.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "ResourceQuota",
-            "metadata": {"name": "tenant-quota", "namespace": "acme-dev"},
-            "spec": {"hard": {"pods": "20", "requests.cpu": "8"}},
-        }
-    )
+def _workloads(gateway):
     for obj in (
-        _deployment("Deployment", "web", 3),
-        _deployment("Deployment", "idle", 0),
-        _deployment("StatefulSet", "db", 2),
+        _deployment("Deployment", "web", "acme-dev", 3),
+        _deployment("Deployment", "idle", "acme-dev", 0),
+        _deployment("StatefulSet", "db", "acme-dev", 2),
         _cronjob("nightly", False),
         _cronjob("paused", True),
     ):
         gateway.apply(obj)
-    before = _cluster_state(cluster)
 
-    in_debt(acme.team, NOW - timedelta(hours=30))
-    with time_machine.travel(NOW, tick=False):
+
+@pytest.fixture
+def provisioned(acme, cluster):
+    """acme-dev and globex-prod made by the provisioner on the emulator, with the tenant's own
+    workloads in them; returns the gateway."""
+    Namespace.objects.filter(pk__in=[acme.namespace.pk, acme.other_namespace.pk]).update(cluster_uid="")
+    for namespace in (acme.namespace, acme.other_namespace):
+        namespace_provision(namespace_id=namespace.pk)
+        assert Namespace.objects.get(pk=namespace.pk).status == NamespaceStatus.READY
+    gateway = gateway_for_cluster(cluster_for_namespace(acme.namespace))
+    _workloads(gateway)
+    gateway.apply(_deployment("Deployment", "other", "globex-prod", 5))
+    return gateway
+
+
+@pytest.mark.parametrize(
+    ("hours_in_debt", "mode", "due"), [(23, "prepaid", False), (24, "prepaid", True), (48, "invoiced", False)]
+)
+def test_suspension_is_due_only_for_prepaid_teams_past_the_grace(acme, hours_in_debt, mode, due):
+    acme.team.billing_mode = mode
+    account = in_debt(acme.team, NOW - timedelta(hours=hours_in_debt))
+    assert suspension_due(account=account, team=acme.team, now=NOW) is due
+
+
+def test_debt_suspends_and_topup_resumes_exactly(
+    acme, provisioned, cluster, django_capture_on_commit_callbacks
+):
+    before, theirs = _state(cluster), _state(cluster, "globex-prod")
+    in_debt(acme.team, NOW - timedelta(hours=25))
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
         assert suspensions_enforce() == {"suspended": 1, "resumed": 0}
-    during = _cluster_state(cluster)
-    assert during[("ResourceQuota", SUSPEND_QUOTA)] == {"pods": "0"}
-    assert during[("ResourceQuota", "tenant-quota")] == before[("ResourceQuota", "tenant-quota")]
+    during = _state(cluster)
+    assert during[("ResourceQuota", names.SUSPEND_QUOTA)] == {"pods": "0"}
+    assert during[("ResourceQuota", names.RESOURCE_QUOTA)] == before[("ResourceQuota", names.RESOURCE_QUOTA)]
     assert during[("Deployment", "web")] == during[("StatefulSet", "db")] == 0
     assert during[("CronJob", "nightly")] is True and during[("CronJob", "paused")] is True
+    assert _state(cluster, "globex-prod") == theirs  # other tenants untouched
+    # The quota is the provisioner's object: the console's configured labels, pruned on resume.
+    quota = cluster.list_objects("v1", "ResourceQuota", "acme-dev")
+    (suspend_quota,) = [q for q in quota if q["metadata"]["name"] == names.SUSPEND_QUOTA]
+    labels = tenant_labels(platform_settings_from_django(django_settings), "acme-dev")
+    assert labels.items() <= suspend_quota["metadata"]["labels"].items()
+    assert SuspendedWorkload.objects.get(name="web").replicas == 3
+    assert BillingAccount.objects.get(team=acme.team).suspended_at == NOW
+    assert AuditEvent.objects.filter(action="billing.team.suspended").exists()
+
+    # Running again changes nothing and does not overwrite the remembered counts; a workload the
+    # tenant scales up meanwhile goes back to zero at the next reconcile.
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        assert suspensions_enforce() == {"suspended": 0, "resumed": 0}
+    provisioned.set_scale("Deployment", "web", "acme-dev", 4)
+    namespace_provision(namespace_id=acme.namespace.pk)
+    assert _state(cluster)[("Deployment", "web")] == 0
+    assert SuspendedWorkload.objects.get(name="web").replicas == 3
 
     with django_capture_on_commit_callbacks(execute=True):
-        ledger_record(actor=acme.finance, team=acme.team, kind="topup", amount=Decimal("50"), reason="Wire 9")
-    assert _cluster_state(cluster) == before
+        ledger_record(actor=acme.finance, team=acme.team, kind="topup", amount=Decimal("10"), reason="paid")
+    assert _state(cluster) == before
+    assert not SuspendedWorkload.objects.exists()
     assert BillingAccount.objects.get(team=acme.team).suspended_at is None
-    assert not SuspendedObject.objects.exists()
+    assert AuditEvent.objects.filter(action="billing.team.resumed").exists()
 
 
-def test_suspension_never_writes_into_a_namespace_the_console_has_not_proven_its_own(acme, fake_cluster):
-    """A namespace record whose cluster namespace was never created by the provisioner (no UID
-    recorded, e.g. refused as a foreign name) is skipped: the cluster's namespace of that name
-    belongs to someone else."""
-    Namespace.objects.filter(pk=acme.namespace.pk).update(cluster_uid="")
-    before = fake_cluster.snapshot()
+def test_a_topup_that_leaves_debt_does_not_resume(
+    acme, provisioned, cluster, django_capture_on_commit_callbacks
+):
     in_debt(acme.team, NOW - timedelta(hours=25))
-    with time_machine.travel(NOW, tick=False):
-        assert suspensions_enforce(gateway_for=lambda ns: fake_cluster) == {"suspended": 1, "resumed": 0}
-    assert fake_cluster.snapshot() == before
-    assert not SuspendedObject.objects.exists()
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        suspensions_enforce()
+    with django_capture_on_commit_callbacks(execute=True):
+        ledger_record(actor=acme.finance, team=acme.team, kind="topup", amount=Decimal("1"), reason="partial")
+    assert BillingAccount.objects.get(team=acme.team).suspended_at == NOW
+    assert _state(cluster)[("Deployment", "web")] == 0
+
+
+def test_a_workload_deleted_while_suspended_is_forgotten_on_resume(
+    acme, provisioned, cluster, django_capture_on_commit_callbacks
+):
+    in_debt(acme.team, NOW - timedelta(hours=25))
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        suspensions_enforce()
+    provisioned.delete("apps/v1", "Deployment", "web", "acme-dev")
+    with django_capture_on_commit_callbacks(execute=True):
+        ledger_record(actor=acme.finance, team=acme.team, kind="topup", amount=Decimal("10"), reason="paid")
+    assert ("Deployment", "web") not in _state(cluster)
+    assert _state(cluster)[("StatefulSet", "db")] == 2
+    assert not SuspendedWorkload.objects.exists()
+
+
+@pytest.mark.parametrize("recorded_uid", ["", "uid-forged"])
+def test_suspension_never_writes_into_a_namespace_the_console_has_not_proven_its_own(
+    acme, cluster, django_capture_on_commit_callbacks, recorded_uid
+):
+    """acme-dev on the cluster was made by someone else. With no UID recorded (refused as a
+    foreign name) billing does not ask; with one recorded, the provisioner checks the marks
+    and refuses. Either way nothing on the cluster changes."""
+    gateway = gateway_for_cluster(cluster_for_namespace(acme.namespace))
+    gateway.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "acme-dev"}})
+    _workloads(gateway)
+    Namespace.objects.filter(pk=acme.namespace.pk).update(cluster_uid=recorded_uid)
+    before = _state(cluster)
+    in_debt(acme.team, NOW - timedelta(hours=25))
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert suspensions_enforce() == {"suspended": 1, "resumed": 0}
+    assert _state(cluster) == before
+    assert not SuspendedWorkload.objects.exists()

@@ -198,6 +198,8 @@ class TenantNamespaceSpec:
     runtime_policy_enforced: bool = True
     allowed_storage_classes: tuple[str, ...] | None = None
     denied_storage_classes: tuple[str, ...] = ()
+    # Suspended (a prepaid team in debt): a zero-pod quota, workloads scaled to zero.
+    suspended: bool = False
 
     def __post_init__(self) -> None:
         if not _DNS1123_SUBDOMAIN.match(self.name) or len(self.name) > 63 or "." in self.name:
@@ -271,6 +273,7 @@ def namespace_spec_from_model(
     runtime: RuntimeChoice | None = None,
     cluster_storage_classes: Iterable[str] = (),
     quota_overrides: Mapping[str, str] | None = None,
+    suspended: bool = False,
 ) -> TenantNamespaceSpec:
     """Build the spec of a ``tenants.Namespace`` in at most four queries.
 
@@ -278,7 +281,8 @@ def namespace_spec_from_model(
     than container isolation (every public team's) fail closed: the policy is enforced with
     no allowed class, so nothing runs until a runtime is chosen. ``cluster_storage_classes``
     are the classes the cluster has; those outside ``TENANTRY_ALLOWED_STORAGE_CLASSES`` (all,
-    when unset) get a zero quota, as do ``TENANTRY_DENIED_STORAGE_CLASSES``.
+    when unset) get a zero quota, as do ``TENANTRY_DENIED_STORAGE_CLASSES``. ``suspended``
+    is billing's verdict (a prepaid team in debt past its grace period).
     """
     team = namespace.team
     if runtime is not None:
@@ -316,4 +320,5 @@ def namespace_spec_from_model(
         runtime_policy_enforced=enforced,
         allowed_storage_classes=None if allowed_storage is None else tuple(allowed_storage),
         denied_storage_classes=tuple(denied_storage),
+        suspended=suspended,
     )

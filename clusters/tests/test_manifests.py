@@ -64,6 +64,7 @@ SPECS = {
     "storage-classes": make_spec(
         allowed_storage_classes=("standard",), denied_storage_classes=("premium-ssd", "local-path")
     ),
+    "suspended": make_spec(suspended=True),
 }
 
 
@@ -235,6 +236,26 @@ def test_denied_storage_classes_get_a_zero_quota():
         assert hard[f"{storage_class}.storageclass.storage.k8s.io/requests.storage"] == "0"
         assert hard[f"{storage_class}.storageclass.storage.k8s.io/persistentvolumeclaims"] == "0"
     assert not any(key.startswith("standard.") for key in hard)
+
+
+def test_a_suspended_namespace_gets_a_zero_pod_quota_beside_its_own_and_nothing_else_changes():
+    running, suspended = make_spec(), SPECS["suspended"]
+    extra = [
+        item
+        for item in tenant_namespace_objects(suspended, PLATFORM)
+        if item not in tenant_namespace_objects(running, PLATFORM)
+    ]
+    assert [(item["kind"], item["metadata"]["name"], item["spec"]) for item in extra] == [
+        ("ResourceQuota", names.SUSPEND_QUOTA, {"hard": {"pods": "0"}})
+    ]
+    assert (
+        extra[0]["metadata"]["labels"]
+        == tenant_namespace_objects(suspended, PLATFORM)[1]["metadata"]["labels"]
+    )
+    assert (
+        len(tenant_namespace_objects(suspended, PLATFORM))
+        == len(tenant_namespace_objects(running, PLATFORM)) + 1
+    )
 
 
 def test_gpu_quota_comes_from_the_spec():

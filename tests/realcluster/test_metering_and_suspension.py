@@ -9,9 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import SuspendedObject
-from billing.services.suspension import SUSPEND_QUOTA, default_gateway, namespace_resume, namespace_suspend
+from billing.models import BillingAccount
+from billing.services.suspension import team_resume, team_suspend
+from clusters.kube.manifests.names import SUSPEND_QUOTA
 from clusters.kubeconfigs import kubeconfig_issue
+from clusters.models import SuspendedWorkload
 from metering.models import Metric
 from tests.realcluster.conftest import collect_usage, wait_until
 from tests.realcluster.objects import RESTRICTED_POD_SPEC, container, deployment, pod, statefulset
@@ -77,8 +79,12 @@ def _pod_count(admin_gateway, namespace: str, app: str) -> int:
     )
 
 
-def test_suspension_and_resume_on_real_controllers(make_tenant, admin_gateway):
+def test_suspension_and_resume_on_real_controllers(
+    make_tenant, admin_gateway, django_capture_on_commit_callbacks
+):
+    """Billing records the suspension; the provisioner applies it and undoes it."""
     tenant = make_tenant()
+    BillingAccount.objects.get_or_create(team=tenant.team)
     ns = tenant.name
     client = TenantClient(kubeconfig_issue(user=tenant.owner).text)
     for path, body in (
@@ -92,7 +98,8 @@ def test_suspension_and_resume_on_real_controllers(make_tenant, admin_gateway):
     wait_until(lambda: _pod_count(admin_gateway, ns, "web") == 2, what="the Deployment's two pods")
     wait_until(lambda: _pod_count(admin_gateway, ns, "db") == 1, what="the StatefulSet's pod")
 
-    namespace_suspend(namespace=tenant.namespace, gateway=default_gateway(tenant.namespace))
+    with django_capture_on_commit_callbacks(execute=True):
+        team_suspend(team=tenant.team)
 
     assert admin_gateway.get("v1", "ResourceQuota", SUSPEND_QUOTA, ns)["spec"]["hard"] == {"pods": "0"}
     wait_until(lambda: _pod_count(admin_gateway, ns, "web") == 0, what="the Deployment scaled to zero")
@@ -105,10 +112,11 @@ def test_suspension_and_resume_on_real_controllers(make_tenant, admin_gateway):
     assert (refused.status, refused.reason) == (403, "Forbidden"), refused
     assert f"exceeded quota: {SUSPEND_QUOTA}" in refused.message
 
-    namespace_resume(namespace=tenant.namespace, gateway=default_gateway(tenant.namespace))
+    with django_capture_on_commit_callbacks(execute=True):
+        team_resume(team=tenant.team)
 
     assert admin_gateway.get("v1", "ResourceQuota", SUSPEND_QUOTA, ns) is None
-    assert not SuspendedObject.objects.filter(namespace=tenant.namespace).exists()
+    assert not SuspendedWorkload.objects.filter(namespace=tenant.namespace).exists()
     assert admin_gateway.get("batch/v1", "CronJob", "nightly", ns)["spec"]["suspend"] is False
     assert admin_gateway.get("batch/v1", "CronJob", "paused", ns)["spec"]["suspend"] is True
     wait_until(lambda: _pod_count(admin_gateway, ns, "web") == 2, what="the Deployment's pods back")

@@ -44,6 +44,9 @@ NETWORK_POLICY_INGRESS_CONTROLLER = "tenant-allow-ingress-controller"
 NETWORK_POLICY_DNS = "tenant-allow-dns"
 NETWORK_POLICY_INTERNET_EGRESS = "tenant-allow-internet-egress"
 ROLE_BINDING_PREFIX = "tenantry-u"
+# While a namespace is suspended: no pod may start (the tenant's own quota is left as it is).
+# The name predates the provisioner applying it, so a namespace suspended before keeps one object.
+SUSPEND_QUOTA = "tenantry-billing-suspend"
 
 # Cluster-wide objects.
 CLUSTER_ROLE_PREFIX = "tenant-"

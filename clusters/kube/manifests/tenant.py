@@ -71,6 +71,19 @@ def resource_quota(spec: TenantNamespaceSpec, platform: PlatformSettings) -> dic
     )
 
 
+def suspend_quota(spec: TenantNamespaceSpec, platform: PlatformSettings) -> dict:
+    """A second quota of zero pods while the namespace is suspended: the tenant's workloads are
+    scaled to zero by the provisioner and nothing new starts, whatever the tenant scales."""
+    return obj(
+        "v1",
+        "ResourceQuota",
+        names.SUSPEND_QUOTA,
+        tenant_labels(platform, spec.name),
+        spec.name,
+        spec={"hard": {"pods": "0"}},
+    )
+
+
 def limit_range(spec: TenantNamespaceSpec, platform: PlatformSettings) -> dict:
     """Default container requests and limits. A quota on requests/limits makes the API server
     reject pods that state none; these defaults let plain ``kubectl run`` pods start."""
@@ -205,6 +218,7 @@ def tenant_namespace_objects(spec: TenantNamespaceSpec, platform: PlatformSettin
     return [
         namespace_object(spec, platform),
         resource_quota(spec, platform),
+        *([suspend_quota(spec, platform)] if spec.suspended else []),
         limit_range(spec, platform),
         *network_policies(spec, platform),
         *role_bindings(spec, platform),
