@@ -320,6 +320,8 @@ class BillingAccount(models.Model):
     debt_since = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     last_billed_day = models.DateField(null=True, blank=True)
+    # The bill run billing this team now, and until when (``core.claims``).
+    claimed_by = models.CharField(max_length=64, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:

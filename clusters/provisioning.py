@@ -8,7 +8,6 @@ namespace. A short lease on the row keeps two workers from working on one namesp
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
@@ -39,6 +38,7 @@ from clusters.kube.spec import (
 )
 from clusters.models import Cluster
 from clusters.suspension import has_suspended_workloads, workloads_resume, workloads_suspend
+from core.claims import Lease, new_owner
 from tenants.models import Namespace, NamespaceStatus
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed
@@ -46,6 +46,7 @@ from tenants.services.provisioning_hooks import namespace_changed
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
+CLAIM = Lease("lease_owner", "lease_until")
 # Kinds the console creates inside a tenant namespace (the Namespace itself aside).
 NAMESPACED_KINDS = (
     ("v1", "ResourceQuota"),
@@ -75,21 +76,6 @@ class ForeignNamespace(PermanentKubeError):
 def object_key(obj: dict) -> str:
     meta = obj["metadata"]
     return f"{obj['kind']}/{meta.get('namespace', '')}/{meta['name']}"
-
-
-def _claim(namespace_id: int, owner: str) -> bool:
-    now = timezone.now()
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    return (
-        Namespace.objects.filter(pk=namespace_id)
-        .filter(free)
-        .update(lease_owner=owner, lease_until=now + LEASE)
-        == 1
-    )
-
-
-def _release(namespace_id: int, owner: str) -> None:
-    Namespace.objects.filter(pk=namespace_id, lease_owner=owner).update(lease_owner="", lease_until=None)
 
 
 def _save(namespace: Namespace, **fields) -> None:
@@ -258,8 +244,8 @@ def namespace_provision(*, namespace_id: int) -> Outcome:
     Transient API errors propagate (the task retries them); permanent ones are recorded on
     the namespace as ``error``.
     """
-    owner = uuid.uuid4().hex
-    if not _claim(namespace_id, owner):
+    owner, row = new_owner(), Namespace.objects.filter(pk=namespace_id)
+    if not CLAIM.claim(row, owner=owner, duration=LEASE):
         return Outcome.BUSY
     try:
         namespace = Namespace.objects.select_related("team", "cluster").get(pk=namespace_id)
@@ -275,7 +261,7 @@ def namespace_provision(*, namespace_id: int) -> Outcome:
             _record_failure(namespace, exc)
             return Outcome.FAILED
     finally:
-        _release(namespace_id, owner)
+        CLAIM.release(row, owner=owner)
 
 
 def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> Outcome:

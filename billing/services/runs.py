@@ -1,8 +1,8 @@
 """Bill runs: the hourly job that bills teams whose local day just ended, and the command.
 
-Teams are claimed with ``select_for_update(skip_locked=True)`` plus a lease
-(``claimed_until``), so two workers never bill the same team; a crashed worker's lease
-expires and the next run takes over. Missed days are billed in order from the day after
+Teams are claimed with a lease (``core.claims``: ``claimed_by`` until ``claimed_until``), so
+two workers never bill the same team; a crashed worker's lease expires and the next run
+takes over. Missed days are billed in order from the day after
 the team's last billed day, with no cap; a day that fails stops that team's catch-up so no
 day is skipped. A run saves its counts after each day it bills and renews its lease; a run
 whose lease expired without finishing (a killed worker) is marked abandoned by the next one. Teams are billed in batches of ``BATCH_TEAMS``: each day of a batch is rated
@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,9 +25,11 @@ from billing.periods import days_between, local_date
 from billing.services.accounts import account_for_team
 from billing.services.changes import usage_changes_flag
 from billing.services.days import Rates, days_to_rebill, teams_day_bill
+from core.claims import Lease, new_owner
 from tenants.models import Team
 
 BATCH_TEAMS = 200
+CLAIM = Lease("claimed_by", "claimed_until")
 
 logger = logging.getLogger(__name__)
 
@@ -134,18 +135,12 @@ def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> Bil
         .values_list("pk", flat=True)
         .distinct()
     )
+    owner = new_owner()
     for chunk_start in range(0, len(candidates), BATCH_TEAMS):
-        chunk = candidates[chunk_start : chunk_start + BATCH_TEAMS]
-        with transaction.atomic():
-            claimed = list(
-                BillingAccount.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=chunk)
-                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-                .values_list("pk", flat=True)
-            )
-            BillingAccount.objects.filter(pk__in=claimed).update(claimed_until=now + lease)
+        chunk = BillingAccount.objects.filter(pk__in=candidates[chunk_start : chunk_start + BATCH_TEAMS])
+        CLAIM.claim(chunk, owner=owner, duration=lease, now=now)
         try:
-            accounts = list(BillingAccount.objects.filter(pk__in=claimed).select_related("team"))
+            accounts = list(CLAIM.held(chunk, owner=owner).select_related("team"))
             rebill = days_to_rebill(team_ids=[a.team_id for a in accounts])
             due = {
                 a.team: team_days_due(team=a.team, account=a, now=now, rebill=rebill.get(a.team_id, []))
@@ -153,7 +148,7 @@ def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> Bil
             }
             teams_bill(due=due, run=run, rates=rates, now=now)
         finally:
-            BillingAccount.objects.filter(pk__in=claimed).update(claimed_until=None)
+            CLAIM.release(chunk, owner=owner)
     return _run_finish(run, started)
 
 

@@ -86,22 +86,17 @@ def statement_finalize(*, statement: Statement, actor=None, now=None) -> Stateme
 
 
 def statements_finalize_due(*, now=None) -> int:
-    """Finalize every draft whose grace period ended; each claimed with skip_locked."""
+    """Finalize every draft whose grace period ended. Nothing to claim: ``statement_finalize``
+    locks its row and refuses a statement another worker (or finance) finalized meanwhile."""
     now = now or timezone.now()
     earliest_end = now - timedelta(days=settings.BILLING_FINALIZE_GRACE_DAYS)
     done = 0
-    for pk in Statement.objects.filter(
-        status=StatementStatus.DRAFT, period_end__lte=earliest_end
-    ).values_list("pk", flat=True):
-        with transaction.atomic():
-            statement = (
-                Statement.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, status=StatementStatus.DRAFT)
-                .first()
-            )
-            if statement is not None:
-                statement_finalize(statement=statement, now=now)
-                done += 1
+    for statement in Statement.objects.filter(status=StatementStatus.DRAFT, period_end__lte=earliest_end):
+        try:
+            statement_finalize(statement=statement, now=now)
+        except ValidationError:
+            continue
+        done += 1
     return done
 
 
