@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-realcluster cluster-bins helm-bin bench scale-check lint fmt migrate demo venv check-python clean
+.PHONY: run test test-realcluster cluster-bins helm-bin bench scale-check lint fmt migrate demo venv check-python clean messages
 
 # The local control plane (localcluster/): versions pinned in the Go wrapper modules, binaries
 # cached outside the repository per version, so a second `make cluster-bins` does nothing.
@@ -98,6 +98,12 @@ lint: venv
 fmt: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Refreshes the zh_Hans catalog from the code and compiles it (needs gettext: apt-get install
+# gettext). The compiled .mo is committed, so running the console needs no gettext.
+messages: venv
+	$(PY) manage.py makemessages
+	$(PY) manage.py compilemessages -l zh_Hans
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone, translation
 
 from console.celery import app as celery_app
 from tests.factories import (
@@ -45,6 +46,15 @@ def _celery_eager():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in English and UTC: LocaleMiddleware leaves a request's language active
+    in the thread (a server sets it anew per request), which would leak into the next test."""
+    yield
+    translation.deactivate()
+    timezone.deactivate()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 
@@ -25,12 +26,12 @@ PRICE_FIELDS = (
 class BillingMetric(models.TextChoices):
     """What a charge line bills. Each maps to one unit price of the price book."""
 
-    CPU = "cpu", "CPU (core-hours)"
-    MEMORY = "memory", "Memory (GiB-hours)"
-    STORAGE = "storage", "Storage (GiB-hours)"
-    GPU = "gpu", "GPU (GPU-hours)"
-    EGRESS = "egress", "External egress (GiB)"
-    LOAD_BALANCER = "load_balancer", "Load balancers (hours)"
+    CPU = "cpu", _("CPU (core-hours)")
+    MEMORY = "memory", _("Memory (GiB-hours)")
+    STORAGE = "storage", _("Storage (GiB-hours)")
+    GPU = "gpu", _("GPU (GPU-hours)")
+    EGRESS = "egress", _("External egress (GiB)")
+    LOAD_BALANCER = "load_balancer", _("Load balancers (hours)")
 
 
 # The unit of a line's quantity, shown beside it on every page and export.
@@ -143,9 +144,9 @@ class PriceBookStorageClass(models.Model):
 
 
 class StatementStatus(models.TextChoices):
-    DRAFT = "draft", "Draft (month open)"
-    FINALIZED = "finalized", "Finalized"
-    PAID = "paid", "Paid"
+    DRAFT = "draft", _("Draft (month open)")
+    FINALIZED = "finalized", _("Finalized")
+    PAID = "paid", _("Paid")
 
 
 class Statement(models.Model):
@@ -183,8 +184,8 @@ class Statement(models.Model):
 
 
 class ChargeKind(models.TextChoices):
-    USAGE = "usage", "Usage"
-    ADJUSTMENT = "adjustment", "Adjustment (late data after finalization)"
+    USAGE = "usage", _("Usage")
+    ADJUSTMENT = "adjustment", _("Adjustment (late data after finalization)")
 
 
 class Charge(models.Model):
@@ -259,10 +260,10 @@ class Charge(models.Model):
 
 
 class LedgerKind(models.TextChoices):
-    TOPUP = "topup", "Top-up"
-    CREDIT = "credit", "Credit"
-    PAYMENT = "payment", "Payment"
-    CHARGE = "charge", "Charge"
+    TOPUP = "topup", _("Top-up")
+    CREDIT = "credit", _("Credit")
+    PAYMENT = "payment", _("Payment")
+    CHARGE = "charge", _("Charge")
 
 
 class LedgerEntry(models.Model):
@@ -303,10 +304,10 @@ class LedgerEntry(models.Model):
 
 
 class Band(models.TextChoices):
-    NORMAL = "normal", "Normal"
-    LOW = "low", "Low"
-    CRITICAL = "critical", "Critical"
-    DEBT = "debt", "In debt"
+    NORMAL = "normal", _("Normal")
+    LOW = "low", _("Low")
+    CRITICAL = "critical", _("Critical")
+    DEBT = "debt", _("In debt")
 
 
 class BillingAccount(models.Model):

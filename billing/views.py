@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import selectors
@@ -212,11 +213,15 @@ def finance_ledger_record(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Recorded {entry.get_kind_display().lower()} of {format_amount(entry.amount, entry.currency)} "
-                f"{entry.currency}.",
+                _("Recorded %(kind)s of %(amount)s %(currency)s.")
+                % {
+                    "kind": entry.get_kind_display().lower(),
+                    "amount": format_amount(entry.amount, entry.currency),
+                    "currency": entry.currency,
+                },
             )
     else:
-        messages.error(request, "Check the amount, kind and reason.")
+        messages.error(request, _("Check the amount, kind and reason."))
     after = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(after, allowed_hosts={request.get_host()}):
         after = reverse("billing:finance_team", args=[team.slug])
@@ -229,7 +234,7 @@ def finance_statement_paid(request: HttpRequest, pk: int) -> HttpResponse:
     statement = selectors.statement_for_finance(user=request.user, pk=pk)
     try:
         statement_mark_paid(actor=request.user, statement=statement)
-        messages.success(request, "Marked paid.")
+        messages.success(request, _("Marked paid."))
     except ValidationError as exc:
         message_service_errors(request, exc)
     return redirect("billing:finance_statement", pk=statement.pk)
@@ -262,7 +267,7 @@ def pricebook_list(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Price book {book} created.")
+            messages.success(request, _("Price book %(book)s created.") % {"book": book})
             return redirect("billing:pricebooks")
     context = {
         "form": form,
@@ -290,7 +295,7 @@ def pricebook_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Price book {book} updated.")
+            messages.success(request, _("Price book %(book)s updated.") % {"book": book})
             return redirect("billing:pricebooks")
     return render(request, "billing/pricebook_edit.html", {"book": book, "form": form, "locked": locked})
 

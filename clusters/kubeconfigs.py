@@ -17,6 +17,7 @@ import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clusters.connections import default_cluster
 from clusters.kube.errors import KubeError
@@ -85,11 +86,16 @@ class KubeconfigLimit:
 
     @property
     def source(self) -> str:
-        return f"cluster '{self.cluster}'" if self.cluster else "the console"
+        if self.cluster:
+            return _("cluster '%(cluster)s'") % {"cluster": self.cluster}
+        return _("the console")
 
     @property
     def message(self) -> str:
-        return f"At most {self.max_hours} hours: the limit set by {self.source}."
+        return _("At most %(hours)s hours: the limit set by %(source)s.") % {
+            "hours": self.max_hours,
+            "source": self.source,
+        }
 
 
 def kubeconfig_limit(groups: Iterable[ClusterNamespaces]) -> KubeconfigLimit:
@@ -112,7 +118,7 @@ def kubeconfig_lifetime_hours(hours: int | None, *, limit: KubeconfigLimit) -> i
     if hours is None:
         return limit.default_hours
     if hours < 1:
-        raise ValidationError({"hours": "At least 1 hour."})
+        raise ValidationError({"hours": _("At least 1 hour.")})
     if hours > limit.max_hours:
         raise ValidationError({"hours": limit.message})
     return hours
@@ -210,7 +216,7 @@ def kubeconfig_issue(*, user, hours: int | None = None) -> IssuedKubeconfig:
     hours = kubeconfig_lifetime_hours(hours, limit=limit)
     namespaces = [ns for group in groups for ns in group.namespaces]
     if not namespaces:
-        raise ValidationError("You have no namespaces yet, so there is nothing to connect to.")
+        raise ValidationError(_("You have no namespaces yet, so there is nothing to connect to."))
     platform = platform_settings_from_django(settings)
     issued = [_credentials(group, user=user, seconds=hours * 3600, platform=platform) for group in groups]
     expires_at = min(expiry for _, expiry in issued)

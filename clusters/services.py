@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clusters.connections import forget_gateways, gateway_for_cluster
 from clusters.crypto import encrypt
@@ -53,18 +54,22 @@ def _parse_kubeconfig(content: str) -> dict:
     try:
         config = yaml.safe_load(content)
     except yaml.YAMLError as exc:
-        raise ValidationError({"kubeconfig_content": f"This is not valid YAML: {exc}"}) from exc
+        raise ValidationError(
+            {"kubeconfig_content": _("This is not valid YAML: %(exc)s") % {"exc": exc}}
+        ) from exc
     if not isinstance(config, dict) or not config.get("clusters") or not config.get("users"):
-        raise ValidationError({"kubeconfig_content": "A kubeconfig needs 'clusters' and 'users' entries."})
+        raise ValidationError({"kubeconfig_content": _("A kubeconfig needs 'clusters' and 'users' entries.")})
     return config
 
 
 def _check_context(config: dict, context: str) -> None:
     names = [entry.get("name") for entry in config.get("contexts") or [] if isinstance(entry, dict)]
     if context and context not in names:
-        raise ValidationError({"context": f"The kubeconfig has no context '{context}'."})
+        raise ValidationError(
+            {"context": _("The kubeconfig has no context '%(context)s'.") % {"context": context}}
+        )
     if not context and not config.get("current-context"):
-        raise ValidationError({"context": "The kubeconfig has no current context; name one."})
+        raise ValidationError({"context": _("The kubeconfig has no current context; name one.")})
 
 
 def _set_credentials(cluster: Cluster, *, kubeconfig_path: str, kubeconfig_content: str, clear: bool) -> None:
@@ -77,7 +82,7 @@ def _set_credentials(cluster: Cluster, *, kubeconfig_path: str, kubeconfig_conte
     cluster.kubeconfig_path = kubeconfig_path
     if cluster.kubeconfig_path and cluster.kubeconfig_encrypted:
         raise ValidationError(
-            {"kubeconfig_path": "Give a kubeconfig file path or pasted kubeconfig content, not both."}
+            {"kubeconfig_path": _("Give a kubeconfig file path or pasted kubeconfig content, not both.")}
         )
 
 
@@ -155,7 +160,7 @@ def cluster_update(
     issued keep their expiry (revoking them is the user's or the cluster admin's call).
     """
     if cluster.is_default and not is_default:
-        raise ValidationError({"is_default": "Make another cluster the default instead."})
+        raise ValidationError({"is_default": _("Make another cluster the default instead.")})
     before = credentials_source(cluster)
     max_token_hours_before = cluster.max_token_hours
     cluster.name, cluster.api_url, cluster.context = name.strip(), api_url.strip(), context.strip()
@@ -188,19 +193,24 @@ def cluster_delete(*, actor, cluster: Cluster) -> None:
     """Remove a cluster no live namespace uses. The default cluster cannot be removed."""
     if cluster.is_default:
         raise ValidationError(
-            "The default cluster cannot be removed; make another cluster the default first."
+            _("The default cluster cannot be removed; make another cluster the default first.")
         )
     live = Namespace.objects.live().filter(cluster=cluster).count()
     if live:
-        raise ValidationError(f"{live} live namespace(s) still use cluster '{cluster.name}'.")
+        raise ValidationError(
+            _("%(live)s live namespace(s) still use cluster '%(cluster)s'.")
+            % {"live": live, "cluster": cluster.name}
+        )
     audit_record(actor=actor, action="cluster.deleted", target=cluster, data={"name": cluster.name})
     try:
         with transaction.atomic():
             cluster.delete()
     except ProtectedError as exc:
         raise ValidationError(
-            f"Deleted namespaces on cluster '{cluster.name}' keep their usage history there; "
-            "the cluster record has to stay."
+            _(
+                "Deleted namespaces on cluster '%(cluster)s' keep their usage history there; the cluster record has to stay."
+            )
+            % {"cluster": cluster.name}
         ) from exc
     transaction.on_commit(forget_gateways)
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -98,10 +99,12 @@ def access_revoke(request: HtmxHttpRequest) -> HttpResponse:
     if result.failed:
         failures = "; ".join(f"{name}: {message}" for name, message in result.failed.items())
         messages.error(
-            request, f"Tokens could not be revoked on some clusters ({failures}). Try again later."
+            request,
+            _("Tokens could not be revoked on some clusters (%(failures)s). Try again later.")
+            % {"failures": failures},
         )
     else:
-        messages.success(request, "Every kubeconfig token issued to you has been revoked.")
+        messages.success(request, _("Every kubeconfig token issued to you has been revoked."))
     return redirect("access")
 
 
@@ -134,7 +137,9 @@ def namespace_retry(request: HtmxHttpRequest, name: str) -> HttpResponse:
         namespace.refresh_from_db()
     if request.htmx:
         return render(request, "clusters/_namespace_status.html", {"namespace": namespace})
-    messages.success(request, f"Provisioning of {namespace.name} will be retried.")
+    messages.success(
+        request, _("Provisioning of %(namespace)s will be retried.") % {"namespace": namespace.name}
+    )
     return redirect("namespace_status", name=namespace.name)
 
 
@@ -175,7 +180,10 @@ def cluster_new(request: HtmxHttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Cluster {cluster.name} added. Check its connectivity next.")
+            messages.success(
+                request,
+                _("Cluster %(cluster)s added. Check its connectivity next.") % {"cluster": cluster.name},
+            )
             return redirect("cluster_list")
     return render(request, "clusters/cluster_form.html", {"form": form, "cluster": None})
 
@@ -194,7 +202,7 @@ def cluster_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Cluster {cluster.name} saved.")
+            messages.success(request, _("Cluster %(cluster)s saved.") % {"cluster": cluster.name})
             return redirect("cluster_list")
     return render(request, "clusters/cluster_form.html", {"form": form, "cluster": cluster, "stored": stored})
 
@@ -208,9 +216,17 @@ def cluster_check(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         context = {"cluster": row, "console_max_token_hours": settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS}
         return render(request, "clusters/cluster_list.html#cluster-row", context)
     if cluster.reachable:
-        messages.success(request, f"{cluster.name} answered: Kubernetes {cluster.server_version}.")
+        messages.success(
+            request,
+            _("%(cluster)s answered: Kubernetes %(server_version)s.")
+            % {"cluster": cluster.name, "server_version": cluster.server_version},
+        )
     else:
-        messages.error(request, f"{cluster.name} is not reachable: {cluster.last_error}")
+        messages.error(
+            request,
+            _("%(cluster)s is not reachable: %(last_error)s")
+            % {"cluster": cluster.name, "last_error": cluster.last_error},
+        )
     return redirect("cluster_list")
 
 
@@ -225,7 +241,7 @@ def cluster_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
-            messages.success(request, f"Cluster {cluster.name} removed.")
+            messages.success(request, _("Cluster %(cluster)s removed.") % {"cluster": cluster.name})
             return redirect("cluster_list")
     return render(request, "clusters/cluster_confirm_delete.html", {"cluster": cluster, "error": error})
 
@@ -245,5 +261,7 @@ def namespace_error_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     namespace = selectors.namespace_for_staff(pk=pk)
     if namespace.status == NamespaceStatus.ERROR:
         namespace_retry_provisioning(actor=request.user, namespace=namespace)
-        messages.success(request, f"Provisioning of {namespace.name} will be retried.")
+        messages.success(
+            request, _("Provisioning of %(namespace)s will be retried.") % {"namespace": namespace.name}
+        )
     return redirect("namespace_error_list")

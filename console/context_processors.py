@@ -31,7 +31,7 @@ NAV_SECTIONS = {
     ),
     "access": ("access*",),
     "tokens": ("token_*",),
-    "account": ("account_*", "mfa_*"),
+    "account": ("account_*", "mfa_*", "preferences"),
     "finance": ("billing:finance_*",),
 }
 

@@ -3,6 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 
 from billing.selectors import latest_notices_for_user
@@ -16,7 +18,7 @@ from metering.selectors import namespaces_near_limits, quota_requests_for_dashbo
 from tenants import selectors
 from tenants.views.invitations import dashboard_invitations_context
 
-NOT_FOUND_REASON = "There is nothing here, or it belongs to a team you are not a member of."
+NOT_FOUND_REASON = gettext_noop("There is nothing here, or it belongs to a team you are not a member of.")
 
 
 @login_required
@@ -87,12 +89,14 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     """A styled 403 with the reason the code gave ("Your role in this team does not allow
     that."): a 403 only reaches people who may see the object, so its reason is theirs to read."""
     message = exception.args[0] if exception is not None and exception.args else ""
-    reason = message if isinstance(message, str) and message.strip() else "Your account may not do that here."
-    return render(request, "console/error.html", {"title": "Not allowed", "reason": reason}, status=403)
+    reason = (
+        message if isinstance(message, str) and message.strip() else _("Your account may not do that here.")
+    )
+    return render(request, "console/error.html", {"title": _("Not allowed"), "reason": reason}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """A styled 404 that says the same whatever the cause: "no such team" and "not your team"
     must read alike, or the page would tell outsiders which names exist."""
-    context = {"title": "Not found", "reason": NOT_FOUND_REASON}
+    context = {"title": _("Not found"), "reason": _(NOT_FOUND_REASON)}
     return render(request, "console/error.html", context, status=404)

@@ -4,12 +4,13 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError | PermissionDenied) -> None:
     """Show a service's refusal on the form: per field when it names one, else on top."""
     if isinstance(exc, PermissionDenied):
-        form.add_error(None, str(exc) or "Your role does not allow that.")
+        form.add_error(None, str(exc) or _("Your role does not allow that."))
     elif hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from domains.dns import LookupFailed, txt_resolver
 from domains.models import DOMAIN_NAME, Domain
@@ -21,7 +22,12 @@ def _clean_name(name: str) -> str:
     apps = settings.TENANTRY_APPS_DOMAIN
     if name == apps or name.endswith(f".{apps}"):
         raise ValidationError(
-            {"name": f"Names under {apps} are given by the console: every team owns <name>.<team>.{apps}."}
+            {
+                "name": _(
+                    "Names under %(apps)s are given by the console: every team owns <name>.<team>.%(apps)s."
+                )
+                % {"apps": apps}
+            }
         )
     return name
 
@@ -33,14 +39,18 @@ def domain_add(*, actor, team: Team, name: str) -> Domain:
     except ValidationError as exc:
         raise ValidationError({"name": exc.messages}) from exc
     if Domain.objects.filter(name=name).exists():
-        raise ValidationError({"name": f"{name} is already claimed by a team on this console."})
+        raise ValidationError(
+            {"name": _("%(name)s is already claimed by a team on this console.") % {"name": name}}
+        )
     try:
         with transaction.atomic():
             domain = Domain.objects.create(
                 team=team, name=name, challenge=secrets.token_urlsafe(24), created_by=actor
             )
     except IntegrityError:  # claimed by another request in between
-        raise ValidationError({"name": f"{name} is already claimed by a team on this console."}) from None
+        raise ValidationError(
+            {"name": _("%(name)s is already claimed by a team on this console.") % {"name": name}}
+        ) from None
     audit_record(actor=actor, action="domain.added", target=team, team=team, data={"domain": name})
     return domain
 

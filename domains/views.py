@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import add_service_errors
@@ -42,7 +43,10 @@ def team_domains(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"{domain.name} added. Publish the TXT record below, then verify.")
+            messages.success(
+                request,
+                _("%(domain)s added. Publish the TXT record below, then verify.") % {"domain": domain.name},
+            )
             return redirect_to(request, reverse("domains:team_domains", args=[team.slug]))
     return _page(request, team, form)
 
@@ -57,10 +61,17 @@ def _domain(request: HtmxHttpRequest, slug: str, pk: int) -> Domain:
 def domain_verify(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     domain = _domain(request, slug, pk)
     if services.domain_verify(actor=request.user, domain=domain):
-        messages.success(request, f"{domain.name} is verified: routes may use it and its subdomains.")
+        messages.success(
+            request,
+            _("%(domain)s is verified: routes may use it and its subdomains.") % {"domain": domain.name},
+        )
     else:
         domain.refresh_from_db()
-        messages.error(request, f"{domain.name} is not verified yet. {domain.last_check_error}")
+        messages.error(
+            request,
+            _("%(domain)s is not verified yet. %(last_check_error)s")
+            % {"domain": domain.name, "last_check_error": domain.last_check_error},
+        )
     return redirect_to(request, reverse("domains:team_domains", args=[slug]))
 
 
@@ -69,8 +80,11 @@ def domain_verify(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 def domain_remove(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     domain = _domain(request, slug, pk)
     if request.POST.get("confirm_name", "").strip().lower() != domain.name:
-        messages.error(request, f"Type {domain.name} to confirm removing it.")
+        messages.error(request, _("Type %(domain)s to confirm removing it.") % {"domain": domain.name})
     else:
         services.domain_remove(actor=request.user, domain=domain)
-        messages.success(request, f"{domain.name} removed; routes using it will be refused from now on.")
+        messages.success(
+            request,
+            _("%(domain)s removed; routes using it will be refused from now on.") % {"domain": domain.name},
+        )
     return redirect_to(request, reverse("domains:team_domains", args=[slug]))

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import limits
 from metering import quantities
@@ -27,19 +29,35 @@ class Resource:
 
 
 RESOURCES: tuple[Resource, ...] = (
-    Resource("cpu", "cpu_millicores", CPU, "CPU", ("requests.cpu", "limits.cpu"), limits.MAX_CPU_MILLICORES),
     Resource(
-        "memory", "memory_bytes", BYTES, "Memory", ("requests.memory", "limits.memory"), limits.MAX_BYTES
+        "cpu",
+        "cpu_millicores",
+        CPU,
+        gettext_noop("CPU"),
+        ("requests.cpu", "limits.cpu"),
+        limits.MAX_CPU_MILLICORES,
     ),
-    Resource("storage", "storage_bytes", BYTES, "Storage", ("requests.storage",), limits.MAX_BYTES),
-    Resource("gpus", "gpus", COUNT, "GPUs", ("requests.nvidia.com/gpu",), limits.MAX_GPUS),
-    Resource("pods", "pods", COUNT, "Pods", ("pods",), limits.MAX_PODS),
-    Resource("pvcs", "pvcs", COUNT, "Volume claims", ("persistentvolumeclaims",), limits.MAX_PVCS),
+    Resource(
+        "memory",
+        "memory_bytes",
+        BYTES,
+        gettext_noop("Memory"),
+        ("requests.memory", "limits.memory"),
+        limits.MAX_BYTES,
+    ),
+    Resource(
+        "storage", "storage_bytes", BYTES, gettext_noop("Storage"), ("requests.storage",), limits.MAX_BYTES
+    ),
+    Resource("gpus", "gpus", COUNT, gettext_noop("GPUs"), ("requests.nvidia.com/gpu",), limits.MAX_GPUS),
+    Resource("pods", "pods", COUNT, gettext_noop("Pods"), ("pods",), limits.MAX_PODS),
+    Resource(
+        "pvcs", "pvcs", COUNT, gettext_noop("Volume claims"), ("persistentvolumeclaims",), limits.MAX_PVCS
+    ),
     Resource(
         "load_balancers",
         "load_balancers",
         COUNT,
-        "Load balancers",
+        gettext_noop("Load balancers"),
         ("services.loadbalancers",),
         limits.MAX_LOAD_BALANCERS,
     ),
@@ -107,7 +125,9 @@ def parse_amounts(raw: Mapping, *, allow_missing: bool = True) -> Amounts:
     """Parse Kubernetes notation into base units; field errors name the offending resource."""
     if not isinstance(raw, Mapping):
         raise ValidationError(
-            'An object of resource amounts, e.g. {"cpu": "500m", "storage_classes": {"standard": "10Gi"}}.',
+            _(
+                'An object of resource amounts, e.g. {"cpu": "500m", "storage_classes": {"standard": "10Gi"}}.'
+            ),
             code="invalid",
         )
     errors: dict[str, list[str]] = {}
@@ -116,7 +136,7 @@ def parse_amounts(raw: Mapping, *, allow_missing: bool = True) -> Amounts:
         value = raw.get(resource.key)
         if value is None or value == "":
             if not allow_missing:
-                errors[resource.key] = ["Required."]
+                errors[resource.key] = [_("Required.")]
             continue
         try:
             result[resource.key] = quantities.parse(value, resource.kind)
@@ -141,7 +161,7 @@ def parse_amounts(raw: Mapping, *, allow_missing: bool = True) -> Amounts:
 
 def maximum_text(resource: Resource) -> str:
     text = quantities.format_quantity(resource.maximum, resource.kind)
-    return f"{text} cores" if resource.kind == CPU else text
+    return _("%(number)s cores") % {"number": text} if resource.kind == CPU else text
 
 
 def bound_errors(amounts: Amounts) -> dict[str, list[str]]:

@@ -2,6 +2,8 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from metering.amounts import RESOURCES, format_amounts, maximum_text, parse_amounts
@@ -15,8 +17,8 @@ class AmountsForm(forms.Form):
     storage_classes = forms.CharField(
         required=False,
         max_length=limits.MAX_STORAGE_CLASSES * 300,
-        help_text="Per storage class, e.g. standard=10Gi, fast=5Gi",
-        label="Storage per class",
+        help_text=_("Per storage class, e.g. standard=10Gi, fast=5Gi"),
+        label=_("Storage per class"),
     )
 
     def __init__(self, *args, initial_amounts=None, **kwargs):
@@ -32,9 +34,9 @@ class AmountsForm(forms.Form):
             self.fields = {
                 resource.key: forms.CharField(
                     required=False,
-                    label=resource.label,
+                    label=gettext(resource.label),
                     max_length=30,
-                    help_text=f"At most {maximum_text(resource)}.",
+                    help_text=_("At most %(resource)s.") % {"resource": maximum_text(resource)},
                 ),
                 **self.fields,
             }
@@ -45,7 +47,7 @@ class AmountsForm(forms.Form):
         for pair in filter(None, (p.strip() for p in (data.get("storage_classes") or "").split(","))):
             name, sep, value = pair.partition("=")
             if not sep or not name.strip():
-                self.add_error("storage_classes", f"'{pair}' is not name=size.")
+                self.add_error("storage_classes", _("'%(pair)s' is not name=size.") % {"pair": pair})
                 continue
             classes[name.strip()] = value.strip()
         try:
@@ -62,7 +64,7 @@ class TeamQuotaForm(AmountsForm):
     """The whole team quota, set by staff: every resource is required, so a blank is never a zero."""
 
     max_namespaces = forms.IntegerField(
-        min_value=0, max_value=limits.MAX_NAMESPACES_PER_TEAM, label="Maximum namespaces"
+        min_value=0, max_value=limits.MAX_NAMESPACES_PER_TEAM, label=_("Maximum namespaces")
     )
 
     def __init__(self, *args, **kwargs):
@@ -72,8 +74,12 @@ class TeamQuotaForm(AmountsForm):
 
 
 class QuotaRequestForm(AmountsForm):
-    namespace = forms.ChoiceField()
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=limits.MAX_REASON_LENGTH)
+    namespace = forms.ChoiceField(
+        label=_("Namespace"),
+    )
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=limits.MAX_REASON_LENGTH
+    )
 
     def __init__(self, *args, namespaces=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,13 +88,13 @@ class QuotaRequestForm(AmountsForm):
 
 class RuntimePolicyForm(forms.Form):
     min_isolation = forms.ChoiceField(
-        choices=[("", "Team default"), *Isolation.choices], required=False, label="Minimum isolation"
+        choices=[("", _("Team default")), *Isolation.choices], required=False, label=_("Minimum isolation")
     )
-    needs_gpu = forms.BooleanField(required=False, label="Needs GPUs")
+    needs_gpu = forms.BooleanField(required=False, label=_("Needs GPUs"))
 
 
 class DecisionForm(forms.Form):
-    note = forms.CharField(required=False, max_length=limits.MAX_REASON_LENGTH)
+    note = forms.CharField(label=_("Note"), required=False, max_length=limits.MAX_REASON_LENGTH)
 
 
 class RuntimeProfileForm(forms.ModelForm):
@@ -103,3 +109,12 @@ class RuntimeProfileForm(forms.ModelForm):
             "enabled",
             "description",
         ]
+        labels = {
+            "handler": _("Handler"),
+            "isolation": _("Isolation"),
+            "supports_gpu": _("Supports GPUs"),
+            "gpu_note": _("GPU note"),
+            "price_multiplier": _("Price multiplier"),
+            "enabled": _("Enabled"),
+            "description": _("Description"),
+        }

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from metering.amounts import amounts_of
@@ -40,21 +41,21 @@ class RuntimeClassProfile(models.Model):
 class Metric(models.TextChoices):
     """What a sample measures. Gauges are averaged over an hour, counters summed."""
 
-    CPU_REQUEST = "cpu_request", "CPU requested (cores)"
-    CPU_LIMIT = "cpu_limit", "CPU limit (cores)"
-    CPU_USAGE = "cpu_usage", "CPU used (cores)"
-    MEMORY_REQUEST = "memory_request", "Memory requested (bytes)"
-    MEMORY_LIMIT = "memory_limit", "Memory limit (bytes)"
-    MEMORY_USAGE = "memory_usage", "Memory used (bytes)"
-    STORAGE_REQUEST = "storage_request", "PVC storage requested (bytes)"
-    STORAGE_CLASS_REQUEST = "storage_class_request", "PVC storage requested in one StorageClass (bytes)"
-    GPU_REQUEST = "gpu_request", "GPUs allocated"
-    LOAD_BALANCERS = "load_balancers", "Load balancers"
-    PODS = "pods", "Pods"
-    NET_INGRESS_INTERNAL = "net_ingress_internal", "Network in, internal (bytes)"
-    NET_INGRESS_EXTERNAL = "net_ingress_external", "Network in, external (bytes)"
-    NET_EGRESS_INTERNAL = "net_egress_internal", "Network out, internal (bytes)"
-    NET_EGRESS_EXTERNAL = "net_egress_external", "Network out, external (bytes)"
+    CPU_REQUEST = "cpu_request", _("CPU requested (cores)")
+    CPU_LIMIT = "cpu_limit", _("CPU limit (cores)")
+    CPU_USAGE = "cpu_usage", _("CPU used (cores)")
+    MEMORY_REQUEST = "memory_request", _("Memory requested (bytes)")
+    MEMORY_LIMIT = "memory_limit", _("Memory limit (bytes)")
+    MEMORY_USAGE = "memory_usage", _("Memory used (bytes)")
+    STORAGE_REQUEST = "storage_request", _("PVC storage requested (bytes)")
+    STORAGE_CLASS_REQUEST = "storage_class_request", _("PVC storage requested in one StorageClass (bytes)")
+    GPU_REQUEST = "gpu_request", _("GPUs allocated")
+    LOAD_BALANCERS = "load_balancers", _("Load balancers")
+    PODS = "pods", _("Pods")
+    NET_INGRESS_INTERNAL = "net_ingress_internal", _("Network in, internal (bytes)")
+    NET_INGRESS_EXTERNAL = "net_ingress_external", _("Network in, external (bytes)")
+    NET_EGRESS_INTERNAL = "net_egress_internal", _("Network out, internal (bytes)")
+    NET_EGRESS_EXTERNAL = "net_egress_external", _("Network out, external (bytes)")
 
 
 COUNTER_METRICS = frozenset(
@@ -257,9 +258,9 @@ class NamespaceQuota(QuotaFields):
 
 
 class QuotaRequestStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    APPROVED = "approved", "Approved"
-    DENIED = "denied", "Denied"
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    DENIED = "denied", _("Denied")
 
 
 class QuotaRequest(QuotaFields):

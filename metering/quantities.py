@@ -8,6 +8,7 @@ import re
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
@@ -35,23 +36,23 @@ COUNT = "count"
 def parse_decimal(value: str | int | Decimal) -> Decimal:
     """A quantity as an exact Decimal in its own unit (``500m`` → 0.5, ``1Ki`` → 1024)."""
     if isinstance(value, bool):
-        raise ValidationError("A quantity, not true or false.", code="invalid_quantity")
+        raise ValidationError(_("A quantity, not true or false."), code="invalid_quantity")
     if isinstance(value, int | Decimal):
         if value < 0:
-            raise ValidationError("Must not be negative.", code="negative")
+            raise ValidationError(_("Must not be negative."), code="negative")
         return Decimal(value)
     text = str(value).strip()
     match = _QUANTITY.match(text)
     if not match:
         raise ValidationError(
-            "'%(value)s' is not a Kubernetes quantity (examples: 500m, 2, 1.5, 512Mi, 10Gi).",
+            _("'%(value)s' is not a Kubernetes quantity (examples: 500m, 2, 1.5, 512Mi, 10Gi)."),
             params={"value": text},
             code="invalid_quantity",
         )
     try:
         number = Decimal(match["number"])
     except InvalidOperation as exc:  # pragma: no cover - the pattern only admits digits
-        raise ValidationError("Not a number.", code="invalid_quantity") from exc
+        raise ValidationError(_("Not a number."), code="invalid_quantity") from exc
     suffix = match["suffix"] or ""
     if suffix in _BINARY:
         return number * _BINARY[suffix]
@@ -66,10 +67,10 @@ def parse(value: str | int | Decimal, kind: str) -> int:
     if kind == CPU:
         amount *= 1000
     elif kind == COUNT and amount != amount.to_integral_value():
-        raise ValidationError("Must be a whole number.", code="not_whole")
+        raise ValidationError(_("Must be a whole number."), code="not_whole")
     result = int(amount.to_integral_value(rounding=ROUND_CEILING))
     if result > MAX_BASE_UNITS:
-        raise ValidationError("That is more than any cluster has.", code="too_large")
+        raise ValidationError(_("That is more than any cluster has."), code="too_large")
     return result
 
 

@@ -10,10 +10,24 @@ from decimal import Decimal
 from typing import Protocol
 
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from clusters.kube.spec import RuntimeChoice
 from metering.models import ClusterRuntime, ClusterState, RuntimeClassProfile
-from tenants.models import Isolation, Namespace
+from tenants.models import Isolation, Namespace, TrustLevel
+
+# The levels as words inside a sentence ("below sandbox isolation"), in the page's language.
+ISOLATION_WORDS: dict[str, str | Promise] = {
+    Isolation.CONTAINER: pgettext_lazy("isolation level in a sentence", "container"),
+    Isolation.SANDBOX: pgettext_lazy("isolation level in a sentence", "sandbox"),
+    Isolation.MICROVM: pgettext_lazy("isolation level in a sentence", "microvm"),
+}
+TRUST_WORDS: dict[str, str | Promise] = {
+    TrustLevel.PUBLIC: pgettext_lazy("trust level in a sentence", "public"),
+    TrustLevel.TRUSTED: pgettext_lazy("trust level in a sentence", "trusted"),
+}
 
 DEFAULT_CLUSTER_NAME = "default"
 # The handler every node runs when a pod names no RuntimeClass. A catalog entry with this
@@ -67,6 +81,10 @@ class Selection:
     def chosen_needs_no_runtime_class(self) -> bool:
         return self.chosen is not None and self.chosen in self.node_default
 
+    @property
+    def required_isolation_label(self) -> str:
+        return str(Isolation(self.required_isolation).label)
+
 
 def trust_default_isolation(trust_level: str) -> str:
     return settings.TENANTRY_MIN_ISOLATION.get(trust_level, Isolation.MICROVM)
@@ -76,8 +94,10 @@ def required_isolation(*, namespace_min: str, trust_level: str) -> tuple[str, st
     """The stricter of the namespace policy and the trust-level default, and who asked for it."""
     team_default = trust_default_isolation(trust_level)
     if namespace_min and Isolation.rank(namespace_min) > Isolation.rank(team_default):
-        return namespace_min, "required by the namespace's runtime policy"
-    return team_default, f"required for {trust_level} teams"
+        return namespace_min, _("required by the namespace's runtime policy")
+    return team_default, _("required for %(trust)s teams") % {
+        "trust": TRUST_WORDS.get(trust_level, trust_level)
+    }
 
 
 def select_runtime(
@@ -97,6 +117,7 @@ def select_runtime(
     """
     entries: Sequence[CatalogEntry] = sorted(catalog, key=lambda e: (e.price_multiplier, e.name))
     needed_rank = Isolation.rank(required_isolation)
+    isolation_label = str(ISOLATION_WORDS.get(required_isolation, required_isolation))
     fits: list[str] = []
     node_default: list[str] = []
     exclusions: list[Exclusion] = []
@@ -105,11 +126,14 @@ def select_runtime(
     for entry in entries:
         meets_needs = Isolation.rank(entry.isolation) >= needed_rank and (entry.supports_gpu or not needs_gpu)
         if not entry.enabled:
-            reason = "disabled in the catalog"
+            reason = _("disabled in the catalog")
             if meets_needs:
                 enableable.append(entry.name)
         elif Isolation.rank(entry.isolation) < needed_rank:
-            reason = f"below {required_isolation} isolation {requirement_source}"
+            reason = _("below %(isolation)s isolation %(source)s") % {
+                "isolation": isolation_label,
+                "source": requirement_source,
+            }
         elif needs_gpu and not entry.supports_gpu:
             reason = "no GPU support"
         elif available is not None and entry.name not in available and entry.handler != NODE_DEFAULT_HANDLER:
@@ -123,16 +147,27 @@ def select_runtime(
         exclusions.append(Exclusion(entry.name, reason))
     refusal = hint = ""
     if not fits:
-        wanted = f"{required_isolation} isolation" + (" with GPU support" if needs_gpu else "")
-        refusal = f"No runtime in the catalog offers {wanted} on cluster {cluster_name}."
+        wanted = (
+            _("%(isolation)s isolation with GPU support") if needs_gpu else _("%(isolation)s isolation")
+        ) % {"isolation": isolation_label}
+        refusal = _("No runtime in the catalog offers %(wanted)s on cluster %(cluster)s.") % {
+            "wanted": wanted,
+            "cluster": cluster_name,
+        }
         if installable:
-            hint = f"An admin could install the RuntimeClass {_or(installable)} on cluster {cluster_name}."
+            hint = _("An admin could install the RuntimeClass %(names)s on cluster %(cluster)s.") % {
+                "names": _or(installable),
+                "cluster": cluster_name,
+            }
         elif enableable:
-            hint = f"An admin could enable {_or(enableable)} in the runtime catalog."
+            hint = _("An admin could enable %(names)s in the runtime catalog.") % {"names": _or(enableable)}
         else:
-            hint = (
-                f"An admin could add a catalog entry with {wanted} and install it on cluster {cluster_name}."
-            )
+            hint = _(
+                "An admin could add a catalog entry with %(wanted)s and install it on cluster %(cluster)s."
+            ) % {
+                "wanted": wanted,
+                "cluster": cluster_name,
+            }
     return Selection(
         required_isolation=required_isolation,
         needs_gpu=needs_gpu,
@@ -149,7 +184,9 @@ def select_runtime(
 
 
 def _or(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" or {names[-1]}"
+    if len(names) == 1:
+        return names[0]
+    return _("%(names)s or %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
 def cluster_display_name(cluster) -> str:

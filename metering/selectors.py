@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from clusters.models import Cluster
 from metering.amounts import (
@@ -69,12 +70,16 @@ METRIC_KIND: dict[str, str] = {
 }
 # (title, kind of quantity, metrics); bytes are scaled to one binary unit per chart.
 CHART_GROUPS = (
-    ("CPU", CPU, (Metric.CPU_REQUEST, Metric.CPU_LIMIT, Metric.CPU_USAGE)),
-    ("Memory", BYTES, (Metric.MEMORY_REQUEST, Metric.MEMORY_LIMIT, Metric.MEMORY_USAGE)),
-    ("Storage", BYTES, (Metric.STORAGE_REQUEST,)),
-    ("GPUs, pods and load balancers", COUNT, (Metric.GPU_REQUEST, Metric.PODS, Metric.LOAD_BALANCERS)),
+    (gettext_noop("CPU"), CPU, (Metric.CPU_REQUEST, Metric.CPU_LIMIT, Metric.CPU_USAGE)),
+    (gettext_noop("Memory"), BYTES, (Metric.MEMORY_REQUEST, Metric.MEMORY_LIMIT, Metric.MEMORY_USAGE)),
+    (gettext_noop("Storage"), BYTES, (Metric.STORAGE_REQUEST,)),
     (
-        "Network",
+        gettext_noop("GPUs, pods and load balancers"),
+        COUNT,
+        (Metric.GPU_REQUEST, Metric.PODS, Metric.LOAD_BALANCERS),
+    ),
+    (
+        gettext_noop("Network"),
         BYTES,
         (
             Metric.NET_INGRESS_INTERNAL,
@@ -325,7 +330,9 @@ def namespaces_near_limits(*, user, threshold: float | None = None) -> list[Near
             allocated = allocation[resource.key]
             if (allocated and used / allocated >= threshold) or (not allocated and used):
                 warnings.append(
-                    NearLimit(namespace, resource.key, resource.label, used, allocated, resource.kind)
+                    NearLimit(
+                        namespace, resource.key, gettext(resource.label), used, allocated, resource.kind
+                    )
                 )
     return sorted(warnings, key=lambda w: (-w.ratio, w.namespace.name, w.resource))
 
@@ -397,7 +404,10 @@ def usage_series(
         values: list[list] = []
         for index in range(count):
             got = buckets[metric].get(index)
-            label = datetime.fromtimestamp(origin + index * step, tz=start.tzinfo).isoformat()
+            # In the viewer's time zone: the chart shows these as its time axis.
+            label = timezone.localtime(
+                datetime.fromtimestamp(origin + index * step, tz=start.tzinfo)
+            ).isoformat()
             if not got:
                 values.append([label, None])
             elif metric in COUNTER_METRICS:
@@ -427,7 +437,9 @@ def namespace_quota_bars(*, namespace: Namespace) -> list[QuotaBar]:
             continue
         sample = latest.get(metric)
         used = None if sample is None or sample.quantity is None else _to_base(metric, sample.quantity)
-        bars.append(QuotaBar(resource.key, resource.label, resource.kind, used, allocation[resource.key]))
+        bars.append(
+            QuotaBar(resource.key, gettext(resource.label), resource.kind, used, allocation[resource.key])
+        )
     return bars
 
 
@@ -441,22 +453,26 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     bars = namespace_quota_bars(namespace=namespace)
     all_metrics = [m for _, _, group in CHART_GROUPS for m in group]
     series = usage_series(namespace=namespace, metrics=all_metrics, start=start, end=end, step=step)
-    per_step = f" per {step // 3600} h" if step >= 3600 else f" per {step // 60} min"
+    per_step = (
+        gettext(" per %(hours)s h") % {"hours": step // 3600}
+        if step >= 3600
+        else gettext(" per %(minutes)s min") % {"minutes": step // 60}
+    )
     charts = []
     for title, kind, group in CHART_GROUPS:
         values = [value for metric in group for _, value in series[metric] if value is not None]
         unit, divisor = chart_unit(kind, max(values, default=0))
-        if unit and title == "Network":
+        if unit and title == CHART_GROUPS[-1][0]:
             unit += per_step
         charts.append(
             {
-                "title": f"{title} ({unit})" if unit and values else title,
+                "title": f"{gettext(title)} ({unit})" if unit and values else gettext(title),
                 "unit": unit,
                 "empty": not values,
                 "series": [
                     {
                         "metric": metric,
-                        "label": Metric(metric).label.split(" (")[0],
+                        "label": str(Metric(metric).label).split(" (")[0].split("\uff08")[0],
                         "points": [
                             [moment, None if value is None else round(value / divisor, 3)]
                             for moment, value in series[metric]

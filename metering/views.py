@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import add_service_errors, message_service_errors
@@ -75,7 +76,10 @@ def namespace_runtime_policy(request: HttpRequest, name: str) -> HttpResponse:
                 min_isolation=form.cleaned_data["min_isolation"],
                 needs_gpu=form.cleaned_data["needs_gpu"],
             )
-            messages.success(request, f"Runtime policy saved; new pods default to {selection.chosen}.")
+            messages.success(
+                request,
+                _("Runtime policy saved; new pods default to %(chosen)s.") % {"chosen": selection.chosen},
+            )
             if selectors.namespace_lacks_gpu_quota(namespace=namespace, needs_gpu=selection.needs_gpu):
                 messages.warning(request, GPU_QUOTA_WARNING)
         except ValidationError as exc:
@@ -139,7 +143,7 @@ def team_quota_edit(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Team quota of {team.name} saved.")
+            messages.success(request, _("Team quota of %(team)s saved.") % {"team": team.name})
             return redirect("metering:team_quota", slug=team.slug)
     return _team_quota_page(request, team, team_quota_form=form)
 
@@ -153,7 +157,7 @@ def namespace_allocation(request: HttpRequest, slug: str, name: str) -> HttpResp
     if form.is_valid():
         try:
             namespace_quota_set(actor=request.user, namespace=namespace, amounts=form.cleaned_data["amounts"])
-            messages.success(request, f"Allocation of {namespace.name} saved.")
+            messages.success(request, _("Allocation of %(namespace)s saved.") % {"namespace": namespace.name})
         except ValidationError as exc:
             message_service_errors(request, exc)
     else:
@@ -176,10 +180,12 @@ def quota_request_new(request: HttpRequest, slug: str) -> HttpResponse:
                 increments=form.cleaned_data["amounts"],
                 reason=form.cleaned_data["reason"],
             )
-            decider = (
-                "a cluster admin decides" if created.needs_staff else "the team's owners and managers decide"
+            sent = (
+                _("Request #%(number)s sent: a cluster admin decides.")
+                if created.needs_staff
+                else _("Request #%(number)s sent: the team's owners and managers decide.")
             )
-            messages.success(request, f"Request #{created.pk} sent: {decider}.")
+            messages.success(request, sent % {"number": created.pk})
         except ValidationError as exc:
             message_service_errors(request, exc)
     else:
@@ -202,7 +208,13 @@ def quota_request_decide(request: HttpRequest, slug: str, request_id: int, decis
         else:
             quota_request_deny(actor=request.user, quota_request=quota_request, note=note)
         messages.success(
-            request, f"Request #{quota_request.pk} {'approved' if decision == 'approve' else 'denied'}."
+            request,
+            (
+                _("Request #%(number)s approved.")
+                if decision == "approve"
+                else _("Request #%(number)s denied.")
+            )
+            % {"number": quota_request.pk},
         )
     except ValidationError as exc:
         message_service_errors(request, exc)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clusters.provisioning import namespace_name_on_cluster
 from metering.services.quotas import namespace_quota_initialize, namespace_slot_check
@@ -49,7 +50,7 @@ def _name_problem(name: str, cluster) -> str | None:
 
 def validate_namespace_name(name: str, *, cluster=None) -> None:
     if len(name) > 63:
-        raise ValidationError({"name": "At most 63 characters."})
+        raise ValidationError({"name": _("At most 63 characters.")})
     try:
         DNS1123_LABEL(name)
     except ValidationError as exc:
@@ -128,9 +129,11 @@ def team_delete(*, actor, team: Team, confirm_slug: str) -> int:
     many namespaces are being deleted.
     """
     if not permissions.has_team_perm(actor, permissions.MANAGE_OWNERS, team):
-        raise PermissionDenied("Only owners delete the team.")
+        raise PermissionDenied(_("Only owners delete the team."))
     if confirm_slug.strip() != team.slug:
-        raise ValidationError({"confirm_slug": f"Type {team.slug} exactly to delete the team."})
+        raise ValidationError(
+            {"confirm_slug": _("Type %(team)s exactly to delete the team.") % {"team": team.slug}}
+        )
     namespaces = list(Namespace.objects.live().filter(team=team).exclude(status=NamespaceStatus.TERMINATING))
     for namespace in namespaces:
         namespace_delete(actor=actor, namespace=namespace)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from clusters.forms import KubeconfigForm
@@ -30,6 +31,10 @@ from tenants.models import NamespaceRole
 from tenants.services.memberships import namespace_membership_remove, namespace_membership_set
 
 
+def _role_label(role: str | None) -> str:
+    return str(NamespaceRole(role).label) if role else ""
+
+
 @login_required
 def namespace_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
@@ -40,7 +45,9 @@ def namespace_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Namespace {namespace.name} is being provisioned.")
+            messages.success(
+                request, _("Namespace %(namespace)s is being provisioned.") % {"namespace": namespace.name}
+            )
             return redirect_to(request, reverse("namespace_detail", args=[namespace.name]))
     template = "tenants/namespace_form.html#namespace-form" if request.htmx else "tenants/namespace_form.html"
     return render(request, template, {"team": team, "namespace_form": form})
@@ -52,7 +59,7 @@ def namespace_access_context(request: HtmxHttpRequest, namespace, add_form=None)
     context = {
         "namespace": namespace,
         "team": namespace.team,
-        "my_role": permissions.namespace_role(request.user, namespace),
+        "my_role": _role_label(permissions.namespace_role(request.user, namespace)),
         "can_admin": can_admin,
         "members": paginate(request, selectors.namespace_members(namespace=namespace)),
         "role_choices": NamespaceRole.choices,
@@ -72,7 +79,7 @@ def namespace_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
     context = {
         "namespace": namespace,
         "team": namespace.team,
-        "my_role": permissions.namespace_role(request.user, namespace),
+        "my_role": _role_label(permissions.namespace_role(request.user, namespace)),
         "can_delete": permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, namespace.team),
         "selection": namespace_runtime(namespace),
         "bars": namespace_quota_bars(namespace=namespace),
@@ -105,7 +112,11 @@ def namespace_member_add(request: HtmxHttpRequest, name: str) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"{member.user.email} was added to {namespace.name}.")
+            messages.success(
+                request,
+                _("%(email)s was added to %(namespace)s.")
+                % {"email": member.user.email, "namespace": namespace.name},
+            )
             return redirect_to(request, reverse("namespace_access", args=[namespace.name]))
     template = "tenants/namespace_member_form.html"
     return render(
@@ -126,7 +137,11 @@ def namespace_member_role(request: HtmxHttpRequest, name: str, membership_id: in
             actor=request.user, namespace=namespace, user=membership.user, role=form.cleaned_data["role"]
         )
         if not request.htmx:
-            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            messages.success(
+                request,
+                _("%(email)s is now %(role)s.")
+                % {"email": membership.user.email, "role": membership.get_role_display()},
+            )
             return redirect_to(request, reverse("namespace_access", args=[namespace.name]))
     if request.htmx:
         context = {
@@ -145,9 +160,15 @@ def namespace_member_role(request: HtmxHttpRequest, name: str, membership_id: in
             "team": namespace.team,
             "namespace": namespace,
             "form": form,
-            "button": "Change role",
-            "title": f"Change the role of {membership.user.email} in {namespace.name}",
-            "question": f"{membership.user.email} is {membership.get_role_display()} in {namespace.name} now.",
+            "button": _("Change role"),
+            "title": _("Change the role of %(email)s in %(namespace)s")
+            % {"email": membership.user.email, "namespace": namespace.name},
+            "question": _("%(email)s is %(role)s in %(namespace)s now.")
+            % {
+                "email": membership.user.email,
+                "role": membership.get_role_display(),
+                "namespace": namespace.name,
+            },
             "cancel_url": reverse("namespace_access", args=[namespace.name]),
         },
     )
@@ -159,7 +180,11 @@ def namespace_member_remove(request: HtmxHttpRequest, name: str, membership_id: 
     membership = selectors.namespace_membership_for_user(namespace=namespace, membership_id=membership_id)
     if request.method == "POST":
         namespace_membership_remove(actor=request.user, membership=membership)
-        messages.success(request, f"{membership.user.email} was removed from {namespace.name}.")
+        messages.success(
+            request,
+            _("%(email)s was removed from %(namespace)s.")
+            % {"email": membership.user.email, "namespace": namespace.name},
+        )
         return redirect_to(request, reverse("namespace_access", args=[namespace.name]))
     return render(
         request,
@@ -167,10 +192,11 @@ def namespace_member_remove(request: HtmxHttpRequest, name: str, membership_id: 
         {
             "team": namespace.team,
             "namespace": namespace,
-            "button": "Remove from namespace",
+            "button": _("Remove from namespace"),
             "danger": True,
-            "title": f"Remove {membership.user.email} from {namespace.name}",
-            "question": "They stay in the team but lose their RoleBinding in this namespace.",
+            "title": _("Remove %(email)s from %(namespace)s")
+            % {"email": membership.user.email, "namespace": namespace.name},
+            "question": _("They stay in the team but lose their RoleBinding in this namespace."),
             "cancel_url": reverse("namespace_access", args=[namespace.name]),
         },
     )
@@ -183,7 +209,11 @@ def namespace_delete(request: HtmxHttpRequest, name: str) -> HttpResponse:
     form = ConfirmNameForm(request.POST or None, expected=namespace.name)
     if request.method == "POST" and form.is_valid():
         delete_service(actor=request.user, namespace=namespace)
-        messages.success(request, f"Namespace {namespace.name} is being deleted with everything in it.")
+        messages.success(
+            request,
+            _("Namespace %(namespace)s is being deleted with everything in it.")
+            % {"namespace": namespace.name},
+        )
         return redirect_to(request, reverse("team_detail", args=[namespace.team.slug]))
     return render(
         request,
@@ -192,10 +222,12 @@ def namespace_delete(request: HtmxHttpRequest, name: str) -> HttpResponse:
             "team": namespace.team,
             "namespace": namespace,
             "form": form,
-            "button": "Delete namespace",
+            "button": _("Delete namespace"),
             "danger": True,
-            "title": f"Delete namespace {namespace.name}",
-            "question": "Every workload, volume and secret in it is deleted from the cluster. This cannot be undone.",
+            "title": _("Delete namespace %(namespace)s") % {"namespace": namespace.name},
+            "question": _(
+                "Every workload, volume and secret in it is deleted from the cluster. This cannot be undone."
+            ),
             "cancel_url": reverse("namespace_detail", args=[namespace.name]),
         },
     )
@@ -213,7 +245,9 @@ def team_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(
-                request, f"{team.name} is deleted; its namespaces are being removed from the cluster."
+                request,
+                _("%(team)s is deleted; its namespaces are being removed from the cluster.")
+                % {"team": team.name},
             )
             return redirect("dashboard")
     context = {"team": team, "form": form, "live_namespaces": selectors.team_live_namespace_count(team=team)}

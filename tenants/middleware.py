@@ -1,8 +1,33 @@
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils import timezone, translation
 
+from tenants.locale import SESSION_LANGUAGE, SESSION_TIME_ZONE, supported_language
 from tenants.services.audit import request_origin
+
+
+class AccountLocaleMiddleware:
+    """The language and time zone kept in the session (the account's stored choice, or the
+    invitation's language for a visitor who came from its link) override the cookie and
+    Accept-Language that LocaleMiddleware went by. Reads the session only: no query."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        language = supported_language(session.get(SESSION_LANGUAGE)) if session is not None else ""
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        zone = session.get(SESSION_TIME_ZONE) if session is not None else None
+        if zone:
+            timezone.activate(ZoneInfo(zone))
+        else:
+            timezone.deactivate()
+        return self.get_response(request)
 
 
 class AuditContextMiddleware:

@@ -6,45 +6,48 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 
 DNS1123_LABEL = RegexValidator(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
-    "Use lowercase letters, digits and '-', starting and ending with a letter or digit "
-    "(a Kubernetes DNS-1123 label).",
+    _(
+        "Use lowercase letters, digits and '-', starting and ending with a letter or digit "
+        "(a Kubernetes DNS-1123 label)."
+    ),
 )
 
 
 class TrustLevel(models.TextChoices):
-    PUBLIC = "public", "Public (untrusted)"
-    TRUSTED = "trusted", "Trusted"
+    PUBLIC = "public", _("Public (untrusted)")
+    TRUSTED = "trusted", _("Trusted")
 
 
 class BillingMode(models.TextChoices):
-    PREPAID = "prepaid", "Prepaid balance"
-    INVOICED = "invoiced", "Invoiced monthly"
+    PREPAID = "prepaid", _("Prepaid balance")
+    INVOICED = "invoiced", _("Invoiced monthly")
 
 
 class TeamRole(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MANAGER = "manager", "Manager"
-    MEMBER = "member", "Member"
-    BILLING = "billing", "Billing"
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    MEMBER = "member", _("Member")
+    BILLING = "billing", _("Billing")
 
 
 class NamespaceRole(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    DEVELOPER = "developer", "Developer"
-    VIEWER = "viewer", "Viewer"
+    ADMIN = "admin", _("Admin")
+    DEVELOPER = "developer", _("Developer")
+    VIEWER = "viewer", _("Viewer")
 
 
 class Isolation(models.TextChoices):
     """Runtime isolation levels, weakest first (their order matters for comparisons)."""
 
-    CONTAINER = "container", "Container (runc)"
-    SANDBOX = "sandbox", "Sandbox (gVisor)"
-    MICROVM = "microvm", "MicroVM (Kata)"
+    CONTAINER = "container", _("Container (runc)")
+    SANDBOX = "sandbox", _("Sandbox (gVisor)")
+    MICROVM = "microvm", _("MicroVM (Kata)")
 
     @classmethod
     def rank(cls, value: str) -> int:
@@ -129,12 +132,12 @@ class TeamMembership(models.Model):
 
 
 class NamespaceStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    PROVISIONING = "provisioning", "Provisioning"
-    READY = "ready", "Ready"
-    ERROR = "error", "Error"
-    TERMINATING = "terminating", "Terminating"
-    DELETED = "deleted", "Deleted"
+    PENDING = "pending", _("Pending")
+    PROVISIONING = "provisioning", _("Provisioning")
+    READY = "ready", _("Ready")
+    ERROR = "error", _("Error")
+    TERMINATING = "terminating", _("Terminating")
+    DELETED = "deleted", _("Deleted")
 
 
 class NamespaceQuerySet(models.QuerySet):
@@ -217,11 +220,11 @@ class NamespaceMembership(models.Model):
 
 
 class InvitationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    REVOKED = "revoked", "Revoked"
-    DECLINED = "declined", "Declined"
-    EXPIRED = "expired", "Expired"
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Revoked")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
 
 
 class Invitation(models.Model):
@@ -249,6 +252,8 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # The language of the email and of the pages the link opens, chosen by the inviter.
+    language = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -318,3 +323,17 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AccountPreferences(models.Model):
+    """A person's choices for the console: the language of pages and emails (empty: follow the
+    browser) and the time zone dates are shown in (empty: UTC)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    language = models.CharField(max_length=16, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language or '-'} {self.time_zone or '-'}"

@@ -12,6 +12,7 @@ import contextlib
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from tenants.models import Namespace, NamespaceMembership, NamespaceRole, Team, TeamMembership, TeamRole
 
@@ -202,14 +203,14 @@ def require_team_perm(user, perm: str, team: Team) -> None:
         return
     if not can_see_team(user, team) or perm in _STAFF_ONLY_TEAM_PERMS:
         raise Http404("No such team.")
-    raise PermissionDenied("Your role in this team does not allow that.")
+    raise PermissionDenied(_("Your role in this team does not allow that."))
 
 
 def require_namespace_perm(user, perm: str, namespace: Namespace) -> None:
     if not can_see_namespace(user, namespace):
         raise Http404("No such namespace.")
     if not has_namespace_perm(user, perm, namespace):
-        raise PermissionDenied("Your role in this namespace does not allow that.")
+        raise PermissionDenied(_("Your role in this namespace does not allow that."))
 
 
 def restrict(queryset: QuerySet, user, perm: str) -> QuerySet:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenants.views import invitations, members, settings, teams, tokens
+from tenants.views import invitations, members, preferences, settings, teams, tokens
 
 urlpatterns = [
     path("teams/", teams.team_list, name="team_list"),
@@ -42,5 +42,7 @@ urlpatterns = [
         name="my_invitation_decline",
     ),
     path("settings/tokens/", tokens.token_list, name="token_list"),
+    path("settings/preferences/", preferences.preferences, name="preferences"),
+    path("language/", preferences.language_set, name="language_set"),
     path("settings/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token_revoke"),
 ]

@@ -57,8 +57,9 @@ def browser(monkeypatch):
 
 @pytest.fixture
 def new_page(browser, request):
-    """``new_page(user=None, base_url=None, bypass_csp=False)``: a page in a fresh context (a
-    separate person).
+    """``new_page(user=None, base_url=None, bypass_csp=False, locale=None)``: a page in a fresh
+    context (a separate person); ``locale`` (say ``zh-CN``) is the browser's language, sent as
+    Accept-Language.
 
     With ``user`` (and the live server's ``base_url``) the page starts signed in, through a
     session made by Django's test client. ``bypass_csp`` lets a test inject its own inline
@@ -66,8 +67,12 @@ def new_page(browser, request):
     """
     pages = []
 
-    def open_page(*, user=None, base_url: str | None = None, bypass_csp: bool = False):
-        context = browser.new_context(base_url=base_url, accept_downloads=True, bypass_csp=bypass_csp)
+    def open_page(
+        *, user=None, base_url: str | None = None, bypass_csp: bool = False, locale: str | None = None
+    ):
+        context = browser.new_context(
+            base_url=base_url, accept_downloads=True, bypass_csp=bypass_csp, locale=locale
+        )
         if user is not None:
             client = Client()
             client.force_login(user)

@@ -140,6 +140,9 @@ RULES: dict[str, Rule] = {
         "own", method="post", kwargs=lambda fx: {"invitation_id": fx.invitation.pk}
     ),
     "token_list": Rule("login"),
+    "preferences": Rule("login"),
+    # Anyone may switch language; without a language it is a 400, a request error, not a refusal.
+    "language_set": Rule("public", method="post", ok=frozenset({400})),
     "token_revoke": Rule("own", kwargs=lambda fx: {"token_id": fx.token.pk}),
     "api-me": Rule("login"),
     "api-tokens": Rule("login"),

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from billing.models import Charge, LedgerEntry, Statement
@@ -27,7 +28,7 @@ class ChargeSerializer(serializers.ModelSerializer):
     namespace = serializers.CharField(source="namespace.name")
     price_version = serializers.IntegerField(source="price_book.version")
     adjusts = serializers.CharField(source="adjusts.key", default=None, allow_null=True)
-    unit = serializers.CharField(read_only=True, help_text="The unit of quantity and billable_quantity")
+    unit = serializers.CharField(read_only=True, help_text=_("The unit of quantity and billable_quantity"))
     amount = AmountField()
 
     class Meta:
@@ -81,7 +82,7 @@ class BalanceSerializer(serializers.Serializer):
     billing_mode = serializers.CharField()
     currency = serializers.CharField()
     balance = serializers.DecimalField(
-        max_digits=18, decimal_places=3, coerce_to_string=True, help_text="In the currency's minor unit"
+        max_digits=18, decimal_places=3, coerce_to_string=True, help_text=_("In the currency's minor unit")
     )
     band = serializers.CharField()
     suspended_at = serializers.DateTimeField(allow_null=True)

@@ -4,6 +4,7 @@ and the finance endpoint that records top-ups, credits and payments."""
 from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.decorators import api_view
@@ -34,7 +35,7 @@ class TeamChargeList(generics.ListAPIView):
         try:
             first_day = date.fromisoformat(f"{month}-01") if month else None
         except ValueError as exc:
-            raise serializers.ValidationError({"month": "Use YYYY-MM."}) from exc
+            raise serializers.ValidationError({"month": _("Use YYYY-MM.")}) from exc
         return selectors.charges_for_team(team=team, month=first_day)
 
 

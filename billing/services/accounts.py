@@ -7,12 +7,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.models import Band, BillingAccount, BillingNotice, LedgerEntry, LedgerKind
 from billing.money import format_amount
 from billing.periods import local_date
 from core import limits
 from core.email import email_on_commit
+from tenants.locale import recipient_locale
 from tenants.models import BillingMode, Team, TeamMembership, TeamRole
 from tenants.services.audit import audit_record
 
@@ -32,7 +34,7 @@ def band_for(balance: Decimal) -> str:
 
 def account_for_team(*, team: Team) -> BillingAccount:
     """The team's billing state, created on first use; billing starts on the team's first day."""
-    account, _ = BillingAccount.objects.get_or_create(
+    account, _created = BillingAccount.objects.get_or_create(
         team=team,
         defaults={"last_billed_day": local_date(team.created_at, team.time_zone) - timedelta(days=1)},
     )
@@ -40,25 +42,39 @@ def account_for_team(*, team: Team) -> BillingAccount:
 
 
 def _email_owners(team: Team, band_from: str, band_to: str, balance: Decimal, currency: str) -> None:
-    """Tell the team's owners their balance moved to another band (after commit)."""
-    emails = list(
-        TeamMembership.objects.filter(team=team, role=TeamRole.OWNER).values_list("user__email", flat=True)
-    )
-    email_on_commit(
-        subject=f"[{settings.SITE_NAME}] {team.name}: balance is {Band(band_to).label.lower()}",
-        body=(
-            f"The prepaid balance of {team.name} is now {format_amount(balance, currency)} {currency} "
-            f"(was {Band(band_from).label.lower()}, now {Band(band_to).label.lower()}).\n"
-            + (
-                f"Namespaces are suspended {settings.BILLING_SUSPEND_GRACE_HOURS} hours after the balance "
-                "goes negative, until a top-up clears the debt. Nothing is deleted.\n"
-                if band_to == Band.DEBT
-                else ""
+    """Tell the team's owners their balance moved to another band (after commit): one email per
+    owner, each in the owner's own language."""
+    owners = [
+        membership.user
+        for membership in TeamMembership.objects.filter(team=team, role=TeamRole.OWNER).select_related("user")
+        if membership.user.email
+    ]
+    for owner in owners:
+        with recipient_locale(owner):
+            names = {
+                "team": team.name,
+                "site": settings.SITE_NAME,
+                "balance": format_amount(balance, currency),
+                "currency": currency,
+                "was": str(Band(band_from).label).lower(),
+                "now": str(Band(band_to).label).lower(),
+            }
+            body = (
+                _(
+                    "The prepaid balance of %(team)s is now %(balance)s %(currency)s (was %(was)s, now %(now)s)."
+                )
+                % names
             )
-            + f"{settings.SITE_URL}/billing/teams/{team.slug}/\n"
-        ),
-        to=emails,
-    )
+            if band_to == Band.DEBT:
+                body += "\n" + _(
+                    "Namespaces are suspended %(hours)s hours after the balance goes negative, until a "
+                    "top-up clears the debt. Nothing is deleted."
+                ) % {"hours": settings.BILLING_SUSPEND_GRACE_HOURS}
+            email_on_commit(
+                subject=_("[%(site)s] %(team)s: balance is %(now)s") % names,
+                body=f"{body}\n{settings.SITE_URL}/billing/teams/{team.slug}/\n",
+                to=[owner.email],
+            )
 
 
 def account_apply(*, account: BillingAccount, team: Team, delta: Decimal, now=None) -> BillingAccount:
@@ -91,21 +107,31 @@ def account_apply(*, account: BillingAccount, team: Team, delta: Decimal, now=No
 def ledger_record(*, actor, team: Team, kind: str, amount: Decimal, reason: str) -> LedgerEntry:
     """Finance or staff add money to a prepaid balance: a top-up, credit or payment."""
     if kind not in MANUAL_KINDS:
-        raise ValidationError({"kind": "Choose top-up, credit or payment."})
+        raise ValidationError({"kind": _("Choose top-up, credit or payment.")})
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
-        raise ValidationError({"amount": "Enter a positive amount."})
+        raise ValidationError({"amount": _("Enter a positive amount.")})
     if amount != amount.quantize(Decimal("0.001")):
-        raise ValidationError({"amount": "At most three decimal places."})
+        raise ValidationError({"amount": _("At most three decimal places.")})
     if amount > limits.MAX_LEDGER_AMOUNT:
-        raise ValidationError({"amount": f"At most {limits.MAX_LEDGER_AMOUNT} per entry."})
+        raise ValidationError(
+            {
+                "amount": _("At most %(MAX_LEDGER_AMOUNT)s per entry.")
+                % {"MAX_LEDGER_AMOUNT": limits.MAX_LEDGER_AMOUNT}
+            }
+        )
     if not reason.strip():
-        raise ValidationError({"reason": "Say why (invoice number, promotion, payment reference)."})
+        raise ValidationError({"reason": _("Say why (invoice number, promotion, payment reference).")})
     if team.billing_mode != BillingMode.PREPAID:
-        raise ValidationError("This team is invoiced monthly; mark its statements paid instead.")
+        raise ValidationError(_("This team is invoiced monthly; mark its statements paid instead."))
     account_for_team(team=team)
     account = BillingAccount.objects.select_for_update().get(team=team)
     if account.balance + amount > limits.MAX_BALANCE:
-        raise ValidationError({"amount": f"The balance would pass {limits.MAX_BALANCE} {team.currency}."})
+        raise ValidationError(
+            {
+                "amount": _("The balance would pass %(MAX_BALANCE)s %(currency)s.")
+                % {"MAX_BALANCE": limits.MAX_BALANCE, "currency": team.currency}
+            }
+        )
     entry = LedgerEntry.objects.create(
         team=team, kind=kind, amount=amount, currency=team.currency, reason=reason.strip(), created_by=actor
     )

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.models import PRICE_FIELDS, PriceBook, PriceBookRuntime, PriceBookStorageClass
 from billing.money import validate_currency
@@ -130,10 +131,14 @@ def begun_anywhere(day: date, now: datetime) -> bool:
 def effective_day(value: date | datetime, now: datetime) -> date:
     """A version's first day: a calendar day that has not begun anywhere yet."""
     if isinstance(value, datetime):
-        raise ValidationError({"effective_from": "Give a date: a version takes effect at local midnight."})
+        raise ValidationError({"effective_from": _("Give a date: a version takes effect at local midnight.")})
     if begun_anywhere(value, now):
         raise ValidationError(
-            {"effective_from": "A version must take effect in the future: on a day not begun anywhere yet."}
+            {
+                "effective_from": _(
+                    "A version must take effect in the future: on a day not begun anywhere yet."
+                )
+            }
         )
     return value
 
@@ -175,7 +180,7 @@ def pricebook_create(
     multipliers, storage = _rates_clean(runtime_multipliers, storage_prices)
     start = effective_day(effective_from, now)
     if PriceBook.objects.filter(currency=currency, effective_from=start).exists():
-        raise ValidationError({"effective_from": "A version already takes effect on that day."})
+        raise ValidationError({"effective_from": _("A version already takes effect on that day.")})
     # Serialize version numbering per currency.
     list(PriceBook.objects.select_for_update().filter(currency=currency).values_list("pk", flat=True))
     version = (PriceBook.objects.filter(currency=currency).aggregate(v=Max("version"))["v"] or 0) + 1
@@ -217,7 +222,7 @@ def pricebook_update(
     now = now or timezone.now()
     pricebook = PriceBook.objects.select_for_update().get(pk=pricebook.pk)
     if pricebook_is_locked(pricebook, now=now):
-        raise ValidationError("This version is in effect or was used by charges; create a new version.")
+        raise ValidationError(_("This version is in effect or was used by charges; create a new version."))
     cleaned = clean_prices(prices)
     if runtime_multipliers is None:
         runtime_multipliers = dict(pricebook.runtimes.values_list("runtime_class", "multiplier"))

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.models import Charge, Statement, StatementStatus
 from billing.periods import month_start, month_window, next_month
@@ -19,7 +20,7 @@ def statement_for_month(*, team: Team, month: date) -> Statement:
     """The team's statement for the month containing ``month`` (created as a draft)."""
     month = month_start(month)
     start, end = month_window(month, team.time_zone)
-    statement, _ = Statement.objects.get_or_create(
+    statement, _created = Statement.objects.get_or_create(
         team=team,
         month=month,
         defaults={"currency": team.currency, "period_start": start, "period_end": end},
@@ -68,9 +69,9 @@ def statement_finalize(*, statement: Statement, actor=None, now=None) -> Stateme
     now = now or timezone.now()
     statement = Statement.objects.select_for_update().get(pk=statement.pk)
     if statement.status != StatementStatus.DRAFT:
-        raise ValidationError("This statement is already finalized.")
+        raise ValidationError(_("This statement is already finalized."))
     if now < finalize_after(statement):
-        raise ValidationError("The month's grace period has not ended yet.")
+        raise ValidationError(_("The month's grace period has not ended yet."))
     statement.lines.filter(provisional=True).update(provisional=False)
     statement.total = statement_lines_total(statement=statement)
     statement.status, statement.finalized_at = StatementStatus.FINALIZED, now
@@ -105,7 +106,7 @@ def statement_mark_paid(*, actor, statement: Statement, now=None) -> Statement:
     """Finance records that a finalized statement was paid."""
     statement = Statement.objects.select_for_update().get(pk=statement.pk)
     if statement.status != StatementStatus.FINALIZED:
-        raise ValidationError("Only a finalized, unpaid statement can be marked paid.")
+        raise ValidationError(_("Only a finalized, unpaid statement can be marked paid."))
     statement.status, statement.paid_at, statement.paid_by = (
         StatementStatus.PAID,
         now or timezone.now(),

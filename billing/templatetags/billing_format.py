@@ -31,3 +31,9 @@ def with_unit(quantity, metric: str) -> str:
     if quantity is None:
         return "—"
     return f"{plain(quantity)} {UNIT_FOR_METRIC[BillingMetric(metric)]}"
+
+
+@register.filter
+def metric_label(metric: str) -> str:
+    """``{{ row.metric|metric_label }}``: the metric's name in the page's language."""
+    return str(BillingMetric(metric).label)

@@ -10,6 +10,7 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
@@ -168,12 +169,12 @@ def _moment(raw: str | None) -> datetime | None:
     except ValueError:
         parsed = None
     if parsed is None:
-        raise ApiValidationError({"detail": f"'{raw}' is not an ISO 8601 date-time."})
+        raise ApiValidationError({"detail": _("'%(raw)s' is not an ISO 8601 date-time.") % {"raw": raw}})
     moment = parsed if parsed.tzinfo else timezone.make_aware(parsed)
     try:
         moment.astimezone(UTC)
     except OverflowError as exc:  # 0001-01-01T00:00+14:00 is before the year 1 in UTC
-        raise ApiValidationError({"detail": f"'{raw}' is out of range."}) from exc
+        raise ApiValidationError({"detail": _("'%(raw)s' is out of range.") % {"raw": raw}}) from exc
     return moment
 
 
@@ -192,7 +193,7 @@ def usage_series(request: Request, name: str) -> Response:
             start = end - timedelta(hours=24)
         except OverflowError as exc:
             raise ApiValidationError(
-                {"detail": "'to' is too early for the default day; give 'from'."}
+                {"detail": _("'to' is too early for the default day; give 'from'.")}
             ) from exc
     try:
         step = int(request.query_params.get("step", 300))

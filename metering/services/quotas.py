@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import limits
 from core.email import email_on_commit
@@ -32,6 +33,7 @@ from metering.amounts import (
 from metering.models import NamespaceQuota, QuotaRequest, QuotaRequestStatus, TeamQuota
 from metering.selectors import team_quota_for
 from tenants import permissions
+from tenants.locale import recipient_locale
 from tenants.models import Namespace, NamespaceStatus, Team
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed
@@ -90,7 +92,10 @@ def _check_storage_classes(*, team_quota: TeamQuota, amounts: Amounts) -> None:
     for name, value in amounts["storage_classes"].items():
         if value and name not in allowed:
             raise ValidationError(
-                {f"storage_classes.{name}": f"Storage class '{name}' is not allowed for this team."}
+                {
+                    f"storage_classes.{name}": _("Storage class '%(name)s' is not allowed for this team.")
+                    % {"name": name}
+                }
             )
 
 
@@ -98,13 +103,13 @@ def _check_storage_classes(*, team_quota: TeamQuota, amounts: Amounts) -> None:
 def namespace_quota_set(*, actor, namespace: Namespace, amounts: Amounts) -> NamespaceQuota:
     """Set a namespace's allocation; refused when the team's allocations would exceed its quota."""
     if not permissions.has_team_perm(actor, permissions.MANAGE_QUOTA, namespace.team):
-        raise PermissionDenied("Only team owners and managers split the team quota.")
+        raise PermissionDenied(_("Only team owners and managers split the team quota."))
     check_bounds(amounts)
     team_quota = _lock_team_quota(namespace.team)
     _check_storage_classes(team_quota=team_quota, amounts=amounts)
     others = allocated_total(team=namespace.team, exclude_namespace_id=namespace.pk)
     _check_fits(team_quota=team_quota, wanted_total=add(others, amounts))
-    allocation, _ = NamespaceQuota.objects.get_or_create(namespace=namespace)
+    allocation, _created = NamespaceQuota.objects.get_or_create(namespace=namespace)
     before = format_amounts(amounts_of(allocation))
     apply_amounts(allocation, amounts)
     allocation.save()
@@ -184,9 +189,14 @@ def team_quota_set(*, actor, team: Team, amounts: Amounts, max_namespaces: int) 
     concurrently cannot slip under a lowered quota.
     """
     if not permissions.has_team_perm(actor, permissions.SET_TEAM_QUOTA, team):
-        raise PermissionDenied("Only cluster admins change team quotas.")
+        raise PermissionDenied(_("Only cluster admins change team quotas."))
     if not 0 <= max_namespaces <= limits.MAX_NAMESPACES_PER_TEAM:
-        raise ValidationError({"max_namespaces": f"From 0 to {limits.MAX_NAMESPACES_PER_TEAM}."})
+        raise ValidationError(
+            {
+                "max_namespaces": _("From 0 to %(MAX_NAMESPACES_PER_TEAM)s.")
+                % {"MAX_NAMESPACES_PER_TEAM": limits.MAX_NAMESPACES_PER_TEAM}
+            }
+        )
     check_bounds(amounts)
     team_quota = _lock_team_quota(team)
     _check_covers_allocations(allocated=allocated_total(team=team), amounts=amounts)
@@ -220,7 +230,8 @@ def namespace_slot_check(*, team: Team) -> None:
     if live >= team_quota.max_namespaces:
         raise ValidationError(
             {
-                "name": f"The team already has {live} of its {team_quota.max_namespaces} namespaces; ask for more."
+                "name": _("The team already has %(live)s of its %(max_namespaces)s namespaces; ask for more.")
+                % {"live": live, "max_namespaces": team_quota.max_namespaces}
             }
         )
 
@@ -231,25 +242,35 @@ def _notify_decision(quota_request: QuotaRequest) -> None:
     if requester is None or not requester.email:
         return
     context = {"quota_request": quota_request, "SITE_URL": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME}
-    email_on_commit(
-        subject=f"Quota request for {quota_request.namespace.name} {quota_request.get_status_display().lower()}",
-        body=render_to_string("metering/email/quota_decision.txt", context),
-        to=[requester.email],
-    )
+    with recipient_locale(requester):
+        email_on_commit(
+            subject=_("Quota request for %(namespace)s %(status)s")
+            % {
+                "namespace": quota_request.namespace.name,
+                "status": quota_request.get_status_display().lower(),
+            },
+            body=render_to_string("metering/email/quota_decision.txt", context),
+            to=[requester.email],
+        )
 
 
 @transaction.atomic
 def quota_request_create(*, actor, namespace: Namespace, increments: Amounts, reason: str) -> QuotaRequest:
     """A team member asks for more for one of the team's namespaces; amounts are added on approval."""
     if not permissions.can_see_namespace(actor, namespace):
-        raise PermissionDenied("You can only ask for quota for namespaces you are a member of.")
+        raise PermissionDenied(_("You can only ask for quota for namespaces you are a member of."))
     if not reason.strip():
-        raise ValidationError({"reason": "Say what the extra quota is for."})
+        raise ValidationError({"reason": _("Say what the extra quota is for.")})
     if len(reason.strip()) > limits.MAX_REASON_LENGTH:
-        raise ValidationError({"reason": f"At most {limits.MAX_REASON_LENGTH} characters."})
+        raise ValidationError(
+            {
+                "reason": _("At most %(MAX_REASON_LENGTH)s characters.")
+                % {"MAX_REASON_LENGTH": limits.MAX_REASON_LENGTH}
+            }
+        )
     check_bounds(increments)
     if is_zero(increments):
-        raise ValidationError({"__all__": "Ask for more of at least one resource."})
+        raise ValidationError({"__all__": _("Ask for more of at least one resource.")})
     team_quota = _lock_team_quota(namespace.team)
     remaining = subtract(amounts_of(team_quota), allocated_total(team=namespace.team))
     quota_request = QuotaRequest(
@@ -277,7 +298,12 @@ def quota_request_create(*, actor, namespace: Namespace, increments: Amounts, re
 
 def _check_note(note: str) -> None:
     if len(note.strip()) > limits.MAX_REASON_LENGTH:
-        raise ValidationError({"note": f"At most {limits.MAX_REASON_LENGTH} characters."})
+        raise ValidationError(
+            {
+                "note": _("At most %(MAX_REASON_LENGTH)s characters.")
+                % {"MAX_REASON_LENGTH": limits.MAX_REASON_LENGTH}
+            }
+        )
 
 
 def _lock_pending(quota_request: QuotaRequest) -> QuotaRequest:
@@ -287,7 +313,9 @@ def _lock_pending(quota_request: QuotaRequest) -> QuotaRequest:
         .get(pk=quota_request.pk)
     )
     if locked.status != QuotaRequestStatus.PENDING:
-        raise ValidationError(f"This request was already {locked.get_status_display().lower()}.")
+        raise ValidationError(
+            _("This request was already %(status)s.") % {"status": locked.get_status_display().lower()}
+        )
     return locked
 
 
@@ -300,27 +328,27 @@ def quota_request_approve(*, actor, quota_request: QuotaRequest, note: str = "")
     """
     team = quota_request.team
     if not permissions.has_team_perm(actor, permissions.MANAGE_QUOTA, team):
-        raise PermissionDenied("Only team owners and managers approve quota requests.")
+        raise PermissionDenied(_("Only team owners and managers approve quota requests."))
     _check_note(note)
     team_quota = _lock_team_quota(team)
     quota_request = _lock_pending(quota_request)
     namespace = quota_request.namespace
     if namespace.status == NamespaceStatus.DELETED:
-        raise ValidationError("The namespace no longer exists.")
+        raise ValidationError(_("The namespace no longer exists."))
     increments = amounts_of(quota_request)
     remaining = subtract(amounts_of(team_quota), allocated_total(team=team))
     missing = shortfall(wanted=increments, available=remaining)
     raised = not is_zero(missing)
     if not permissions.may_approve_quota_request(actor, team, within_team_quota=not raised):
         raise ValidationError(
-            "This goes beyond the team's remaining quota; only a cluster admin can approve it."
+            _("This goes beyond the team's remaining quota; only a cluster admin can approve it.")
         )
     if raised:
         before = format_amounts(amounts_of(team_quota))
         raised_to = add(amounts_of(team_quota), missing)
         if bound_errors(raised_to):
             raise ValidationError(
-                "Approving this would take the team quota past the largest a team may have."
+                _("Approving this would take the team quota past the largest a team may have.")
             )
         apply_amounts(team_quota, raised_to)
         team_quota.save()
@@ -330,7 +358,7 @@ def quota_request_approve(*, actor, quota_request: QuotaRequest, note: str = "")
             target=team,
             data={"from": before, "to": format_amounts(amounts_of(team_quota)), "request": quota_request.pk},
         )
-    allocation, _ = NamespaceQuota.objects.get_or_create(namespace=namespace)
+    allocation, _created = NamespaceQuota.objects.get_or_create(namespace=namespace)
     before_allocation = format_amounts(amounts_of(allocation))
     apply_amounts(allocation, add(amounts_of(allocation), increments))
     allocation.save()
@@ -361,7 +389,7 @@ def quota_request_approve(*, actor, quota_request: QuotaRequest, note: str = "")
 def quota_request_deny(*, actor, quota_request: QuotaRequest, note: str) -> QuotaRequest:
     team = quota_request.team
     if not permissions.has_team_perm(actor, permissions.MANAGE_QUOTA, team):
-        raise PermissionDenied("Only team owners and managers decide quota requests.")
+        raise PermissionDenied(_("Only team owners and managers decide quota requests."))
     _check_note(note)
     quota_request = _lock_pending(quota_request)
     quota_request.status = QuotaRequestStatus.DENIED

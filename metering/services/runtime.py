@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from metering.models import ClusterRuntime, ClusterState, NamespaceRuntime, RuntimeClassProfile
 from metering.runtime_selection import (
@@ -49,9 +50,14 @@ def namespace_runtime_policy_set(
 ) -> Selection:
     """Change what a namespace needs; refused with the reason when no runtime would fit."""
     if not permissions.has_namespace_perm(actor, permissions.ADMIN_NAMESPACE, namespace):
-        raise PermissionDenied("Only namespace admins change the runtime policy.")
+        raise PermissionDenied(_("Only namespace admins change the runtime policy."))
     if min_isolation and min_isolation not in Isolation.values:
-        raise ValidationError({"min_isolation": f"Unknown isolation level '{min_isolation}'."})
+        raise ValidationError(
+            {
+                "min_isolation": _("Unknown isolation level '%(min_isolation)s'.")
+                % {"min_isolation": min_isolation}
+            }
+        )
     namespace = (
         Namespace.objects.select_for_update(of=("self",))
         .select_related("team", "cluster")
@@ -83,10 +89,10 @@ def namespace_runtime_policy_set(
 def runtime_profile_update(*, actor, profile: RuntimeClassProfile, **changes) -> RuntimeClassProfile:
     """Staff edit a catalog entry; namespaces whose selection changes are re-applied after commit."""
     if not permissions.is_staff(actor):
-        raise PermissionDenied("Only cluster admins edit the runtime catalog.")
+        raise PermissionDenied(_("Only cluster admins edit the runtime catalog."))
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
-        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise ValidationError(_("Unknown fields: %(join)s.") % {"join": ", ".join(sorted(unknown))})
     profile = RuntimeClassProfile.objects.select_for_update().get(pk=profile.pk)
     before = {k: str(getattr(profile, k)) for k in changes}
     for key, value in changes.items():

@@ -1,6 +1,7 @@
 """Namespaces and their members."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -88,11 +89,11 @@ class NamespaceMemberListView(generics.ListAPIView):
         if "user" in data:
             team_member = team_members.filter(user_id=data["user"]).first()
             if team_member is None:
-                raise ValidationError({"user": "No member of this team has that id."})
+                raise ValidationError({"user": _("No member of this team has that id.")})
         else:
             team_member = team_members.filter(user__email__iexact=data["email"]).first()
             if team_member is None:
-                raise ValidationError({"email": "No member of this team has that email."})
+                raise ValidationError({"email": _("No member of this team has that email.")})
         membership = namespace_membership_set(
             actor=request.user, namespace=namespace, user=team_member.user, role=data["role"]
         )

@@ -6,6 +6,7 @@ Business rules stay in the services; these serializers never save anything.
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -51,7 +52,7 @@ class MeSerializer(serializers.Serializer):
 
 
 class TeamSerializer(serializers.ModelSerializer):
-    role = serializers.SerializerMethodField(help_text="The current user's role in the team.")
+    role = serializers.SerializerMethodField(help_text=_("The current user's role in the team."))
     member_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -85,7 +86,9 @@ class TeamMemberSerializer(serializers.ModelSerializer):
 
 class NamespaceSerializer(serializers.ModelSerializer):
     team: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    role = serializers.SerializerMethodField(help_text="The current user's effective role in the namespace.")
+    role = serializers.SerializerMethodField(
+        help_text=_("The current user's effective role in the namespace.")
+    )
 
     class Meta:
         model = Namespace
@@ -179,7 +182,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 
 class NewApiTokenSerializer(ApiTokenSerializer):
-    token = serializers.SerializerMethodField(help_text="The secret. Shown only in this response.")
+    token = serializers.SerializerMethodField(help_text=_("The secret. Shown only in this response."))
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
@@ -195,7 +198,7 @@ class NewApiTokenSerializer(ApiTokenSerializer):
 class TeamCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     slug = serializers.CharField(
-        max_length=50, required=False, allow_blank=True, help_text="Derived from the name when empty."
+        max_length=50, required=False, allow_blank=True, help_text=_("Derived from the name when empty.")
     )
 
 
@@ -204,12 +207,12 @@ class TeamRoleSerializer(serializers.Serializer):
 
 
 class OwnershipTransferSerializer(serializers.Serializer):
-    member = serializers.IntegerField(help_text="Id of the team membership that becomes owner.")
+    member = serializers.IntegerField(help_text=_("Id of the team membership that becomes owner."))
 
 
 class NamespaceCreateSerializer(serializers.Serializer):
-    team = serializers.CharField(max_length=50, help_text="Slug of the team that will own the namespace.")
-    name = serializers.CharField(max_length=63, help_text="Kubernetes name (DNS-1123 label).")
+    team = serializers.CharField(max_length=50, help_text=_("Slug of the team that will own the namespace."))
+    name = serializers.CharField(max_length=63, help_text=_("Kubernetes name (DNS-1123 label)."))
     display_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
@@ -218,12 +221,12 @@ class NamespaceRoleSerializer(serializers.Serializer):
 
 
 class NamespaceMemberCreateSerializer(NamespaceRoleSerializer):
-    user = serializers.IntegerField(required=False, help_text="User id of a team member.")
-    email = serializers.EmailField(required=False, help_text="Email of a team member (instead of user).")
+    user = serializers.IntegerField(required=False, help_text=_("User id of a team member."))
+    email = serializers.EmailField(required=False, help_text=_("Email of a team member (instead of user)."))
 
     def validate(self, attrs):
         if ("user" in attrs) == ("email" in attrs):
-            raise serializers.ValidationError({"user": "Give either user (an id) or email, not both."})
+            raise serializers.ValidationError({"user": _("Give either user (an id) or email, not both.")})
         return attrs
 
 
@@ -231,7 +234,7 @@ class InvitationCreateSerializer(serializers.Serializer):
     email = serializers.EmailField()
     team_role = serializers.ChoiceField(choices=TeamRole.choices, default=TeamRole.MEMBER)
     namespace = serializers.CharField(
-        max_length=63, required=False, allow_blank=True, default="", help_text="Name of a team namespace."
+        max_length=63, required=False, allow_blank=True, default="", help_text=_("Name of a team namespace.")
     )
     namespace_role = serializers.ChoiceField(
         choices=NamespaceRole.choices, required=False, allow_blank=True, default=""
@@ -248,8 +251,10 @@ class ApiTokenCreateSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text=(
-            f"Omitted: in {DEFAULT_TOKEN_DAYS} days. At most {limits.MAX_API_TOKEN_DAYS} days from now; "
-            "null: the token never expires."
+            _(
+                "Omitted: in %(DEFAULT_TOKEN_DAYS)s days. At most %(MAX_API_TOKEN_DAYS)s days from now; null: the token never expires."
+            )
+            % {"DEFAULT_TOKEN_DAYS": DEFAULT_TOKEN_DAYS, "MAX_API_TOKEN_DAYS": limits.MAX_API_TOKEN_DAYS}
         ),
     )
 
@@ -258,7 +263,10 @@ class ApiTokenCreateSerializer(serializers.Serializer):
             return value
         now = timezone.now()
         if value <= now:
-            raise serializers.ValidationError("Choose a time in the future.")
+            raise serializers.ValidationError(_("Choose a time in the future."))
         if value > now + timedelta(days=limits.MAX_API_TOKEN_DAYS):
-            raise serializers.ValidationError(f"At most {limits.MAX_API_TOKEN_DAYS} days from now.")
+            raise serializers.ValidationError(
+                _("At most %(MAX_API_TOKEN_DAYS)s days from now.")
+                % {"MAX_API_TOKEN_DAYS": limits.MAX_API_TOKEN_DAYS}
+            )
         return value

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenants.models import ApiToken, Namespace, TeamMembership
 from tenants.services.audit import audit_record
@@ -23,12 +24,12 @@ def user_disable(*, actor, user, reason: str) -> int:
     so each team's log shows it.
     """
     if not actor.is_staff:
-        raise PermissionDenied("Only staff disable accounts.")
+        raise PermissionDenied(_("Only staff disable accounts."))
     if user.pk == actor.pk:
-        raise ValidationError({"reason": "You cannot disable your own account."})
+        raise ValidationError({"reason": _("You cannot disable your own account.")})
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Say why; the reason goes into the audit log."})
+        raise ValidationError({"reason": _("Say why; the reason goes into the audit log.")})
     if not user.is_active:
         return 0
     user.is_active = False  # the auth backend refuses inactive users: every session ends with it
@@ -50,7 +51,7 @@ def user_disable(*, actor, user, reason: str) -> int:
 def user_enable(*, actor, user) -> None:
     """Let a disabled account sign in again; its RoleBindings come back on the next apply."""
     if not actor.is_staff:
-        raise PermissionDenied("Only staff enable accounts.")
+        raise PermissionDenied(_("Only staff enable accounts."))
     if user.is_active:
         return
     user.is_active = True

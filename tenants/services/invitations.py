@@ -9,9 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from core.email import email_on_commit
 from tenants import permissions
+from tenants.locale import preferences_of, recipient_locale, supported_language, user_for_email
 from tenants.models import (
     Invitation,
     InvitationStatus,
@@ -34,14 +37,17 @@ def invitation_url(raw_token: str) -> str:
 
 
 def _email_invitation(invitation: Invitation, raw_token: str) -> None:
-    """The link is the credential: sent by this process after commit, never through the broker."""
+    """The link is the credential: sent by this process after commit, never through the broker.
+    In the invitee's stored language when they have an account, else the invitation's."""
     context = {"invitation": invitation, "url": invitation_url(raw_token), "site_name": settings.SITE_NAME}
-    email_on_commit(
-        subject=f"You're invited to {invitation.team.name} on {settings.SITE_NAME}",
-        body=render_to_string("tenants/email/invitation.txt", context),
-        to=[invitation.email],
-        secret=True,
-    )
+    with recipient_locale(user_for_email(invitation.email), default_language=invitation.language):
+        email_on_commit(
+            subject=_("You're invited to %(team)s on %(site)s")
+            % {"team": invitation.team.name, "site": settings.SITE_NAME},
+            body=render_to_string("tenants/email/invitation.txt", context),
+            to=[invitation.email],
+            secret=True,
+        )
 
 
 def _check_rate_limit(team: Team, now: datetime) -> None:
@@ -51,7 +57,10 @@ def _check_rate_limit(team: Team, now: datetime) -> None:
     recent = Invitation.objects.filter(team=team, created_at__gte=now - timedelta(hours=1)).count()
     limit = settings.TENANTRY_INVITATIONS_PER_TEAM_PER_HOUR
     if recent >= limit:
-        raise ValidationError(f"This team has sent {limit} invitations in the last hour; try again later.")
+        raise ValidationError(
+            _("This team has sent %(limit)d invitations in the last hour; try again later.")
+            % {"limit": limit}
+        )
 
 
 @transaction.atomic
@@ -63,26 +72,39 @@ def invitation_create(
     team_role: str = TeamRole.MEMBER,
     namespace: Namespace | None = None,
     namespace_role: str = "",
+    language: str = "",
     now: datetime,
 ) -> Invitation:
-    """Invite ``email`` to the team (and optionally a namespace). The email goes out on commit."""
+    """Invite ``email`` to the team (and optionally a namespace). The email goes out on commit.
+
+    ``language`` (the email's and the link's pages') defaults to the invitee's stored language
+    if they have an account, else the language the inviter is using.
+    """
     email = email.strip()
+    if not language:
+        invitee = preferences_of(user_for_email(email))
+        language = (invitee and invitee.language) or translation.get_language() or ""
+    language = supported_language(language) or settings.LANGUAGE_CODE
     if not permissions.may_assign_team_role(actor, team, current=None, new=team_role):
-        raise PermissionDenied("Only owners can invite new owners.")
+        raise PermissionDenied(_("Only owners can invite new owners."))
     if team_role not in TeamRole.values:
-        raise ValidationError({"team_role": f"Unknown role '{team_role}'."})
+        raise ValidationError({"team_role": _("Unknown role '%(role)s'.") % {"role": team_role}})
     if namespace is not None:
         if namespace.team_id != team.pk:
-            raise ValidationError({"namespace": "That namespace belongs to another team."})
+            raise ValidationError({"namespace": _("That namespace belongs to another team.")})
         if not namespace_role:
-            raise ValidationError({"namespace_role": "Choose the role in the namespace."})
+            raise ValidationError({"namespace_role": _("Choose the role in the namespace.")})
     if TeamMembership.objects.filter(team=team, user__email__iexact=email).exists():
-        raise ValidationError({"email": f"{email} is already a member of {team.name}."})
+        raise ValidationError(
+            {"email": _("%(email)s is already a member of %(team)s.") % {"email": email, "team": team.name}}
+        )
     pending = Invitation.objects.filter(
         team=team, email__iexact=email, status=InvitationStatus.PENDING, expires_at__gt=now
     ).exists()
     if pending:
-        raise ValidationError({"email": f"{email} already has a pending invitation; resend it instead."})
+        raise ValidationError(
+            {"email": _("%(email)s already has a pending invitation; resend it instead.") % {"email": email}}
+        )
     # A pending invitation past its expiry is expired now, freeing the slot for the new one.
     Invitation.objects.filter(team=team, email__iexact=email, status=InvitationStatus.PENDING).update(
         status=InvitationStatus.EXPIRED
@@ -95,6 +117,7 @@ def invitation_create(
         email=email,
         team_role=team_role,
         namespace_role=namespace_role if namespace else "",
+        language=language,
         invited_by=actor,
         token_hash=hash_invitation_token(raw),
         expires_at=now + settings.TENANTRY_INVITATION_TTL,
@@ -105,7 +128,9 @@ def invitation_create(
         with transaction.atomic():
             invitation.save()
     except IntegrityError as exc:  # a concurrent invite for the same address won the race
-        raise ValidationError({"email": f"{email} already has a pending invitation."}) from exc
+        raise ValidationError(
+            {"email": _("%(email)s already has a pending invitation.") % {"email": email}}
+        ) from exc
     audit_record(
         actor=actor,
         action="invitation.created",
@@ -123,9 +148,12 @@ def invitation_resend(*, actor, invitation: Invitation, now: datetime) -> Invita
         Invitation.objects.select_for_update(of=("self",)).select_related("team").get(pk=invitation.pk)
     )
     if not permissions.may_assign_team_role(actor, invitation.team, current=None, new=invitation.team_role):
-        raise PermissionDenied("Only owners can resend an invitation to become owner.")
+        raise PermissionDenied(_("Only owners can resend an invitation to become owner."))
     if invitation.status != InvitationStatus.PENDING:
-        raise ValidationError(f"This invitation is {invitation.status}; create a new one instead.")
+        raise ValidationError(
+            _("This invitation is %(status)s; create a new one instead.")
+            % {"status": invitation.get_status_display().lower()}
+        )
     _check_rate_limit(invitation.team, now)
     raw = secrets.token_urlsafe(32)
     invitation.token_hash = hash_invitation_token(raw)
@@ -141,7 +169,9 @@ def invitation_resend(*, actor, invitation: Invitation, now: datetime) -> Invita
 def invitation_revoke(*, actor, invitation: Invitation) -> Invitation:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != InvitationStatus.PENDING:
-        raise ValidationError(f"This invitation is already {invitation.status}.")
+        raise ValidationError(
+            _("This invitation is already %(status)s.") % {"status": invitation.get_status_display().lower()}
+        )
     invitation.status = InvitationStatus.REVOKED
     invitation.save(update_fields=["status"])
     audit_record(
@@ -155,7 +185,9 @@ def invitation_decline(*, actor, invitation: Invitation) -> Invitation:
     """The invitee says no. ``actor`` is None when declined from the emailed link signed out."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != InvitationStatus.PENDING:
-        raise ValidationError(f"This invitation is already {invitation.status}.")
+        raise ValidationError(
+            _("This invitation is already %(status)s.") % {"status": invitation.get_status_display().lower()}
+        )
     invitation.status = InvitationStatus.DECLINED
     invitation.save(update_fields=["status"])
     audit_record(
@@ -175,15 +207,15 @@ def invitation_by_token(*, raw_token: str) -> Invitation | None:
 def invitation_problem(*, invitation: Invitation | None, now: datetime) -> str:
     """Why an invitation cannot be accepted, or '' when it can."""
     if invitation is None:
-        return "This invitation link is not valid. Ask for a new invitation."
+        return _("This invitation link is not valid. Ask for a new invitation.")
     if invitation.status == InvitationStatus.ACCEPTED:
-        return "This invitation has already been used."
+        return _("This invitation has already been used.")
     if invitation.status == InvitationStatus.REVOKED:
-        return "This invitation was revoked."
+        return _("This invitation was revoked.")
     if invitation.status == InvitationStatus.DECLINED:
-        return "This invitation was declined."
+        return _("This invitation was declined.")
     if invitation.status == InvitationStatus.EXPIRED or invitation.expires_at <= now:
-        return "This invitation has expired. Ask the team for a new one."
+        return _("This invitation has expired. Ask the team for a new one.")
     return ""
 
 
@@ -206,7 +238,8 @@ def invitation_accept(*, user, invitation: Invitation, now: datetime) -> TeamMem
         raise ValidationError(problem)
     if not _has_verified_email(user, invitation.email):
         raise ValidationError(
-            f"This invitation is for {invitation.email}. Sign in with that address (verified) to accept it."
+            _("This invitation is for %(email)s. Sign in with that address (verified) to accept it.")
+            % {"email": invitation.email}
         )
     membership = TeamMembership.objects.filter(team=invitation.team, user=user).first()
     if membership is None:

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from tenants import permissions
 from tenants.models import Namespace, NamespaceMembership, Team, TeamMembership, TeamRole
@@ -34,7 +35,7 @@ def _team_namespaces(team: Team) -> list[Namespace]:
 @transaction.atomic
 def membership_set_role(*, actor, membership: TeamMembership, role: str) -> TeamMembership:
     if role not in TeamRole.values:
-        raise ValidationError({"role": f"Unknown role '{role}'."})
+        raise ValidationError({"role": _("Unknown role '%(role)s'.") % {"role": role}})
     membership = (
         TeamMembership.objects.select_for_update(of=("self",))
         .select_related("team", "user")
@@ -42,11 +43,11 @@ def membership_set_role(*, actor, membership: TeamMembership, role: str) -> Team
     )
     team = membership.team
     if not permissions.may_assign_team_role(actor, team, current=membership.role, new=role):
-        raise PermissionDenied("Only owners can grant or take away the owner role.")
+        raise PermissionDenied(_("Only owners can grant or take away the owner role."))
     if membership.role == role:
         return membership
     if membership.role == TeamRole.OWNER and _lock_owners(team) <= 1:
-        raise ValidationError({"role": "A team needs at least one owner. Make someone else owner first."})
+        raise ValidationError({"role": _("A team needs at least one owner. Make someone else owner first.")})
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -74,9 +75,9 @@ def membership_remove(*, actor, membership: TeamMembership) -> None:
     if not is_self and not permissions.may_assign_team_role(
         actor, team, current=membership.role, new=TeamRole.MEMBER
     ):
-        raise PermissionDenied("Only owners can remove an owner.")
+        raise PermissionDenied(_("Only owners can remove an owner."))
     if membership.role == TeamRole.OWNER and _lock_owners(team) <= 1:
-        raise ValidationError("The last owner cannot leave or be removed. Transfer ownership first.")
+        raise ValidationError(_("The last owner cannot leave or be removed. Transfer ownership first."))
     namespaces = _team_namespaces(team)
     NamespaceMembership.objects.filter(namespace__team=team, user=user).delete()
     membership.delete()
@@ -95,14 +96,14 @@ def membership_remove(*, actor, membership: TeamMembership) -> None:
 def ownership_transfer(*, actor, team: Team, new_owner: TeamMembership) -> None:
     """Make ``new_owner`` an owner and step the acting owner down to manager."""
     if permissions.team_role(actor, team) != TeamRole.OWNER:
-        raise PermissionDenied("Only an owner can transfer ownership.")
+        raise PermissionDenied(_("Only an owner can transfer ownership."))
     new_owner = (
         TeamMembership.objects.select_for_update(of=("self",))
         .select_related("user")
         .get(pk=new_owner.pk, team=team)
     )
     if new_owner.user_id == actor.pk:
-        raise ValidationError({"member": "You already own this team; choose someone else."})
+        raise ValidationError({"member": _("You already own this team; choose someone else.")})
     mine = TeamMembership.objects.select_for_update().get(team=team, user=actor)
     new_owner.role = TeamRole.OWNER
     new_owner.save(update_fields=["role"])
@@ -136,7 +137,7 @@ def team_membership_add(*, actor, team: Team, user, role: str) -> TeamMembership
 def namespace_membership_set(*, actor, namespace: Namespace, user, role: str) -> NamespaceMembership:
     """Add a team member to a namespace or change their role there."""
     if not TeamMembership.objects.filter(team_id=namespace.team_id, user=user).exists():
-        raise ValidationError({"user": "Only members of the team can be added to its namespaces."})
+        raise ValidationError({"user": _("Only members of the team can be added to its namespaces.")})
     membership, created = NamespaceMembership.objects.select_for_update().get_or_create(
         namespace=namespace, user=user, defaults={"role": role}
     )

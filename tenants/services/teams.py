@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from tenants import permissions
 from tenants.models import (
@@ -49,10 +50,12 @@ def team_create(
     """Create a team owned by ``actor``."""
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Give the team a name."})
+        raise ValidationError({"name": _("Give the team a name.")})
     if slug:
         if Team.objects.filter(slug=slug).exists():
-            raise ValidationError({"slug": f"The address '{slug}' is taken; choose another."})
+            raise ValidationError(
+                {"slug": _("The address '%(slug)s' is taken; choose another.") % {"slug": slug}}
+            )
     else:
         slug = unique_slug(name, taken=lambda s: Team.objects.filter(slug=s).exists())
     team = Team(name=name, slug=slug, trust_level=trust_level, is_personal=is_personal)
@@ -68,12 +71,12 @@ def team_create(
 def team_rename(*, actor, team: Team, name: str) -> Team:
     """Change the team's display name (its address, the slug, stays: links and labels use it)."""
     if not permissions.has_team_perm(actor, permissions.MANAGE_OWNERS, team):
-        raise PermissionDenied("Only owners rename the team.")
+        raise PermissionDenied(_("Only owners rename the team."))
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Give the team a name."})
+        raise ValidationError({"name": _("Give the team a name.")})
     if len(name) > 100:  # Team.name max_length
-        raise ValidationError({"name": "At most 100 characters."})
+        raise ValidationError({"name": _("At most 100 characters.")})
     before = team.name
     if name != before:
         Team.objects.filter(pk=team.pk).update(name=name)
@@ -125,7 +128,9 @@ def time_zone_change_effect(*, team: Team, time_zone: str, now: datetime) -> Tim
 
 def valid_time_zone(name: str) -> str:
     if name not in available_timezones():
-        raise ValidationError({"time_zone": f"'{name}' is not a time zone (examples: Europe/Berlin, UTC)."})
+        raise ValidationError(
+            {"time_zone": _("'%(name)s' is not a time zone (examples: Europe/Berlin, UTC).") % {"name": name}}
+        )
     return name
 
 
@@ -136,13 +141,13 @@ def team_time_zone_set(
     """Move the team's billing day to ``time_zone``; when that leaves a gap or an overlap at the
     current day's boundary, only with ``confirmed`` (the page shows ``effect.message`` first)."""
     if not permissions.has_team_perm(actor, permissions.MANAGE_OWNERS, team):
-        raise PermissionDenied("Only owners set the billing time zone.")
+        raise PermissionDenied(_("Only owners set the billing time zone."))
     time_zone = valid_time_zone(time_zone)
     effect = time_zone_change_effect(team=team, time_zone=time_zone, now=now)
     if time_zone == team.time_zone:
         return effect
     if effect.hours and not confirmed:
-        raise ValidationError({"confirm": effect.message + " Tick the box to change it anyway."})
+        raise ValidationError({"confirm": effect.message + _(" Tick the box to change it anyway.")})
     before = team.time_zone
     Team.objects.filter(pk=team.pk).update(time_zone=time_zone)
     team.time_zone = time_zone
@@ -158,9 +163,14 @@ def team_time_zone_set(
 def _staff_field_set(*, actor, team: Team, field: str, value: str, choices, reason: str) -> bool:
     """Set one staff-only choice field of the team, audited as ``team.<field>_changed``; False if unchanged."""
     if not actor.is_staff:
-        raise PermissionDenied(f"Only staff set the {field.replace('_', ' ')}.")
+        raise PermissionDenied(_("Only staff set the %(replace)s.") % {"replace": field.replace("_", " ")})
     if value not in choices:
-        raise ValidationError({field: f"Unknown {field.replace('_', ' ')} '{value}'."})
+        raise ValidationError(
+            {
+                field: _("Unknown %(replace)s '%(value)s'.")
+                % {"replace": field.replace("_", " "), "value": value}
+            }
+        )
     before = getattr(team, field)
     if value == before:
         return False
@@ -218,14 +228,14 @@ def team_billing_mode_set(*, actor, team: Team, billing_mode: str, reason: str =
 def trust_request_create(*, actor, team: Team, reason: str) -> TrustLevelRequest:
     """An owner asks staff to make the team trusted (one pending request at a time)."""
     if not permissions.has_team_perm(actor, permissions.MANAGE_OWNERS, team):
-        raise PermissionDenied("Only owners ask for a trust level.")
+        raise PermissionDenied(_("Only owners ask for a trust level."))
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Tell staff why the team should be trusted."})
+        raise ValidationError({"reason": _("Tell staff why the team should be trusted.")})
     if team.trust_level == TrustLevel.TRUSTED:
-        raise ValidationError({"reason": "The team is trusted already."})
+        raise ValidationError({"reason": _("The team is trusted already.")})
     if TrustLevelRequest.objects.filter(team=team, status=TrustRequestStatus.PENDING).exists():
-        raise ValidationError({"reason": "A request is already waiting for staff."})
+        raise ValidationError({"reason": _("A request is already waiting for staff.")})
     request = TrustLevelRequest.objects.create(
         team=team, requested_level=TrustLevel.TRUSTED, reason=reason, requested_by=actor
     )
@@ -236,7 +246,7 @@ def trust_request_create(*, actor, team: Team, reason: str) -> TrustLevelRequest
 @transaction.atomic
 def trust_request_withdraw(*, actor, team: Team) -> None:
     if not permissions.has_team_perm(actor, permissions.MANAGE_OWNERS, team):
-        raise PermissionDenied("Only owners withdraw the team's request.")
+        raise PermissionDenied(_("Only owners withdraw the team's request."))
     withdrawn = TrustLevelRequest.objects.filter(team=team, status=TrustRequestStatus.PENDING).update(
         status=TrustRequestStatus.WITHDRAWN, decided_by=actor, decided_at=timezone.now()
     )
@@ -248,9 +258,9 @@ def trust_request_withdraw(*, actor, team: Team) -> None:
 def trust_request_decide(*, actor, trust_request: TrustLevelRequest, approve: bool) -> None:
     """Staff approve (the team becomes trusted) or deny a pending request."""
     if not actor.is_staff:
-        raise PermissionDenied("Only staff decide trust requests.")
+        raise PermissionDenied(_("Only staff decide trust requests."))
     if trust_request.status != TrustRequestStatus.PENDING:
-        raise ValidationError("This request was already decided or withdrawn.")
+        raise ValidationError(_("This request was already decided or withdrawn."))
     team = trust_request.team
     if approve:
         team_trust_level_set(

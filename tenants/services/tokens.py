@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import limits
 from tenants.models import ApiToken
@@ -31,9 +32,14 @@ def api_token_create(*, user, name: str, expires_at: datetime | None = None) -> 
     if expires_at is not None:
         now = timezone.now()
         if expires_at <= now:
-            raise ValidationError({"expires_at": "Choose a time in the future."})
+            raise ValidationError({"expires_at": _("Choose a time in the future.")})
         if expires_at > now + timedelta(days=limits.MAX_API_TOKEN_DAYS):
-            raise ValidationError({"expires_at": f"At most {limits.MAX_API_TOKEN_DAYS} days from now."})
+            raise ValidationError(
+                {
+                    "expires_at": _("At most %(MAX_API_TOKEN_DAYS)s days from now.")
+                    % {"MAX_API_TOKEN_DAYS": limits.MAX_API_TOKEN_DAYS}
+                }
+            )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

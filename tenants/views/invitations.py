@@ -1,13 +1,15 @@
 """Inviting people, managing pending invitations, and accepting or declining them."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import add_service_errors, message_service_errors
@@ -15,6 +17,7 @@ from core.http import HtmxHttpRequest
 from core.pages import paginate, redirect_to
 from tenants import permissions, selectors
 from tenants.forms import InvitationForm
+from tenants.locale import SESSION_LANGUAGE, supported_language
 from tenants.services import invitations as invitation_services
 from tenants.services.invitations import invitation_by_token, invitation_problem
 
@@ -35,7 +38,7 @@ def invitation_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         except (ValidationError, PermissionDenied) as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             return redirect_to(request, reverse("team_detail", args=[team.slug]) + "#invitations")
     template = "tenants/invitation_form.html#invite-form" if request.htmx else "tenants/invitation_form.html"
     return render(request, template, {"team": team, "invite_form": form})
@@ -52,17 +55,19 @@ def invitation_revoke(request: HtmxHttpRequest, slug: str, invitation_id: int) -
         except ValidationError as exc:
             errors = exc.messages
         else:
-            messages.success(request, f"The invitation for {invitation.email} was revoked.")
+            messages.success(
+                request, _("The invitation for %(email)s was revoked.") % {"email": invitation.email}
+            )
             return redirect_to(request, reverse("team_detail", args=[team.slug]) + "#invitations")
     return render(
         request,
         "tenants/confirm.html",
         {
             "team": team,
-            "title": f"Revoke the invitation for {invitation.email}",
-            "question": "The link in the email stops working. You can invite the address again later.",
+            "title": _("Revoke the invitation for %(email)s") % {"email": invitation.email},
+            "question": _("The link in the email stops working. You can invite the address again later."),
             "errors": errors,
-            "button": "Revoke invitation",
+            "button": _("Revoke invitation"),
             "danger": True,
             "cancel_url": reverse("team_detail", args=[team.slug]),
         },
@@ -79,20 +84,36 @@ def invitation_resend(request: HtmxHttpRequest, slug: str, invitation_id: int) -
     except ValidationError as exc:
         message_service_errors(request, exc)
     else:
-        messages.success(request, f"A new link was sent to {invitation.email}; the old one no longer works.")
+        messages.success(
+            request,
+            _("A new link was sent to %(email)s; the old one no longer works.") % {"email": invitation.email},
+        )
     return redirect_to(request, reverse("team_detail", args=[team.slug]) + "#invitations")
+
+
+def _speak_invitation_language(request: HtmxHttpRequest, language: str) -> None:
+    """A visitor who chose no language (no cookie, no account) sees the link's pages, and then the
+    sign-in or sign-up pages it leads to, in the language the invitation was sent in."""
+    language = supported_language(language)
+    if not language or request.user.is_authenticated or settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
+    request.session.setdefault(SESSION_LANGUAGE, language)
+    translation.activate(request.session[SESSION_LANGUAGE])
+    request.LANGUAGE_CODE = translation.get_language()
 
 
 def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """The link from the email. Anyone may look; accepting needs the invited, verified address."""
     invitation = invitation_by_token(raw_token=token)
+    if invitation is not None:
+        _speak_invitation_language(request, invitation.language)
     problem = invitation_problem(invitation=invitation, now=timezone.now())
     if invitation is not None and not problem and request.user.is_authenticated:
         if not selectors.user_has_verified_email(user=request.user, email=invitation.email):
-            problem = (
-                f"This invitation is for {invitation.email}, but you are signed in as {request.user.email}. "
-                f"Sign in with {invitation.email} (verified) to accept it."
-            )
+            problem = _(
+                "This invitation is for %(invited)s, but you are signed in as %(current)s. "
+                "Sign in with %(invited)s (verified) to accept it."
+            ) % {"invited": invitation.email, "current": request.user.email}
         elif request.method == "POST":
             try:
                 invitation_services.invitation_accept(
@@ -102,7 +123,7 @@ def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
                 problem = " ".join(exc.messages)
             else:
                 request.session.pop(SESSION_INVITATION_TOKEN, None)
-                messages.success(request, f"Welcome to {invitation.team.name}.")
+                messages.success(request, _("Welcome to %(team)s.") % {"team": invitation.team.name})
                 return redirect("team_detail", invitation.team.slug)
     next_query = urlencode({"next": request.path})
     context = {"invitation": invitation, "problem": problem, "token": token, "next_query": next_query}
@@ -138,7 +159,7 @@ def invitation_decline(request: HtmxHttpRequest, token: str) -> HttpResponse:
     actor = request.user if request.user.is_authenticated else None
     invitation_services.invitation_decline(actor=actor, invitation=invitation)
     request.session.pop(SESSION_INVITATION_TOKEN, None)
-    messages.info(request, f"You declined the invitation to {invitation.team.name}.")
+    messages.info(request, _("You declined the invitation to %(team)s.") % {"team": invitation.team.name})
     return redirect("dashboard" if actor else "account_login")
 
 
@@ -151,7 +172,7 @@ def my_invitation_accept(request: HtmxHttpRequest, invitation_id: int) -> HttpRe
     except ValidationError as exc:
         message_service_errors(request, exc)
         return redirect_to(request, reverse("dashboard"))
-    messages.success(request, f"Welcome to {invitation.team.name}.")
+    messages.success(request, _("Welcome to %(team)s.") % {"team": invitation.team.name})
     return redirect_to(request, reverse("team_detail", args=[invitation.team.slug]))
 
 
@@ -160,7 +181,7 @@ def my_invitation_accept(request: HtmxHttpRequest, invitation_id: int) -> HttpRe
 def my_invitation_decline(request: HtmxHttpRequest, invitation_id: int) -> HttpResponse:
     invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
     invitation_services.invitation_decline(actor=request.user, invitation=invitation)
-    status = f"You declined the invitation to {invitation.team.name}."
+    status = _("You declined the invitation to %(team)s.") % {"team": invitation.team.name}
     if request.htmx:
         context = {**dashboard_invitations_context(request), "invitations_status": status}
         return render(request, "console/dashboard.html#my-invitations", context)

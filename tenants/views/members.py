@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.errors import add_service_errors
 from core.http import HtmxHttpRequest
@@ -30,7 +31,11 @@ def member_role(request: HtmxHttpRequest, slug: str, membership_id: int) -> Http
             add_service_errors(form, exc)
         else:
             if not request.htmx:
-                messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+                messages.success(
+                    request,
+                    _("%(email)s is now %(role)s.")
+                    % {"email": membership.user.email, "role": membership.get_role_display()},
+                )
                 return redirect_to(request, reverse("team_detail", args=[team.slug]))
     if request.htmx:
         return render(
@@ -55,10 +60,11 @@ def _row_context(request: HtmxHttpRequest, team, membership, form) -> dict:
 def _role_confirm_context(team, membership, form) -> dict:
     return {
         "team": team,
-        "title": f"Change the role of {membership.user.email}",
-        "question": f"{membership.user.email} is {membership.get_role_display()} of {team.name} now.",
+        "title": _("Change the role of %(email)s") % {"email": membership.user.email},
+        "question": _("%(email)s is %(role)s of %(team)s now.")
+        % {"email": membership.user.email, "role": membership.get_role_display(), "team": team.name},
         "form": form,
-        "button": "Change role",
+        "button": _("Change role"),
         "cancel_url": reverse("team_detail", args=[team.slug]),
     }
 
@@ -74,17 +80,22 @@ def member_remove(request: HtmxHttpRequest, slug: str, membership_id: int) -> Ht
         except (ValidationError, PermissionDenied) as exc:
             errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
         else:
-            messages.success(request, f"{membership.user.email} was removed from {team.name}.")
+            messages.success(
+                request,
+                _("%(email)s was removed from %(team)s.")
+                % {"email": membership.user.email, "team": team.name},
+            )
             return redirect_to(request, reverse("team_detail", args=[team.slug]))
     return render(
         request,
         "tenants/confirm.html",
         {
             "team": team,
-            "title": f"Remove {membership.user.email}",
-            "question": f"{membership.user.email} loses access to {team.name} and all of its namespaces.",
+            "title": _("Remove %(email)s") % {"email": membership.user.email},
+            "question": _("%(email)s loses access to %(team)s and all of its namespaces.")
+            % {"email": membership.user.email, "team": team.name},
             "errors": errors,
-            "button": "Remove member",
+            "button": _("Remove member"),
             "danger": True,
             "cancel_url": reverse("team_detail", args=[team.slug]),
         },

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import add_service_errors
@@ -64,7 +65,7 @@ def team_rename(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         TeamRenameForm,
         "rename_form",
         lambda team, data: team_services.team_rename(actor=request.user, team=team, name=data["name"]),
-        lambda team: f"The team is now called {team.name}.",
+        lambda team: _("The team is now called %(team)s.") % {"team": team.name},
     )
 
 
@@ -83,7 +84,7 @@ def team_time_zone(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             now=timezone.now(),
             confirmed=data["confirm"],
         ),
-        lambda team: f"The billing day now follows {team.time_zone}.",
+        lambda team: _("The billing day now follows %(time_zone)s.") % {"time_zone": team.time_zone},
     )
 
 
@@ -93,7 +94,7 @@ def team_trust_request(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if request.POST.get("withdraw"):
         team = _owner_team(request, slug)
         team_services.trust_request_withdraw(actor=request.user, team=team)
-        messages.success(request, "Your request was withdrawn.")
+        messages.success(request, _("Your request was withdrawn."))
         return redirect("team_settings", slug=team.slug)
     return _settings_post(
         request,
@@ -103,5 +104,5 @@ def team_trust_request(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         lambda team, data: team_services.trust_request_create(
             actor=request.user, team=team, reason=data["reason"]
         ),
-        lambda team: "Staff will look at your request.",
+        lambda team: _("Staff will look at your request."),
     )

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.errors import add_service_errors
 from core.http import HtmxHttpRequest
@@ -38,7 +39,10 @@ def team_create(request: HtmxHttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Team {team.name} created. Create a namespace or invite people next.")
+            messages.success(
+                request,
+                _("Team %(team)s created. Create a namespace or invite people next.") % {"team": team.name},
+            )
             return redirect_to(request, reverse("team_detail", args=[team.slug]))
     return render_page(request, "tenants/team_form.html", {"form": form}, partials=["team-form"])
 
@@ -104,16 +108,17 @@ def team_leave(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             errors = exc.messages
         else:
-            messages.success(request, f"You left {team.name}.")
+            messages.success(request, _("You left %(team)s.") % {"team": team.name})
             return redirect_to(request, reverse("dashboard"))
     return render(
         request,
         "tenants/confirm.html",
         {
             "team": team,
-            "title": f"Leave {team.name}",
-            "question": f"You will lose access to {team.name} and all of its namespaces.",
-            "button": "Leave team",
+            "title": _("Leave %(team)s") % {"team": team.name},
+            "question": _("You will lose access to %(team)s and all of its namespaces.")
+            % {"team": team.name},
+            "button": _("Leave team"),
             "errors": errors,
             "cancel_url": reverse("team_detail", args=[team.slug]),
         },
@@ -131,17 +136,17 @@ def team_transfer(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         except (ValidationError, PermissionDenied) as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Ownership transferred. You are now a manager of this team.")
+            messages.success(request, _("Ownership transferred. You are now a manager of this team."))
             return redirect_to(request, reverse("team_detail", args=[team.slug]))
     return render(
         request,
         "tenants/confirm.html",
         {
             "team": team,
-            "title": f"Transfer ownership of {team.name}",
-            "question": "The member you choose becomes an owner and you become a manager.",
+            "title": _("Transfer ownership of %(team)s") % {"team": team.name},
+            "question": _("The member you choose becomes an owner and you become a manager."),
             "form": form,
-            "button": "Transfer ownership",
+            "button": _("Transfer ownership"),
             "cancel_url": reverse("team_detail", args=[team.slug]),
         },
     )

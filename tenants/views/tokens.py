@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.http import HtmxHttpRequest
 from core.pages import paginate, redirect_to, render_page
@@ -44,15 +45,17 @@ def token_revoke(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
     token = selectors.api_token_for_user(user=request.user, token_id=token_id)
     if request.method == "POST":
         api_token_revoke(token=token, actor=request.user, now=timezone.now())
-        messages.success(request, f"Token {token.name} was revoked; requests using it now fail.")
+        messages.success(
+            request, _("Token %(token)s was revoked; requests using it now fail.") % {"token": token.name}
+        )
         return redirect_to(request, reverse("token_list"))
     return render(
         request,
         "tenants/confirm.html",
         {
-            "title": f"Revoke token {token.name}",
-            "question": f"Scripts using {token.prefix}… stop working immediately.",
-            "button": "Revoke token",
+            "title": _("Revoke token %(token)s") % {"token": token.name},
+            "question": _("Scripts using %(prefix)s… stop working immediately.") % {"prefix": token.prefix},
+            "button": _("Revoke token"),
             "danger": True,
             "cancel_url": reverse("token_list"),
         },

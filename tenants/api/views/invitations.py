@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -47,7 +48,7 @@ class TeamInvitationListView(generics.ListAPIView):
             namespaces = selectors.team_namespaces_for_user(user=request.user, team=team)
             namespace = namespaces.filter(name=data["namespace"]).first()
             if namespace is None:
-                raise ValidationError({"namespace": "This team has no namespace of that name."})
+                raise ValidationError({"namespace": _("This team has no namespace of that name.")})
         invitation = invitation_create(
             actor=request.user,
             team=team,

@@ -1,6 +1,7 @@
 """Teams, their members, ownership and audit trail."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -96,7 +97,7 @@ class OwnershipTransferView(generics.GenericAPIView):
         data = validated(OwnershipTransferSerializer, request)
         new_owner = selectors.team_members(team=team).filter(pk=data["member"]).first()
         if new_owner is None:
-            raise ValidationError({"member": "No such member in this team."})
+            raise ValidationError({"member": _("No such member in this team.")})
         ownership_transfer(actor=request.user, team=team, new_owner=new_owner)
         permissions.forget_roles(request.user)
         team = selectors.teams_for_user(user=request.user).get(pk=team.pk)
