@@ -25,6 +25,7 @@ ALLOWED = {
     "context",
     "server",
     "handler",
+    "swagger",
     "api",
     "cpu",
     "gpu",
