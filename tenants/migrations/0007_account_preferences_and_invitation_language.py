@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0005_api_token_expiry_bounds'),
+        ('tenants', '0006_trust_level_request'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
