@@ -9,6 +9,7 @@ from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
@@ -94,7 +95,7 @@ def humanize(amount: Decimal | int | float | None, kind: str) -> str:
         return "—"
     value = Decimal(amount)
     if kind == CPU:
-        return f"{value:.2f} cores"
+        return _("%(cores)s cores") % {"cores": f"{value:.2f}"}
     if kind == BYTES:
         for suffix, size in reversed(_BINARY.items()):
             if abs(value) >= size:
@@ -117,7 +118,9 @@ def readable(amount: int | None, kind: str) -> str:
     value = Decimal(int(amount))
     if kind == CPU:
         cores = value / 1000
-        return f"{_trimmed(cores)} {'core' if cores == 1 else 'cores'}"
+        return ngettext("%(cores)s core", "%(cores)s cores", 1 if cores == 1 else 2) % {
+            "cores": _trimmed(cores)
+        }
     if kind == BYTES:
         for suffix, size in reversed(_BINARY.items()):
             if value >= size:

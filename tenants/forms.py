@@ -153,9 +153,14 @@ class ApiTokenForm(forms.Form):
         max_value=limits.MAX_API_TOKEN_DAYS,
         required=False,
         initial=DEFAULT_TOKEN_DAYS,
-        help_text=_("%(DEFAULT_TOKEN_DAYS)s unless you change it; empty: never.")
-        % {"DEFAULT_TOKEN_DAYS": DEFAULT_TOKEN_DAYS},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Interpolated per request: a lazy string with % would be fixed in English at import.
+        self.fields["expires_in_days"].help_text = _("%(days)s unless you change it; empty: never.") % {
+            "days": DEFAULT_TOKEN_DAYS
+        }
 
 
 class TeamRenameForm(forms.Form):
