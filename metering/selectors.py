@@ -95,7 +95,8 @@ BINARY_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
 def chart_unit(kind: str, largest: float) -> tuple[str, float]:
     """The unit a chart's axis is drawn in, and what to divide base values by."""
     if kind == CPU:
-        return "cores", 1
+        # Translators: the unit on a chart's CPU axis.
+        return gettext("cores"), 1
     if kind == BYTES:
         return next(((unit, size) for unit, size in BINARY_UNITS if largest >= size), ("B", 1))
     return "", 1

@@ -1,5 +1,5 @@
 """``makemessages`` with the project's defaults: the whole console into locale/, no source
-locations (so moving a line leaves the catalog alone), no obsolete entries, and none of the
+locations (so moving a line leaves the catalog alone), unwrapped lines, no obsolete entries, and none of the
 code that speaks only to operators or tests (the emulator, benchmarks, tests)."""
 
 from django.core.management.commands import makemessages
@@ -12,6 +12,7 @@ class Command(makemessages.Command):
         options["ignore_patterns"] = [*options.get("ignore_patterns", []), *IGNORED]
         options["no_location"] = True
         options["no_obsolete"] = True
+        options["no_wrap"] = True
         if not options.get("locale") and not options.get("all"):
             options["locale"] = ["zh_Hans"]
         return super().handle(*args, **options)
