@@ -33,7 +33,10 @@ from billing.rating import (
 from metering.selectors import hourly_usage_for_billing
 
 FETCH_ROWS = 2000
-SUM_PLACES = Decimal("1e-10")
+SUM_DECIMALS = 10
+# A float holds 15 to 17 significant decimal digits; a day's sum of 24 products adds a few
+# units in the last place, so 14 are kept.
+FLOAT_DIGITS = 14
 WIDE = Context(prec=60)
 
 
@@ -115,11 +118,16 @@ ORDER BY h.namespace_id
 def _decimal(value) -> Decimal:
     """A SQL sum as Decimal. PostgreSQL sums exactly; SQLite stores ``decimal`` columns as
     floats, so its sums are rounded back to the 10 decimals the exact sum has (quantity 6 x
-    coverage 4), which undoes the float error for all but very large quantities."""
+    coverage 4), or to fewer when the sum is too large for a float to hold 10 decimals
+    (``FLOAT_DIGITS`` significant digits in all): float noise beyond them would otherwise
+    turn an exact tie into a different rounding of the 6-decimal quantity."""
     if value is None:
         return ZERO
     if isinstance(value, float):
-        return Decimal(value).quantize(SUM_PLACES, context=WIDE)
+        exact = Decimal(value)
+        integer_digits = max(exact.adjusted() + 1, 0)
+        places = min(SUM_DECIMALS, max(FLOAT_DIGITS - integer_digits, 0))
+        return exact.quantize(Decimal(1).scaleb(-places), context=WIDE)
     return Decimal(value)
 
 
