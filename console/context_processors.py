@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from tenants.permissions import is_finance
+from tenants.permissions import is_finance, is_staff
 
 # The navigation section of a page, by view name; a trailing "*" matches a prefix. The first
 # section that matches wins (staff pages first: "namespace_error_*" is not a namespace page).
@@ -59,6 +59,8 @@ def console(request: HttpRequest) -> dict:
         "KUBE_EMULATED": bool(settings.KUBE_EMULATOR_URL),
         "NAV_VIEW": view_name,
         "NAV_SECTION": nav_section(view_name),
-        # A callable, so the group lookup runs only on pages that render the navigation.
+        # Asked of the permission module, like every other access decision; IS_FINANCE is a
+        # callable, so its group lookup runs only on pages that render the navigation.
+        "IS_STAFF": user is not None and is_staff(user),
         "IS_FINANCE": lambda: user is not None and is_finance(user),
     }

@@ -12,7 +12,7 @@ from clusters.selectors import clusters_with_usage
 from metering.models import ClusterState, QuotaRequest
 from metering.selectors import staff_quota_requests
 from tenants.models import Namespace, TrustLevelRequest
-from tenants.permissions import is_finance
+from tenants.permissions import is_finance, is_staff
 from tenants.selectors import namespaces_in_error, pending_trust_requests
 
 LIMIT = 10
@@ -60,7 +60,7 @@ def staff_attention() -> StaffAttention:
 def role_home(user) -> dict:
     """Context for the dashboard's role sections: ``staff_home`` and/or ``finance_home``."""
     context: dict[str, StaffAttention | FinanceAttention] = {}
-    if user.is_staff:
+    if is_staff(user):
         context["staff_home"] = staff_attention()
     if is_finance(user):
         context["finance_home"] = finance_attention(limit=LIMIT)

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tenants import permissions
 from tenants.models import ApiToken, Namespace, TeamMembership
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed
@@ -23,7 +24,7 @@ def user_disable(*, actor, user, reason: str) -> int:
     Returns how many namespaces will be re-applied. Audited once for the user and once per team,
     so each team's log shows it.
     """
-    if not actor.is_staff:
+    if not permissions.is_staff(actor):
         raise PermissionDenied(_("Only staff disable accounts."))
     if user.pk == actor.pk:
         raise ValidationError({"reason": _("You cannot disable your own account.")})
@@ -50,7 +51,7 @@ def user_disable(*, actor, user, reason: str) -> int:
 @transaction.atomic
 def user_enable(*, actor, user) -> None:
     """Let a disabled account sign in again; its RoleBindings come back on the next apply."""
-    if not actor.is_staff:
+    if not permissions.is_staff(actor):
         raise PermissionDenied(_("Only staff enable accounts."))
     if user.is_active:
         return

@@ -162,7 +162,7 @@ def team_time_zone_set(
 
 def _staff_field_set(*, actor, team: Team, field: str, value: str, choices, reason: str) -> bool:
     """Set one staff-only choice field of the team, audited as ``team.<field>_changed``; False if unchanged."""
-    if not actor.is_staff:
+    if not permissions.is_staff(actor):
         raise PermissionDenied(_("Only staff set the %(replace)s.") % {"replace": field.replace("_", " ")})
     if value not in choices:
         raise ValidationError(
@@ -257,7 +257,7 @@ def trust_request_withdraw(*, actor, team: Team) -> None:
 @transaction.atomic
 def trust_request_decide(*, actor, trust_request: TrustLevelRequest, approve: bool) -> None:
     """Staff approve (the team becomes trusted) or deny a pending request."""
-    if not actor.is_staff:
+    if not permissions.is_staff(actor):
         raise PermissionDenied(_("Only staff decide trust requests."))
     if trust_request.status != TrustRequestStatus.PENDING:
         raise ValidationError(_("This request was already decided or withdrawn."))
