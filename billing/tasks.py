@@ -4,8 +4,7 @@ from celery import shared_task
 
 from billing.services.runs import teams_bill_due
 from billing.services.statements import statements_finalize_due
-from billing.services.suspension import suspensions_enforce, team_resume
-from tenants.models import Team
+from billing.services.suspension import suspensions_enforce
 
 
 @shared_task
@@ -15,10 +14,3 @@ def billing_hourly() -> dict:
     finalized = statements_finalize_due()
     suspension = suspensions_enforce()
     return {"run": run.pk, "finalized": finalized, **suspension}
-
-
-@shared_task
-def team_resume_task(team_id: int) -> None:
-    team = Team.objects.filter(pk=team_id).first()
-    if team is not None:
-        team_resume(team=team)

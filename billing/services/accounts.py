@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from billing.models import Band, BillingAccount, BillingNotice, LedgerEntry, LedgerKind
 from billing.money import format_amount
 from billing.periods import local_date
+from billing.services.suspension import team_resume
 from core import limits
 from core.email import email_on_commit
 from tenants.locale import recipient_locale
@@ -94,9 +95,8 @@ def account_apply(*, account: BillingAccount, team: Team, delta: Decimal, now=No
         elif account.band == Band.DEBT:
             account.debt_since = None
             if account.suspended_at:
-                from billing.tasks import team_resume_task
-
-                transaction.on_commit(lambda: team_resume_task.delay(team.pk))
+                team_resume(team=team)  # the provisioner restores the namespaces after commit
+                account.suspended_at = None
         account.band, account.band_changed_at = band, now
         fields += ["band", "band_changed_at", "debt_since"]
     account.save(update_fields=fields)
