@@ -7,14 +7,16 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from core.metrics import COLLECTOR_CYCLE, COLLECTOR_GAPS
+from metering.services.collector import usage_collect
+from metering.services.discovery import clusters_discover
+from metering.services.rollup import usage_prune, usage_rollup
+from metering.services.runtime import namespace_runtimes_refresh
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="metering.collect_usage")
 def collect_usage() -> int:
-    from metering.services.collector import usage_collect
-
     with COLLECTOR_CYCLE.time():
         results = usage_collect(now=timezone.now())
     for result in results:
@@ -24,8 +26,6 @@ def collect_usage() -> int:
 
 @shared_task(name="metering.rollup_usage")
 def rollup_usage() -> int:
-    from metering.services.rollup import usage_prune, usage_rollup
-
     now = timezone.now()
     rolled = usage_rollup(now=now)
     usage_prune(now=now)
@@ -34,8 +34,6 @@ def rollup_usage() -> int:
 
 @shared_task(name="metering.discover_clusters")
 def discover_clusters() -> int:
-    from metering.services.discovery import clusters_discover
-
     return clusters_discover(now=timezone.now())
 
 
@@ -51,6 +49,4 @@ def refresh_on_change(**_: object) -> None:
 
 @shared_task(name="metering.refresh_runtime_selections")
 def refresh_runtime_selections() -> int:
-    from metering.services.runtime import namespace_runtimes_refresh
-
     return namespace_runtimes_refresh()

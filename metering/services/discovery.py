@@ -10,6 +10,7 @@ from metering import kube
 from metering.models import ClusterRuntime, ClusterState, RuntimeClassProfile
 from metering.quantities import BYTES, COUNT, CPU, parse
 from metering.services.collector import ensure_cluster_states
+from metering.services.runtime import namespace_runtimes_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +69,6 @@ def clusters_discover(*, now: datetime) -> int:
             if claimed is not None and cluster_discover(state=claimed, now=now):
                 changed += 1
     if changed:
-        from metering.services.runtime import namespace_runtimes_refresh
-
         namespace_runtimes_refresh()
     return changed
 

@@ -15,7 +15,7 @@ from metering.runtime_selection import (
 from tenants import permissions
 from tenants.models import Isolation, Namespace, NamespaceStatus
 from tenants.services.audit import audit_record
-from tenants.services.provisioning_hooks import namespace_changed
+from tenants.services.provisioning_hooks import namespace_changed, runtime_inputs_changed_on_commit
 
 PROFILE_FIELDS = (
     "handler",
@@ -106,14 +106,8 @@ def runtime_profile_update(*, actor, profile: RuntimeClassProfile, **changes) ->
         team=None,
         data={"from": before, "to": {k: str(v) for k, v in changes.items()}},
     )
-    transaction.on_commit(_enqueue_refresh)
+    runtime_inputs_changed_on_commit()
     return profile
-
-
-def _enqueue_refresh() -> None:
-    from metering.tasks import refresh_runtime_selections
-
-    refresh_runtime_selections.delay()
 
 
 @transaction.atomic
