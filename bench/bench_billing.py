@@ -1,9 +1,10 @@
 """Nightly billing of one day at scale on PostgreSQL: wall time, peak Python memory, and the
 ratio to a single SQL aggregate over the same rows (the floor).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python -m bench bench_billing
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/perfbench python -m bench bench_billing
 
-Uses its own database ``tenantry_bench`` on that server (created if missing, wiped per run).
+Uses the database the URL names (created if missing, wiped per run); ``tenantry_bench``
+when it names the server's ``postgres`` database.
 """
 
 import os
@@ -16,26 +17,27 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bench._setup import USAGE_METRICS, insert_usage_hourly
 
-BENCH_DB = "tenantry_bench"
+DEFAULT_BENCH_DB = "tenantry_bench"
 DAY = date(2024, 3, 1)
 NAMESPACES_PER_TEAM = 10
 SIZES = (5_000, 20_000)
 
 
-def _bench_url(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+def _bench_db(url: str) -> str:
+    name = urlsplit(url).path.lstrip("/")
+    return name if name and name != "postgres" else DEFAULT_BENCH_DB
 
 
-def _ensure_database(url: str) -> None:
+def _ensure_database(url: str, name: str) -> None:
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    server = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _setup_django(url: str) -> None:
+def _setup_django(url: str, name: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
     import django
@@ -45,9 +47,9 @@ def _setup_django(url: str) -> None:
         django.setup()
     from django.db import connection
 
-    if connection.settings_dict["NAME"] != BENCH_DB:  # django was set up before us: repoint
+    if connection.settings_dict["NAME"] != name:  # django was set up before us: repoint
         connection.close()
-        connection.settings_dict["NAME"] = BENCH_DB
+        connection.settings_dict["NAME"] = name
 
 
 def _seed(namespaces: int) -> float:
@@ -154,11 +156,11 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         print("bench_billing: set DATABASE_URL to a PostgreSQL server (postgres://user@host:port/db);")
-        print(f"  the benchmark creates and uses its own database '{BENCH_DB}' there. Skipped.")
+        print("  the benchmark uses the database it names (created if missing, wiped). Skipped.")
         return
-    bench_url = _bench_url(url)
-    _ensure_database(url)
-    _setup_django(bench_url)
+    name = _bench_db(url)
+    _ensure_database(url, name)
+    _setup_django(urlunsplit(urlsplit(url)._replace(path=f"/{name}")), name)
     sizes = [int(a) for a in sys.argv[2:]] if len(sys.argv) > 2 else SIZES
     print(f"{'namespaces':>10} {'rows':>10} {'seed s':>7} {'bill s':>7} {'rows/s':>9} {'floor s':>7} "
           f"{'ratio':>6} {'lines':>7} {'py peak MiB':>11} {'maxrss +MiB':>11}")  # fmt: skip

@@ -1,5 +1,7 @@
 """Prepaid balances: the ledger, balance bands, band notices and the owners' emails."""
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -42,14 +44,11 @@ def account_for_team(*, team: Team) -> BillingAccount:
     return account
 
 
-def _email_owners(team: Team, band_from: str, band_to: str, balance: Decimal, currency: str) -> None:
-    """Tell the team's owners their balance moved to another band (after commit): one email per
-    owner, each in the owner's own language."""
-    owners = [
-        membership.user
-        for membership in TeamMembership.objects.filter(team=team, role=TeamRole.OWNER).select_related("user")
-        if membership.user.email
-    ]
+def _email_owners(
+    team: Team, owners: list, band_from: str, band_to: str, balance: Decimal, currency: str
+) -> None:
+    """Tell the team's ``owners`` their balance moved to another band (after commit): one email
+    per owner, each in the owner's own language."""
     for owner in owners:
         with recipient_locale(owner):
             names = {
@@ -78,18 +77,21 @@ def _email_owners(team: Team, band_from: str, band_to: str, balance: Decimal, cu
             )
 
 
-def account_apply(*, account: BillingAccount, team: Team, delta: Decimal, now=None) -> BillingAccount:
-    """Move a locked account's balance by ``delta`` and record a band change. Call inside the
+BAND_FIELDS = ["band", "band_changed_at", "debt_since"]
+
+
+def accounts_apply(*, moves: Sequence[tuple[BillingAccount, Team, Decimal]], now=None) -> None:
+    """Move locked accounts' balances, each by its delta, in one update, and record the band
+    changes (notices, the owners' emails, resuming a team out of debt). Call inside the
     transaction that wrote the matching ledger entries."""
     now = now or timezone.now()
-    account.balance += delta
-    band = band_for(account.balance) if team.billing_mode == BillingMode.PREPAID else Band.NORMAL
-    fields = ["balance"]
-    if band != account.band:
-        BillingNotice.objects.create(
-            team=team, band_from=account.band, band_to=band, balance=account.balance, currency=team.currency
-        )
-        _email_owners(team, account.band, band, account.balance, team.currency)
+    changed: list[tuple[BillingAccount, Team, str]] = []
+    for account, team, delta in moves:
+        account.balance += delta
+        band = band_for(account.balance) if team.billing_mode == BillingMode.PREPAID else Band.NORMAL
+        if band == account.band:
+            continue
+        changed.append((account, team, account.band))
         if band == Band.DEBT:
             account.debt_since = now
         elif account.band == Band.DEBT:
@@ -98,8 +100,32 @@ def account_apply(*, account: BillingAccount, team: Team, delta: Decimal, now=No
                 team_resume(team=team)  # the provisioner restores the namespaces after commit
                 account.suspended_at = None
         account.band, account.band_changed_at = band, now
-        fields += ["band", "band_changed_at", "debt_since"]
-    account.save(update_fields=fields)
+    fields = ["balance", *(BAND_FIELDS if changed else [])]
+    if len(moves) == 1:
+        moves[0][0].save(update_fields=fields)
+    else:
+        BillingAccount.objects.bulk_update([account for account, _team, _delta in moves], fields)
+    if not changed:
+        return
+    BillingNotice.objects.bulk_create(
+        BillingNotice(
+            team=team, band_from=band_from, band_to=a.band, balance=a.balance, currency=team.currency
+        )
+        for a, team, band_from in changed
+    )
+    owners = defaultdict(list)
+    for membership in TeamMembership.objects.filter(
+        team__in=[team for _account, team, _band in changed], role=TeamRole.OWNER
+    ).select_related("user"):
+        if membership.user.email:
+            owners[membership.team_id].append(membership.user)
+    for account, team, band_from in changed:
+        _email_owners(team, owners[team.pk], band_from, account.band, account.balance, team.currency)
+
+
+def account_apply(*, account: BillingAccount, team: Team, delta: Decimal, now=None) -> BillingAccount:
+    """``accounts_apply`` for one account."""
+    accounts_apply(moves=[(account, team, delta)], now=now)
     return account
 
 

@@ -10,6 +10,7 @@ finalized).
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from billing.models import (
@@ -33,14 +34,16 @@ from billing.models import (
     Statement,
 )
 from billing.periods import ceil_hour, day_window, floor_hour, hours_in, local_midnight_utc
-from billing.rating import ONE, ZERO, MissingPrice, PriceVersion, day_coverage, price_usage
+from billing.rating import ONE, QUANTITY_RULE, ZERO, MissingPrice, PriceVersion, day_coverage, price_usage
 from billing.reconcile import RERATED_FIELDS, Adjusted, DayFacts, LineTarget, day_plan, vanished
-from billing.services.accounts import account_apply, account_for_team
-from billing.services.bulk import rows_insert
+from billing.services.accounts import account_apply, account_for_team, accounts_apply
+from billing.services.bulk import rows_copy, rows_insert
 from billing.services.changes import ROLLUP_COMMIT_MARGIN
 from billing.services.statements import open_statement_after, statements_for_month
 from billing.services.usage import usage_sums
 from tenants.models import BillingMode, Namespace, Team
+
+logger = logging.getLogger(__name__)
 
 
 class DayNotOver(ValueError):
@@ -261,6 +264,16 @@ def teams_day_bill(
             "team_id", flat=True
         )
     )
+    first = [r for r in ready if r.team.pk not in billed_before | flagged and statements[r.team.pk].is_open]
+    if first:
+        try:
+            outcomes.update(_days_write_first(rated=first, statements=statements, now=now))
+        except Exception:  # e.g. another worker was first: each team on its own below
+            logger.warning(
+                "billing %s for %d teams together failed; one at a time", day, len(first), exc_info=True
+            )
+        else:
+            ready = [r for r in ready if r.team.pk not in outcomes]
     for rated_day in ready:
         try:
             outcomes[rated_day.team.pk] = _day_write_raced(
@@ -383,23 +396,98 @@ def _day_write(
     )
 
 
-def _billed_day_record(rated: RatedDay, *, flagged: bool) -> None:
-    usage_as_of = rated.read_at - ROLLUP_COMMIT_MARGIN
+CHARGE_COLUMNS = (
+    "key", "kind", "team_id", "namespace_id", "statement_id", "metric", "day", "window_start", "window_end",
+    "price_book_id", "quantity", "billable_quantity", "unit_price", "runtime_class", "multiplier",
+    "storage_class", "amount", "currency", "coverage", "provisional", "quantity_rule", "hours", "revision",
+    "adjusts_id", "created_at", "updated_at",
+)  # fmt: skip
+LEDGER_COLUMNS = (
+    "team_id",
+    "kind",
+    "amount",
+    "currency",
+    "charge_id",
+    "key",
+    "reason",
+    "created_by_id",
+    "created_at",
+)
+
+
+@transaction.atomic
+def _days_write_first(
+    *, rated: Sequence[RatedDay], statements: dict[int, Statement], now: datetime
+) -> dict[int, DayResult]:
+    """Write the lines of team-days billed for the first time (no lines yet, no late-usage
+    flag, the month open), with their ledger entries, balances and billed-day records: one
+    transaction and one ``COPY`` per table for all of them, so all are written or none.
+
+    The same writes ``_day_write`` makes for such a day (``day_plan`` inserts every target
+    as revision 1), without building model instances.
+    """
+    teams = {r.team.pk: r.team for r in rated}
+    accounts = {
+        a.team_id: a for a in BillingAccount.objects.select_for_update().filter(team__in=teams).order_by("pk")
+    }
+    created = timezone.now()
+    lines: list[tuple] = []
+    for day in rated:
+        statement_id, team = statements[day.team.pk].pk, day.team
+        for key, t in day.lines.items():
+            lines.append(
+                (
+                    key, ChargeKind.USAGE, team.pk, t.namespace_id, statement_id, t.metric, day.day, day.start,
+                    day.end, t.price_book_id, t.quantity, t.billable_quantity, t.unit_price, t.runtime_class,
+                    t.multiplier, t.storage_class, t.amount, team.currency, t.coverage, t.provisional,
+                    QUANTITY_RULE, t.hours, 1, None, created, created,
+                )
+            )  # fmt: skip
+    ids = rows_copy(Charge, CHARGE_COLUMNS, lines)
+    ledger: list[tuple] = []
+    deltas: dict[int, Decimal] = defaultdict(Decimal)
+    for pk, line in zip(ids, lines, strict=True):
+        key, team_id, amount, currency = line[0], line[2], line[16], line[17]
+        if amount and teams[team_id].billing_mode == BillingMode.PREPAID:
+            ledger.append((team_id, LedgerKind.CHARGE, -amount, currency, pk, f"{key}#r1", "", None, created))
+            deltas[team_id] -= amount
+    rows_copy(LedgerEntry, LEDGER_COLUMNS, ledger)
+    accounts_apply(moves=[(accounts[pk], teams[pk], delta) for pk, delta in deltas.items()], now=now)
+    billed = rated[0].day
+    BillingAccount.objects.filter(
+        Q(last_billed_day__isnull=True) | Q(last_billed_day=billed - timedelta(days=1)), team__in=teams
+    ).update(last_billed_day=billed)
+    _billed_days_record(rated)
+    return {
+        r.team.pk: DayResult(
+            day=r.day, created=len(r.lines), provisional=any(t.provisional for t in r.lines.values())
+        )
+        for r in rated
+    }
+
+
+def _billed_days_record(rated: Sequence[RatedDay]) -> None:
     BilledDay.objects.bulk_create(
         [
             BilledDay(
-                team=rated.team,
-                day=rated.day,
-                window_start=rated.start,
-                window_end=rated.end,
+                team=r.team,
+                day=r.day,
+                window_start=r.start,
+                window_end=r.end,
                 billed_at=timezone.now(),
-                usage_as_of=usage_as_of,
+                usage_as_of=r.read_at - ROLLUP_COMMIT_MARGIN,
             )
+            for r in rated
         ],
         update_conflicts=True,
         unique_fields=["team", "day"],
         update_fields=["window_start", "window_end", "billed_at", "usage_as_of"],
     )
+
+
+def _billed_day_record(rated: RatedDay, *, flagged: bool) -> None:
+    usage_as_of = rated.read_at - ROLLUP_COMMIT_MARGIN
+    _billed_days_record([rated])
     if flagged:  # a change newer than the usage just read stays flagged
         BilledDay.objects.filter(team=rated.team, day=rated.day, usage_changed_at__lte=usage_as_of).update(
             usage_changed_at=None

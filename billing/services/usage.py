@@ -40,20 +40,19 @@ FLOAT_DIGITS = 14
 WIDE = Context(prec=60)
 
 
-def _pivot_column(metric: str) -> str:
-    """The metric's measured value in the hour (gauges weighted by their coverage)."""
-    value = "u.quantity * u.coverage" if metric in GAUGES else "u.quantity"
-    return f"MAX(CASE WHEN u.metric = '{metric}' THEN {value} END) AS {metric}"
-
-
-def _greatest(columns: Sequence[str]) -> str:
-    """The largest non-null of ``columns``: SQLite has no GREATEST, PostgreSQL's skips NULLs."""
-    expression, *rest = columns
-    for column in rest:
-        expression = (
-            f"CASE WHEN {column} IS NULL OR {expression} >= {column} THEN {expression} ELSE {column} END"
-        )
-    return expression
+def _measured(metric: str) -> str:
+    """A row's measured value of a billing metric's sources in its hour (gauges weighted by
+    their coverage), NULL for rows of other metrics. The rule bills the largest source in the
+    hour, which is the largest of these over the hour's rows."""
+    sources, _ = RULE[metric]
+    gauges = ", ".join(f"'{m}'" for m in sources if m in GAUGES)
+    counters = ", ".join(f"'{m}'" for m in sources if m not in GAUGES)
+    whens = []
+    if gauges:
+        whens.append(f"WHEN u.metric IN ({gauges}) THEN u.quantity * u.coverage")
+    if counters:
+        whens.append(f"WHEN u.metric IN ({counters}) THEN u.quantity")
+    return f"MAX(CASE {' '.join(whens)} END) AS {metric}"
 
 
 def _version_case(versions: Sequence[PriceVersion], start: datetime, end: datetime) -> tuple[str, list]:
@@ -71,14 +70,14 @@ def _db_time(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _sql(rows_sql: str, version_case: str) -> str:
-    pivot = ",\n  ".join(_pivot_column(m) for m in SOURCE_METRICS)
+def _sql(rows_sql: str, class_rows_sql: str, version_case: str) -> str:
+    pivot = ",\n  ".join(_measured(metric) for metric in RULE)
     per_hour = ",\n  ".join(
         # Storage by class replaces the namespace total in hours that have per-class rows.
-        f"CASE WHEN p.by_class IS NULL THEN {_greatest(sources)} END AS {metric}"
+        f"CASE WHEN p.by_class IS NULL THEN p.{metric} END AS {metric}"
         if metric == BillingMetric.STORAGE
-        else f"{_greatest(sources)} AS {metric}"
-        for metric, (sources, _) in RULE.items()
+        else f"p.{metric}"
+        for metric in RULE
     )
     by_class = ",\n  ".join(
         "u.quantity * u.coverage" if metric == BillingMetric.STORAGE else "NULL" for metric in RULE
@@ -87,15 +86,16 @@ def _sql(rows_sql: str, version_case: str) -> str:
         f"SUM(CASE WHEN h.{metric} > 0 THEN h.{metric} END), COUNT(CASE WHEN h.{metric} > 0 THEN 1 END)"
         for metric in RULE
     )
+    # One pass over the rows gives each namespace-hour; only the per-class storage rows are
+    # read again, joined to their hour for its runtime class and price version.
     # Only the rule's constant metric names and integer version ids are spliced in; every
-    # value is a parameter (of the rows' query first, then of the version CASE, twice).
+    # value is a parameter (of the rows' query, the version CASE twice, the class rows' query).
     return f"""
-WITH rows AS ({rows_sql}),
-pivot AS (
+WITH pivot AS (
   SELECT u.namespace_id, u.hour, MAX(u.runtime_class) AS runtime_class, MAX(u.coverage) AS coverage,
   MAX(CASE WHEN u.metric = '{STORAGE_CLASS_METRIC}' THEN 1 END) AS by_class,
   {pivot}
-  FROM rows u
+  FROM ({rows_sql}) u
   GROUP BY u.namespace_id, u.hour
 ), hourly AS (
   SELECT p.namespace_id, p.runtime_class, p.coverage, {version_case} AS version_id, '' AS storage_class,
@@ -104,8 +104,7 @@ pivot AS (
   UNION ALL
   SELECT p.namespace_id, p.runtime_class, 0, {version_case}, u.storage_class,
   {by_class}
-  FROM rows u JOIN pivot p ON p.namespace_id = u.namespace_id AND p.hour = u.hour
-  WHERE u.metric = '{STORAGE_CLASS_METRIC}'
+  FROM ({class_rows_sql}) u JOIN pivot p ON p.namespace_id = u.namespace_id AND p.hour = u.hour
 )
 SELECT h.namespace_id, h.version_id, h.runtime_class, h.storage_class, SUM(h.coverage),
   {sums}
@@ -143,10 +142,14 @@ def usage_sums(
     usage = hourly_usage_for_billing(
         namespace_ids=namespace_ids, start=start, end=end, metrics=[*SOURCE_METRICS, STORAGE_CLASS_METRIC]
     )
+    by_class = hourly_usage_for_billing(
+        namespace_ids=namespace_ids, start=start, end=end, metrics=[STORAGE_CLASS_METRIC]
+    )
     rows_sql, rows_params = usage.query.sql_with_params()
-    params = [*rows_params, *case_params, *case_params]
+    class_rows_sql, class_rows_params = by_class.query.sql_with_params()
+    params = [*rows_params, *case_params, *case_params, *class_rows_params]
     with connection.cursor() as cursor:
-        cursor.execute(_sql(rows_sql, version_case), params)
+        cursor.execute(_sql(rows_sql, class_rows_sql, version_case), params)
         rows = iter(lambda: cursor.fetchmany(FETCH_ROWS), [])
         for namespace_id, group in groupby((row for chunk in rows for row in chunk), key=lambda r: r[0]):
             yield namespace_id, [_sums(row, by_id) for row in group]

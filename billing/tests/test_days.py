@@ -13,6 +13,7 @@ from billing.rating import QUANTITY_RULE
 from billing.services import days
 from billing.services.days import DayNotOver, charge_key, day_bill
 from billing.services.runs import teams_bill_due
+from metering.models import UsageHourly
 from tenants.models import Namespace
 
 from .conftest import GIB, fill_day, make_book, utc
@@ -56,22 +57,23 @@ def _fields(charge):
     }
 
 
+class WorkerKilled(BaseException):
+    pass
+
+
 @time_machine.travel(utc(2024, 3, 5, 12), tick=False)
 def test_worker_killed_between_charge_and_ledger_entry_leaves_neither(acme, monkeypatch):
+    """A first billing writes all its teams' lines (``rows_copy``), then their ledger entries."""
     fill_day(acme.namespace, utc(2024, 3, 1))
+    real_copy = days.rows_copy
 
-    class WorkerKilled(BaseException):
-        pass
-
-    real_insert = days.rows_insert
-
-    def die_before_ledger(objs):
-        if objs and isinstance(objs[0], LedgerEntry):
+    def die_before_ledger(model, columns, rows):
+        if model is LedgerEntry:
             assert Charge.objects.count() == 2  # the charges were written in this transaction
             raise WorkerKilled
-        real_insert(objs)
+        return real_copy(model, columns, rows)
 
-    monkeypatch.setattr(days, "rows_insert", die_before_ledger)
+    monkeypatch.setattr(days, "rows_copy", die_before_ledger)
     with pytest.raises(WorkerKilled):
         day_bill(team=acme.team, day=date(2024, 3, 1))
     assert Charge.objects.count() == 0 and LedgerEntry.objects.count() == 0
@@ -82,6 +84,33 @@ def test_worker_killed_between_charge_and_ledger_entry_leaves_neither(acme, monk
     assert Charge.objects.count() == 2 and LedgerEntry.objects.count() == 2
     assert set(LedgerEntry.objects.values_list("charge_id", flat=True)) == set(
         Charge.objects.values_list("pk", flat=True)
+    )
+
+
+@time_machine.travel(utc(2024, 3, 5, 12), tick=False)
+def test_worker_killed_between_rerated_line_and_ledger_entry_leaves_neither(acme, monkeypatch):
+    """Billing a day again writes one team-day at a time: new lines, then ledger entries."""
+    fill_day(acme.namespace, utc(2024, 3, 1))
+    day_bill(team=acme.team, day=date(2024, 3, 1))
+    before = snapshot()
+    UsageHourly.objects.filter(metric__startswith="cpu").update(quantity=2)  # late usage: re-rated
+    real_insert = days.rows_insert
+
+    def die_before_ledger(objs):
+        if objs and isinstance(objs[0], LedgerEntry):
+            raise WorkerKilled
+        real_insert(objs)
+
+    monkeypatch.setattr(days, "rows_insert", die_before_ledger)
+    with pytest.raises(WorkerKilled):
+        day_bill(team=acme.team, day=date(2024, 3, 1))
+    assert snapshot() == before
+
+    monkeypatch.undo()
+    day_bill(team=acme.team, day=date(2024, 3, 1))
+    assert LedgerEntry.objects.count() == 3
+    assert BillingAccount.objects.get(team=acme.team).balance == -sum(
+        Charge.objects.values_list("amount", flat=True)
     )
 
 
