@@ -67,8 +67,9 @@ $(addprefix $(KUBE_BIN)/,$(KUBE_CMDS)) &:
 $(ETCD_BIN)/etcd:
 	cd localcluster/etcd && $(GO_BUILD) -ldflags "-s -w" -o $@ go.etcd.io/etcd/server/v3
 
+# QUICK=1 runs the small sizes only.
 bench: venv
-	$(PY) -m bench
+	$(PY) -m bench $(if $(QUICK),--quick)
 
 # helm for the chart tests, pinned in localcluster/helm/go.mod and built into a cache outside
 # the repository keyed by version (as the control-plane binaries), so a second build is instant.

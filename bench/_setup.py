@@ -6,6 +6,11 @@ import tempfile
 from pathlib import Path
 
 
+def quick() -> bool:
+    """`make bench QUICK=1` (`python -m bench --quick`): the small sizes only."""
+    return os.environ.get("BENCH_QUICK") == "1"
+
+
 def django_with_temp_sqlite() -> Path:
     """Point Django at a fresh SQLite file, set it up and migrate; returns the directory."""
     workdir = Path(tempfile.mkdtemp(prefix="tenantry-bench-"))
