@@ -1,5 +1,6 @@
 """Django setup for benchmarks: a throwaway SQLite database unless told otherwise."""
 
+import functools
 import logging
 import os
 import tempfile
@@ -57,3 +58,11 @@ def insert_usage_hourly(cursor, *, start, hours: int, team_slug_like: str = "%",
            WHERE t.slug LIKE %s""",
         [start, updated_at, hours, list(USAGE_METRICS), team_slug_like],
     )
+
+
+@functools.cache
+def default_cluster_id() -> int:
+    """The cluster the benchmarks' namespaces live on (made after migrating); one query per run."""
+    from clusters.connections import default_cluster
+
+    return default_cluster().pk

@@ -15,7 +15,7 @@ import tracemalloc
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from bench._setup import USAGE_METRICS, insert_usage_hourly, quick
+from bench._setup import USAGE_METRICS, default_cluster_id, insert_usage_hourly, quick
 
 DEFAULT_BENCH_DB = "tenantry_bench"
 DAY = date(2024, 3, 1)
@@ -80,7 +80,7 @@ def _seed(namespaces: int) -> float:
     Team.objects.update(created_at=datetime(2020, 1, 1, tzinfo=UTC))
     Namespace.objects.bulk_create(
         (
-            Namespace(team=t, name=f"{t.slug}-ns{n}", status="ready")
+            Namespace(cluster_id=default_cluster_id(), team=t, name=f"{t.slug}-ns{n}", status="ready")
             for t in teams
             for n in range(NAMESPACES_PER_TEAM)
         ),

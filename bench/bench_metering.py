@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bench._setup import django_with_temp_sqlite
+from bench._setup import default_cluster_id, django_with_temp_sqlite
 
 NAMESPACES = 10_000
 DAYS = 30
@@ -34,7 +34,9 @@ def main() -> None:
 
     team = Team.objects.create(name="Bench", slug="bench", trust_level="trusted")
     names = [f"ns-{i}" for i in range(NAMESPACES)]
-    Namespace.objects.bulk_create([Namespace(team=team, name=n, status="ready") for n in names])
+    Namespace.objects.bulk_create(
+        [Namespace(cluster_id=default_cluster_id(), team=team, name=n, status="ready") for n in names]
+    )
     started = time.perf_counter()
     for name in names:
         emulator.objects.create(

@@ -7,7 +7,7 @@ and the time (and calls) for one more namespace when 10 versus 10,000 already ex
 import statistics
 import time
 
-from bench._setup import django_with_temp_sqlite
+from bench._setup import default_cluster_id, django_with_temp_sqlite
 
 NAMESPACES = 1000
 MEMBERS = 5
@@ -41,7 +41,10 @@ def main() -> None:
 
     def make_namespaces(prefix: str, count: int) -> list[Namespace]:
         namespaces = Namespace.objects.bulk_create(
-            [Namespace(team=team, name=f"{prefix}-{i}") for i in range(count)]
+            [
+                Namespace(cluster_id=default_cluster_id(), team=team, name=f"{prefix}-{i}")
+                for i in range(count)
+            ]
         )
         NamespaceMembership.objects.bulk_create(
             [NamespaceMembership(namespace=ns, user=u, role="developer") for ns in namespaces for u in users]

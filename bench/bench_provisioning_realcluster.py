@@ -8,7 +8,7 @@ admin token on the emulator. Needs `make cluster-bins`; without the binaries it 
 import time
 from collections import Counter
 
-from bench._setup import django_with_temp_sqlite
+from bench._setup import default_cluster_id, django_with_temp_sqlite
 
 NAMESPACES = 200
 MEMBERS = 5
@@ -54,7 +54,10 @@ def main() -> None:
         Cluster.objects.all().delete()
         forget_gateways()
         namespaces = Namespace.objects.bulk_create(
-            [Namespace(team=team, name=f"{prefix}-{i}") for i in range(NAMESPACES + 1)]
+            [
+                Namespace(cluster_id=default_cluster_id(), team=team, name=f"{prefix}-{i}")
+                for i in range(NAMESPACES + 1)
+            ]
         )
         NamespaceMembership.objects.bulk_create(
             [

@@ -38,7 +38,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
-from bench._setup import insert_usage_hourly
+from bench._setup import default_cluster_id, insert_usage_hourly
 from kubeemu.testing import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
@@ -192,7 +192,9 @@ def seed(*, users: int, teams: int, now: datetime) -> dict:
         TeamMembership(team=t, user=u, role="owner") for t, u in zip(load_teams, people, strict=True)
     )
     Namespace.objects.bulk_create(
-        Namespace(team=t, name=f"{t.slug}-{k}", status="ready") for t in load_teams for k in ("dev", "prod")
+        Namespace(cluster_id=default_cluster_id(), team=t, name=f"{t.slug}-{k}", status="ready")
+        for t in load_teams
+        for k in ("dev", "prod")
     )
     bill_teams = Team.objects.bulk_create(
         (
@@ -203,7 +205,11 @@ def seed(*, users: int, teams: int, now: datetime) -> dict:
         batch_size=1000,
     )  # fmt: skip
     Namespace.objects.bulk_create(
-        (Namespace(team=t, name=f"{t.slug}-app", status="ready") for t in bill_teams), batch_size=1000
+        (
+            Namespace(cluster_id=default_cluster_id(), team=t, name=f"{t.slug}-app", status="ready")
+            for t in bill_teams
+        ),
+        batch_size=1000,
     )
     Team.objects.filter(slug__startswith="load-").update(created_at=today - timedelta(days=3))
     Team.objects.filter(slug__startswith="bill-").update(created_at=today - timedelta(days=1))
@@ -373,7 +379,9 @@ def provision(stack: Stack, ports: dict[str, int], emulator, count: int) -> None
     TeamMembership.objects.bulk_create(
         TeamMembership(team=team, user=u, role="owner" if n == 0 else "member") for n, u in enumerate(members)
     )
-    namespaces = Namespace.objects.bulk_create(Namespace(team=team, name=f"prov-{n}") for n in range(count))
+    namespaces = Namespace.objects.bulk_create(
+        Namespace(cluster_id=default_cluster_id(), team=team, name=f"prov-{n}") for n in range(count)
+    )
     NamespaceMembership.objects.bulk_create(
         NamespaceMembership(namespace=ns, user=u, role="developer") for ns in namespaces for u in members[1:]
     )

@@ -1,4 +1,4 @@
-"""Which cluster a namespace lives on, and a gateway to talk to it.
+"""The default cluster, and a gateway to talk to a cluster.
 
 Gateways are built once per process and cluster configuration and then reused: building
 one parses a kubeconfig and opens a connection pool.
@@ -9,6 +9,7 @@ import threading
 
 import yaml
 from django.conf import settings
+from django.db import IntegrityError, transaction
 
 from clusters.crypto import decrypt
 from clusters.kube.errors import PermanentKubeError
@@ -31,10 +32,21 @@ def stored_default_cluster() -> Cluster | None:
 
 
 def default_cluster() -> Cluster:
-    """The default cluster row for the workers and services, created if it is missing."""
+    """The default cluster row for the workers and services, created if it is missing
+    (credentials from the environment). Two processes racing to make it get the same row."""
     cluster = stored_default_cluster()
-    if cluster is None:
-        cluster, _ = Cluster.objects.get_or_create(name=DEFAULT_CLUSTER_NAME, defaults={"is_default": True})
+    if cluster is not None:
+        return cluster
+    try:
+        with transaction.atomic():
+            cluster, _ = Cluster.objects.get_or_create(
+                name=DEFAULT_CLUSTER_NAME, defaults={"is_default": True}
+            )
+            if not cluster.is_default:  # staff added one by that name without making any default
+                Cluster.objects.filter(pk=cluster.pk).update(is_default=True)
+                cluster.is_default = True
+    except IntegrityError:  # another process made it between the read and the insert
+        cluster = Cluster.objects.get(is_default=True)
     return cluster
 
 
@@ -44,10 +56,6 @@ def create_default_cluster(*, using: str, apps=None, **kwargs) -> None:
     model = apps.get_model("clusters", "Cluster") if apps is not None else Cluster
     if not model.objects.using(using).filter(is_default=True).exists():
         model.objects.using(using).get_or_create(name=DEFAULT_CLUSTER_NAME, defaults={"is_default": True})
-
-
-def cluster_for_namespace(namespace) -> Cluster:
-    return namespace.cluster if namespace.cluster_id else default_cluster()
 
 
 def _build(cluster: Cluster) -> KubeGateway:

@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from clusters.connections import default_cluster
 from clusters.kube.errors import KubeError
 from clusters.kube.gateway import KubeGateway
 from clusters.kube.manifests import user_service_account
@@ -255,7 +254,6 @@ def kubeconfig_tokens_revoke(*, user) -> Revocation:
     platform = platform_settings_from_django(settings)
     account = platform.user_service_account(user.pk)
     groups = {group.cluster.pk: group for group in namespaces_by_cluster(user=user)}
-    default_cluster()
     revoked, failed = [], {}
     for cluster in Cluster.objects.order_by("name"):
         try:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clusters.connections import cluster_for_namespace, default_cluster, gateway_for_cluster
+from clusters.connections import gateway_for_cluster
 from clusters.kube.errors import ConflictError, InvalidError, KubeError, PermanentKubeError
 from clusters.kube.gateway import KubeGateway
 from clusters.kube.manifests import (
@@ -252,7 +252,7 @@ def namespace_provision(*, namespace_id: int) -> Outcome:
         if namespace.status == NamespaceStatus.DELETED:
             return Outcome.DELETED
         try:
-            cluster = cluster_for_namespace(namespace)
+            cluster = namespace.cluster
             gateway = gateway_for_cluster(cluster)
             if namespace.status == NamespaceStatus.TERMINATING:
                 return _terminate(namespace, gateway)
@@ -373,12 +373,12 @@ def namespace_retry_provisioning(*, actor, namespace: Namespace) -> None:
     namespace_changed(namespace)
 
 
-def namespace_name_on_cluster(*, name: str, cluster: Cluster | None) -> bool | None:
+def namespace_name_on_cluster(*, name: str, cluster: Cluster) -> bool | None:
     """Whether a namespace ``name`` exists on the target cluster right now; None when the
     cluster cannot say (not configured or unreachable). Provisioning still refuses to adopt
     a foreign namespace, so an unknown answer here is never a takeover."""
     try:
-        gateway = gateway_for_cluster(cluster or default_cluster())
+        gateway = gateway_for_cluster(cluster)
         return gateway.get("v1", "Namespace", name) is not None
     except KubeError as exc:
         logger.info("could not check namespace %s on the cluster: %s", name, exc)

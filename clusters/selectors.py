@@ -7,12 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from clusters.connections import (
-    DEFAULT_CLUSTER_NAME,
-    cluster_for_namespace,
-    gateway_for_cluster,
-    stored_default_cluster,
-)
+from clusters.connections import gateway_for_cluster
 from clusters.kube.manifests import names
 from clusters.kube.spec import platform_settings_from_django
 from clusters.models import Cluster
@@ -39,16 +34,10 @@ def access_namespaces_for_user(*, user) -> QuerySet[Namespace]:
 
 
 def namespaces_by_cluster(*, user) -> list[ClusterNamespaces]:
-    """The user's namespaces grouped by cluster; namespaces without one live on the default cluster."""
-    groups: dict[int | None, ClusterNamespaces] = {}
-    fallback = None
+    """The user's namespaces grouped by the cluster each lives on."""
+    groups: dict[int, ClusterNamespaces] = {}
     for namespace in access_namespaces_for_user(user=user):
         cluster = namespace.cluster
-        if cluster is None:
-            fallback = (
-                fallback or stored_default_cluster() or Cluster(name=DEFAULT_CLUSTER_NAME, is_default=True)
-            )
-            cluster = fallback
         groups.setdefault(cluster.pk, ClusterNamespaces(cluster, [])).namespaces.append(namespace)
     return sorted(groups.values(), key=lambda group: group.cluster.name)
 
@@ -56,8 +45,8 @@ def namespaces_by_cluster(*, user) -> list[ClusterNamespaces]:
 def clusters_with_usage(*, pk: int | None = None) -> list[Cluster]:
     """Every cluster with ``live_namespaces`` (how many it holds) and ``has_stored_kubeconfig``.
 
-    Namespaces without a cluster count towards the default one. The stored credentials
-    themselves are never loaded for a list. ``pk`` narrows it to one cluster (a table row).
+    The stored credentials themselves are never loaded for a list. ``pk`` narrows it to one
+    cluster (a table row).
     """
     rows = Cluster.objects.filter(pk=pk) if pk is not None else Cluster.objects.all()
     clusters: list[Cluster] = list(
@@ -66,10 +55,6 @@ def clusters_with_usage(*, pk: int | None = None) -> list[Cluster]:
             has_stored_kubeconfig=ExpressionWrapper(~Q(kubeconfig_encrypted=""), output_field=BooleanField()),
         )
     )
-    unassigned = Namespace.objects.live().filter(cluster__isnull=True).count()
-    for cluster in clusters:
-        if cluster.is_default:
-            cluster.live_namespaces += unassigned  # type: ignore[attr-defined]  # annotated above
     return clusters
 
 
@@ -107,7 +92,7 @@ def namespace_role_bindings(*, namespace: Namespace) -> list[LiveRoleBinding]:
     if not namespace.cluster_uid:
         return []
     platform = platform_settings_from_django(settings)
-    gateway = gateway_for_cluster(cluster_for_namespace(namespace))
+    gateway = gateway_for_cluster(namespace.cluster)
     items = gateway.list("rbac.authorization.k8s.io/v1", "RoleBinding", namespace.name)
     prefix = f"system:serviceaccount:{platform.system_namespace}:"
 

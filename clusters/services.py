@@ -87,11 +87,10 @@ def _set_credentials(cluster: Cluster, *, kubeconfig_path: str, kubeconfig_conte
 
 
 def _make_default(cluster: Cluster) -> None:
-    """Move the default flag here; namespaces that relied on the old default stay where they are."""
-    previous = Cluster.objects.select_for_update().filter(is_default=True).exclude(pk=cluster.pk).first()
-    if previous is not None:
-        Namespace.objects.filter(cluster__isnull=True).update(cluster=previous)
-        Cluster.objects.filter(pk=previous.pk).update(is_default=False)
+    """Move the default flag here. Every namespace is pinned to its own cluster, so none moves."""
+    Cluster.objects.select_for_update().filter(is_default=True).exclude(pk=cluster.pk).update(
+        is_default=False
+    )
 
 
 def _save(cluster: Cluster, *, is_default: bool) -> None:

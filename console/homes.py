@@ -42,11 +42,10 @@ def staff_attention() -> StaffAttention:
     """The staff home in a fixed number of queries, however many teams and clusters there are."""
     failed = namespaces_in_error()
     beyond_team_quota = staff_quota_requests().filter(needs_staff=True)
-    errors = dict(ClusterState.objects.exclude(discovery_error="").values_list("key", "discovery_error"))
-    clusters = [
-        ClusterHealth(cluster, errors.get(ClusterState.key_for(cluster), ""))
-        for cluster in clusters_with_usage()
-    ]
+    errors = dict(
+        ClusterState.objects.exclude(discovery_error="").values_list("cluster_id", "discovery_error")
+    )
+    clusters = [ClusterHealth(cluster, errors.get(cluster.pk, "")) for cluster in clusters_with_usage()]
     return StaffAttention(
         failed_namespaces=list(failed[:LIMIT]),
         failed_count=failed.count(),

@@ -2,6 +2,7 @@
 
 One emulator serves the whole session; ``kube_emulator`` resets it before each test, so every
 test starts with an empty cluster (built-in namespaces only), no faults and zeroed counters.
+``second_kube_emulator`` is another one, for tests with two clusters.
 """
 
 import time
@@ -38,6 +39,20 @@ def kube_emulator(kube_emulator_server: KubeEmulator) -> KubeEmulator:
     """A running emulator with fresh state for this test."""
     kube_emulator_server.reset()
     return kube_emulator_server
+
+
+@pytest.fixture(scope="session")
+def second_kube_emulator_server() -> Iterator[KubeEmulator]:
+    emulator = KubeEmulator().start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def second_kube_emulator(second_kube_emulator_server: KubeEmulator) -> KubeEmulator:
+    """A second, independent emulator (another cluster), fresh for this test."""
+    second_kube_emulator_server.reset()
+    return second_kube_emulator_server
 
 
 @pytest.fixture

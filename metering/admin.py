@@ -18,7 +18,7 @@ class RuntimeClassProfileAdmin(admin.ModelAdmin):
 
 @admin.register(ClusterState)
 class ClusterStateAdmin(admin.ModelAdmin):
-    list_display = ["key", "cluster", "last_window_start", "discovered_at", "node_count"]
+    list_display = ["cluster", "last_window_start", "discovered_at", "node_count"]
     readonly_fields = [f.name for f in ClusterState._meta.fields]
 
 

@@ -1,11 +1,10 @@
 """How metering reaches a cluster: through the console's gateway, never the client library."""
 
-from clusters.connections import default_cluster, gateway_for_cluster
+from clusters.connections import gateway_for_cluster
 
 
 def gateway_for(cluster):
-    """A gateway for ``cluster`` (None = the default cluster)."""
-    return gateway_for_cluster(cluster or default_cluster())
+    return gateway_for_cluster(cluster)
 
 
 def items(result) -> list[dict]:

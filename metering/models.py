@@ -136,15 +136,14 @@ class UsageHourly(models.Model):
 
 
 class ClusterState(models.Model):
-    """What the workers last learned about one cluster (``cluster`` null = the default cluster).
+    """What the workers last learned about one cluster: exactly one row per cluster.
 
-    ``key`` is ``default`` or ``cluster-<id>`` so the default cluster gets exactly one row on
-    every database. The collector claims a cluster's window by locking this row.
+    The row belongs to its cluster whatever the default is, so moving the default flag never
+    moves a row. The collector claims a cluster's window by locking this row.
     """
 
-    key = models.CharField(max_length=40, unique=True)
     cluster = models.OneToOneField(
-        "clusters.Cluster", on_delete=models.CASCADE, null=True, blank=True, related_name="metering_state"
+        "clusters.Cluster", on_delete=models.CASCADE, related_name="metering_state"
     )
     last_window_start = models.DateTimeField(null=True, blank=True)
     last_collected_at = models.DateTimeField(null=True, blank=True)
@@ -158,12 +157,7 @@ class ClusterState(models.Model):
     node_count = models.IntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return self.cluster.name if self.cluster is not None else "default"
-
-    @staticmethod
-    def key_for(cluster) -> str:
-        """The state key for a Cluster row or None; the default cluster's row maps to ``default``."""
-        return "default" if cluster is None or cluster.is_default else f"cluster-{cluster.pk}"
+        return self.cluster.name
 
 
 class ClusterRuntime(models.Model):

@@ -29,7 +29,6 @@ TRUST_WORDS: dict[str, str | Promise] = {
     TrustLevel.TRUSTED: pgettext_lazy("trust level in a sentence", "trusted"),
 }
 
-DEFAULT_CLUSTER_NAME = "default"
 # The handler every node runs when a pod names no RuntimeClass. A catalog entry with this
 # handler needs no RuntimeClass: it counts as installed on every cluster, and a namespace
 # whose default it is leaves runtimeClassName unset (a class of that name is used if the
@@ -189,10 +188,6 @@ def _or(names: list[str]) -> str:
     return _("%(names)s or %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
-def cluster_display_name(cluster) -> str:
-    return cluster.name if cluster is not None else DEFAULT_CLUSTER_NAME
-
-
 def namespace_runtime(
     namespace: Namespace, *, min_isolation: str | None = None, needs_gpu: bool | None = None
 ) -> Selection:
@@ -204,7 +199,7 @@ def namespace_runtime(
         namespace_min=namespace.min_isolation if min_isolation is None else min_isolation,
         trust_level=namespace.team.trust_level,
     )
-    state = ClusterState.objects.filter(key=ClusterState.key_for(namespace.cluster)).first()
+    state = ClusterState.objects.filter(cluster_id=namespace.cluster_id).first()
     available = None
     if state is not None and state.discovered_at is not None:
         available = set(ClusterRuntime.objects.filter(state=state).values_list("name", flat=True))
@@ -214,7 +209,7 @@ def namespace_runtime(
         needs_gpu=namespace.needs_gpu if needs_gpu is None else needs_gpu,
         catalog=list(RuntimeClassProfile.objects.all()),
         available=available,
-        cluster_name=cluster_display_name(namespace.cluster if namespace.cluster_id else None),
+        cluster_name=namespace.cluster.name,
     )
 
 

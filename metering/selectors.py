@@ -162,7 +162,7 @@ def namespace_quota_hard(namespace) -> dict[str, str]:
         allowed = set(team_quota.storage_classes or {})
     else:
         allowed = set(plan_defaults(namespace.team.plan)[0]["storage_classes"])
-    state = ClusterState.objects.filter(key=ClusterState.key_for(namespace.cluster)).first()
+    state = ClusterState.objects.filter(cluster_id=namespace.cluster_id).first()
     known = set(state.storage_classes) if state else set()
     return hard_map(allocation=allocation, allowed_classes=allowed, known_classes=known)
 
@@ -515,68 +515,56 @@ class CapacityRow:
         return self._ratio(self.allocated_memory, self.state.allocatable_memory_bytes)
 
 
-def _wanted_cluster_ids() -> dict[str, int | None]:
-    """The state key of every cluster and its id; namespaces without a cluster share "default"."""
-    wanted = {"default": Cluster.objects.filter(is_default=True).values_list("pk", flat=True).first()}
-    for cluster in Cluster.objects.filter(is_default=False).only("pk", "is_default"):
-        wanted[ClusterState.key_for(cluster)] = cluster.pk
-    return wanted
-
-
 def cluster_states() -> list[ClusterState]:
-    """One state per cluster, as stored; a cluster not collected yet gets a blank unsaved one."""
-    stored = {s.key: s for s in ClusterState.objects.select_related("cluster")}
-    states = []
-    for key, cluster_id in _wanted_cluster_ids().items():
-        state = stored.get(key) or ClusterState(key=key)
-        state.cluster_id = cluster_id
-        states.append(state)
-    return states
+    """One state per cluster, as stored; a cluster the workers have not looked at yet gets a
+    blank unsaved one (everything unknown) until the next discovery."""
+    stored = {state.cluster_id: state for state in ClusterState.objects.select_related("cluster")}
+    return [
+        stored.get(cluster.pk) or ClusterState(cluster=cluster)
+        for cluster in Cluster.objects.order_by("name")
+    ]
 
 
 def capacity_by_cluster() -> list[CapacityRow]:
     """Per cluster: node allocatable vs the sum of namespace allocations vs measured usage."""
     states = cluster_states()
-    default_ids = {s.cluster_id for s in states if s.key == "default"} - {None}
     live = NamespaceQuota.objects.exclude(namespace__status=NamespaceStatus.DELETED)
-
-    def key(cluster_id):
-        return "default" if cluster_id is None or cluster_id in default_ids else f"cluster-{cluster_id}"
-
-    allocated: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    allocated: dict[int, dict] = defaultdict(lambda: defaultdict(int))
     for row in live.values("namespace__cluster_id").annotate(
         cpu=Sum("cpu_millicores"), memory=Sum("memory_bytes"), gpus=Sum("gpus"), n=Count("id")
     ):
-        bucket = allocated[key(row["namespace__cluster_id"])]
+        bucket = allocated[row["namespace__cluster_id"]]
         for name in ("cpu", "memory", "gpus", "n"):
             bucket[name] += row[name] or 0
-    used: dict[str, dict] = defaultdict(dict)
-    windows = {s.last_window_start for s in states if s.last_window_start}
+    used: dict[int, dict] = defaultdict(dict)
+    state_windows = {s.cluster_id: s.last_window_start for s in states if s.last_window_start}
     usage = (
         UsageSample.objects.filter(
-            window_start__in=windows, metric__in=[Metric.CPU_USAGE, Metric.MEMORY_USAGE], is_gap=False
+            window_start__in=set(state_windows.values()),
+            metric__in=[Metric.CPU_USAGE, Metric.MEMORY_USAGE],
+            is_gap=False,
         )
         .values("namespace__cluster_id", "metric", "window_start")
         .annotate(total=Sum("quantity"))
     )
-    state_windows = {s.key: s.last_window_start for s in states}
     for row in usage:
-        k = key(row["namespace__cluster_id"])
-        if row["window_start"] == state_windows.get(k):
-            used[k][row["metric"]] = used[k].get(row["metric"], 0) + _to_base(row["metric"], row["total"])
+        cluster_id = row["namespace__cluster_id"]
+        if row["window_start"] == state_windows.get(cluster_id):
+            totals = used[cluster_id]
+            totals[row["metric"]] = totals.get(row["metric"], 0) + _to_base(row["metric"], row["total"])
     runtimes: dict[int, list[str]] = defaultdict(list)
-    for state_id, name in ClusterRuntime.objects.values_list("state_id", "name"):
-        runtimes[state_id].append(name)
+    for cluster_id, name in ClusterRuntime.objects.values_list("state__cluster_id", "name"):
+        runtimes[cluster_id].append(name)
     return [
         CapacityRow(
             state=s,
-            namespaces=allocated[s.key]["n"],
-            allocated_cpu=allocated[s.key]["cpu"],
-            allocated_memory=allocated[s.key]["memory"],
-            allocated_gpus=allocated[s.key]["gpus"],
-            used_cpu=used[s.key].get(Metric.CPU_USAGE),
-            used_memory=used[s.key].get(Metric.MEMORY_USAGE),
-            runtimes=sorted(runtimes[s.pk]),
+            namespaces=allocated[s.cluster_id]["n"],
+            allocated_cpu=allocated[s.cluster_id]["cpu"],
+            allocated_memory=allocated[s.cluster_id]["memory"],
+            allocated_gpus=allocated[s.cluster_id]["gpus"],
+            used_cpu=used[s.cluster_id].get(Metric.CPU_USAGE),
+            used_memory=used[s.cluster_id].get(Metric.MEMORY_USAGE),
+            runtimes=sorted(runtimes[s.cluster_id]),
         )
         for s in states
     ]

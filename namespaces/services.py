@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from clusters.connections import default_cluster
 from clusters.provisioning import namespace_name_on_cluster
 from metering.services.quotas import namespace_quota_initialize, namespace_slot_check
 from tenants import permissions
@@ -48,7 +49,7 @@ def _name_problem(name: str, cluster) -> str | None:
     return None
 
 
-def validate_namespace_name(name: str, *, cluster=None) -> None:
+def validate_namespace_name(name: str, *, cluster) -> None:
     if len(name) > 63:
         raise ValidationError({"name": _("At most 63 characters.")})
     try:
@@ -66,8 +67,10 @@ def namespace_create(
 ) -> Namespace:
     """Create a namespace record and schedule its provisioning.
 
-    With no ``name``, one is derived from ``base_name`` (used for personal namespaces).
+    With no ``name``, one is derived from ``base_name`` (used for personal namespaces). The
+    namespace is pinned to ``cluster`` (the default cluster when none is given) for its life.
     """
+    cluster = cluster or default_cluster()
     name = name.strip().lower()
     if not name:
         # A derived name steps around reserved and taken names instead of failing signup.

@@ -153,14 +153,15 @@ class NamespaceQuerySet(models.QuerySet):
 class Namespace(models.Model):
     """A Kubernetes namespace owned by a team, with its provisioning state.
 
-    ``cluster`` empty means the default cluster (KUBECONFIG, in-cluster, or the emulator).
+    ``cluster`` is chosen when the namespace is created (among the clusters its team may use)
+    and never changes: moving a namespace between clusters is not supported.
     Names are unique across the console among live namespaces (stricter than per cluster).
     A namespace gone from the cluster stays as a ``deleted`` record so its usage and
     charges keep their history; its name can then be reused.
     """
 
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="namespaces")
-    cluster = models.ForeignKey("clusters.Cluster", on_delete=models.PROTECT, null=True, blank=True)
+    cluster = models.ForeignKey("clusters.Cluster", on_delete=models.PROTECT)
     name = models.CharField(max_length=63, validators=[DNS1123_LABEL])
     display_name = models.CharField(max_length=100, blank=True)
     min_isolation = models.CharField(max_length=10, choices=Isolation.choices, blank=True)

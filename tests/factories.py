@@ -5,6 +5,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from clusters.connections import default_cluster
 from tenants.models import (
     Invitation,
     Namespace,
@@ -58,6 +59,7 @@ class NamespaceFactory(factory.django.DjangoModelFactory):
         model = Namespace
 
     team = factory.SubFactory(TeamFactory)
+    cluster = factory.LazyFunction(lambda: default_cluster())
     name = factory.Sequence(lambda n: f"ns-{n}")
 
 

@@ -15,6 +15,7 @@ from billing.services.days import DayNotOver, charge_key, day_bill
 from billing.services.runs import teams_bill_due
 from metering.models import UsageHourly
 from tenants.models import Namespace
+from tests.factories import NamespaceFactory
 
 from .conftest import GIB, fill_day, make_book, utc
 
@@ -290,10 +291,7 @@ def test_team_claimed_by_another_worker_is_skipped(acme):
 
 @time_machine.travel(utc(2024, 3, 5, 12), tick=False)
 def test_rating_a_day_is_a_constant_number_of_queries(acme):
-    extra = [
-        Namespace.objects.create(team=acme.team, name=f"acme-{n}", created_at=utc(2020, 1, 1))
-        for n in range(2)
-    ]
+    extra = [NamespaceFactory(team=acme.team, name=f"acme-{n}", created_at=utc(2020, 1, 1)) for n in range(2)]
     fill_day(acme.namespace, utc(2024, 3, 1), hours=72)
     day_bill(team=acme.team, day=date(2024, 3, 1))  # first use creates the account and statement
     with CaptureQueriesContext(connection) as small:

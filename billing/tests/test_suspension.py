@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from billing.models import Band, BillingAccount
 from billing.services.accounts import ledger_record
 from billing.services.suspension import suspension_due, suspensions_enforce
-from clusters.connections import cluster_for_namespace, gateway_for_cluster
+from clusters.connections import gateway_for_cluster
 from clusters.kube.manifests import names
 from clusters.kube.manifests.common import tenant_labels
 from clusters.kube.spec import platform_settings_from_django
@@ -93,7 +93,7 @@ def provisioned(acme, cluster):
     for namespace in (acme.namespace, acme.other_namespace):
         namespace_provision(namespace_id=namespace.pk)
         assert Namespace.objects.get(pk=namespace.pk).status == NamespaceStatus.READY
-    gateway = gateway_for_cluster(cluster_for_namespace(acme.namespace))
+    gateway = gateway_for_cluster(acme.namespace.cluster)
     _workloads(gateway)
     gateway.apply(_deployment("Deployment", "other", "globex-prod", 5))
     return gateway
@@ -180,7 +180,7 @@ def test_suspension_never_writes_into_a_namespace_the_console_has_not_proven_its
     """acme-dev on the cluster was made by someone else. With no UID recorded (refused as a
     foreign name) billing does not ask; with one recorded, the provisioner checks the marks
     and refuses. Either way nothing on the cluster changes."""
-    gateway = gateway_for_cluster(cluster_for_namespace(acme.namespace))
+    gateway = gateway_for_cluster(acme.namespace.cluster)
     gateway.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "acme-dev"}})
     _workloads(gateway)
     Namespace.objects.filter(pk=acme.namespace.pk).update(cluster_uid=recorded_uid)

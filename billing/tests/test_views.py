@@ -14,8 +14,10 @@ from billing.models import BillingAccount, LedgerEntry, PriceBook, Statement
 from billing.services.days import day_bill
 from billing.services.runs import days_bill
 from billing.services.statements import statement_finalize
+from clusters.connections import default_cluster
 from metering.models import ClusterState, RuntimeClassProfile, UsageSample
 from tenants.models import Namespace
+from tests.factories import NamespaceFactory
 
 from .conftest import fill_day, utc
 
@@ -226,7 +228,7 @@ def test_staff_creates_a_price_version_with_multipliers_and_class_prices_and_pas
     runtimes = {n: form.initial[n] for n in form.fields if n.startswith("runtime__")}
     assert runtimes["runtime__kata-fc"] == RuntimeClassProfile.objects.get(name="kata-fc").price_multiplier
     assert "runtime__kata-fc" in client.post(reverse("billing:pricebooks"), data).context["form"].errors
-    ClusterState.objects.create(key="default", storage_classes=["fast-ssd"])
+    ClusterState.objects.create(cluster=default_cluster(), storage_classes=["fast-ssd"])
     posted = {**data, **runtimes, "runtime__kata-fc": "2", "storage_class__fast-ssd": "0.0004"}
     assert client.post(reverse("billing:pricebooks"), posted).status_code == 302
     assert PriceBook.objects.count() == 2
@@ -243,7 +245,7 @@ def test_staff_creates_a_price_version_with_multipliers_and_class_prices_and_pas
 
 def _more_data(w, n):
     for i in range(n):
-        ns = Namespace.objects.create(team=w.team, name=f"acme-x{i}", created_at=utc(2020, 1, 1))
+        ns = NamespaceFactory(team=w.team, name=f"acme-x{i}", created_at=utc(2020, 1, 1))
         fill_day(ns, utc(2024, 3, 1), hours=48)
     days_bill(first=date(2024, 3, 1), last=date(2024, 3, 2))
 

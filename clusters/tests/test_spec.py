@@ -21,6 +21,7 @@ from tenants.models import (
     TeamRole,
     TrustLevel,
 )
+from tests.factories import NamespaceFactory
 
 User = get_user_model()
 
@@ -52,7 +53,7 @@ def team():
 
 @pytest.fixture
 def namespace(team):
-    return Namespace.objects.create(team=team, name="acme-prod")
+    return NamespaceFactory(team=team, name="acme-prod")
 
 
 @pytest.fixture
@@ -101,7 +102,7 @@ def test_billing_members_and_outsiders_get_nothing_even_with_a_namespace_role(se
 def test_team_admins_get_every_namespace_of_their_team_and_members_only_theirs(
     settings, team, namespace, people
 ):
-    other = Namespace.objects.create(team=team, name="acme-staging")
+    other = NamespaceFactory(team=team, name="acme-staging")
     join_namespace(other, people["bystander"], NamespaceRole.VIEWER)
     spec = namespace_spec_from_model(fresh(other), settings=settings)
     assert spec.members == tuple(
@@ -142,7 +143,7 @@ def test_another_teams_owner_gets_nothing(settings, namespace, people):
 def test_spec_builder_runs_a_constant_number_of_queries(
     settings, django_assert_num_queries, team, member_count
 ):
-    namespace = Namespace.objects.create(team=team, name="acme-big")
+    namespace = NamespaceFactory(team=team, name="acme-big")
     for index in range(member_count):
         user = make_user(f"user{index}")
         join_team(team, user, TeamRole.MEMBER if index % 2 else TeamRole.MANAGER)
@@ -175,9 +176,7 @@ def test_default_quota_comes_from_settings_with_trust_level_and_gpu_overrides(se
         "requests.cpu": "1",
         "services.loadbalancers": "0",
     }
-    trusted_gpu = Namespace.objects.create(
-        team=make_team("labs", TrustLevel.TRUSTED), name="labs-ml", needs_gpu=True
-    )
+    trusted_gpu = NamespaceFactory(team=make_team("labs", TrustLevel.TRUSTED), name="labs-ml", needs_gpu=True)
     quota = namespace_spec_from_model(
         fresh(trusted_gpu), settings=settings, quota_overrides={"pods": "9"}
     ).quota
@@ -195,9 +194,7 @@ def test_built_in_quota_defaults_by_trust_level(settings, namespace):
     assert public["services.loadbalancers"] == "0"
     assert public["requests.nvidia.com/gpu"] == "0"
     assert public["services.nodeports"] == "0"
-    trusted = Namespace.objects.create(
-        team=make_team("labs", TrustLevel.TRUSTED), name="labs-web", needs_gpu=True
-    )
+    trusted = NamespaceFactory(team=make_team("labs", TrustLevel.TRUSTED), name="labs-web", needs_gpu=True)
     quota = namespace_spec_from_model(fresh(trusted), settings=settings).quota
     assert quota["services.loadbalancers"] == "1"
     assert quota["requests.nvidia.com/gpu"] == "1"
@@ -247,9 +244,7 @@ def test_runtime_choice_is_passed_through(settings, namespace):
 def test_without_a_runtime_choice_isolated_namespaces_fail_closed(
     settings, trust_level, min_isolation, enforced
 ):
-    namespace = Namespace.objects.create(
-        team=make_team("t", trust_level), name="t-ns", min_isolation=min_isolation
-    )
+    namespace = NamespaceFactory(team=make_team("t", trust_level), name="t-ns", min_isolation=min_isolation)
     spec = namespace_spec_from_model(fresh(namespace), settings=settings)
     assert spec.runtime_policy_enforced is enforced
     assert spec.allowed_runtime_classes == ()

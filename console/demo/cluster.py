@@ -19,7 +19,7 @@ from datetime import datetime
 import yaml
 from django.conf import settings
 
-from clusters.connections import cluster_for_namespace, gateway_for_cluster
+from clusters.connections import gateway_for_cluster
 from clusters.kube.errors import KubeError
 from clusters.kube.manifests.names import RESOURCE_QUOTA
 from clusters.provisioning import Outcome, namespace_provision
@@ -93,7 +93,7 @@ def _storage_claim(namespace: Namespace, gibibytes: int) -> dict:
 
 def _provisioned(namespace: Namespace):
     """The namespace's gateway, after provisioning the namespace if its quota is not there yet."""
-    gateway = gateway_for_cluster(cluster_for_namespace(namespace))
+    gateway = gateway_for_cluster(namespace.cluster)
     missing = gateway.get("v1", "ResourceQuota", RESOURCE_QUOTA, namespace.name) is None
     if missing and namespace_provision(namespace_id=namespace.pk) == Outcome.FAILED:
         namespace.refresh_from_db()

@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from metering.models import COUNTER_METRICS, ClusterState, Metric, UsageHourly, UsageSample
-from metering.services.collector import align_window, ensure_cluster_states
+from metering.services.collector import align_window, cluster_states_ensure
 from metering.services.rollup import usage_rollup
 from tenants.models import Namespace, TrustLevel
 
@@ -184,10 +184,8 @@ def history_write(*, namespaces: list[Namespace], now: datetime) -> HistoryResul
 
 
 def _mark_collected(window_start: datetime) -> None:
-    """Point the default cluster's latest window at the last demo window, so quota bars and
+    """Point each cluster's latest window at the last demo window, so quota bars and
     near-limit warnings read it until the collector measures the next one. Never backwards."""
-    for state in ensure_cluster_states():
-        if state.key == "default" and (
-            state.last_window_start is None or state.last_window_start < window_start
-        ):
+    for state in cluster_states_ensure():
+        if state.last_window_start is None or state.last_window_start < window_start:
             ClusterState.objects.filter(pk=state.pk).update(last_window_start=window_start)

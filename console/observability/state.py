@@ -70,7 +70,7 @@ class ConsoleStateCollector(Collector):
             labels=["cluster"],
         )
         for key, collected_at, error in ClusterState.objects.values_list(
-            "key", "last_collected_at", "last_collect_error"
+            "cluster__name", "last_collected_at", "last_collect_error"
         ):
             age.add_metric([key], _age(now, collected_at))
             failing.add_metric([key], 1 if error else 0)

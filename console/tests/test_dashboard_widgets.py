@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import BillingNotice
+from clusters.connections import default_cluster
 from metering.models import ClusterState, Metric, NamespaceQuota, QuotaRequest, UsageSample
 from tests.factories import NamespaceFactory, NamespaceMembershipFactory
 
@@ -48,7 +49,7 @@ def _notice(team, band_to="low"):
 
 @pytest.fixture
 def measured(world):
-    ClusterState.objects.create(key="default", last_window_start=WINDOW)
+    ClusterState.objects.create(cluster=default_cluster(), last_window_start=WINDOW)
     _busy(world.namespace)
     return world
 

@@ -66,26 +66,23 @@ def align_window(now: datetime, interval: int) -> tuple[datetime, datetime]:
     return end - timedelta(seconds=interval), end
 
 
-def ensure_cluster_states() -> list[ClusterState]:
-    """One stored state row per cluster; namespaces without a cluster share the default's row."""
-    stored_cluster_ids = dict(ClusterState.objects.values_list("key", "cluster_id"))
+def cluster_states_ensure() -> list[ClusterState]:
+    """Every cluster's state row, making the missing ones (the tasks call this, pages never do).
+
+    Rows are keyed by cluster alone, so changing the default cluster moves nothing and two
+    workers making the same row at once both end up with it.
+    """
     states = []
     for state in cluster_states():
         if state.pk is None:
-            state, _ = ClusterState.objects.get_or_create(
-                key=state.key, defaults={"cluster_id": state.cluster_id}
-            )
-        elif stored_cluster_ids.get(state.key) != state.cluster_id:
-            state.save(update_fields=["cluster"])
+            state, _ = ClusterState.objects.get_or_create(cluster=state.cluster)
         states.append(state)
     return states
 
 
 def namespaces_on(state: ClusterState):
-    """Namespaces living on the state's cluster (no cluster = the default cluster)."""
-    if state.key == "default":
-        return Namespace.objects.filter(Q(cluster__isnull=True) | Q(cluster__is_default=True))
-    return Namespace.objects.filter(cluster=state.cluster)
+    """Namespaces living on the state's cluster."""
+    return Namespace.objects.filter(cluster_id=state.cluster_id)
 
 
 def usage_collect(*, now: datetime) -> list[CollectResult]:
@@ -96,7 +93,7 @@ def usage_collect(*, now: datetime) -> list[CollectResult]:
     """
     window_start, window_end = align_window(now, settings.METERING_INTERVAL_SECONDS)
     results = []
-    for state in ensure_cluster_states():
+    for state in cluster_states_ensure():
         with transaction.atomic():
             claimed = (
                 ClusterState.objects.select_for_update(skip_locked=True, of=("self",))

@@ -9,7 +9,7 @@ from clusters.kube.errors import KubeError
 from metering import kube
 from metering.models import ClusterRuntime, ClusterState, RuntimeClassProfile
 from metering.quantities import BYTES, COUNT, CPU, parse
-from metering.services.collector import ensure_cluster_states
+from metering.services.collector import cluster_states_ensure
 from metering.services.runtime import namespace_runtimes_refresh
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def cluster_discover(*, state: ClusterState, now: datetime, gateway=None) -> boo
 def clusters_discover(*, now: datetime) -> int:
     """Discover every cluster, each claimed with ``skip_locked``; re-select runtimes on change."""
     changed = 0
-    for state in ensure_cluster_states():
+    for state in cluster_states_ensure():
         with transaction.atomic():
             claimed = (
                 ClusterState.objects.select_for_update(skip_locked=True, of=("self",))

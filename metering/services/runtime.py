@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 from metering.models import ClusterRuntime, ClusterState, NamespaceRuntime, RuntimeClassProfile
 from metering.runtime_selection import (
     Selection,
-    cluster_display_name,
     namespace_runtime,
     required_isolation,
     select_runtime,
@@ -118,11 +117,11 @@ def namespace_runtimes_refresh() -> int:
     queries plus one write per changed namespace.
     """
     catalog = list(RuntimeClassProfile.objects.all())
-    available: dict[str, set[str] | None] = {}
+    available: dict[int, set[str] | None] = {}
     for state in ClusterState.objects.all():
-        available[state.key] = None if state.discovered_at is None else set()
-    for key, name in ClusterRuntime.objects.values_list("state__key", "name"):
-        names = available.get(key)
+        available[state.cluster_id] = None if state.discovered_at is None else set()
+    for cluster_id, name in ClusterRuntime.objects.values_list("state__cluster_id", "name"):
+        names = available.get(cluster_id)
         if names is not None:
             names.add(name)
     stored = {r.namespace_id: r for r in NamespaceRuntime.objects.all()}
@@ -137,8 +136,8 @@ def namespace_runtimes_refresh() -> int:
             requirement_source=source,
             needs_gpu=namespace.needs_gpu,
             catalog=catalog,
-            available=available.get(ClusterState.key_for(namespace.cluster)),
-            cluster_name=cluster_display_name(namespace.cluster),
+            available=available.get(namespace.cluster_id),
+            cluster_name=namespace.cluster.name,
         )
         current = stored.get(namespace.pk)
         if current is not None and (current.chosen, current.allowed, current.refusal) == (

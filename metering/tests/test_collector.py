@@ -169,7 +169,7 @@ def test_an_unreachable_cluster_records_gaps_not_zeros(world, emulated_cluster):
     assert len(got) == 10
     assert all(s.is_gap and s.quantity is None for s in got.values())
     assert result.gaps == 10
-    assert "resourcequotas" in ClusterState.objects.get(key="default").last_collect_error
+    assert "resourcequotas" in ClusterState.objects.get(cluster__is_default=True).last_collect_error
 
 
 def test_one_failing_list_only_gaps_its_own_metrics(world, emulated_cluster):

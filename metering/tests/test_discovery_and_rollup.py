@@ -43,7 +43,7 @@ def test_discovery_records_runtimes_storage_and_capacity(
     world.namespace.save()
     with django_capture_on_commit_callbacks(execute=True):
         assert clusters_discover(now=NOW) == 1
-    state = ClusterState.objects.get(key="default")
+    state = ClusterState.objects.get(cluster__is_default=True)
     assert state.allocatable_cpu_millicores == 15500
     assert state.allocatable_memory_bytes == 48 * 2**30
     assert state.allocatable_gpus == 2
@@ -68,7 +68,7 @@ def test_discovery_failure_keeps_what_was_known(world, emulated_cluster):
     clusters_discover(now=NOW)
     emulated_cluster.drop_next(3)
     clusters_discover(now=NOW + timedelta(minutes=10))
-    state = ClusterState.objects.get(key="default")
+    state = ClusterState.objects.get(cluster__is_default=True)
     assert state.discovery_error
     assert list(state.runtimes.values_list("name", flat=True)) == ["gvisor"]
 

@@ -6,6 +6,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 
+from clusters.connections import default_cluster
 from metering.amounts import amounts_of, parse_amounts
 from metering.models import ClusterState, NamespaceQuota, QuotaRequest, TeamQuota
 from metering.selectors import namespace_quota_hard
@@ -84,7 +85,7 @@ def test_storage_classes_outside_the_team_list_are_refused_and_zeroed(world, tea
             namespace=world.namespace,
             amounts=parse_amounts({"storage_classes": {"fast": "1Gi"}}),
         )
-    ClusterState.objects.create(key="default", storage_classes=["fast", "standard"])
+    ClusterState.objects.create(cluster=default_cluster(), storage_classes=["fast", "standard"])
     namespace_quota_set(
         actor=world.owner,
         namespace=world.namespace,

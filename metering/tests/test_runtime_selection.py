@@ -259,7 +259,7 @@ def test_trusted_namespace_on_a_cluster_without_a_runc_class_runs_runc_unenforce
     from metering.models import ClusterRuntime, ClusterState
     from metering.runtime_selection import namespace_runtime_choice
 
-    state = ClusterState.objects.create(key=ClusterState.key_for(None), discovered_at=timezone.now())
+    state = ClusterState.objects.create(cluster=world.namespace.cluster, discovered_at=timezone.now())
     ClusterRuntime.objects.create(state=state, name="gvisor", handler="runsc", seen_at=timezone.now())
     choice = namespace_runtime_choice(world.namespace)  # acme is trusted
     assert (choice.allowed, choice.default, choice.enforced) == ((), None, False)

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from clusters.connections import default_cluster
 from metering.amounts import parse_amounts
 from metering.models import ClusterState, Metric, NamespaceQuota, QuotaRequest, UsageSample
 from metering.services.quotas import namespace_quota_set, quota_request_create, team_quota_ensure
@@ -64,7 +65,9 @@ def test_members_see_pages(client, world, quota, name, kwargs):
 
 
 def test_usage_page_shows_bars_runtime_and_exclusions(client, world, quota):
-    state = ClusterState.objects.create(key="default", last_window_start=datetime(2026, 1, 1, tzinfo=UTC))
+    state = ClusterState.objects.create(
+        cluster=default_cluster(), last_window_start=datetime(2026, 1, 1, tzinfo=UTC)
+    )
     UsageSample.objects.create(
         namespace=world.namespace,
         metric=Metric.CPU_REQUEST,
@@ -177,9 +180,9 @@ def test_staff_pages_are_for_staff(client, world, pending):
 
 
 def test_capacity_shows_cores_and_binary_units_never_raw_numbers(client, world, quota):
-    from metering.services.collector import ensure_cluster_states
+    from metering.services.collector import cluster_states_ensure
 
-    state = ensure_cluster_states()[0]
+    state = cluster_states_ensure()[0]
     state.allocatable_cpu_millicores, state.allocatable_memory_bytes = 24000, 4339267554
     state.save()
     html = login(client, world.admin).get(reverse("metering:staff_capacity")).content.decode()
@@ -225,7 +228,7 @@ def test_near_limit_selector_has_constant_queries(world, quota, django_assert_nu
     from metering.selectors import namespaces_near_limits
 
     window = datetime(2026, 1, 1, tzinfo=UTC)
-    ClusterState.objects.create(key="default", last_window_start=window)
+    ClusterState.objects.create(cluster=default_cluster(), last_window_start=window)
 
     def used(ns, cores):
         UsageSample.objects.create(

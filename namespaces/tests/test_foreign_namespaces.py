@@ -18,6 +18,7 @@ from kubeemu.testing import FOREIGN_NAMESPACES, wait_for
 from namespaces.services import namespace_create, namespace_delete
 from tenants.models import Namespace, NamespaceStatus
 from tests.api import client_for
+from tests.factories import NamespaceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +87,7 @@ def test_a_name_taken_on_the_cluster_after_the_check_is_refused_by_provisioning(
     unreachable); provisioning still writes nothing into the foreign namespace and deleting
     the record leaves the cluster's namespace alone."""
     before = foreign_world()
-    namespace = Namespace.objects.create(team=world.team, name="legacy-app")
+    namespace = NamespaceFactory(team=world.team, name="legacy-app")
     namespace_provision(namespace_id=namespace.pk)
     namespace.refresh_from_db()
     assert namespace.status == NamespaceStatus.ERROR

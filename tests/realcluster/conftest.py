@@ -31,7 +31,7 @@ from clusters.kube.spec import platform_settings_from_django
 from clusters.kubeconfigs import kubeconfig_issue
 from localcluster.testing import RunningCluster
 from metering.models import UsageSample
-from metering.services.collector import ensure_cluster_states, usage_collect_window
+from metering.services.collector import cluster_states_ensure, usage_collect_window
 from namespaces.services import namespace_create
 from tests.factories import TeamFactory, TeamMembershipFactory, UserFactory
 from tests.realcluster.attacks import Scene
@@ -158,7 +158,7 @@ def wait_until(condition: Callable[[], object], *, timeout: float = 30.0, what: 
 def collect_usage(*names: str, seconds: int = 60) -> dict[str, dict[str, Decimal | None]]:
     """One metering window of ``seconds`` ending now over the default cluster, as the worker
     runs it; per namespace, each metric's sample (None for a gap)."""
-    (state,) = ensure_cluster_states()
+    (state,) = cluster_states_ensure()
     end = timezone.now()  # to the microsecond: every call is a window of its own
     result = usage_collect_window(state=state, window_start=end - timedelta(seconds=seconds), window_end=end)
     assert "resourcequotas" not in " ".join(result.errors), result.errors

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from clusters.provisioning import namespace_provision
 from localcluster.world import FOREIGN_NAMESPACES
 from namespaces.services import namespace_create, namespace_delete
-from tenants.models import Namespace, NamespaceStatus
-from tests.factories import TeamFactory, TeamMembershipFactory
+from tenants.models import NamespaceStatus
+from tests.factories import NamespaceFactory, TeamFactory, TeamMembershipFactory
 from tests.realcluster.conftest import new_user, unique_name
 
 pytestmark = pytest.mark.realcluster
@@ -60,7 +60,7 @@ def test_a_record_naming_a_foreign_namespace_never_touches_it(
     """Even a record that got past the form (made before the namespace appeared on the
     cluster) is refused at provisioning, and deleting it leaves the cluster's namespace be."""
     before = _snapshot(admin_gateway, name)
-    record = Namespace.objects.create(team=team, name=name, created_by=team.owner)
+    record = NamespaceFactory(team=team, name=name, created_by=team.owner)
 
     namespace_provision(namespace_id=record.pk)
     record.refresh_from_db()

@@ -1,0 +1,126 @@
+"""Two clusters (two emulators, A and B) driven the way staff and the workers drive them.
+
+Every staff action on a cluster is followed by a metering cycle (discovery and collection)
+and a visit to the staff pages: none may fail, and both clusters keep being measured.
+"""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from clusters.models import Cluster
+from metering.models import ClusterState, Metric, UsageSample
+from metering.services.collector import usage_collect
+from metering.services.discovery import clusters_discover
+from namespaces.services import namespace_create
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 11, 27, 10, 0, 30, tzinfo=UTC)
+STAFF_PAGES = ("/clusters/", "/staff/capacity/", "/staff/runtimes/")
+
+
+@pytest.fixture
+def two_clusters(cluster, second_kube_emulator, tmp_path):
+    """A is the default cluster (the environment's kubeconfig); B's kubeconfig is a file staff
+    point the console at. Each has one node so capacity has something to show."""
+    cluster.add_node("a-node", {"cpu": "8", "memory": "32Gi", "pods": "110"})
+    second_kube_emulator.add_node("b-node", {"cpu": "16", "memory": "64Gi", "pods": "110"})
+    path = second_kube_emulator.write_kubeconfig(tmp_path / "b.kubeconfig")
+    return cluster, second_kube_emulator, str(path)
+
+
+class Cycles:
+    """Metering cycles one window apart, each checked for the namespaces it must measure."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def run(self) -> datetime:
+        self.now += timedelta(seconds=60)
+        clusters_discover(now=self.now)
+        usage_collect(now=self.now)
+        return self.now
+
+
+def measured_cpu(namespace, *, since: datetime) -> list[UsageSample]:
+    return list(
+        UsageSample.objects.filter(namespace=namespace, metric=Metric.CPU_USAGE, window_end__gt=since)
+    )
+
+
+def assert_staff_pages_answer(client) -> None:
+    for url in STAFF_PAGES:
+        assert client.get(url).status_code == 200, url
+
+
+def assert_one_state_row_per_cluster() -> None:
+    assert sorted(ClusterState.objects.values_list("cluster__name", flat=True)) == sorted(
+        Cluster.objects.values_list("name", flat=True)
+    )
+
+
+def test_every_staff_cluster_action_is_followed_by_a_working_metering_cycle(
+    client, world, two_clusters, django_capture_on_commit_callbacks
+):
+    a, b, b_kubeconfig = two_clusters
+    client.force_login(world.admin)
+    cycles = Cycles()
+    with django_capture_on_commit_callbacks(execute=True):
+        on_a = namespace_create(actor=world.owner, team=world.team, name="acme-on-a")
+    a.set_pod_metrics("acme-on-a", "web", {"app": {"cpu": "250m", "memory": "64Mi"}})
+
+    def cycle_and_pages():
+        before = cycles.now
+        cycles.run()
+        assert_staff_pages_answer(client)
+        assert_one_state_row_per_cluster()
+        [sample] = measured_cpu(on_a, since=before)
+        assert not sample.is_gap and sample.quantity > 0
+
+    cycle_and_pages()
+
+    # Add B.
+    response = client.post("/clusters/new/", {"name": "cluster-b", "kubeconfig_path": b_kubeconfig})
+    assert response.status_code == 302
+    cluster_b = Cluster.objects.get(name="cluster-b")
+    cycle_and_pages()
+    assert ClusterState.objects.get(cluster=cluster_b).node_count == 1
+
+    # Edit B.
+    response = client.post(
+        f"/clusters/{cluster_b.pk}/edit/",
+        {"name": "cluster-b", "kubeconfig_path": b_kubeconfig, "max_token_hours": "4"},
+    )
+    assert response.status_code == 302
+    cycle_and_pages()
+
+    # Make B the default: this used to crash every metering run and both staff pages.
+    response = client.post(
+        f"/clusters/{cluster_b.pk}/edit/",
+        {"name": "cluster-b", "kubeconfig_path": b_kubeconfig, "is_default": "on"},
+    )
+    assert response.status_code == 302
+    cycle_and_pages()
+    on_a.refresh_from_db()
+    assert on_a.cluster.name == "default"  # pinned where it was created
+    with django_capture_on_commit_callbacks(execute=True):
+        on_b = namespace_create(actor=world.owner, team=world.team, name="acme-on-b")
+    assert on_b.cluster == cluster_b
+    assert b.get_object("v1", "Namespace", "acme-on-b") is not None
+    assert a.get_object("v1", "Namespace", "acme-on-b") is None
+    b.set_pod_metrics("acme-on-b", "web", {"app": {"cpu": "500m", "memory": "64Mi"}})
+    before = cycles.now
+    cycle_and_pages()
+    [sample_b] = measured_cpu(on_b, since=before)
+    assert sample_b.quantity == Decimal("0.5")  # cores, measured on B (A has no such pod)
+
+    # Check B.
+    assert client.post(f"/clusters/{cluster_b.pk}/check/").status_code == 302
+    cluster_b.refresh_from_db()
+    assert cluster_b.reachable is True
+    cycle_and_pages()
+
+    capacity = client.get("/staff/capacity/").content.decode()
+    assert "cluster-b" in capacity and "default" in capacity
