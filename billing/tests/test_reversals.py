@@ -186,7 +186,9 @@ def test_any_sequence_of_edits_and_reruns_keeps_ledger_and_lines_equal_to_a_fres
     BillingAccount.objects.all().delete()
     UsageHourly.objects.all().delete()
     second, _ = Namespace.objects.get_or_create(
-        team=acme.team, name="acme-second", defaults={"created_at": utc(2020, 1, 1)}
+        team=acme.team,
+        name="acme-second",
+        defaults={"created_at": utc(2020, 1, 1), "cluster": acme.namespace.cluster},
     )
     namespaces = [acme.namespace, second]
     versions = Rates.load().for_currency("USD")
