@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clusters.kubeconfigs import KubeconfigLimit
 from clusters.models import MAX_TOKEN_HOURS_LIMIT
+from tenants.models import TrustLevel
 
 
 class KubeconfigForm(forms.Form):
@@ -59,9 +60,25 @@ class ClusterForm(forms.Form):
         min_value=1,
         max_value=MAX_TOKEN_HOURS_LIMIT,
     )
+    placement_trust_levels = forms.MultipleChoiceField(
+        label=_("Offered to teams with trust level"),
+        choices=TrustLevel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Teams without a placement of their own may put new namespaces on the clusters that list "
+            "their trust level or plan; a team no cluster lists uses the default cluster."
+        ),
+    )
+    placement_plans = forms.MultipleChoiceField(
+        label=_("Offered to teams on plan"), required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, has_stored_kubeconfig: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        plans = self.fields["placement_plans"]
+        assert isinstance(plans, forms.MultipleChoiceField)
+        plans.choices = [(plan, plan) for plan in settings.TENANTRY_PLANS]
         self.fields["max_token_hours"].help_text = _(
             "Kubeconfigs covering a namespace here get tokens no longer than this, nor than the "
             "console's maximum (%(hours)s hours), which also applies when this is empty. Tokens "
@@ -74,3 +91,23 @@ class ClusterForm(forms.Form):
             )
         else:
             del self.fields["clear_stored_kubeconfig"]
+
+
+class TeamPlacementForm(forms.Form):
+    """Staff: the clusters a team may use and its default among them; none selected means the
+    defaults per trust level and plan apply."""
+
+    clusters: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Clusters the team may use"),
+    )
+    default: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("Default cluster for the team"), empty_label=_("The first one")
+    )
+
+    def __init__(self, *args, clusters, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clusters"].queryset = clusters
+        self.fields["default"].queryset = clusters

@@ -22,6 +22,14 @@ class Cluster(models.Model):
     kubeconfig_encrypted = models.TextField(blank=True)
     context = models.CharField(max_length=100, blank=True)
     is_default = models.BooleanField(default=False)
+    # Staff "disable" a cluster: it takes no new namespaces; those already there stay, and are
+    # still reconciled, metered and reachable. The default cluster is always enabled.
+    enabled = models.BooleanField(default=True)
+    # Placement defaults: teams with no placement of their own may use the clusters that list
+    # their trust level or plan (e.g. public teams on a sandbox cluster, a "gpu" plan where
+    # GPUs are); a team no cluster lists uses the default cluster.
+    placement_trust_levels = models.JSONField(default=list, blank=True)
+    placement_plans = models.JSONField(default=list, blank=True)
     reachable = models.BooleanField(null=True)
     server_version = models.CharField(max_length=40, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
@@ -41,6 +49,9 @@ class Cluster(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["is_default"], condition=models.Q(is_default=True), name="one_default_cluster"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_default=False) | models.Q(enabled=True), name="default_cluster_enabled"
             ),
             models.CheckConstraint(
                 condition=models.Q(max_token_hours__isnull=True)
@@ -78,3 +89,16 @@ class SuspendedWorkload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.name}"
+
+
+class TeamPlacement(models.Model):
+    """Staff's choice of the clusters one team may use, replacing the defaults per trust level
+    and plan. ``default`` is where the team's namespaces go when the form names no cluster."""
+
+    team = models.OneToOneField("tenants.Team", on_delete=models.CASCADE, related_name="placement")
+    clusters = models.ManyToManyField(Cluster, related_name="team_placements")
+    default = models.ForeignKey(Cluster, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"placement of {self.team}"

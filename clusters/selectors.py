@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404
 from clusters.connections import gateway_for_cluster
 from clusters.kube.manifests import names
 from clusters.kube.spec import platform_settings_from_django
-from clusters.models import Cluster
-from tenants.models import Namespace, NamespaceStatus
+from clusters.models import Cluster, TeamPlacement
+from tenants.models import Namespace, NamespaceStatus, Team
 from tenants.selectors import namespaces_for_user
 
 # A namespace in one of these is being worked on: its status page keeps polling.
@@ -136,3 +136,17 @@ def namespace_role_bindings(*, namespace: Namespace) -> list[LiveRoleBinding]:
             )
         )
     return sorted(rows, key=lambda row: (not row.managed, row.name))
+
+
+def team_for_staff(*, slug: str) -> Team:
+    return get_object_or_404(Team, slug=slug)
+
+
+def team_placement_for_staff(*, team: Team) -> TeamPlacement | None:
+    return (
+        TeamPlacement.objects.filter(team=team).select_related("default").prefetch_related("clusters").first()
+    )
+
+
+def clusters_for_placement() -> QuerySet[Cluster]:
+    return Cluster.objects.defer("kubeconfig_encrypted").order_by("name")

@@ -5,6 +5,7 @@ the cached gateways once the transaction commits, so the next call uses the new 
 """
 
 import yaml
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -15,8 +16,8 @@ from clusters.connections import forget_gateways, gateway_for_cluster
 from clusters.crypto import encrypt
 from clusters.kube.errors import KubeError, PermanentKubeError
 from clusters.kube.gateway import KubeGateway
-from clusters.models import Cluster
-from tenants.models import Namespace
+from clusters.models import Cluster, TeamPlacement
+from tenants.models import Namespace, Team, TrustLevel
 from tenants.services.audit import audit_record
 
 # Recorded by connectivity checks and bootstrap, never entered in a form.
@@ -93,9 +94,23 @@ def _make_default(cluster: Cluster) -> None:
     )
 
 
+def _set_placement(cluster: Cluster, *, trust_levels: list[str], plans: list[str]) -> None:
+    unknown_levels = set(trust_levels) - set(TrustLevel.values)
+    if unknown_levels:
+        raise ValidationError(
+            {"placement_trust_levels": f"Unknown trust level(s): {', '.join(sorted(unknown_levels))}."}
+        )
+    unknown_plans = set(plans) - set(settings.TENANTRY_PLANS)
+    if unknown_plans:
+        raise ValidationError({"placement_plans": f"Unknown plan(s): {', '.join(sorted(unknown_plans))}."})
+    cluster.placement_trust_levels = sorted(set(trust_levels))
+    cluster.placement_plans = sorted(set(plans))
+
+
 def _save(cluster: Cluster, *, is_default: bool) -> None:
     if is_default:
         _make_default(cluster)
+        cluster.enabled = True
     cluster.is_default = is_default
     cluster.full_clean(exclude=STATE_FIELDS)
     cluster.save()
@@ -113,6 +128,8 @@ def cluster_create(
     context: str = "",
     is_default: bool = False,
     max_token_hours: int | None = None,
+    placement_trust_levels: list[str] | None = None,
+    placement_plans: list[str] | None = None,
 ) -> Cluster:
     """Connect a cluster; with neither a path nor content it uses the environment's credentials.
 
@@ -124,6 +141,7 @@ def cluster_create(
     _set_credentials(
         cluster, kubeconfig_path=kubeconfig_path, kubeconfig_content=kubeconfig_content, clear=False
     )
+    _set_placement(cluster, trust_levels=placement_trust_levels or [], plans=placement_plans or [])
     _save(cluster, is_default=is_default)
     audit_record(
         actor=actor,
@@ -134,6 +152,7 @@ def cluster_create(
             "credentials": credentials_source(cluster),
             "default": is_default,
             "max_token_hours": max_token_hours,
+            "placement": {"trust_levels": cluster.placement_trust_levels, "plans": cluster.placement_plans},
         },
     )
     return cluster
@@ -152,6 +171,8 @@ def cluster_update(
     context: str = "",
     is_default: bool = False,
     max_token_hours: int | None = None,
+    placement_trust_levels: list[str] | None = None,
+    placement_plans: list[str] | None = None,
 ) -> Cluster:
     """Edit a cluster. Empty ``kubeconfig_content`` keeps the stored kubeconfig unless cleared.
 
@@ -170,6 +191,7 @@ def cluster_update(
         kubeconfig_content=kubeconfig_content,
         clear=clear_stored_kubeconfig,
     )
+    _set_placement(cluster, trust_levels=placement_trust_levels or [], plans=placement_plans or [])
     _save(cluster, is_default=is_default)
     audit_record(
         actor=actor,
@@ -182,6 +204,7 @@ def cluster_update(
             "kubeconfig_replaced": bool(kubeconfig_content.strip()),
             "default": is_default,
             "max_token_hours": {"from": max_token_hours_before, "to": max_token_hours},
+            "placement": {"trust_levels": cluster.placement_trust_levels, "plans": cluster.placement_plans},
         },
     )
     return cluster
@@ -212,6 +235,46 @@ def cluster_delete(*, actor, cluster: Cluster) -> None:
             % {"cluster": cluster.name}
         ) from exc
     transaction.on_commit(forget_gateways)
+
+
+@transaction.atomic
+def cluster_set_enabled(*, actor, cluster: Cluster, enabled: bool) -> Cluster:
+    """Disable a cluster (it takes no new namespaces; those on it stay, reconciled, metered and
+    reachable) or enable it again. The default cluster cannot be disabled."""
+    if not enabled and cluster.is_default:
+        raise ValidationError(
+            "The default cluster cannot be disabled; make another cluster the default first."
+        )
+    if cluster.enabled != enabled:
+        Cluster.objects.filter(pk=cluster.pk).update(enabled=enabled)
+        cluster.enabled = enabled
+        audit_record(
+            actor=actor,
+            action="cluster.enabled" if enabled else "cluster.disabled",
+            target=cluster,
+            data={"name": cluster.name},
+        )
+    return cluster
+
+
+@transaction.atomic
+def team_placement_set(*, actor, team: Team, clusters: list[Cluster], default: Cluster | None) -> None:
+    """Staff choose the clusters a team may use (and its default among them); an empty list
+    removes the team's placement, so the defaults per trust level and plan apply again.
+    Namespaces already created stay on their cluster."""
+    if default is not None and default not in clusters:
+        raise ValidationError({"default": "The default must be one of the team's clusters."})
+    if not clusters:
+        TeamPlacement.objects.filter(team=team).delete()
+    else:
+        placement, _ = TeamPlacement.objects.update_or_create(team=team, defaults={"default": default})
+        placement.clusters.set(clusters)
+    audit_record(
+        actor=actor,
+        action="team.placement_set",
+        target=team,
+        data={"clusters": sorted(c.name for c in clusters), "default": default.name if default else None},
+    )
 
 
 def cluster_check_connectivity(*, cluster: Cluster) -> Cluster:

@@ -20,6 +20,9 @@ urlpatterns = [
     path("clusters/<int:pk>/edit/", views.cluster_edit, name="cluster_edit"),
     path("clusters/<int:pk>/check/", views.cluster_check, name="cluster_check"),
     path("clusters/<int:pk>/delete/", views.cluster_remove, name="cluster_delete"),
+    path("clusters/<int:pk>/disable/", views.cluster_enable, {"enabled": False}, name="cluster_disable"),
+    path("clusters/<int:pk>/enable/", views.cluster_enable, {"enabled": True}, name="cluster_enable"),
+    path("clusters/teams/<slug:slug>/placement/", views.team_placement_edit, name="team_placement"),
     path("clusters/failed-namespaces/", views.namespace_error_list, name="namespace_error_list"),
     path(
         "clusters/failed-namespaces/<int:pk>/retry/",

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from clusters import selectors
-from clusters.forms import ClusterForm, KubeconfigForm
+from clusters.forms import ClusterForm, KubeconfigForm, TeamPlacementForm
 from clusters.kube.errors import KubeError
 from clusters.kube.spec import platform_settings_from_django
 from clusters.kubeconfigs import (
@@ -25,8 +25,16 @@ from clusters.kubeconfigs import (
     kubeconfig_limit,
     kubeconfig_tokens_revoke,
 )
+from clusters.placement import team_placement
 from clusters.provisioning import desired_objects, namespace_retry_provisioning
-from clusters.services import cluster_check_connectivity, cluster_create, cluster_delete, cluster_update
+from clusters.services import (
+    cluster_check_connectivity,
+    cluster_create,
+    cluster_delete,
+    cluster_set_enabled,
+    cluster_update,
+    team_placement_set,
+)
 from clusters.yamltext import dump_plain
 from core.http import HtmxHttpRequest
 from core.pages import paginate, render_page
@@ -192,7 +200,16 @@ def cluster_new(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cluster_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     cluster = selectors.cluster_for_staff(pk=pk)
-    fields = ("name", "api_url", "kubeconfig_path", "context", "is_default", "max_token_hours")
+    fields = (
+        "name",
+        "api_url",
+        "kubeconfig_path",
+        "context",
+        "is_default",
+        "max_token_hours",
+        "placement_trust_levels",
+        "placement_plans",
+    )
     initial = {f: getattr(cluster, f) for f in fields}
     stored = bool(cluster.kubeconfig_encrypted)
     form = ClusterForm(request.POST or None, initial=initial, has_stored_kubeconfig=stored)
@@ -228,6 +245,42 @@ def cluster_check(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             % {"cluster": cluster.name, "last_error": cluster.last_error},
         )
     return redirect("cluster_list")
+
+
+@staff_required
+@require_POST
+def cluster_enable(request: HtmxHttpRequest, pk: int, enabled: bool) -> HttpResponse:
+    """Disable (no new namespaces; those there stay) or enable a cluster again."""
+    cluster = selectors.cluster_for_staff(pk=pk)
+    try:
+        cluster_set_enabled(actor=request.user, cluster=cluster, enabled=enabled)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        state = _("enabled") if enabled else _("disabled: it takes no new namespaces")
+        messages.success(request, _("Cluster %(name)s %(state)s.") % {"name": cluster.name, "state": state})
+    return redirect("cluster_list")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def team_placement_edit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    team = selectors.team_for_staff(slug=slug)
+    current = selectors.team_placement_for_staff(team=team)
+    initial = {"clusters": list(current.clusters.all()), "default": current.default} if current else {}
+    form = TeamPlacementForm(
+        request.POST or None, initial=initial, clusters=selectors.clusters_for_placement()
+    )
+    if form.is_valid():
+        try:
+            team_placement_set(actor=request.user, team=team, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Placement of %(team)s saved.") % {"team": team.name})
+            return redirect("team_placement", slug=team.slug)
+    context = {"team": team, "form": form, "placement": team_placement(team=team)}
+    return render(request, "clusters/team_placement.html", context)
 
 
 @staff_required

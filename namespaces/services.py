@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clusters.connections import default_cluster
+from clusters.placement import placement_cluster
 from clusters.provisioning import namespace_name_on_cluster
 from metering.services.quotas import namespace_quota_initialize, namespace_slot_check
 from tenants import permissions
@@ -68,9 +69,10 @@ def namespace_create(
     """Create a namespace record and schedule its provisioning.
 
     With no ``name``, one is derived from ``base_name`` (used for personal namespaces). The
-    namespace is pinned to ``cluster`` (the default cluster when none is given) for its life.
+    namespace lives on ``cluster`` for its whole life: one the team may use (its placement),
+    its placement's default when none is given (the default cluster, made if need be).
     """
-    cluster = cluster or default_cluster()
+    cluster = placement_cluster(team=team, cluster=cluster) or default_cluster()
     name = name.strip().lower()
     if not name:
         # A derived name steps around reserved and taken names instead of failing signup.
@@ -83,7 +85,12 @@ def namespace_create(
     namespace = Namespace.objects.create(
         team=team, name=name, display_name=display_name.strip(), cluster=cluster, created_by=actor
     )
-    audit_record(actor=actor, action="namespace.created", target=namespace, data={"name": name})
+    audit_record(
+        actor=actor,
+        action="namespace.created",
+        target=namespace,
+        data={"name": name, "cluster": cluster.name},
+    )
     namespace_quota_initialize(actor=actor, namespace=namespace)
     namespace_changed(namespace)
     return namespace

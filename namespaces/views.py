@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from clusters.forms import KubeconfigForm
 from clusters.kubeconfigs import KUBECONFIG_FILENAME, kubeconfig_limit_for_user
+from clusters.placement import team_placement
 from core.errors import add_service_errors
 from core.http import HtmxHttpRequest
 from core.pages import paginate, redirect_to, render_page
@@ -38,7 +39,8 @@ def _role_label(role: str | None) -> str:
 @login_required
 def namespace_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug, perm=permissions.MANAGE_NAMESPACES)
-    form = NamespaceCreateForm(request.POST or None)
+    placement = team_placement(team=team)
+    form = NamespaceCreateForm(request.POST or None, clusters=placement.allowed, default=placement.default)
     if request.method == "POST" and form.is_valid():
         try:
             namespace = create_service(actor=request.user, team=team, **form.cleaned_data)

@@ -1,5 +1,7 @@
 """Forms for the console pages. They validate input shape; services enforce the rules."""
 
+from collections.abc import Sequence
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -41,6 +43,22 @@ class NamespaceCreateForm(forms.Form):
         widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
     )
     display_name = forms.CharField(label=_("Display name"), max_length=100, required=False)
+
+    def __init__(self, *args, clusters: Sequence = (), default=None, **kwargs):
+        """``clusters``: those the team may use; a choice is offered when there are several.
+        The namespace stays on the chosen cluster for its whole life."""
+        super().__init__(*args, **kwargs)
+        self._clusters = {cluster.name: cluster for cluster in clusters}
+        if len(self._clusters) > 1:
+            default_label = _("The team's default") + (f" ({default.name})" if default is not None else "")
+            self.fields["cluster"] = forms.ChoiceField(
+                choices=[("", default_label), *((name, name) for name in self._clusters)],
+                required=False,
+                help_text=_("Where the namespace runs, for its whole life (it cannot be moved later)."),
+            )
+
+    def clean_cluster(self):
+        return self._clusters.get(self.cleaned_data["cluster"])
 
 
 class InvitationForm(forms.Form):

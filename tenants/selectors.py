@@ -37,7 +37,7 @@ def team_memberships_for_user(*, user) -> QuerySet[TeamMembership]:
 def namespaces_for_user(*, user) -> QuerySet[Namespace]:
     """Namespaces the user can see: all of the teams they manage, plus their own memberships."""
     namespaces = permissions.restrict(Namespace.objects.live(), user, permissions.VIEW_NAMESPACE)
-    return namespaces.select_related("team").order_by("name")
+    return namespaces.select_related("team", "cluster").order_by("name")
 
 
 def team_namespaces_for_user(*, user, team: Team) -> QuerySet[Namespace]:

@@ -8,12 +8,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from clusters.models import Cluster
 from metering.models import ClusterState, Metric, UsageSample
 from metering.services.collector import usage_collect
 from metering.services.discovery import clusters_discover
 from namespaces.services import namespace_create
+from tenants.models import Namespace
+from tests.api import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +127,105 @@ def test_every_staff_cluster_action_is_followed_by_a_working_metering_cycle(
 
     capacity = client.get("/staff/capacity/").content.decode()
     assert "cluster-b" in capacity and "default" in capacity
+
+    # Disable B: it takes no new namespaces; what is on it stays measured.
+    response = client.post(
+        f"/clusters/{Cluster.objects.get(name='default').pk}/edit/",
+        {"name": "default", "is_default": "on"},
+    )
+    assert response.status_code == 302
+    assert client.post(f"/clusters/{cluster_b.pk}/disable/").status_code == 302
+    cluster_b.refresh_from_db()
+    assert not cluster_b.enabled
+    before = cycles.now
+    cycle_and_pages()
+    [sample_b] = measured_cpu(on_b, since=before)
+    assert not sample_b.is_gap
+    with pytest.raises(ValidationError) as refused:
+        namespace_create(actor=world.owner, team=world.team, name="acme-late", cluster=cluster_b)
+    assert "cluster" in refused.value.message_dict
+    assert client.post(f"/clusters/{Cluster.objects.get(name='default').pk}/disable/").status_code == 302
+    assert Cluster.objects.get(name="default").enabled  # the default cluster cannot be disabled
+
+
+def add_cluster_b(b_kubeconfig: str, **fields) -> Cluster:
+    from clusters.services import cluster_create, cluster_default_ensure
+
+    cluster_default_ensure()
+    return cluster_create(actor=None, name="cluster-b", kubeconfig_path=b_kubeconfig, **fields)
+
+
+def test_public_teams_go_to_the_cluster_offered_to_their_trust_level(
+    client, world, two_clusters, django_capture_on_commit_callbacks
+):
+    a, b, b_kubeconfig = two_clusters
+    sandbox = add_cluster_b(b_kubeconfig, placement_trust_levels=["public"])
+    public = world.other_team  # Globex is public
+    with django_capture_on_commit_callbacks(execute=True):
+        on_public = namespace_create(actor=world.outsider, team=public, name="globex-web")
+        on_trusted = namespace_create(actor=world.owner, team=world.team, name="acme-web")
+    assert on_public.cluster == sandbox
+    assert on_trusted.cluster.is_default
+    assert b.get_object("v1", "Namespace", "globex-web") is not None
+    assert a.get_object("v1", "Namespace", "acme-web") is not None
+    # The public team may not put a namespace on the trusted teams' cluster, page or API.
+    with pytest.raises(ValidationError):
+        namespace_create(actor=world.outsider, team=public, name="globex-x", cluster=on_trusted.cluster)
+    api = client_for(world.outsider)
+    response = api.post("/api/v1/namespaces/", {"team": "globex", "name": "globex-y", "cluster": "default"})
+    assert response.status_code == 400
+    assert "cluster" in response.json()
+    response = api.post("/api/v1/namespaces/", {"team": "globex", "name": "globex-z", "cluster": "nowhere"})
+    assert response.status_code == 400 and "cluster" in response.json()
+    response = api.post("/api/v1/namespaces/", {"team": "globex", "name": "globex-z", "cluster": "cluster-b"})
+    assert response.status_code == 201
+    assert response.json()["cluster"] == "cluster-b"
+
+
+def test_staff_placement_offers_a_choice_and_the_namespace_page_shows_the_cluster(
+    client, world, two_clusters, django_capture_on_commit_callbacks
+):
+    _a, _b, b_kubeconfig = two_clusters
+    cluster_b = add_cluster_b(b_kubeconfig)
+    default = Cluster.objects.get(is_default=True)
+    client.force_login(world.admin)
+    response = client.post(
+        f"/clusters/teams/{world.team.slug}/placement/",
+        {"clusters": [default.pk, cluster_b.pk], "default": cluster_b.pk},
+    )
+    assert response.status_code == 302
+    client.force_login(world.owner)
+    form = client.get(f"/teams/{world.team.slug}/namespaces/new/").content.decode()
+    assert 'name="cluster"' in form and "cluster-b" in form
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/teams/{world.team.slug}/namespaces/new/", {"name": "acme-there", "cluster": "default"}
+        )
+    assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/teams/{world.team.slug}/namespaces/new/", {"name": "acme-here"})
+    assert Namespace.objects.get(name="acme-there").cluster == default
+    assert Namespace.objects.get(name="acme-here").cluster == cluster_b  # the team's default
+    page = client.get("/namespaces/acme-here/").content.decode()
+    assert "cluster-b" in page and "fixed for the namespace" in page
+
+
+def test_the_name_is_checked_on_the_chosen_cluster(client, world, two_clusters):
+    _a, _b, b_kubeconfig = two_clusters
+    cluster_b = add_cluster_b(b_kubeconfig, placement_trust_levels=["trusted"])
+    from clusters.connections import gateway_for_cluster
+
+    gateway_for_cluster(cluster_b).apply(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "legacy-b"}}
+    )
+    with pytest.raises(ValidationError) as taken:
+        namespace_create(actor=world.owner, team=world.team, name="legacy-b", cluster=cluster_b)
+    assert "taken on the cluster" in str(taken.value)
+    default = Cluster.objects.get(is_default=True)
+    from clusters.services import team_placement_set
+
+    team_placement_set(actor=world.admin, team=world.team, clusters=[default, cluster_b], default=None)
+    assert (
+        namespace_create(actor=world.owner, team=world.team, name="legacy-b", cluster=default).cluster
+        == default
+    )

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from clusters.placement import cluster_by_name
 from namespaces.services import namespace_create, namespace_delete
 from tenants import permissions, selectors
 from tenants.api.serializers import (
@@ -31,7 +32,7 @@ class NamespaceListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        namespaces = selectors.namespaces_for_user(user=self.request.user)
+        namespaces = selectors.namespaces_for_user(user=self.request.user).select_related("cluster")
         team = self.request.query_params.get("team")
         if team:
             namespaces = namespaces.filter(team__slug=team)
@@ -43,8 +44,13 @@ class NamespaceListView(generics.ListAPIView):
         team = selectors.team_for_user(
             user=request.user, slug=data["team"], perm=permissions.MANAGE_NAMESPACES
         )
+        cluster = cluster_by_name(team=team, name=data["cluster"]) if data["cluster"] else None
         namespace = namespace_create(
-            actor=request.user, team=team, name=data["name"], display_name=data["display_name"]
+            actor=request.user,
+            team=team,
+            name=data["name"],
+            display_name=data["display_name"],
+            cluster=cluster,
         )
         body = NamespaceSerializer(namespace, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -86,6 +86,9 @@ class TeamMemberSerializer(serializers.ModelSerializer):
 
 class NamespaceSerializer(serializers.ModelSerializer):
     team: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    cluster: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, help_text=_("The cluster it lives on, for its whole life.")
+    )
     role = serializers.SerializerMethodField(
         help_text=_("The current user's effective role in the namespace.")
     )
@@ -96,6 +99,7 @@ class NamespaceSerializer(serializers.ModelSerializer):
             "name",
             "display_name",
             "team",
+            "cluster",
             "status",
             "last_error",
             "conditions",
@@ -214,6 +218,13 @@ class NamespaceCreateSerializer(serializers.Serializer):
     team = serializers.CharField(max_length=50, help_text=_("Slug of the team that will own the namespace."))
     name = serializers.CharField(max_length=63, help_text=_("Kubernetes name (DNS-1123 label)."))
     display_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    cluster = serializers.CharField(
+        max_length=63,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Name of a cluster the team may use; empty: the team's default. Fixed for the namespace's life.",
+    )
 
 
 class NamespaceRoleSerializer(serializers.Serializer):
