@@ -7,7 +7,7 @@ The rule, in order:
 3. Otherwise the default cluster.
 
 Disabled clusters take no new namespaces, so they are never offered. Reads only: the
-default cluster row is made by ``clusters.services.cluster_default_ensure`` where a
+default cluster row is made by ``clusters.connections.default_cluster`` where a
 namespace is created.
 """
 

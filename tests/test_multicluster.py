@@ -149,9 +149,10 @@ def test_every_staff_cluster_action_is_followed_by_a_working_metering_cycle(
 
 
 def add_cluster_b(b_kubeconfig: str, **fields) -> Cluster:
-    from clusters.services import cluster_create, cluster_default_ensure
+    from clusters.connections import default_cluster
+    from clusters.services import cluster_create
 
-    cluster_default_ensure()
+    default_cluster()
     return cluster_create(actor=None, name="cluster-b", kubeconfig_path=b_kubeconfig, **fields)
 
 
