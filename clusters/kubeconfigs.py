@@ -56,12 +56,22 @@ class ClusterCredentials:
 
 
 @dataclass(frozen=True)
+class UnavailableCluster:
+    """A cluster that could not issue a token: its namespaces are left out of the kubeconfig."""
+
+    cluster: str
+    reason: str
+    namespaces: list[str]
+
+
+@dataclass(frozen=True)
 class IssuedKubeconfig:
     text: str
     expires_at: datetime
     namespaces: list[str]
     hours: int
     max_hours: int
+    unavailable: list[UnavailableCluster]
 
 
 @dataclass(frozen=True)
@@ -204,25 +214,51 @@ def _audit_per_team(*, actor, action: str, namespaces: list[Namespace], data: di
         )
 
 
+def _unavailable_comment(unavailable: list[UnavailableCluster]) -> str:
+    """Comment lines naming what the file leaves out, so whoever opens it knows why."""
+    lines = []
+    for entry in unavailable:
+        reason = " ".join(entry.reason.split())
+        lines.append(f"# Not included: cluster '{entry.cluster}' could not issue credentials ({reason}).")
+        lines.append(f"#   Its namespaces: {', '.join(entry.namespaces)}. Download again once it answers.")
+    return "\n".join(lines) + "\n"
+
+
 def kubeconfig_issue(*, user, hours: int | None = None) -> IssuedKubeconfig:
     """A kubeconfig for every namespace the user can see, with tokens valid for ``hours``.
 
-    ``hours`` may not exceed the user's ``kubeconfig_limit``. All or nothing: if any cluster
-    cannot issue a token, ``ClusterAccessError`` names it.
+    ``hours`` may not exceed the user's ``kubeconfig_limit``. A cluster that cannot issue a
+    token does not cost the user the others: its namespaces are left out, named in the
+    file's comments and in ``unavailable``. Only when no cluster can issue one is
+    ``ClusterAccessError`` raised (it names the first).
     """
     groups = namespaces_by_cluster(user=user)
     limit = kubeconfig_limit(groups)
     hours = kubeconfig_lifetime_hours(hours, limit=limit)
-    namespaces = [ns for group in groups for ns in group.namespaces]
-    if not namespaces:
+    if not any(group.namespaces for group in groups):
         raise ValidationError(_("You have no namespaces yet, so there is nothing to connect to."))
     platform = platform_settings_from_django(settings)
-    issued = [_credentials(group, user=user, seconds=hours * 3600, platform=platform) for group in groups]
-    expires_at = min(expiry for _, expiry in issued)
+    issued, unavailable, failures = [], [], []
+    for group in groups:
+        try:
+            issued.append((group, *_credentials(group, user=user, seconds=hours * 3600, platform=platform)))
+        except ClusterAccessError as exc:
+            failures.append(exc)
+            reason = exc.error.message or str(exc.error)
+            names = sorted(ns.name for ns in group.namespaces)
+            unavailable.append(
+                UnavailableCluster(cluster=group.cluster.name, reason=reason, namespaces=names)
+            )
+    if not issued:
+        raise failures[0]
+    namespaces = [ns for group, _, _ in issued for ns in group.namespaces]
+    expires_at = min(expiry for _, _, expiry in issued)
     current = min(ns.name for ns in namespaces)
     text = yaml.safe_dump(
-        kubeconfig_document([entry for entry, _ in issued], current_namespace=current), sort_keys=False
+        kubeconfig_document([entry for _, entry, _ in issued], current_namespace=current), sort_keys=False
     )
+    if unavailable:
+        text = _unavailable_comment(unavailable) + text
     with transaction.atomic():
         _audit_per_team(
             actor=user,
@@ -232,7 +268,8 @@ def kubeconfig_issue(*, user, hours: int | None = None) -> IssuedKubeconfig:
                 "expires_at": expires_at.isoformat(),
                 "hours": hours,
                 "max_hours": limit.max_hours,
-                "clusters": [group.cluster.name for group in groups],
+                "clusters": [group.cluster.name for group, _, _ in issued],
+                "unavailable": {u.cluster: u.reason for u in unavailable},
             },
         )
     return IssuedKubeconfig(
@@ -241,6 +278,7 @@ def kubeconfig_issue(*, user, hours: int | None = None) -> IssuedKubeconfig:
         namespaces=sorted(ns.name for ns in namespaces),
         hours=hours,
         max_hours=limit.max_hours,
+        unavailable=unavailable,
     )
 
 

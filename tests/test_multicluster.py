@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import yaml
 from django.core.exceptions import ValidationError
 
 from clusters.models import Cluster
+from clusters.services import team_placement_set
 from metering.models import ClusterState, Metric, UsageSample
 from metering.services.collector import usage_collect
 from metering.services.discovery import clusters_discover
@@ -223,10 +225,45 @@ def test_the_name_is_checked_on_the_chosen_cluster(client, world, two_clusters):
         namespace_create(actor=world.owner, team=world.team, name="legacy-b", cluster=cluster_b)
     assert "taken on the cluster" in str(taken.value)
     default = Cluster.objects.get(is_default=True)
-    from clusters.services import team_placement_set
-
     team_placement_set(actor=world.admin, team=world.team, clusters=[default, cluster_b], default=None)
     assert (
         namespace_create(actor=world.owner, team=world.team, name="legacy-b", cluster=default).cluster
         == default
     )
+
+
+def test_one_cluster_down_leaves_the_kubeconfig_for_the_other_and_says_what_is_missing(
+    client, world, two_clusters, django_capture_on_commit_callbacks
+):
+    a, b, b_kubeconfig = two_clusters
+    cluster_b = add_cluster_b(b_kubeconfig)
+    default = Cluster.objects.get(is_default=True)
+    team_placement_set(actor=world.admin, team=world.team, clusters=[default, cluster_b], default=default)
+    with django_capture_on_commit_callbacks(execute=True):
+        namespace_create(actor=world.owner, team=world.team, name="acme-a")
+        namespace_create(actor=world.owner, team=world.team, name="acme-b", cluster=cluster_b)
+    b.fail_next(1000, 503, message="cluster B is down")
+    check_b = client_for(world.admin).post(f"/clusters/{cluster_b.pk}/check/")
+    assert check_b.status_code == 302
+    client.force_login(world.owner)
+    response = client.post("/access/kubeconfig/", {"hours": "1"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    config = yaml.safe_load(text)
+    contexts = {context["name"] for context in config["contexts"]}
+    assert "acme-a" in contexts and "acme-b" not in contexts
+    assert "# Not included: cluster 'cluster-b' could not issue credentials" in text
+    assert "acme-b" in text.split("apiVersion")[0]  # named in the comments
+    api = client_for(world.owner).post(
+        "/api/v1/kubeconfig/", {"hours": 1}, format="json", HTTP_ACCEPT="application/json"
+    )
+    assert api.status_code == 200
+    assert [u["cluster"] for u in api.json()["unavailable"]] == ["cluster-b"]
+    page = client.get("/access/").content.decode()
+    assert "cluster unreachable" in page
+    namespace_page = client.get("/namespaces/acme-b/").content.decode()
+    assert "cluster unreachable" in namespace_page
+    assert "cluster unreachable" not in client.get("/namespaces/acme-a/").content.decode()
+    # With every cluster down there is nothing to issue: 503 as before.
+    a.fail_next(1000, 503, message="cluster A is down too")
+    assert client.post("/access/kubeconfig/", {"hours": "1"}).status_code == 503

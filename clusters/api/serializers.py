@@ -15,12 +15,22 @@ class KubeconfigRequestSerializer(serializers.Serializer):
     )
 
 
+class UnavailableClusterSerializer(serializers.Serializer):
+    cluster = serializers.CharField()
+    reason = serializers.CharField()
+    namespaces = serializers.ListField(child=serializers.CharField())
+
+
 class KubeconfigSerializer(serializers.Serializer):
     kubeconfig = serializers.CharField(source="text", help_text=_("The kubeconfig as YAML."))
     expires_at = serializers.DateTimeField(help_text=_("When its tokens stop working."))
     namespaces = serializers.ListField(child=serializers.CharField(), help_text=_("One context each."))
     hours = serializers.IntegerField(help_text=_("The tokens' lifetime."))
     max_hours = serializers.IntegerField(help_text=_("The longest lifetime you may ask for."))
+    unavailable = UnavailableClusterSerializer(
+        many=True,
+        help_text=_("Clusters that could not issue a token now: their namespaces are not in the file."),
+    )
 
 
 class KubeconfigLimitSerializer(serializers.Serializer):
