@@ -6,6 +6,7 @@ the cached gateways once the transaction commits, so the next call uses the new 
 
 import yaml
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -17,6 +18,7 @@ from clusters.crypto import encrypt
 from clusters.kube.errors import KubeError, PermanentKubeError
 from clusters.kube.gateway import KubeGateway
 from clusters.models import Cluster, TeamPlacement
+from core.email import email_on_commit
 from tenants.models import Namespace, Team, TrustLevel
 from tenants.services.audit import audit_record
 
@@ -294,3 +296,32 @@ def cluster_check_connectivity(*, cluster: Cluster) -> Cluster:
     for field, value in fields.items():
         setattr(cluster, field, value)
     return cluster
+
+
+def clusters_check_connectivity() -> list[Cluster]:
+    """Check every cluster (the beat's periodic check) and email staff about each cluster whose
+    reachability changed since the last check. Returns the clusters that changed."""
+    changed = []
+    for cluster in Cluster.objects.defer("kubeconfig_encrypted").order_by("name"):
+        before = cluster.reachable
+        cluster = cluster_check_connectivity(cluster=Cluster.objects.get(pk=cluster.pk))
+        if before is not None and before != cluster.reachable:
+            changed.append(cluster)
+    if changed:
+        _notify_staff(changed)
+    return changed
+
+
+def _notify_staff(changed: list[Cluster]) -> None:
+    lines = []
+    for cluster in changed:
+        if cluster.reachable:
+            lines.append(f"{cluster.name} answers again (Kubernetes {cluster.server_version}).")
+        else:
+            lines.append(f"{cluster.name} is unreachable: {cluster.last_error}")
+    staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
+    email_on_commit(
+        subject="Tenantry: cluster reachability changed",
+        body="\n".join(lines) + "\n\nSee the Clusters page for details.\n",
+        to=sorted(staff.values_list("email", flat=True)),
+    )

@@ -16,6 +16,7 @@ from clusters.provisioning import (
     namespace_provision_failed,
     namespaces_due_for_reconcile,
 )
+from clusters.services import clusters_check_connectivity
 
 logger = logging.getLogger(__name__)
 
@@ -75,3 +76,9 @@ def reconcile_all() -> int:
     for namespace_id in due:
         schedule_provisioning(namespace_id, countdown=random.uniform(0, spread))
     return len(due)
+
+
+@shared_task(name="clusters.check_connectivity")
+def check_connectivity() -> int:
+    """Record every cluster's reachability and server version; staff are told of changes."""
+    return len(clusters_check_connectivity())

@@ -455,6 +455,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "expire-invitations": {"task": "tenants.tasks.expire_invitations", "schedule": crontab(minute="*/15")},
     # Re-apply namespaces whose objects drifted; each run spreads its batch over the period.
     "reconcile-namespaces": {"task": "clusters.reconcile_all", "schedule": TENANTRY_RECONCILE_BEAT_SECONDS},
+    # Ask every cluster for its version: reachability shown on namespace pages, staff emailed on change.
+    "clusters-check-connectivity": {"task": "clusters.check_connectivity", "schedule": crontab(minute="*")},
     # Measure every cluster's usage once per interval.
     "metering-collect-usage": {
         "task": "metering.collect_usage",

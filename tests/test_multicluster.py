@@ -267,3 +267,27 @@ def test_one_cluster_down_leaves_the_kubeconfig_for_the_other_and_says_what_is_m
     # With every cluster down there is nothing to issue: 503 as before.
     a.fail_next(1000, 503, message="cluster A is down too")
     assert client.post("/access/kubeconfig/", {"hours": "1"}).status_code == 503
+
+
+def test_the_periodic_check_records_every_cluster_and_tells_staff_when_one_changes(
+    world, two_clusters, mailoutbox, django_capture_on_commit_callbacks
+):
+    from clusters.tasks import check_connectivity
+
+    a, b, b_kubeconfig = two_clusters
+    cluster_b = add_cluster_b(b_kubeconfig)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check_connectivity() == 0  # first look: nothing to compare with
+    assert all(c.reachable and c.server_version for c in Cluster.objects.all())
+    b.fail_next(1000, 503, message="cluster B is down")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check_connectivity() == 1
+    cluster_b.refresh_from_db()
+    assert cluster_b.reachable is False and "down" in cluster_b.last_error
+    assert Cluster.objects.get(is_default=True).reachable is True
+    [mail] = mailoutbox
+    assert world.admin.email in mail.to and world.owner.email not in mail.to
+    assert "cluster-b is unreachable" in mail.body
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check_connectivity() == 0  # still down: no new mail
+    assert len(mailoutbox) == 1
