@@ -274,7 +274,7 @@ def test_the_periodic_check_records_every_cluster_and_tells_staff_when_one_chang
 ):
     from clusters.tasks import check_connectivity
 
-    a, b, b_kubeconfig = two_clusters
+    _a, b, b_kubeconfig = two_clusters
     cluster_b = add_cluster_b(b_kubeconfig)
     with django_capture_on_commit_callbacks(execute=True):
         assert check_connectivity() == 0  # first look: nothing to compare with
@@ -291,3 +291,35 @@ def test_the_periodic_check_records_every_cluster_and_tells_staff_when_one_chang
     with django_capture_on_commit_callbacks(execute=True):
         assert check_connectivity() == 0  # still down: no new mail
     assert len(mailoutbox) == 1
+
+
+def test_minutes_lost_and_a_cluster_down_are_gaps_never_zero_and_the_other_cluster_is_measured(
+    world, two_clusters, django_capture_on_commit_callbacks
+):
+    a, b, b_kubeconfig = two_clusters
+    cluster_b = add_cluster_b(b_kubeconfig)
+    default = Cluster.objects.get(is_default=True)
+    team_placement_set(actor=world.admin, team=world.team, clusters=[default, cluster_b], default=default)
+    with django_capture_on_commit_callbacks(execute=True):
+        on_a = namespace_create(actor=world.owner, team=world.team, name="acme-a")
+        on_b = namespace_create(actor=world.owner, team=world.team, name="acme-b", cluster=cluster_b)
+    a.set_pod_metrics("acme-a", "web", {"app": {"cpu": "250m", "memory": "64Mi"}})
+    b.set_pod_metrics("acme-b", "web", {"app": {"cpu": "500m", "memory": "64Mi"}})
+    cycles = Cycles()
+    first = cycles.run().replace(second=0)  # the first window not measured by that cycle
+    cycles.now += timedelta(minutes=4)  # the workers were down for four windows
+    b.fail_next(1000, 503, message="cluster B is down")
+    cycles.run()
+    lost = UsageSample.objects.filter(
+        namespace=on_a, metric=Metric.CPU_USAGE, window_start__gte=first, is_gap=True
+    ).count()
+    assert lost == 4  # the four windows nobody measured
+    [now_a] = measured_cpu(on_a, since=cycles.now - timedelta(seconds=60))
+    assert not now_a.is_gap and now_a.quantity == Decimal("0.25")
+    b_samples = UsageSample.objects.filter(namespace=on_b, window_start__gte=first)
+    assert b_samples.exists() and all(s.is_gap and s.quantity is None for s in b_samples)
+    assert not UsageSample.objects.filter(
+        quantity=0, metric=Metric.CPU_USAGE, window_start__gte=first
+    ).exists()
+    assert "cluster B is down" in ClusterState.objects.get(cluster=cluster_b).last_collect_error
+    assert ClusterState.objects.get(cluster=default).last_collect_error == ""

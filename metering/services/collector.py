@@ -104,13 +104,53 @@ def usage_collect(*, now: datetime) -> list[CollectResult]:
             )
             if claimed is None:
                 continue
+            lost = usage_record_lost_windows(state=claimed, until=window_start)
             result = usage_collect_window(state=claimed, window_start=window_start, window_end=window_end)
+            result.gaps += lost
             claimed.last_window_start = window_start
             claimed.last_collected_at = now
             claimed.last_collect_error = "; ".join(result.errors)
             claimed.save(update_fields=["last_window_start", "last_collected_at", "last_collect_error"])
             results.append(result)
     return results
+
+
+def usage_record_lost_windows(*, state: ClusterState, until: datetime) -> int:
+    """Gap samples for the windows between the cluster's last measured one and ``until`` that
+    nobody measured (workers down, a failing cycle), so lost minutes read as unmeasured, never
+    as zero. At most ``METERING_GAP_BACKFILL_MINUTES`` back; returns the rows offered."""
+    interval = timedelta(seconds=settings.METERING_INTERVAL_SECONDS)
+    if state.last_window_start is None:
+        return 0
+    first = max(
+        state.last_window_start + interval,
+        until - timedelta(minutes=settings.METERING_GAP_BACKFILL_MINUTES),
+    )
+    windows = []
+    start = first
+    while start < until:
+        windows.append(start)
+        start += interval
+    namespace_ids = list(namespaces_on(state).filter(status__in=MEASURED_STATES).values_list("pk", flat=True))
+    if not windows or not namespace_ids:
+        return 0
+    metrics = [m for m in _SOURCES if settings.PROMETHEUS_URL or m not in NETWORK_METRICS]
+    rows = [
+        UsageSample(
+            namespace_id=namespace_id,
+            metric=metric,
+            window_start=window,
+            window_end=window + interval,
+            quantity=None,
+            is_gap=True,
+            source=_SOURCES[metric],
+        )
+        for window in windows
+        for namespace_id in namespace_ids
+        for metric in metrics
+    ]
+    UsageSample.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    return len(rows)
 
 
 def _quantity(value) -> Decimal:
