@@ -18,7 +18,7 @@ from clusters.models import Cluster
 
 DEFAULT_CLUSTER_NAME = "default"
 
-_gateways: dict[tuple, KubeGateway] = {}
+_gateways: dict[tuple, tuple[KubeGateway, int | None]] = {}
 _lock = threading.Lock()
 
 
@@ -75,7 +75,19 @@ def _build(cluster: Cluster) -> KubeGateway:
     )
 
 
+def _file_version(path: str) -> int | None:
+    """When a kubeconfig file last changed, so a rotated token (a mounted Secret being
+    updated) gives a new gateway without anyone touching the cluster's record."""
+    try:
+        return os.stat(path).st_mtime_ns if path else None
+    except OSError:
+        return None
+
+
 def gateway_for_cluster(cluster: Cluster) -> KubeGateway:
+    path = cluster.kubeconfig_path or (
+        "" if cluster.kubeconfig_encrypted else settings.KUBECONFIG.split(os.pathsep)[0]
+    )
     key = (
         cluster.pk,
         cluster.kubeconfig_path,
@@ -83,16 +95,19 @@ def gateway_for_cluster(cluster: Cluster) -> KubeGateway:
         cluster.context,
         settings.KUBECONFIG,
     )
+    version = _file_version(path)
     with _lock:
-        gateway = _gateways.get(key)
-        if gateway is None:
-            gateway = _gateways[key] = _build(cluster)
-        return gateway
+        cached = _gateways.get(key)
+        if cached is not None and cached[1] != version:
+            cached = None  # the old gateway may still be serving a call; it is not closed under it
+        if cached is None:
+            cached = _gateways[key] = (_build(cluster), version)
+        return cached[0]
 
 
 def forget_gateways() -> None:
     """Drop cached gateways (after credentials change, and between tests)."""
     with _lock:
-        for gateway in _gateways.values():
+        for gateway, _ in _gateways.values():
             gateway.close()
         _gateways.clear()

@@ -31,6 +31,8 @@ class Cluster(models.Model):
     placement_trust_levels = models.JSONField(default=list, blank=True)
     placement_plans = models.JSONField(default=list, blank=True)
     reachable = models.BooleanField(null=True)
+    # The last check was answered 401: the API server is there but refuses the credentials.
+    credentials_rejected = models.BooleanField(default=False)
     server_version = models.CharField(max_length=40, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)

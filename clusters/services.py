@@ -25,6 +25,7 @@ from tenants.services.audit import audit_record
 # Recorded by connectivity checks and bootstrap, never entered in a form.
 STATE_FIELDS = [
     "reachable",
+    "credentials_rejected",
     "server_version",
     "last_checked_at",
     "last_error",
@@ -287,11 +288,18 @@ def cluster_check_connectivity(*, cluster: Cluster) -> Cluster:
     except KubeError as exc:
         fields = {
             "reachable": False,
+            "credentials_rejected": exc.code == 401,
             "last_error": str(exc) or exc.__class__.__name__,
             "last_checked_at": now,
         }
     else:
-        fields = {"reachable": True, "server_version": version, "last_error": "", "last_checked_at": now}
+        fields = {
+            "reachable": True,
+            "credentials_rejected": False,
+            "server_version": version,
+            "last_error": "",
+            "last_checked_at": now,
+        }
     Cluster.objects.filter(pk=cluster.pk).update(**fields)
     for field, value in fields.items():
         setattr(cluster, field, value)

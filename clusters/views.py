@@ -238,6 +238,12 @@ def cluster_check(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             _("%(cluster)s answered: Kubernetes %(server_version)s.")
             % {"cluster": cluster.name, "server_version": cluster.server_version},
         )
+    elif cluster.credentials_rejected:
+        messages.error(
+            request,
+            _("%(cluster)s rejected the console's credentials: %(error)s")
+            % {"cluster": cluster.name, "error": cluster.last_error},
+        )
     else:
         messages.error(
             request,

@@ -4,8 +4,11 @@ Every staff action on a cluster is followed by a metering cycle (discovery and c
 and a visit to the staff pages: none may fail, and both clusters keep being measured.
 """
 
+import os
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import yaml
@@ -323,3 +326,24 @@ def test_minutes_lost_and_a_cluster_down_are_gaps_never_zero_and_the_other_clust
     ).exists()
     assert "cluster B is down" in ClusterState.objects.get(cluster=cluster_b).last_collect_error
     assert ClusterState.objects.get(cluster=default).last_collect_error == ""
+
+
+def test_rejected_credentials_are_told_apart_and_a_rotated_token_file_is_picked_up(
+    client, world, two_clusters
+):
+    _a, b, b_kubeconfig = two_clusters
+    cluster_b = add_cluster_b(b_kubeconfig)
+    path = Path(b_kubeconfig)
+    good = path.read_text()
+    path.write_text(yaml.safe_dump(b.kubeconfig(token="not-a-valid-token")))
+    client.force_login(world.admin)
+    client.post(f"/clusters/{cluster_b.pk}/check/")
+    cluster_b.refresh_from_db()
+    assert cluster_b.reachable is False and cluster_b.credentials_rejected
+    assert "credentials rejected" in client.get("/clusters/").content.decode()
+    # The mounted Secret is rotated: same path, new content; nobody edits the cluster.
+    path.write_text(good)
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000))
+    client.post(f"/clusters/{cluster_b.pk}/check/")
+    cluster_b.refresh_from_db()
+    assert cluster_b.reachable is True and not cluster_b.credentials_rejected
