@@ -14,7 +14,6 @@ from typing import TypeVar
 
 from django.conf import settings
 
-from clusters.connections import cluster_for_namespace
 from clusters.kube.errors import KubeError
 from clusters.kube.gateway import KubeGateway
 from clusters.kube.spec import platform_settings_from_django
@@ -43,7 +42,7 @@ def _issue(*, user, cluster: Cluster) -> KubeGateway:
 
 def viewer_gateway(*, user, namespace: Namespace) -> KubeGateway:
     """A gateway that acts as ``user`` on the namespace's cluster (cached per process)."""
-    cluster = cluster_for_namespace(namespace)
+    cluster = namespace.cluster
     key = (cluster.pk, user.pk)
     with _lock:
         cached = _viewer_gateways.get(key)

@@ -92,9 +92,7 @@ def staff_namespaces(*, q: str = "", status: str = "", cluster: Cluster | None =
     if status:
         namespaces = namespaces.filter(status=status)
     if cluster is not None:
-        # Namespaces without a cluster live on the default one.
-        on_default = Q(cluster__isnull=True) if cluster.is_default else Q(pk__in=[])
-        namespaces = namespaces.filter(Q(cluster=cluster) | on_default)
+        namespaces = namespaces.filter(cluster=cluster)
     return namespaces.order_by("name")
 
 

@@ -6,7 +6,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [
     ("clusters", "0003_max_token_hours"),
-    ("tenants", "0005_api_token_expiry_bounds"),
+    ("tenants", "0006_trust_level_request"),
     ("metering", "0008_quota_bounds"),
 ]
 

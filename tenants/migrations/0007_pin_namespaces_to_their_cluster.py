@@ -24,7 +24,7 @@ def pin(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0005_api_token_expiry_bounds"),
+        ("tenants", "0006_trust_level_request"),
         ("clusters", "0003_max_token_hours"),
     ]
 
