@@ -62,7 +62,9 @@ def test_staff_see_failed_namespaces_requests_beyond_quota_and_cluster_health(cl
         team=world.team, namespace=world.namespace, reason="y", requested_by=world.developer
     )
     broken = Cluster.objects.create(name="east", reachable=False, last_error="connection refused")
-    ClusterState.objects.create(cluster=world.namespace.cluster, discovery_error="403 forbidden: runtimeclasses")
+    ClusterState.objects.create(
+        cluster=world.namespace.cluster, discovery_error="403 forbidden: runtimeclasses"
+    )
     html = _dashboard(client, world.admin)
     assert 'id="first-run"' not in html
     home = html.split('id="staff-home"')[1].split("</section>")[0]
