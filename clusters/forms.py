@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clusters.kubeconfigs import KubeconfigLimit
@@ -78,7 +79,8 @@ class ClusterForm(forms.Form):
         super().__init__(*args, **kwargs)
         plans = self.fields["placement_plans"]
         assert isinstance(plans, forms.MultipleChoiceField)
-        plans.choices = [(plan, plan) for plan in settings.TENANTRY_PLANS]
+        # Plan names are configuration keys: shown as written, in every language.
+        plans.choices = [(plan, format_html("<code>{}</code>", plan)) for plan in settings.TENANTRY_PLANS]
         self.fields["max_token_hours"].help_text = _(
             "Kubeconfigs covering a namespace here get tokens no longer than this, nor than the "
             "console's maximum (%(hours)s hours), which also applies when this is empty. Tokens "

@@ -219,8 +219,16 @@ def _unavailable_comment(unavailable: list[UnavailableCluster]) -> str:
     lines = []
     for entry in unavailable:
         reason = " ".join(entry.reason.split())
-        lines.append(f"# Not included: cluster '{entry.cluster}' could not issue credentials ({reason}).")
-        lines.append(f"#   Its namespaces: {', '.join(entry.namespaces)}. Download again once it answers.")
+        lines.append(
+            "# "
+            + _("Not included: cluster '%(cluster)s' could not issue credentials (%(reason)s).")
+            % {"cluster": entry.cluster, "reason": reason}
+        )
+        lines.append(
+            "#   "
+            + _("Its namespaces: %(namespaces)s. Download again once it answers.")
+            % {"namespaces": ", ".join(entry.namespaces)}
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from clusters.models import Cluster, TeamPlacement
 
@@ -32,12 +33,11 @@ def _matching(clusters: Sequence[Cluster], team) -> tuple[list[Cluster], str]:
     matched = [c for c in clusters if c in by_trust or c in by_plan]
     if not matched:
         return [], ""
-    reasons = []
-    if by_trust:
-        reasons.append(f"trust level {team.trust_level}")
-    if by_plan:
-        reasons.append(f"plan {team.plan}")
-    return matched, " and ".join(reasons)
+    trust = _("trust level %(level)s") % {"level": team.get_trust_level_display()}
+    plan = _("plan %(plan)s") % {"plan": team.plan}
+    if by_trust and by_plan:
+        return matched, _("%(trust)s and %(plan)s") % {"trust": trust, "plan": plan}
+    return matched, trust if by_trust else plan
 
 
 def team_placement(
@@ -55,13 +55,13 @@ def team_placement(
         chosen = {c.pk for c in placement.clusters.all()}
         allowed = [c for c in enabled if c.pk in chosen]
         default = next((c for c in allowed if c.pk == placement.default_id), None)
-        return Placement(allowed, default or (allowed[0] if allowed else None), "team placement")
+        return Placement(allowed, default or (allowed[0] if allowed else None), _("team placement"))
     allowed, reason = _matching(enabled, team)
     if allowed:
         default = global_default if global_default in allowed else allowed[0]
         return Placement(allowed, default, reason)
     allowed = [global_default] if global_default is not None else []
-    return Placement(allowed, global_default, "default cluster")
+    return Placement(allowed, global_default, _("default cluster"))
 
 
 def placement_cluster(*, team, cluster: Cluster | None) -> Cluster | None:
@@ -71,11 +71,13 @@ def placement_cluster(*, team, cluster: Cluster | None) -> Cluster | None:
     if cluster is None:
         if placement.default is None and Cluster.objects.exists():
             raise ValidationError(
-                {"cluster": "No cluster takes new namespaces for this team; ask a cluster admin."}
+                {"cluster": _("No cluster takes new namespaces for this team; ask a cluster admin.")}
             )
         return placement.default
     if cluster.pk not in {c.pk for c in placement.allowed}:
-        raise ValidationError({"cluster": f"This team may not use cluster '{cluster.name}'."})
+        raise ValidationError(
+            {"cluster": _("This team may not use cluster '%(cluster)s'.") % {"cluster": cluster.name}}
+        )
     return cluster
 
 
@@ -86,4 +88,6 @@ def cluster_by_name(*, team, name: str) -> Cluster:
     for cluster in placement.allowed:
         if cluster.name == name:
             return cluster
-    raise ValidationError({"cluster": f"This team may not use a cluster called '{name}'."})
+    raise ValidationError(
+        {"cluster": _("This team may not use a cluster called '%(cluster)s'.") % {"cluster": name}}
+    )

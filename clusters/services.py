@@ -19,6 +19,7 @@ from clusters.kube.errors import KubeError, PermanentKubeError
 from clusters.kube.gateway import KubeGateway
 from clusters.models import Cluster, TeamPlacement
 from core.email import email_on_commit
+from tenants.locale import recipient_locale
 from tenants.models import Namespace, Team, TrustLevel
 from tenants.services.audit import audit_record
 
@@ -101,11 +102,19 @@ def _set_placement(cluster: Cluster, *, trust_levels: list[str], plans: list[str
     unknown_levels = set(trust_levels) - set(TrustLevel.values)
     if unknown_levels:
         raise ValidationError(
-            {"placement_trust_levels": f"Unknown trust level(s): {', '.join(sorted(unknown_levels))}."}
+            {
+                "placement_trust_levels": _("Unknown trust level(s): %(levels)s.")
+                % {"levels": ", ".join(sorted(unknown_levels))}
+            }
         )
     unknown_plans = set(plans) - set(settings.TENANTRY_PLANS)
     if unknown_plans:
-        raise ValidationError({"placement_plans": f"Unknown plan(s): {', '.join(sorted(unknown_plans))}."})
+        raise ValidationError(
+            {
+                "placement_plans": _("Unknown plan(s): %(plans)s.")
+                % {"plans": ", ".join(sorted(unknown_plans))}
+            }
+        )
     cluster.placement_trust_levels = sorted(set(trust_levels))
     cluster.placement_plans = sorted(set(plans))
 
@@ -246,7 +255,7 @@ def cluster_set_enabled(*, actor, cluster: Cluster, enabled: bool) -> Cluster:
     reachable) or enable it again. The default cluster cannot be disabled."""
     if not enabled and cluster.is_default:
         raise ValidationError(
-            "The default cluster cannot be disabled; make another cluster the default first."
+            _("The default cluster cannot be disabled; make another cluster the default first.")
         )
     if cluster.enabled != enabled:
         Cluster.objects.filter(pk=cluster.pk).update(enabled=enabled)
@@ -266,11 +275,11 @@ def team_placement_set(*, actor, team: Team, clusters: list[Cluster], default: C
     removes the team's placement, so the defaults per trust level and plan apply again.
     Namespaces already created stay on their cluster."""
     if default is not None and default not in clusters:
-        raise ValidationError({"default": "The default must be one of the team's clusters."})
+        raise ValidationError({"default": _("The default must be one of the team's clusters.")})
     if not clusters:
         TeamPlacement.objects.filter(team=team).delete()
     else:
-        placement, _ = TeamPlacement.objects.update_or_create(team=team, defaults={"default": default})
+        placement, _created = TeamPlacement.objects.update_or_create(team=team, defaults={"default": default})
         placement.clusters.set(clusters)
     audit_record(
         actor=actor,
@@ -321,15 +330,20 @@ def clusters_check_connectivity() -> list[Cluster]:
 
 
 def _notify_staff(changed: list[Cluster]) -> None:
-    lines = []
-    for cluster in changed:
-        if cluster.reachable:
-            lines.append(f"{cluster.name} answers again (Kubernetes {cluster.server_version}).")
-        else:
-            lines.append(f"{cluster.name} is unreachable: {cluster.last_error}")
-    staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
-    email_on_commit(
-        subject="Tenantry: cluster reachability changed",
-        body="\n".join(lines) + "\n\nSee the Clusters page for details.\n",
-        to=sorted(staff.values_list("email", flat=True)),
-    )
+    """One email per staff member, in their own language."""
+    staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="").order_by("email")
+    for member in staff:
+        with recipient_locale(member):
+            lines = [
+                _("%(cluster)s answers again (Kubernetes %(version)s).")
+                % {"cluster": cluster.name, "version": cluster.server_version}
+                if cluster.reachable
+                else _("%(cluster)s is unreachable: %(error)s")
+                % {"cluster": cluster.name, "error": cluster.last_error}
+                for cluster in changed
+            ]
+            email_on_commit(
+                subject=_("Tenantry: cluster reachability changed"),
+                body="\n".join(lines) + "\n\n" + _("See the Clusters page for details.") + "\n",
+                to=[member.email],
+            )

@@ -263,8 +263,12 @@ def cluster_enable(request: HtmxHttpRequest, pk: int, enabled: bool) -> HttpResp
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        state = _("enabled") if enabled else _("disabled: it takes no new namespaces")
-        messages.success(request, _("Cluster %(name)s %(state)s.") % {"name": cluster.name, "state": state})
+        done = (
+            _("Cluster %(name)s enabled.")
+            if enabled
+            else _("Cluster %(name)s disabled: it takes no new namespaces.")
+        )
+        messages.success(request, done % {"name": cluster.name})
     return redirect("cluster_list")
 
 

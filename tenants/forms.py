@@ -50,8 +50,13 @@ class NamespaceCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self._clusters = {cluster.name: cluster for cluster in clusters}
         if len(self._clusters) > 1:
-            default_label = _("The team's default") + (f" ({default.name})" if default is not None else "")
+            default_label = (
+                _("The team's default (%(cluster)s)") % {"cluster": default.name}
+                if default is not None
+                else _("The team's default")
+            )
             self.fields["cluster"] = forms.ChoiceField(
+                label=_("Cluster"),
                 choices=[("", default_label), *((name, name) for name in self._clusters)],
                 required=False,
                 help_text=_("Where the namespace runs, for its whole life (it cannot be moved later)."),

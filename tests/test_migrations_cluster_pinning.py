@@ -6,7 +6,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [
     ("clusters", "0003_max_token_hours"),
-    ("tenants", "0006_trust_level_request"),
+    ("tenants", "0007_account_preferences_and_invitation_language"),
     ("metering", "0008_quota_bounds"),
 ]
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clusters', '0003_max_token_hours'),
-        ('tenants', '0008_namespace_cluster_required'),
+        ('tenants', '0009_namespace_cluster_required'),
     ]
 
     operations = [

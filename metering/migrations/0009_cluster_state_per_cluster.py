@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         ("metering", "0008_quota_bounds"),
         ("clusters", "0003_max_token_hours"),
         # Runs after the namespaces are pinned, which makes the default cluster if need be.
-        ("tenants", "0007_pin_namespaces_to_their_cluster"),
+        ("tenants", "0008_pin_namespaces_to_their_cluster"),
     ]
 
     operations = [migrations.RunPython(attach, migrations.RunPython.noop)]

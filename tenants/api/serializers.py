@@ -223,7 +223,9 @@ class NamespaceCreateSerializer(serializers.Serializer):
         required=False,
         default="",
         allow_blank=True,
-        help_text="Name of a cluster the team may use; empty: the team's default. Fixed for the namespace's life.",
+        help_text=_(
+            "Name of a cluster the team may use; empty: the team's default. Fixed for the namespace's life."
+        ),
     )
 
 

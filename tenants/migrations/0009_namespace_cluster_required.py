@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clusters', '0003_max_token_hours'),
-        ('tenants', '0007_pin_namespaces_to_their_cluster'),
+        ('tenants', '0008_pin_namespaces_to_their_cluster'),
     ]
 
     operations = [

@@ -24,7 +24,7 @@ def pin(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0006_trust_level_request"),
+        ("tenants", "0007_account_preferences_and_invitation_language"),
         ("clusters", "0003_max_token_hours"),
     ]
 
