@@ -19,12 +19,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from clusters.kube.errors import KubeError
+from clusters.bootstrap import cluster_bootstrap
+from clusters.kube.errors import KubeError, NotFoundError
 from clusters.kube.gateway import KubeGateway
 from clusters.kube.manifests import user_service_account
 from clusters.kube.spec import PlatformSettings, platform_settings_from_django
 from clusters.models import Cluster
-from clusters.provisioning import cluster_bootstrap
 from clusters.selectors import ClusterNamespaces, namespaces_by_cluster
 from clusters.services import cluster_gateway
 from tenants.models import Namespace
@@ -162,9 +162,17 @@ def kubeconfig_document(credentials: Iterable[ClusterCredentials], *, current_na
 def user_service_account_ensure(
     *, cluster: Cluster, gateway: KubeGateway, user, platform: PlatformSettings
 ) -> None:
-    """Create the user's ServiceAccount (and the system namespace, on a fresh cluster) if missing."""
+    """Create the user's ServiceAccount (and the system namespace, on a fresh cluster) if missing.
+
+    A cluster that lost its system namespace (reset, or deleted by hand) is healed on the spot
+    rather than answering "could not issue credentials" until the periodic check comes by.
+    """
     cluster_bootstrap(cluster=cluster, gateway=gateway, platform=platform, check=False)
-    gateway.apply(user_service_account(user.pk, platform))
+    try:
+        gateway.apply(user_service_account(user.pk, platform))
+    except NotFoundError:
+        cluster_bootstrap(cluster=cluster, gateway=gateway, platform=platform, check=True)
+        gateway.apply(user_service_account(user.pk, platform))
 
 
 def _credentials(

@@ -38,6 +38,10 @@ class Cluster(models.Model):
     last_error = models.TextField(blank=True)
     bootstrap_hash = models.CharField(max_length=64, blank=True)
     bootstrap_versions = models.JSONField(default=dict, blank=True)
+    # The last full read of the bootstrap objects (the periodic check or staff's re-check), and
+    # what stopped it: unreachable, or an object under a bootstrap name that is not the console's.
+    bootstrap_checked_at = models.DateTimeField(null=True, blank=True)
+    bootstrap_error = models.TextField(blank=True)
     max_token_hours = models.PositiveIntegerField(
         null=True,
         blank=True,

@@ -18,17 +18,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clusters.bootstrap import apply_object, cluster_bootstrap, contains, object_key
 from clusters.connections import gateway_for_cluster
-from clusters.kube.errors import ConflictError, InvalidError, KubeError, PermanentKubeError
+from clusters.kube.errors import ConflictError, KubeError, PermanentKubeError
 from clusters.kube.gateway import KubeGateway
-from clusters.kube.manifests import (
-    always_pull_images_objects,
-    bootstrap_objects,
-    desired_hash,
-    mutating_runtime_policy_objects,
-    tenant_namespace_objects,
-    tenant_selector,
-)
+from clusters.kube.manifests import desired_hash, tenant_namespace_objects, tenant_selector
 from clusters.kube.ownership import NAME_TAKEN, claim_object, foreign_reason
 from clusters.kube.spec import (
     PlatformSettings,
@@ -73,11 +67,6 @@ class ForeignNamespace(PermanentKubeError):
         super().__init__(message, reason="NameTaken")
 
 
-def object_key(obj: dict) -> str:
-    meta = obj["metadata"]
-    return f"{obj['kind']}/{meta.get('namespace', '')}/{meta['name']}"
-
-
 def _save(namespace: Namespace, **fields) -> None:
     for name, value in fields.items():
         setattr(namespace, name, value)
@@ -117,68 +106,6 @@ def desired_objects(namespace: Namespace, platform: PlatformSettings) -> list[di
     return tenant_namespace_objects(desired_spec(namespace), platform)
 
 
-def _apply(gateway: KubeGateway, obj: dict) -> dict:
-    try:
-        return gateway.apply(obj)
-    except InvalidError:
-        # A RoleBinding's roleRef is immutable: a role change means delete and recreate.
-        if obj["kind"] != "RoleBinding":
-            raise
-        meta = obj["metadata"]
-        gateway.delete(obj["apiVersion"], obj["kind"], meta["name"], meta["namespace"])
-        return gateway.apply(obj)
-
-
-def cluster_bootstrap(
-    *, cluster: Cluster, gateway: KubeGateway, platform: PlatformSettings, check: bool
-) -> bool:
-    """Apply the once-per-cluster objects when they changed (or, with ``check``, drifted).
-
-    Checking for drift reads every bootstrap object, so only the periodic reconcile asks.
-
-    Returns True when it wrote anything.
-    """
-    objects = bootstrap_objects(platform)
-    if gateway.has_resource("admissionregistration.k8s.io/v1beta1", "mutatingadmissionpolicies"):
-        # Where the cluster serves MutatingAdmissionPolicy: default runtime class, and image
-        # pulls forced to Always (MTB-PL1-CC-DI-1) without the AlwaysPullImages plugin.
-        objects += mutating_runtime_policy_objects(platform) + always_pull_images_objects(platform)
-    digest = desired_hash(objects)
-    if digest == cluster.bootstrap_hash and not (check and _bootstrap_drifted(gateway, objects)):
-        return False
-    versions = {
-        object_key(obj): _apply(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects
-    }
-    Cluster.objects.filter(pk=cluster.pk).update(
-        bootstrap_hash=digest,
-        bootstrap_versions=versions,
-        reachable=True,
-        server_version=gateway.version(),
-        last_checked_at=timezone.now(),
-        last_error="",
-    )
-    cluster.bootstrap_hash, cluster.bootstrap_versions = digest, versions
-    return True
-
-
-def contains(desired, live) -> bool:
-    """Whether ``live`` holds everything ``desired`` says (the server may add defaults)."""
-    if isinstance(desired, dict):
-        return isinstance(live, dict) and all(k in live and contains(v, live[k]) for k, v in desired.items())
-    if isinstance(desired, list):
-        return isinstance(live, list) and len(desired) == len(live) and all(map(contains, desired, live))
-    return desired == live
-
-
-def _bootstrap_drifted(gateway: KubeGateway, objects: list[dict]) -> bool:
-    for obj in objects:
-        meta = obj["metadata"]
-        live = gateway.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-        if live is None or not contains(obj, live):
-            return True
-    return False
-
-
 def _own_namespace(gateway: KubeGateway, namespace: Namespace, platform: PlatformSettings) -> dict:
     """The live Namespace, created here when absent; ``ForeignNamespace`` when it is not ours.
 
@@ -195,11 +122,31 @@ def _own_namespace(gateway: KubeGateway, namespace: Namespace, platform: Platfor
                 raise ForeignNamespace(
                     f"{NAME_TAKEN}: namespace '{namespace.name}' is being replaced"
                 ) from None
+        else:
+            return _created_again(namespace, live)
     reason = foreign_reason(live, platform, namespace_id=namespace.pk, uid=namespace.cluster_uid)
     if reason:
         raise ForeignNamespace(reason)
     uid = live.get("metadata", {}).get("uid", "")
     if uid and not namespace.cluster_uid:
+        _save(namespace, cluster_uid=uid)
+    return live
+
+
+def _created_again(namespace: Namespace, live: dict) -> dict:
+    """The console has just created the namespace, so it is its own whatever UID it had before:
+    a namespace that vanished (deleted on the cluster, or the cluster was reset) is made again
+    rather than left in error for ever."""
+    uid = live.get("metadata", {}).get("uid", "")
+    if namespace.cluster_uid and uid != namespace.cluster_uid:
+        logger.warning("namespace %s was gone from its cluster; created again", namespace.name)
+        audit_record(
+            actor=None,
+            action="namespace.recreated_on_cluster",
+            target=namespace,
+            data={"uid": uid, "previous_uid": namespace.cluster_uid},
+        )
+    if uid:
         _save(namespace, cluster_uid=uid)
     return live
 
@@ -280,7 +227,7 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
     if namespace.status != NamespaceStatus.READY:
         _save(namespace, status=NamespaceStatus.PROVISIONING, desired_hash=digest)
     versions = {
-        object_key(obj): _apply(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects
+        object_key(obj): apply_object(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects
     }
     pruned = _prune(gateway, _live_objects(gateway, namespace, platform, None), keep=set(versions))
     _workloads_settle(namespace, gateway, suspended=spec.suspended)

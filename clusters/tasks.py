@@ -9,7 +9,9 @@ from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from clusters.bootstrap import cluster_bootstrap_check
 from clusters.kube.errors import TransientKubeError
+from clusters.models import Cluster
 from clusters.provisioning import (
     Outcome,
     namespace_provision,
@@ -65,9 +67,22 @@ def provision_namespace(self, namespace_id: int) -> str:
     return outcome
 
 
+@shared_task(name="clusters.check_bootstrap")
+def check_bootstrap(cluster_id: int) -> list[str]:
+    """Read one cluster's bootstrap objects and restore what is missing or changed."""
+    cluster = Cluster.objects.filter(pk=cluster_id).first()
+    return cluster_bootstrap_check(cluster=cluster).restored if cluster is not None else []
+
+
 @shared_task(name="clusters.reconcile_all")
 def reconcile_all() -> int:
-    """Re-check namespaces not reconciled recently, spread over the next beat period."""
+    """Re-check every cluster's bootstrap objects (disabled clusters too: their namespaces
+    stay), then the namespaces not reconciled recently, spread over the next beat period."""
+    for cluster_id in Cluster.objects.order_by("pk").values_list("pk", flat=True):
+        try:
+            check_bootstrap.delay(cluster_id)
+        except OperationalError:
+            logger.warning("broker unreachable; cluster %s is checked at the next beat", cluster_id)
     interval = timedelta(seconds=settings.TENANTRY_RECONCILE_INTERVAL_SECONDS)
     due = namespaces_due_for_reconcile(
         now=timezone.now(), interval=interval, limit=settings.TENANTRY_RECONCILE_BATCH

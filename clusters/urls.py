@@ -19,6 +19,7 @@ urlpatterns = [
     path("clusters/new/", views.cluster_new, name="cluster_new"),
     path("clusters/<int:pk>/edit/", views.cluster_edit, name="cluster_edit"),
     path("clusters/<int:pk>/check/", views.cluster_check, name="cluster_check"),
+    path("clusters/<int:pk>/recheck/", views.cluster_recheck, name="cluster_recheck"),
     path("clusters/<int:pk>/delete/", views.cluster_remove, name="cluster_delete"),
     path("clusters/<int:pk>/disable/", views.cluster_enable, {"enabled": False}, name="cluster_disable"),
     path("clusters/<int:pk>/enable/", views.cluster_enable, {"enabled": True}, name="cluster_enable"),

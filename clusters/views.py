@@ -10,11 +10,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from clusters import selectors
+from clusters.bootstrap import cluster_bootstrap_check
 from clusters.forms import ClusterForm, KubeconfigForm, TeamPlacementForm
 from clusters.kube.errors import KubeError
 from clusters.kube.spec import platform_settings_from_django
@@ -270,6 +272,39 @@ def cluster_enable(request: HtmxHttpRequest, pk: int, enabled: bool) -> HttpResp
         )
         messages.success(request, done % {"name": cluster.name})
     return redirect("cluster_list")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def cluster_recheck(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Staff: read the cluster's bootstrap objects now and restore what is missing or changed."""
+    cluster = selectors.cluster_for_staff(pk=pk)
+    if request.method == "POST":
+        result = cluster_bootstrap_check(cluster=cluster, actor=request.user)
+        if result.error:
+            messages.error(request, _("%(cluster)s: %(error)s") % {"cluster": cluster.name, "error": result.error})
+        elif result.restored:
+            done = _("%(cluster)s: restored %(objects)s; %(count)s namespace(s) are reconciled again.")
+            messages.success(
+                request,
+                done % {"cluster": cluster.name, "objects": ", ".join(result.restored), "count": result.namespaces},
+            )
+        else:
+            messages.success(request, _("%(cluster)s: every bootstrap object is in place.") % {"cluster": cluster.name})
+        return redirect("cluster_list")
+    context = {
+        "title": _("Re-check cluster %(cluster)s") % {"cluster": cluster.name},
+        "question": _(
+            "The console reads its once-per-cluster objects on %(cluster)s (system namespace, "
+            "ClusterRoles, admission policies) and restores those that are missing or changed. "
+            "Objects it did not create are left alone. If anything is restored, every namespace on "
+            "the cluster is reconciled again."
+        )
+        % {"cluster": cluster.name},
+        "button": _("Re-check now"),
+        "cancel_url": reverse("cluster_list"),
+    }
+    return render(request, "tenants/confirm.html", context)
 
 
 @staff_required

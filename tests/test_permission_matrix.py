@@ -226,6 +226,7 @@ RULES: dict[str, Rule] = {
     "cluster_edit": Rule("staff", kwargs=lambda fx: {"pk": fx.cluster.pk}),
     "cluster_check": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.cluster.pk}),
     "cluster_delete": Rule("staff", kwargs=lambda fx: {"pk": fx.cluster.pk}),
+    "cluster_recheck": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.cluster.pk}),
     "cluster_disable": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.cluster.pk}),
     "cluster_enable": Rule("staff", method="post", kwargs=lambda fx: {"pk": fx.cluster.pk}),
     "team_placement": Rule("staff", kwargs=_team),

@@ -58,3 +58,23 @@ def foreign_reason(
             f"(UID {meta.get('uid')}, the console created {uid}); nothing was changed"
         )
     return None
+
+
+def bootstrap_foreign_reason(live: Mapping[str, Any], platform: PlatformSettings) -> str | None:
+    """Why a live object under one of the bootstrap's names is not this console's, or None.
+
+    The console's once-per-cluster objects carry the managed-by label and this instance's id;
+    an object without them (another console instance's, an administrator's) is never written.
+    """
+    meta = live.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    for key, wanted in (
+        (names.MANAGED_BY_LABEL, platform.managed_by),
+        (platform.label(names.LABEL_INSTANCE), platform.instance_id),
+    ):
+        if labels.get(key) != wanted:
+            return (
+                f"{live.get('kind', 'object')} '{meta.get('name', '')}' exists and was not created by this "
+                f"console ({key} is {labels.get(key)!r}, not {wanted!r}); nothing was changed"
+            )
+    return None

@@ -3,20 +3,24 @@
 import pytest
 from django.conf import settings
 
+from clusters.bootstrap import cluster_bootstrap
 from clusters.connections import default_cluster, gateway_for_cluster
 from clusters.kube.gateway import KubeGateway
 from clusters.kube.manifests import (
     always_pull_images_objects,
     bootstrap_objects,
     mutating_runtime_policy_objects,
+    names,
     tenant_selector,
 )
 from clusters.kube.spec import platform_settings_from_django
-from clusters.provisioning import Outcome, cluster_bootstrap, namespace_provision
+from clusters.provisioning import Outcome, namespace_provision
+from clusters.tasks import reconcile_all
 from namespaces.services import namespace_delete
 from tenants.models import NamespaceStatus
 from tenants.services.memberships import namespace_membership_remove, namespace_membership_set
 from tests.factories import TeamMembershipFactory
+from tests.realcluster.attacks import NETPOL, PROTECT
 from tests.realcluster.conftest import new_user, wait_until
 
 ADMISSION = "admissionregistration.k8s.io"
@@ -194,6 +198,30 @@ def test_drift_is_repaired(make_tenant, admin_gateway):
     assert admin_gateway.get("networking.k8s.io/v1", "NetworkPolicy", "tenant-default-deny", tenant.name)
     quota = admin_gateway.get("v1", "ResourceQuota", "tenant-quota", tenant.name)
     assert quota["spec"]["hard"] == hard
+
+
+def test_a_deleted_protection_policy_is_restored_by_the_periodic_reconcile(
+    scene, admin_gateway, django_capture_on_commit_callbacks
+):
+    policy = (f"{ADMISSION}/v1", "ValidatingAdmissionPolicy", names.POLICY_PROTECT_MANAGED)
+    deny_all = f"{NETPOL}/namespaces/{scene.ns}/networkpolicies/tenant-default-deny?dryRun=All"
+    assert scene.client.delete(deny_all).status == 403
+    admin_gateway.delete(*policy)
+    wait_until(lambda: admin_gateway.get(*policy) is None, what="the policy gone")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile_all()
+
+    restored = admin_gateway.get(*policy)
+    assert restored is not None
+    assert restored["metadata"]["labels"][names.MANAGED_BY_LABEL] == _platform().managed_by
+    # In force again: the tenant may not delete the console's default-deny policy (dry run,
+    # so nothing is lost while kube-apiserver loads the policy).
+    refused = wait_until(
+        lambda: (answer := scene.client.delete(deny_all)).status == 403 and answer,
+        what="the restored policy in force",
+    )
+    assert PROTECT in refused.message
 
 
 @pytest.fixture
