@@ -111,11 +111,12 @@ def cluster_bootstrap(
         written.append(key)
     # With a foreign object the hash is forgotten, so every namespace's reconcile looks again
     # (and refuses to bind its members to a role the console does not own).
+    error = "; ".join(foreign)
     fields = {
         "bootstrap_versions": versions,
         "bootstrap_checked_at": timezone.now(),
         "bootstrap_hash": "" if foreign else digest,
-        "bootstrap_error": "; ".join(foreign),
+        "bootstrap_error": error,
     }
     # Reachability is left to the connectivity check, which tells staff when it changes.
     fields["server_version"] = gateway.version()
@@ -123,7 +124,7 @@ def cluster_bootstrap(
     for name, value in fields.items():
         setattr(cluster, name, value)
     if foreign:
-        raise ForeignBootstrapObject(fields["bootstrap_error"])
+        raise ForeignBootstrapObject(error)
     return written
 
 

@@ -282,15 +282,24 @@ def cluster_recheck(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         result = cluster_bootstrap_check(cluster=cluster, actor=request.user)
         if result.error:
-            messages.error(request, _("%(cluster)s: %(error)s") % {"cluster": cluster.name, "error": result.error})
+            messages.error(
+                request, _("%(cluster)s: %(error)s") % {"cluster": cluster.name, "error": result.error}
+            )
         elif result.restored:
             done = _("%(cluster)s: restored %(objects)s; %(count)s namespace(s) are reconciled again.")
             messages.success(
                 request,
-                done % {"cluster": cluster.name, "objects": ", ".join(result.restored), "count": result.namespaces},
+                done
+                % {
+                    "cluster": cluster.name,
+                    "objects": ", ".join(result.restored),
+                    "count": result.namespaces,
+                },
             )
         else:
-            messages.success(request, _("%(cluster)s: every bootstrap object is in place.") % {"cluster": cluster.name})
+            messages.success(
+                request, _("%(cluster)s: every bootstrap object is in place.") % {"cluster": cluster.name}
+            )
         return redirect("cluster_list")
     context = {
         "title": _("Re-check cluster %(cluster)s") % {"cluster": cluster.name},
