@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clusters', '0003_max_token_hours'),
+        ('clusters', '0004_suspended_workloads'),
         ('tenants', '0009_namespace_cluster_required'),
     ]
 

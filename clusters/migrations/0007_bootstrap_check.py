@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clusters', '0005_credentials_rejected'),
+        ('clusters', '0006_credentials_rejected'),
     ]
 
     operations = [
