@@ -4,7 +4,12 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("billing", "0006_pricebook_effective_day"), ("clusters", "0003_max_token_hours")]
+BEFORE = [
+    ("billing", "0006_pricebook_effective_day"),
+    ("clusters", "0003_max_token_hours"),
+    # Before namespaces had to name their cluster (issue 18), as the rows below do not.
+    ("tenants", "0007_account_preferences_and_invitation_language"),
+]
 
 
 def migrate(targets=None):
