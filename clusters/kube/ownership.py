@@ -65,8 +65,12 @@ def bootstrap_foreign_reason(live: Mapping[str, Any], platform: PlatformSettings
 
     The console's once-per-cluster objects carry the managed-by label and this instance's id;
     an object without them (another console instance's, an administrator's) is never written.
+    The system namespace is the exception: the operator names it as the console's own
+    (``TENANTRY_SYSTEM_NAMESPACE``, the Helm release's namespace) and often creates it first.
     """
     meta = live.get("metadata") or {}
+    if live.get("kind") == "Namespace" and meta.get("name") == platform.system_namespace:
+        return None
     labels = meta.get("labels") or {}
     for key, wanted in (
         (names.MANAGED_BY_LABEL, platform.managed_by),

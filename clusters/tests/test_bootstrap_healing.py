@@ -210,3 +210,14 @@ def test_an_unreachable_cluster_is_recorded_not_raised(provisioned, cluster):
     result = cluster_bootstrap_check(cluster=default_cluster())
     assert result.error and result.restored == []
     assert Cluster.objects.get(is_default=True).bootstrap_error == result.error
+
+
+def test_a_system_namespace_the_operator_made_first_is_the_console_s(world, cluster):
+    """The Helm chart's install creates the system namespace before the console runs."""
+    cluster.seed_object(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PLATFORM.system_namespace}}
+    )
+    assert namespace_provision(namespace_id=world.namespace.pk) == Outcome.APPLIED
+    labels = cluster.get_object("v1", "Namespace", PLATFORM.system_namespace)["metadata"]["labels"]
+    assert labels[names.MANAGED_BY_LABEL] == PLATFORM.managed_by
+    assert Cluster.objects.get(is_default=True).bootstrap_error == ""
