@@ -1,15 +1,47 @@
-"""Metering figures: one collection cycle for 10,000 namespaces against the emulator over HTTP
-(wall time, API calls, rows written), and the usage page for a namespace with 30 days of samples
-(query count and render time). Runs on its own throwaway SQLite database."""
+"""Metering figures: one collection cycle against the emulator over HTTP at 500 to 50,000
+namespaces (wall time per namespace, API calls, rows written, peak Python memory; the goal is
+50,000 at most 3x the time per namespace of 10,000), and the usage page for a namespace with
+30 days of samples (query count and render time). Runs on its own throwaway SQLite database."""
 
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bench._setup import default_cluster_id, django_with_temp_sqlite
+from bench._setup import default_cluster_id, django_with_temp_sqlite, quick
 
-NAMESPACES = 10_000
+# 500, 5,000 and 50,000 make the growth table (1x, 10x, 100x); the goal compares 10,000 and 50,000.
+SIZES = (500, 5_000, 10_000, 50_000)
+QUICK_SIZES = (500, 5_000)
+GOAL_RATIO = 3.0
 DAYS = 30
+
+
+def _seed_namespace(emulator, name: str) -> None:
+    """A namespace on the emulator with a quota in use and one pod's metrics."""
+    from kubeemu.registry import by_kind
+
+    emulator.objects.create(
+        by_kind("v1", "Namespace"),
+        "",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+        manager=None,
+        dry_run=False,
+    )
+    emulator.objects.create(
+        by_kind("v1", "ResourceQuota"),
+        name,
+        {
+            "apiVersion": "v1",
+            "kind": "ResourceQuota",
+            "metadata": {"name": "q", "namespace": name},
+            "spec": {"hard": {"requests.cpu": "2"}},
+        },
+        manager=None,
+        dry_run=False,
+    )
+    emulator.set_quota_used(name, "q", {"requests.cpu": "500m", "requests.memory": "1Gi", "pods": "2"})
+    emulator.set_pod_metrics(name, "web", {"app": {"cpu": "120m", "memory": "200Mi"}})
 
 
 def main() -> None:
@@ -21,7 +53,6 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from clusters.connections import forget_gateways
-    from kubeemu.registry import by_kind
     from kubeemu.server import KubeEmulator
     from metering.models import Metric, UsageHourly, UsageSample
     from metering.services.collector import usage_collect
@@ -33,45 +64,48 @@ def main() -> None:
     forget_gateways()
 
     team = Team.objects.create(name="Bench", slug="bench", trust_level="trusted")
-    names = [f"ns-{i}" for i in range(NAMESPACES)]
-    Namespace.objects.bulk_create(
-        [Namespace(cluster_id=default_cluster_id(), team=team, name=n, status="ready") for n in names]
-    )
-    started = time.perf_counter()
-    for name in names:
-        emulator.objects.create(
-            by_kind("v1", "Namespace"),
-            "",
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-            manager=None,
-            dry_run=False,
-        )
-        emulator.objects.create(
-            by_kind("v1", "ResourceQuota"),
-            name,
-            {
-                "apiVersion": "v1",
-                "kind": "ResourceQuota",
-                "metadata": {"name": "q", "namespace": name},
-                "spec": {"hard": {"requests.cpu": "2"}},
-            },
-            manager=None,
-            dry_run=False,
-        )
-        emulator.set_quota_used(name, "q", {"requests.cpu": "500m", "requests.memory": "1Gi", "pods": "2"})
-        emulator.set_pod_metrics(name, "web", {"app": {"cpu": "120m", "memory": "200Mi"}})
-    print(f"seeded {NAMESPACES} namespaces on the emulator in {time.perf_counter() - started:.1f} s")
-
-    emulator.reset_counters()
+    interval = timedelta(seconds=settings.METERING_INTERVAL_SECONDS)
     now = datetime.now(UTC)
-    started = time.perf_counter()
-    [result] = usage_collect(now=now)
-    elapsed = time.perf_counter() - started
-    rows = UsageSample.objects.count()
-    print(
-        f"collect {NAMESPACES} namespaces: {elapsed:.2f} s, {emulator.counts()['total']} API calls, "
-        f"{rows} rows written ({result.gaps} gaps)"
-    )
+    seeded = 0
+    per_namespace: dict[int, float] = {}
+    print(f"{'namespaces':>10} {'seed s':>7} {'collect s':>9} {'ms/ns':>6} {'API calls':>9} {'rows':>8} "
+          f"{'py peak MiB':>11}")  # fmt: skip
+    for size in QUICK_SIZES if quick() else SIZES:
+        started = time.perf_counter()
+        names = [f"ns-{i}" for i in range(seeded, size)]
+        Namespace.objects.bulk_create(
+            [Namespace(cluster_id=default_cluster_id(), team=team, name=n, status="ready") for n in names]
+        )
+        for name in names:
+            _seed_namespace(emulator, name)
+        seeded = size
+        seed_s = time.perf_counter() - started
+
+        emulator.reset_counters()
+        now += interval
+        rows_before = UsageSample.objects.count()
+        started = time.perf_counter()
+        [result] = usage_collect(now=now)
+        elapsed = time.perf_counter() - started
+        calls = emulator.counts()["total"]
+        rows = UsageSample.objects.count() - rows_before
+        now += interval  # the same cycle again, traced, for its peak memory
+        tracemalloc.start()
+        usage_collect(now=now)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        per_namespace[size] = elapsed / size
+        print(
+            f"{size:>10} {seed_s:>7.1f} {elapsed:>9.2f} {elapsed / size * 1000:>6.3f} {calls:>9} {rows:>8} "
+            f"{peak / 2**20:>11.1f}",
+            flush=True,
+        )
+        assert not result.errors, result.errors
+    if 10_000 in per_namespace and 50_000 in per_namespace:
+        ratio = per_namespace[50_000] / per_namespace[10_000]
+        print(
+            f"goal: time per namespace at 50,000 <= {GOAL_RATIO:.0f}x that at 10,000; measured {ratio:.2f}x"
+        )
     started = time.perf_counter()
     usage_collect(now=now)
     print(

@@ -426,6 +426,8 @@ METERING_INTERVAL_SECONDS = env_int("METERING_INTERVAL_SECONDS", 60, minimum=10)
 METERING_RAW_RETENTION_DAYS = env_int("METERING_RAW_RETENTION_DAYS", 35, minimum=1)
 # Windows nobody measured (workers down) are written as gaps when collection resumes, this far back.
 METERING_GAP_BACKFILL_MINUTES = env_int("METERING_GAP_BACKFILL_MINUTES", 180, minimum=0)
+# Objects per list request when collecting usage: memory holds one page; calls are kinds x pages.
+METERING_LIST_PAGE_SIZE = env_int("METERING_LIST_PAGE_SIZE", 500, minimum=1)
 METERING_NEAR_LIMIT_RATIO = 0.8
 # Network bytes come from a Prometheus-compatible API when PROMETHEUS_URL is set. Each query
 # must return one sample per namespace (label ``namespace``) holding bytes over the window;

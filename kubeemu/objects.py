@@ -68,20 +68,20 @@ class ObjectApi:
             raise errors.bad_request(str(error)) from error
         start, limit = paging.parse(limit_text, continue_token)
         with self.store.lock:
-            matching = [
-                obj
-                for obj in self.store.items(resource, namespace)
-                if labels_match(obj["metadata"].get("labels") or {})
-                and fields_match(obj)
-                and paging.key(obj) >= start
-            ]
+            page, following = self.store.page(
+                resource,
+                namespace,
+                start,
+                limit,
+                lambda obj: labels_match(obj["metadata"].get("labels") or {}) and fields_match(obj),
+            )
             revision = self.store.revision
-            page = matching[:limit] if limit else matching
             items = [copy.deepcopy(obj) for obj in page]
-        metadata: dict[str, Any] = {"resourceVersion": revision}
-        if limit and len(matching) > limit:
-            metadata["continue"] = paging.token(revision, paging.key(matching[limit]))
-            metadata["remainingItemCount"] = len(matching) - limit
+            metadata: dict[str, Any] = {"resourceVersion": revision}
+            if following is not None:
+                metadata["continue"] = paging.token(revision, following)
+                if not label_selector and not field_selector:  # as the API server: only unfiltered
+                    metadata["remainingItemCount"] = self.store.count_from(resource, namespace, following)
         return {
             "kind": f"{resource.kind}List",
             "apiVersion": resource.api_version,

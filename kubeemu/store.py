@@ -5,6 +5,8 @@ import copy
 import secrets
 import threading
 import time
+from bisect import bisect_left
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +32,9 @@ class Store:
     def clear(self) -> None:
         with self.lock:
             self._objects: dict[tuple[str, str], Bucket] = {(r.group, r.plural): {} for r in RESOURCES}
+            # Each bucket's namespaces in order, kept until a namespace is added or reaped, so a
+            # page of a long list does not sort the whole cluster again.
+            self._namespace_order: dict[tuple[str, str], list[str]] = {}
             self._revision = 0
             self.signing_key = secrets.token_bytes(32)
             self._terminating: dict[str, float] = {}
@@ -67,11 +72,60 @@ class Store:
                 return [obj for _, obj in sorted(bucket.get(namespace, {}).items())]
             return [obj for ns in sorted(bucket) for _, obj in sorted(bucket[ns].items())]
 
+    def page(
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        start: tuple[str, str],
+        limit: int,
+        match: Callable[[dict[str, Any]], bool],
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """Objects that ``match`` in (namespace, name) order from ``start``: at most ``limit``
+        (0: all of them), and the key of the next match (None when there is none). Reads only
+        up to the next match, whatever the size of the cluster."""
+        with self.lock:
+            self.reap()
+            key = (resource.group, resource.plural)
+            bucket = self._objects[key]
+            if namespace is not None:
+                namespaces = [namespace] if namespace >= start[0] else []
+            else:
+                if key not in self._namespace_order:
+                    self._namespace_order[key] = sorted(bucket)
+                order = self._namespace_order[key]
+                namespaces = order[bisect_left(order, start[0]) :]
+            found: list[dict[str, Any]] = []
+            for ns in namespaces:
+                by_name = bucket.get(ns, {})
+                for name in sorted(by_name):
+                    if (ns, name) < start or not match(by_name[name]):
+                        continue
+                    if limit and len(found) == limit:
+                        return found, (ns, name)
+                    found.append(by_name[name])
+            return found, None
+
+    def count_from(self, resource: ResourceType, namespace: str | None, start: tuple[str, str]) -> int:
+        """How many objects there are from ``start`` on (in one namespace, or all of them)."""
+        with self.lock:
+            bucket = self._objects[(resource.group, resource.plural)]
+            namespaces = [namespace] if namespace is not None else list(bucket)
+            return sum(
+                len(bucket.get(ns, {}))
+                if ns > start[0]
+                else sum(name >= start[1] for name in bucket.get(ns, {}))
+                for ns in namespaces
+                if ns >= start[0]
+            )
+
     def put(self, resource: ResourceType, obj: dict[str, Any]) -> None:
         meta = obj["metadata"]
         with self.lock:
             namespace = meta.get("namespace", "") if resource.namespaced else ""
-            self._objects[(resource.group, resource.plural)].setdefault(namespace, {})[meta["name"]] = obj
+            key = (resource.group, resource.plural)
+            if namespace not in self._objects[key]:
+                self._namespace_order.pop(key, None)
+            self._objects[key].setdefault(namespace, {})[meta["name"]] = obj
 
     def remove(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         with self.lock:
@@ -96,6 +150,7 @@ class Store:
                 if deadline > now:
                     continue
                 del self._terminating[name]
+                self._namespace_order.clear()
                 for (group, plural), bucket in self._objects.items():
                     if group == "" and plural == "namespaces":
                         bucket.get("", {}).pop(name, None)

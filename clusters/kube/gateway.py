@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import builtins
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -270,13 +271,14 @@ class KubeGateway:
         self,
         api_version: str,
         kind: str,
-        namespace: str,
+        namespace: str | None,
         *,
         limit: int,
         continue_token: str = "",
         field_selector: str = "",
     ) -> tuple[builtins.list[dict[str, Any]], str]:
-        """One page of a namespaced list (``limit``/``continue``) and the token for the next ("" at the end)."""
+        """One page of a list (``limit``/``continue``) in one namespace or (``namespace=None``)
+        across all of them, and the token for the next ("" at the end)."""
         query = {"limit": str(limit)}
         if continue_token:
             query["continue"] = continue_token
@@ -284,6 +286,21 @@ class KubeGateway:
             query["fieldSelector"] = field_selector
         result = self._request("GET", self._path(api_version, kind, namespace=namespace), query=query)
         return result.get("items") or [], (result.get("metadata") or {}).get("continue") or ""
+
+    def list_pages(
+        self, api_version: str, kind: str, namespace: str | None = None, *, limit: int
+    ) -> Iterator[builtins.list[dict[str, Any]]]:
+        """Every page of a list, one request each, as they arrive: memory holds one page. A
+        server that does not chunk (no ``continue``) answers everything in the first page."""
+        token = ""
+        while True:
+            items, token = self.list_page(api_version, kind, namespace, limit=limit, continue_token=token)
+            for item in items:  # real API servers omit these on list items
+                item.setdefault("apiVersion", api_version)
+                item.setdefault("kind", kind)
+            yield items
+            if not token:
+                return
 
     def pod_log(self, namespace: str, pod: str, *, container: str, tail_lines: int, limit_bytes: int) -> str:
         """The last ``tail_lines`` lines of a container's log, at most ``limit_bytes`` bytes of them."""

@@ -1,15 +1,21 @@
-"""Usage collection: one list call per resource kind per cluster, grouped by namespace in memory.
+"""Usage collection: one list per resource kind per cluster, read page by page (``limit`` and
+``continue``, as real API servers serve them) and folded into per-namespace quantities as the
+pages arrive, so memory holds one page of objects, not the cluster's.
 
-The API calls per cycle do not grow with the number of namespaces. Each window is written at
+The API calls per cycle are the kinds times their pages (``METERING_LIST_PAGE_SIZE`` objects
+each), never one per namespace. ``usage_collect_window`` is the I/O; the folds, the per-
+namespace values and the samples are pure functions above it. Each window is written at
 most once (unique per namespace, metric and window); a cluster or endpoint that cannot be
 read yields gap samples, never zeros.
 """
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -23,6 +29,8 @@ from metering.selectors import cluster_states
 from tenants.models import Namespace, NamespaceStatus
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 QUOTA_USED_METRICS = {
     "requests.cpu": Metric.CPU_REQUEST,
@@ -157,6 +165,202 @@ def _quantity(value) -> Decimal:
     return parse_decimal(value).quantize(SIX_PLACES)
 
 
+# Pure steps: each folds one kind's listing (any iterable of objects, e.g. streamed pages)
+# into per-namespace quantities and the set of namespaces the listing mentioned.
+
+
+def _namespace(obj: dict) -> str:
+    return (obj.get("metadata") or {}).get("namespace", "")
+
+
+def quota_usage(quotas: Iterable[dict]) -> tuple[dict[str, dict[str, Decimal]], set[str]]:
+    """``status.used`` of the ResourceQuotas by metric and namespace (the largest of a
+    namespace's quotas), and the namespaces that have a quota."""
+    used: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    seen: set[str] = set()
+    for quota in quotas:
+        ns = _namespace(quota)
+        seen.add(ns)
+        for key, metric in QUOTA_USED_METRICS.items():
+            raw = (quota.get("status") or {}).get("used", {}).get(key)
+            if raw is not None:
+                used[metric][ns] = max(used[metric].get(ns, Decimal(0)), _quantity(raw))
+    return used, seen
+
+
+def pod_metrics_usage(pod_metrics: Iterable[dict]) -> tuple[dict[str, Decimal], dict[str, Decimal], set[str]]:
+    """CPU and memory in use per namespace, from the metrics API's PodMetrics."""
+    cpu: dict[str, Decimal] = defaultdict(Decimal)
+    memory: dict[str, Decimal] = defaultdict(Decimal)
+    seen: set[str] = set()
+    for pod in pod_metrics:
+        ns = _namespace(pod)
+        seen.add(ns)
+        for container in pod.get("containers") or []:
+            usage = container.get("usage") or {}
+            cpu[ns] += _quantity(usage.get("cpu", "0"))
+            memory[ns] += _quantity(usage.get("memory", "0"))
+    return cpu, memory, seen
+
+
+def storage_requests(
+    pvcs: Iterable[dict],
+) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]], set[str]]:
+    """Requested bytes per namespace, and per namespace and StorageClass ("" for claims naming
+    none), so billing can price each class; only classes a namespace has claims in appear."""
+    storage: dict[str, Decimal] = defaultdict(Decimal)
+    by_class: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    seen: set[str] = set()
+    for pvc in pvcs:
+        ns = _namespace(pvc)
+        seen.add(ns)
+        spec = pvc.get("spec") or {}
+        requested = (spec.get("resources") or {}).get("requests", {}).get("storage")
+        if requested:
+            storage[ns] += _quantity(requested)
+            by_class[ns][spec.get("storageClassName") or ""] += _quantity(requested)
+    return storage, by_class, seen
+
+
+def load_balancers(services: Iterable[dict]) -> tuple[dict[str, Decimal], set[str]]:
+    """Services of type LoadBalancer per namespace."""
+    balancers: dict[str, Decimal] = defaultdict(Decimal)
+    seen: set[str] = set()
+    for service in services:
+        ns = _namespace(service)
+        seen.add(ns)
+        if (service.get("spec") or {}).get("type") == "LoadBalancer":
+            balancers[ns] += 1
+    return balancers, seen
+
+
+def pod_gpus_and_runtimes(
+    pods: Iterable[dict], multipliers: Mapping[str, Decimal]
+) -> tuple[dict[str, Decimal], dict[str, str], set[str]]:
+    """GPUs of running pods per namespace, and each namespace's most expensive runtime class
+    among them (by ``multipliers``)."""
+    gpus: dict[str, Decimal] = defaultdict(Decimal)
+    runtimes: dict[str, str] = {}
+    seen: set[str] = set()
+    for pod in pods:
+        ns = _namespace(pod)
+        seen.add(ns)
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            continue
+        spec = pod.get("spec") or {}
+        for container in spec.get("containers") or []:
+            resources = container.get("resources") or {}
+            amount = (resources.get("limits") or {}).get(GPU_RESOURCE) or (
+                resources.get("requests") or {}
+            ).get(GPU_RESOURCE)
+            if amount:
+                gpus[ns] += _quantity(amount)
+        runtime = spec.get("runtimeClassName") or ""
+        if runtime and multipliers.get(runtime, Decimal(0)) >= multipliers.get(
+            runtimes.get(ns, ""), Decimal(-1)
+        ):
+            runtimes[ns] = runtime
+    return gpus, runtimes, seen
+
+
+@dataclass
+class Readings:
+    """What the window's listings told; a kind whose list failed is None (its metrics are gaps)."""
+
+    quotas: tuple[dict[str, dict[str, Decimal]], set[str]] | None = None
+    pod_metrics: tuple[dict[str, Decimal], dict[str, Decimal], set[str]] | None = None
+    pvcs: tuple[dict[str, Decimal], dict[str, dict[str, Decimal]], set[str]] | None = None
+    services: tuple[dict[str, Decimal], set[str]] | None = None
+    pods: tuple[dict[str, Decimal], dict[str, str], set[str]] | None = None
+    network: dict[str, dict[str, Decimal] | None] | None = None  # None: Prometheus not configured
+
+    @property
+    def present(self) -> set[str]:
+        """Namespaces any listing mentioned: one none mentioned may not exist on the cluster yet."""
+        listed = (self.quotas, self.pod_metrics, self.pvcs, self.services, self.pods)
+        return set().union(*(reading[-1] for reading in listed if reading is not None))
+
+
+def window_values(names: Iterable[str], readings: Readings) -> dict[str, dict[str, Decimal | None]]:
+    """Each namespace's quantity per metric, None for a gap (a failed listing, a namespace no
+    listing mentioned, a failed Prometheus query); a metric nothing reported for is zero."""
+    present = readings.present
+    gauges: list[tuple[str, dict[str, Decimal] | None]] = []
+    if readings.pod_metrics is not None:
+        gauges += [
+            (Metric.CPU_USAGE, readings.pod_metrics[0]),
+            (Metric.MEMORY_USAGE, readings.pod_metrics[1]),
+        ]
+    else:
+        gauges += [(Metric.CPU_USAGE, None), (Metric.MEMORY_USAGE, None)]
+    gauges.append((Metric.STORAGE_REQUEST, readings.pvcs[0] if readings.pvcs is not None else None))
+    gauges.append((Metric.LOAD_BALANCERS, readings.services[0] if readings.services is not None else None))
+    gauges.append((Metric.GPU_REQUEST, readings.pods[0] if readings.pods is not None else None))
+    used, with_quota = readings.quotas if readings.quotas is not None else ({}, set())
+    values: dict[str, dict[str, Decimal | None]] = {}
+    for name in names:
+        row: dict[str, Decimal | None] = {
+            metric: used.get(metric, {}).get(name, Decimal(0)) if name in with_quota else None
+            for metric in QUOTA_USED_METRICS.values()
+        }
+        for metric, per_namespace in gauges:
+            row[metric] = (
+                None if per_namespace is None or name not in present else per_namespace.get(name, Decimal(0))
+            )
+        for metric, per_namespace in (readings.network or {}).items():
+            row[metric] = None if per_namespace is None else per_namespace.get(name)
+        values[name] = row
+    return values
+
+
+def window_samples(
+    *,
+    namespaces: Mapping[str, int],
+    readings: Readings,
+    default_runtime: Mapping[int, str],
+    window_start: datetime,
+    window_end: datetime,
+) -> list[UsageSample]:
+    """The window's samples (unsaved): every metric of every namespace, gaps included, and its
+    storage per StorageClass; each carries the namespace's runtime class."""
+    values = window_values(namespaces, readings)
+    by_class = readings.pvcs[1] if readings.pvcs is not None else {}
+    pod_runtime = readings.pods[1] if readings.pods is not None else {}
+    rows = []
+    for name, namespace_id in namespaces.items():
+        runtime = pod_runtime.get(name) or default_runtime.get(namespace_id, "")
+        for measured, quantity in values[name].items():
+            rows.append(
+                UsageSample(
+                    namespace_id=namespace_id,
+                    metric=measured,
+                    window_start=window_start,
+                    window_end=window_end,
+                    quantity=quantity,
+                    is_gap=quantity is None,
+                    source=_SOURCES[measured],
+                    runtime_class=runtime,
+                )
+            )
+        for storage_class, quantity in by_class.get(name, {}).items():
+            rows.append(
+                UsageSample(
+                    namespace_id=namespace_id,
+                    metric=Metric.STORAGE_CLASS_REQUEST,
+                    storage_class=storage_class,
+                    window_start=window_start,
+                    window_end=window_end,
+                    quantity=quantity,
+                    source=_SOURCES[Metric.STORAGE_REQUEST],
+                    runtime_class=runtime,
+                )
+            )
+    return rows
+
+
+# I/O: list the cluster page by page, ask Prometheus, write the samples.
+
+
 def usage_collect_window(
     *, state: ClusterState, window_start: datetime, window_end: datetime, gateway=None
 ) -> CollectResult:
@@ -172,149 +376,55 @@ def usage_collect_window(
         result.errors.append(f"gateway: {exc}")
         gateway = None
 
-    def fetch(what: str, call):
+    def streamed(pages: Iterator[list[dict]]) -> Iterator[dict]:
+        for page in pages:
+            result.api_calls += 1
+            yield from page
+
+    def read(what: str, api_version: str, kind: str, fold: Callable[[Iterable[dict]], T]) -> T | None:
+        """``fold`` over every page of a cluster-wide list; None (and an error) if any page fails."""
         if gateway is None:
             return None
-        result.api_calls += 1
         try:
-            return kube.items(call())
+            return fold(
+                streamed(gateway.list_pages(api_version, kind, limit=settings.METERING_LIST_PAGE_SIZE))
+            )
         except KubeError as exc:  # every failed read becomes gaps for its metrics
             logger.warning("metering: listing %s on %s failed: %s", what, state, exc)
             result.errors.append(f"{what}: {exc}")
             return None
 
-    quotas = fetch("resourcequotas", lambda: gateway.list("v1", "ResourceQuota"))
-    pod_metrics = fetch("pod metrics", lambda: gateway.list_pod_metrics())
-    pvcs = fetch("persistentvolumeclaims", lambda: gateway.list("v1", "PersistentVolumeClaim"))
-    services = fetch("services", lambda: gateway.list("v1", "Service"))
-    pods = fetch("pods", lambda: gateway.list("v1", "Pod"))
-
-    values: dict[str, dict[str, Decimal | None]] = defaultdict(dict)
-    present: set[str] = set()
-    for listing in (quotas, pvcs, services, pods, pod_metrics):
-        for obj in listing or []:
-            present.add(obj.get("metadata", {}).get("namespace", ""))
-
-    def gauge(metric: str, listing, per_namespace: dict[str, Decimal]) -> None:
-        for name in namespaces:
-            if listing is None or name not in present:
-                values[name][metric] = None
-            else:
-                values[name][metric] = per_namespace.get(name, Decimal(0))
-
-    used: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for quota in quotas or []:
-        ns = quota["metadata"].get("namespace", "")
-        for key, metric in QUOTA_USED_METRICS.items():
-            raw = (quota.get("status") or {}).get("used", {}).get(key)
-            if raw is not None:
-                used[metric][ns] = max(used[metric].get(ns, Decimal(0)), _quantity(raw))
-    quota_namespaces = {q["metadata"].get("namespace", "") for q in quotas or []}
-    for metric in QUOTA_USED_METRICS.values():
-        for name in namespaces:
-            values[name][metric] = used[metric].get(name, Decimal(0)) if name in quota_namespaces else None
-
-    cpu: dict[str, Decimal] = defaultdict(Decimal)
-    memory: dict[str, Decimal] = defaultdict(Decimal)
-    for pod in pod_metrics or []:
-        ns = pod["metadata"].get("namespace", "")
-        for container in pod.get("containers") or []:
-            usage = container.get("usage") or {}
-            cpu[ns] += _quantity(usage.get("cpu", "0"))
-            memory[ns] += _quantity(usage.get("memory", "0"))
-    gauge(Metric.CPU_USAGE, pod_metrics, cpu)
-    gauge(Metric.MEMORY_USAGE, pod_metrics, memory)
-
-    storage: dict[str, Decimal] = defaultdict(Decimal)
-    # Requested bytes per namespace and StorageClass ("" for claims naming none), so billing
-    # can price each class; only classes a namespace has claims in get a sample.
-    storage_by_class: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for pvc in pvcs or []:
-        spec = pvc.get("spec") or {}
-        requested = (spec.get("resources") or {}).get("requests", {}).get("storage")
-        if requested:
-            ns = pvc["metadata"].get("namespace", "")
-            storage[ns] += _quantity(requested)
-            storage_by_class[ns][spec.get("storageClassName") or ""] += _quantity(requested)
-    gauge(Metric.STORAGE_REQUEST, pvcs, storage)
-
-    balancers: dict[str, Decimal] = defaultdict(Decimal)
-    for service in services or []:
-        if (service.get("spec") or {}).get("type") == "LoadBalancer":
-            balancers[service["metadata"].get("namespace", "")] += 1
-    gauge(Metric.LOAD_BALANCERS, services, balancers)
-
     multipliers = dict(RuntimeClassProfile.objects.values_list("name", "price_multiplier"))
-    gpus: dict[str, Decimal] = defaultdict(Decimal)
-    pod_runtime: dict[str, str] = {}
-    for pod in pods or []:
-        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-            continue
-        ns = pod["metadata"].get("namespace", "")
-        spec = pod.get("spec") or {}
-        for container in spec.get("containers") or []:
-            resources = container.get("resources") or {}
-            amount = (resources.get("limits") or {}).get(GPU_RESOURCE) or (
-                resources.get("requests") or {}
-            ).get(GPU_RESOURCE)
-            if amount:
-                gpus[ns] += _quantity(amount)
-        runtime = spec.get("runtimeClassName") or ""
-        if runtime and multipliers.get(runtime, Decimal(0)) >= multipliers.get(
-            pod_runtime.get(ns, ""), Decimal(-1)
-        ):
-            pod_runtime[ns] = runtime
-    gauge(Metric.GPU_REQUEST, pods, gpus)
-
+    readings = Readings(
+        quotas=read("resourcequotas", "v1", "ResourceQuota", quota_usage),
+        pod_metrics=read("pod metrics", "metrics.k8s.io/v1beta1", "PodMetrics", pod_metrics_usage),
+        pvcs=read("persistentvolumeclaims", "v1", "PersistentVolumeClaim", storage_requests),
+        services=read("services", "v1", "Service", load_balancers),
+        pods=read("pods", "v1", "Pod", lambda pods: pod_gpus_and_runtimes(pods, multipliers)),
+    )
     seconds = int((window_end - window_start).total_seconds())
-    network = prometheus.network_bytes(window_end=window_end, window_seconds=seconds)
-    if network is not None:  # None: no Prometheus configured, so network is not metered at all
-        result.prometheus_queries = len(network)
-        for network_metric, per_namespace in network.items():
+    readings.network = prometheus.network_bytes(window_end=window_end, window_seconds=seconds)
+    if readings.network is not None:  # None: no Prometheus configured, so network is not metered at all
+        result.prometheus_queries = len(readings.network)
+        for network_metric, per_namespace in readings.network.items():
             if per_namespace is None:
                 result.errors.append(f"prometheus {network_metric}: query failed")
-            for name in namespaces:
-                values[name][network_metric] = None if per_namespace is None else per_namespace.get(name)
 
     default_runtime = dict(
         NamespaceRuntime.objects.filter(namespace_id__in=namespaces.values()).values_list(
             "namespace_id", "chosen"
         )
     )
-    rows = []
-    for name, namespace_id in namespaces.items():
-        runtime = pod_runtime.get(name) or default_runtime.get(namespace_id, "")
-        for measured, quantity in values[name].items():
-            source = _SOURCES[measured]
-            is_gap = quantity is None
-            result.gaps += is_gap
-            rows.append(
-                UsageSample(
-                    namespace_id=namespace_id,
-                    metric=measured,
-                    window_start=window_start,
-                    window_end=window_end,
-                    quantity=None if is_gap else quantity,
-                    is_gap=is_gap,
-                    source=source,
-                    runtime_class=runtime,
-                )
-            )
-        for storage_class, quantity in storage_by_class.get(name, {}).items():
-            rows.append(
-                UsageSample(
-                    namespace_id=namespace_id,
-                    metric=Metric.STORAGE_CLASS_REQUEST,
-                    storage_class=storage_class,
-                    window_start=window_start,
-                    window_end=window_end,
-                    quantity=quantity,
-                    source=_SOURCES[Metric.STORAGE_REQUEST],
-                    runtime_class=runtime,
-                )
-            )
+    rows = window_samples(
+        namespaces=namespaces,
+        readings=readings,
+        default_runtime=default_runtime,
+        window_start=window_start,
+        window_end=window_end,
+    )
     UsageSample.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     result.rows_offered = len(rows)
+    result.gaps = sum(row.is_gap for row in rows)
     return result
 
 

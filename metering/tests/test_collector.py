@@ -5,7 +5,16 @@ import pytest
 
 from clusters.connections import gateway_for_cluster
 from metering.models import ClusterState, Metric, UsageSample
-from metering.services.collector import align_window, usage_collect
+from metering.services.collector import (
+    Readings,
+    align_window,
+    load_balancers,
+    pod_gpus_and_runtimes,
+    quota_usage,
+    storage_requests,
+    usage_collect,
+    window_values,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +229,87 @@ def test_prometheus_down_gaps_only_network(world, emulated_cluster, prometheus):
     got = samples(world.namespace)
     assert got[Metric.NET_EGRESS_EXTERNAL].is_gap
     assert not got[Metric.CPU_REQUEST].is_gap
+
+
+LISTED_KINDS = [
+    ("v1", "ResourceQuota"),
+    ("metrics.k8s.io/v1beta1", "PodMetrics"),
+    ("v1", "PersistentVolumeClaim"),
+    ("v1", "Service"),
+    ("v1", "Pod"),
+]
+
+
+def _measured(window_start):
+    return {
+        (s.namespace_id, s.metric, s.storage_class): (s.quantity, s.is_gap, s.runtime_class)
+        for s in UsageSample.objects.filter(window_start=window_start)
+    }
+
+
+def test_lists_are_read_page_by_page_and_give_the_same_samples(world, emulated_cluster, settings):
+    from tests.factories import NamespaceFactory
+
+    for i in range(5):
+        ns = NamespaceFactory(team=world.team, name=f"paged-{i}", status="ready")
+        seed_namespace(emulated_cluster, ns.name)
+    gateway = gateway_for_cluster(_default())
+    pages = sum(max(1, -(-len(gateway.list(version, kind)) // 2)) for version, kind in LISTED_KINDS)
+    settings.METERING_LIST_PAGE_SIZE = 2
+    emulated_cluster.reset_counters()
+    [result] = usage_collect(now=NOW)
+    assert result.api_calls == emulated_cluster.counts()["reads"] == pages >= 3 * len(LISTED_KINDS)
+    settings.METERING_LIST_PAGE_SIZE = 500
+    [whole] = usage_collect(now=NOW + timedelta(seconds=60))
+    assert whole.api_calls == len(LISTED_KINDS)
+    paged = _measured(align_window(NOW, 60)[0])
+    assert paged == _measured(align_window(NOW + timedelta(seconds=60), 60)[0])
+    assert len(paged) == 5 * 11 and not any(gap for _, gap, _ in paged.values())
+
+
+def test_a_page_that_fails_gaps_its_whole_kind(world, emulated_cluster, settings, monkeypatch):
+    from clusters.kube.errors import TransientKubeError
+    from clusters.kube.gateway import KubeGateway
+    from tests.factories import NamespaceFactory
+
+    for i in range(3):
+        ns = NamespaceFactory(team=world.team, name=f"paged-{i}", status="ready")
+        seed_namespace(emulated_cluster, ns.name)
+    settings.METERING_LIST_PAGE_SIZE = 1
+    real_page = KubeGateway.list_page
+
+    def second_quota_page_fails(self, api_version, kind, namespace, **kwargs):
+        if kind == "ResourceQuota" and kwargs.get("continue_token"):
+            raise TransientKubeError("the API server went away")
+        return real_page(self, api_version, kind, namespace, **kwargs)
+
+    monkeypatch.setattr(KubeGateway, "list_page", second_quota_page_fails)
+    [result] = usage_collect(now=NOW)
+    assert any(error.startswith("resourcequotas") for error in result.errors)
+    gaps = {s.metric for s in UsageSample.objects.filter(is_gap=True)}
+    assert gaps == {
+        Metric.CPU_REQUEST,
+        Metric.CPU_LIMIT,
+        Metric.MEMORY_REQUEST,
+        Metric.MEMORY_LIMIT,
+        Metric.PODS,
+    }
+
+
+def test_window_values_are_a_pure_fold_of_the_listings():
+    used, with_quota = quota_usage(
+        [{"metadata": {"namespace": "a"}, "status": {"used": {"requests.cpu": "500m", "pods": "2"}}}]
+    )
+    readings = Readings(
+        quotas=(used, with_quota),
+        pod_metrics=None,  # the metrics API failed
+        pvcs=storage_requests([]),
+        services=load_balancers([{"metadata": {"namespace": "b"}, "spec": {"type": "LoadBalancer"}}]),
+        pods=pod_gpus_and_runtimes([], {}),
+    )
+    values = window_values(["a", "b", "c"], readings)
+    assert values["a"][Metric.CPU_REQUEST] == Decimal("0.5") and values["a"][Metric.MEMORY_REQUEST] == 0
+    assert values["b"][Metric.CPU_REQUEST] is None  # no quota in b
+    assert values["a"][Metric.CPU_USAGE] is None and values["b"][Metric.MEMORY_USAGE] is None
+    assert values["b"][Metric.LOAD_BALANCERS] == 1 and values["a"][Metric.LOAD_BALANCERS] == 0
+    assert all(value is None for value in values["c"].values())  # no listing mentions c
