@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import islice
 from typing import TypeVar
 
 from django.conf import settings
@@ -47,6 +48,7 @@ NETWORK_METRICS = (
 )
 GPU_RESOURCE = "nvidia.com/gpu"
 SIX_PLACES = Decimal("0.000001")
+WRITE_BATCH = 2000
 MEASURED_STATES = [
     NamespaceStatus.PROVISIONING,
     NamespaceStatus.READY,
@@ -281,8 +283,10 @@ class Readings:
         return set().union(*(reading[-1] for reading in listed if reading is not None))
 
 
-def window_values(names: Iterable[str], readings: Readings) -> dict[str, dict[str, Decimal | None]]:
-    """Each namespace's quantity per metric, None for a gap (a failed listing, a namespace no
+def window_values(
+    names: Iterable[str], readings: Readings
+) -> Iterator[tuple[str, dict[str, Decimal | None]]]:
+    """(namespace, its quantity per metric), one namespace at a time; None for a gap (a failed listing, a namespace no
     listing mentioned, a failed Prometheus query); a metric nothing reported for is zero."""
     present = readings.present
     gauges: list[tuple[str, dict[str, Decimal] | None]] = []
@@ -297,7 +301,6 @@ def window_values(names: Iterable[str], readings: Readings) -> dict[str, dict[st
     gauges.append((Metric.LOAD_BALANCERS, readings.services[0] if readings.services is not None else None))
     gauges.append((Metric.GPU_REQUEST, readings.pods[0] if readings.pods is not None else None))
     used, with_quota = readings.quotas if readings.quotas is not None else ({}, set())
-    values: dict[str, dict[str, Decimal | None]] = {}
     for name in names:
         row: dict[str, Decimal | None] = {
             metric: used.get(metric, {}).get(name, Decimal(0)) if name in with_quota else None
@@ -309,8 +312,7 @@ def window_values(names: Iterable[str], readings: Readings) -> dict[str, dict[st
             )
         for metric, per_namespace in (readings.network or {}).items():
             row[metric] = None if per_namespace is None else per_namespace.get(name)
-        values[name] = row
-    return values
+        yield name, row
 
 
 def window_samples(
@@ -320,42 +322,36 @@ def window_samples(
     default_runtime: Mapping[int, str],
     window_start: datetime,
     window_end: datetime,
-) -> list[UsageSample]:
-    """The window's samples (unsaved): every metric of every namespace, gaps included, and its
-    storage per StorageClass; each carries the namespace's runtime class."""
-    values = window_values(namespaces, readings)
+) -> Iterator[UsageSample]:
+    """The window's samples (unsaved), namespace by namespace: every metric, gaps included,
+    and its storage per StorageClass; each carries the namespace's runtime class."""
     by_class = readings.pvcs[1] if readings.pvcs is not None else {}
     pod_runtime = readings.pods[1] if readings.pods is not None else {}
-    rows = []
-    for name, namespace_id in namespaces.items():
+    for name, values in window_values(namespaces, readings):
+        namespace_id = namespaces[name]
         runtime = pod_runtime.get(name) or default_runtime.get(namespace_id, "")
-        for measured, quantity in values[name].items():
-            rows.append(
-                UsageSample(
-                    namespace_id=namespace_id,
-                    metric=measured,
-                    window_start=window_start,
-                    window_end=window_end,
-                    quantity=quantity,
-                    is_gap=quantity is None,
-                    source=_SOURCES[measured],
-                    runtime_class=runtime,
-                )
+        for measured, quantity in values.items():
+            yield UsageSample(
+                namespace_id=namespace_id,
+                metric=measured,
+                window_start=window_start,
+                window_end=window_end,
+                quantity=quantity,
+                is_gap=quantity is None,
+                source=_SOURCES[measured],
+                runtime_class=runtime,
             )
         for storage_class, quantity in by_class.get(name, {}).items():
-            rows.append(
-                UsageSample(
-                    namespace_id=namespace_id,
-                    metric=Metric.STORAGE_CLASS_REQUEST,
-                    storage_class=storage_class,
-                    window_start=window_start,
-                    window_end=window_end,
-                    quantity=quantity,
-                    source=_SOURCES[Metric.STORAGE_REQUEST],
-                    runtime_class=runtime,
-                )
+            yield UsageSample(
+                namespace_id=namespace_id,
+                metric=Metric.STORAGE_CLASS_REQUEST,
+                storage_class=storage_class,
+                window_start=window_start,
+                window_end=window_end,
+                quantity=quantity,
+                source=_SOURCES[Metric.STORAGE_REQUEST],
+                runtime_class=runtime,
             )
-    return rows
 
 
 # I/O: list the cluster page by page, ask Prometheus, write the samples.
@@ -415,16 +411,17 @@ def usage_collect_window(
             "namespace_id", "chosen"
         )
     )
-    rows = window_samples(
+    samples = window_samples(
         namespaces=namespaces,
         readings=readings,
         default_runtime=default_runtime,
         window_start=window_start,
         window_end=window_end,
     )
-    UsageSample.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-    result.rows_offered = len(rows)
-    result.gaps = sum(row.is_gap for row in rows)
+    while rows := list(islice(samples, WRITE_BATCH)):  # written in batches: memory holds one
+        UsageSample.objects.bulk_create(rows, ignore_conflicts=True)
+        result.rows_offered += len(rows)
+        result.gaps += sum(row.is_gap for row in rows)
     return result
 
 

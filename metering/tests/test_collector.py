@@ -307,7 +307,7 @@ def test_window_values_are_a_pure_fold_of_the_listings():
         services=load_balancers([{"metadata": {"namespace": "b"}, "spec": {"type": "LoadBalancer"}}]),
         pods=pod_gpus_and_runtimes([], {}),
     )
-    values = window_values(["a", "b", "c"], readings)
+    values = dict(window_values(["a", "b", "c"], readings))
     assert values["a"][Metric.CPU_REQUEST] == Decimal("0.5") and values["a"][Metric.MEMORY_REQUEST] == 0
     assert values["b"][Metric.CPU_REQUEST] is None  # no quota in b
     assert values["a"][Metric.CPU_USAGE] is None and values["b"][Metric.MEMORY_USAGE] is None
