@@ -10,9 +10,13 @@ class ClustersConfig(AppConfig):
 
         from clusters import tasks
         from clusters.connections import create_default_cluster
+        from tenants.services.accounts import credentials_revoked
         from tenants.services.provisioning_hooks import desired_state_changed
 
         desired_state_changed.connect(tasks.provision_on_change, dispatch_uid="clusters.provision_on_change")
+        credentials_revoked.connect(
+            tasks.revoke_on_credentials_revoked, dispatch_uid="clusters.revoke_on_credentials_revoked"
+        )
         post_migrate.connect(
             create_default_cluster, sender=self, dispatch_uid="clusters.create_default_cluster"
         )

@@ -298,8 +298,9 @@ def kubeconfig_issue(*, user, hours: int | None = None) -> IssuedKubeconfig:
     )
 
 
-def kubeconfig_tokens_revoke(*, user) -> Revocation:
-    """Invalidate every token issued to the user, on every cluster the console knows.
+def kubeconfig_tokens_revoke(*, user, cluster_names: list[str] | None = None) -> Revocation:
+    """Invalidate every token issued to the user, on every cluster the console knows (or on
+    those named in ``cluster_names``: a retry of the ones that failed).
 
     The ServiceAccount is deleted everywhere and recreated where the user has namespaces (its
     RoleBindings name it, so they keep working for new tokens). Clusters that cannot be
@@ -309,7 +310,10 @@ def kubeconfig_tokens_revoke(*, user) -> Revocation:
     account = platform.user_service_account(user.pk)
     groups = {group.cluster.pk: group for group in namespaces_by_cluster(user=user)}
     revoked, failed = [], {}
-    for cluster in Cluster.objects.order_by("name"):
+    clusters = Cluster.objects.order_by("name")
+    if cluster_names is not None:
+        clusters = clusters.filter(name__in=cluster_names)
+    for cluster in clusters:
         try:
             gateway = cluster_gateway(cluster)
             gateway.delete("v1", "ServiceAccount", account, platform.system_namespace)

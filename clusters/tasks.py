@@ -6,11 +6,13 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from clusters.bootstrap import cluster_bootstrap_check
 from clusters.kube.errors import TransientKubeError
+from clusters.kubeconfigs import kubeconfig_tokens_revoke
 from clusters.models import Cluster
 from clusters.provisioning import (
     Outcome,
@@ -97,3 +99,27 @@ def reconcile_all() -> int:
 def check_connectivity() -> int:
     """Record every cluster's reachability and server version; staff are told of changes."""
     return len(clusters_check_connectivity())
+
+
+def revoke_on_credentials_revoked(sender, *, user_id: int, **kwargs) -> None:
+    """Receives ``credentials_revoked`` (a password reset, two-factor turned off)."""
+    try:
+        revoke_kubeconfig_tokens.delay(user_id)
+    except OperationalError:
+        logger.warning("broker unreachable; revoking user %s's kubeconfig tokens in this process", user_id)
+        revoke_kubeconfig_tokens.apply(args=(user_id,))
+
+
+@shared_task(bind=True, name="clusters.revoke_kubeconfig_tokens", max_retries=MAX_RETRIES)
+def revoke_kubeconfig_tokens(self, user_id: int, cluster_names: list[str] | None = None) -> list[str]:
+    """Revoke the user's kubeconfig tokens everywhere; clusters that could not be reached are
+    tried again (only they: a token issued since on the others is not revoked twice)."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return []
+    result = kubeconfig_tokens_revoke(user=user, cluster_names=cluster_names)
+    if result.failed and not self.request.is_eager and self.request.retries < self.max_retries:
+        raise self.retry(
+            args=(user_id, sorted(result.failed)), countdown=backoff_seconds(self.request.retries)
+        )
+    return result.revoked

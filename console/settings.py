@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tenants.middleware.StaffTwoFactorMiddleware",
     "tenants.middleware.AuditContextMiddleware",
     "console.observability.middleware.RequestObservabilityMiddleware",
 ]
@@ -366,6 +367,9 @@ TENANTRY_RECONCILE_BEAT_SECONDS = 300
 TENANTRY_RECONCILE_BATCH = env_int("TENANTRY_RECONCILE_BATCH", 2000, minimum=1)
 TENANTRY_KUBECONFIG_TTL_HOURS = env_int("TENANTRY_KUBECONFIG_TTL_HOURS", 8, minimum=1)
 TENANTRY_KUBECONFIG_MAX_TTL_HOURS = env_int("TENANTRY_KUBECONFIG_MAX_TTL_HOURS", 24, minimum=1)
+# Staff accounts must use two-factor authentication; from the first time an account is seen as
+# staff without it, it has this long to set it up (0: at once). API tokens are not affected.
+TENANTRY_STAFF_TWO_FACTOR_GRACE_HOURS = env_int("TENANTRY_STAFF_TWO_FACTOR_GRACE_HOURS", 72, minimum=0)
 
 # --- Logs and metrics ---------------------------------------------------------------------
 LOG_FORMAT = env_str("LOG_FORMAT", "text")

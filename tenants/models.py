@@ -338,3 +338,16 @@ class AccountPreferences(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.language or '-'} {self.time_zone or '-'}"
+
+
+class TwoFactorGrace(models.Model):
+    """When a staff account was first seen without two-factor authentication: it may use the
+    console for ``TENANTRY_STAFF_TWO_FACTOR_GRACE_HOURS`` from then, and must set it up after."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor_grace"
+    )
+    started_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user}: since {self.started_at:%Y-%m-%d %H:%M}"

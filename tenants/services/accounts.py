@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -9,6 +10,10 @@ from tenants import permissions
 from tenants.models import ApiToken, Namespace, TeamMembership
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed
+
+# Sent after commit with ``user_id``: the account's credentials were revoked; the clusters
+# floor, which listens, revokes its kubeconfig tokens on every cluster.
+credentials_revoked = Signal()
 
 
 def _namespaces_of_teams(user) -> list[Namespace]:
@@ -60,3 +65,16 @@ def user_enable(*, actor, user) -> None:
     for namespace in _namespaces_of_teams(user):
         namespace_changed(namespace)
     audit_record(actor=actor, action="user.enabled", target=user, team=None, data={"email": user.email})
+
+
+@transaction.atomic
+def user_credentials_revoke(*, user, reason: str) -> int:
+    """After a password reset or two-factor turned off: the account's API tokens stop working
+    at once and its kubeconfig tokens are revoked on every cluster (after commit). Audited;
+    returns how many API tokens were revoked."""
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    data = {"reason": reason, "api_tokens_revoked": revoked}
+    audit_record(actor=user, action="user.credentials_revoked", target=user, team=None, data=data)
+    user_id = user.pk
+    transaction.on_commit(lambda: credentials_revoked.send(sender=ApiToken, user_id=user_id))
+    return revoked
