@@ -1,15 +1,17 @@
 """Provisioning through the worker path against the emulator over HTTP.
 
-Figures: total time and API calls per namespace for 1,000 namespaces with 5 members each,
-and the time (and calls) for one more namespace when 10 versus 10,000 already exist.
+Figures: time and API calls per namespace for 10, 100 and 1,000 namespaces with 5 members
+each (the growth table: 1x, 10x, 100x), and the time (and calls) for one more namespace when
+10 versus 10,000 already exist.
 """
 
 import statistics
 import time
 
-from bench._setup import default_cluster_id, django_with_temp_sqlite
+from bench._setup import default_cluster_id, django_with_temp_sqlite, quick
 
-NAMESPACES = 1000
+SIZES = (10, 100, 1000)
+QUICK_SIZES = (10, 100)
 MEMBERS = 5
 LARGE = 10_000
 
@@ -61,17 +63,16 @@ def main() -> None:
     # Warm-up: the first namespace also bootstraps the cluster.
     provision_one(make_namespaces("warm", 1)[0])
 
-    batch = make_namespaces("ns", NAMESPACES)
-    emulator.reset_counters()
-    started = time.perf_counter()
-    for ns in batch:
-        provision_namespace.apply((ns.pk,)).get()
-    total = time.perf_counter() - started
-    calls = emulator.counts()["total"]
-    print(
-        f"provision {NAMESPACES} namespaces x {MEMBERS} members: {total:.1f} s total, "
-        f"{total / NAMESPACES * 1000:.1f} ms/namespace, {calls / NAMESPACES:.1f} API calls/namespace"
-    )
+    print(f"{'namespaces':>10} {'total s':>8} {'ms/ns':>7} {'API calls/ns':>12}  ({MEMBERS} members each)")
+    for size in QUICK_SIZES if quick() else SIZES:
+        batch = make_namespaces(f"ns{size}", size)
+        emulator.reset_counters()
+        started = time.perf_counter()
+        for ns in batch:
+            provision_namespace.apply((ns.pk,)).get()
+        total = time.perf_counter() - started
+        calls = emulator.counts()["total"]
+        print(f"{size:>10} {total:>8.1f} {total / size * 1000:>7.1f} {calls / size:>12.1f}", flush=True)
 
     def one_more(label: str) -> None:
         samples = [provision_one(ns) for ns in make_namespaces(f"probe-{label}", 5)]

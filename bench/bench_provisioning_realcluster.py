@@ -8,9 +8,9 @@ admin token on the emulator. Needs `make cluster-bins`; without the binaries it 
 import time
 from collections import Counter
 
-from bench._setup import default_cluster_id, django_with_temp_sqlite
+from bench._setup import default_cluster_id, django_with_temp_sqlite, quick
 
-NAMESPACES = 200
+NAMESPACES = 20 if quick() else 200
 MEMBERS = 5
 
 

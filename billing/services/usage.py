@@ -148,11 +148,18 @@ def usage_sums(
     rows_sql, rows_params = usage.query.sql_with_params()
     class_rows_sql, class_rows_params = by_class.query.sql_with_params()
     params = [*rows_params, *case_params, *case_params, *class_rows_params]
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        cursor.execute(_sql(rows_sql, class_rows_sql, version_case), params)
-        rows = iter(lambda: cursor.fetchmany(FETCH_ROWS), [])
-        for namespace_id, group in groupby((row for chunk in rows for row in chunk), key=lambda r: r[0]):
-            yield namespace_id, [_sums(row, by_id) for row in group]
+        if postgresql:  # compiling this large but simple query costs more time than it saves
+            cursor.execute("SET jit = off")
+        try:
+            cursor.execute(_sql(rows_sql, class_rows_sql, version_case), params)
+            rows = iter(lambda: cursor.fetchmany(FETCH_ROWS), [])
+            for namespace_id, group in groupby((row for chunk in rows for row in chunk), key=lambda r: r[0]):
+                yield namespace_id, [_sums(row, by_id) for row in group]
+        finally:
+            if postgresql:
+                cursor.execute("RESET jit")
 
 
 def _sums(row, versions: dict[int, PriceVersion]) -> UsageSums:
