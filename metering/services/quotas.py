@@ -16,6 +16,7 @@ from core import limits
 from core.email import email_on_commit
 from metering import quantities
 from metering.amounts import (
+    RESOURCE_BY_KEY,
     RESOURCES,
     Amounts,
     add,
@@ -30,7 +31,7 @@ from metering.amounts import (
     shortfall,
     subtract,
 )
-from metering.models import NamespaceQuota, QuotaRequest, QuotaRequestStatus, TeamQuota
+from metering.models import ClusterState, NamespaceQuota, QuotaRequest, QuotaRequestStatus, TeamQuota
 from metering.selectors import team_quota_for
 from tenants import permissions
 from tenants.locale import recipient_locale
@@ -99,6 +100,34 @@ def _check_storage_classes(*, team_quota: TeamQuota, amounts: Amounts) -> None:
             )
 
 
+# What a cluster's nodes offer in all, by amount key: the ClusterState field discovery fills.
+CLUSTER_CAPACITY_FIELDS = {
+    "cpu": "allocatable_cpu_millicores",
+    "memory": "allocatable_memory_bytes",
+    "gpus": "allocatable_gpus",
+}
+
+
+def _check_cluster_capacity(*, namespace: Namespace, amounts: Amounts) -> None:
+    """A namespace lives on one cluster: it may not be given more CPU, memory or GPUs than
+    that cluster's nodes offer in all (its pods could never be scheduled), nor GPUs where the
+    cluster has none. Judged once discovery has counted the cluster's nodes; before that, or
+    with no nodes counted (an autoscaler may add them), nothing is refused."""
+    state = ClusterState.objects.filter(cluster_id=namespace.cluster_id, node_count__gt=0).first()
+    if state is None:
+        return
+    errors = {}
+    for key, field in CLUSTER_CAPACITY_FIELDS.items():
+        capacity = getattr(state, field)
+        if capacity is not None and amounts[key] > capacity:
+            errors[key] = _("More than cluster %(cluster)s has in all (%(capacity)s).") % {
+                "cluster": namespace.cluster.name,
+                "capacity": quantities.format_quantity(capacity, RESOURCE_BY_KEY[key].kind),
+            }
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def namespace_quota_set(*, actor, namespace: Namespace, amounts: Amounts) -> NamespaceQuota:
     """Set a namespace's allocation; refused when the team's allocations would exceed its quota."""
@@ -107,6 +136,7 @@ def namespace_quota_set(*, actor, namespace: Namespace, amounts: Amounts) -> Nam
     check_bounds(amounts)
     team_quota = _lock_team_quota(namespace.team)
     _check_storage_classes(team_quota=team_quota, amounts=amounts)
+    _check_cluster_capacity(namespace=namespace, amounts=amounts)
     others = allocated_total(team=namespace.team, exclude_namespace_id=namespace.pk)
     _check_fits(team_quota=team_quota, wanted_total=add(others, amounts))
     allocation, _created = NamespaceQuota.objects.get_or_create(namespace=namespace)
@@ -272,6 +302,8 @@ def quota_request_create(*, actor, namespace: Namespace, increments: Amounts, re
     if is_zero(increments):
         raise ValidationError({"__all__": _("Ask for more of at least one resource.")})
     team_quota = _lock_team_quota(namespace.team)
+    current = NamespaceQuota.objects.filter(namespace=namespace).first()
+    _check_cluster_capacity(namespace=namespace, amounts=add(amounts_of(current), increments))
     remaining = subtract(amounts_of(team_quota), allocated_total(team=namespace.team))
     quota_request = QuotaRequest(
         team=namespace.team,
@@ -359,6 +391,7 @@ def quota_request_approve(*, actor, quota_request: QuotaRequest, note: str = "")
             data={"from": before, "to": format_amounts(amounts_of(team_quota)), "request": quota_request.pk},
         )
     allocation, _created = NamespaceQuota.objects.get_or_create(namespace=namespace)
+    _check_cluster_capacity(namespace=namespace, amounts=add(amounts_of(allocation), increments))
     before_allocation = format_amounts(amounts_of(allocation))
     apply_amounts(allocation, add(amounts_of(allocation), increments))
     allocation.save()
