@@ -1,23 +1,14 @@
 """The data migrations that pin namespaces to their cluster and give each cluster its own state row."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate
 
 BEFORE = [
     ("clusters", "0003_max_token_hours"),
     ("tenants", "0007_account_preferences_and_invitation_language"),
     ("metering", "0008_quota_bounds"),
 ]
-
-
-def migrate(targets=None):
-    """Migrate to ``targets`` (default: every app's latest) and return the models as they were there."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)

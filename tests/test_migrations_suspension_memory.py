@@ -2,7 +2,8 @@
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate
 
 BEFORE = [
     ("billing", "0006_pricebook_effective_day"),
@@ -10,15 +11,6 @@ BEFORE = [
     # Before namespaces had to name their cluster (issue 18), as the rows below do not.
     ("tenants", "0007_account_preferences_and_invitation_language"),
 ]
-
-
-def migrate(targets=None):
-    """Migrate to ``targets`` (default: every app's latest) and return the models as they were there."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
