@@ -347,3 +347,27 @@ def test_rejected_credentials_are_told_apart_and_a_rotated_token_file_is_picked_
     client.post(f"/clusters/{cluster_b.pk}/check/")
     cluster_b.refresh_from_db()
     assert cluster_b.reachable is True and not cluster_b.credentials_rejected
+
+
+def test_a_revocation_retry_touches_only_the_cluster_that_did_not_answer(
+    world, two_clusters, django_capture_on_commit_callbacks
+):
+    """The task that revokes kubeconfig tokens after a password reset retries the clusters in
+    ``failed`` only: a token issued on the others since is not revoked a second time."""
+    from clusters.kubeconfigs import kubeconfig_tokens_revoke
+
+    a, b, b_kubeconfig = two_clusters
+    cluster_b = add_cluster_b(b_kubeconfig)
+    default = Cluster.objects.get(is_default=True)
+    team_placement_set(actor=world.admin, team=world.team, clusters=[default, cluster_b], default=default)
+    with django_capture_on_commit_callbacks(execute=True):
+        namespace_create(actor=world.owner, team=world.team, name="acme-a")
+        namespace_create(actor=world.owner, team=world.team, name="acme-b", cluster=cluster_b)
+    b.fail_next(1000, 503, message="cluster B is down")
+    first = kubeconfig_tokens_revoke(user=world.owner)
+    assert first.revoked == [default.name] and list(first.failed) == ["cluster-b"]
+    b.faults.clear()
+    a.reset_counters()
+    retry = kubeconfig_tokens_revoke(user=world.owner, cluster_names=list(first.failed))
+    assert retry.revoked == ["cluster-b"] and retry.failed == {}
+    assert a.counts()["total"] == 0
