@@ -1,7 +1,8 @@
 """Two clusters (two emulators, A and B) driven the way staff and the workers drive them.
 
-Every staff action on a cluster is followed by a metering cycle (discovery and collection)
-and a visit to the staff pages: none may fail, and both clusters keep being measured.
+Every staff action on a cluster (add, edit, make default, check, re-check, disable) is
+followed by a metering cycle (discovery and collection) and a visit to the staff pages: none
+may fail, and both clusters keep being measured.
 """
 
 import os
@@ -133,6 +134,12 @@ def test_every_staff_cluster_action_is_followed_by_a_working_metering_cycle(
     capacity = client.get("/staff/capacity/").content.decode()
     assert "cluster-b" in capacity and "default" in capacity
 
+    # Re-check B's bootstrap objects: all in place, nothing written, collection goes on.
+    b.reset_counters()
+    assert client.post(f"/clusters/{cluster_b.pk}/recheck/").status_code == 302
+    assert b.counts()["writes"] == 0
+    cycle_and_pages()
+
     # Disable B: it takes no new namespaces; what is on it stays measured.
     response = client.post(
         f"/clusters/{Cluster.objects.get(name='default').pk}/edit/",
@@ -235,16 +242,23 @@ def test_the_name_is_checked_on_the_chosen_cluster(client, world, two_clusters):
     )
 
 
-def test_one_cluster_down_leaves_the_kubeconfig_for_the_other_and_says_what_is_missing(
-    client, world, two_clusters, django_capture_on_commit_callbacks
-):
+@pytest.fixture
+def acme_on_both(world, two_clusters, django_capture_on_commit_callbacks):
+    """Acme may use both clusters (A its default) and has acme-a on A and acme-b on B."""
     a, b, b_kubeconfig = two_clusters
     cluster_b = add_cluster_b(b_kubeconfig)
     default = Cluster.objects.get(is_default=True)
     team_placement_set(actor=world.admin, team=world.team, clusters=[default, cluster_b], default=default)
     with django_capture_on_commit_callbacks(execute=True):
-        namespace_create(actor=world.owner, team=world.team, name="acme-a")
-        namespace_create(actor=world.owner, team=world.team, name="acme-b", cluster=cluster_b)
+        on_a = namespace_create(actor=world.owner, team=world.team, name="acme-a")
+        on_b = namespace_create(actor=world.owner, team=world.team, name="acme-b", cluster=cluster_b)
+    return a, b, cluster_b, on_a, on_b
+
+
+def test_one_cluster_down_leaves_the_kubeconfig_for_the_other_and_says_what_is_missing(
+    client, world, acme_on_both
+):
+    a, b, cluster_b, _on_a, _on_b = acme_on_both
     b.fail_next(1000, 503, message="cluster B is down")
     check_b = client_for(world.admin).post(f"/clusters/{cluster_b.pk}/check/")
     assert check_b.status_code == 302
@@ -297,15 +311,10 @@ def test_the_periodic_check_records_every_cluster_and_tells_staff_when_one_chang
 
 
 def test_minutes_lost_and_a_cluster_down_are_gaps_never_zero_and_the_other_cluster_is_measured(
-    world, two_clusters, django_capture_on_commit_callbacks
+    world, acme_on_both
 ):
-    a, b, b_kubeconfig = two_clusters
-    cluster_b = add_cluster_b(b_kubeconfig)
-    default = Cluster.objects.get(is_default=True)
-    team_placement_set(actor=world.admin, team=world.team, clusters=[default, cluster_b], default=default)
-    with django_capture_on_commit_callbacks(execute=True):
-        on_a = namespace_create(actor=world.owner, team=world.team, name="acme-a")
-        on_b = namespace_create(actor=world.owner, team=world.team, name="acme-b", cluster=cluster_b)
+    a, b, cluster_b, on_a, on_b = acme_on_both
+    default = on_a.cluster
     a.set_pod_metrics("acme-a", "web", {"app": {"cpu": "250m", "memory": "64Mi"}})
     b.set_pod_metrics("acme-b", "web", {"app": {"cpu": "500m", "memory": "64Mi"}})
     cycles = Cycles()
@@ -349,20 +358,13 @@ def test_rejected_credentials_are_told_apart_and_a_rotated_token_file_is_picked_
     assert cluster_b.reachable is True and not cluster_b.credentials_rejected
 
 
-def test_a_revocation_retry_touches_only_the_cluster_that_did_not_answer(
-    world, two_clusters, django_capture_on_commit_callbacks
-):
+def test_a_revocation_retry_touches_only_the_cluster_that_did_not_answer(world, acme_on_both):
     """The task that revokes kubeconfig tokens after a password reset retries the clusters in
     ``failed`` only: a token issued on the others since is not revoked a second time."""
     from clusters.kubeconfigs import kubeconfig_tokens_revoke
 
-    a, b, b_kubeconfig = two_clusters
-    cluster_b = add_cluster_b(b_kubeconfig)
-    default = Cluster.objects.get(is_default=True)
-    team_placement_set(actor=world.admin, team=world.team, clusters=[default, cluster_b], default=default)
-    with django_capture_on_commit_callbacks(execute=True):
-        namespace_create(actor=world.owner, team=world.team, name="acme-a")
-        namespace_create(actor=world.owner, team=world.team, name="acme-b", cluster=cluster_b)
+    a, b, _cluster_b, on_a, _on_b = acme_on_both
+    default = on_a.cluster
     b.fail_next(1000, 503, message="cluster B is down")
     first = kubeconfig_tokens_revoke(user=world.owner)
     assert first.revoked == [default.name] and list(first.failed) == ["cluster-b"]
