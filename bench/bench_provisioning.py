@@ -22,6 +22,7 @@ def main() -> None:
     from django.contrib.auth import get_user_model
 
     from clusters.connections import forget_gateways
+    from clusters.models import NamespaceProvisioning
     from clusters.tasks import provision_namespace
     from console.celery import app
     from kubeemu.registry import by_kind
@@ -48,6 +49,7 @@ def main() -> None:
                 for i in range(count)
             ]
         )
+        NamespaceProvisioning.objects.bulk_create([NamespaceProvisioning(namespace=ns) for ns in namespaces])
         NamespaceMembership.objects.bulk_create(
             [NamespaceMembership(namespace=ns, user=u, role="developer") for ns in namespaces for u in users]
         )

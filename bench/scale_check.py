@@ -169,6 +169,7 @@ def seed(*, users: int, teams: int, now: datetime) -> dict:
     from django.test import Client
 
     from billing.models import PriceBook
+    from clusters.models import NamespaceProvisioning
     from tenants.models import Namespace, Team, TeamMembership
     from tenants.services.tokens import api_token_create
 
@@ -215,7 +216,13 @@ def seed(*, users: int, teams: int, now: datetime) -> dict:
     Team.objects.filter(slug__startswith="bill-").update(created_at=today - timedelta(days=1))
     # Seeded namespaces are not on the emulator: keep the periodic reconcile off them, so the
     # workers' queue holds only what each phase sends.
-    Namespace.objects.update(created_at=today - timedelta(days=3), last_reconciled_at=now + timedelta(days=1))
+    Namespace.objects.update(created_at=today - timedelta(days=3))
+    NamespaceProvisioning.objects.bulk_create(
+        (NamespaceProvisioning(namespace_id=pk) for pk in Namespace.objects.values_list("pk", flat=True)),
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    NamespaceProvisioning.objects.update(last_reconciled_at=now + timedelta(days=1))
     with connection.cursor() as cur:
         for prefix, first, hours in (
             ("load-", today - timedelta(days=3), 72),
@@ -365,6 +372,7 @@ def load_test(workdir: Path, credentials: list[dict], url: str, duration: float)
 
 
 def provision(stack: Stack, ports: dict[str, int], emulator, count: int) -> None:
+    from clusters.models import NamespaceProvisioning
     from clusters.tasks import schedule_provisioning
     from tenants.models import Namespace, NamespaceMembership, Team, TeamMembership
 
@@ -382,6 +390,7 @@ def provision(stack: Stack, ports: dict[str, int], emulator, count: int) -> None
     namespaces = Namespace.objects.bulk_create(
         Namespace(cluster_id=default_cluster_id(), team=team, name=f"prov-{n}") for n in range(count)
     )
+    NamespaceProvisioning.objects.bulk_create(NamespaceProvisioning(namespace=ns) for ns in namespaces)
     NamespaceMembership.objects.bulk_create(
         NamespaceMembership(namespace=ns, user=u, role="developer") for ns in namespaces for u in members[1:]
     )
@@ -394,7 +403,7 @@ def provision(stack: Stack, ports: dict[str, int], emulator, count: int) -> None
     in_flight = set(
         Namespace.objects.filter(team=team)
         .exclude(status="ready")
-        .exclude(lease_owner="")
+        .exclude(provisioning__lease_owner="")
         .values_list("name", flat=True)
     )
     done_at_kill = ready.count()

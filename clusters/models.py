@@ -108,3 +108,31 @@ class TeamPlacement(models.Model):
 
     def __str__(self) -> str:
         return f"placement of {self.team}"
+
+
+class NamespaceProvisioning(models.Model):
+    """Where the provisioner stands with one namespace on its cluster: what it last applied,
+    how that went, the namespace's UID there, and the lease of the worker applying it now.
+
+    One row per ``tenants.Namespace`` (made with the namespace); the record's lifecycle
+    (``status``) stays on the namespace, since every floor reads it.
+    """
+
+    namespace = models.OneToOneField(
+        "tenants.Namespace", on_delete=models.CASCADE, primary_key=True, related_name="provisioning"
+    )
+    last_error = models.TextField(blank=True)
+    conditions = models.JSONField(default=list, blank=True)
+    desired_hash = models.CharField(max_length=64, blank=True)
+    applied_hash = models.CharField(max_length=64, blank=True)
+    # resourceVersion of every applied object, keyed "Kind/name": drift shows as a difference.
+    applied_versions = models.JSONField(default=dict, blank=True)
+    # The UID of the Kubernetes namespace the console created: deletion is conditional on it.
+    cluster_uid = models.CharField(max_length=36, blank=True)
+    last_reconciled_at = models.DateTimeField(null=True, blank=True)
+    # A short lease so two workers never provision the same namespace at once (``core.claims``).
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"provisioning of namespace {self.namespace_id}"

@@ -30,7 +30,7 @@ from clusters.kube.spec import (
     namespace_spec_from_model,
     platform_settings_from_django,
 )
-from clusters.models import Cluster
+from clusters.models import Cluster, NamespaceProvisioning
 from clusters.suspension import has_suspended_workloads, workloads_resume, workloads_suspend
 from core.claims import Lease, new_owner
 from tenants.models import Namespace, NamespaceStatus
@@ -67,10 +67,44 @@ class ForeignNamespace(PermanentKubeError):
         super().__init__(message, reason="NameTaken")
 
 
+# What the provisioner writes on the namespace record itself; everything else is its own row's.
+_RECORD_FIELDS = frozenset({"status", "deleted_at"})
+
+
 def _save(namespace: Namespace, **fields) -> None:
-    for name, value in fields.items():
+    """Record how provisioning went: the lifecycle on the namespace, the rest on its
+    ``NamespaceProvisioning`` row."""
+    record = {name: value for name, value in fields.items() if name in _RECORD_FIELDS}
+    state = {name: value for name, value in fields.items() if name not in _RECORD_FIELDS}
+    provisioning = provisioning_of(namespace)
+    for name, value in record.items():
         setattr(namespace, name, value)
-    Namespace.objects.filter(pk=namespace.pk).update(**fields)
+    for name, value in state.items():
+        setattr(provisioning, name, value)
+    if record:
+        Namespace.objects.filter(pk=namespace.pk).update(**record)
+    if state:
+        NamespaceProvisioning.objects.filter(pk=namespace.pk).update(**state)
+
+
+def provisioning_of(namespace: Namespace) -> NamespaceProvisioning:
+    """The namespace's provisioning row, made now for a record that has none yet."""
+    try:
+        return namespace.provisioning
+    except NamespaceProvisioning.DoesNotExist:
+        namespace.provisioning, _ = NamespaceProvisioning.objects.get_or_create(namespace=namespace)
+        return namespace.provisioning
+
+
+def _claim(namespace_id: int, owner: str) -> bool:
+    """Take the namespace's lease; its provisioning row is made here for a record that has none."""
+    row = NamespaceProvisioning.objects.filter(pk=namespace_id)
+    if CLAIM.claim(row, owner=owner, duration=LEASE):
+        return True
+    if row.exists() or not Namespace.objects.filter(pk=namespace_id).exists():
+        return False
+    NamespaceProvisioning.objects.get_or_create(namespace_id=namespace_id)
+    return CLAIM.claim(row, owner=owner, duration=LEASE) == 1
 
 
 def _condition(kind: str, ok: bool, reason: str, message: str = "") -> dict:
@@ -84,9 +118,10 @@ def _condition(kind: str, ok: bool, reason: str, message: str = "") -> dict:
 
 
 # What the floors above decide about a namespace's spec, by ``namespace_spec_from_model``
-# argument: metering registers its runtime selection and its quota (``MeteringConfig.ready``),
-# billing whether the namespace is suspended (``BillingConfig.ready``).
-SPEC_INPUTS = frozenset({"runtime", "quota_overrides", "suspended"})
+# argument: metering registers its runtime selection, its quota and the namespace's runtime
+# policy (``MeteringConfig.ready``), billing whether the namespace is suspended
+# (``BillingConfig.ready``).
+SPEC_INPUTS = frozenset({"runtime", "quota_overrides", "suspended", "min_isolation", "needs_gpu"})
 _spec_input_providers: dict[str, Callable[[Namespace], Any]] = {}
 
 
@@ -124,11 +159,13 @@ def _own_namespace(gateway: KubeGateway, namespace: Namespace, platform: Platfor
                 ) from None
         else:
             return _created_again(namespace, live)
-    reason = foreign_reason(live, platform, namespace_id=namespace.pk, uid=namespace.cluster_uid)
+    reason = foreign_reason(
+        live, platform, namespace_id=namespace.pk, uid=provisioning_of(namespace).cluster_uid
+    )
     if reason:
         raise ForeignNamespace(reason)
     uid = live.get("metadata", {}).get("uid", "")
-    if uid and not namespace.cluster_uid:
+    if uid and not provisioning_of(namespace).cluster_uid:
         _save(namespace, cluster_uid=uid)
     return live
 
@@ -138,13 +175,13 @@ def _created_again(namespace: Namespace, live: dict) -> dict:
     a namespace that vanished (deleted on the cluster, or the cluster was reset) is made again
     rather than left in error for ever."""
     uid = live.get("metadata", {}).get("uid", "")
-    if namespace.cluster_uid and uid != namespace.cluster_uid:
+    if provisioning_of(namespace).cluster_uid and uid != provisioning_of(namespace).cluster_uid:
         logger.warning("namespace %s was gone from its cluster; created again", namespace.name)
         audit_record(
             actor=None,
             action="namespace.recreated_on_cluster",
             target=namespace,
-            data={"uid": uid, "previous_uid": namespace.cluster_uid},
+            data={"uid": uid, "previous_uid": provisioning_of(namespace).cluster_uid},
         )
     if uid:
         _save(namespace, cluster_uid=uid)
@@ -191,11 +228,11 @@ def namespace_provision(*, namespace_id: int) -> Outcome:
     Transient API errors propagate (the task retries them); permanent ones are recorded on
     the namespace as ``error``.
     """
-    owner, row = new_owner(), Namespace.objects.filter(pk=namespace_id)
-    if not CLAIM.claim(row, owner=owner, duration=LEASE):
+    owner = new_owner()
+    if not _claim(namespace_id, owner):
         return Outcome.BUSY
     try:
-        namespace = Namespace.objects.select_related("team", "cluster").get(pk=namespace_id)
+        namespace = Namespace.objects.select_related("team", "cluster", "provisioning").get(pk=namespace_id)
         if namespace.status == NamespaceStatus.DELETED:
             return Outcome.DELETED
         try:
@@ -208,7 +245,7 @@ def namespace_provision(*, namespace_id: int) -> Outcome:
             _record_failure(namespace, exc)
             return Outcome.FAILED
     finally:
-        CLAIM.release(row, owner=owner)
+        CLAIM.release(NamespaceProvisioning.objects.filter(pk=namespace_id), owner=owner)
 
 
 def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> Outcome:
@@ -219,7 +256,9 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
     digest = desired_hash(objects)
     now = timezone.now()
     ns_obj = _own_namespace(gateway, namespace, platform)
-    unchanged = digest == namespace.applied_hash and namespace.status == NamespaceStatus.READY
+    unchanged = (
+        digest == provisioning_of(namespace).applied_hash and namespace.status == NamespaceStatus.READY
+    )
     if unchanged and not _drifted(objects, _live_objects(gateway, namespace, platform, ns_obj)):
         _workloads_settle(namespace, gateway, suspended=spec.suspended)
         _save(namespace, last_reconciled_at=now, desired_hash=digest)
@@ -268,13 +307,13 @@ def _terminate(namespace: Namespace, gateway: KubeGateway) -> Outcome:
     platform = platform_settings_from_django(settings)
     live = gateway.get("v1", "Namespace", namespace.name)
     if live is not None and foreign_reason(
-        live, platform, namespace_id=namespace.pk, uid=namespace.cluster_uid
+        live, platform, namespace_id=namespace.pk, uid=provisioning_of(namespace).cluster_uid
     ):
         logger.warning("namespace %s on the cluster is not this console's; not deleting it", namespace.name)
         return _closed(namespace)
     if live is None:
         return _closed(namespace)
-    uid = namespace.cluster_uid or live["metadata"].get("uid", "")
+    uid = provisioning_of(namespace).cluster_uid or live["metadata"].get("uid", "")
     try:
         gateway.delete("v1", "Namespace", namespace.name, uid=uid)
     except ConflictError:  # replaced by someone else since the read: not ours any more
@@ -309,7 +348,7 @@ def _record_failure(namespace: Namespace, exc: KubeError) -> None:
 
 def namespace_provision_failed(*, namespace_id: int, message: str) -> None:
     """The last retry of a transient failure gave up: show the error and offer a retry."""
-    namespace = Namespace.objects.get(pk=namespace_id)
+    namespace = Namespace.objects.select_related("provisioning").get(pk=namespace_id)
     _record_failure(namespace, KubeError(message))
 
 
@@ -334,10 +373,12 @@ def namespace_name_on_cluster(*, name: str, cluster: Cluster) -> bool | None:
 
 def namespaces_due_for_reconcile(*, now, interval: timedelta, limit: int) -> list[int]:
     """Namespaces not reconciled within ``interval``, oldest first, at most ``limit``."""
-    due = Q(last_reconciled_at__isnull=True) | Q(last_reconciled_at__lt=now - interval)
+    due = Q(provisioning__last_reconciled_at__isnull=True) | Q(
+        provisioning__last_reconciled_at__lt=now - interval
+    )
     return list(
         Namespace.objects.live()
         .filter(due)
-        .order_by("last_reconciled_at", "pk")
+        .order_by("provisioning__last_reconciled_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from clusters.connections import gateway_for_cluster
 from clusters.kube.manifests import names
 from clusters.kube.spec import platform_settings_from_django
-from clusters.models import Cluster, TeamPlacement
+from clusters.models import Cluster, NamespaceProvisioning, TeamPlacement
 from tenants.models import Namespace, NamespaceStatus, Team
 from tenants.selectors import namespaces_for_user
 
@@ -58,12 +58,36 @@ def clusters_with_usage(*, pk: int | None = None) -> list[Cluster]:
     return clusters
 
 
+def namespaces_in_error() -> QuerySet[Namespace]:
+    return (
+        Namespace.objects.filter(status=NamespaceStatus.ERROR)
+        .select_related("team", "provisioning")
+        .order_by("name")
+    )
+
+
+def namespaces_owned_on_cluster() -> QuerySet[Namespace]:
+    """Live namespaces the provisioner created on their cluster and proved its own (UID
+    recorded): the only ones any worker may write into."""
+    return Namespace.objects.live().filter(provisioning__cluster_uid__gt="")
+
+
+def namespace_cluster_uid(namespace: Namespace) -> str:
+    """The UID the console recorded when it created the namespace on its cluster; "" if none."""
+    try:
+        return namespace.provisioning.cluster_uid
+    except NamespaceProvisioning.DoesNotExist:
+        return ""
+
+
 def cluster_for_staff(*, pk: int) -> Cluster:
     return get_object_or_404(Cluster, pk=pk)
 
 
 def namespace_for_staff(*, pk: int) -> Namespace:
-    return get_object_or_404(Namespace.objects.live().select_related("team", "cluster"), pk=pk)
+    return get_object_or_404(
+        Namespace.objects.live().select_related("team", "cluster", "provisioning"), pk=pk
+    )
 
 
 @dataclass(frozen=True)
@@ -89,7 +113,7 @@ def namespace_role_bindings(*, namespace: Namespace) -> list[LiveRoleBinding]:
     Read with the console's identity, and only from a namespace the console proved its own
     (its UID recorded). Raises ``KubeError`` when the cluster cannot be read.
     """
-    if not namespace.cluster_uid:
+    if not namespace_cluster_uid(namespace):
         return []
     platform = platform_settings_from_django(settings)
     gateway = gateway_for_cluster(namespace.cluster)

@@ -42,7 +42,7 @@ from core.http import HtmxHttpRequest
 from core.pages import paginate, render_page
 from tenants import permissions
 from tenants.models import NamespaceStatus
-from tenants.selectors import namespace_for_user, namespaces_in_error
+from tenants.selectors import namespace_for_user
 
 
 def staff_required(view: Callable) -> Callable:
@@ -124,7 +124,7 @@ def access_revoke(request: HtmxHttpRequest) -> HttpResponse:
 def namespace_status(request: HtmxHttpRequest, name: str) -> HttpResponse:
     """The status page; htmx polls get the ``namespace-status`` fragment, and 286 once it is final."""
     try:
-        namespace = namespace_for_user(user=request.user, name=name)
+        namespace = namespace_for_user(user=request.user, name=name, related=("provisioning",))
     except Http404:
         if not request.htmx:
             raise
@@ -356,7 +356,7 @@ def cluster_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_GET
 def namespace_error_list(request: HtmxHttpRequest) -> HttpResponse:
-    page = paginate(request, namespaces_in_error())
+    page = paginate(request, selectors.namespaces_in_error())
     return render_page(
         request, "clusters/namespace_errors.html", {"page": page}, partials=["namespace-errors"]
     )

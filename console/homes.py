@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from billing.selectors import FinanceAttention, finance_attention
 from clusters.models import Cluster
-from clusters.selectors import clusters_with_usage
+from clusters.selectors import clusters_with_usage, namespaces_in_error
 from metering.models import ClusterState, QuotaRequest
 from metering.selectors import staff_quota_requests
 from tenants.models import Namespace, TrustLevelRequest
 from tenants.permissions import is_finance, is_staff
-from tenants.selectors import namespaces_in_error, pending_trust_requests
+from tenants.selectors import pending_trust_requests
 
 LIMIT = 10
 

@@ -86,7 +86,7 @@ def staff_teams(
 
 
 def staff_namespaces(*, q: str = "", status: str = "", cluster: Cluster | None = None) -> QuerySet[Namespace]:
-    namespaces = Namespace.objects.live().select_related("team", "cluster")
+    namespaces = Namespace.objects.live().select_related("team", "cluster", "provisioning")
     if q:
         namespaces = namespaces.filter(Q(name__icontains=q) | Q(team__name__icontains=q))
     if status:
@@ -118,7 +118,9 @@ def staff_team_members(*, team: Team) -> QuerySet[TeamMembership]:
 
 
 def staff_team_namespaces(*, team: Team) -> QuerySet[Namespace]:
-    return Namespace.objects.live().filter(team=team).select_related("cluster").order_by("name")
+    return (
+        Namespace.objects.live().filter(team=team).select_related("cluster", "provisioning").order_by("name")
+    )
 
 
 def staff_team_audit(*, team: Team, limit: int = 20) -> list[AuditEvent]:

@@ -7,8 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from metering.amounts import RESOURCES, format_amounts, maximum_text, parse_amounts
-from metering.models import RuntimeClassProfile
-from tenants.models import Isolation
+from metering.models import Isolation, RuntimeClassProfile
 
 
 class AmountsForm(forms.Form):

@@ -11,7 +11,18 @@ from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from metering.amounts import amounts_of
-from tenants.models import Isolation
+
+
+class Isolation(models.TextChoices):
+    """Runtime isolation levels, weakest first (their order matters for comparisons)."""
+
+    CONTAINER = "container", _("Container (runc)")
+    SANDBOX = "sandbox", _("Sandbox (gVisor)")
+    MICROVM = "microvm", _("MicroVM (Kata)")
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        return list(cls.values).index(value)
 
 
 class RuntimeClassProfile(models.Model):
@@ -314,3 +325,20 @@ class NamespaceRuntime(models.Model):
 
     def __str__(self) -> str:
         return f"{self.namespace}: {self.chosen or 'none'}"
+
+
+class NamespaceRuntimePolicy(models.Model):
+    """What a namespace's admins ask of its runtime: at least this isolation, and GPUs.
+
+    One row per ``tenants.Namespace`` (made with it). Runtime selection reads it; the stored
+    outcome of that selection is ``NamespaceRuntime``.
+    """
+
+    namespace = models.OneToOneField(
+        "tenants.Namespace", on_delete=models.CASCADE, primary_key=True, related_name="runtime_policy"
+    )
+    min_isolation = models.CharField(max_length=10, choices=Isolation.choices, blank=True)
+    needs_gpu = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"runtime policy of namespace {self.namespace_id}"

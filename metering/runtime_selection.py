@@ -15,8 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from clusters.kube.spec import RuntimeChoice
-from metering.models import ClusterRuntime, ClusterState, RuntimeClassProfile
-from tenants.models import Isolation, Namespace, TrustLevel
+from metering.models import (
+    ClusterRuntime,
+    ClusterState,
+    Isolation,
+    NamespaceRuntimePolicy,
+    RuntimeClassProfile,
+)
+from tenants.models import Namespace, TrustLevel
 
 # The levels as words inside a sentence ("below sandbox isolation"), in the page's language.
 ISOLATION_WORDS: dict[str, str | Promise] = {
@@ -188,6 +194,24 @@ def _or(names: list[str]) -> str:
     return _("%(names)s or %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
+def runtime_policy_of(namespace: Namespace) -> NamespaceRuntimePolicy:
+    """What the namespace's admins asked for; the defaults (no minimum, no GPUs) if nothing."""
+    try:
+        return namespace.runtime_policy
+    except NamespaceRuntimePolicy.DoesNotExist:
+        return NamespaceRuntimePolicy(namespace_id=namespace.pk)
+
+
+def namespace_min_isolation(namespace: Namespace) -> str:
+    """The provisioner's ``min_isolation`` spec input (registered in ``MeteringConfig.ready``)."""
+    return runtime_policy_of(namespace).min_isolation
+
+
+def namespace_needs_gpu(namespace: Namespace) -> bool:
+    """The provisioner's ``needs_gpu`` spec input (registered in ``MeteringConfig.ready``)."""
+    return runtime_policy_of(namespace).needs_gpu
+
+
 def namespace_runtime(
     namespace: Namespace, *, min_isolation: str | None = None, needs_gpu: bool | None = None
 ) -> Selection:
@@ -195,8 +219,9 @@ def namespace_runtime(
 
     The provisioner uses ``allowed`` for the admission policy and ``chosen`` as the default.
     """
+    policy = runtime_policy_of(namespace)
     isolation, source = required_isolation(
-        namespace_min=namespace.min_isolation if min_isolation is None else min_isolation,
+        namespace_min=policy.min_isolation if min_isolation is None else min_isolation,
         trust_level=namespace.team.trust_level,
     )
     state = ClusterState.objects.filter(cluster_id=namespace.cluster_id).first()
@@ -206,7 +231,7 @@ def namespace_runtime(
     return select_runtime(
         required_isolation=isolation,
         requirement_source=source,
-        needs_gpu=namespace.needs_gpu if needs_gpu is None else needs_gpu,
+        needs_gpu=policy.needs_gpu if needs_gpu is None else needs_gpu,
         catalog=list(RuntimeClassProfile.objects.all()),
         available=available,
         cluster_name=namespace.cluster.name,

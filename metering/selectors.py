@@ -45,6 +45,7 @@ from metering.models import (
     UsageSample,
 )
 from metering.quantities import BYTES, COUNT, CPU
+from metering.runtime_selection import runtime_policy_of
 from tenants import permissions
 from tenants.models import Namespace, NamespaceStatus, Team, TeamMembership
 from tenants.selectors import namespaces_for_user
@@ -421,7 +422,7 @@ def usage_series(
 
 def namespace_lacks_gpu_quota(*, namespace: Namespace, needs_gpu: bool | None = None) -> bool:
     """A namespace that asks for GPUs but whose allocation holds none: its GPU pods would be refused."""
-    if not (namespace.needs_gpu if needs_gpu is None else needs_gpu):
+    if not (runtime_policy_of(namespace).needs_gpu if needs_gpu is None else needs_gpu):
         return False
     gpus = NamespaceQuota.objects.filter(namespace=namespace).values_list("gpus", flat=True).first()
     return not gpus

@@ -20,7 +20,7 @@ from metering.forms import (
     TeamQuotaForm,
 )
 from metering.models import QuotaRequestStatus
-from metering.runtime_selection import namespace_runtime
+from metering.runtime_selection import namespace_runtime, runtime_policy_of
 from metering.services.discovery import unknown_runtime_classes
 from metering.services.quotas import (
     namespace_quota_set,
@@ -43,7 +43,8 @@ GPU_QUOTA_WARNING = (
 @login_required
 @require_GET
 def namespace_usage(request: HttpRequest, name: str) -> HttpResponse:
-    namespace = namespace_for_user(user=request.user, name=name)
+    namespace = namespace_for_user(user=request.user, name=name, related=("runtime_policy",))
+    policy = runtime_policy_of(namespace)
     usage = selectors.namespace_usage(
         namespace=namespace, range_key=request.GET.get("range", "24h"), now=timezone.now()
     )
@@ -53,7 +54,7 @@ def namespace_usage(request: HttpRequest, name: str) -> HttpResponse:
         "selection": namespace_runtime(namespace),
         "lacks_gpu_quota": selectors.namespace_lacks_gpu_quota(namespace=namespace),
         "policy_form": RuntimePolicyForm(
-            initial={"min_isolation": namespace.min_isolation, "needs_gpu": namespace.needs_gpu}
+            initial={"min_isolation": policy.min_isolation, "needs_gpu": policy.needs_gpu}
         ),
         "may_edit_policy": permissions.has_namespace_perm(
             request.user, permissions.ADMIN_NAMESPACE, namespace

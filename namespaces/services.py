@@ -6,8 +6,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clusters.connections import default_cluster
+from clusters.models import NamespaceProvisioning
 from clusters.placement import placement_cluster
 from clusters.provisioning import namespace_name_on_cluster
+from metering.models import NamespaceRuntimePolicy
 from metering.services.quotas import namespace_quota_initialize, namespace_slot_check
 from tenants import permissions
 from tenants.models import (
@@ -85,6 +87,8 @@ def namespace_create(
     namespace = Namespace.objects.create(
         team=team, name=name, display_name=display_name.strip(), cluster=cluster, created_by=actor
     )
+    NamespaceProvisioning.objects.create(namespace=namespace)
+    NamespaceRuntimePolicy.objects.create(namespace=namespace)
     audit_record(
         actor=actor,
         action="namespace.created",

@@ -77,7 +77,9 @@ def namespace_access_context(request: HtmxHttpRequest, namespace, add_form=None)
 @login_required
 def namespace_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
     """The Overview tab: live provisioning status, the runtime in use and the quota bars."""
-    namespace = selectors.namespace_for_user(user=request.user, name=name)
+    namespace = selectors.namespace_for_user(
+        user=request.user, name=name, related=("provisioning", "runtime_policy")
+    )
     context = {
         "namespace": namespace,
         "team": namespace.team,

@@ -42,18 +42,6 @@ class NamespaceRole(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
-class Isolation(models.TextChoices):
-    """Runtime isolation levels, weakest first (their order matters for comparisons)."""
-
-    CONTAINER = "container", _("Container (runc)")
-    SANDBOX = "sandbox", _("Sandbox (gVisor)")
-    MICROVM = "microvm", _("MicroVM (Kata)")
-
-    @classmethod
-    def rank(cls, value: str) -> int:
-        return list(cls.values).index(value)
-
-
 class Team(models.Model):
     """A tenant: a department, or one person's personal team."""
 
@@ -144,17 +132,13 @@ class NamespaceQuerySet(models.QuerySet):
     def live(self) -> "NamespaceQuerySet":
         return self.exclude(status=NamespaceStatus.DELETED)
 
-    def owned_on_cluster(self) -> "NamespaceQuerySet":
-        """Live namespaces the provisioner created on their cluster and proved its own (UID
-        recorded): the only ones any worker may write into."""
-        return self.live().exclude(cluster_uid="")
-
 
 class Namespace(models.Model):
-    """A Kubernetes namespace owned by a team, with its provisioning state.
+    """A Kubernetes namespace owned by a team, and where it is in its life (``status``).
 
     ``cluster`` is chosen when the namespace is created (among the clusters its team may use)
     and never changes: moving a namespace between clusters is not supported.
+    How its provisioning went is the clusters app's (``clusters.NamespaceProvisioning``).
     Names are unique across the console among live namespaces (stricter than per cluster).
     A namespace gone from the cluster stays as a ``deleted`` record so its usage and
     charges keep their history; its name can then be reused.
@@ -164,21 +148,7 @@ class Namespace(models.Model):
     cluster = models.ForeignKey("clusters.Cluster", on_delete=models.PROTECT)
     name = models.CharField(max_length=63, validators=[DNS1123_LABEL])
     display_name = models.CharField(max_length=100, blank=True)
-    min_isolation = models.CharField(max_length=10, choices=Isolation.choices, blank=True)
-    needs_gpu = models.BooleanField(default=False)
     status = models.CharField(max_length=15, choices=NamespaceStatus.choices, default=NamespaceStatus.PENDING)
-    last_error = models.TextField(blank=True)
-    conditions = models.JSONField(default=list, blank=True)
-    desired_hash = models.CharField(max_length=64, blank=True)
-    applied_hash = models.CharField(max_length=64, blank=True)
-    # resourceVersion of every applied object, keyed "Kind/name": drift shows as a difference.
-    applied_versions = models.JSONField(default=dict, blank=True)
-    # The UID of the Kubernetes namespace the console created: deletion is conditional on it.
-    cluster_uid = models.CharField(max_length=36, blank=True)
-    last_reconciled_at = models.DateTimeField(null=True, blank=True)
-    # A short lease so two workers never provision the same namespace at once.
-    lease_owner = models.CharField(max_length=64, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

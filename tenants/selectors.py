@@ -100,18 +100,20 @@ def team_live_namespace_count(*, team: Team) -> int:
     return Namespace.objects.live().filter(team=team).exclude(status=NamespaceStatus.TERMINATING).count()
 
 
-def namespaces_in_error() -> QuerySet[Namespace]:
-    return Namespace.objects.filter(status=NamespaceStatus.ERROR).select_related("team").order_by("name")
-
-
 def team_for_user(*, user, slug: str, perm: str = permissions.VIEW_TEAM) -> Team:
     team = get_object_or_404(Team, slug=slug)
     permissions.require_team_perm(user, perm, team)
     return team
 
 
-def namespace_for_user(*, user, name: str, perm: str = permissions.VIEW_NAMESPACE) -> Namespace:
-    namespace = get_object_or_404(Namespace.objects.live().select_related("team", "cluster"), name=name)
+def namespace_for_user(
+    *, user, name: str, perm: str = permissions.VIEW_NAMESPACE, related: tuple[str, ...] = ()
+) -> Namespace:
+    """A live namespace the user holds ``perm`` on (404 to outsiders, 403 to members without
+    it); ``related`` names what the floors above keep beside it, loaded in the same query."""
+    namespace = get_object_or_404(
+        Namespace.objects.live().select_related("team", "cluster", *related), name=name
+    )
     permissions.require_namespace_perm(user, perm, namespace)
     return namespace
 

@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clusters.connections import default_cluster
+from clusters.models import NamespaceProvisioning
+from metering.models import NamespaceRuntimePolicy
 from tenants.models import (
     Invitation,
     Namespace,
@@ -57,10 +59,32 @@ class TeamMembershipFactory(factory.django.DjangoModelFactory):
 class NamespaceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Namespace
+        skip_postgeneration_save = True
 
     team = factory.SubFactory(TeamFactory)
     cluster = factory.LazyFunction(lambda: default_cluster())
     name = factory.Sequence(lambda n: f"ns-{n}")
+    # Made with the namespace, as ``namespace_create`` does.
+    provisioning = factory.RelatedFactory(
+        "tests.factories.NamespaceProvisioningFactory", factory_related_name="namespace"
+    )
+    runtime_policy = factory.RelatedFactory(
+        "tests.factories.NamespaceRuntimePolicyFactory", factory_related_name="namespace"
+    )
+
+
+class NamespaceProvisioningFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NamespaceProvisioning
+
+    namespace = factory.SubFactory(NamespaceFactory, provisioning=None)
+
+
+class NamespaceRuntimePolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NamespaceRuntimePolicy
+
+    namespace = factory.SubFactory(NamespaceFactory, runtime_policy=None)
 
 
 class NamespaceMembershipFactory(factory.django.DjangoModelFactory):

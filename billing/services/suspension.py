@@ -19,7 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing.models import Band, BillingAccount
-from tenants.models import BillingMode, Namespace, Team
+from clusters.selectors import namespaces_owned_on_cluster
+from tenants.models import BillingMode, Team
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed
 
@@ -40,7 +41,7 @@ def resume_due(*, account: BillingAccount) -> bool:
 
 
 def _team_namespaces_changed(team: Team) -> None:
-    for namespace in Namespace.objects.owned_on_cluster().filter(team=team):
+    for namespace in namespaces_owned_on_cluster().filter(team=team):
         namespace_changed(namespace)
 
 

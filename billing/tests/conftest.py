@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from billing.models import PriceBook, PriceBookRuntime, PriceBookStorageClass
+from clusters.models import NamespaceProvisioning
 from metering.models import RuntimeClassProfile, UsageHourly
 from tenants.models import Namespace
 
@@ -106,7 +107,8 @@ def acme(world, book):
     recorded its cluster UID); prepaid USD in UTC."""
     long_ago = utc(2020, 1, 1)
     type(world.team).objects.filter(pk=world.team.pk).update(created_at=long_ago)
-    Namespace.objects.filter(team=world.team).update(created_at=long_ago, cluster_uid="uid-acme-dev")
+    Namespace.objects.filter(team=world.team).update(created_at=long_ago)
+    NamespaceProvisioning.objects.filter(namespace__team=world.team).update(cluster_uid="uid-acme-dev")
     world.team.refresh_from_db()
     world.namespace.refresh_from_db()
     return world

@@ -18,7 +18,7 @@ from clusters.connections import gateway_for_cluster
 from clusters.kube.manifests import names
 from clusters.kube.manifests.common import tenant_labels
 from clusters.kube.spec import platform_settings_from_django
-from clusters.models import SuspendedWorkload
+from clusters.models import NamespaceProvisioning, SuspendedWorkload
 from clusters.provisioning import namespace_provision
 from tenants.models import AuditEvent, Namespace, NamespaceStatus
 
@@ -89,7 +89,9 @@ def _workloads(gateway):
 def provisioned(acme, cluster):
     """acme-dev and globex-prod made by the provisioner on the emulator, with the tenant's own
     workloads in them; returns the gateway."""
-    Namespace.objects.filter(pk__in=[acme.namespace.pk, acme.other_namespace.pk]).update(cluster_uid="")
+    NamespaceProvisioning.objects.filter(pk__in=[acme.namespace.pk, acme.other_namespace.pk]).update(
+        cluster_uid=""
+    )
     for namespace in (acme.namespace, acme.other_namespace):
         namespace_provision(namespace_id=namespace.pk)
         assert Namespace.objects.get(pk=namespace.pk).status == NamespaceStatus.READY
@@ -183,7 +185,7 @@ def test_suspension_never_writes_into_a_namespace_the_console_has_not_proven_its
     gateway = gateway_for_cluster(acme.namespace.cluster)
     gateway.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "acme-dev"}})
     _workloads(gateway)
-    Namespace.objects.filter(pk=acme.namespace.pk).update(cluster_uid=recorded_uid)
+    NamespaceProvisioning.objects.filter(pk=acme.namespace.pk).update(cluster_uid=recorded_uid)
     before = _state(cluster)
     in_debt(acme.team, NOW - timedelta(hours=25))
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):

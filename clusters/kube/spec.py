@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-# Mirrors of the model choices (``tenants.models``), kept here so that importing the spec or
-# the manifest builders never needs a configured Django; a test keeps them in step.
+# Mirrors of the model choices (``tenants.models``, ``metering.models.Isolation``), kept here so
+# that importing the spec or the manifest builders never needs a configured Django; a test keeps
+# them in step.
 NAMESPACE_ROLES = ("admin", "developer", "viewer")
 TRUST_LEVELS = ("public", "trusted")
 PUBLIC = "public"
@@ -247,11 +248,11 @@ class RuntimeChoice:
     enforced: bool = True  # False: pods keep the node's default handler (see metering.runtime)
 
 
-def _quota_for(namespace: Any, team: Any, settings: Any, overrides: Mapping[str, str] | None) -> dict:
+def _quota_for(team: Any, settings: Any, overrides: Mapping[str, str] | None, *, needs_gpu: bool) -> dict:
     quota = dict(getattr(settings, "TENANTRY_DEFAULT_QUOTA", DEFAULT_QUOTA))
     by_trust = getattr(settings, "TENANTRY_TRUST_LEVEL_QUOTA", DEFAULT_TRUST_LEVEL_QUOTA)
     quota.update(by_trust.get(team.trust_level, {}))
-    if namespace.needs_gpu:
+    if needs_gpu:
         quota.update(getattr(settings, "TENANTRY_GPU_QUOTA", DEFAULT_GPU_QUOTA))
     quota.update(overrides or {})
     return quota
@@ -274,6 +275,8 @@ def namespace_spec_from_model(
     cluster_storage_classes: Iterable[str] = (),
     quota_overrides: Mapping[str, str] | None = None,
     suspended: bool = False,
+    min_isolation: str = "",
+    needs_gpu: bool = False,
 ) -> TenantNamespaceSpec:
     """Build the spec of a ``tenants.Namespace`` in at most four queries.
 
@@ -282,14 +285,15 @@ def namespace_spec_from_model(
     no allowed class, so nothing runs until a runtime is chosen. ``cluster_storage_classes``
     are the classes the cluster has; those outside ``TENANTRY_ALLOWED_STORAGE_CLASSES`` (all,
     when unset) get a zero quota, as do ``TENANTRY_DENIED_STORAGE_CLASSES``. ``suspended``
-    is billing's verdict (a prepaid team in debt past its grace period).
+    is billing's verdict (a prepaid team in debt past its grace period); ``min_isolation``
+    and ``needs_gpu`` are the namespace's runtime policy (metering's).
     """
     team = namespace.team
     if runtime is not None:
         allowed, default, enforced = runtime.allowed, runtime.default, runtime.enforced
     else:
         needs_isolation = team.trust_level == PUBLIC or (
-            bool(namespace.min_isolation) and ISOLATION_LEVELS.index(namespace.min_isolation) > 0
+            bool(min_isolation) and ISOLATION_LEVELS.index(min_isolation) > 0
         )
         allowed, default, enforced = (), None, needs_isolation
 
@@ -312,7 +316,7 @@ def namespace_spec_from_model(
         members=members,
         team_member_ids=team_member_ids,
         allowed_host_suffixes=team_host_suffixes(team_id=team.pk, team_slug=team.slug),
-        quota=_quota_for(namespace, team, settings, quota_overrides),
+        quota=_quota_for(team, settings, quota_overrides, needs_gpu=needs_gpu),
         limit_defaults=limits.get("default", DEFAULT_LIMIT_DEFAULTS),
         limit_default_requests=limits.get("defaultRequest", DEFAULT_LIMIT_DEFAULT_REQUESTS),
         allowed_runtime_classes=tuple(allowed),

@@ -10,5 +10,5 @@ def provisioned(world, cluster):
     for namespace in (world.namespace, world.other_namespace):
         namespace_provision(namespace_id=namespace.pk)
         namespace.refresh_from_db()
-        assert namespace.status == NamespaceStatus.READY, namespace.last_error
+        assert namespace.status == NamespaceStatus.READY, namespace.provisioning.last_error
     return world

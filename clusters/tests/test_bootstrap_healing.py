@@ -14,7 +14,7 @@ from clusters.kube.manifests import (
 )
 from clusters.kube.spec import platform_settings_from_django
 from clusters.kubeconfigs import kubeconfig_issue
-from clusters.models import Cluster
+from clusters.models import Cluster, NamespaceProvisioning
 from clusters.provisioning import Outcome, namespace_provision
 from clusters.tasks import reconcile_all
 from kubeemu.testing import wait_for
@@ -57,7 +57,7 @@ def provisioned(world, cluster, django_capture_on_commit_callbacks):
     """acme-dev is on the emulator (which bootstrapped the cluster) with its members' RoleBindings."""
     assert namespace_provision(namespace_id=world.namespace.pk) == Outcome.APPLIED
     world.namespace.refresh_from_db()
-    assert world.namespace.status == NamespaceStatus.READY, world.namespace.last_error
+    assert world.namespace.status == NamespaceStatus.READY, world.namespace.provisioning.last_error
     return world
 
 
@@ -136,9 +136,12 @@ def test_an_object_someone_else_made_under_a_bootstrap_name_is_left_alone_and_re
     stored = Cluster.objects.get(is_default=True)
     assert stored.bootstrap_error == result.error
     # A namespace would bind its members to someone else's role: provisioning refuses.
-    Namespace.objects.filter(pk=provisioned.namespace.pk).update(applied_hash="")
+    NamespaceProvisioning.objects.filter(pk=provisioned.namespace.pk).update(applied_hash="")
     assert namespace_provision(namespace_id=provisioned.namespace.pk) == Outcome.FAILED
-    assert "not created by this console" in Namespace.objects.get(pk=provisioned.namespace.pk).last_error
+    assert (
+        "not created by this console"
+        in NamespaceProvisioning.objects.get(pk=provisioned.namespace.pk).last_error
+    )
 
 
 def test_a_reset_cluster_comes_back_whole(provisioned, cluster, django_capture_on_commit_callbacks):
@@ -153,9 +156,9 @@ def test_a_reset_cluster_comes_back_whole(provisioned, cluster, django_capture_o
     for obj in BOOTSTRAP:
         assert _live(cluster, obj) is not None, object_key(obj)
     namespace = Namespace.objects.get(pk=provisioned.namespace.pk)
-    assert namespace.status == NamespaceStatus.READY, namespace.last_error
+    assert namespace.status == NamespaceStatus.READY, namespace.provisioning.last_error
     live_ns = cluster.get_object("v1", "Namespace", "acme-dev")
-    assert live_ns["metadata"]["uid"] == namespace.cluster_uid
+    assert live_ns["metadata"]["uid"] == namespace.provisioning.cluster_uid
     assert _role_bindings(cluster, "acme-dev") == before
     assert AuditEvent.objects.filter(
         action="namespace.recreated_on_cluster", target_id=str(namespace.pk)

@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from clusters.crypto import decrypt
-from clusters.models import Cluster
+from clusters.models import Cluster, NamespaceProvisioning
 from tenants.models import AuditEvent, Namespace, NamespaceStatus
 from tests.factories import NamespaceFactory, NamespaceMembershipFactory
 
@@ -33,8 +33,9 @@ def query_count(client, url) -> int:
     return len(context)
 
 
-def set_status(namespace, status, **fields):
-    Namespace.objects.filter(pk=namespace.pk).update(status=status, **fields)
+def set_status(namespace, status, **provisioning):
+    Namespace.objects.filter(pk=namespace.pk).update(status=status)
+    NamespaceProvisioning.objects.filter(pk=namespace.pk).update(**provisioning)
 
 
 # --- Access -----------------------------------------------------------------------------------
@@ -205,7 +206,7 @@ def test_namespace_admins_retry_a_failed_namespace(
     assert response.status_code == 302
     assert response["Location"] == "/namespaces/acme-dev/status/"
     namespace = Namespace.objects.get(pk=world.namespace.pk)
-    assert (namespace.status, namespace.last_error) == (NamespaceStatus.PENDING, "")
+    assert (namespace.status, namespace.provisioning.last_error) == (NamespaceStatus.PENDING, "")
     assert len(callbacks) == 1
     assert AuditEvent.objects.filter(action="namespace.provisioning_retried").count() == 1
 

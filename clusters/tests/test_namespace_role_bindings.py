@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from clusters.kube.gateway import KubeGateway
-from tenants.models import Namespace
+from clusters.models import NamespaceProvisioning
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_an_unreachable_cluster_is_said_not_a_500(client, provisioned, cluster):
 
 
 def test_a_namespace_the_console_never_created_shows_no_bindings(client, provisioned, cluster):
-    Namespace.objects.filter(name="acme-dev").update(cluster_uid="")
+    NamespaceProvisioning.objects.filter(namespace__name="acme-dev").update(cluster_uid="")
     client.force_login(provisioned.owner)
     body = client.get(_url()).content.decode()
     assert "No RoleBindings yet." in body

@@ -4,10 +4,11 @@ import pytest
 
 from clusters.kube.manifests import tenant_selector
 from clusters.kube.spec import platform_settings_from_django
+from clusters.models import NamespaceProvisioning
 from clusters.provisioning import Outcome, namespace_provision
 from clusters.tasks import provision_namespace
 from namespaces.services import namespace_create, namespace_delete
-from tenants.models import Namespace, NamespaceMembership, NamespaceStatus, TeamMembership
+from tenants.models import NamespaceMembership, NamespaceStatus, TeamMembership
 from tenants.services.memberships import membership_remove, namespace_membership_set
 from tests.factories import UserFactory
 
@@ -56,7 +57,7 @@ def trusted_ns(world, cluster, django_capture_on_commit_callbacks):
 
 
 def test_created_namespace_becomes_ready_with_exactly_the_expected_objects(world, cluster, trusted_ns):
-    assert trusted_ns.status == NamespaceStatus.READY, trusted_ns.last_error
+    assert trusted_ns.status == NamespaceStatus.READY, trusted_ns.provisioning.last_error
     ns_obj = cluster.get_object("v1", "Namespace", "acme-web")
     assert ns_obj["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     admins = {f"u{world.owner.pk}", f"u{world.manager.pk}"}
@@ -68,8 +69,11 @@ def test_created_namespace_becomes_ready_with_exactly_the_expected_objects(world
     }
     assert _objects(cluster, "acme-web") == expected
     assert set(_role_bindings(cluster, "acme-web")) == admins
-    assert trusted_ns.applied_hash and trusted_ns.applied_hash == trusted_ns.desired_hash
-    assert trusted_ns.last_reconciled_at is not None
+    assert (
+        trusted_ns.provisioning.applied_hash
+        and trusted_ns.provisioning.applied_hash == trusted_ns.provisioning.desired_hash
+    )
+    assert trusted_ns.provisioning.last_reconciled_at is not None
     assert cluster.get_object("rbac.authorization.k8s.io/v1", "ClusterRole", "tenant-admin") is not None
 
 
@@ -153,7 +157,7 @@ def test_stray_console_objects_are_pruned_but_tenant_objects_are_left_alone(worl
         manager=None,
         dry_run=False,
     )
-    Namespace.objects.filter(pk=trusted_ns.pk).update(applied_hash="")
+    NamespaceProvisioning.objects.filter(pk=trusted_ns.pk).update(applied_hash="")
     assert namespace_provision(namespace_id=trusted_ns.pk) == Outcome.APPLIED
     assert cluster.get_object("v1", "LimitRange", "old", "acme-web") is None
     assert cluster.get_object("v1", "LimitRange", "mine", "acme-web") is not None
@@ -167,7 +171,7 @@ def test_transient_failures_are_retried_until_provisioning_converges(
     with django_capture_on_commit_callbacks(execute=True):
         namespace = namespace_create(actor=world.owner, team=world.team, name="acme-flaky")
     namespace.refresh_from_db()
-    assert namespace.status == NamespaceStatus.READY, namespace.last_error
+    assert namespace.status == NamespaceStatus.READY, namespace.provisioning.last_error
     assert cluster.list_objects("v1", "ResourceQuota", "acme-flaky")[0]["metadata"]["name"] == "tenant-quota"
     assert len(cluster.list_objects("v1", "LimitRange", "acme-flaky")) == 1
 
@@ -180,8 +184,8 @@ def test_permanent_failure_goes_straight_to_error_with_the_api_message(
         namespace = namespace_create(actor=world.owner, team=world.team, name="acme-bad")
     namespace.refresh_from_db()
     assert namespace.status == NamespaceStatus.ERROR
-    assert "quota is not acceptable" in namespace.last_error
-    assert namespace.conditions[0]["status"] == "False"
+    assert "quota is not acceptable" in namespace.provisioning.last_error
+    assert namespace.provisioning.conditions[0]["status"] == "False"
 
 
 def test_transient_failure_that_never_recovers_ends_in_error_after_the_last_retry(
@@ -192,13 +196,13 @@ def test_transient_failure_that_never_recovers_ends_in_error_after_the_last_retr
         namespace = namespace_create(actor=world.owner, team=world.team, name="acme-down")
     namespace.refresh_from_db()
     assert namespace.status == NamespaceStatus.ERROR
-    assert "Gave up after" in namespace.last_error
+    assert "Gave up after" in namespace.provisioning.last_error
 
 
 def test_a_namespace_leased_by_another_worker_is_not_provisioned_twice(world, cluster, trusted_ns):
     from django.utils import timezone
 
-    Namespace.objects.filter(pk=trusted_ns.pk).update(
+    NamespaceProvisioning.objects.filter(pk=trusted_ns.pk).update(
         lease_owner="other-worker", lease_until=timezone.now() + timezone.timedelta(minutes=1)
     )
     cluster.reset_counters()

@@ -11,8 +11,8 @@ from clusters.kube.spec import (
     namespace_spec_from_model,
     platform_settings_from_django,
 )
+from metering.models import Isolation
 from tenants.models import (
-    Isolation,
     Namespace,
     NamespaceMembership,
     NamespaceRole,
@@ -176,9 +176,9 @@ def test_default_quota_comes_from_settings_with_trust_level_and_gpu_overrides(se
         "requests.cpu": "1",
         "services.loadbalancers": "0",
     }
-    trusted_gpu = NamespaceFactory(team=make_team("labs", TrustLevel.TRUSTED), name="labs-ml", needs_gpu=True)
+    trusted_gpu = NamespaceFactory(team=make_team("labs", TrustLevel.TRUSTED), name="labs-ml")
     quota = namespace_spec_from_model(
-        fresh(trusted_gpu), settings=settings, quota_overrides={"pods": "9"}
+        fresh(trusted_gpu), settings=settings, quota_overrides={"pods": "9"}, needs_gpu=True
     ).quota
     assert quota == {
         "pods": "9",
@@ -194,8 +194,8 @@ def test_built_in_quota_defaults_by_trust_level(settings, namespace):
     assert public["services.loadbalancers"] == "0"
     assert public["requests.nvidia.com/gpu"] == "0"
     assert public["services.nodeports"] == "0"
-    trusted = NamespaceFactory(team=make_team("labs", TrustLevel.TRUSTED), name="labs-web", needs_gpu=True)
-    quota = namespace_spec_from_model(fresh(trusted), settings=settings).quota
+    trusted = NamespaceFactory(team=make_team("labs", TrustLevel.TRUSTED), name="labs-web")
+    quota = namespace_spec_from_model(fresh(trusted), settings=settings, needs_gpu=True).quota
     assert quota["services.loadbalancers"] == "1"
     assert quota["requests.nvidia.com/gpu"] == "1"
 
@@ -244,8 +244,8 @@ def test_runtime_choice_is_passed_through(settings, namespace):
 def test_without_a_runtime_choice_isolated_namespaces_fail_closed(
     settings, trust_level, min_isolation, enforced
 ):
-    namespace = NamespaceFactory(team=make_team("t", trust_level), name="t-ns", min_isolation=min_isolation)
-    spec = namespace_spec_from_model(fresh(namespace), settings=settings)
+    namespace = NamespaceFactory(team=make_team("t", trust_level), name="t-ns")
+    spec = namespace_spec_from_model(fresh(namespace), settings=settings, min_isolation=min_isolation)
     assert spec.runtime_policy_enforced is enforced
     assert spec.allowed_runtime_classes == ()
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from clusters.connections import gateway_for_cluster
 from clusters.kube.errors import KubeError
 from clusters.kube.manifests.names import RESOURCE_QUOTA
+from clusters.models import NamespaceProvisioning
 from clusters.provisioning import Outcome, namespace_provision
 from console.demo.usage import profile_for, rates
 from metering.models import Metric
@@ -96,8 +97,8 @@ def _provisioned(namespace: Namespace):
     gateway = gateway_for_cluster(namespace.cluster)
     missing = gateway.get("v1", "ResourceQuota", RESOURCE_QUOTA, namespace.name) is None
     if missing and namespace_provision(namespace_id=namespace.pk) == Outcome.FAILED:
-        namespace.refresh_from_db()
-        raise NotTheEmulator(f"provisioning {namespace.name} failed: {namespace.last_error}")
+        error = NamespaceProvisioning.objects.values_list("last_error", flat=True).get(pk=namespace.pk)
+        raise NotTheEmulator(f"provisioning {namespace.name} failed: {error}")
     return gateway
 
 

@@ -38,7 +38,9 @@ class ConsoleStateCollector(Collector):
         yield by_status
 
         live = Namespace.objects.live()
-        waiting = live.filter(Q(status__in=WAITING) | ~Q(desired_hash=F("applied_hash")))
+        waiting = live.filter(
+            Q(status__in=WAITING) | ~Q(provisioning__desired_hash=F("provisioning__applied_hash"))
+        )
         summary = waiting.aggregate(n=Count("pk"), oldest=Min("created_at"))
         yield GaugeMetricFamily(
             "tenantry_provisioning_queue_depth",
@@ -51,7 +53,9 @@ class ConsoleStateCollector(Collector):
             "Age of the oldest namespace still pending (0 when none)",
             value=_age(now, oldest_pending),
         )
-        oldest_check = live.filter(status=NamespaceStatus.READY).aggregate(m=Min("last_reconciled_at"))["m"]
+        oldest_check = live.filter(status=NamespaceStatus.READY).aggregate(
+            m=Min("provisioning__last_reconciled_at")
+        )["m"]
         yield GaugeMetricFamily(
             "tenantry_reconcile_lag_seconds",
             "Time since the least recently reconciled ready namespace was last checked",

@@ -78,14 +78,18 @@ def test_state_gauges_count_namespaces_queue_and_bands(client):
     NamespaceFactory(
         team=team,
         status=NamespaceStatus.READY,
-        desired_hash="b",
-        applied_hash="a",
-        last_reconciled_at=now - timedelta(minutes=20),
+        provisioning__desired_hash="b",
+        provisioning__applied_hash="a",
+        provisioning__last_reconciled_at=now - timedelta(minutes=20),
     )
     NamespaceFactory(
-        team=team, status=NamespaceStatus.READY, desired_hash="a", applied_hash="a", last_reconciled_at=now
+        team=team,
+        status=NamespaceStatus.READY,
+        provisioning__desired_hash="a",
+        provisioning__applied_hash="a",
+        provisioning__last_reconciled_at=now,
     )
-    NamespaceFactory(team=team, status=NamespaceStatus.DELETED, desired_hash="x")
+    NamespaceFactory(team=team, status=NamespaceStatus.DELETED, provisioning__desired_hash="x")
     BillingAccount.objects.update_or_create(team=team, defaults={"band": Band.DEBT})
     BillRun.objects.create(
         trigger="beat",

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import BillingAccount, Statement, StatementStatus
-from clusters.models import Cluster
+from clusters.models import Cluster, NamespaceProvisioning
 from metering.models import ClusterState, QuotaRequest
 from tenants.models import Namespace, NamespaceStatus
 from tests.factories import NamespaceFactory, TeamFactory
@@ -52,8 +52,9 @@ def test_finance_sees_statements_due_and_debts_not_the_onboarding(client, world)
 
 
 def test_staff_see_failed_namespaces_requests_beyond_quota_and_cluster_health(client, world):
-    Namespace.objects.filter(pk=world.namespace.pk).update(
-        status=NamespaceStatus.ERROR, last_error="the name is taken on the cluster"
+    Namespace.objects.filter(pk=world.namespace.pk).update(status=NamespaceStatus.ERROR)
+    NamespaceProvisioning.objects.filter(pk=world.namespace.pk).update(
+        last_error="the name is taken on the cluster"
     )
     QuotaRequest.objects.create(
         team=world.team, namespace=world.namespace, reason="x", requested_by=world.developer, needs_staff=True

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from clusters.models import NamespaceProvisioning
 from core.claims import Lease
-from tenants.models import Namespace
 
 pytestmark = pytest.mark.django_db
 LEASE = Lease("lease_owner", "lease_until")
@@ -14,7 +14,7 @@ MINUTE = timedelta(minutes=1)
 
 
 def test_a_row_held_by_one_worker_is_not_taken_by_another(world):
-    rows = Namespace.objects.filter(pk__in=[world.namespace.pk, world.other_namespace.pk])
+    rows = NamespaceProvisioning.objects.filter(pk__in=[world.namespace.pk, world.other_namespace.pk])
     assert LEASE.claim(rows.filter(pk=world.namespace.pk), owner="a", duration=MINUTE) == 1
     assert LEASE.claim(rows, owner="b", duration=MINUTE) == 1  # only the free one
     assert list(LEASE.held(rows, owner="a").values_list("pk", flat=True)) == [world.namespace.pk]
@@ -22,7 +22,7 @@ def test_a_row_held_by_one_worker_is_not_taken_by_another(world):
 
 
 def test_an_expired_lease_is_free_again(world):
-    row = Namespace.objects.filter(pk=world.namespace.pk)
+    row = NamespaceProvisioning.objects.filter(pk=world.namespace.pk)
     past = timezone.now() - 2 * MINUTE
     assert LEASE.claim(row, owner="crashed", duration=MINUTE, now=past) == 1
     assert LEASE.claim(row, owner="next", duration=MINUTE) == 1
@@ -30,7 +30,7 @@ def test_an_expired_lease_is_free_again(world):
 
 
 def test_a_worker_releases_only_its_own_lease(world):
-    row = Namespace.objects.filter(pk=world.namespace.pk)
+    row = NamespaceProvisioning.objects.filter(pk=world.namespace.pk)
     LEASE.claim(row, owner="a", duration=MINUTE)
     assert LEASE.release(row, owner="b") == 0
     assert row.get().lease_owner == "a"

@@ -2,8 +2,7 @@ from rest_framework import serializers
 
 from core import limits
 from metering.amounts import RESOURCES, format_amounts, maximum_text
-from metering.models import QuotaRequest, RuntimeClassProfile
-from tenants.models import Isolation
+from metering.models import Isolation, QuotaRequest, RuntimeClassProfile
 
 
 class RuntimeClassProfileSerializer(serializers.ModelSerializer):

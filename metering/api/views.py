@@ -28,7 +28,7 @@ from metering.api.serializers import (
     RuntimePolicySerializer,
 )
 from metering.models import Metric, QuotaRequestStatus
-from metering.runtime_selection import namespace_runtime
+from metering.runtime_selection import namespace_runtime, runtime_policy_of
 from metering.services.quotas import (
     namespace_quota_set,
     quota_request_approve,
@@ -47,10 +47,10 @@ def _body_object(request: Request):
 
 
 def _selection_data(namespace) -> dict:
-    selection = namespace_runtime(namespace)
+    selection, policy = namespace_runtime(namespace), runtime_policy_of(namespace)
     return {
-        "min_isolation": namespace.min_isolation,
-        "needs_gpu": namespace.needs_gpu,
+        "min_isolation": policy.min_isolation,
+        "needs_gpu": policy.needs_gpu,
         "required_isolation": selection.required_isolation,
         "chosen": selection.chosen,
         "allowed": list(selection.allowed),

@@ -4,15 +4,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from metering.models import ClusterRuntime, ClusterState, NamespaceRuntime, RuntimeClassProfile
+from metering.models import (
+    ClusterRuntime,
+    ClusterState,
+    Isolation,
+    NamespaceRuntime,
+    NamespaceRuntimePolicy,
+    RuntimeClassProfile,
+)
 from metering.runtime_selection import (
     Selection,
     namespace_runtime,
     required_isolation,
+    runtime_policy_of,
     select_runtime,
 )
 from tenants import permissions
-from tenants.models import Isolation, Namespace, NamespaceStatus
+from tenants.models import Namespace, NamespaceStatus
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed, runtime_inputs_changed_on_commit
 
@@ -65,10 +73,11 @@ def namespace_runtime_policy_set(
     selection = namespace_runtime(namespace, min_isolation=min_isolation, needs_gpu=needs_gpu)
     if not selection.ok:
         raise ValidationError({"min_isolation": f"{selection.refusal} {selection.install_hint}"})
-    before = {"min_isolation": namespace.min_isolation, "needs_gpu": namespace.needs_gpu}
-    namespace.min_isolation = min_isolation
-    namespace.needs_gpu = needs_gpu
-    namespace.save(update_fields=["min_isolation", "needs_gpu"])
+    policy = runtime_policy_of(namespace)
+    before = {"min_isolation": policy.min_isolation, "needs_gpu": policy.needs_gpu}
+    NamespaceRuntimePolicy.objects.update_or_create(
+        namespace=namespace, defaults={"min_isolation": min_isolation, "needs_gpu": needs_gpu}
+    )
     _record(namespace, selection)
     audit_record(
         actor=actor,
@@ -127,14 +136,15 @@ def namespace_runtimes_refresh() -> int:
     stored = {r.namespace_id: r for r in NamespaceRuntime.objects.all()}
     changed = 0
     namespaces = Namespace.objects.exclude(status__in=[NamespaceStatus.DELETED, NamespaceStatus.TERMINATING])
-    for namespace in namespaces.select_related("team", "cluster"):
+    for namespace in namespaces.select_related("team", "cluster", "runtime_policy"):
+        policy = runtime_policy_of(namespace)
         isolation, source = required_isolation(
-            namespace_min=namespace.min_isolation, trust_level=namespace.team.trust_level
+            namespace_min=policy.min_isolation, trust_level=namespace.team.trust_level
         )
         selection = select_runtime(
             required_isolation=isolation,
             requirement_source=source,
-            needs_gpu=namespace.needs_gpu,
+            needs_gpu=policy.needs_gpu,
             catalog=catalog,
             available=available.get(namespace.cluster_id),
             cluster_name=namespace.cluster.name,

@@ -194,7 +194,7 @@ def test_ties_on_price_break_by_name():
 @pytest.mark.django_db
 def test_seeded_catalog_drives_namespace_runtime(world):
     assert set(RuntimeClassProfile.objects.values_list("name", flat=True)) == ALL
-    world.namespace.needs_gpu = True
+    world.namespace.runtime_policy.needs_gpu = True
     selection = namespace_runtime(world.namespace)
     assert selection.chosen == "runc"  # trusted team, discovery not run yet: all assumed installed
     assert not selection.availability_known

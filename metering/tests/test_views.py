@@ -6,7 +6,14 @@ from rest_framework.test import APIClient
 
 from clusters.connections import default_cluster
 from metering.amounts import parse_amounts
-from metering.models import ClusterState, Metric, NamespaceQuota, QuotaRequest, UsageSample
+from metering.models import (
+    ClusterState,
+    Metric,
+    NamespaceQuota,
+    NamespaceRuntimePolicy,
+    QuotaRequest,
+    UsageSample,
+)
 from metering.services.quotas import namespace_quota_set, quota_request_create, team_quota_ensure
 from tenants.models import AuditEvent
 from tests.factories import NamespaceFactory
@@ -123,8 +130,7 @@ def test_runtime_policy_form_changes_the_namespace(
             reverse("metering:namespace_runtime_policy", args=["acme-dev"]), {"min_isolation": "microvm"}
         )
     assert response.status_code == 302
-    world.namespace.refresh_from_db()
-    assert world.namespace.min_isolation == "microvm"
+    assert NamespaceRuntimePolicy.objects.get(namespace=world.namespace).min_isolation == "microvm"
     assert provisioned == [world.namespace.pk]
 
 

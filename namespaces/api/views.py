@@ -7,6 +7,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from clusters.placement import cluster_by_name
+from namespaces.api.serializers import NamespaceSerializer
 from namespaces.services import namespace_create, namespace_delete
 from tenants import permissions, selectors
 from tenants.api.serializers import (
@@ -14,7 +15,6 @@ from tenants.api.serializers import (
     NamespaceMemberCreateSerializer,
     NamespaceMemberSerializer,
     NamespaceRoleSerializer,
-    NamespaceSerializer,
 )
 from tenants.api.views.base import validated
 from tenants.models import Namespace, NamespaceMembership
@@ -32,7 +32,9 @@ class NamespaceListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        namespaces = selectors.namespaces_for_user(user=self.request.user).select_related("cluster")
+        namespaces = selectors.namespaces_for_user(user=self.request.user).select_related(
+            "cluster", "provisioning", "runtime_policy"
+        )
         team = self.request.query_params.get("team")
         if team:
             namespaces = namespaces.filter(team__slug=team)

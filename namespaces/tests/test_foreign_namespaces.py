@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from clusters.kube.errors import ConflictError
 from clusters.kube.gateway import KubeGateway
+from clusters.models import NamespaceProvisioning
 from clusters.provisioning import namespace_provision
 from kubeemu.testing import FOREIGN_NAMESPACES, wait_for
 from namespaces.services import namespace_create, namespace_delete
@@ -42,7 +43,7 @@ def test_signup_with_a_foreign_name_gets_another_namespace_and_touches_nothing(
     namespace = Namespace.objects.get(team__is_personal=True)
     assert namespace.name == f"{local}-2"
     namespace.refresh_from_db()
-    assert namespace.status == NamespaceStatus.READY, namespace.last_error
+    assert namespace.status == NamespaceStatus.READY, namespace.provisioning.last_error
     assert foreign_world() == before
 
 
@@ -91,8 +92,8 @@ def test_a_name_taken_on_the_cluster_after_the_check_is_refused_by_provisioning(
     namespace_provision(namespace_id=namespace.pk)
     namespace.refresh_from_db()
     assert namespace.status == NamespaceStatus.ERROR
-    assert "the name is taken on the cluster" in namespace.last_error
-    assert namespace.cluster_uid == ""
+    assert "the name is taken on the cluster" in namespace.provisioning.last_error
+    assert namespace.provisioning.cluster_uid == ""
     assert foreign_world() == before
 
     namespace_delete(actor=world.owner, namespace=namespace)
@@ -108,7 +109,7 @@ def test_a_namespace_recreated_by_someone_else_with_copied_labels_is_not_adopted
     with django_capture_on_commit_callbacks(execute=True):
         namespace = namespace_create(actor=world.owner, team=world.team, name="acme-web")
     namespace.refresh_from_db()
-    assert namespace.status == NamespaceStatus.READY and namespace.cluster_uid
+    assert namespace.status == NamespaceStatus.READY and namespace.provisioning.cluster_uid
     gateway = KubeGateway.from_url(cluster.url, cluster.admin_token)
     labels = dict(gateway.get("v1", "Namespace", "acme-web")["metadata"]["labels"])
     gateway.delete("v1", "Namespace", "acme-web")
@@ -121,7 +122,7 @@ def test_a_namespace_recreated_by_someone_else_with_copied_labels_is_not_adopted
     namespace_provision(namespace_id=namespace.pk)
     namespace.refresh_from_db()
     assert namespace.status == NamespaceStatus.ERROR
-    assert "deleted and created again by someone else" in namespace.last_error
+    assert "deleted and created again by someone else" in namespace.provisioning.last_error
     assert gateway.list("rbac.authorization.k8s.io/v1", "RoleBinding", "acme-web") == []
 
     namespace_delete(actor=world.owner, namespace=namespace)
@@ -144,11 +145,12 @@ def test_another_console_instance_does_not_adopt_or_delete_this_ones_namespace(
     assert staging_labels["tenantry.io/instance"] == "staging"
 
     settings.TENANTRY_INSTANCE_ID = "production"
-    Namespace.objects.filter(pk=namespace.pk).update(cluster_uid="", status=NamespaceStatus.PENDING)
+    Namespace.objects.filter(pk=namespace.pk).update(status=NamespaceStatus.PENDING)
+    NamespaceProvisioning.objects.filter(pk=namespace.pk).update(cluster_uid="")
     namespace_provision(namespace_id=namespace.pk)
     namespace.refresh_from_db()
     assert namespace.status == NamespaceStatus.ERROR
-    assert "tenantry.io/instance is 'staging'" in namespace.last_error
+    assert "tenantry.io/instance is 'staging'" in namespace.provisioning.last_error
     assert gateway.get("v1", "Namespace", "acme-web")["metadata"]["labels"] == staging_labels
 
     namespace_delete(actor=world.owner, namespace=namespace)

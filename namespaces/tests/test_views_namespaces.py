@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from clusters.models import NamespaceProvisioning
 from tenants.models import Namespace, NamespaceMembership, NamespaceStatus, TeamMembership
 
 pytestmark = pytest.mark.django_db
@@ -112,9 +113,8 @@ def test_namespace_create_with_htmx_returns_only_the_form(client, world):
 
 
 def test_namespace_overview_shows_status_badge_last_error_runtime_and_quota(client, world):
-    Namespace.objects.filter(pk=world.namespace.pk).update(
-        status=NamespaceStatus.ERROR, last_error="quota apply failed"
-    )
+    Namespace.objects.filter(pk=world.namespace.pk).update(status=NamespaceStatus.ERROR)
+    NamespaceProvisioning.objects.filter(pk=world.namespace.pk).update(last_error="quota apply failed")
     client.force_login(world.viewer)
     body = client.get(_urls(world)["namespace_detail"]).content.decode()
     assert 'class="badge badge-error"' in body

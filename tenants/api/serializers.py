@@ -17,7 +17,6 @@ from tenants.models import (
     ApiToken,
     AuditEvent,
     Invitation,
-    Namespace,
     NamespaceMembership,
     NamespaceRole,
     Team,
@@ -82,37 +81,6 @@ class TeamMemberSerializer(serializers.ModelSerializer):
     class Meta:
         model = TeamMembership
         fields = ["id", "user", "role", "created_at"]
-
-
-class NamespaceSerializer(serializers.ModelSerializer):
-    team: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    cluster: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="name", read_only=True, help_text=_("The cluster it lives on, for its whole life.")
-    )
-    role = serializers.SerializerMethodField(
-        help_text=_("The current user's effective role in the namespace.")
-    )
-
-    class Meta:
-        model = Namespace
-        fields = [
-            "name",
-            "display_name",
-            "team",
-            "cluster",
-            "status",
-            "last_error",
-            "conditions",
-            "min_isolation",
-            "needs_gpu",
-            "created_at",
-            "last_reconciled_at",
-            "role",
-        ]
-
-    @extend_schema_field(serializers.ChoiceField(choices=NamespaceRole.choices, allow_null=True))
-    def get_role(self, namespace: Namespace) -> str | None:
-        return permissions.namespace_role(self.context["request"].user, namespace)
 
 
 class NamespaceMemberSerializer(serializers.ModelSerializer):

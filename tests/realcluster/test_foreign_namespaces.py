@@ -65,7 +65,7 @@ def test_a_record_naming_a_foreign_namespace_never_touches_it(
     namespace_provision(namespace_id=record.pk)
     record.refresh_from_db()
     assert record.status == NamespaceStatus.ERROR
-    assert "taken on the cluster" in record.last_error
+    assert "taken on the cluster" in record.provisioning.last_error
     assert _snapshot(admin_gateway, name) == before
 
     with django_capture_on_commit_callbacks(execute=True):

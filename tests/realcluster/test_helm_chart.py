@@ -116,7 +116,7 @@ def test_the_charts_service_account_is_enough_to_bootstrap_and_provision(
         with django_capture_on_commit_callbacks(execute=True):
             namespace = namespace_create(actor=owner, team=team, name="chart-proof")
         namespace.refresh_from_db()
-        assert namespace.status == NamespaceStatus.READY, namespace.last_error
+        assert namespace.status == NamespaceStatus.READY, namespace.provisioning.last_error
         live = admin.get("v1", "Namespace", "chart-proof")
         assert live["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "tenantry"
         assert admin.get("v1", "ResourceQuota", "tenant-quota", "chart-proof") is not None

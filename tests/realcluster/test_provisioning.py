@@ -107,7 +107,7 @@ def test_every_validating_policy_type_checks_without_warnings(console, admin_gat
 
 def test_a_namespace_goes_ready_with_exactly_the_expected_objects(make_tenant, admin_gateway):
     tenant = make_tenant()
-    assert tenant.namespace.status == NamespaceStatus.READY, tenant.namespace.last_error
+    assert tenant.namespace.status == NamespaceStatus.READY, tenant.namespace.provisioning.last_error
     live = admin_gateway.get("v1", "Namespace", tenant.name)
     assert live["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert live["status"]["phase"] == "Active"

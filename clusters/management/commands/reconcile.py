@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from clusters.kube.errors import TransientKubeError
+from clusters.models import NamespaceProvisioning
 from clusters.provisioning import Outcome, namespace_provision, namespaces_due_for_reconcile
 from tenants.models import Namespace
 
@@ -57,5 +58,7 @@ class Command(BaseCommand):
         except TransientKubeError as exc:
             return Outcome.FAILED, f"cluster unavailable: {exc}"
         if outcome == Outcome.FAILED:
-            return outcome, Namespace.objects.values_list("last_error", flat=True).get(pk=namespace_id)
+            return outcome, NamespaceProvisioning.objects.values_list("last_error", flat=True).get(
+                pk=namespace_id
+            )
         return outcome, ""
