@@ -47,7 +47,7 @@ def _start(control_planes: list[LocalCluster]) -> LocalCluster:
 
 def _ready(namespace: Namespace) -> Namespace:
     namespace.refresh_from_db()
-    assert namespace.status == NamespaceStatus.READY, namespace.last_error
+    assert namespace.status == NamespaceStatus.READY, namespace.provisioning.last_error
     return namespace
 
 
@@ -105,7 +105,7 @@ def test_one_control_plane_down_then_rebuilt_costs_the_other_nothing(
             ]
         on_b = _ready(on_b)
         live = admin.get("v1", "Namespace", on_b.name)
-        assert live["metadata"]["uid"] == on_b.cluster_uid
+        assert live["metadata"]["uid"] == on_b.provisioning.cluster_uid
         bindings = admin.list("rbac.authorization.k8s.io/v1", "RoleBinding", on_b.name)
         assert any(rb["roleRef"]["name"] == "tenant-admin" for rb in bindings)
     finally:
