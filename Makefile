@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-realcluster cluster-bins helm-bin bench scale-check lint fmt migrate demo venv check-python clean messages
+.PHONY: run test test-realcluster cluster-bins gateway-api-crds helm-bin bench scale-check lint fmt migrate demo venv check-python clean messages
 
 # The local control plane (localcluster/): versions pinned in the Go wrapper modules, binaries
 # cached outside the repository per version, so a second `make cluster-bins` does nothing.
@@ -49,14 +49,14 @@ demo: migrate
 # Migrates, loads the demo data, then runs the web server, a Celery worker and Celery beat
 # (and the embedded broker and Kubernetes emulator when none is configured) as one
 # foreground command; Ctrl-C stops everything.
-run: venv $(if $(filter local,$(CLUSTER)),cluster-bins)
+run: venv $(if $(filter local,$(CLUSTER)),cluster-bins gateway-api-crds)
 	$(PY) manage.py devstack --host $(HOST) --port $(PORT) --cluster $(CLUSTER)
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Only the tests against the real control plane; fails (never skips) when it cannot run.
-test-realcluster: venv cluster-bins helm-bin
+test-realcluster: venv cluster-bins gateway-api-crds helm-bin
 	REQUIRE_KUBE=1 $(PY) -m pytest -m realcluster tests/realcluster $(PYTEST_ARGS)
 
 cluster-bins: $(addprefix $(KUBE_BIN)/,$(KUBE_CMDS)) $(ETCD_BIN)/etcd
@@ -66,6 +66,12 @@ $(addprefix $(KUBE_BIN)/,$(KUBE_CMDS)) &:
 
 $(ETCD_BIN)/etcd:
 	cd localcluster/etcd && $(GO_BUILD) -ldflags "-s -w" -o $@ go.etcd.io/etcd/server/v3
+
+# The Gateway API CRDs the realcluster tier installs: the release pinned in
+# localcluster/gateway-api/go.mod, fetched with `go mod download` into a scratch directory of
+# the cache (never the repository) and kept there per version; a second run does nothing.
+gateway-api-crds: venv
+	GO=$(GO) $(PY) -m localcluster.gatewayapi
 
 # QUICK=1 runs the small sizes only.
 bench: venv

@@ -338,6 +338,9 @@ TENANTRY_APPS_DOMAIN = env_str("TENANTRY_APPS_DOMAIN", "apps.tenantry.localhost"
 TENANTRY_TXT_RESOLVER = env_str("TENANTRY_TXT_RESOLVER", "domains.dns.public_txt_records")
 # IngressClasses tenant Ingresses may name (none named: the cluster's default class).
 TENANTRY_INGRESS_CLASSES = env_list("TENANTRY_INGRESS_CLASSES", "nginx")
+# Shared Gateways (``namespace/name``) tenant Gateway API routes may attach to; a plan's
+# ``gateways`` (below) may name others.
+TENANTRY_GATEWAYS = env_list("TENANTRY_GATEWAYS", "gateway-system/shared")
 # This console's identity among consoles sharing a cluster (say, staging and production): it is
 # part of the ownership marks on every object the console makes, so two instances never adopt,
 # prune or delete each other's objects. Lowercase letters, digits and '-', at most 40 characters.
@@ -387,7 +390,9 @@ METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0)
 TENANTRY_MIN_ISOLATION = {"public": "sandbox", "trusted": "container"}
 # Team quota defaults per plan (Kubernetes notation). ``storage_classes`` lists the only
 # StorageClasses a team may use; ``namespace_default`` is what a new namespace is allocated
-# when the team has room. Unknown plans fall back to "starter".
+# when the team has room. Unknown plans fall back to "starter". ``gateways``: the shared
+# Gateways the team's routes may attach to; ``bandwidth``: each pod's egress and ingress cap
+# in bits per second (the kubernetes.io/*-bandwidth pod annotations; see README "Bandwidth").
 TENANTRY_PLANS: dict[str, dict] = {
     "starter": {
         "cpu": "4",
@@ -399,6 +404,8 @@ TENANTRY_PLANS: dict[str, dict] = {
         "pvcs": 10,
         "load_balancers": 0,
         "max_namespaces": 3,
+        "gateways": TENANTRY_GATEWAYS,
+        "bandwidth": {"egress": "20M", "ingress": "20M"},
         "namespace_default": {"cpu": "1", "memory": "2Gi", "storage": "10Gi", "pods": 10, "pvcs": 4},
     },
     "team": {
@@ -411,6 +418,8 @@ TENANTRY_PLANS: dict[str, dict] = {
         "pvcs": 100,
         "load_balancers": 2,
         "max_namespaces": 20,
+        "gateways": TENANTRY_GATEWAYS,
+        "bandwidth": {"egress": "100M", "ingress": "100M"},
         "namespace_default": {"cpu": "2", "memory": "4Gi", "storage": "20Gi", "pods": 20, "pvcs": 10},
     },
     "enterprise": {
@@ -423,6 +432,8 @@ TENANTRY_PLANS: dict[str, dict] = {
         "pvcs": 1000,
         "load_balancers": 10,
         "max_namespaces": 200,
+        "gateways": TENANTRY_GATEWAYS,
+        "bandwidth": {"egress": "1G", "ingress": "1G"},
         "namespace_default": {"cpu": "4", "memory": "8Gi", "storage": "50Gi", "pods": 50, "pvcs": 20},
     },
 }

@@ -15,7 +15,7 @@ GO_MODULES = Path(__file__).resolve().parent
 BUILD_HINT = "run `make cluster-bins` (needs Go; the first build takes a while)"
 
 
-def _required_version(go_mod: Path, module: str) -> str:
+def required_version(go_mod: Path, module: str) -> str:
     match = re.search(rf"^require {re.escape(module)} (v\S+)$", go_mod.read_text(), re.MULTILINE)
     if match is None:
         raise RuntimeError(f"{go_mod} does not require {module}")
@@ -41,8 +41,8 @@ class Binaries:
 
 
 def binaries() -> Binaries:
-    kube_version = _required_version(GO_MODULES / "kube" / "go.mod", "k8s.io/kubernetes")
-    etcd_version = _required_version(GO_MODULES / "etcd" / "go.mod", "go.etcd.io/etcd/server/v3")
+    kube_version = required_version(GO_MODULES / "kube" / "go.mod", "k8s.io/kubernetes")
+    etcd_version = required_version(GO_MODULES / "etcd" / "go.mod", "go.etcd.io/etcd/server/v3")
     kube_dir = cache_dir() / f"kube-{kube_version}"
     return Binaries(
         kube_version=kube_version,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from localcluster import gatewayapi
 from localcluster.binaries import BUILD_HINT, binaries
 from localcluster.identity import prepare
 from localcluster.launcher import LocalCluster
@@ -43,9 +44,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def _not_built() -> str:
     """Why the tier cannot run here, or "" when the binaries are there."""
     bins = binaries()
-    if not bins.missing():
-        return ""
-    return f"Kubernetes {bins.kube_version} and etcd {bins.etcd_version} are not built; {BUILD_HINT}"
+    if bins.missing():
+        return f"Kubernetes {bins.kube_version} and etcd {bins.etcd_version} are not built; {BUILD_HINT}"
+    if not gatewayapi.fetched():
+        return f"the Gateway API {gatewayapi.version()} CRDs are not fetched; {gatewayapi.FETCH_HINT}"
+    return ""
 
 
 @pytest.hookimpl(trylast=True)

@@ -44,6 +44,7 @@ def _group(group_version: str, plural: str, namespaced: bool = True) -> KindInfo
 
 
 RBAC, ADMISSION = "rbac.authorization.k8s.io/v1", "admissionregistration.k8s.io"
+GATEWAY_API = "gateway.networking.k8s.io/v1"
 KINDS: dict[tuple[str, str], KindInfo] = {
     ("v1", "Namespace"): _core("namespaces", False),
     ("v1", "Node"): _core("nodes", False),
@@ -81,6 +82,13 @@ KINDS: dict[tuple[str, str], KindInfo] = {
     ("batch/v1", "Job"): _group("batch/v1", "jobs"),
     ("batch/v1", "CronJob"): _group("batch/v1", "cronjobs"),
     ("networking.k8s.io/v1", "Ingress"): _group("networking.k8s.io/v1", "ingresses"),
+    (GATEWAY_API, "HTTPRoute"): _group(GATEWAY_API, "httproutes"),
+    (GATEWAY_API, "GRPCRoute"): _group(GATEWAY_API, "grpcroutes"),
+    (GATEWAY_API, "TLSRoute"): _group(GATEWAY_API, "tlsroutes"),
+    (GATEWAY_API, "Gateway"): _group(GATEWAY_API, "gateways"),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): _group(
+        "apiextensions.k8s.io/v1", "customresourcedefinitions", False
+    ),
     ("metrics.k8s.io/v1beta1", "PodMetrics"): _group("metrics.k8s.io/v1beta1", "pods"),
     ("metrics.k8s.io/v1beta1", "NodeMetrics"): _group("metrics.k8s.io/v1beta1", "nodes", False),
 }

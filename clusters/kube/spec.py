@@ -191,6 +191,13 @@ class TenantNamespaceSpec:
     # Hosts the namespace's routes may name: these and names under them (the team's subdomain
     # of the apps domain and its verified custom domains).
     allowed_host_suffixes: tuple[str, ...] = ()
+    # ``host/path`` other namespaces serve under those hosts (the console's record of claims).
+    taken_routes: tuple[str, ...] = ()
+    # Gateways (``namespace/name``) the namespace's Gateway API routes may attach to.
+    allowed_gateways: tuple[str, ...] = ()
+    # Each pod's bandwidth caps (bits per second, a quantity such as ``100M``); None: no cap.
+    egress_bandwidth: str | None = None
+    ingress_bandwidth: str | None = None
     quota: Mapping[str, str] = field(default_factory=lambda: DEFAULT_QUOTA)
     limit_defaults: Mapping[str, str] = field(default_factory=lambda: DEFAULT_LIMIT_DEFAULTS)
     limit_default_requests: Mapping[str, str] = field(default_factory=lambda: DEFAULT_LIMIT_DEFAULT_REQUESTS)
@@ -213,6 +220,15 @@ class TenantNamespaceSpec:
         if len(user_ids) != len(set(user_ids)):
             raise ValueError("a user may have only one role in a namespace")
         object.__setattr__(self, "members", tuple(sorted(self.members)))
+        object.__setattr__(self, "taken_routes", _sorted_unique(self.taken_routes))
+        object.__setattr__(self, "allowed_gateways", _sorted_unique(self.allowed_gateways))
+        for bandwidth in (self.egress_bandwidth, self.ingress_bandwidth):
+            if bandwidth is not None and not _QUANTITY.match(bandwidth):
+                raise ValueError(f"bandwidth {bandwidth!r} is not a Kubernetes quantity")
+        for gateway in self.allowed_gateways:
+            namespace, _, name = gateway.partition("/")
+            if not (_DNS1123_SUBDOMAIN.match(namespace) and _DNS1123_SUBDOMAIN.match(name)):
+                raise ValueError(f"gateway {gateway!r} is not namespace/name")
         object.__setattr__(self, "quota", _frozen_quantities(self.quota, "quota"))
         object.__setattr__(self, "limit_defaults", _frozen_quantities(self.limit_defaults, "limit"))
         object.__setattr__(
@@ -256,6 +272,14 @@ def _quota_for(team: Any, settings: Any, overrides: Mapping[str, str] | None, *,
         quota.update(getattr(settings, "TENANTRY_GPU_QUOTA", DEFAULT_GPU_QUOTA))
     quota.update(overrides or {})
     return quota
+
+
+def plan_network(plan: str, settings: Any) -> tuple[tuple[str, ...], Mapping[str, str]]:
+    """A plan's shared Gateways and per-pod bandwidth caps (``egress``/``ingress``) from
+    ``TENANTRY_PLANS``; unknown plans are "starter", as for quotas."""
+    plans = getattr(settings, "TENANTRY_PLANS", {})
+    spec = plans.get(plan) or plans.get("starter") or {}
+    return tuple(spec.get("gateways", ())), MappingProxyType(dict(spec.get("bandwidth", {})))
 
 
 def _members_for(namespace: Any) -> tuple[tuple[MemberBinding, ...], tuple[int, ...]]:
@@ -307,6 +331,7 @@ def namespace_spec_from_model(
 
     limits = getattr(settings, "TENANTRY_DEFAULT_LIMITS", {})
     members, team_member_ids = _members_for(namespace)
+    gateways, bandwidth = plan_network(team.plan, settings)
     return TenantNamespaceSpec(
         name=namespace.name,
         team_slug=team.slug,
@@ -316,6 +341,9 @@ def namespace_spec_from_model(
         members=members,
         team_member_ids=team_member_ids,
         allowed_host_suffixes=team_host_suffixes(team_id=team.pk, team_slug=team.slug),
+        allowed_gateways=gateways,
+        egress_bandwidth=bandwidth.get("egress"),
+        ingress_bandwidth=bandwidth.get("ingress"),
         quota=_quota_for(team, settings, quota_overrides, needs_gpu=needs_gpu),
         limit_defaults=limits.get("default", DEFAULT_LIMIT_DEFAULTS),
         limit_default_requests=limits.get("defaultRequest", DEFAULT_LIMIT_DEFAULT_REQUESTS),

@@ -316,6 +316,8 @@ def test_every_validating_policy_has_a_denying_binding():
         names.POLICY_TENANT_ROLE_BINDINGS,
         names.POLICY_TENANT_ROLES,
         names.POLICY_TENANT_INGRESSES,
+        names.POLICY_TENANT_HTTP_ROUTES,
+        names.POLICY_TENANT_GATEWAY_ROUTES,
     }
     assert bindings == {name: ["Deny"] for name in policies}
 

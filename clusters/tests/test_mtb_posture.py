@@ -86,6 +86,7 @@ NAMESPACED = {
     "events.k8s.io": {"events"},
     "metrics.k8s.io": {"pods"},
     "networking.k8s.io": {"ingresses", "networkpolicies"},
+    "gateway.networking.k8s.io": {"grpcroutes", "httproutes", "tlsroutes"},
     "policy": {"poddisruptionbudgets"},
     "rbac.authorization.k8s.io": {"roles", "rolebindings"},
     "authorization.k8s.io": {"localsubjectaccessreviews"},

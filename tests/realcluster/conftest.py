@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from clusters.connections import forget_gateways
-from clusters.kube.gateway import KubeGateway
+from clusters.kube.gateway import GATEWAY_API, KubeGateway
 from clusters.kube.manifests import (
     always_pull_images_objects,
     bootstrap_objects,
@@ -29,6 +29,8 @@ from clusters.kube.manifests import (
 )
 from clusters.kube.spec import platform_settings_from_django
 from clusters.kubeconfigs import kubeconfig_issue
+from domains.services import domain_add, domain_verify
+from localcluster import gatewayapi
 from localcluster.testing import RunningCluster
 from metering.models import UsageSample
 from metering.services.collector import cluster_states_ensure, usage_collect_window
@@ -54,19 +56,24 @@ def admin_gateway(local_cluster: RunningCluster) -> Iterator[KubeGateway]:
 
 
 @pytest.fixture(scope="session")
-def policies_in_force(local_cluster: RunningCluster) -> None:
-    """Bootstrap once as the console, then wait until the admission policies act.
+def policies_in_force(local_cluster: RunningCluster, admin_gateway: KubeGateway) -> dict[str, bool]:
+    """Bootstrap once as the console, install the Gateway API CRDs, then wait until the
+    admission policies act.
 
+    The bootstrap comes first, on a cluster without the Gateway API, because that is where
+    the route policies must install cleanly too; the answer says what the cluster served then.
     kube-apiserver loads new admission policies from its informers a moment after they are
     written; until then requests pass unchecked. A dry-run pod in a probe namespace shows
     when the mutating and validating runtime policies are enforced.
     """
     platform = platform_settings_from_django(settings)
+    before = {"httproutes served": admin_gateway.has_resource(GATEWAY_API, "httproutes")}
     console_gateway = KubeGateway.from_kubeconfig(str(local_cluster.console_kubeconfig))
     objects = bootstrap_objects(platform) + mutating_runtime_policy_objects(platform)
     for obj in objects + always_pull_images_objects(platform):
         console_gateway.apply(obj)
     console_gateway.close()
+    gatewayapi.install(admin_gateway)
     probe = unique_name("probe")
     labels = {
         platform.label(names.LABEL_TENANT): "true",
@@ -93,6 +100,7 @@ def policies_in_force(local_cluster: RunningCluster) -> None:
 
         wait_until(mutated, what="the admission policies taking effect")
         core.delete_namespace(probe)
+    return before
 
 
 @pytest.fixture
@@ -167,3 +175,28 @@ def collect_usage(*names: str, seconds: int = 60) -> dict[str, dict[str, Decimal
     for sample in samples.select_related("namespace"):
         collected[sample.namespace.name][sample.metric] = sample.quantity
     return collected
+
+
+@pytest.fixture
+def two_teams(make_tenant, settings, django_capture_on_commit_callbacks):
+    """Two tenants; the first verified ``<its name>.example.com`` and holds a kubeconfig."""
+    settings.TENANTRY_TXT_RESOLVER = "tests.realcluster.conftest.fake_txt"
+    mine, theirs = make_tenant(), make_tenant()
+    with django_capture_on_commit_callbacks(execute=True):
+        domain = domain_add(actor=mine.owner, team=mine.team, name=f"{mine.name}.example.com")
+        FAKE_DNS[domain.record_name] = [domain.challenge]
+        assert domain_verify(actor=mine.owner, domain=domain)
+    client = TenantClient(kubeconfig_issue(user=mine.owner).text)
+    yield mine, theirs, client
+    client.close()
+
+
+FAKE_DNS: dict[str, list[str]] = {}
+
+
+def fake_txt(name: str) -> list[str]:
+    return FAKE_DNS.get(name, [])
+
+
+def apps_subdomain(team) -> str:
+    return f"{team.slug}.{settings.TENANTRY_APPS_DOMAIN}"

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from clusters.kubeconfigs import kubeconfig_issue
-from domains.services import domain_add, domain_verify
+from tests.realcluster.conftest import apps_subdomain as _apps
 from tests.realcluster.tenant_client import TenantClient
 
 pytestmark = pytest.mark.realcluster
@@ -39,32 +39,8 @@ def _ingress(name: str, ns: str, *hosts: str, **extra) -> dict:
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": metadata, "spec": spec}
 
 
-@pytest.fixture
-def two_teams(make_tenant, settings, django_capture_on_commit_callbacks):
-    settings.TENANTRY_TXT_RESOLVER = "tests.realcluster.test_ingress_hosts.fake_txt"
-    mine, theirs = make_tenant(), make_tenant()
-    with django_capture_on_commit_callbacks(execute=True):
-        domain = domain_add(actor=mine.owner, team=mine.team, name=f"{mine.name}.example.com")
-        FAKE_DNS[domain.record_name] = [domain.challenge]
-        assert domain_verify(actor=mine.owner, domain=domain)
-    client = TenantClient(kubeconfig_issue(user=mine.owner).text)
-    yield mine, theirs, client
-    client.close()
-
-
-FAKE_DNS: dict[str, list[str]] = {}
-
-
-def fake_txt(name: str) -> list[str]:
-    return FAKE_DNS.get(name, [])
-
-
 def _path(ns: str) -> str:
     return f"/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses"
-
-
-def _apps(team) -> str:
-    return f"{team.slug}.{settings.TENANTRY_APPS_DOMAIN}"
 
 
 def test_hosts_the_team_owns_are_accepted(two_teams):

@@ -90,7 +90,7 @@ def test_every_validating_policy_type_checks_without_warnings(console, admin_gat
         for obj in bootstrap_objects(_platform())
         if obj["kind"] == "ValidatingAdmissionPolicy"
     ]
-    assert len(names) == 6
+    assert len(names) == 8
 
     def checked(name: str) -> dict | None:
         policy = admin_gateway.get(f"{ADMISSION}/v1", "ValidatingAdmissionPolicy", name)

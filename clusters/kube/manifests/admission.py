@@ -401,35 +401,38 @@ def tenant_role_policy(platform: PlatformSettings) -> list[dict]:
     return _validating(platform, platform.scoped(names.POLICY_TENANT_ROLES), spec)
 
 
-def tenant_ingress_policy(platform: PlatformSettings) -> list[dict]:
-    """On a shared ingress controller a tenant serves only hosts its team owns.
-
-    Every rule and TLS entry names a host equal to, or under, one of the Namespace's allowed
-    suffixes (the team's subdomain of the apps domain and its verified custom domains; a
-    wildcard ``*.x`` counts as ``x``), so no team can claim another's host; a rule without a
-    host or a ``defaultBackend`` would take every unmatched request on the controller.
-    Snippet annotations (ingress-nginx's ``configuration-snippet`` and kin, CVE-2021-25742)
-    run arbitrary controller configuration and are refused, as are IngressClasses outside the
-    allowed list.
-    """
+def _annotation_list(platform: PlatformSettings, name: str) -> str:
+    """CEL for a comma-separated annotation of the request's Namespace, as a list ([] when absent)."""
     annotations = "namespaceObject.metadata.annotations"
-    key = _cel(platform.label(names.ANNOTATION_ALLOWED_HOSTS))
-    ingress_classes = platform.ingress_classes
-    owned = (
-        "variables.suffixes.exists(s, (h.startsWith('*.') ? h.substring(2) : h) == s || "
-        "(h.startsWith('*.') ? h.substring(2) : h).endsWith('.' + s))"
-    )
-    spec = {
+    key = _cel(platform.label(name))
+    return f"(has({annotations}) && {key} in {annotations} ? {annotations}[{key}] : '').split(',').filter(s, s != '')"
+
+
+# A host ``h`` the team owns: equal to or under one of the allowed suffixes (``*.x`` counts as x).
+_OWNED = (
+    "variables.suffixes.exists(s, (h.startsWith('*.') ? h.substring(2) : h) == s || "
+    "(h.startsWith('*.') ? h.substring(2) : h).endsWith('.' + s))"
+)
+_OWNED_MESSAGE = (
+    "'every host must be a host your team owns: one under ' + variables.suffixes.join(', ') "
+    "+ ' (custom domains are added and verified on the Domains page of your team)'"
+)
+_TAKEN_MESSAGE = (
+    "a host and path of this route is already served by another namespace; the Domains page of "
+    "your team shows which"
+)
+
+
+def _tenant_route_spec(
+    platform: PlatformSettings, rules: list[dict], validations: list[dict], *variables: dict
+) -> dict:
+    """What the Ingress and Gateway API route policies share: tenant namespaces only, the
+    console and system exempt, and the Namespace's allowed host suffixes and the host+paths
+    other namespaces already serve (``host/path``, kept by the console) as variables."""
+    return {
         "failurePolicy": "Fail",
         "matchConstraints": {
-            "resourceRules": [
-                {
-                    "apiGroups": ["networking.k8s.io"],
-                    "apiVersions": ["v1"],
-                    "operations": ["CREATE", "UPDATE"],
-                    "resources": ["ingresses"],
-                }
-            ],
+            "resourceRules": rules,
             "namespaceSelector": {
                 "matchLabels": {
                     platform.label(names.LABEL_TENANT): "true",
@@ -441,55 +444,168 @@ def tenant_ingress_policy(platform: PlatformSettings) -> list[dict]:
             {"name": "not-console-or-system", "expression": f"!({_exempt_expression(platform)})"}
         ],
         "variables": [
-            {
-                "name": "suffixes",
-                "expression": (
-                    f"(has({annotations}) && {key} in {annotations} ? {annotations}[{key}] : '')"
-                    ".split(',').filter(s, s != '')"
-                ),
-            }
+            {"name": "suffixes", "expression": _annotation_list(platform, names.ANNOTATION_ALLOWED_HOSTS)},
+            {"name": "taken", "expression": _annotation_list(platform, names.ANNOTATION_TAKEN_ROUTES)},
+            *variables,
         ],
-        "validations": [
-            {
-                "expression": "!has(object.spec.defaultBackend)",
-                "message": "a defaultBackend would take every unmatched request on the shared controller; "
-                "route named hosts instead",
-                "reason": "Forbidden",
-            },
-            {
-                "expression": (
-                    "has(object.spec.rules) && object.spec.rules.size() > 0 && "
-                    f"object.spec.rules.all(r, has(r.host) && r.host != '' && [r.host].all(h, {owned}))"
-                ),
-                "messageExpression": (
-                    "'every rule must name a host your team owns: one under ' + variables.suffixes.join(', ') "
-                    "+ ' (custom domains are added and verified on the Domains page of your team)'"
-                ),
-                "reason": "Forbidden",
-            },
-            {
-                "expression": (
-                    f"!has(object.spec.tls) || object.spec.tls.all(t, !has(t.hosts) || t.hosts.all(h, {owned}))"
-                ),
-                "messageExpression": "'tls hosts must be hosts your team owns: under ' + variables.suffixes.join(', ')",
-                "reason": "Forbidden",
-            },
-            {
-                "expression": (
-                    "!has(object.metadata.annotations) || "
-                    "!object.metadata.annotations.exists(k, k.endsWith('snippet') || k.endsWith('snippets'))"
-                ),
-                "message": "snippet annotations (configuration-snippet, server-snippet and the like) are not "
-                "allowed: they run arbitrary configuration in the shared ingress controller",
-                "reason": "Forbidden",
-            },
-            {
-                "expression": (
-                    f"!has(object.spec.ingressClassName) || object.spec.ingressClassName in {_cel(list(ingress_classes))}"
-                ),
-                "message": f"spec.ingressClassName must be one of: {', '.join(ingress_classes) or '(none)'}",
-                "reason": "Forbidden",
-            },
-        ],
+        "validations": validations,
     }
+
+
+def tenant_ingress_policy(platform: PlatformSettings) -> list[dict]:
+    """On a shared ingress controller a tenant serves only hosts its team owns.
+
+    Every rule and TLS entry names a host equal to, or under, one of the Namespace's allowed
+    suffixes (the team's subdomain of the apps domain and its verified custom domains; a
+    wildcard ``*.x`` counts as ``x``), so no team can claim another's host; a rule without a
+    host or a ``defaultBackend`` would take every unmatched request on the controller. A
+    host+path another namespace already serves (the console's record of claims, on the
+    Namespace) is refused, so neither a second team nor a sibling namespace takes it over.
+    Snippet annotations (ingress-nginx's ``configuration-snippet`` and kin, CVE-2021-25742)
+    run arbitrary controller configuration and are refused, as are IngressClasses outside the
+    allowed list.
+    """
+    ingress_classes = platform.ingress_classes
+    rules = [
+        {
+            "apiGroups": ["networking.k8s.io"],
+            "apiVersions": ["v1"],
+            "operations": ["CREATE", "UPDATE"],
+            "resources": ["ingresses"],
+        }
+    ]
+    taken = "((r.host + (has(p.path) && p.path != '' ? p.path : '/')) in variables.taken)"
+    validations = [
+        {
+            "expression": "!has(object.spec.defaultBackend)",
+            "message": "a defaultBackend would take every unmatched request on the shared controller; "
+            "route named hosts instead",
+            "reason": "Forbidden",
+        },
+        {
+            "expression": (
+                "has(object.spec.rules) && object.spec.rules.size() > 0 && "
+                f"object.spec.rules.all(r, has(r.host) && r.host != '' && [r.host].all(h, {_OWNED}))"
+            ),
+            "messageExpression": _OWNED_MESSAGE,
+            "reason": "Forbidden",
+        },
+        {
+            "expression": f"!has(object.spec.tls) || object.spec.tls.all(t, !has(t.hosts) || t.hosts.all(h, {_OWNED}))",
+            "messageExpression": "'tls hosts must be hosts your team owns: under ' + variables.suffixes.join(', ')",
+            "reason": "Forbidden",
+        },
+        {
+            "expression": (
+                "!has(object.spec.rules) || object.spec.rules.all(r, !has(r.host) || "
+                "(!has(r.http) ? !((r.host + '/') in variables.taken) : "
+                f"r.http.paths.all(p, !{taken})))"
+            ),
+            "message": _TAKEN_MESSAGE,
+            "reason": "Forbidden",
+        },
+        {
+            "expression": (
+                "!has(object.metadata.annotations) || "
+                "!object.metadata.annotations.exists(k, k.endsWith('snippet') || k.endsWith('snippets'))"
+            ),
+            "message": "snippet annotations (configuration-snippet, server-snippet and the like) are not "
+            "allowed: they run arbitrary configuration in the shared ingress controller",
+            "reason": "Forbidden",
+        },
+        {
+            "expression": (
+                f"!has(object.spec.ingressClassName) || object.spec.ingressClassName in {_cel(list(ingress_classes))}"
+            ),
+            "message": f"spec.ingressClassName must be one of: {', '.join(ingress_classes) or '(none)'}",
+            "reason": "Forbidden",
+        },
+    ]
+    spec = _tenant_route_spec(platform, rules, validations)
     return _validating(platform, platform.scoped(names.POLICY_TENANT_INGRESSES), spec)
+
+
+def _gateway_route_policy(
+    platform: PlatformSettings, name: str, resources: list[str], free: str
+) -> list[dict]:
+    """``free``: CEL, true when hostname ``h`` of the route serves no host+path already taken."""
+    rules = [
+        {
+            "apiGroups": [names.GATEWAY_API_GROUP],
+            "apiVersions": ["*"],
+            "operations": ["CREATE", "UPDATE"],
+            "resources": resources,
+        }
+    ]
+    parent_ok = (
+        f"(!has(p.group) || p.group == {_cel(names.GATEWAY_API_GROUP)}) && (!has(p.kind) || p.kind == 'Gateway') "
+        "&& ((has(p.namespace) ? p.namespace : request.namespace) + '/' + p.name) in variables.gateways"
+    )
+    validations = [
+        {
+            "expression": "has(object.spec.parentRefs) && object.spec.parentRefs.size() > 0 && "
+            f"object.spec.parentRefs.all(p, {parent_ok})",
+            "messageExpression": (
+                "'parentRefs must name Gateways your plan allows: ' + "
+                "(variables.gateways.size() == 0 ? '(none)' : variables.gateways.join(', '))"
+            ),
+            "reason": "Forbidden",
+        },
+        {
+            "expression": "has(object.spec.hostnames) && object.spec.hostnames.size() > 0",
+            "message": "a route without hostnames would take every host of the shared listener; "
+            "list the hostnames your team owns",
+            "reason": "Forbidden",
+        },
+        {
+            "expression": f"!has(object.spec.hostnames) || object.spec.hostnames.all(h, {_OWNED})",
+            "messageExpression": _OWNED_MESSAGE,
+            "reason": "Forbidden",
+        },
+        {
+            "expression": f"!has(object.spec.hostnames) || object.spec.hostnames.all(h, {free})",
+            "message": _TAKEN_MESSAGE,
+            "reason": "Forbidden",
+        },
+    ]
+    gateways = {
+        "name": "gateways",
+        "expression": _annotation_list(platform, names.ANNOTATION_ALLOWED_GATEWAYS),
+    }
+    spec = _tenant_route_spec(platform, rules, validations, gateways)
+    return _validating(platform, platform.scoped(name), spec)
+
+
+def tenant_gateway_route_policies(platform: PlatformSettings) -> list[dict]:
+    """Gateway API routes get the Ingress rules: owned hosts only, on the Gateways the plan allows.
+
+    Gateway API itself has no hostname ownership between routes: any route attached to a
+    shared listener may name any host, and one without ``hostnames`` takes every host the
+    listener serves. So each route must attach only to Gateways listed on its Namespace
+    (``namespace/name``, from the team's plan), name at least one hostname, name only hosts
+    the team owns (``*.x`` only when ``x`` is owned), and no host+path another namespace
+    already serves: an HTTPRoute by its match paths (``/`` without any), GRPC and TLS routes
+    by the whole host. Two policies, because each expression is type-checked against every
+    kind it matches and only HTTPRoute has paths. The rules match every version; a cluster
+    without the Gateway API CRDs accepts the policies all the same, and nothing matches them.
+    """
+    whole_host_free = "!((h + '/') in variables.taken)"
+    path = "(h + (has(m.path) && has(m.path.value) ? m.path.value : '/'))"
+    paths_free = (
+        f"!has(object.spec.rules) ? {whole_host_free} : object.spec.rules.all(r, !has(r.matches) ? "
+        f"{whole_host_free} : r.matches.all(m, !({path} in variables.taken)))"
+    )
+    return [
+        *_gateway_route_policy(
+            platform,
+            names.POLICY_TENANT_HTTP_ROUTES,
+            ["httproutes"],
+            paths_free,
+        ),
+        *_gateway_route_policy(
+            platform,
+            names.POLICY_TENANT_GATEWAY_ROUTES,
+            ["grpcroutes", "tlsroutes"],
+            whole_host_free,
+        ),
+    ]

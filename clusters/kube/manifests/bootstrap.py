@@ -4,6 +4,7 @@ from clusters.kube.manifests import names
 from clusters.kube.manifests.admission import (
     protect_managed_objects_policy,
     runtime_class_policy,
+    tenant_gateway_route_policies,
     tenant_ingress_policy,
     tenant_network_policy_policy,
     tenant_role_binding_policy,
@@ -36,4 +37,5 @@ def bootstrap_objects(platform: PlatformSettings) -> list[dict]:
         *tenant_role_binding_policy(platform),
         *tenant_role_policy(platform),
         *tenant_ingress_policy(platform),
+        *tenant_gateway_route_policies(platform),
     ]

@@ -29,11 +29,21 @@ ANNOTATION_ALLOWED_RUNTIME_CLASSES = "allowed-runtime-classes"
 ANNOTATION_MEMBER_ACCOUNTS = "member-accounts"
 # Host suffixes the namespace's Ingresses may name (the team's subdomain and verified domains).
 ANNOTATION_ALLOWED_HOSTS = "allowed-hosts"
+# Host+paths (``host/path``) other namespaces already serve under those hosts: the console's
+# record of route claims, refused to this namespace so no two namespaces serve the same one.
+ANNOTATION_TAKEN_ROUTES = "taken-routes"
+# Gateways (``namespace/name``) the namespace's Gateway API routes may attach to (the plan's).
+ANNOTATION_ALLOWED_GATEWAYS = "allowed-gateways"
 
 RUNTIME_POLICY_ENFORCED = "enforced"
 COMPONENT_TENANT = "tenant"
 COMPONENT_BOOTSTRAP = "bootstrap"
 COMPONENT_USER = "user"
+
+# Gateway API routes that name hostnames: tenants may write them, the admission policies check
+# them like Ingresses. TCP and UDP routes carry no hostname, so they are not granted.
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+GATEWAY_ROUTES = ("grpcroutes", "httproutes", "tlsroutes")
 
 # Objects in each tenant namespace.
 RESOURCE_QUOTA = "tenant-quota"
@@ -59,6 +69,8 @@ POLICY_ALWAYS_PULL_IMAGES = "tenantry-always-pull-images"
 POLICY_TENANT_ROLE_BINDINGS = "tenantry-tenant-role-bindings"
 POLICY_TENANT_ROLES = "tenantry-tenant-roles"
 POLICY_TENANT_INGRESSES = "tenantry-tenant-ingresses"
+POLICY_TENANT_HTTP_ROUTES = "tenantry-tenant-http-routes"
+POLICY_TENANT_GATEWAY_ROUTES = "tenantry-tenant-gateway-routes"
 
 
 def cluster_role_name(role: str) -> str:

@@ -65,6 +65,7 @@ VIEWER_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("events.k8s.io", ("events",), READ),
     ("metrics.k8s.io", ("pods",), READ),
     ("networking.k8s.io", ("ingresses", "networkpolicies"), READ),
+    (names.GATEWAY_API_GROUP, names.GATEWAY_ROUTES, READ),
     ("policy", ("poddisruptionbudgets",), READ),
 )
 
@@ -106,6 +107,8 @@ DEVELOPER_RULES = (
     ("batch", ("cronjobs", "jobs"), READ_WRITE),
     ("coordination.k8s.io", ("leases",), READ_WRITE),
     ("networking.k8s.io", ("ingresses",), READ_WRITE),
+    # Gateway API routes that name hostnames (admission policies check them like Ingresses).
+    (names.GATEWAY_API_GROUP, names.GATEWAY_ROUTES, READ_WRITE),
 )
 
 # Admins also manage access and network rules of their own (MTB PL2 OPS-3, OPS-4).

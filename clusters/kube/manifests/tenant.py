@@ -29,6 +29,8 @@ def namespace_object(spec: TenantNamespaceSpec, platform: PlatformSettings) -> d
             platform.user_service_account(user_id) for user_id in spec.team_member_ids
         ),
         platform.label(names.ANNOTATION_ALLOWED_HOSTS): ",".join(spec.allowed_host_suffixes),
+        platform.label(names.ANNOTATION_TAKEN_ROUTES): ",".join(spec.taken_routes),
+        platform.label(names.ANNOTATION_ALLOWED_GATEWAYS): ",".join(spec.allowed_gateways),
     }
     if spec.runtime_policy_enforced:
         labels[platform.label(names.LABEL_RUNTIME_POLICY)] = names.RUNTIME_POLICY_ENFORCED

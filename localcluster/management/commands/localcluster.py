@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from clusters.kube.gateway import KubeGateway
+from localcluster import gatewayapi
 from localcluster.binaries import BUILD_HINT, binaries
 from localcluster.identity import prepare
 from localcluster.launcher import LocalCluster, LocalClusterError
@@ -47,6 +49,10 @@ class Command(BaseCommand):
         try:
             cluster.start()
             console_kubeconfig = prepare(cluster)
+            if gatewayapi.fetched():  # `make run CLUSTER=local` fetches them
+                admin = KubeGateway.from_kubeconfig(str(cluster.admin_kubeconfig))
+                gatewayapi.install(admin)
+                admin.close()
             for path in written:
                 path.parent.mkdir(parents=True, exist_ok=True)
             _publish(cluster.admin_kubeconfig, written[1])
