@@ -21,7 +21,7 @@ from django.utils import timezone
 from clusters.bootstrap import apply_object, cluster_bootstrap, contains, object_key
 from clusters.connections import gateway_for_cluster
 from clusters.kube.errors import ConflictError, KubeError, PermanentKubeError
-from clusters.kube.gateway import KubeGateway
+from clusters.kube.gateway import GATEWAY_API, KubeGateway
 from clusters.kube.manifests import desired_hash, tenant_namespace_objects, tenant_selector
 from clusters.kube.ownership import NAME_TAKEN, claim_object, foreign_reason
 from clusters.kube.spec import (
@@ -33,6 +33,8 @@ from clusters.kube.spec import (
 from clusters.models import Cluster, NamespaceProvisioning
 from clusters.suspension import has_suspended_workloads, workloads_resume, workloads_suspend
 from core.claims import Lease, new_owner
+from domains.routes import ROUTE_KINDS, route_claims
+from domains.services import route_claims_record
 from tenants.models import Namespace, NamespaceStatus
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed
@@ -240,7 +242,9 @@ def namespace_provision(*, namespace_id: int) -> Outcome:
             gateway = gateway_for_cluster(cluster)
             if namespace.status == NamespaceStatus.TERMINATING:
                 return _terminate(namespace, gateway)
-            return _reconcile(namespace, cluster, gateway)
+            outcome = _reconcile(namespace, cluster, gateway)
+            _record_routes(namespace, gateway)
+            return outcome
         except PermanentKubeError as exc:
             _record_failure(namespace, exc)
             return Outcome.FAILED
@@ -295,6 +299,19 @@ def _workloads_settle(namespace: Namespace, gateway: KubeGateway, *, suspended: 
         workloads_suspend(namespace=namespace, gateway=gateway)
     elif has_suspended_workloads(namespace):
         workloads_resume(namespace=namespace, gateway=gateway)
+
+
+def _record_routes(namespace: Namespace, gateway: KubeGateway) -> None:
+    """Read what the namespace's Ingresses and Gateway API routes serve into the console's
+    record of claims, which the other namespaces' admission policies are told about."""
+    served = gateway.served_resources(GATEWAY_API)
+    claims = []
+    for api_version, kind, plural in ROUTE_KINDS:
+        if api_version == GATEWAY_API and plural not in served:
+            continue
+        for obj in gateway.list(api_version, kind, namespace.name):
+            claims += route_claims(obj)
+    route_claims_record(namespace=namespace, claims=claims, now=timezone.now())
 
 
 def _terminate(namespace: Namespace, gateway: KubeGateway) -> Outcome:

@@ -39,3 +39,38 @@ class Domain(models.Model):
     @property
     def record_name(self) -> str:
         return f"_tenantry-challenge.{self.name}"
+
+
+class RouteClaim(models.Model):
+    """One host+path a namespace's route serves, as the reconcile last read it from the cluster.
+
+    The console's record of who serves what: each namespace's admission policy is told the
+    host+paths other namespaces hold under its hosts, so no second namespace (of this team or
+    another) serves the same one. ``host_reversed`` lets "hosts under a suffix" be an index
+    range instead of a scan.
+    """
+
+    namespace = models.ForeignKey("tenants.Namespace", on_delete=models.CASCADE, related_name="route_claims")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="route_claims")
+    kind = models.CharField(max_length=20)
+    name = models.CharField(max_length=253)
+    host = models.CharField(max_length=253)
+    host_reversed = models.CharField(max_length=253)
+    path = models.CharField(max_length=1024)
+    # What the controller says of the route: an address, accepted, or why not ("" before it says).
+    status = models.CharField(max_length=300, blank=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["host", "path", "kind", "name"]
+        indexes = [
+            models.Index(fields=["host_reversed"]),
+            models.Index(fields=["team", "host"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.host}{self.path} ({self.kind} {self.namespace_id}/{self.name})"
+
+    @property
+    def key(self) -> str:
+        return f"{self.host}{self.path}"

@@ -1,10 +1,14 @@
 """Reads of domains: a team's list, and the host suffixes its namespaces may route."""
 
-from django.conf import settings
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from domains.models import Domain
-from tenants.models import Team
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from domains.models import Domain, RouteClaim
+from tenants import permissions
+from tenants.models import Namespace, NamespaceStatus, Team
 
 
 def team_domains(*, team: Team) -> QuerySet[Domain]:
@@ -23,3 +27,106 @@ def team_host_suffixes(*, team_id: int, team_slug: str) -> tuple[str, ...]:
         "name", flat=True
     )
     return (f"{team_slug}.{settings.TENANTRY_APPS_DOMAIN}", *sorted(verified))
+
+
+def _under(suffixes: Iterable[str]) -> Q:
+    """Claims whose host is one of ``suffixes`` or under one (``*.x`` included): index ranges
+    over the reversed host, since "ends with .x" is "reversed starts with x.-reversed"."""
+    condition = Q(pk__in=[])
+    for suffix in suffixes:
+        reversed_suffix = suffix[::-1]
+        condition |= Q(host_reversed=reversed_suffix) | Q(
+            host_reversed__gte=f"{reversed_suffix}.", host_reversed__lt=f"{reversed_suffix}/"
+        )
+    return condition
+
+
+def _on_cluster(cluster_id: int | None) -> Q:
+    """Claims of namespaces on one cluster (None: the default cluster)."""
+    if cluster_id is None:
+        return Q(namespace__cluster__isnull=True)
+    return Q(namespace__cluster_id=cluster_id)
+
+
+def taken_routes(*, namespace_id: int, cluster_id: int | None, suffixes: Iterable[str]) -> tuple[str, ...]:
+    """``host/path`` keys other live namespaces on the cluster serve under ``suffixes``: what
+    this namespace's routes may not claim (one query)."""
+    claims = (
+        RouteClaim.objects.filter(_under(suffixes), _on_cluster(cluster_id))
+        .exclude(namespace_id=namespace_id)
+        .exclude(namespace__status=NamespaceStatus.DELETED)
+        .values_list("host", "path")
+        .distinct()
+    )
+    return tuple(sorted(f"{host}{path}" for host, path in claims))
+
+
+def namespace_routes(*, namespace: Namespace) -> list[dict]:
+    """The namespace's routes, one entry per object: kind, name, hosts+paths and status."""
+    routes: dict[tuple[str, str], dict] = {}
+    for claim in RouteClaim.objects.filter(namespace=namespace).order_by("kind", "name", "host", "path"):
+        route = routes.setdefault(
+            (claim.kind, claim.name),
+            {"kind": claim.kind, "name": claim.name, "status": claim.status, "keys": []},
+        )
+        route["keys"].append(claim.key)
+    return list(routes.values())
+
+
+def team_routes(*, team: Team) -> list[RouteClaim]:
+    """Which of the team's namespaces serve which host+paths (live namespaces only)."""
+    return list(
+        RouteClaim.objects.filter(team=team)
+        .exclude(namespace__status=NamespaceStatus.DELETED)
+        .select_related("namespace")
+        .order_by("host", "path", "namespace__name")
+    )
+
+
+@dataclass(frozen=True)
+class Conflict:
+    key: str
+    namespace: str  # the team's namespace that serves it
+    holder_namespace: str  # "" when the viewer may not know who else holds it
+    holder_team: str
+
+
+def team_route_conflicts(*, team: Team, claims: list[RouteClaim], viewer) -> list[Conflict]:
+    """Host+paths the team serves that another namespace serves too (on the same cluster).
+
+    Admission refuses new ones; these are older (routes made before a domain changed hands,
+    or at the same moment in two namespaces). Who else holds one is named only when the
+    viewer may see that team; otherwise it is "another team". One query.
+    """
+    if not claims:
+        return []
+    mine = {(c.namespace.cluster_id, c.key): c for c in claims}
+    others = (
+        RouteClaim.objects.filter(host__in={c.host for c in claims})
+        .exclude(namespace_id__in={c.namespace_id for c in claims})
+        .exclude(namespace__status=NamespaceStatus.DELETED)
+        .select_related("namespace", "namespace__team")
+    )
+    # Two of the team's own namespaces serving the same key.
+    by_key: dict[tuple, list[RouteClaim]] = {}
+    for claim in claims:
+        by_key.setdefault((claim.namespace.cluster_id, claim.key), []).append(claim)
+    result = []
+    for claim in others:
+        key = (claim.namespace.cluster_id, claim.key)
+        if key not in mine:
+            continue
+        visible = claim.namespace.team_id == team.pk or permissions.can_see_team(viewer, claim.namespace.team)
+        result.append(
+            Conflict(
+                claim.key,
+                mine[key].namespace.name,
+                claim.namespace.name if visible else "",
+                claim.namespace.team.name if visible else "",
+            )
+        )
+    for key, same in by_key.items():
+        names = sorted({c.namespace.name for c in same})
+        if len(names) > 1:
+            result += [Conflict(key[1], names[0], name, team.name) for name in names[1:]]
+    return sorted(result, key=lambda c: (c.key, c.namespace, c.holder_namespace))

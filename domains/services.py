@@ -2,18 +2,23 @@
 re-applies the team's namespaces, whose admission policy reads the allowed hosts."""
 
 import secrets
+from collections.abc import Iterable
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from domains.dns import LookupFailed, txt_resolver
-from domains.models import DOMAIN_NAME, Domain
-from tenants.models import Team
+from domains.models import DOMAIN_NAME, Domain, RouteClaim
+from domains.routes import Claim
+from tenants.models import Namespace, Team
 from tenants.services.audit import audit_record
 from tenants.services.memberships import team_namespaces_changed
+from tenants.services.provisioning_hooks import namespace_changed
 
 
 def _clean_name(name: str) -> str:
@@ -90,3 +95,68 @@ def domain_remove(*, actor, domain: Domain) -> None:
     audit_record(actor=actor, action="domain.removed", target=team, team=team, data={"domain": name})
     if was_verified:
         team_namespaces_changed(team)
+
+
+def _covering_namespaces(*, hosts: set[str], namespace: Namespace) -> list[Namespace]:
+    """Live namespaces on ``namespace``'s cluster, other than it, whose team owns one of
+    ``hosts`` (its apps subdomain or a verified domain above it): two queries, however many
+    teams the console has."""
+    apps = settings.TENANTRY_APPS_DOMAIN
+    slugs: set[str] = set()
+    suffixes: set[str] = set()
+    for host in hosts:
+        labels = host.removeprefix("*.").split(".")
+        suffixes.update(".".join(labels[i:]) for i in range(len(labels) - 1))
+        if host.endswith(f".{apps}") and len(host) > len(apps) + 1:
+            slugs.add(host[: -len(apps) - 1].split(".")[-1])
+    team_ids = set(
+        Domain.objects.filter(name__in=suffixes, verified_at__isnull=False).values_list("team_id", flat=True)
+    )
+    owners = Q(team_id__in=team_ids) | Q(team__slug__in=slugs)
+    return list(
+        Namespace.objects.live().filter(owners, cluster_id=namespace.cluster_id).exclude(pk=namespace.pk)
+    )
+
+
+@transaction.atomic
+def route_claims_record(*, namespace: Namespace, claims: Iterable[Claim], now: datetime) -> list[Namespace]:
+    """Replace what ``namespace`` serves with what the reconcile just read from its cluster.
+
+    When a host+path appears or goes, the other namespaces owning that host get their
+    desired state re-applied (their admission policy's list of taken routes changes); they
+    are returned. Only those: adding a route costs the same with 10 teams or 20,000.
+    """
+    current = {(c.kind, c.name, c.host, c.path): c for c in RouteClaim.objects.filter(namespace=namespace)}
+    wanted = {(c.kind, c.name, c.host, c.path): c for c in claims}
+    gone = [current[key].pk for key in current.keys() - wanted.keys()]
+    if gone:
+        RouteClaim.objects.filter(pk__in=gone).delete()
+    RouteClaim.objects.bulk_create(
+        RouteClaim(
+            namespace=namespace,
+            team_id=namespace.team_id,
+            kind=claim.kind,
+            name=claim.name,
+            host=claim.host,
+            host_reversed=claim.host[::-1],
+            path=claim.path,
+            status=claim.status,
+            seen_at=now,
+        )
+        for key, claim in wanted.items()
+        if key not in current
+    )
+    for key in wanted.keys() & current.keys():
+        if current[key].status != wanted[key].status:
+            RouteClaim.objects.filter(pk=current[key].pk).update(status=wanted[key].status, seen_at=now)
+    before = {c.key for c in current.values()}
+    after = {c.key for c in wanted.values()}
+    hosts = {c.host for c in current.values() if c.key not in after} | {
+        c.host for c in wanted.values() if c.key not in before
+    }
+    if not hosts:
+        return []
+    others = _covering_namespaces(hosts=hosts, namespace=namespace)
+    for other in others:
+        namespace_changed(other)
+    return others

@@ -1,4 +1,5 @@
-"""A team's Domains tab: the subdomain it owns by construction, and custom domains to add and verify."""
+"""A team's Domains tab: the subdomain it owns by construction, custom domains to add and verify,
+which namespaces route to which hosts, and host+paths another namespace serves too."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,10 +22,13 @@ from tenants.selectors import team_for_user
 
 def _page(request: HtmxHttpRequest, team, form: DomainForm | None = None) -> HttpResponse:
     can_manage = permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, team)
+    routes = selectors.team_routes(team=team)
     context = {
         "team": team,
         "subdomain": selectors.team_subdomain(team),
         "domains": selectors.team_domains(team=team),
+        "routes": routes,
+        "conflicts": selectors.team_route_conflicts(team=team, claims=routes, viewer=request.user),
         "can_manage": can_manage,
         "form": (form or DomainForm()) if can_manage else None,
     }

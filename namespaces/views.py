@@ -15,6 +15,7 @@ from clusters.placement import team_placement
 from core.errors import add_service_errors
 from core.http import HtmxHttpRequest
 from core.pages import paginate, redirect_to, render_page
+from domains.selectors import namespace_routes
 from metering.runtime_selection import namespace_runtime
 from metering.selectors import namespace_quota_bars
 from namespaces.services import namespace_create as create_service
@@ -76,7 +77,7 @@ def namespace_access_context(request: HtmxHttpRequest, namespace, add_form=None)
 
 @login_required
 def namespace_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
-    """The Overview tab: live provisioning status, the runtime in use and the quota bars."""
+    """The Overview tab: live provisioning status, the runtime in use, the quota bars and routes."""
     namespace = selectors.namespace_for_user(
         user=request.user, name=name, related=("provisioning", "runtime_policy")
     )
@@ -87,6 +88,7 @@ def namespace_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
         "can_delete": permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, namespace.team),
         "selection": namespace_runtime(namespace),
         "bars": namespace_quota_bars(namespace=namespace),
+        "routes": namespace_routes(namespace=namespace),
     }
     return render(request, "tenants/namespace_detail.html", context)
 

@@ -21,6 +21,7 @@ import kubernetes
 import urllib3
 
 from clusters.kube import errors
+from clusters.kube.manifests.names import GATEWAY_API_GROUP
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 FIELD_MANAGER = "tenantry-console"
@@ -44,7 +45,7 @@ def _group(group_version: str, plural: str, namespaced: bool = True) -> KindInfo
 
 
 RBAC, ADMISSION = "rbac.authorization.k8s.io/v1", "admissionregistration.k8s.io"
-GATEWAY_API = "gateway.networking.k8s.io/v1"
+GATEWAY_API = f"{GATEWAY_API_GROUP}/v1"
 KINDS: dict[tuple[str, str], KindInfo] = {
     ("v1", "Namespace"): _core("namespaces", False),
     ("v1", "Node"): _core("nodes", False),
@@ -387,14 +388,17 @@ class KubeGateway:
         """Names of the served API groups (the core group is not included)."""
         return {group["name"] for group in self._request("GET", "/apis").get("groups") or []}
 
-    def has_resource(self, group_version: str, plural: str) -> bool:
-        """Whether ``group_version`` (``"v1"`` or ``"group/version"``) serves ``plural``."""
+    def served_resources(self, group_version: str) -> set[str]:
+        """The resources (plurals) ``group_version`` (``"v1"`` or ``"group/version"``) serves."""
         path = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
         try:
             resources = self._request("GET", path).get("resources") or []
         except errors.NotFoundError:
-            return False
-        return any(r.get("name") == plural for r in resources)
+            return set()
+        return {r.get("name", "") for r in resources}
+
+    def has_resource(self, group_version: str, plural: str) -> bool:
+        return plural in self.served_resources(group_version)
 
     def list_pod_metrics(
         self, namespace: str | None = None, label_selector: str | None = None

@@ -302,7 +302,7 @@ def namespace_spec_from_model(
     min_isolation: str = "",
     needs_gpu: bool = False,
 ) -> TenantNamespaceSpec:
-    """Build the spec of a ``tenants.Namespace`` in at most four queries.
+    """Build the spec of a ``tenants.Namespace`` in at most five queries.
 
     ``runtime`` is the runtime selector's verdict. Without one, namespaces that need more
     than container isolation (every public team's) fail closed: the policy is enforced with
@@ -327,11 +327,12 @@ def namespace_spec_from_model(
         denied_storage |= set(cluster_storage_classes) - set(allowed_storage)
 
     # Imported here, like the models in _members_for: the builders stay importable without Django.
-    from domains.selectors import team_host_suffixes
+    from domains.selectors import taken_routes, team_host_suffixes
 
     limits = getattr(settings, "TENANTRY_DEFAULT_LIMITS", {})
     members, team_member_ids = _members_for(namespace)
     gateways, bandwidth = plan_network(team.plan, settings)
+    suffixes = team_host_suffixes(team_id=team.pk, team_slug=team.slug)
     return TenantNamespaceSpec(
         name=namespace.name,
         team_slug=team.slug,
@@ -340,7 +341,10 @@ def namespace_spec_from_model(
         trust_level=team.trust_level,
         members=members,
         team_member_ids=team_member_ids,
-        allowed_host_suffixes=team_host_suffixes(team_id=team.pk, team_slug=team.slug),
+        allowed_host_suffixes=suffixes,
+        taken_routes=taken_routes(
+            namespace_id=namespace.pk, cluster_id=namespace.cluster_id, suffixes=suffixes
+        ),
         allowed_gateways=gateways,
         egress_bandwidth=bandwidth.get("egress"),
         ingress_bandwidth=bandwidth.get("ingress"),

@@ -152,3 +152,63 @@ def test_the_domains_tab_costs_the_same_queries_with_many_domains(
         Domain.objects.create(team=world.team, name=f"d{i}.example.com", challenge="x")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def _serve(namespace, *hosts, kind="Ingress", name="web"):
+    from django.utils import timezone
+
+    from domains.routes import Claim
+    from domains.services import route_claims_record
+
+    claims = [Claim(host, "/", kind, name, "address 203.0.113.7") for host in hosts]
+    route_claims_record(namespace=namespace, claims=claims, now=timezone.now())
+
+
+def test_the_domains_tab_shows_who_routes_where_and_names_another_teams_holder_only_to_its_members(
+    client, world
+):
+    from tests.factories import TeamMembershipFactory
+
+    _serve(world.namespace, "shop.acme.apps.tenantry.localhost", "taken.example.com")
+    _serve(world.other_namespace, "taken.example.com", name="old")
+    client.force_login(world.member)
+    body = client.get(reverse("domains:team_domains", args=["acme"])).content.decode()
+    assert "shop.acme.apps.tenantry.localhost/" in body and "address 203.0.113.7" in body
+    assert "taken.example.com/" in body and "a namespace of another team" in body
+    assert "globex-prod" not in body
+    TeamMembershipFactory(team=world.other_team, user=world.member, role="member")
+    body = client.get(reverse("domains:team_domains", args=["acme"])).content.decode()
+    assert "namespace globex-prod of team Globex" in body
+
+
+def test_the_namespace_page_lists_its_routes_with_their_status(client, world):
+    _serve(
+        world.namespace, "a.acme.apps.tenantry.localhost", "b.acme.apps.tenantry.localhost", kind="HTTPRoute"
+    )
+    client.force_login(world.viewer)
+    body = client.get(reverse("namespace_detail", args=["acme-dev"])).content.decode()
+    assert "HTTPRoute <code>web</code>" in body and "b.acme.apps.tenantry.localhost/" in body
+    assert "address 203.0.113.7" in body
+    client.force_login(world.outsider)
+    assert client.get(reverse("namespace_detail", args=["acme-dev"])).status_code == 404
+
+
+def test_the_domains_tab_costs_the_same_queries_with_many_routes(
+    client, world, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import NamespaceFactory, TeamFactory
+
+    client.force_login(world.owner)
+    url = reverse("domains:team_domains", args=["acme"])
+    _serve(world.namespace, "one.example.com")
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for i in range(20):
+        other = NamespaceFactory(team=TeamFactory())
+        _serve(other, f"h{i}.example.com")
+        _serve(NamespaceFactory(team=world.team), f"h{i}.example.com")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200

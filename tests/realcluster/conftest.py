@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from clusters.connections import forget_gateways
+from clusters.kube.errors import TransientKubeError
 from clusters.kube.gateway import GATEWAY_API, KubeGateway
 from clusters.kube.manifests import (
     always_pull_images_objects,
@@ -29,6 +30,7 @@ from clusters.kube.manifests import (
 )
 from clusters.kube.spec import platform_settings_from_django
 from clusters.kubeconfigs import kubeconfig_issue
+from domains.routes import ROUTE_KINDS
 from domains.services import domain_add, domain_verify
 from localcluster import gatewayapi
 from localcluster.testing import RunningCluster
@@ -74,6 +76,10 @@ def policies_in_force(local_cluster: RunningCluster, admin_gateway: KubeGateway)
         console_gateway.apply(obj)
     console_gateway.close()
     gatewayapi.install(admin_gateway)
+    for _, kind, _ in ROUTE_KINDS:
+        wait_until(
+            lambda kind=kind: _lists(admin_gateway, kind), what=f"{kind} storage after the CRD install"
+        )
     probe = unique_name("probe")
     labels = {
         platform.label(names.LABEL_TENANT): "true",
@@ -101,6 +107,17 @@ def policies_in_force(local_cluster: RunningCluster, admin_gateway: KubeGateway)
         wait_until(mutated, what="the admission policies taking effect")
         core.delete_namespace(probe)
     return before
+
+
+def _lists(gateway: KubeGateway, kind: str) -> bool:
+    """Whether the API server can list ``kind`` yet: a new CRD's storage answers 429
+    "storage is (re)initializing" for a moment after it is Established."""
+    api_version = next(version for version, name, _ in ROUTE_KINDS if name == kind)
+    try:
+        gateway.list(api_version, kind)
+    except TransientKubeError:
+        return False
+    return True
 
 
 @pytest.fixture
