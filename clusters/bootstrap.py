@@ -25,6 +25,7 @@ from clusters.kube.manifests import (
     bootstrap_objects,
     desired_hash,
     mutating_runtime_policy_objects,
+    pod_bandwidth_defaults_objects,
 )
 from clusters.kube.ownership import bootstrap_foreign_reason
 from clusters.kube.spec import PlatformSettings, platform_settings_from_django
@@ -73,9 +74,14 @@ def cluster_bootstrap_objects(gateway: KubeGateway, platform: PlatformSettings) 
     """What this cluster should hold, in apply order."""
     objects = bootstrap_objects(platform)
     if gateway.has_resource("admissionregistration.k8s.io/v1beta1", "mutatingadmissionpolicies"):
-        # Where the cluster serves MutatingAdmissionPolicy: default runtime class, and image
-        # pulls forced to Always (MTB-PL1-CC-DI-1) without the AlwaysPullImages plugin.
-        objects += mutating_runtime_policy_objects(platform) + always_pull_images_objects(platform)
+        # Where the cluster serves MutatingAdmissionPolicy: default runtime class, image pulls
+        # forced to Always (MTB-PL1-CC-DI-1) without the AlwaysPullImages plugin, and the
+        # plan's bandwidth caps on pods that state none.
+        objects += (
+            mutating_runtime_policy_objects(platform)
+            + always_pull_images_objects(platform)
+            + pod_bandwidth_defaults_objects(platform)
+        )
     return objects
 
 

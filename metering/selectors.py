@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from clusters.kube.spec import plan_network
 from clusters.models import Cluster
 from metering.amounts import (
     RESOURCES,
@@ -492,6 +493,18 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     return usage
 
 
+@dataclass(frozen=True)
+class EgressShare:
+    namespace: str
+    team: str
+    bytes: int
+    share: float  # of the cluster's external egress over the same day, 0..1
+
+    @property
+    def percent(self) -> float:
+        return round(self.share * 100, 1)
+
+
 @dataclass
 class CapacityRow:
     state: ClusterState
@@ -502,6 +515,9 @@ class CapacityRow:
     used_cpu: int | None
     used_memory: int | None
     runtimes: list[str]
+    # External egress over the last day: the cluster's total bytes and the largest senders.
+    egress_total: int = 0
+    top_egress: list["EgressShare"] = field(default_factory=list)
 
     @staticmethod
     def _ratio(part, whole):
@@ -556,6 +572,7 @@ def capacity_by_cluster() -> list[CapacityRow]:
     runtimes: dict[int, list[str]] = defaultdict(list)
     for cluster_id, name in ClusterRuntime.objects.values_list("state__cluster_id", "name"):
         runtimes[cluster_id].append(name)
+    egress_total, top_egress = _external_egress_last_day(now=timezone.now())
     return [
         CapacityRow(
             state=s,
@@ -566,9 +583,40 @@ def capacity_by_cluster() -> list[CapacityRow]:
             used_cpu=used[s.cluster_id].get(Metric.CPU_USAGE),
             used_memory=used[s.cluster_id].get(Metric.MEMORY_USAGE),
             runtimes=sorted(runtimes[s.cluster_id]),
+            egress_total=egress_total.get(s.cluster_id, 0),
+            top_egress=top_egress.get(s.cluster_id, []),
         )
         for s in states
     ]
+
+
+EGRESS_TOP = 10
+
+
+def _external_egress_last_day(*, now: datetime) -> tuple[dict[int, int], dict[int, list[EgressShare]]]:
+    """Per cluster id: external egress bytes over the 24 hours before ``now`` (hourly
+    rollups), and the ``EGRESS_TOP`` namespaces sending most with their share: who saturates
+    the link. One query, grouped by namespace."""
+    rows = (
+        UsageHourly.objects.filter(metric=Metric.NET_EGRESS_EXTERNAL, hour__gte=now - timedelta(hours=24))
+        .values("namespace__cluster_id", "namespace__name", "namespace__team__name")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    )
+    totals: dict[int, int] = defaultdict(int)
+    senders: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for row in rows:
+        k, sent = row["namespace__cluster_id"], int(row["total"] or 0)
+        totals[k] += sent
+        senders[k].append((sent, row["namespace__name"], row["namespace__team__name"]))
+    top = {
+        k: [
+            EgressShare(namespace=name, team=team, bytes=sent, share=sent / totals[k] if totals[k] else 0.0)
+            for sent, name, team in sorted(entries, key=lambda e: (-e[0], e[1]))[:EGRESS_TOP]
+        ]
+        for k, entries in senders.items()
+    }
+    return dict(totals), top
 
 
 def runtime_catalog() -> QuerySet[RuntimeClassProfile]:
@@ -597,3 +645,30 @@ def runtime_profile(*, pk) -> RuntimeClassProfile:
         return get_object_or_404(RuntimeClassProfile, pk=int(pk))
     except (TypeError, ValueError) as exc:
         raise Http404("No such runtime.") from exc
+
+
+_BITS = {"": "bit/s", "k": "kbit/s", "M": "Mbit/s", "G": "Gbit/s", "T": "Tbit/s", "P": "Pbit/s"}
+
+
+def bandwidth_label(quantity: str | None) -> str:
+    """``20M`` (a bandwidth annotation's quantity, bits per second) as ``20 Mbit/s``."""
+    if not quantity:
+        return ""
+    number = quantity.rstrip("kMGTP")
+    unit = _BITS.get(quantity[len(number) :])
+    return f"{number} {unit}" if unit and number else quantity
+
+
+@dataclass(frozen=True)
+class PlanNetwork:
+    egress: str
+    ingress: str
+    gateways: tuple[str, ...]
+
+
+def plan_network_figures(*, team: Team) -> PlanNetwork:
+    """What the team's plan gives each pod and which shared Gateways its routes may use."""
+    gateways, bandwidth = plan_network(team.plan, settings)
+    return PlanNetwork(
+        bandwidth_label(bandwidth.get("egress")), bandwidth_label(bandwidth.get("ingress")), gateways
+    )

@@ -98,6 +98,7 @@ def _team_quota_page(
         "team": team,
         "overview": overview,
         "may_manage": may_manage,
+        "network": selectors.plan_network_figures(team=team),
         "allocation_forms": [
             (row, AmountsForm(initial_amounts=row.amounts, prefix=row.namespace.name))
             for row in overview.rows

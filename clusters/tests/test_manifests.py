@@ -318,6 +318,7 @@ def test_every_validating_policy_has_a_denying_binding():
         names.POLICY_TENANT_INGRESSES,
         names.POLICY_TENANT_HTTP_ROUTES,
         names.POLICY_TENANT_GATEWAY_ROUTES,
+        names.POLICY_POD_BANDWIDTH_LIMITS,
     }
     assert bindings == {name: ["Deny"] for name in policies}
 

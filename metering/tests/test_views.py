@@ -526,3 +526,49 @@ def test_quotas_are_read_only_in_the_django_admin(client, world, quota):
     quota.refresh_from_db()
     assert quota.cpu_millicores == 4000
     assert NamespaceQuota.objects.filter(pk=allocation.pk).exists()
+
+
+def test_capacity_shows_each_namespaces_share_of_the_days_external_egress(client, world, time_machine):
+    from django.utils import timezone
+
+    from metering.models import UsageHourly
+    from metering.services.collector import ensure_cluster_states
+
+    time_machine.move_to(datetime(2026, 3, 2, 12, 30, tzinfo=UTC))
+    ensure_cluster_states()
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+
+    def sent(namespace, hour, gib, metric=Metric.NET_EGRESS_EXTERNAL):
+        UsageHourly.objects.create(
+            namespace=namespace, metric=metric, hour=hour, quantity=gib * 2**30, coverage=1, samples=60
+        )
+
+    sent(world.namespace, now - timedelta(hours=1), 3)
+    sent(world.namespace, now - timedelta(hours=5), 3)
+    sent(world.other_namespace, now - timedelta(hours=2), 2)
+    sent(world.other_namespace, now - timedelta(hours=30), 500)  # older than a day
+    sent(world.other_namespace, now - timedelta(hours=2), 900, metric=Metric.NET_EGRESS_INTERNAL)
+    html = login(client, world.admin).get(reverse("metering:staff_capacity")).content.decode()
+    section = html.split('id="egress-h"')[1]
+    assert ": 8 GiB</h3>" in section
+    assert section.index("acme-dev") < section.index("globex-prod")
+    assert "<td>6 GiB</td><td>75.0 %</td>" in section and "<td>2 GiB</td><td>25.0 %</td>" in section
+
+
+def test_the_quota_page_shows_the_plans_bandwidth_per_pod_and_gateways(client, world, settings):
+    from metering.selectors import bandwidth_label
+
+    assert [bandwidth_label(q) for q in ("20M", "1G", "500k", "1000", "", None)] == [
+        "20 Mbit/s",
+        "1 Gbit/s",
+        "500 kbit/s",
+        "1000 bit/s",
+        "",
+        "",
+    ]
+    world.team.plan = "team"
+    world.team.save()
+    html = login(client, world.owner).get(reverse("metering:team_quota", args=["acme"])).content.decode()
+    figures = html.split('id="plan-bandwidth"')[1]
+    assert figures.startswith(">out 100 Mbit/s, in 100 Mbit/s")
+    assert ", ".join(settings.TENANTRY_PLANS["team"]["gateways"]) in figures

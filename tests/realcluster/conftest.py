@@ -27,6 +27,7 @@ from clusters.kube.manifests import (
     bootstrap_objects,
     mutating_runtime_policy_objects,
     names,
+    pod_bandwidth_defaults_objects,
 )
 from clusters.kube.spec import platform_settings_from_django
 from clusters.kubeconfigs import kubeconfig_issue
@@ -72,7 +73,7 @@ def policies_in_force(local_cluster: RunningCluster, admin_gateway: KubeGateway)
     before = {"httproutes served": admin_gateway.has_resource(GATEWAY_API, "httproutes")}
     console_gateway = KubeGateway.from_kubeconfig(str(local_cluster.console_kubeconfig))
     objects = bootstrap_objects(platform) + mutating_runtime_policy_objects(platform)
-    for obj in objects + always_pull_images_objects(platform):
+    for obj in objects + always_pull_images_objects(platform) + pod_bandwidth_defaults_objects(platform):
         console_gateway.apply(obj)
     console_gateway.close()
     gatewayapi.install(admin_gateway)

@@ -11,6 +11,7 @@ from clusters.kube.manifests import (
     bootstrap_objects,
     mutating_runtime_policy_objects,
     names,
+    pod_bandwidth_defaults_objects,
     tenant_selector,
 )
 from clusters.kube.spec import platform_settings_from_django
@@ -63,6 +64,7 @@ def _all_bootstrap_objects() -> list[dict]:
         bootstrap_objects(platform)
         + mutating_runtime_policy_objects(platform)
         + always_pull_images_objects(platform)
+        + pod_bandwidth_defaults_objects(platform)
     )
 
 
@@ -90,7 +92,7 @@ def test_every_validating_policy_type_checks_without_warnings(console, admin_gat
         for obj in bootstrap_objects(_platform())
         if obj["kind"] == "ValidatingAdmissionPolicy"
     ]
-    assert len(names) == 8
+    assert len(names) == 9
 
     def checked(name: str) -> dict | None:
         policy = admin_gateway.get(f"{ADMISSION}/v1", "ValidatingAdmissionPolicy", name)

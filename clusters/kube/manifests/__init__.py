@@ -7,7 +7,11 @@ for server-side apply by ``clusters.kube.gateway``. Every object carries
 the owner-namespace label) so the provisioner can list and prune exactly what it made.
 """
 
-from clusters.kube.manifests.admission import always_pull_images_objects, mutating_runtime_policy_objects
+from clusters.kube.manifests.admission import (
+    always_pull_images_objects,
+    mutating_runtime_policy_objects,
+    pod_bandwidth_defaults_objects,
+)
 from clusters.kube.manifests.bootstrap import bootstrap_objects
 from clusters.kube.manifests.common import bootstrap_selector, desired_hash, tenant_selector
 from clusters.kube.manifests.rbac import rules_allow
@@ -19,6 +23,7 @@ __all__ = [
     "bootstrap_selector",
     "desired_hash",
     "mutating_runtime_policy_objects",
+    "pod_bandwidth_defaults_objects",
     "rules_allow",
     "tenant_namespace_objects",
     "tenant_selector",

@@ -609,3 +609,87 @@ def tenant_gateway_route_policies(platform: PlatformSettings) -> list[dict]:
             whole_host_free,
         ),
     ]
+
+
+BANDWIDTH_ANNOTATIONS = ("kubernetes.io/egress-bandwidth", "kubernetes.io/ingress-bandwidth")
+
+
+def _bandwidth_caps(platform: PlatformSettings) -> list[tuple[str, str]]:
+    """(pod annotation, the Namespace annotation holding the plan's cap), egress then ingress."""
+    caps = (names.ANNOTATION_EGRESS_BANDWIDTH, names.ANNOTATION_INGRESS_BANDWIDTH)
+    return [(pod, platform.label(cap)) for pod, cap in zip(BANDWIDTH_ANNOTATIONS, caps, strict=True)]
+
+
+def _tenant_pods(platform: PlatformSettings, operations: list[str]) -> dict:
+    return {
+        "resourceRules": [{**_pod_create_rule(), "operations": operations}],
+        "namespaceSelector": {
+            "matchLabels": {platform.label(names.LABEL_TENANT): "true", **platform.instance_match_labels()}
+        },
+    }
+
+
+def pod_bandwidth_policy(platform: PlatformSettings) -> list[dict]:
+    """A pod may not ask for more bandwidth than the team's plan gives each pod.
+
+    The bandwidth CNI plugin and Cilium's Bandwidth Manager shape a pod's traffic by its
+    ``kubernetes.io/egress-bandwidth`` and ``kubernetes.io/ingress-bandwidth`` annotations,
+    which the pod's author writes. The plan's caps are on the Namespace (tenants cannot edit
+    it); a value above them, or one that is not a quantity, is refused, whoever creates the
+    pod (a Deployment's pods come from the ReplicaSet controller with the tenant's template).
+    Annotations can change on a running pod, so updates are checked as well.
+    """
+    annotations = "namespaceObject.metadata.annotations"
+    validations = []
+    for pod_key, cap_key in _bandwidth_caps(platform):
+        pod, cap = _cel(pod_key), _cel(cap_key)
+        has_cap = f"has({annotations}) && {cap} in {annotations}"
+        asked = f"object.metadata.annotations[{pod}]"
+        validations.append(
+            {
+                "expression": (
+                    f"!({has_cap}) || !has(object.metadata.annotations) || !({pod} in object.metadata.annotations) "
+                    f"|| (isQuantity({asked}) && quantity({asked}).compareTo(quantity({annotations}[{cap}])) <= 0)"
+                ),
+                "messageExpression": (
+                    f"'{pod_key} may be at most ' + {annotations}[{cap}] + ' (the plan of your team), not ' + {asked}"
+                ),
+                "reason": "Forbidden",
+            }
+        )
+    spec = {
+        "failurePolicy": "Fail",
+        "matchConstraints": _tenant_pods(platform, ["CREATE", "UPDATE"]),
+        "validations": validations,
+    }
+    return _validating(platform, platform.scoped(names.POLICY_POD_BANDWIDTH_LIMITS), spec)
+
+
+def pod_bandwidth_defaults_objects(platform: PlatformSettings) -> list[dict]:
+    """Pods that do not say their bandwidth get the plan's caps.
+
+    Where the cluster serves MutatingAdmissionPolicy, a new pod without
+    ``kubernetes.io/egress-bandwidth`` or ``kubernetes.io/ingress-bandwidth`` gets the
+    Namespace's cap written in, so shaping applies without the tenant knowing about it; a
+    lower value the pod states is kept. Elsewhere only the validating policy holds (a pod
+    that omits the annotations is not shaped).
+    """
+    annotations = "namespaceObject.metadata.annotations"
+    mutations = []
+    for pod_key, cap_key in _bandwidth_caps(platform):
+        pod, cap = _cel(pod_key), _cel(cap_key)
+        missing = f"!has(object.metadata.annotations) || !({pod} in object.metadata.annotations)"
+        expression = (
+            f"has({annotations}) && {cap} in {annotations} && ({missing}) ? "
+            f"Object{{metadata: Object.metadata{{annotations: {{{pod}: {annotations}[{cap}]}}}}}} : Object{{}}"
+        )
+        mutations.append(
+            {"patchType": "ApplyConfiguration", "applyConfiguration": {"expression": expression}}
+        )
+    spec = {
+        "failurePolicy": "Fail",
+        "reinvocationPolicy": "IfNeeded",
+        "matchConstraints": _tenant_pods(platform, ["CREATE"]),
+        "mutations": mutations,
+    }
+    return _mutating(platform, platform.scoped(names.POLICY_POD_BANDWIDTH_DEFAULTS), spec)

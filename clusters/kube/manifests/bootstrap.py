@@ -2,6 +2,7 @@
 
 from clusters.kube.manifests import names
 from clusters.kube.manifests.admission import (
+    pod_bandwidth_policy,
     protect_managed_objects_policy,
     runtime_class_policy,
     tenant_gateway_route_policies,
@@ -38,4 +39,5 @@ def bootstrap_objects(platform: PlatformSettings) -> list[dict]:
         *tenant_role_policy(platform),
         *tenant_ingress_policy(platform),
         *tenant_gateway_route_policies(platform),
+        *pod_bandwidth_policy(platform),
     ]

@@ -32,6 +32,9 @@ ANNOTATION_ALLOWED_HOSTS = "allowed-hosts"
 # Host+paths (``host/path``) other namespaces already serve under those hosts: the console's
 # record of route claims, refused to this namespace so no two namespaces serve the same one.
 ANNOTATION_TAKEN_ROUTES = "taken-routes"
+# Each pod's bandwidth cap from the team's plan (a quantity in bits per second).
+ANNOTATION_EGRESS_BANDWIDTH = "egress-bandwidth"
+ANNOTATION_INGRESS_BANDWIDTH = "ingress-bandwidth"
 # Gateways (``namespace/name``) the namespace's Gateway API routes may attach to (the plan's).
 ANNOTATION_ALLOWED_GATEWAYS = "allowed-gateways"
 
@@ -69,6 +72,8 @@ POLICY_ALWAYS_PULL_IMAGES = "tenantry-always-pull-images"
 POLICY_TENANT_ROLE_BINDINGS = "tenantry-tenant-role-bindings"
 POLICY_TENANT_ROLES = "tenantry-tenant-roles"
 POLICY_TENANT_INGRESSES = "tenantry-tenant-ingresses"
+POLICY_POD_BANDWIDTH_LIMITS = "tenantry-pod-bandwidth-limits"
+POLICY_POD_BANDWIDTH_DEFAULTS = "tenantry-pod-bandwidth-defaults"
 POLICY_TENANT_HTTP_ROUTES = "tenantry-tenant-http-routes"
 POLICY_TENANT_GATEWAY_ROUTES = "tenantry-tenant-gateway-routes"
 

@@ -32,6 +32,12 @@ def namespace_object(spec: TenantNamespaceSpec, platform: PlatformSettings) -> d
         platform.label(names.ANNOTATION_TAKEN_ROUTES): ",".join(spec.taken_routes),
         platform.label(names.ANNOTATION_ALLOWED_GATEWAYS): ",".join(spec.allowed_gateways),
     }
+    for key, bandwidth in (
+        (names.ANNOTATION_EGRESS_BANDWIDTH, spec.egress_bandwidth),
+        (names.ANNOTATION_INGRESS_BANDWIDTH, spec.ingress_bandwidth),
+    ):
+        if bandwidth is not None:
+            annotations[platform.label(key)] = bandwidth
     if spec.runtime_policy_enforced:
         labels[platform.label(names.LABEL_RUNTIME_POLICY)] = names.RUNTIME_POLICY_ENFORCED
         annotations[platform.label(names.ANNOTATION_ALLOWED_RUNTIME_CLASSES)] = ",".join(
