@@ -2,8 +2,8 @@
 
 Pure functions over plain dicts (no Django, no client; the reconcile in ``clusters`` reads the objects): an Ingress claims each rule's host
 with each of its paths, an HTTPRoute each hostname with each match path (``/`` when it has
-none), and GRPC and TLS routes each hostname whole (``/``). The status is one line for the
-namespace page: the Ingress's load-balancer address, or whether the Gateways accepted the route.
+none), and GRPC and TLS routes each hostname whole (``/``). The status is what the pages
+show: the Ingress's load-balancer addresses, or whether the Gateways accepted the route.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ ROUTE_KINDS = (
     (GATEWAY_API, "TLSRoute", "tlsroutes"),
 )
 STATUS_MAX = 300
+# A route's status: its Ingress addresses ("" before it has one); for Gateway API routes
+# ACCEPTED, the first refusing parent's reason and message, or "" before a Gateway answers.
+ACCEPTED = "Accepted"
 
 
 @dataclass(frozen=True, order=True)
@@ -40,7 +43,7 @@ def _ingress_status(obj: dict) -> str:
         for entry in ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
     ]
     addresses = [address for address in addresses if address]
-    return f"address {', '.join(addresses)}" if addresses else ""
+    return ", ".join(addresses)
 
 
 def _route_status(obj: dict) -> str:
@@ -50,15 +53,13 @@ def _route_status(obj: dict) -> str:
             if condition.get("type") != "Accepted":
                 continue
             if condition.get("status") == "True":
-                verdicts.append("accepted")
+                verdicts.append(ACCEPTED)
             else:
                 verdicts.append(
-                    f"not accepted: {condition.get('reason') or ''} {condition.get('message') or ''}".strip()
+                    f"{condition.get('reason') or ''} {condition.get('message') or ''}".strip() or "?"
                 )
-    if not verdicts:
-        return ""
-    refused = [verdict for verdict in verdicts if verdict != "accepted"]
-    return refused[0] if refused else "accepted"
+    refused = [verdict for verdict in verdicts if verdict != ACCEPTED]
+    return refused[0] if refused else (ACCEPTED if verdicts else "")
 
 
 def route_claims(obj: dict) -> list[Claim]:

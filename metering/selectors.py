@@ -669,6 +669,9 @@ class PlanNetwork:
 def plan_network_figures(*, team: Team) -> PlanNetwork:
     """What the team's plan gives each pod and which shared Gateways its routes may use."""
     gateways, bandwidth = plan_network(team.plan, settings)
+    unlimited = gettext("unlimited")
     return PlanNetwork(
-        bandwidth_label(bandwidth.get("egress")), bandwidth_label(bandwidth.get("ingress")), gateways
+        bandwidth_label(bandwidth.get("egress")) or unlimited,
+        bandwidth_label(bandwidth.get("ingress")) or unlimited,
+        gateways,
     )

@@ -160,7 +160,9 @@ def _serve(namespace, *hosts, kind="Ingress", name="web"):
     from domains.routes import Claim
     from domains.services import route_claims_record
 
-    claims = [Claim(host, "/", kind, name, "address 203.0.113.7") for host in hosts]
+    claims = [
+        Claim(host, "/", kind, name, "203.0.113.7" if kind == "Ingress" else "Accepted") for host in hosts
+    ]
     route_claims_record(namespace=namespace, claims=claims, now=timezone.now())
 
 
@@ -188,7 +190,7 @@ def test_the_namespace_page_lists_its_routes_with_their_status(client, world):
     client.force_login(world.viewer)
     body = client.get(reverse("namespace_detail", args=["acme-dev"])).content.decode()
     assert "HTTPRoute <code>web</code>" in body and "b.acme.apps.tenantry.localhost/" in body
-    assert "address 203.0.113.7" in body
+    assert "accepted by the Gateway" in body
     client.force_login(world.outsider)
     assert client.get(reverse("namespace_detail", args=["acme-dev"])).status_code == 404
 

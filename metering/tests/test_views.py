@@ -572,3 +572,11 @@ def test_the_quota_page_shows_the_plans_bandwidth_per_pod_and_gateways(client, w
     figures = html.split('id="plan-bandwidth"')[1]
     assert figures.startswith(">out 100 Mbit/s, in 100 Mbit/s")
     assert ", ".join(settings.TENANTRY_PLANS["team"]["gateways"]) in figures
+
+
+def test_a_plan_without_bandwidth_caps_says_unlimited(client, world, settings):
+    settings.TENANTRY_PLANS = {**settings.TENANTRY_PLANS, "free": {"gateways": []}}
+    world.team.plan = "free"
+    world.team.save()
+    html = login(client, world.owner).get(reverse("metering:team_quota", args=["acme"])).content.decode()
+    assert html.split('id="plan-bandwidth"')[1].startswith(">out unlimited, in unlimited")
