@@ -16,8 +16,8 @@ from console.tests.test_templates_translated import ALLOWED
 pytestmark = pytest.mark.django_db
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
-# The demo data on the pages: names people typed, not the console's words.
-DATA_WORDS = {"acme", "globex", "tenantry", "default", "example", "standard"}
+# The demo data on the pages: names people typed (and plan names), not the console's words.
+DATA_WORDS = {"acme", "globex", "tenantry", "default", "example", "standard", "starter"}
 # Emails, paths, numbers, names-with-dashes, key=value examples, dotted identifiers, quoted
 # identifiers (“namespace.created”) and acronyms (USD, ISO): data and codes, not prose.
 TOKEN_OF_DATA = re.compile(r"\S*[@/\d_=]\S*|\S+-\S+|\S*\w\.\w\S*|“[^”]*”|\b[A-Z]{2,}\b")

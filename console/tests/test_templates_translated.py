@@ -72,6 +72,11 @@ ALLOWED = {
     "microvm",
     "pod",
     "pods",
+    "ingress",
+    "gateway",
+    "httproute",
+    "grpcroute",
+    "tlsroute",
 }
 
 COMMENT = re.compile(
