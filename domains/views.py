@@ -16,6 +16,7 @@ from core.pages import redirect_to, render_page
 from domains import selectors, services
 from domains.forms import DomainForm
 from domains.models import Domain
+from domains.routes import ACCEPTED
 from tenants import permissions
 from tenants.selectors import team_for_user
 
@@ -28,6 +29,7 @@ def _page(request: HtmxHttpRequest, team, form: DomainForm | None = None) -> Htt
         "subdomain": selectors.team_subdomain(team),
         "domains": selectors.team_domains(team=team),
         "routes": routes,
+        "accepted": ACCEPTED,
         "conflicts": selectors.team_route_conflicts(team=team, claims=routes, viewer=request.user),
         "can_manage": can_manage,
         "form": (form or DomainForm()) if can_manage else None,

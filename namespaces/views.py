@@ -15,6 +15,7 @@ from clusters.placement import team_placement
 from core.errors import add_service_errors
 from core.http import HtmxHttpRequest
 from core.pages import paginate, redirect_to, render_page
+from domains.routes import ACCEPTED
 from domains.selectors import namespace_routes
 from metering.runtime_selection import namespace_runtime
 from metering.selectors import namespace_quota_bars
@@ -89,6 +90,7 @@ def namespace_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
         "selection": namespace_runtime(namespace),
         "bars": namespace_quota_bars(namespace=namespace),
         "routes": namespace_routes(namespace=namespace),
+        "accepted": ACCEPTED,
     }
     return render(request, "tenants/namespace_detail.html", context)
 
