@@ -4,7 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clusters.kubeconfigs import KubeconfigLimit
-from clusters.models import MAX_TOKEN_HOURS_LIMIT
+from clusters.models import APPS_DOMAIN, MAX_TOKEN_HOURS_LIMIT
 from tenants.models import TrustLevel
 
 
@@ -54,6 +54,16 @@ class ClusterForm(forms.Form):
     )
     is_default = forms.BooleanField(
         label=_("Default cluster"), required=False, help_text=_("New namespaces go to the default cluster.")
+    )
+    apps_domain = forms.CharField(
+        label=_("Apps domain"),
+        max_length=200,
+        required=False,
+        validators=[APPS_DOMAIN],
+        help_text=_(
+            "Teams own <team>.<apps domain> for their routes on this cluster; empty: the console's "
+            "apps domain. Point a wildcard DNS record for it at the cluster's ingress."
+        ),
     )
     max_token_hours = forms.IntegerField(
         label=_("Maximum kubeconfig token lifetime (hours)"),

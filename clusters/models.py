@@ -3,6 +3,10 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from domains.models import DOMAIN_NAME
+
+APPS_DOMAIN = DOMAIN_NAME
+
 # The longest token lifetime staff may allow on a cluster: 30 days.
 MAX_TOKEN_HOURS_LIMIT = 720
 
@@ -48,6 +52,8 @@ class Cluster(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_TOKEN_HOURS_LIMIT)],
         help_text="The longest kubeconfig token lifetime on this cluster; empty: the console's maximum.",
     )
+    # Teams own <team>.<apps domain> for routes on this cluster; empty: TENANTRY_APPS_DOMAIN.
+    apps_domain = models.CharField(max_length=200, blank=True, validators=[APPS_DOMAIN])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

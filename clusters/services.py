@@ -22,6 +22,7 @@ from core.email import email_on_commit
 from tenants.locale import recipient_locale
 from tenants.models import Namespace, Team, TrustLevel
 from tenants.services.audit import audit_record
+from tenants.services.provisioning_hooks import namespace_changed
 
 # Recorded by connectivity checks and bootstrap, never entered in a form.
 STATE_FIELDS = [
@@ -142,13 +143,18 @@ def cluster_create(
     max_token_hours: int | None = None,
     placement_trust_levels: list[str] | None = None,
     placement_plans: list[str] | None = None,
+    apps_domain: str = "",
 ) -> Cluster:
     """Connect a cluster; with neither a path nor content it uses the environment's credentials.
 
     ``max_token_hours`` caps kubeconfig token lifetimes there (``None``: the console's maximum).
     """
     cluster = Cluster(
-        name=name.strip(), api_url=api_url.strip(), context=context.strip(), max_token_hours=max_token_hours
+        name=name.strip(),
+        api_url=api_url.strip(),
+        context=context.strip(),
+        max_token_hours=max_token_hours,
+        apps_domain=apps_domain.strip().lower().rstrip("."),
     )
     _set_credentials(
         cluster, kubeconfig_path=kubeconfig_path, kubeconfig_content=kubeconfig_content, clear=False
@@ -165,6 +171,7 @@ def cluster_create(
             "default": is_default,
             "max_token_hours": max_token_hours,
             "placement": {"trust_levels": cluster.placement_trust_levels, "plans": cluster.placement_plans},
+            "apps_domain": cluster.apps_domain,
         },
     )
     return cluster
@@ -185,16 +192,21 @@ def cluster_update(
     max_token_hours: int | None = None,
     placement_trust_levels: list[str] | None = None,
     placement_plans: list[str] | None = None,
+    apps_domain: str = "",
 ) -> Cluster:
     """Edit a cluster. Empty ``kubeconfig_content`` keeps the stored kubeconfig unless cleared.
 
     A lower ``max_token_hours`` applies to kubeconfigs issued from now on; tokens already
-    issued keep their expiry (revoking them is the user's or the cluster admin's call).
+    issued keep their expiry (revoking them is the user's or the cluster admin's call). A new
+    ``apps_domain`` re-applies the cluster's namespaces: their routes may use the new subdomain
+    only, and routes naming the old one are refused from then on.
     """
     if cluster.is_default and not is_default:
         raise ValidationError({"is_default": _("Make another cluster the default instead.")})
     before = credentials_source(cluster)
     max_token_hours_before = cluster.max_token_hours
+    apps_domain_before, apps_domain = cluster.apps_domain, apps_domain.strip().lower().rstrip(".")
+    cluster.apps_domain = apps_domain
     cluster.name, cluster.api_url, cluster.context = name.strip(), api_url.strip(), context.strip()
     cluster.max_token_hours = max_token_hours
     _set_credentials(
@@ -217,8 +229,12 @@ def cluster_update(
             "default": is_default,
             "max_token_hours": {"from": max_token_hours_before, "to": max_token_hours},
             "placement": {"trust_levels": cluster.placement_trust_levels, "plans": cluster.placement_plans},
+            "apps_domain": {"from": apps_domain_before, "to": apps_domain},
         },
     )
+    if apps_domain != apps_domain_before:
+        for namespace in Namespace.objects.live().filter(cluster=cluster):
+            namespace_changed(namespace)
     return cluster
 
 

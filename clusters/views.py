@@ -211,6 +211,7 @@ def cluster_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "max_token_hours",
         "placement_trust_levels",
         "placement_plans",
+        "apps_domain",
     )
     initial = {f: getattr(cluster, f) for f in fields}
     stored = bool(cluster.kubeconfig_encrypted)

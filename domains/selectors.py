@@ -3,9 +3,9 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from domains.apps_domains import apps_domains
 from domains.models import Domain, RouteClaim
 from tenants import permissions
 from tenants.models import Namespace, NamespaceStatus, Team
@@ -15,18 +15,19 @@ def team_domains(*, team: Team) -> QuerySet[Domain]:
     return Domain.objects.filter(team=team).order_by("name")
 
 
-def team_subdomain(team: Team) -> str:
-    """The apps-domain subdomain a team owns by construction: ``<team>.<apps domain>``."""
-    return f"{team.slug}.{settings.TENANTRY_APPS_DOMAIN}"
+def team_subdomains(team: Team) -> list[str]:
+    """The subdomains a team owns by construction, ``<team>.<apps domain>``: one per apps
+    domain (the console's, and each cluster's own)."""
+    return [f"{team.slug}.{domain}" for domain in apps_domains()]
 
 
-def team_host_suffixes(*, team_id: int, team_slug: str) -> tuple[str, ...]:
+def team_host_suffixes(*, team_id: int, team_slug: str, apps_domain: str) -> tuple[str, ...]:
     """Every host a team's routes may name is one of these or under one: its subdomain and
-    its verified custom domains (one query)."""
+    its verified custom domains (one query). ``apps_domain``: that of the namespace's cluster."""
     verified = Domain.objects.filter(team_id=team_id, verified_at__isnull=False).values_list(
         "name", flat=True
     )
-    return (f"{team_slug}.{settings.TENANTRY_APPS_DOMAIN}", *sorted(verified))
+    return (f"{team_slug}.{apps_domain}", *sorted(verified))
 
 
 def _under(suffixes: Iterable[str]) -> Q:

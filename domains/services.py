@@ -5,13 +5,13 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from domains.apps_domains import apps_domains
 from domains.dns import LookupFailed, txt_resolver
 from domains.models import DOMAIN_NAME, Domain, RouteClaim
 from domains.routes import Claim
@@ -24,16 +24,26 @@ from tenants.services.provisioning_hooks import namespace_changed
 def _clean_name(name: str) -> str:
     name = name.strip().lower().rstrip(".")
     DOMAIN_NAME(name)
-    apps = settings.TENANTRY_APPS_DOMAIN
-    if name == apps or name.endswith(f".{apps}"):
-        raise ValidationError(
-            {
-                "name": _(
-                    "Names under %(apps)s are given by the console: every team owns <name>.<team>.%(apps)s."
-                )
-                % {"apps": apps}
-            }
-        )
+    for apps in apps_domains():
+        if name == apps or name.endswith(f".{apps}"):
+            raise ValidationError(
+                {
+                    "name": _(
+                        "Names under %(apps)s are given by the console: every team owns <name>.<team>.%(apps)s."
+                    )
+                    % {"apps": apps}
+                }
+            )
+        if apps.endswith(f".{name}"):
+            # It would cover every team's subdomain of the apps domain.
+            raise ValidationError(
+                {
+                    "name": _(
+                        "%(name)s holds the apps domain %(apps)s, whose names the console gives to teams."
+                    )
+                    % {"name": name, "apps": apps}
+                }
+            )
     return name
 
 
@@ -101,14 +111,14 @@ def _covering_namespaces(*, hosts: set[str], namespace: Namespace) -> list[Names
     """Live namespaces on ``namespace``'s cluster, other than it, whose team owns one of
     ``hosts`` (its apps subdomain or a verified domain above it): two queries, however many
     teams the console has."""
-    apps = settings.TENANTRY_APPS_DOMAIN
     slugs: set[str] = set()
     suffixes: set[str] = set()
     for host in hosts:
         labels = host.removeprefix("*.").split(".")
         suffixes.update(".".join(labels[i:]) for i in range(len(labels) - 1))
-        if host.endswith(f".{apps}") and len(host) > len(apps) + 1:
-            slugs.add(host[: -len(apps) - 1].split(".")[-1])
+        for apps in apps_domains():
+            if host.endswith(f".{apps}") and len(host) > len(apps) + 1:
+                slugs.add(host[: -len(apps) - 1].split(".")[-1])
     team_ids = set(
         Domain.objects.filter(name__in=suffixes, verified_at__isnull=False).values_list("team_id", flat=True)
     )

@@ -26,7 +26,7 @@ def _page(request: HtmxHttpRequest, team, form: DomainForm | None = None) -> Htt
     routes = selectors.team_routes(team=team)
     context = {
         "team": team,
-        "subdomain": selectors.team_subdomain(team),
+        "subdomains": selectors.team_subdomains(team),
         "domains": selectors.team_domains(team=team),
         "routes": routes,
         "accepted": ACCEPTED,

@@ -274,6 +274,11 @@ def _quota_for(team: Any, settings: Any, overrides: Mapping[str, str] | None, *,
     return quota
 
 
+def _apps_domain(namespace: Any, settings: Any) -> str:
+    """The apps domain of the namespace's cluster (the console's when the cluster sets none)."""
+    return namespace.cluster.apps_domain or settings.TENANTRY_APPS_DOMAIN
+
+
 def plan_network(plan: str, settings: Any) -> tuple[tuple[str, ...], Mapping[str, str]]:
     """A plan's shared Gateways and per-pod bandwidth caps (``egress``/``ingress``) from
     ``TENANTRY_PLANS``; unknown plans are "starter", as for quotas."""
@@ -302,7 +307,7 @@ def namespace_spec_from_model(
     min_isolation: str = "",
     needs_gpu: bool = False,
 ) -> TenantNamespaceSpec:
-    """Build the spec of a ``tenants.Namespace`` in at most five queries.
+    """Build the spec of a ``tenants.Namespace`` in at most six queries.
 
     ``runtime`` is the runtime selector's verdict. Without one, namespaces that need more
     than container isolation (every public team's) fail closed: the policy is enforced with
@@ -332,7 +337,9 @@ def namespace_spec_from_model(
     limits = getattr(settings, "TENANTRY_DEFAULT_LIMITS", {})
     members, team_member_ids = _members_for(namespace)
     gateways, bandwidth = plan_network(team.plan, settings)
-    suffixes = team_host_suffixes(team_id=team.pk, team_slug=team.slug)
+    suffixes = team_host_suffixes(
+        team_id=team.pk, team_slug=team.slug, apps_domain=_apps_domain(namespace, settings)
+    )
     return TenantNamespaceSpec(
         name=namespace.name,
         team_slug=team.slug,

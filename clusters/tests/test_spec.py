@@ -149,7 +149,7 @@ def test_spec_builder_runs_a_constant_number_of_queries(
         join_team(team, user, TeamRole.MEMBER if index % 2 else TeamRole.MANAGER)
         join_namespace(namespace, user, NamespaceRole.DEVELOPER)
     namespace = fresh(namespace)
-    with django_assert_num_queries(5):  # team, memberships of team and namespace, domains, taken routes
+    with django_assert_num_queries(6):  # team, memberships of team and namespace, apps domain, domains, taken
         spec = namespace_spec_from_model(namespace, settings=settings)
     assert len(spec.members) == member_count
 
