@@ -57,6 +57,17 @@ def domain_add(*, actor, team: Team, name: str) -> Domain:
         raise ValidationError(
             {"name": _("%(name)s is already claimed by a team on this console.") % {"name": name}}
         )
+    labels = name.split(".")
+    parents = [".".join(labels[i:]) for i in range(1, len(labels) - 1)]
+    nested = Q(name__in=parents) | Q(name__endswith=f".{name}")
+    if Domain.objects.filter(nested).exclude(team=team).exists():
+        # A domain comes with its subdomains: under or above another team's, both would own them.
+        raise ValidationError(
+            {
+                "name": _("%(name)s overlaps a domain another team on this console has claimed.")
+                % {"name": name}
+            }
+        )
     try:
         with transaction.atomic():
             domain = Domain.objects.create(

@@ -1,6 +1,7 @@
 """Team domains: claimed by one team, verified by DNS, audited, and carried to the cluster."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from domains.dns import LookupFailed
@@ -214,3 +215,14 @@ def test_the_domains_tab_costs_the_same_queries_with_many_routes(
         _serve(NamespaceFactory(team=world.team), f"h{i}.example.com")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_a_domain_under_or_above_another_teams_is_refused(world):
+    domain_add(actor=world.owner, team=world.team, name="shop.example.com")
+    for name in ("api.shop.example.com", "example.com"):
+        with pytest.raises(ValidationError) as refused:
+            domain_add(actor=world.outsider, team=world.other_team, name=name)
+        assert "overlaps a domain another team" in str(refused.value.message_dict["name"])
+    # The owning team may add either; an unrelated lookalike is anyone's.
+    domain_add(actor=world.owner, team=world.team, name="api.shop.example.com")
+    domain_add(actor=world.outsider, team=world.other_team, name="myshop.example.com")
