@@ -18,6 +18,8 @@ from billing.services.runs import days_bill
 from billing.tests.conftest import fill_day, make_book
 from clusters.models import Cluster
 from domains.models import Domain
+from domains.routes import Claim
+from domains.services import route_claims_record
 from tenants.models import Invitation, Namespace, NamespaceMembership, Team, TeamMembership, TrustLevelRequest
 from tenants.services.invitations import hash_invitation_token
 from tenants.services.tokens import api_token_create
@@ -326,6 +328,13 @@ def fx(world):
     _bill_one_day(world)
     world.cluster = Cluster.objects.create(name="second", kubeconfig_path="/nonexistent")
     world.domain = Domain.objects.create(team=world.team, name="acme.example.com", challenge="matrix")
+    # Routes on the Domains tab and the namespace page, and one another team's namespace serves too.
+    for namespace in (world.namespace, world.other_namespace):
+        route_claims_record(
+            namespace=namespace,
+            claims=[Claim("shop.acme.example.com", "/", "Ingress", "web")],
+            now=timezone.now(),
+        )
     world.personas = {name: (None if name == "anonymous" else getattr(world, name)) for name in PERSONAS}
     return world
 
