@@ -120,8 +120,8 @@ def domain_remove(*, actor, domain: Domain) -> None:
 
 def _covering_namespaces(*, hosts: set[str], namespace: Namespace) -> list[Namespace]:
     """Live namespaces on ``namespace``'s cluster, other than it, whose team owns one of
-    ``hosts`` (its apps subdomain or a verified domain above it): two queries, however many
-    teams the console has."""
+    ``hosts`` (its apps subdomain or a verified domain above it): three indexed queries,
+    however many teams the console has."""
     slugs: set[str] = set()
     suffixes: set[str] = set()
     for host in hosts:
@@ -130,13 +130,13 @@ def _covering_namespaces(*, hosts: set[str], namespace: Namespace) -> list[Names
         for apps in apps_domains():
             if host.endswith(f".{apps}") and len(host) > len(apps) + 1:
                 slugs.add(host[: -len(apps) - 1].split(".")[-1])
+    # Two lookups by unique keys rather than one OR across a join, which would scan every namespace.
     team_ids = set(
         Domain.objects.filter(name__in=suffixes, verified_at__isnull=False).values_list("team_id", flat=True)
-    )
-    owners = Q(team_id__in=team_ids) | Q(team__slug__in=slugs)
-    return list(
-        Namespace.objects.live().filter(owners, cluster_id=namespace.cluster_id).exclude(pk=namespace.pk)
-    )
+    ) | set(Team.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+    # By team only: the database would otherwise start from every namespace on the cluster.
+    owners = Namespace.objects.live().filter(team_id__in=team_ids).exclude(pk=namespace.pk)
+    return [other for other in owners if other.cluster_id == namespace.cluster_id]
 
 
 @transaction.atomic

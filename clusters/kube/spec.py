@@ -307,7 +307,7 @@ def namespace_spec_from_model(
     min_isolation: str = "",
     needs_gpu: bool = False,
 ) -> TenantNamespaceSpec:
-    """Build the spec of a ``tenants.Namespace`` in at most six queries.
+    """Build the spec of a ``tenants.Namespace`` in at most seven queries.
 
     ``runtime`` is the runtime selector's verdict. Without one, namespaces that need more
     than container isolation (every public team's) fail closed: the policy is enforced with

@@ -28,7 +28,8 @@ def test_a_namespace_owns_the_subdomain_of_its_clusters_apps_domain(world, eu, s
     )
     default = namespace_spec_from_model(world.namespace, settings=settings)
     assert default.allowed_host_suffixes[0] == f"acme.{settings.TENANTRY_APPS_DOMAIN}"
-    Cluster.objects.filter(is_default=True).update(apps_domain="apps.main.example")
+    Cluster.objects.filter(pk=world.namespace.cluster_id).update(apps_domain="apps.main.example")
+    world.namespace.refresh_from_db()
     default = namespace_spec_from_model(world.namespace, settings=settings)
     assert default.allowed_host_suffixes[0] == "acme.apps.main.example"
 

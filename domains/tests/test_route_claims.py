@@ -71,8 +71,10 @@ def test_recording_tells_only_the_namespaces_owning_the_changed_hosts(
     # Reading the same routes again changes nothing and tells no one.
     assert route_claims_record(namespace=mine, claims=[_claim(host)], now=timezone.now()) == []
     suffixes = (f"acme.{settings.TENANTRY_APPS_DOMAIN}",)
-    assert taken_routes(namespace_id=sibling.pk, cluster_id=None, suffixes=suffixes) == (f"{host}/",)
-    assert taken_routes(namespace_id=mine.pk, cluster_id=None, suffixes=suffixes) == ()
+    assert taken_routes(namespace_id=sibling.pk, cluster_id=sibling.cluster_id, suffixes=suffixes) == (
+        f"{host}/",
+    )
+    assert taken_routes(namespace_id=mine.pk, cluster_id=mine.cluster_id, suffixes=suffixes) == ()
     spec = namespace_spec_from_model(sibling, settings=settings)
     assert spec.taken_routes == (f"{host}/",)
     # Gone from the cluster: gone from the record, and the sibling is told again.
@@ -86,13 +88,13 @@ def test_a_verified_domain_owner_is_told_and_lookalike_hosts_are_not_under_it(se
     Domain.objects.create(team=team, name="shop.example.com", challenge="x", verified_at=timezone.now())
     told = route_claims_record(
         namespace=holder_ns,
-        claims=[_claim("api.shop.example.com"), _claim("evilshop.example.com")],
+        claims=[_claim("api.shop.example.com"), _claim("evilshop.example.com"), _claim("a-shop.example.com")],
         now=timezone.now(),
     )
     assert told == [owner_ns]
-    assert taken_routes(namespace_id=owner_ns.pk, cluster_id=None, suffixes=("shop.example.com",)) == (
-        "api.shop.example.com/",
-    )
+    assert taken_routes(
+        namespace_id=owner_ns.pk, cluster_id=owner_ns.cluster_id, suffixes=("shop.example.com",)
+    ) == ("api.shop.example.com/",)
 
 
 def test_conflicts_name_the_holder_only_to_viewers_who_may_see_its_team(settings):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clusters', '0004_suspended_workloads'),
+        ('clusters', '0007_bootstrap_check'),
     ]
 
     operations = [
