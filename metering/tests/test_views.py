@@ -532,10 +532,10 @@ def test_capacity_shows_each_namespaces_share_of_the_days_external_egress(client
     from django.utils import timezone
 
     from metering.models import UsageHourly
-    from metering.services.collector import ensure_cluster_states
+    from metering.services.collector import cluster_states_ensure
 
     time_machine.move_to(datetime(2026, 3, 2, 12, 30, tzinfo=UTC))
-    ensure_cluster_states()
+    cluster_states_ensure()
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
 
     def sent(namespace, hour, gib, metric=Metric.NET_EGRESS_EXTERNAL):
