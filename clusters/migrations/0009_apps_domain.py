@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clusters', '0007_bootstrap_check'),
+        ('clusters', '0008_namespace_provisioning'),
     ]
 
     operations = [
