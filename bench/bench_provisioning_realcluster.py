@@ -51,6 +51,7 @@ def main() -> None:
     TeamMembership.objects.bulk_create([TeamMembership(team=team, user=u, role="member") for u in users[1:]])
 
     def run(label: str, prefix: str) -> None:
+        Namespace.objects.all().delete()  # the previous run's, which keep their cluster
         Cluster.objects.all().delete()
         forget_gateways()
         namespaces = Namespace.objects.bulk_create(
