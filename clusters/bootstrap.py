@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clusters.connections import gateway_for_cluster
 from clusters.kube.errors import InvalidError, KubeError, PermanentKubeError
@@ -30,6 +31,7 @@ from clusters.kube.manifests import (
 from clusters.kube.ownership import bootstrap_foreign_reason
 from clusters.kube.spec import PlatformSettings, platform_settings_from_django
 from clusters.models import Cluster
+from clusters.services import email_staff
 from tenants.models import Namespace
 from tenants.services.audit import audit_record
 from tenants.services.provisioning_hooks import namespace_changed
@@ -171,6 +173,23 @@ def cluster_bootstrap_check(*, cluster: Cluster, actor=None) -> BootstrapCheck:
             for namespace in live:
                 namespace_changed(namespace)
                 result.namespaces += 1
+        if result.restored and actor is None:
+            # Found by the periodic check: someone or something removed or changed what keeps
+            # tenants apart (the protection policy, a ClusterRole); staff should know.
+            email_staff(
+                subject=lambda: (
+                    _("Tenantry: cluster objects restored on %(cluster)s") % {"cluster": cluster.name}
+                ),
+                lines=lambda: [
+                    _(
+                        "The periodic check found these once-per-cluster objects missing or changed on "
+                        "%(cluster)s and applied them again: %(objects)s."
+                    )
+                    % {"cluster": cluster.name, "objects": ", ".join(result.restored)},
+                    _("%(count)s namespace(s) on the cluster are reconciled again.")
+                    % {"count": result.namespaces},
+                ],
+            )
         if actor is not None or result.restored:
             audit_record(
                 actor=actor,

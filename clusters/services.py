@@ -4,6 +4,8 @@ Pasted kubeconfigs are stored encrypted and never shown back. Every credentials 
 the cached gateways once the transaction commits, so the next call uses the new ones.
 """
 
+from collections.abc import Callable
+
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -345,21 +347,28 @@ def clusters_check_connectivity() -> list[Cluster]:
     return changed
 
 
-def _notify_staff(changed: list[Cluster]) -> None:
-    """One email per staff member, in their own language."""
+def email_staff(*, subject: Callable[[], str], lines: Callable[[], list[str]]) -> None:
+    """One email per active staff member, written in their own language: ``subject`` and
+    ``lines`` are called inside each member's locale."""
     staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="").order_by("email")
     for member in staff:
         with recipient_locale(member):
-            lines = [
-                _("%(cluster)s answers again (Kubernetes %(version)s).")
-                % {"cluster": cluster.name, "version": cluster.server_version}
-                if cluster.reachable
-                else _("%(cluster)s is unreachable: %(error)s")
-                % {"cluster": cluster.name, "error": cluster.last_error}
-                for cluster in changed
-            ]
             email_on_commit(
-                subject=_("Tenantry: cluster reachability changed"),
-                body="\n".join(lines) + "\n\n" + _("See the Clusters page for details.") + "\n",
+                subject=subject(),
+                body="\n".join(lines()) + "\n\n" + _("See the Clusters page for details.") + "\n",
                 to=[member.email],
             )
+
+
+def _notify_staff(changed: list[Cluster]) -> None:
+    email_staff(
+        subject=lambda: _("Tenantry: cluster reachability changed"),
+        lines=lambda: [
+            _("%(cluster)s answers again (Kubernetes %(version)s).")
+            % {"cluster": cluster.name, "version": cluster.server_version}
+            if cluster.reachable
+            else _("%(cluster)s is unreachable: %(error)s")
+            % {"cluster": cluster.name, "error": cluster.last_error}
+            for cluster in changed
+        ],
+    )

@@ -3,6 +3,7 @@ is missing or changed on the cluster, and only what the console made (emulator).
 
 import pytest
 from django.conf import settings
+from django.core import mail
 
 from clusters.bootstrap import cluster_bootstrap_check, object_key
 from clusters.connections import default_cluster, gateway_for_cluster
@@ -86,6 +87,9 @@ def test_each_bootstrap_object_deleted_is_restored_by_the_periodic_reconcile(
     assert restored["metadata"]["labels"][names.MANAGED_BY_LABEL] == PLATFORM.managed_by
     event = AuditEvent.objects.get(action="cluster.bootstrap_checked")
     assert event.actor is None and event.data["restored"] == [object_key(obj)]
+    # Staff are told, each in their own language.
+    [sent] = [m for m in mail.outbox if "restored" in m.subject]
+    assert sent.to == [provisioned.admin.email] and object_key(obj) in sent.body
     # Its namespaces were reconciled again, and found whole (or made whole).
     assert Namespace.objects.get(pk=provisioned.namespace.pk).status == NamespaceStatus.READY
 
@@ -190,6 +194,7 @@ def test_staff_recheck_asks_first_then_restores_and_is_audited(client, provision
     assert event.actor == provisioned.admin
     on_cluster = Namespace.objects.live().filter(cluster__pk=pk).count()  # acme-dev and globex-prod
     assert event.data["restored"] == [object_key(policy)] and event.data["namespaces"] == on_cluster == 2
+    assert not [m for m in mail.outbox if "restored" in m.subject]  # staff asked: they see the message
     assert "in place, checked" in client.get("/clusters/").content.decode()
 
     client.post(f"/clusters/{pk}/recheck/")  # nothing to restore: audited all the same
