@@ -5,34 +5,25 @@ team suspended during the upgrade is resumed exactly."""
 from django.db import migrations
 
 
-def copy_to_clusters(apps, schema_editor):
-    old = apps.get_model("billing", "SuspendedObject")
-    new = apps.get_model("clusters", "SuspendedWorkload")
-    new.objects.bulk_create(
-        new(
+def _copy(source, target):
+    target.objects.bulk_create(
+        target(
             namespace_id=row.namespace_id,
             kind=row.kind,
             name=row.name,
             replicas=row.replicas,
             was_suspended=row.was_suspended,
         )
-        for row in old.objects.iterator()
+        for row in source.objects.iterator()
     )
+
+
+def copy_to_clusters(apps, schema_editor):
+    _copy(apps.get_model("billing", "SuspendedObject"), apps.get_model("clusters", "SuspendedWorkload"))
 
 
 def copy_back(apps, schema_editor):
-    old = apps.get_model("billing", "SuspendedObject")
-    new = apps.get_model("clusters", "SuspendedWorkload")
-    old.objects.bulk_create(
-        old(
-            namespace_id=row.namespace_id,
-            kind=row.kind,
-            name=row.name,
-            replicas=row.replicas,
-            was_suspended=row.was_suspended,
-        )
-        for row in new.objects.iterator()
-    )
+    _copy(apps.get_model("clusters", "SuspendedWorkload"), apps.get_model("billing", "SuspendedObject"))
 
 
 class Migration(migrations.Migration):

@@ -66,30 +66,22 @@ def resource_quota_hard(spec: TenantNamespaceSpec) -> dict[str, str]:
     return dict(sorted(hard.items()))
 
 
+def _quota(spec: TenantNamespaceSpec, platform: PlatformSettings, name: str, hard: dict[str, str]) -> dict:
+    return obj(
+        "v1", "ResourceQuota", name, tenant_labels(platform, spec.name), spec.name, spec={"hard": hard}
+    )
+
+
 def resource_quota(spec: TenantNamespaceSpec, platform: PlatformSettings) -> dict:
     """Caps compute, storage, GPUs and object counts (MTB FNS-1, FNS-2); ``services.nodeports``
     is zero so no tenant opens a port on every node (HI-2)."""
-    return obj(
-        "v1",
-        "ResourceQuota",
-        names.RESOURCE_QUOTA,
-        tenant_labels(platform, spec.name),
-        spec.name,
-        spec={"hard": resource_quota_hard(spec)},
-    )
+    return _quota(spec, platform, names.RESOURCE_QUOTA, resource_quota_hard(spec))
 
 
 def suspend_quota(spec: TenantNamespaceSpec, platform: PlatformSettings) -> dict:
     """A second quota of zero pods while the namespace is suspended: the tenant's workloads are
     scaled to zero by the provisioner and nothing new starts, whatever the tenant scales."""
-    return obj(
-        "v1",
-        "ResourceQuota",
-        names.SUSPEND_QUOTA,
-        tenant_labels(platform, spec.name),
-        spec.name,
-        spec={"hard": {"pods": "0"}},
-    )
+    return _quota(spec, platform, names.SUSPEND_QUOTA, {"pods": "0"})
 
 
 def limit_range(spec: TenantNamespaceSpec, platform: PlatformSettings) -> dict:
