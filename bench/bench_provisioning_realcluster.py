@@ -53,6 +53,7 @@ def main() -> None:
     def run(label: str, prefix: str) -> None:
         Namespace.objects.all().delete()  # the previous run's, which keep their cluster
         Cluster.objects.all().delete()
+        default_cluster_id.cache_clear()  # the next call makes the default cluster again
         forget_gateways()
         namespaces = Namespace.objects.bulk_create(
             [
