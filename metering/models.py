@@ -150,7 +150,8 @@ class ClusterState(models.Model):
     """What the workers last learned about one cluster: exactly one row per cluster.
 
     The row belongs to its cluster whatever the default is, so moving the default flag never
-    moves a row. The collector claims a cluster's window by locking this row.
+    moves a row. A worker collecting or discovering a cluster holds this row's lease
+    (``core.claims``), so two workers never measure the same cluster at once.
     """
 
     cluster = models.OneToOneField(
@@ -166,6 +167,8 @@ class ClusterState(models.Model):
     allocatable_memory_bytes = models.BigIntegerField(null=True, blank=True)
     allocatable_gpus = models.IntegerField(null=True, blank=True)
     node_count = models.IntegerField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.cluster.name

@@ -12,6 +12,7 @@ read yields gap samples, never zeros.
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,10 +20,10 @@ from itertools import islice
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from clusters.kube.errors import KubeError
+from core.claims import Lease, new_owner
 from metering import kube, prometheus
 from metering.models import ClusterState, Metric, NamespaceRuntime, RuntimeClassProfile, UsageSample
 from metering.quantities import parse_decimal
@@ -49,6 +50,10 @@ NETWORK_METRICS = (
 GPU_RESOURCE = "nvidia.com/gpu"
 SIX_PLACES = Decimal("0.000001")
 WRITE_BATCH = 2000
+# A cluster's state row is leased while a worker measures or discovers it; a lease outlives
+# the slowest cycle, and a dead worker's runs out before the next few windows are lost.
+CLAIM = Lease("lease_owner", "lease_until")
+CLAIM_LEASE = timedelta(minutes=10)
 MEASURED_STATES = [
     NamespaceStatus.PROVISIONING,
     NamespaceStatus.READY,
@@ -98,31 +103,46 @@ def namespaces_on(state: ClusterState):
 def usage_collect(*, now: datetime) -> list[CollectResult]:
     """Collect the last complete window on every cluster not yet collected for it.
 
-    Each cluster is claimed by locking its state row with ``skip_locked``, so two workers
-    never measure the same cluster and window.
+    Each cluster is claimed by the lease on its state row (no lock is held while the cluster
+    answers), so two workers never measure the same cluster at once; a worker that dies
+    mid-window leaves its lease to run out, and the samples it wrote are ignored when the
+    window is measured again (one row per namespace, metric and window).
     """
     window_start, window_end = align_window(now, settings.METERING_INTERVAL_SECONDS)
+    owner = new_owner()
     results = []
     for state in cluster_states_ensure():
-        with transaction.atomic():
-            claimed = (
-                ClusterState.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("cluster")
-                .filter(pk=state.pk)
-                .filter(Q(last_window_start__isnull=True) | Q(last_window_start__lt=window_start))
-                .first()
-            )
+        due = ClusterState.objects.filter(pk=state.pk).filter(
+            Q(last_window_start__isnull=True) | Q(last_window_start__lt=window_start)
+        )
+        with cluster_claimed(due, owner=owner) as claimed:
             if claimed is None:
                 continue
             lost = usage_record_lost_windows(state=claimed, until=window_start)
             result = usage_collect_window(state=claimed, window_start=window_start, window_end=window_end)
             result.gaps += lost
-            claimed.last_window_start = window_start
-            claimed.last_collected_at = now
-            claimed.last_collect_error = "; ".join(result.errors)
-            claimed.save(update_fields=["last_window_start", "last_collected_at", "last_collect_error"])
+            CLAIM.held(ClusterState.objects.filter(pk=claimed.pk), owner=owner).update(
+                last_window_start=window_start,
+                last_collected_at=now,
+                last_collect_error="; ".join(result.errors),
+            )
             results.append(result)
     return results
+
+
+@contextmanager
+def cluster_claimed(due: QuerySet[ClusterState], *, owner: str) -> Iterator[ClusterState | None]:
+    """The state row of ``due`` (one cluster's), leased to ``owner`` for the block and given
+    back after it; None when another worker holds it or the cluster is not due."""
+    if not CLAIM.claim(due, owner=owner, duration=CLAIM_LEASE):
+        yield None
+        return
+    mine = CLAIM.held(ClusterState.objects.select_related("cluster"), owner=owner)
+    claimed = mine.get(pk__in=due.values("pk"))
+    try:
+        yield claimed
+    finally:
+        CLAIM.release(mine.filter(pk=claimed.pk), owner=owner)
 
 
 def usage_record_lost_windows(*, state: ClusterState, until: datetime) -> int:

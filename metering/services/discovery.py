@@ -6,10 +6,11 @@ from datetime import datetime
 from django.db import transaction
 
 from clusters.kube.errors import KubeError
+from core.claims import new_owner
 from metering import kube
 from metering.models import ClusterRuntime, ClusterState, RuntimeClassProfile
 from metering.quantities import BYTES, COUNT, CPU, parse
-from metering.services.collector import cluster_states_ensure
+from metering.services.collector import cluster_claimed, cluster_states_ensure
 from metering.services.runtime import namespace_runtimes_refresh
 
 logger = logging.getLogger(__name__)
@@ -30,42 +31,49 @@ def cluster_discover(*, state: ClusterState, now: datetime, gateway=None) -> boo
         state.discovery_error = str(exc)[:2000]
         state.save(update_fields=["discovery_error"])
         return False
-    before = set(state.runtimes.values_list("name", flat=True))
-    found = {rc["metadata"]["name"]: rc.get("handler", "") for rc in runtime_classes}
-    state.runtimes.exclude(name__in=found).delete()
-    for name, handler in found.items():
-        ClusterRuntime.objects.update_or_create(
-            state=state, name=name, defaults={"handler": handler, "seen_at": now}
-        )
-    cpu = memory = gpus = 0
-    for node in nodes:
-        allocatable = (node.get("status") or {}).get("allocatable") or {}
-        cpu += parse(allocatable.get("cpu", "0"), CPU)
-        memory += parse(allocatable.get("memory", "0"), BYTES)
-        gpus += parse(allocatable.get("nvidia.com/gpu", "0"), COUNT)
-    state.storage_classes = sorted(sc["metadata"]["name"] for sc in storage_classes)
-    state.allocatable_cpu_millicores = cpu
-    state.allocatable_memory_bytes = memory
-    state.allocatable_gpus = gpus
-    state.node_count = len(nodes)
-    first_time = state.discovered_at is None
-    state.discovered_at = now
-    state.discovery_error = ""
-    state.save()
+    with transaction.atomic():  # what the cluster said, written whole
+        before = set(state.runtimes.values_list("name", flat=True))
+        found = {rc["metadata"]["name"]: rc.get("handler", "") for rc in runtime_classes}
+        state.runtimes.exclude(name__in=found).delete()
+        for name, handler in found.items():
+            ClusterRuntime.objects.update_or_create(
+                state=state, name=name, defaults={"handler": handler, "seen_at": now}
+            )
+        cpu = memory = gpus = 0
+        for node in nodes:
+            allocatable = (node.get("status") or {}).get("allocatable") or {}
+            cpu += parse(allocatable.get("cpu", "0"), CPU)
+            memory += parse(allocatable.get("memory", "0"), BYTES)
+            gpus += parse(allocatable.get("nvidia.com/gpu", "0"), COUNT)
+        state.storage_classes = sorted(sc["metadata"]["name"] for sc in storage_classes)
+        state.allocatable_cpu_millicores = cpu
+        state.allocatable_memory_bytes = memory
+        state.allocatable_gpus = gpus
+        state.node_count = len(nodes)
+        first_time = state.discovered_at is None
+        state.discovered_at = now
+        state.discovery_error = ""
+        state.save(update_fields=DISCOVERED_FIELDS)
     return first_time or before != set(found)
 
 
+DISCOVERED_FIELDS = [
+    "storage_classes",
+    "allocatable_cpu_millicores",
+    "allocatable_memory_bytes",
+    "allocatable_gpus",
+    "node_count",
+    "discovered_at",
+    "discovery_error",
+]
+
+
 def clusters_discover(*, now: datetime) -> int:
-    """Discover every cluster, each claimed with ``skip_locked``; re-select runtimes on change."""
+    """Discover every cluster, each under its state row's lease; re-select runtimes on change."""
     changed = 0
+    owner = new_owner()
     for state in cluster_states_ensure():
-        with transaction.atomic():
-            claimed = (
-                ClusterState.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("cluster")
-                .filter(pk=state.pk)
-                .first()
-            )
+        with cluster_claimed(ClusterState.objects.filter(pk=state.pk), owner=owner) as claimed:
             if claimed is not None and cluster_discover(state=claimed, now=now):
                 changed += 1
     if changed:

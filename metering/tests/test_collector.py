@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from clusters.connections import gateway_for_cluster
 from metering.models import ClusterState, Metric, UsageSample
@@ -15,6 +16,7 @@ from metering.services.collector import (
     usage_collect,
     window_values,
 )
+from metering.services.discovery import clusters_discover
 
 pytestmark = pytest.mark.django_db
 
@@ -313,3 +315,32 @@ def test_window_values_are_a_pure_fold_of_the_listings():
     assert values["a"][Metric.CPU_USAGE] is None and values["b"][Metric.MEMORY_USAGE] is None
     assert values["b"][Metric.LOAD_BALANCERS] == 1 and values["a"][Metric.LOAD_BALANCERS] == 0
     assert all(value is None for value in values["c"].values())  # no listing mentions c
+
+
+def test_a_cluster_another_worker_holds_is_left_to_it_until_its_lease_runs_out(
+    world, emulated_cluster, settings
+):
+    """Workers claim a cluster by the lease on its state row (core.claims), never by a lock held
+    while the cluster answers: a live lease skips the cluster, a dead worker's lease runs out."""
+    world.namespace.status = "ready"
+    world.namespace.save()
+    seed_namespace(emulated_cluster, world.namespace.name)
+    usage_collect(now=NOW - timedelta(minutes=1))  # makes the state row
+    ClusterState.objects.update(
+        lease_owner="another-worker", lease_until=timezone.now() + timedelta(minutes=5)
+    )
+    collected = UsageSample.objects.count()
+    assert usage_collect(now=NOW) == []
+    assert clusters_discover(now=NOW) == 0
+    assert UsageSample.objects.count() == collected
+    assert ClusterState.objects.get().discovered_at is None
+
+    ClusterState.objects.update(lease_until=timezone.now() - timedelta(seconds=1))  # that worker died
+    assert len(usage_collect(now=NOW)) == 1
+    state = ClusterState.objects.get()
+    assert state.last_window_start == align_window(NOW, settings.METERING_INTERVAL_SECONDS)[0]
+    assert (state.lease_owner, state.lease_until) == ("", None)  # given back after the window
+    assert UsageSample.objects.count() > collected
+    clusters_discover(now=NOW)
+    state.refresh_from_db()
+    assert state.discovered_at is not None and (state.lease_owner, state.lease_until) == ("", None)
