@@ -1,0 +1,194 @@
+"""The ten main pages against a bare view of the base template, with a full database.
+
+First a small world (one team "acme" with 2 namespaces, its owner, a finance user, a staff
+user) is measured: each page's query count there is the "2 rows" figure. Then the database is
+filled with 20,000 namespaces, 100,000 users and 30 days of hourly usage for acme's namespaces
+(the ones the pages show), and every page is measured again, as a user who may see it, with
+Django's test client: the median time of RUNS requests, and the same for ``/_bench/base``
+(``bench/scale_urls.py``: the base template and nothing else). Issue 15's goal: each page
+at most 2x the bare view, with the query count of the small world. Never asserts on time; exits
+non-zero only when a page does not answer 200.
+"""
+
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from bench._setup import USAGE_METRICS, default_cluster_id, django_with_temp_sqlite, quick
+
+# (label, URL name, arguments, persona)
+PAGES = (
+    ("dashboard", "dashboard", (), "owner"),
+    ("team detail", "team_detail", ("acme",), "owner"),
+    ("namespace detail", "namespace_detail", ("acme-dev",), "owner"),
+    ("namespace usage", "metering:namespace_usage", ("acme-dev",), "owner"),
+    ("team quota", "metering:team_quota", ("acme",), "owner"),
+    ("team billing", "billing:team", ("acme",), "owner"),
+    ("access (kubeconfig)", "access", (), "owner"),
+    ("tokens", "token_list", (), "owner"),
+    ("finance index", "billing:finance_index", (), "finance"),
+    ("staff cluster list", "cluster_list", (), "admin"),
+)
+GOAL_RATIO = 2.0
+# (namespaces, users, days of usage, namespaces and members of acme among them)
+FULL = (20_000, 100_000, 30, 200, 200)
+QUICK = (2_000, 10_000, 7, 20, 20)
+RUNS = 7 if quick() else 15
+BATCH = 2_000
+
+
+def _small_world() -> dict:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from tenants.models import Namespace, Team, TeamMembership
+    from tenants.services.tokens import api_token_create
+
+    User = get_user_model()
+    team = Team.objects.create(name="Acme", slug="acme", trust_level="trusted")
+    for name in ("acme-dev", "acme-prod"):
+        Namespace.objects.create(cluster_id=default_cluster_id(), team=team, name=name, status="ready")
+    owner = User.objects.create(username="owner", email="owner@example.com")
+    TeamMembership.objects.create(team=team, user=owner, role="owner")
+    for n in range(2):
+        api_token_create(user=owner, name=f"token {n}")
+    finance = User.objects.create(username="finance", email="finance@example.com")
+    finance.groups.add(Group.objects.get_or_create(name="finance")[0])
+    admin = User.objects.create(username="admin", email="admin@example.com", is_staff=True, is_superuser=True)
+    return {"owner": owner, "finance": finance, "admin": admin, "team": team}
+
+
+def _fill(
+    world: dict, namespaces: int, users: int, days: int, acme_namespaces: int, acme_members: int
+) -> float:
+    """Bulk inserts: users, one team per five users with one member each and the namespaces
+    spread over those teams; acme grows to its share; then hourly usage for acme's namespaces."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from tenants.models import Namespace, Team, TeamMembership
+
+    started = time.perf_counter()
+    User = get_user_model()
+    people = User.objects.bulk_create(
+        (User(username=f"user{n}", email=f"user{n}@bench.test") for n in range(users)), batch_size=BATCH
+    )
+    teams = Team.objects.bulk_create(
+        (Team(name=f"Team {n}", slug=f"team-{n}", trust_level="trusted") for n in range(users // 5)),
+        batch_size=BATCH,
+    )
+    TeamMembership.objects.bulk_create(
+        (TeamMembership(team=teams[n // 5], user=u, role="owner" if n % 5 == 0 else "member")
+         for n, u in enumerate(people[acme_members:])),
+        batch_size=BATCH,
+    )  # fmt: skip
+    TeamMembership.objects.bulk_create(
+        TeamMembership(team=world["team"], user=u, role="member") for u in people[:acme_members]
+    )
+    cluster = default_cluster_id()
+    others = namespaces - acme_namespaces
+    Namespace.objects.bulk_create(
+        (Namespace(cluster_id=cluster, team=teams[n % len(teams)], name=f"ns-{n}", status="ready")
+         for n in range(others)),
+        batch_size=BATCH,
+    )  # fmt: skip
+    Namespace.objects.bulk_create(
+        Namespace(cluster_id=cluster, team=world["team"], name=f"acme-{n}", status="ready")
+        for n in range(acme_namespaces - 2)  # acme-dev and acme-prod are already there
+    )
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=days)
+    with connection.cursor() as cur:  # SQLite: one INSERT … SELECT over a recursive hour series
+        cur.execute(
+            """WITH RECURSIVE h(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM h WHERE n + 1 < %s),
+                    m(metric) AS (SELECT value FROM json_each(%s))
+               INSERT INTO metering_usagehourly
+                 (namespace_id, metric, hour, quantity, coverage, samples, runtime_class,
+                  storage_class, updated_at)
+               SELECT ns.id, m.metric, strftime('%%Y-%%m-%%d %%H:%%M:%%S', %s, '+' || h.n || ' hours'),
+                      CASE m.metric WHEN 'cpu_request' THEN 0.5
+                                    WHEN 'cpu_usage' THEN (ns.id %% 7) * 0.1 + (h.n %% 24) * 0.01
+                                    WHEN 'memory_request' THEN 1073741824
+                                    WHEN 'memory_usage' THEN 536870912 + ns.id * 1000
+                                    WHEN 'storage_request' THEN 10737418240
+                                    ELSE 1048576 * (h.n %% 24) END,
+                      1, 12, 'gvisor', '', %s
+               FROM tenants_namespace ns CROSS JOIN h CROSS JOIN m
+               WHERE ns.team_id = %s""",
+            [
+                days * 24,
+                "[" + ",".join(f'"{m}"' for m in USAGE_METRICS) + "]",
+                start.strftime("%Y-%m-%d %H:%M:%S"),
+                start.strftime("%Y-%m-%d %H:%M:%S"),
+                world["team"].pk,
+            ],
+        )
+        cur.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+def _measure(clients: dict, url: str, persona: str, runs: int) -> tuple[float, int, int]:
+    """Median milliseconds over ``runs`` requests (after one warm-up), queries of the last one,
+    and the status code."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = clients[persona]
+    client.get(url)  # warm-up: templates compiled, caches filled
+    times = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), len(queries.captured_queries), response.status_code
+
+
+def main() -> None:
+    django_with_temp_sqlite()
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import clear_url_caches, reverse
+
+    settings.ROOT_URLCONF = "bench.scale_urls"  # the console's URLs plus /_bench/base
+    settings.ALLOWED_HOSTS = ["*"]
+    clear_url_caches()
+    world = _small_world()
+    clients = {}
+    for persona in ("owner", "finance", "admin"):
+        clients[persona] = Client()
+        clients[persona].force_login(world[persona])
+    urls = [(label, reverse(name, args=args), persona) for label, name, args, persona in PAGES]
+    bare_url = reverse("bench-base")
+
+    small = {label: _measure(clients, url, persona, 1) for label, url, persona in urls}
+    namespaces, users, days, acme_namespaces, acme_members = QUICK if quick() else FULL
+    fill_s = _fill(world, namespaces, users, days, acme_namespaces, acme_members)
+    print(
+        f"filled {namespaces:,} namespaces, {users:,} users, {days} days of hourly usage for acme's "
+        f"{acme_namespaces} namespaces ({acme_members} members) in {fill_s:.1f} s; median of {RUNS} requests"
+    )
+    failures = []
+    print(
+        f"{'page':<20} {'ms':>7} {'bare ms':>7} {'ratio':>6} {'goal':>5} {'met':>4} "
+        f"{'queries':>7} {'2 rows':>6} {'flat':>4}"
+    )
+    for label, url, persona in urls:
+        bare_ms, _, bare_status = _measure(clients, bare_url, persona, RUNS)
+        page_ms, queries, status = _measure(clients, url, persona, RUNS)
+        if status != 200 or bare_status != 200 or small[label][2] != 200:
+            failures.append(f"{label} {url}: {small[label][2]} small, {status} full, bare {bare_status}")
+        ratio = page_ms / bare_ms
+        print(
+            f"{label:<20} {page_ms:>7.1f} {bare_ms:>7.1f} {ratio:>5.1f}x {f'<={GOAL_RATIO:g}x':>5} "
+            f"{'yes' if ratio <= GOAL_RATIO else 'no':>4} {queries:>7} {small[label][1]:>6} "
+            f"{'yes' if queries == small[label][1] else 'no':>4}",
+            flush=True,
+        )
+    if failures:
+        print("pages not answering 200:", *failures, sep="\n  ")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
