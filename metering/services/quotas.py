@@ -11,6 +11,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import limits
 from core.email import email_on_commit
@@ -78,13 +79,14 @@ def _check_fits(*, team_quota: TeamQuota, wanted_total: Amounts) -> None:
     errors: dict[str, str] = {}
     for resource in RESOURCES:
         if over[resource.key]:
-            errors[resource.key] = (
-                f"Exceeds the team quota by {quantities.format_quantity(over[resource.key], resource.kind)}."
-            )
+            errors[resource.key] = _("Exceeds the team quota by %(amount)s.") % {
+                "amount": quantities.format_quantity(over[resource.key], resource.kind)
+            }
     for name, amount in over["storage_classes"].items():
-        errors[f"storage_classes.{name}"] = (
-            f"Exceeds the team's {name} storage by {quantities.format_quantity(amount, quantities.BYTES)}."
-        )
+        errors[f"storage_classes.{name}"] = _("Exceeds the team's %(name)s storage by %(amount)s.") % {
+            "name": name,
+            "amount": quantities.format_quantity(amount, quantities.BYTES),
+        }
     raise ValidationError(errors)
 
 
@@ -187,16 +189,18 @@ def namespace_quota_initialize(*, actor, namespace: Namespace) -> NamespaceQuota
     return allocation
 
 
+HELD_ALREADY = gettext_noop(
+    "At least %(held)s: the team's namespaces already hold that much. Lower their allocations first."
+)
+
+
 def _check_covers_allocations(*, allocated: Amounts, amounts: Amounts) -> None:
     """Field errors for every resource (and storage class) where ``amounts`` < what is allocated."""
     over = shortfall(wanted=allocated, available=amounts)
     if is_zero(over):
         return
     errors: dict[str, str] = {
-        r.key: (
-            f"At least {quantities.format_quantity(allocated[r.key], r.kind)}: the team's namespaces "
-            "already hold that much. Lower their allocations first."
-        )
+        r.key: _(HELD_ALREADY) % {"held": quantities.format_quantity(allocated[r.key], r.kind)}
         for r in RESOURCES
         if over[r.key]
     }
@@ -205,9 +209,7 @@ def _check_covers_allocations(*, allocated: Amounts, amounts: Amounts) -> None:
             f"{name}={quantities.format_quantity(allocated['storage_classes'][name], quantities.BYTES)}"
             for name in sorted(over["storage_classes"])
         )
-        errors["storage_classes"] = (
-            f"At least {held}: the team's namespaces already hold that much. Lower their allocations first."
-        )
+        errors["storage_classes"] = _(HELD_ALREADY) % {"held": held}
     raise ValidationError(errors)
 
 

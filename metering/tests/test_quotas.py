@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
+from django.utils import translation
 
 from clusters.connections import default_cluster
 from metering.amounts import amounts_of, parse_amounts
@@ -60,6 +61,9 @@ def test_sum_of_allocations_cannot_exceed_the_team_quota(world, team_quota):
     with pytest.raises(ValidationError) as excinfo:
         namespace_quota_set(actor=world.owner, namespace=second, amounts=parse_amounts({"cpu": "1500m"}))
     assert excinfo.value.message_dict["cpu"] == ["Exceeds the team quota by 500m."]
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as excinfo:
+        namespace_quota_set(actor=world.owner, namespace=second, amounts=parse_amounts({"cpu": "1500m"}))
+    assert excinfo.value.message_dict["cpu"] == ["超出团队配额 500m。"]
     namespace_quota_set(actor=world.owner, namespace=second, amounts=parse_amounts({"cpu": "1"}))
     assert allocated_total(team=world.team)["cpu"] == 4000
 
