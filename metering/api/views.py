@@ -136,7 +136,9 @@ def quota_requests(request: Request, slug: str) -> Response:
         return Response(QuotaRequestSerializer(created).data, status=status.HTTP_201_CREATED)
     wanted = request.query_params.get("status") or None
     if wanted is not None and wanted not in QuotaRequestStatus.values:
-        raise ApiValidationError({"status": f"One of: {', '.join(QuotaRequestStatus.values)}."})
+        raise ApiValidationError(
+            {"status": _("One of: %(choices)s.") % {"choices": ", ".join(QuotaRequestStatus.values)}}
+        )
     rows = selectors.team_quota_requests(team=team, user=request.user, status=wanted)
     return Response(QuotaRequestSerializer(rows[:200], many=True).data)
 
@@ -185,7 +187,9 @@ def usage_series(request: Request, name: str) -> Response:
     namespace = namespace_for_user(user=request.user, name=name)
     metric = request.query_params.get("metric", "")
     if metric not in Metric.values:
-        raise ApiValidationError({"metric": f"One of: {', '.join(Metric.values)}."})
+        raise ApiValidationError(
+            {"metric": _("One of: %(choices)s.") % {"choices": ", ".join(Metric.values)}}
+        )
     end = _moment(request.query_params.get("to")) or timezone.now()
     start = _moment(request.query_params.get("from"))
     if start is None:
@@ -198,9 +202,9 @@ def usage_series(request: Request, name: str) -> Response:
     try:
         step = int(request.query_params.get("step", 300))
     except ValueError as exc:
-        raise ApiValidationError({"step": "Seconds, a whole number."}) from exc
+        raise ApiValidationError({"step": _("Seconds, a whole number.")}) from exc
     if start >= end or (end - start).total_seconds() / max(step, 60) > 5000:
-        raise ApiValidationError({"step": "Choose a later 'to' or a larger step (at most 5000 points)."})
+        raise ApiValidationError({"step": _("Choose a later 'to' or a larger step (at most 5000 points).")})
     series = selectors.usage_series(namespace=namespace, metrics=[metric], start=start, end=end, step=step)
     return Response(
         {"namespace": namespace.name, "metric": metric, "step": max(60, step), "points": series[metric]}
