@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import add_service_errors, message_service_errors
+from core.pages import paginate
 from metering import selectors
 from metering.forms import (
     AmountsForm,
@@ -94,14 +95,17 @@ def _team_quota_page(
     overview = selectors.team_quota_overview(team=team, user=request.user)
     may_manage = permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, team)
     requests = selectors.team_quota_requests(team=team, user=request.user)
+    # One page of namespaces at a time: a form per namespace costs a few ms to render.
+    allocations = paginate(request, overview.rows, param="allocations")
     context = {
         "team": team,
         "overview": overview,
         "may_manage": may_manage,
         "network": selectors.plan_network_figures(team=team),
+        "allocations": allocations,
         "allocation_forms": [
             (row, AmountsForm(initial_amounts=row.amounts, prefix=row.namespace.name))
-            for row in overview.rows
+            for row in allocations.object_list
         ]
         if may_manage
         else [],

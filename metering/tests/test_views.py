@@ -230,6 +230,19 @@ def test_team_quota_page_queries_do_not_grow_with_namespaces(client, world, quot
         client.get(url)
 
 
+def test_team_quota_page_shows_allocations_a_page_at_a_time(client, world, quota, settings):
+    settings.TENANTRY_PAGE_SIZE = 5
+    for i in range(7):
+        NamespaceQuota.objects.create(namespace=NamespaceFactory(team=world.team, name=f"acme-p{i}"))
+    login(client, world.owner)
+    url = reverse("metering:team_quota", args=["acme"])
+    first = client.get(url).content.decode()
+    assert first.count('class="allocation"') == 5 and "?allocations=2" in first
+    second = client.get(url, {"allocations": 2}).content.decode()
+    assert 0 < second.count('class="allocation"') <= 5 and 'rel="prev"' in second
+    assert client.get(url, {"allocations": "junk"}).status_code == 200  # a bad page number is page 1
+
+
 def test_near_limit_selector_has_constant_queries(world, quota, django_assert_num_queries):
     from metering.selectors import namespaces_near_limits
 
