@@ -67,6 +67,41 @@ def _pod_create_rule() -> dict:
     return {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}
 
 
+def _tenant_namespaces(platform: PlatformSettings) -> dict:
+    """The namespaceSelector of the policies that act in this console's tenant namespaces only."""
+    return {"matchLabels": {platform.label(names.LABEL_TENANT): "true", **platform.instance_match_labels()}}
+
+
+def _rbac_write_rule(resource: str) -> dict:
+    return {
+        "apiGroups": ["rbac.authorization.k8s.io"],
+        "apiVersions": ["v1"],
+        "operations": ["CREATE", "UPDATE"],
+        "resources": [resource],
+    }
+
+
+def _tenant_spec(
+    platform: PlatformSettings,
+    rules: list[dict],
+    *,
+    validations: list[dict],
+    variables: list[dict] | None = None,
+) -> dict:
+    """A validating policy's spec for writes in tenant namespaces, the console and system exempt."""
+    spec: dict = {
+        "failurePolicy": "Fail",
+        "matchConstraints": {"resourceRules": rules, "namespaceSelector": _tenant_namespaces(platform)},
+        "matchConditions": [
+            {"name": "not-console-or-system", "expression": f"!({_exempt_expression(platform)})"}
+        ],
+    }
+    if variables:
+        spec["variables"] = variables
+    spec["validations"] = validations
+    return spec
+
+
 def protect_managed_objects_policy(platform: PlatformSettings) -> list[dict]:
     """Only the console (and the cluster's own controllers) may touch console-made objects.
 
@@ -181,12 +216,7 @@ def tenant_network_policy_policy(platform: PlatformSettings) -> list[dict]:
                     "resources": ["networkpolicies"],
                 }
             ],
-            "namespaceSelector": {
-                "matchLabels": {
-                    platform.label(names.LABEL_TENANT): "true",
-                    **platform.instance_match_labels(),
-                }
-            },
+            "namespaceSelector": _tenant_namespaces(platform),
         },
         "matchConditions": [
             {"name": "not-console-or-system", "expression": f"!({_exempt_expression(platform)})"}
@@ -270,12 +300,7 @@ def always_pull_images_objects(platform: PlatformSettings) -> list[dict]:
         "reinvocationPolicy": "IfNeeded",
         "matchConstraints": {
             "resourceRules": [_pod_create_rule()],
-            "namespaceSelector": {
-                "matchLabels": {
-                    platform.label(names.LABEL_TENANT): "true",
-                    **platform.instance_match_labels(),
-                }
-            },
+            "namespaceSelector": _tenant_namespaces(platform),
         },
         "mutations": [
             {"patchType": "ApplyConfiguration", "applyConfiguration": {"expression": expression}}
@@ -311,28 +336,10 @@ def tenant_role_binding_policy(platform: PlatformSettings) -> list[dict]:
         "in variables.memberAccounts)))"
     )
     tenant_roles = [platform.scoped(names.cluster_role_name(role)) for role in names.TENANT_ROLES]
-    spec = {
-        "failurePolicy": "Fail",
-        "matchConstraints": {
-            "resourceRules": [
-                {
-                    "apiGroups": ["rbac.authorization.k8s.io"],
-                    "apiVersions": ["v1"],
-                    "operations": ["CREATE", "UPDATE"],
-                    "resources": ["rolebindings"],
-                }
-            ],
-            "namespaceSelector": {
-                "matchLabels": {
-                    platform.label(names.LABEL_TENANT): "true",
-                    **platform.instance_match_labels(),
-                }
-            },
-        },
-        "matchConditions": [
-            {"name": "not-console-or-system", "expression": f"!({_exempt_expression(platform)})"}
-        ],
-        "variables": [
+    spec = _tenant_spec(
+        platform,
+        [_rbac_write_rule("rolebindings")],
+        variables=[
             {
                 "name": "memberAccounts",
                 "expression": (
@@ -341,7 +348,7 @@ def tenant_role_binding_policy(platform: PlatformSettings) -> list[dict]:
                 ),
             }
         ],
-        "validations": [
+        validations=[
             {
                 "expression": f"!has(object.subjects) || object.subjects.all(s, {subject_ok})",
                 "messageExpression": (
@@ -360,34 +367,16 @@ def tenant_role_binding_policy(platform: PlatformSettings) -> list[dict]:
                 "reason": "Forbidden",
             },
         ],
-    }
+    )
     return _validating(platform, platform.scoped(names.POLICY_TENANT_ROLE_BINDINGS), spec)
 
 
 def tenant_role_policy(platform: PlatformSettings) -> list[dict]:
     """Roles in tenant namespaces never grant escalate, bind, impersonate or a ``*`` verb."""
-    spec = {
-        "failurePolicy": "Fail",
-        "matchConstraints": {
-            "resourceRules": [
-                {
-                    "apiGroups": ["rbac.authorization.k8s.io"],
-                    "apiVersions": ["v1"],
-                    "operations": ["CREATE", "UPDATE"],
-                    "resources": ["roles"],
-                }
-            ],
-            "namespaceSelector": {
-                "matchLabels": {
-                    platform.label(names.LABEL_TENANT): "true",
-                    **platform.instance_match_labels(),
-                }
-            },
-        },
-        "matchConditions": [
-            {"name": "not-console-or-system", "expression": f"!({_exempt_expression(platform)})"}
-        ],
-        "validations": [
+    spec = _tenant_spec(
+        platform,
+        [_rbac_write_rule("roles")],
+        validations=[
             {
                 "expression": (
                     "!has(object.rules) || object.rules.all(r, "
@@ -397,7 +386,7 @@ def tenant_role_policy(platform: PlatformSettings) -> list[dict]:
                 "reason": "Forbidden",
             }
         ],
-    }
+    )
     return _validating(platform, platform.scoped(names.POLICY_TENANT_ROLES), spec)
 
 
@@ -429,27 +418,16 @@ def _tenant_route_spec(
     """What the Ingress and Gateway API route policies share: tenant namespaces only, the
     console and system exempt, and the Namespace's allowed host suffixes and the host+paths
     other namespaces already serve (``host/path``, kept by the console) as variables."""
-    return {
-        "failurePolicy": "Fail",
-        "matchConstraints": {
-            "resourceRules": rules,
-            "namespaceSelector": {
-                "matchLabels": {
-                    platform.label(names.LABEL_TENANT): "true",
-                    **platform.instance_match_labels(),
-                }
-            },
-        },
-        "matchConditions": [
-            {"name": "not-console-or-system", "expression": f"!({_exempt_expression(platform)})"}
-        ],
-        "variables": [
+    return _tenant_spec(
+        platform,
+        rules,
+        variables=[
             {"name": "suffixes", "expression": _annotation_list(platform, names.ANNOTATION_ALLOWED_HOSTS)},
             {"name": "taken", "expression": _annotation_list(platform, names.ANNOTATION_TAKEN_ROUTES)},
             *variables,
         ],
-        "validations": validations,
-    }
+        validations=validations,
+    )
 
 
 def tenant_ingress_policy(platform: PlatformSettings) -> list[dict]:
@@ -623,9 +601,7 @@ def _bandwidth_caps(platform: PlatformSettings) -> list[tuple[str, str]]:
 def _tenant_pods(platform: PlatformSettings, operations: list[str]) -> dict:
     return {
         "resourceRules": [{**_pod_create_rule(), "operations": operations}],
-        "namespaceSelector": {
-            "matchLabels": {platform.label(names.LABEL_TENANT): "true", **platform.instance_match_labels()}
-        },
+        "namespaceSelector": _tenant_namespaces(platform),
     }
 
 
