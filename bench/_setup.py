@@ -27,6 +27,19 @@ def django_with_temp_sqlite() -> Path:
     return workdir
 
 
+def emulated_cluster(workdir: Path):
+    """Start the Kubernetes API emulator and point the console (its default cluster) at it."""
+    from django.conf import settings
+
+    from clusters.connections import forget_gateways
+    from kubeemu.server import KubeEmulator
+
+    emulator = KubeEmulator().start()
+    settings.KUBECONFIG = str(emulator.write_kubeconfig(workdir / "kubeconfig"))
+    forget_gateways()
+    return emulator
+
+
 # Metrics the billing benchmarks fill, one hourly row each per namespace and hour.
 USAGE_METRICS = (
     "cpu_request",

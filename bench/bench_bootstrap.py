@@ -10,7 +10,7 @@ import logging
 import statistics
 import time
 
-from bench._setup import default_cluster_id, django_with_temp_sqlite, quick
+from bench._setup import default_cluster_id, django_with_temp_sqlite, emulated_cluster, quick
 
 SIZES = (10, 100)
 QUICK_SIZES = (10,)
@@ -19,21 +19,17 @@ CHECKS = 20
 
 def main() -> None:
     workdir = django_with_temp_sqlite()
-    from django.conf import settings
     from django.contrib.auth import get_user_model
 
     from clusters.bootstrap import cluster_bootstrap_check
-    from clusters.connections import default_cluster, forget_gateways
+    from clusters.connections import default_cluster
     from clusters.tasks import provision_namespace
     from console.celery import app
-    from kubeemu.server import KubeEmulator
     from tenants.models import Namespace, NamespaceStatus, Team, TeamMembership
 
     logging.disable(logging.WARNING)  # "created again", once per namespace of the reset cluster
     app.conf.task_always_eager = True
-    emulator = KubeEmulator().start()
-    settings.KUBECONFIG = str(emulator.write_kubeconfig(workdir / "kubeconfig"))
-    forget_gateways()
+    emulator = emulated_cluster(workdir)
     team = Team.objects.create(name="Bench", slug="bench", trust_level="trusted")
     owner = get_user_model().objects.create(username="owner", email="owner@example.com")
     TeamMembership.objects.create(team=team, user=owner, role="owner")

@@ -8,7 +8,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bench._setup import default_cluster_id, django_with_temp_sqlite, quick
+from bench._setup import default_cluster_id, django_with_temp_sqlite, emulated_cluster, quick
 
 # 500, 5,000 and 50,000 make the growth table (1x, 10x, 100x); the goal compares 10,000 and 50,000.
 SIZES = (500, 5_000, 10_000, 50_000)
@@ -52,16 +52,12 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from clusters.connections import forget_gateways
-    from kubeemu.server import KubeEmulator
     from metering.models import Metric, UsageHourly, UsageSample
     from metering.services.collector import usage_collect
     from tenants.models import Namespace, Team, TeamMembership
 
     settings.ALLOWED_HOSTS = ["*"]
-    emulator = KubeEmulator().start()
-    settings.KUBECONFIG = str(emulator.write_kubeconfig(workdir / "kubeconfig"))
-    forget_gateways()
+    emulator = emulated_cluster(workdir)
 
     team = Team.objects.create(name="Bench", slug="bench", trust_level="trusted")
     interval = timedelta(seconds=settings.METERING_INTERVAL_SECONDS)

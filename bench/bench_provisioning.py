@@ -8,7 +8,7 @@ each (the growth table: 1x, 10x, 100x), and the time (and calls) for one more na
 import statistics
 import time
 
-from bench._setup import default_cluster_id, django_with_temp_sqlite, quick
+from bench._setup import default_cluster_id, django_with_temp_sqlite, emulated_cluster, quick
 
 SIZES = (10, 100, 1000)
 QUICK_SIZES = (10, 100)
@@ -18,21 +18,16 @@ LARGE = 10_000
 
 def main() -> None:
     workdir = django_with_temp_sqlite()
-    from django.conf import settings
     from django.contrib.auth import get_user_model
 
-    from clusters.connections import forget_gateways
     from clusters.models import NamespaceProvisioning
     from clusters.tasks import provision_namespace
     from console.celery import app
     from kubeemu.registry import by_kind
-    from kubeemu.server import KubeEmulator
     from tenants.models import Namespace, NamespaceMembership, Team, TeamMembership
 
     app.conf.task_always_eager = True
-    emulator = KubeEmulator().start()
-    settings.KUBECONFIG = str(emulator.write_kubeconfig(workdir / "kubeconfig"))
-    forget_gateways()
+    emulator = emulated_cluster(workdir)
     User = get_user_model()
 
     team = Team.objects.create(name="Bench", slug="bench", trust_level="trusted")

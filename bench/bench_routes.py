@@ -11,7 +11,7 @@ and with 20,000 teams (two namespaces and one route each), against the emulator 
 import statistics
 import time
 
-from bench._setup import default_cluster_id, django_with_temp_sqlite, quick
+from bench._setup import default_cluster_id, django_with_temp_sqlite, emulated_cluster, quick
 
 SMALL, LARGE = 10, 20_000
 QUICK_LARGE = 2_000
@@ -36,18 +36,15 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from clusters.connections import default_cluster, forget_gateways, gateway_for_cluster
+    from clusters.connections import default_cluster, gateway_for_cluster
     from clusters.tasks import provision_namespace
     from console.celery import app
     from domains.models import RouteClaim
     from kubeemu.registry import by_kind
-    from kubeemu.server import KubeEmulator
     from tenants.models import Namespace, Team
 
     app.conf.task_always_eager = True
-    emulator = KubeEmulator().start()
-    settings.KUBECONFIG = str(emulator.write_kubeconfig(workdir / "kubeconfig"))
-    forget_gateways()
+    emulator = emulated_cluster(workdir)
     apps = settings.TENANTRY_APPS_DOMAIN
     cluster_id = default_cluster_id()
     ingress_type = by_kind("networking.k8s.io/v1", "Ingress")

@@ -10,7 +10,7 @@ import statistics
 import time
 from urllib.parse import unquote
 
-from bench._setup import default_cluster_id, django_with_temp_sqlite
+from bench._setup import default_cluster_id, django_with_temp_sqlite, emulated_cluster
 
 SIZES = (10, 2000)
 RUNS = 5
@@ -23,19 +23,15 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
-    from clusters.connections import forget_gateways
     from clusters.tasks import provision_namespace
     from console.celery import app
     from kubeemu.registry import resource_of
-    from kubeemu.server import KubeEmulator
     from kubeemu.testing import restricted_pod
     from tenants.models import Namespace, NamespaceMembership, Team, TeamMembership
 
     app.conf.task_always_eager = True
     settings.ALLOWED_HOSTS = ["*"]
-    emulator = KubeEmulator().start()
-    settings.KUBECONFIG = str(emulator.write_kubeconfig(workdir / "kubeconfig"))
-    forget_gateways()
+    emulator = emulated_cluster(workdir)
     User = get_user_model()
     team = Team.objects.create(name="Bench", slug="bench", trust_level="trusted")
     owner = User.objects.create(username="owner", email="owner@example.com")
