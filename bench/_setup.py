@@ -1,9 +1,11 @@
 """Django setup for benchmarks: a throwaway SQLite database unless told otherwise."""
 
 import functools
+import json
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -79,3 +81,25 @@ def default_cluster_id() -> int:
     from clusters.connections import default_cluster
 
     return default_cluster().pk
+
+
+def _record(entry: dict) -> None:
+    """Append one figure to the run's record (``BENCH_RECORD``, set by ``python -m bench``), from
+    which the summary at the end of `make bench` is printed; a benchmark run alone prints its own
+    lines only."""
+    path = os.environ.get("BENCH_RECORD")
+    if path:
+        with open(path, "a", encoding="utf-8") as record:
+            record.write(json.dumps(entry) + "\n")
+
+
+def record_goal(goal: str, measured: str, ratio: float | None = None, *, limit: float | None = None) -> None:
+    """One goal of issue 15 as measured in this run: ``ratio`` against ``limit`` (met when
+    ``ratio <= limit``); without a limit the goal is reported, not judged."""
+    met = None if ratio is None or limit is None else ratio <= limit
+    _record({"kind": "goal", "goal": goal, "measured": measured, "ratio": ratio, "limit": limit, "met": met})
+
+
+def record_growth(name: str, unit: str, sizes: Sequence[int], costs: Sequence[float]) -> None:
+    """Cost per item at 1x, 10x and 100x of a small size (``costs[i]`` at ``sizes[i]``)."""
+    _record({"kind": "growth", "name": name, "unit": unit, "sizes": list(sizes), "costs": list(costs)})
