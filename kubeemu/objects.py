@@ -60,7 +60,7 @@ class ObjectApi:
         limit_text: str | None = None,
         continue_token: str | None = None,
     ) -> dict[str, Any]:
-        """List in (namespace, name) order; with ``limit``, a page and a ``continue`` token for the rest."""
+        """List in key order (``store.key_order``); with ``limit``, a page and a ``continue`` token for the rest."""
         try:
             labels_match = parse_label_selector(label_selector)
             fields_match = parse_field_selector(field_selector)

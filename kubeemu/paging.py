@@ -1,5 +1,5 @@
-"""List chunking (``limit`` and ``continue``) as the API server does it: objects in key order
-(namespace, then name), a page of at most ``limit``, and an opaque token naming where the
+"""List chunking (``limit`` and ``continue``) as the API server does it: objects in etcd key
+order (``<namespace>/<name>``, see ``store.key_order``), a page of at most ``limit``, and an opaque token naming where the
 next page starts. A malformed token is a 400, as on a real server."""
 
 import base64

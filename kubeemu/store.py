@@ -8,6 +8,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from kubeemu.registry import RESOURCES, ResourceType
@@ -16,6 +17,17 @@ from kubeemu.registry import RESOURCES, ResourceType
 # reading one namespace costs the same however many other tenants the cluster holds.
 Bucket = dict[str, dict[str, dict[str, Any]]]
 BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def key_order(namespace: str) -> str:
+    """Where a namespace's objects sit in a list, as etcd keys them (``/registry/<resource>/
+    <namespace>/<name>``): by the bytes of ``<namespace>/``, so ``a-b`` comes before ``a`` ('-' is
+    below '/') and every namespace's objects are contiguous. Cluster-scoped objects: ""."""
+    return namespace + "/" if namespace else ""
+
+
+# A bucket's namespaces in key order, their ``key_order`` and how many objects come before each.
+Order = tuple[list[str], list[str], list[int]]
 
 
 def format_time(moment: datetime) -> str:
@@ -32,9 +44,10 @@ class Store:
     def clear(self) -> None:
         with self.lock:
             self._objects: dict[tuple[str, str], Bucket] = {(r.group, r.plural): {} for r in RESOURCES}
-            # Each bucket's namespaces in order, kept until a namespace is added or reaped, so a
-            # page of a long list does not sort the whole cluster again.
-            self._namespace_order: dict[tuple[str, str], list[str]] = {}
+            # Each bucket's namespaces in key order with the objects before each, kept until an
+            # object is added or removed, so a page of a long list neither sorts nor counts the
+            # whole cluster again.
+            self._namespace_order: dict[tuple[str, str], Order] = {}
             self._revision = 0
             self.signing_key = secrets.token_bytes(32)
             self._terminating: dict[str, float] = {}
@@ -70,7 +83,20 @@ class Store:
             bucket = self._objects[(resource.group, resource.plural)]
             if namespace is not None:
                 return [obj for _, obj in sorted(bucket.get(namespace, {}).items())]
-            return [obj for ns in sorted(bucket) for _, obj in sorted(bucket[ns].items())]
+            return [obj for ns in sorted(bucket, key=key_order) for _, obj in sorted(bucket[ns].items())]
+
+    def _ordered(self, key: tuple[str, str]) -> Order:
+        cached = self._namespace_order.get(key)
+        if cached is None:
+            bucket = self._objects[key]
+            namespaces = sorted(bucket, key=key_order)
+            counts = accumulate((len(bucket[ns]) for ns in namespaces), initial=0)
+            cached = self._namespace_order[key] = (
+                namespaces,
+                [key_order(ns) for ns in namespaces],
+                list(counts),
+            )
+        return cached
 
     def page(
         self,
@@ -80,25 +106,23 @@ class Store:
         limit: int,
         match: Callable[[dict[str, Any]], bool],
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
-        """Objects that ``match`` in (namespace, name) order from ``start``: at most ``limit``
-        (0: all of them), and the key of the next match (None when there is none). Reads only
-        up to the next match, whatever the size of the cluster."""
+        """Objects that ``match`` in key order (``key_order`` of the namespace, then name) from
+        ``start``: at most ``limit`` (0: all of them), and the key of the next match (None when
+        there is none). Reads only up to the next match, whatever the size of the cluster."""
         with self.lock:
             self.reap()
             key = (resource.group, resource.plural)
             bucket = self._objects[key]
             if namespace is not None:
-                namespaces = [namespace] if namespace >= start[0] else []
+                namespaces = [namespace] if key_order(namespace) >= key_order(start[0]) else []
             else:
-                if key not in self._namespace_order:
-                    self._namespace_order[key] = sorted(bucket)
-                order = self._namespace_order[key]
-                namespaces = order[bisect_left(order, start[0]) :]
+                ordered, keys, _ = self._ordered(key)
+                namespaces = ordered[bisect_left(keys, key_order(start[0])) :]
             found: list[dict[str, Any]] = []
             for ns in namespaces:
                 by_name = bucket.get(ns, {})
                 for name in sorted(by_name):
-                    if (ns, name) < start or not match(by_name[name]):
+                    if (ns == start[0] and name < start[1]) or not match(by_name[name]):
                         continue
                     if limit and len(found) == limit:
                         return found, (ns, name)
@@ -108,31 +132,40 @@ class Store:
     def count_from(self, resource: ResourceType, namespace: str | None, start: tuple[str, str]) -> int:
         """How many objects there are from ``start`` on (in one namespace, or all of them)."""
         with self.lock:
-            bucket = self._objects[(resource.group, resource.plural)]
-            namespaces = [namespace] if namespace is not None else list(bucket)
-            return sum(
-                len(bucket.get(ns, {}))
-                if ns > start[0]
-                else sum(name >= start[1] for name in bucket.get(ns, {}))
-                for ns in namespaces
-                if ns >= start[0]
-            )
+            key = (resource.group, resource.plural)
+            bucket = self._objects[key]
+            if namespace is not None:
+                by_name = bucket.get(namespace, {})
+                if key_order(namespace) > key_order(start[0]):
+                    return len(by_name)
+                return sum(name >= start[1] for name in by_name) if namespace == start[0] else 0
+            ordered, keys, before = self._ordered(key)
+            index = bisect_left(keys, key_order(start[0]))
+            if index < len(ordered) and ordered[index] == start[0]:
+                in_first = sum(name >= start[1] for name in bucket[ordered[index]])
+                return in_first + before[-1] - before[index + 1]
+            return before[-1] - before[index]
 
     def put(self, resource: ResourceType, obj: dict[str, Any]) -> None:
         meta = obj["metadata"]
         with self.lock:
             namespace = meta.get("namespace", "") if resource.namespaced else ""
             key = (resource.group, resource.plural)
-            if namespace not in self._objects[key]:
+            by_name = self._objects[key].setdefault(namespace, {})
+            if meta["name"] not in by_name:
                 self._namespace_order.pop(key, None)
-            self._objects[key].setdefault(namespace, {})[meta["name"]] = obj
+            by_name[meta["name"]] = obj
 
     def remove(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         with self.lock:
             if resource.kind == "Pod":
                 for log_key in [k for k in self.logs if k[:2] == (namespace, name)]:
                     del self.logs[log_key]
-            return self._objects[(resource.group, resource.plural)].get(namespace or "", {}).pop(name, None)
+            key = (resource.group, resource.plural)
+            removed = self._objects[key].get(namespace or "", {}).pop(name, None)
+            if removed is not None:
+                self._namespace_order.pop(key, None)
+            return removed
 
     # --- namespace lifecycle ----------------------------------------------------------------
     def terminate_namespace(self, name: str) -> None:

@@ -35,6 +35,33 @@ def test_lists_come_in_pages_with_a_continue_token(core, kube_emulator):
     assert names == sorted(names) and len(set(names)) == 8
 
 
+def test_cluster_wide_lists_come_in_etcd_key_order(core, kube_admin_client, kube_emulator):
+    """As kube-apiserver (``/registry/configmaps/<namespace>/<name>``): ``team-a-b`` sorts before
+    ``team-a`` ('-' is below '/'), every namespace's objects are contiguous, and pages of any
+    size put together are the one-page list; ``remainingItemCount`` counts what is left."""
+    for name in ("team-a-b", "team-a0", "team-b"):
+        namespace(kube_admin_client, name)
+    for ns in ("team-a", "team-a-b", "team-a0", "team-b"):
+        for index in (2, 10, 1):
+            core.create_namespaced_config_map(ns, {"metadata": {"name": f"cm-{index}"}})
+    whole = [
+        (cm.metadata.namespace, cm.metadata.name) for cm in core.list_config_map_for_all_namespaces().items
+    ]
+    assert whole == sorted(whole, key=lambda key: f"{key[0]}/{key[1]}".encode())
+    ours = [ns for ns, _ in whole if ns.startswith("team-")]
+    assert list(dict.fromkeys(ours)) == ["team-a-b", "team-a", "team-a0", "team-b"]
+    for limit in (1, 3, 4):
+        paged, token = [], None
+        while True:
+            page = core.list_config_map_for_all_namespaces(limit=limit, _continue=token)
+            paged += [(cm.metadata.namespace, cm.metadata.name) for cm in page.items]
+            token = page.metadata._continue
+            if not token:
+                break
+            assert page.metadata.remaining_item_count == len(whole) - len(paged)
+        assert paged == whole
+
+
 def test_a_forged_continue_token_is_a_400(core):
     with pytest.raises(ApiException) as error:
         core.list_namespaced_config_map("team-a", limit=2, _continue="not-a-token")
