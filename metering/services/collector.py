@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import islice
-from typing import TypeVar
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from clusters.kube.errors import KubeError
 from core.claims import Lease, new_owner
@@ -32,7 +32,6 @@ from tenants.models import Namespace, NamespaceStatus
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 QUOTA_USED_METRICS = {
     "requests.cpu": Metric.CPU_REQUEST,
@@ -50,6 +49,11 @@ NETWORK_METRICS = (
 GPU_RESOURCE = "nvidia.com/gpu"
 SIX_PLACES = Decimal("0.000001")
 WRITE_BATCH = 2000
+# Namespaces whose samples are worked out and written together: with one page per kind, this
+# bounds the collector's memory whatever the cluster's size.
+NAMESPACE_BATCH = 500
+# How many times a list whose continue token expired (410) is started again in one window.
+RELISTS = 3
 # A cluster's state row is leased while a worker measures or discovers it; a lease outlives
 # the slowest cycle, and a dead worker's runs out before the next few windows are lost.
 CLAIM = Lease("lease_owner", "lease_until")
@@ -195,11 +199,18 @@ def _namespace(obj: dict) -> str:
     return (obj.get("metadata") or {}).get("namespace", "")
 
 
-def quota_usage(quotas: Iterable[dict]) -> tuple[dict[str, dict[str, Decimal]], set[str]]:
+QuotaReading = tuple[dict[str, dict[str, Decimal]], set[str]]
+PodMetricsReading = tuple[dict[str, Decimal], dict[str, Decimal], set[str]]
+StorageReading = tuple[dict[str, Decimal], dict[str, dict[str, Decimal]], set[str]]
+ServicesReading = tuple[dict[str, Decimal], set[str]]
+PodsReading = tuple[dict[str, Decimal], dict[str, str], set[str]]
+
+
+def quota_usage(quotas: Iterable[dict], into: QuotaReading | None = None) -> QuotaReading:
     """``status.used`` of the ResourceQuotas by metric and namespace (the largest of a
-    namespace's quotas), and the namespaces that have a quota."""
-    used: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    seen: set[str] = set()
+    namespace's quotas), and the namespaces that have a quota; added to ``into`` if given
+    (every fold below does the same, so a listing can be folded a namespace at a time)."""
+    used, seen = into if into is not None else (defaultdict(dict), set())
     for quota in quotas:
         ns = _namespace(quota)
         seen.add(ns)
@@ -210,11 +221,11 @@ def quota_usage(quotas: Iterable[dict]) -> tuple[dict[str, dict[str, Decimal]], 
     return used, seen
 
 
-def pod_metrics_usage(pod_metrics: Iterable[dict]) -> tuple[dict[str, Decimal], dict[str, Decimal], set[str]]:
+def pod_metrics_usage(
+    pod_metrics: Iterable[dict], into: PodMetricsReading | None = None
+) -> PodMetricsReading:
     """CPU and memory in use per namespace, from the metrics API's PodMetrics."""
-    cpu: dict[str, Decimal] = defaultdict(Decimal)
-    memory: dict[str, Decimal] = defaultdict(Decimal)
-    seen: set[str] = set()
+    cpu, memory, seen = into if into is not None else (defaultdict(Decimal), defaultdict(Decimal), set())
     for pod in pod_metrics:
         ns = _namespace(pod)
         seen.add(ns)
@@ -225,14 +236,12 @@ def pod_metrics_usage(pod_metrics: Iterable[dict]) -> tuple[dict[str, Decimal], 
     return cpu, memory, seen
 
 
-def storage_requests(
-    pvcs: Iterable[dict],
-) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]], set[str]]:
+def storage_requests(pvcs: Iterable[dict], into: StorageReading | None = None) -> StorageReading:
     """Requested bytes per namespace, and per namespace and StorageClass ("" for claims naming
     none), so billing can price each class; only classes a namespace has claims in appear."""
-    storage: dict[str, Decimal] = defaultdict(Decimal)
-    by_class: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    seen: set[str] = set()
+    storage, by_class, seen = (
+        into if into is not None else (defaultdict(Decimal), defaultdict(lambda: defaultdict(Decimal)), set())
+    )
     for pvc in pvcs:
         ns = _namespace(pvc)
         seen.add(ns)
@@ -244,10 +253,9 @@ def storage_requests(
     return storage, by_class, seen
 
 
-def load_balancers(services: Iterable[dict]) -> tuple[dict[str, Decimal], set[str]]:
+def load_balancers(services: Iterable[dict], into: ServicesReading | None = None) -> ServicesReading:
     """Services of type LoadBalancer per namespace."""
-    balancers: dict[str, Decimal] = defaultdict(Decimal)
-    seen: set[str] = set()
+    balancers, seen = into if into is not None else (defaultdict(Decimal), set())
     for service in services:
         ns = _namespace(service)
         seen.add(ns)
@@ -257,13 +265,11 @@ def load_balancers(services: Iterable[dict]) -> tuple[dict[str, Decimal], set[st
 
 
 def pod_gpus_and_runtimes(
-    pods: Iterable[dict], multipliers: Mapping[str, Decimal]
-) -> tuple[dict[str, Decimal], dict[str, str], set[str]]:
+    pods: Iterable[dict], multipliers: Mapping[str, Decimal], into: PodsReading | None = None
+) -> PodsReading:
     """GPUs of running pods per namespace, and each namespace's most expensive runtime class
     among them (by ``multipliers``)."""
-    gpus: dict[str, Decimal] = defaultdict(Decimal)
-    runtimes: dict[str, str] = {}
-    seen: set[str] = set()
+    gpus, runtimes, seen = into if into is not None else (defaultdict(Decimal), {}, set())
     for pod in pods:
         ns = _namespace(pod)
         seen.add(ns)
@@ -289,11 +295,11 @@ def pod_gpus_and_runtimes(
 class Readings:
     """What the window's listings told; a kind whose list failed is None (its metrics are gaps)."""
 
-    quotas: tuple[dict[str, dict[str, Decimal]], set[str]] | None = None
-    pod_metrics: tuple[dict[str, Decimal], dict[str, Decimal], set[str]] | None = None
-    pvcs: tuple[dict[str, Decimal], dict[str, dict[str, Decimal]], set[str]] | None = None
-    services: tuple[dict[str, Decimal], set[str]] | None = None
-    pods: tuple[dict[str, Decimal], dict[str, str], set[str]] | None = None
+    quotas: QuotaReading | None = None
+    pod_metrics: PodMetricsReading | None = None
+    pvcs: StorageReading | None = None
+    services: ServicesReading | None = None
+    pods: PodsReading | None = None
     network: dict[str, dict[str, Decimal] | None] | None = None  # None: Prometheus not configured
 
     @property
@@ -374,7 +380,96 @@ def window_samples(
             )
 
 
-# I/O: list the cluster page by page, ask Prometheus, write the samples.
+# Lists in key order: a namespace's objects are all read once a list has moved past it.
+
+
+def key_order(namespace: str) -> str:
+    """Where a namespace's objects sit in a cluster-wide list: kube-apiserver lists in etcd key
+    order (``/registry/<resource>/<namespace>/<name>``), by the bytes of ``<namespace>/``, so
+    ``a-b`` comes before ``a`` ('-' is below '/') and each namespace's objects are contiguous."""
+    return namespace + "/"
+
+
+def object_key(obj: dict) -> tuple[str, str]:
+    return key_order(_namespace(obj)), (obj.get("metadata") or {}).get("name", "")
+
+
+class ListingOutOfOrder(Exception):
+    """A server's pages were not in key order: the namespaces already measured may lack objects."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def listed_objects(
+    gateway, api_version: str, kind: str, *, limit: int, on_page: Callable[[], None], whole: bool = False
+) -> Iterator[dict]:
+    """Every object of a cluster-wide list in key order, read a page (``limit``, ``continue``)
+    at a time, so memory holds one page.
+
+    kube-apiserver's pages follow etcd key order (a continue token resumes after the last key
+    read); a server that does not page (metrics-server) answers in one page, sorted here. A
+    continue token the server no longer honours (410 Expired: etcd compacted its revision)
+    starts the list again, skipping the keys already read (at most ``RELISTS`` times). Pages
+    out of key order raise ``ListingOutOfOrder``; ``whole`` reads every page first and sorts
+    them all (memory: the whole list), for such a server.
+    """
+    token, last, relists, skipping = "", ("", ""), 0, False
+    held: list[dict] = []
+    while True:
+        try:
+            items, token = gateway.list_page(api_version, kind, None, limit=limit, continue_token=token)
+        except KubeError as exc:
+            if exc.code != 410 or not token or relists >= RELISTS:
+                raise
+            logger.info("metering: %s continue token expired, listing again: %s", kind, exc)
+            token, relists, skipping = "", relists + 1, True
+            continue
+        on_page()
+        if whole:
+            held += items
+            if token:
+                continue
+            items = held
+        items.sort(key=object_key)
+        for item in items:
+            key = object_key(item)
+            if key <= last:
+                if skipping:
+                    continue
+                raise ListingOutOfOrder(kind, f"{kind}: {key} after {last}")
+            skipping, last = False, key
+            yield item
+        if not token:
+            return
+
+
+@dataclass(eq=False)
+class _Stream:
+    """One kind's listing as it streams, folded a namespace at a time into ``reading``."""
+
+    what: str
+    field: str  # of Readings
+    fold: Callable[[Iterable[dict], Any], Any]
+    objects: Iterator[dict]
+    next: dict | None = None
+    reading: Any = None
+    failed: bool = False
+
+    def advance(self) -> None:
+        self.next = next(self.objects, None)
+
+    def take(self, namespace: str) -> Iterator[dict]:
+        """The namespace's objects, advancing past them (a page that fails raises out of here)."""
+        while self.next is not None and _namespace(self.next) == namespace:
+            yield self.next
+            self.advance()
+
+    def value(self) -> Any:
+        if self.failed:
+            return None
+        return self.reading if self.reading is not None else self.fold((), None)
 
 
 def usage_collect_window(
@@ -382,8 +477,8 @@ def usage_collect_window(
 ) -> CollectResult:
     """Measure one cluster for one window and write the samples (idempotent per window)."""
     result = CollectResult(cluster=str(state), window_start=window_start)
-    namespaces = dict(namespaces_on(state).filter(status__in=MEASURED_STATES).values_list("name", "pk"))
-    if not namespaces:
+    measured = namespaces_on(state).filter(status__in=MEASURED_STATES)
+    if not measured.exists():
         return result
     try:
         gateway = gateway or kube.gateway_for(state.cluster)
@@ -391,58 +486,142 @@ def usage_collect_window(
         logger.warning("metering: no gateway for %s: %s", state, exc)
         result.errors.append(f"gateway: {exc}")
         gateway = None
-
-    def streamed(pages: Iterator[list[dict]]) -> Iterator[dict]:
-        for page in pages:
-            result.api_calls += 1
-            yield from page
-
-    def read(what: str, api_version: str, kind: str, fold: Callable[[Iterable[dict]], T]) -> T | None:
-        """``fold`` over every page of a cluster-wide list; None (and an error) if any page fails."""
-        if gateway is None:
-            return None
-        try:
-            return fold(
-                streamed(gateway.list_pages(api_version, kind, limit=settings.METERING_LIST_PAGE_SIZE))
-            )
-        except KubeError as exc:  # every failed read becomes gaps for its metrics
-            logger.warning("metering: listing %s on %s failed: %s", what, state, exc)
-            result.errors.append(f"{what}: {exc}")
-            return None
-
-    multipliers = dict(RuntimeClassProfile.objects.values_list("name", "price_multiplier"))
-    readings = Readings(
-        quotas=read("resourcequotas", "v1", "ResourceQuota", quota_usage),
-        pod_metrics=read("pod metrics", "metrics.k8s.io/v1beta1", "PodMetrics", pod_metrics_usage),
-        pvcs=read("persistentvolumeclaims", "v1", "PersistentVolumeClaim", storage_requests),
-        services=read("services", "v1", "Service", load_balancers),
-        pods=read("pods", "v1", "Pod", lambda pods: pod_gpus_and_runtimes(pods, multipliers)),
-    )
     seconds = int((window_end - window_start).total_seconds())
-    readings.network = prometheus.network_bytes(window_end=window_end, window_seconds=seconds)
-    if readings.network is not None:  # None: no Prometheus configured, so network is not metered at all
-        result.prometheus_queries = len(readings.network)
-        for network_metric, per_namespace in readings.network.items():
+    network = prometheus.network_bytes(window_end=window_end, window_seconds=seconds)
+    if network is not None:  # None: no Prometheus configured, so network is not metered at all
+        result.prometheus_queries = len(network)
+        for network_metric, per_namespace in network.items():
             if per_namespace is None:
                 result.errors.append(f"prometheus {network_metric}: query failed")
-
-    default_runtime = dict(
-        NamespaceRuntime.objects.filter(namespace_id__in=namespaces.values()).values_list(
-            "namespace_id", "chosen"
-        )
-    )
-    samples = window_samples(
-        namespaces=namespaces,
-        readings=readings,
-        default_runtime=default_runtime,
-        window_start=window_start,
-        window_end=window_end,
-    )
-    while rows := list(islice(samples, WRITE_BATCH)):  # written in batches: memory holds one
-        UsageSample.objects.bulk_create(rows, ignore_conflicts=True)
-        result.rows_offered += len(rows)
-        result.gaps += sum(row.is_gap for row in rows)
+    write = _SampleWriter(measured, result, network, window_start, window_end)
+    whole: set[str] = set()
+    while True:
+        try:
+            _merge_listings(gateway, state, result, write, whole=whole)
+            break
+        except ListingOutOfOrder as exc:  # not kube-apiserver's way: measure again, that kind read whole
+            logger.warning("metering: %s on %s; listing it whole", exc, state)
+            whole.add(exc.kind)
+            UsageSample.objects.filter(namespace__in=measured, window_start=window_start).delete()
+            result.rows_offered = result.gaps = 0
+            result.errors.clear()
+    # Namespaces no listing mentioned (not on the cluster yet, or the listings failed): gaps.
+    after = 0
+    written = UsageSample.objects.filter(namespace_id=OuterRef("pk"), window_start=window_start)
+    while batch := list(
+        measured.filter(pk__gt=after)
+        .exclude(Exists(written))
+        .order_by("pk")
+        .values_list("name", "pk")[:NAMESPACE_BATCH]
+    ):
+        after = batch[-1][1]
+        write(dict(batch), Readings())
     return result
+
+
+def _merge_listings(gateway, state: ClusterState, result: CollectResult, write, *, whole: set[str]) -> None:
+    """List every kind at once, a page at a time each, and write the samples of each batch of
+    namespaces every list has moved past. A kind whose page fails is a gap from the namespace
+    it was reading on (those before it were read whole)."""
+    if gateway is None:
+        return
+    multipliers = dict(RuntimeClassProfile.objects.values_list("name", "price_multiplier"))
+
+    def count_page() -> None:
+        result.api_calls += 1
+
+    def stream(what, field, api_version, kind, fold) -> _Stream:
+        objects = listed_objects(
+            gateway,
+            api_version,
+            kind,
+            limit=settings.METERING_LIST_PAGE_SIZE,
+            on_page=count_page,
+            whole=kind in whole,
+        )
+        return _Stream(what, field, fold, objects)
+
+    streams = [
+        stream("resourcequotas", "quotas", "v1", "ResourceQuota", quota_usage),
+        stream("pod metrics", "pod_metrics", "metrics.k8s.io/v1beta1", "PodMetrics", pod_metrics_usage),
+        stream("persistentvolumeclaims", "pvcs", "v1", "PersistentVolumeClaim", storage_requests),
+        stream("services", "services", "v1", "Service", load_balancers),
+        stream(
+            "pods", "pods", "v1", "Pod", lambda pods, into: pod_gpus_and_runtimes(pods, multipliers, into)
+        ),
+    ]
+
+    def failed(s: _Stream, exc: KubeError) -> None:  # every failed read becomes gaps for its metrics
+        logger.warning("metering: listing %s on %s failed: %s", s.what, state, exc)
+        result.errors.append(f"{s.what}: {exc}")
+        s.failed, s.reading, s.next = True, None, None
+
+    def readings() -> Readings:
+        return Readings(**{s.field: s.value() for s in streams})
+
+    for s in streams:
+        try:
+            s.advance()
+        except KubeError as exc:
+            failed(s, exc)
+    batch: list[str] = []
+    while heads := [s for s in streams if s.next is not None]:
+        namespace = min((_namespace(s.next) for s in heads if s.next is not None), key=key_order)
+        broke = []
+        for s in heads:
+            if s.next is not None and _namespace(s.next) == namespace:
+                try:
+                    s.reading = s.fold(s.take(namespace), s.reading)
+                except KubeError as exc:
+                    broke.append((s, exc))
+        if broke:  # the namespaces before this one were read whole by every list
+            write.named(batch, readings())
+            batch = []
+            for s, error in broke:
+                failed(s, error)
+        batch.append(namespace)
+        if len(batch) >= NAMESPACE_BATCH:
+            write.named(batch, readings())
+            batch = []
+            for s in streams:
+                s.reading = None
+    write.named(batch, readings())
+
+
+class _SampleWriter:
+    """Writes the samples of a batch of namespaces (those of the cluster the console measures;
+    the others are ignored) in batches of ``WRITE_BATCH`` rows."""
+
+    def __init__(
+        self, measured, result: CollectResult, network, window_start: datetime, window_end: datetime
+    ):
+        self.measured, self.result, self.network = measured, result, network
+        self.window_start, self.window_end = window_start, window_end
+
+    def named(self, names: list[str], readings: Readings) -> None:
+        if names:
+            self(dict(self.measured.filter(name__in=names).values_list("name", "pk")), readings)
+
+    def __call__(self, namespaces: dict[str, int], readings: Readings) -> None:
+        if not namespaces:
+            return
+        readings.network = self.network
+        default_runtime = dict(
+            NamespaceRuntime.objects.filter(namespace_id__in=namespaces.values()).values_list(
+                "namespace_id", "chosen"
+            )
+        )
+        samples = window_samples(
+            namespaces=namespaces,
+            readings=readings,
+            default_runtime=default_runtime,
+            window_start=self.window_start,
+            window_end=self.window_end,
+        )
+        while rows := list(islice(samples, WRITE_BATCH)):  # memory holds one batch of rows
+            UsageSample.objects.bulk_create(rows, ignore_conflicts=True)
+            self.result.rows_offered += len(rows)
+            self.result.gaps += sum(row.is_gap for row in rows)
 
 
 _SOURCES: dict[str, str] = {
