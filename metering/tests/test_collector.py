@@ -344,3 +344,123 @@ def test_a_cluster_another_worker_holds_is_left_to_it_until_its_lease_runs_out(
     clusters_discover(now=NOW)
     state.refresh_from_db()
     assert state.discovered_at is not None and (state.lease_owner, state.lease_until) == ("", None)
+
+
+def _seed_many(world, emulated_cluster):
+    """Namespaces whose keys sort unlike their names ('lot-a-b' before 'lot-a'), some with
+    several pods (a namespace across pages), one the console does not own (ignored) and one
+    the cluster does not have (gaps)."""
+    from tests.factories import NamespaceFactory
+
+    gateway = gateway_for_cluster(_default())
+    names = ["lot-a", "lot-a-b", "lot-a0", "lot-b", *(f"lot-{i}" for i in range(14))]
+    for i, name in enumerate(names):
+        NamespaceFactory(team=world.team, name=name, status="ready")
+        seed_namespace(emulated_cluster, name, cpu=f"{100 + i}m", storage=f"{i + 1}Gi", lb=i % 3 == 0)
+        for extra in range(i % 4):
+            gateway.apply(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {"name": f"extra-{extra}", "namespace": name},
+                    "spec": {
+                        "runtimeClassName": "gvisor",
+                        "containers": [
+                            {
+                                "name": "x",
+                                "image": "busybox",
+                                "resources": {"limits": {"nvidia.com/gpu": "2"}},
+                            }
+                        ],
+                    },
+                }
+            )
+    seed_namespace(emulated_cluster, "lot-foreign")
+    NamespaceFactory(team=world.team, name="lot-elsewhere", status="ready")
+    return [*names, "lot-elsewhere"]
+
+
+def test_many_namespaces_in_small_pages_and_small_batches_give_the_same_samples(
+    world, emulated_cluster, settings, monkeypatch
+):
+    from metering.services import collector
+
+    names = _seed_many(world, emulated_cluster)
+    written: list[tuple[int, int]] = []
+    real_samples = collector.window_samples
+
+    def spied(**kwargs):
+        written.append((len(kwargs["namespaces"]), len(kwargs["readings"].present)))
+        return real_samples(**kwargs)
+
+    monkeypatch.setattr(collector, "window_samples", spied)
+    monkeypatch.setattr(collector, "NAMESPACE_BATCH", 2)
+    settings.METERING_LIST_PAGE_SIZE = 3
+    gateway = gateway_for_cluster(_default())
+    pages = sum(max(1, -(-len(gateway.list(version, kind)) // 3)) for version, kind in LISTED_KINDS)
+    [small] = usage_collect(now=NOW)
+    assert small.api_calls == pages > 5 * len(LISTED_KINDS) and not small.errors
+    # Memory holds a batch: no write saw the readings of more than two namespaces.
+    assert written and max(present for _, present in written) <= 2
+    assert max(count for count, _ in written) <= 2
+    monkeypatch.setattr(collector, "NAMESPACE_BATCH", 500)
+    settings.METERING_LIST_PAGE_SIZE = 500
+    [whole] = usage_collect(now=NOW + timedelta(seconds=60))
+    assert whole.api_calls == len(LISTED_KINDS)
+    paged = _measured(align_window(NOW, 60)[0])
+    assert paged == _measured(align_window(NOW + timedelta(seconds=60), 60)[0])
+    measured = set(UsageSample.objects.values_list("namespace__name", flat=True))
+    assert measured == set(names)  # lot-foreign ignored
+    elsewhere = UsageSample.objects.filter(namespace__name="lot-elsewhere")
+    assert elsewhere.exists() and all(s.is_gap for s in elsewhere)
+    gpus = UsageSample.objects.get(
+        namespace__name="lot-a0", metric=Metric.GPU_REQUEST, window_start=align_window(NOW, 60)[0]
+    )
+    assert gpus.quantity == 1 + 2 * 2 and gpus.runtime_class == "kata-clh"  # two extra pods of 2 GPUs
+
+
+def test_an_expired_continue_token_lists_again_from_the_start(world, emulated_cluster, settings, monkeypatch):
+    from clusters.kube.errors import PermanentKubeError
+    from clusters.kube.gateway import KubeGateway
+
+    _seed_many(world, emulated_cluster)
+    [whole] = usage_collect(now=NOW)
+    settings.METERING_LIST_PAGE_SIZE = 4
+    real_page = KubeGateway.list_page
+    expired: list[str] = []
+
+    def compacted_once(self, api_version, kind, namespace, **kwargs):
+        if kind == "Pod" and kwargs.get("continue_token") and len(expired) < 2:
+            expired.append(kwargs["continue_token"])  # etcd compacted the list's revision
+            raise PermanentKubeError("The provided continue parameter is too old", code=410, reason="Expired")
+        return real_page(self, api_version, kind, namespace, **kwargs)
+
+    monkeypatch.setattr(KubeGateway, "list_page", compacted_once)
+    [relisted] = usage_collect(now=NOW + timedelta(seconds=60))
+    assert len(expired) == 2 and not relisted.errors
+    assert _measured(align_window(NOW, 60)[0]) == _measured(align_window(NOW + timedelta(seconds=60), 60)[0])
+    assert not whole.errors
+
+
+def test_pages_out_of_key_order_measure_the_window_again_with_that_kind_read_whole(
+    world, emulated_cluster, settings, monkeypatch
+):
+    from clusters.kube.gateway import KubeGateway
+
+    _seed_many(world, emulated_cluster)
+    [ordered] = usage_collect(now=NOW)
+    settings.METERING_LIST_PAGE_SIZE = 3
+    real_page = KubeGateway.list_page
+
+    def reversed_pages(self, api_version, kind, namespace, *, limit, continue_token="", **kwargs):
+        if kind != "PodMetrics":
+            return real_page(self, api_version, kind, namespace, limit=limit, continue_token=continue_token)
+        items, _ = real_page(self, api_version, kind, namespace, limit=0)
+        offset = int(continue_token or 0)
+        following = str(offset + limit) if offset + limit < len(items) else ""
+        return items[::-1][offset : offset + limit], following
+
+    monkeypatch.setattr(KubeGateway, "list_page", reversed_pages)
+    [again] = usage_collect(now=NOW + timedelta(seconds=60))
+    assert not again.errors and not ordered.errors
+    assert _measured(align_window(NOW, 60)[0]) == _measured(align_window(NOW + timedelta(seconds=60), 60)[0])
