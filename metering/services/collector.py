@@ -20,7 +20,7 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -674,7 +674,7 @@ def samples_insert(rows: list[UsageSample]) -> None:
         )
         for row in rows
     ]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:  # one transaction, as bulk_create
         cursor.executemany(
             f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING",  # noqa: S608 (model names only)
             params,

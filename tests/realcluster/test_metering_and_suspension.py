@@ -145,3 +145,42 @@ def test_lists_are_read_page_by_page_on_a_real_api_server(make_tenant, admin_gat
     one_per_page = collect_usage(*names)
     assert one_per_page == one_page
     assert all(one_page[name].get(Metric.CPU_REQUEST) is not None for name in names)
+
+
+def test_kube_apiserver_lists_in_etcd_key_order_and_metering_relies_on_it(
+    make_tenant, admin_gateway, settings, monkeypatch
+):
+    """The collector writes a namespace once every list has moved past it, so it needs what
+    kube-apiserver does: pages of a cluster-wide list in etcd key order
+    (``/registry/<resource>/<namespace>/<name>``), where ``<name>-b`` comes before ``<name>``
+    ('-' is below '/'). Metering in pages of one and batches of one gives the samples of one
+    page; the namespace the console does not own is ignored."""
+    from metering.services import collector
+
+    tenant = make_tenant()
+    foreign = f"{tenant.name}-b"  # not the console's: created here as the administrator
+    admin_gateway.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": foreign}})
+    try:
+        for ns in (tenant.name, foreign):
+            admin_gateway.apply(
+                {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "edge", "namespace": ns},
+                 "spec": {"ports": [{"port": 80}]}}
+            )  # fmt: skip
+        keys = [
+            f"{svc['metadata']['namespace']}/{svc['metadata']['name']}".encode()
+            for page in admin_gateway.list_pages("v1", "Service", limit=2)
+            for svc in page
+        ]
+        assert keys == sorted(keys) and len(keys) == len(set(keys))
+        assert keys.index(f"{foreign}/edge".encode()) < keys.index(f"{tenant.name}/edge".encode())
+
+        settings.METERING_LIST_PAGE_SIZE = 500
+        one_page = collect_usage(tenant.name)
+        settings.METERING_LIST_PAGE_SIZE = 1
+        monkeypatch.setattr(collector, "NAMESPACE_BATCH", 1)
+        assert collect_usage(tenant.name) == one_page
+        assert (
+            one_page[tenant.name][Metric.LOAD_BALANCERS] == 0
+        )  # measured: the Service is not a LoadBalancer
+    finally:
+        admin_gateway.delete("v1", "Namespace", foreign)
