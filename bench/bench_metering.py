@@ -10,12 +10,21 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bench._setup import default_cluster_id, django_with_temp_sqlite, emulated_cluster, quick
+from bench._setup import (
+    default_cluster_id,
+    django_with_temp_sqlite,
+    emulated_cluster,
+    quick,
+    record_goal,
+    record_growth,
+)
 
 # 500, 5,000 and 50,000 make the growth table (1x, 10x, 100x); the goal compares 10,000 and 50,000.
 SIZES = (500, 5_000, 10_000, 50_000)
 QUICK_SIZES = (500, 5_000)
 GOAL_RATIO = 3.0
+# "Memory flat": peak Python memory at 50,000 at most this many times that at 10,000.
+MEMORY_LIMIT = 1.5
 DAYS = 30
 
 
@@ -114,6 +123,27 @@ def main() -> None:
         print(
             f"goal: time per namespace at 50,000 <= {GOAL_RATIO:.0f}x that at 10,000; measured {ratio:.2f}x; "
             f"API calls {figures[50_000][1]} vs {figures[10_000][1]}; peak memory {memory:.2f}x for 5x the namespaces"
+        )
+        (t10, c10, m10), (t50, c50, m50) = figures[10_000], figures[50_000]
+        record_goal(
+            "metering: 50,000 ns <= 3x the time per namespace of 10,000",
+            f"{t50:.1f} s ({t50 / 50:.2f} ms/ns) vs {t10:.2f} s ({t10 / 10:.2f} ms/ns)",
+            ratio,
+            limit=GOAL_RATIO,
+        )
+        record_goal("metering: API calls O(kinds)", f"{c50} vs {c10} (5 kinds x pages)")
+        record_goal(
+            f"metering: memory flat (50,000 <= {MEMORY_LIMIT}x 10,000)",
+            f"{m50:.1f} vs {m10:.1f} MiB peak Python memory",
+            memory,
+            limit=MEMORY_LIMIT,
+        )
+    if {500, 5_000, 50_000} <= per_namespace.keys():
+        record_growth(
+            "metering",
+            "ms/namespace",
+            [500, 5_000, 50_000],
+            [per_namespace[n] * 1000 for n in (500, 5_000, 50_000)],
         )
     started = time.perf_counter()
     usage_collect(now=now)
