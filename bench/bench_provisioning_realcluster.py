@@ -11,10 +11,11 @@ import statistics
 import time
 from collections import Counter
 
-from bench._setup import default_cluster_id, django_with_temp_sqlite, quick
+from bench._setup import default_cluster_id, django_with_temp_sqlite, quick, record_goal
 
 NAMESPACES = 20 if quick() else 200
 MEMBERS = 5
+FLAT = 1.5  # the last tenth's median time per namespace at most this times the first tenth's
 
 
 def main() -> None:
@@ -103,6 +104,18 @@ def main() -> None:
             f"(goal <= objects + 1: {'met' if per_ns <= per_ns_objects + 1 else 'NOT MET'}); "
             f"median of the first {tenth} {first:.0f} ms, of the last {tenth} {last:.0f} ms ({last / first:.2f}x)",
             flush=True,
+        )
+        record_goal(
+            f"provisioning on {label.split(' (')[0]}: calls <= objects + 1",
+            f"{per_ns:.1f} calls ({writes / NAMESPACES:.1f} writes), {per_ns_objects:.1f} objects",
+            per_ns / (per_ns_objects + 1),
+            limit=1,
+        )
+        record_goal(
+            f"provisioning on {label.split(' (')[0]}: flat over {NAMESPACES} namespaces",
+            f"first {tenth} {first:.0f} ms, last {tenth} {last:.0f} ms, {total / NAMESPACES * 1000:.0f} ms mean",
+            last / first,
+            limit=FLAT,
         )
 
     with KubeEmulator() as emulator:
