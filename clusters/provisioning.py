@@ -268,8 +268,8 @@ def namespace_provision(*, namespace_id: int) -> Outcome:
             gateway = gateway_for_cluster(cluster)
             if namespace.status == NamespaceStatus.TERMINATING:
                 return _terminate(namespace, gateway)
-            outcome, created = _reconcile(namespace, cluster, gateway)
-            if not created:  # a namespace made just now serves no routes yet
+            outcome, new = _reconcile(namespace, cluster, gateway)
+            if not new:  # a namespace made for the first time just now serves no routes and has no claims
                 _record_routes(namespace, gateway)
             return outcome
         except PermanentKubeError as exc:
@@ -280,7 +280,8 @@ def namespace_provision(*, namespace_id: int) -> Outcome:
 
 
 def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> tuple[Outcome, bool]:
-    """Apply what differs; returns the outcome and whether the namespace was created just now.
+    """Apply what differs; returns the outcome and whether the namespace was created just now
+    for the first time (one made again after it vanished may still have claims to clear).
 
     Four paths, by what the console knows:
 
@@ -301,6 +302,7 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
     digest = desired_hash(objects)
     hashes = {object_key(obj): _object_hash(obj) for obj in objects}
     now = timezone.now()
+    first = not provisioning_of(namespace).cluster_uid  # never created on the cluster before
     ns_obj, created = _own_namespace(gateway, namespace, platform)
     provisioning = provisioning_of(namespace)
     ready = namespace.status == NamespaceStatus.READY
@@ -358,7 +360,7 @@ def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> 
             ),
         ],
     )
-    return Outcome.APPLIED, created
+    return Outcome.APPLIED, created and first
 
 
 def _workloads_settle(namespace: Namespace, gateway: KubeGateway, *, suspended: bool) -> None:
