@@ -73,9 +73,9 @@ $(ETCD_BIN)/etcd:
 gateway-api-crds: venv
 	GO=$(GO) $(PY) -m localcluster.gatewayapi
 
-# QUICK=1 runs the small sizes only.
+# QUICK=1 runs the small sizes only; LARGE=1 adds the sizes too slow for the default run.
 bench: venv
-	$(PY) -m bench $(if $(QUICK),--quick)
+	$(PY) -m bench $(if $(QUICK),--quick) $(if $(LARGE),--large)
 
 # helm for the chart tests, pinned in localcluster/helm/go.mod and built into a cache outside
 # the repository keyed by version (as the control-plane binaries), so a second build is instant.

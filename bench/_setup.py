@@ -14,6 +14,11 @@ def quick() -> bool:
     return os.environ.get("BENCH_QUICK") == "1"
 
 
+def large() -> bool:
+    """`python -m bench --large NAME`: also the sizes too slow for the default run."""
+    return os.environ.get("BENCH_LARGE") == "1"
+
+
 def django_with_temp_sqlite() -> Path:
     """Point Django at a fresh SQLite file, set it up and migrate; returns the directory."""
     workdir = Path(tempfile.mkdtemp(prefix="tenantry-bench-"))

@@ -1,17 +1,21 @@
 """Provisioning on the local control plane (kube-apiserver 1.35) beside the emulator.
 
-Figures: total time, time and API calls per namespace for 200 namespaces with 5 members
-each, through the worker path, as the console's own identity on the real server and with the
-admin token on the emulator. Needs `make cluster-bins`; without the binaries it says so.
+Figures: total time, time, API calls and writes per namespace against the objects per
+namespace (goal: calls ≤ objects + 1) for 200 namespaces with 5 members each, through the worker
+path, as the console's own identity on the real server and with the admin token on the
+emulator; and the time per namespace of the first and the last tenth (0 vs 180 existing).
+Needs `make cluster-bins`; without the binaries it says so.
 """
 
+import statistics
 import time
 from collections import Counter
 
-from bench._setup import default_cluster_id, django_with_temp_sqlite, quick
+from bench._setup import default_cluster_id, django_with_temp_sqlite, quick, record_goal
 
 NAMESPACES = 20 if quick() else 200
 MEMBERS = 5
+FLAT = 1.5  # the last tenth's median time per namespace at most this times the first tenth's
 
 
 def main() -> None:
@@ -71,21 +75,47 @@ def main() -> None:
         )
         provision_namespace.apply((namespaces[0].pk,)).get()  # warm-up: bootstraps the cluster
         calls.clear()
-        started = time.perf_counter()
+        times = []
         for ns in namespaces[1:]:
+            started = time.perf_counter()
             outcome = provision_namespace.apply((ns.pk,)).get()
+            times.append(time.perf_counter() - started)
             assert outcome == "applied", (
                 ns.name,
                 outcome,
                 NamespaceProvisioning.objects.get(pk=ns.pk).last_error,
             )
-        total = time.perf_counter() - started
+        total = sum(times)
         writes = sum(n for method, n in calls.items() if method != "GET")
+        per_ns = sum(calls.values()) / NAMESPACES
+        objects = [
+            len(applied)
+            for applied in NamespaceProvisioning.objects.filter(
+                pk__in=[ns.pk for ns in namespaces[1:]]
+            ).values_list("applied_objects", flat=True)
+        ]
+        per_ns_objects = sum(objects) / len(objects)
+        tenth = max(1, NAMESPACES // 10)
+        first, last = (statistics.median(part) * 1000 for part in (times[:tenth], times[-tenth:]))
         print(
             f"{label:<34} {NAMESPACES} namespaces x {MEMBERS} members: {total:.1f} s, "
-            f"{total / NAMESPACES * 1000:.0f} ms/namespace, {sum(calls.values()) / NAMESPACES:.1f} API calls/namespace "
-            f"({writes / NAMESPACES:.1f} writes)",
+            f"{total / NAMESPACES * 1000:.0f} ms/namespace, {per_ns:.1f} API calls/namespace "
+            f"({writes / NAMESPACES:.1f} writes) for {per_ns_objects:.1f} objects "
+            f"(goal <= objects + 1: {'met' if per_ns <= per_ns_objects + 1 else 'NOT MET'}); "
+            f"median of the first {tenth} {first:.0f} ms, of the last {tenth} {last:.0f} ms ({last / first:.2f}x)",
             flush=True,
+        )
+        record_goal(
+            f"provisioning on {label.split(' (')[0]}: calls <= objects + 1",
+            f"{per_ns:.1f} calls ({writes / NAMESPACES:.1f} writes), {per_ns_objects:.1f} objects",
+            per_ns / (per_ns_objects + 1),
+            limit=1,
+        )
+        record_goal(
+            f"provisioning on {label.split(' (')[0]}: flat over {NAMESPACES} namespaces",
+            f"first {tenth} {first:.0f} ms, last {tenth} {last:.0f} ms, {total / NAMESPACES * 1000:.0f} ms mean",
+            last / first,
+            limit=FLAT,
         )
 
     with KubeEmulator() as emulator:

@@ -72,10 +72,15 @@ def apply_object(gateway: KubeGateway, obj: dict) -> dict:
         return gateway.apply(obj)
 
 
-def cluster_bootstrap_objects(gateway: KubeGateway, platform: PlatformSettings) -> list[dict]:
-    """What this cluster should hold, in apply order."""
+def cluster_bootstrap_objects(
+    gateway: KubeGateway, platform: PlatformSettings, *, mutating: bool | None = None
+) -> list[dict]:
+    """What this cluster should hold, in apply order. ``mutating``: whether the cluster serves
+    MutatingAdmissionPolicy, asked of the cluster (one discovery call) when not given."""
     objects = bootstrap_objects(platform)
-    if gateway.has_resource("admissionregistration.k8s.io/v1beta1", "mutatingadmissionpolicies"):
+    if mutating is None:
+        mutating = gateway.has_resource("admissionregistration.k8s.io/v1beta1", "mutatingadmissionpolicies")
+    if mutating:
         # Where the cluster serves MutatingAdmissionPolicy: default runtime class, image pulls
         # forced to Always (MTB-PL1-CC-DI-1) without the AlwaysPullImages plugin, and the
         # plan's bandwidth caps on pods that state none.
@@ -92,11 +97,17 @@ def cluster_bootstrap(
 ) -> list[str]:
     """Apply the once-per-cluster objects that are missing or differ from what is desired.
 
-    Without ``check`` nothing is read when the desired objects are those last applied (the
-    per-namespace path). With ``check`` every object is read (the periodic check). Returns the
-    keys of the objects written; raises ``ForeignBootstrapObject`` (after writing what it
-    could) when an object under a bootstrap name is not the console's.
+    Without ``check`` nothing is read, not even discovery, when the desired objects are those
+    last applied (the per-namespace path): whether the cluster serves MutatingAdmissionPolicy is
+    taken from the last full bootstrap, and the periodic check asks the cluster again. With
+    ``check`` every object is read (the periodic check). Returns the keys of the objects
+    written; raises ``ForeignBootstrapObject`` (after writing what it could) when an object
+    under a bootstrap name is not the console's.
     """
+    if not check and cluster.bootstrap_hash:
+        known = cluster_bootstrap_objects(gateway, platform, mutating=cluster.sets_default_runtime_class)
+        if desired_hash(known) == cluster.bootstrap_hash:
+            return []
     objects = cluster_bootstrap_objects(gateway, platform)
     digest = desired_hash(objects)
     if digest == cluster.bootstrap_hash and not check:

@@ -133,6 +133,10 @@ class NamespaceProvisioning(models.Model):
     applied_hash = models.CharField(max_length=64, blank=True)
     # resourceVersion of every applied object, keyed "Kind/name": drift shows as a difference.
     applied_versions = models.JSONField(default=dict, blank=True)
+    # Each applied object, keyed "Kind/namespace/name": the hash of the desired state last
+    # applied and the object's UID. A change of desired state writes only the objects whose
+    # hash differs, and prunes by UID what is no longer desired.
+    applied_objects = models.JSONField(default=dict, blank=True)
     # The UID of the Kubernetes namespace the console created: deletion is conditional on it.
     cluster_uid = models.CharField(max_length=36, blank=True)
     last_reconciled_at = models.DateTimeField(null=True, blank=True)

@@ -143,13 +143,21 @@ def desired_objects(namespace: Namespace, platform: PlatformSettings) -> list[di
     return tenant_namespace_objects(desired_spec(namespace), platform)
 
 
-def _own_namespace(gateway: KubeGateway, namespace: Namespace, platform: PlatformSettings) -> dict:
-    """The live Namespace, created here when absent; ``ForeignNamespace`` when it is not ours.
+def _own_namespace(
+    gateway: KubeGateway, namespace: Namespace, platform: PlatformSettings
+) -> tuple[dict, bool]:
+    """The live Namespace, created here when absent, and whether it was created now;
+    ``ForeignNamespace`` when it is not ours.
 
     Creation is create-if-absent with nothing but the ownership marks, so a name someone
-    else holds (or takes in the meantime) answers AlreadyExists and nothing is written.
+    else holds (or takes in the meantime) answers AlreadyExists and nothing is written. A
+    namespace the console never created (no UID recorded) is created straight away, without
+    a read first: AlreadyExists is the check, and only then is the existing one read and
+    judged by its marks.
     """
-    live = gateway.get("v1", "Namespace", namespace.name)
+    live = None
+    if provisioning_of(namespace).cluster_uid:
+        live = gateway.get("v1", "Namespace", namespace.name)
     if live is None:
         try:
             live = gateway.create(claim_object(platform, namespace.name, namespace.pk))
@@ -160,7 +168,7 @@ def _own_namespace(gateway: KubeGateway, namespace: Namespace, platform: Platfor
                     f"{NAME_TAKEN}: namespace '{namespace.name}' is being replaced"
                 ) from None
         else:
-            return _created_again(namespace, live)
+            return _created_again(namespace, live), True
     reason = foreign_reason(
         live, platform, namespace_id=namespace.pk, uid=provisioning_of(namespace).cluster_uid
     )
@@ -169,7 +177,7 @@ def _own_namespace(gateway: KubeGateway, namespace: Namespace, platform: Platfor
     uid = live.get("metadata", {}).get("uid", "")
     if uid and not provisioning_of(namespace).cluster_uid:
         _save(namespace, cluster_uid=uid)
-    return live
+    return live, False
 
 
 def _created_again(namespace: Namespace, live: dict) -> dict:
@@ -206,22 +214,40 @@ def _live_objects(
     return live
 
 
-def _drifted(objects: list[dict], live: dict[str, dict]) -> bool:
+def _drifted(objects: list[dict], live: dict[str, dict]) -> tuple[list[dict], set[str]]:
+    """The desired objects the cluster lacks or holds otherwise, and the console's objects
+    there that are no longer desired."""
     desired = {object_key(obj): obj for obj in objects}
-    if set(desired) != set(live):
-        return True
-    return any(not contains(obj, live[key]) for key, obj in desired.items())
+    missing = [obj for key, obj in desired.items() if key not in live or not contains(obj, live[key])]
+    return missing, set(live) - set(desired)
 
 
-def _prune(gateway: KubeGateway, current: dict[str, dict], keep: set[str]) -> list[str]:
-    """Delete objects the console made for this namespace that are no longer desired."""
+def _prune(gateway: KubeGateway, keys: set[str], uids: dict[str, str]) -> list[str]:
+    """Delete objects the console made for this namespace that are no longer desired.
+
+    Each was found by the console's labels (which tenants cannot forge) or is remembered as
+    applied by the console; with its UID known the delete is conditional on it, so an object
+    someone else made under that name since is left alone.
+    """
     pruned = []
-    for key in sorted(set(current) - keep):
+    for key in sorted(keys):
         kind, namespace, name = key.split("/", 2)
         api_version = next(av for av, k in NAMESPACED_KINDS if k == kind)
-        gateway.delete(api_version, kind, name, namespace)
+        try:
+            gateway.delete(api_version, kind, name, namespace, uid=uids.get(key, ""))
+        except ConflictError:
+            logger.warning("%s was replaced on the cluster by someone else; not pruning it", key)
+            continue
         pruned.append(key)
     return pruned
+
+
+def _object_hash(obj: dict) -> str:
+    return desired_hash([obj])
+
+
+def _uid(obj: dict) -> str:
+    return (obj.get("metadata") or {}).get("uid", "")
 
 
 def namespace_provision(*, namespace_id: int) -> Outcome:
@@ -242,8 +268,9 @@ def namespace_provision(*, namespace_id: int) -> Outcome:
             gateway = gateway_for_cluster(cluster)
             if namespace.status == NamespaceStatus.TERMINATING:
                 return _terminate(namespace, gateway)
-            outcome = _reconcile(namespace, cluster, gateway)
-            _record_routes(namespace, gateway)
+            outcome, new = _reconcile(namespace, cluster, gateway)
+            if not new:  # a namespace made for the first time just now serves no routes and has no claims
+                _record_routes(namespace, gateway)
             return outcome
         except PermanentKubeError as exc:
             _record_failure(namespace, exc)
@@ -252,44 +279,88 @@ def namespace_provision(*, namespace_id: int) -> Outcome:
         CLAIM.release(NamespaceProvisioning.objects.filter(pk=namespace_id), owner=owner)
 
 
-def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> Outcome:
+def _reconcile(namespace: Namespace, cluster: Cluster, gateway: KubeGateway) -> tuple[Outcome, bool]:
+    """Apply what differs; returns the outcome and whether the namespace was created just now
+    for the first time (one made again after it vanished may still have claims to clear).
+
+    Four paths, by what the console knows:
+
+    - created now: the namespace holds nothing of the console's, so every object is applied
+      and nothing is read or pruned (one create and one apply per object);
+    - desired state unchanged since the last apply (the periodic reconcile, a repeated task):
+      the console's objects are read, one list per kind, and only drifted ones are written,
+      strays pruned; this is how drift is caught and healed;
+    - desired state changed on a ready namespace with a record of what was applied: only the
+      objects whose desired state changed are applied, and those no longer desired deleted by
+      their recorded UID; the others are checked by the next periodic reconcile;
+    - otherwise (a failed or interrupted apply, no record): everything is applied and pruned.
+    """
     platform = platform_settings_from_django(settings)
     cluster_bootstrap(cluster=cluster, gateway=gateway, platform=platform, check=False)
     spec = desired_spec(namespace)
     objects = tenant_namespace_objects(spec, platform)
     digest = desired_hash(objects)
+    hashes = {object_key(obj): _object_hash(obj) for obj in objects}
     now = timezone.now()
-    ns_obj = _own_namespace(gateway, namespace, platform)
-    unchanged = (
-        digest == provisioning_of(namespace).applied_hash and namespace.status == NamespaceStatus.READY
-    )
-    if unchanged and not _drifted(objects, _live_objects(gateway, namespace, platform, ns_obj)):
-        _workloads_settle(namespace, gateway, suspended=spec.suspended)
-        _save(namespace, last_reconciled_at=now, desired_hash=digest)
-        return Outcome.UNCHANGED
-    if namespace.status != NamespaceStatus.READY:
+    first = not provisioning_of(namespace).cluster_uid  # never created on the cluster before
+    ns_obj, created = _own_namespace(gateway, namespace, platform)
+    provisioning = provisioning_of(namespace)
+    ready = namespace.status == NamespaceStatus.READY
+    remembered: dict[str, dict] = {} if created else dict(provisioning.applied_objects or {})
+    uids = {key: entry.get("uid", "") for key, entry in remembered.items()}
+    stale: set[str] = set()
+    if created:
+        to_apply = objects
+    elif digest == provisioning.applied_hash and ready:
+        live = _live_objects(gateway, namespace, platform, ns_obj)
+        to_apply, stale = _drifted(objects, live)
+        uids.update({key: _uid(obj) for key, obj in live.items()})
+        if not to_apply and not stale:
+            _workloads_settle(namespace, gateway, suspended=spec.suspended)
+            known = {key: {"hash": hashes[key], "uid": uids.get(key, "")} for key in hashes}
+            _save(namespace, last_reconciled_at=now, desired_hash=digest, applied_objects=known)
+            return Outcome.UNCHANGED, False
+    elif ready and remembered:
+        to_apply = [
+            obj
+            for obj in objects
+            if remembered.get(object_key(obj), {}).get("hash") != hashes[object_key(obj)]
+        ]
+        stale = set(remembered) - set(hashes)
+    else:
+        to_apply = objects
+        live = _live_objects(gateway, namespace, platform, None)
+        stale = set(live) - set(hashes)
+        uids.update({key: _uid(obj) for key, obj in live.items()})
+    if not ready:
         _save(namespace, status=NamespaceStatus.PROVISIONING, desired_hash=digest)
-    versions = {
-        object_key(obj): apply_object(gateway, obj)["metadata"].get("resourceVersion", "") for obj in objects
-    }
-    pruned = _prune(gateway, _live_objects(gateway, namespace, platform, None), keep=set(versions))
+    versions = {} if created else dict(provisioning.applied_versions or {})
+    for obj in to_apply:
+        applied = apply_object(gateway, obj)
+        versions[object_key(obj)] = applied["metadata"].get("resourceVersion", "")
+        uids[object_key(obj)] = _uid(applied)
+    pruned = _prune(gateway, stale, uids)
     _workloads_settle(namespace, gateway, suspended=spec.suspended)
     _save(
         namespace,
         status=NamespaceStatus.READY,
         desired_hash=digest,
         applied_hash=digest,
-        applied_versions=versions,
+        applied_versions={key: versions.get(key, "") for key in hashes},
+        applied_objects={key: {"hash": hashes[key], "uid": uids.get(key, "")} for key in hashes},
         last_error="",
         last_reconciled_at=now,
         conditions=[
             _condition("ClusterBootstrapped", True, "Applied"),
             _condition(
-                "ObjectsApplied", True, "Applied", f"{len(objects)} objects applied, {len(pruned)} pruned"
+                "ObjectsApplied",
+                True,
+                "Applied",
+                f"{len(to_apply)} of {len(objects)} objects applied, {len(pruned)} pruned",
             ),
         ],
     )
-    return Outcome.APPLIED
+    return Outcome.APPLIED, created and first
 
 
 def _workloads_settle(namespace: Namespace, gateway: KubeGateway, *, suspended: bool) -> None:

@@ -1,15 +1,21 @@
 """Provisioning end to end: services → Celery task (eager) → gateway → emulator over HTTP."""
 
 import pytest
+from django.conf import settings
 
 from clusters.kube.manifests import tenant_selector
 from clusters.kube.spec import platform_settings_from_django
 from clusters.models import NamespaceProvisioning
 from clusters.provisioning import Outcome, namespace_provision
 from clusters.tasks import provision_namespace
+from kubeemu.registry import by_kind
 from namespaces.services import namespace_create, namespace_delete
 from tenants.models import NamespaceMembership, NamespaceStatus, TeamMembership
-from tenants.services.memberships import membership_remove, namespace_membership_set
+from tenants.services.memberships import (
+    membership_remove,
+    namespace_membership_remove,
+    namespace_membership_set,
+)
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -157,10 +163,132 @@ def test_stray_console_objects_are_pruned_but_tenant_objects_are_left_alone(worl
         manager=None,
         dry_run=False,
     )
-    NamespaceProvisioning.objects.filter(pk=trusted_ns.pk).update(applied_hash="")
+    # The periodic reconcile (desired state unchanged) reads the console's objects and finds it.
     assert namespace_provision(namespace_id=trusted_ns.pk) == Outcome.APPLIED
     assert cluster.get_object("v1", "LimitRange", "old", "acme-web") is None
     assert cluster.get_object("v1", "LimitRange", "mine", "acme-web") is not None
+
+
+def test_without_a_record_of_the_applied_objects_everything_is_applied_and_strays_pruned(
+    world, cluster, trusted_ns
+):
+    """Namespaces applied before the per-object record existed, or whose last apply failed."""
+    platform = platform_settings_from_django(settings)
+    selector = dict(part.split("=") for part in tenant_selector(platform, "acme-web").split(","))
+    stray = {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "old", "labels": selector}}
+    cluster.objects.create(
+        by_kind("v1", "LimitRange"),
+        "acme-web",
+        {**stray, "spec": {"limits": []}},
+        manager=None,
+        dry_run=False,
+    )
+    NamespaceProvisioning.objects.filter(pk=trusted_ns.pk).update(applied_hash="", applied_objects={})
+    objects = len(NamespaceProvisioning.objects.get(pk=trusted_ns.pk).applied_versions)
+    cluster.reset_counters()
+    assert namespace_provision(namespace_id=trusted_ns.pk) == Outcome.APPLIED
+    assert cluster.counts()["by_verb"]["patch"] == objects
+    assert cluster.get_object("v1", "LimitRange", "old", "acme-web") is None
+    assert set(NamespaceProvisioning.objects.get(pk=trusted_ns.pk).applied_objects) == set(
+        NamespaceProvisioning.objects.get(pk=trusted_ns.pk).applied_versions
+    )
+
+
+def _writes(cluster) -> list[tuple[str, str]]:
+    return [
+        (verb, path)
+        for verb, _, path in cluster.counts()["requests"]
+        if verb in ("create", "patch", "delete")
+    ]
+
+
+def test_a_new_namespace_costs_one_create_and_one_apply_per_object(world, cluster):
+    namespace_provision(namespace_id=world.namespace.pk)  # bootstraps the cluster
+    cluster.reset_counters()
+    assert namespace_provision(namespace_id=world.other_namespace.pk) == Outcome.APPLIED
+    applied = NamespaceProvisioning.objects.get(pk=world.other_namespace.pk).applied_objects
+    assert len(applied) >= 8 and all(entry["uid"] and entry["hash"] for entry in applied.values())
+    # No read at all: the create is the check that the name is free (AlreadyExists otherwise),
+    # the bootstrap is known from the last one, and a namespace made now has nothing to prune.
+    assert cluster.counts()["by_verb"] == {"create": 1, "patch": len(applied)}
+    assert cluster.counts()["total"] == len(applied) + 1
+
+
+def test_a_changed_desired_state_writes_only_the_objects_that_changed(
+    world, cluster, trusted_ns, django_capture_on_commit_callbacks
+):
+    cluster.reset_counters()
+    with django_capture_on_commit_callbacks(execute=True):
+        membership = namespace_membership_set(
+            actor=world.owner, namespace=trusted_ns, user=world.member, role="viewer"
+        )
+    binding = f"/rolebindings/tenantry-u{world.member.pk}"
+    assert [(verb, path[-len(binding) :]) for verb, path in _writes(cluster)] == [("patch", binding)]
+
+    uid = cluster.get_object(
+        "rbac.authorization.k8s.io/v1", "RoleBinding", binding.split("/")[-1], "acme-web"
+    )["metadata"]["uid"]
+    assert (
+        NamespaceProvisioning.objects.get(pk=trusted_ns.pk).applied_objects[
+            f"RoleBinding/acme-web/{binding.split('/')[-1]}"
+        ]["uid"]
+        == uid
+    )
+    cluster.reset_counters()
+    with django_capture_on_commit_callbacks(execute=True):
+        namespace_membership_remove(actor=world.owner, membership=membership)
+    assert [(verb, path[-len(binding) :]) for verb, path in _writes(cluster)] == [("delete", binding)]
+    assert f"u{world.member.pk}" not in _role_bindings(cluster, "acme-web")
+
+
+def test_pruning_by_record_leaves_an_object_someone_else_made_under_the_name_alone(
+    world, cluster, trusted_ns, django_capture_on_commit_callbacks
+):
+    from clusters.kube.gateway import KubeGateway
+
+    with django_capture_on_commit_callbacks(execute=True):
+        membership = namespace_membership_set(
+            actor=world.owner, namespace=trusted_ns, user=world.member, role="viewer"
+        )
+    name = f"tenantry-u{world.member.pk}"
+    admin = KubeGateway.from_url(cluster.url, cluster.admin_token)
+    admin.delete("rbac.authorization.k8s.io/v1", "RoleBinding", name, "acme-web")
+    theirs = admin.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": name, "namespace": "acme-web"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "acme-web"}],
+        }
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        namespace_membership_remove(actor=world.owner, membership=membership)
+    trusted_ns.refresh_from_db()
+    assert trusted_ns.status == NamespaceStatus.READY, trusted_ns.provisioning.last_error
+    live = admin.get("rbac.authorization.k8s.io/v1", "RoleBinding", name, "acme-web")
+    assert live is not None and live["metadata"]["uid"] == theirs["metadata"]["uid"]
+
+
+def test_drift_beside_a_change_is_healed_by_the_next_periodic_reconcile(
+    world, cluster, trusted_ns, kube_admin_client, django_capture_on_commit_callbacks
+):
+    """A change writes only what changed; the objects it skips are checked by the periodic
+    reconcile, which reads them all while the desired state stays the same."""
+    import kubernetes
+
+    kubernetes.client.NetworkingV1Api(kube_admin_client).delete_namespaced_network_policy(
+        "tenant-default-deny", "acme-web"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        namespace_membership_set(actor=world.owner, namespace=trusted_ns, user=world.member, role="viewer")
+    assert "NetworkPolicy/tenant-default-deny" not in _objects(cluster, "acme-web")
+
+    cluster.reset_counters()
+    assert namespace_provision(namespace_id=trusted_ns.pk) == Outcome.APPLIED
+    assert [verb for verb, _ in _writes(cluster)] == ["patch"]
+    assert "NetworkPolicy/tenant-default-deny" in _objects(cluster, "acme-web")
+    assert namespace_provision(namespace_id=trusted_ns.pk) == Outcome.UNCHANGED
 
 
 def test_transient_failures_are_retried_until_provisioning_converges(

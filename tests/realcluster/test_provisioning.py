@@ -20,9 +20,9 @@ from clusters.tasks import reconcile_all
 from namespaces.services import namespace_delete
 from tenants.models import NamespaceStatus
 from tenants.services.memberships import namespace_membership_remove, namespace_membership_set
-from tests.factories import TeamMembershipFactory
+from tests.factories import NamespaceFactory, TeamMembershipFactory
 from tests.realcluster.attacks import NETPOL, PROTECT
-from tests.realcluster.conftest import new_user, wait_until
+from tests.realcluster.conftest import new_user, unique_name, wait_until
 
 ADMISSION = "admissionregistration.k8s.io"
 TENANT_KINDS = (
@@ -259,3 +259,29 @@ def test_a_no_op_reconcile_writes_nothing(make_tenant, admin_gateway, api_calls)
         for item in admin_gateway.list(api_version, kind, tenant.name)
     }
     assert after == before
+
+
+def test_a_new_namespace_is_one_create_and_one_apply_per_object_and_a_change_only_what_changed(
+    make_tenant, api_calls, django_capture_on_commit_callbacks
+):
+    first = make_tenant()  # the cluster is bootstrapped by now
+    member = new_user("member")
+    TeamMembershipFactory(team=first.team, user=member, role="member")
+    record = NamespaceFactory(team=first.team, name=unique_name("rc"), created_by=first.owner)
+    api_calls.clear()
+
+    assert namespace_provision(namespace_id=record.pk) == Outcome.APPLIED
+
+    record.refresh_from_db()
+    applied = record.provisioning.applied_objects
+    assert record.status == NamespaceStatus.READY and len(applied) >= 8
+    # The create is the check that the name is free; nothing is read.
+    assert [method for method, _ in api_calls] == ["POST"] + ["PATCH"] * len(applied)
+
+    api_calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        namespace_membership_set(actor=first.owner, namespace=record, user=member, role="viewer")
+    binding = f"/namespaces/{record.name}/rolebindings/tenantry-u{member.pk}"
+    assert [(method, path) for method, path in api_calls if method in WRITE_METHODS] == [
+        ("PATCH", f"/apis/rbac.authorization.k8s.io/v1{binding}")
+    ]
