@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Sum, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -313,30 +313,56 @@ def _latest_samples(namespace_ids, metrics) -> dict[int, dict[str, UsageSample]]
     return latest
 
 
+# The resource each measured metric is held against, and the metrics counted in cores.
+RESOURCE_BY_METRIC = {USED_VS_ALLOCATED[r.key]: r for r in RESOURCES if r.key in USED_VS_ALLOCATED}
+CORE_METRICS = [metric for metric, kind in METRIC_KIND.items() if kind == CPU]
+
+
+def _may_be_near_limit(threshold: float) -> Q:
+    """Samples that may be at or above ``threshold`` of their namespace's allocation, or above
+    zero without one, and a little more: used is truncated to whole base units in Python, so
+    the database keeps everything within one unit of the line and Python draws it."""
+    near = Q(pk__in=[])
+    for metric, resource in RESOURCE_BY_METRIC.items():
+        allocated = f"namespace__quota__{resource.field}"
+        has_allocation = Q(**{f"{allocated}__gt": 0})
+        near |= Q(metric=metric, quantity__gt=0) & (
+            ~has_allocation | has_allocation & Q(used__gte=F(allocated) * threshold - 1)
+        )
+    return near
+
+
 def namespaces_near_limits(*, user, threshold: float | None = None) -> list[NearLimit]:
-    """Namespaces the user can see whose latest usage is at or above ``METERING_NEAR_LIMIT_RATIO``
-    of their allocation (for the dashboard). Constant queries."""
+    """Namespaces the user can see whose usage in their cluster's latest collected window is at
+    or above ``METERING_NEAR_LIMIT_RATIO`` of their allocation (for the dashboard). One query,
+    which returns only the samples near a limit, whatever the number of namespaces."""
     threshold = settings.METERING_NEAR_LIMIT_RATIO if threshold is None else threshold
-    namespaces = list(namespaces_for_user(user=user).select_related("quota"))
-    by_id = {ns.pk: ns for ns in namespaces}
-    latest = _latest_samples(list(by_id), list(USED_VS_ALLOCATED.values()))
+    samples = (
+        UsageSample.objects.filter(
+            namespace__in=namespaces_for_user(user=user).values("pk"),
+            window_start=F("namespace__cluster__metering_state__last_window_start"),
+        )
+        .alias(
+            used=Case(
+                When(metric__in=CORE_METRICS, then=F("quantity") * 1000),
+                default=F("quantity"),
+                output_field=FloatField(),
+            )
+        )
+        .filter(_may_be_near_limit(threshold))
+        .select_related("namespace__quota")
+    )
     warnings = []
-    for namespace_id, samples in latest.items():
-        namespace = by_id[namespace_id]
+    for sample in samples:
+        namespace = sample.namespace
         allocation = amounts_of(namespace.quota if _has_quota(namespace) else None)
-        for resource in RESOURCES:
-            metric = USED_VS_ALLOCATED.get(resource.key)
-            sample = samples.get(metric) if metric else None
-            if metric is None or sample is None or sample.quantity is None:
-                continue  # not measured, or a gap
-            used = _to_base(metric, sample.quantity)
-            allocated = allocation[resource.key]
-            if (allocated and used / allocated >= threshold) or (not allocated and used):
-                warnings.append(
-                    NearLimit(
-                        namespace, resource.key, gettext(resource.label), used, allocated, resource.kind
-                    )
-                )
+        resource = RESOURCE_BY_METRIC[sample.metric]
+        used = _to_base(sample.metric, sample.quantity)
+        allocated = allocation[resource.key]
+        if (allocated and used / allocated >= threshold) or (not allocated and used):
+            warnings.append(
+                NearLimit(namespace, resource.key, gettext(resource.label), used, allocated, resource.kind)
+            )
     return sorted(warnings, key=lambda w: (-w.ratio, w.namespace.name, w.resource))
 
 

@@ -260,16 +260,58 @@ def test_near_limit_selector_has_constant_queries(world, quota, django_assert_nu
         )
 
     used(world.namespace, 1)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1):
         warnings = namespaces_near_limits(user=world.owner)
     assert [(w.namespace.name, w.resource, w.state) for w in warnings] == [("acme-dev", "cpu", "full")]
     for i in range(10):
         ns = NamespaceFactory(team=world.team, name=f"busy-{i}")
         NamespaceQuota.objects.create(namespace=ns, cpu_millicores=1000)
         used(ns, 0.85)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1):
         assert len(namespaces_near_limits(user=world.owner)) == 11
     assert namespaces_near_limits(user=world.outsider) == []
+
+
+def test_near_limits_are_the_latest_window_measured_against_the_allocation(world, quota):
+    """At the threshold counts, just under does not, usage without an allocation is full, and
+    a namespace's older window is not its usage now."""
+    from metering.selectors import namespaces_near_limits
+
+    window = datetime(2026, 1, 1, tzinfo=UTC)
+    ClusterState.objects.create(cluster=default_cluster(), last_window_start=window)
+
+    def used(ns, metric, quantity, start=window):
+        UsageSample.objects.create(
+            namespace=ns,
+            metric=metric,
+            window_start=start,
+            window_end=start + timedelta(minutes=1),
+            quantity=quantity,
+            source="t",
+        )
+
+    def allocated(name, **amounts):
+        ns = NamespaceFactory(team=world.team, name=name)
+        NamespaceQuota.objects.create(namespace=ns, **amounts)
+        return ns
+
+    used(allocated("at-line", cpu_millicores=1000), Metric.CPU_REQUEST, "0.8")
+    used(allocated("under", cpu_millicores=1000), Metric.CPU_REQUEST, "0.799")
+    used(allocated("memory", memory_bytes=1000), Metric.MEMORY_REQUEST, 999)
+    calm = allocated("calm-now", cpu_millicores=1000)
+    used(calm, Metric.CPU_REQUEST, 2, start=window - timedelta(minutes=1))
+    used(calm, Metric.CPU_REQUEST, "0.1")
+    used(NamespaceFactory(team=world.team, name="no-quota"), Metric.PODS, 1)
+    used(allocated("idle", pods=0), Metric.PODS, 0)
+    warnings = [
+        (w.namespace.name, w.resource, w.used, w.allocated, w.state)
+        for w in namespaces_near_limits(user=world.owner)
+    ]
+    assert warnings == [
+        ("no-quota", "pods", 1, 0, "full"),
+        ("memory", "memory", 999, 1000, "near"),
+        ("at-line", "cpu", 800, 1000, "near"),
+    ]
 
 
 # --- API ------------------------------------------------------------------------------------
