@@ -428,15 +428,16 @@ def usage_series(
         if quantity is not None:
             buckets[metric][bucket].append(quantity)
     count = max(1, (int(end.timestamp()) - origin) // step)
+    # In the viewer's time zone: the chart shows these as its time axis. The same for every metric.
+    labels = [
+        timezone.localtime(datetime.fromtimestamp(origin + index * step, tz=start.tzinfo)).isoformat()
+        for index in range(count)
+    ]
     series: dict[str, list] = {}
     for metric in metrics:
         values: list[list] = []
-        for index in range(count):
+        for index, label in enumerate(labels):
             got = buckets[metric].get(index)
-            # In the viewer's time zone: the chart shows these as its time axis.
-            label = timezone.localtime(
-                datetime.fromtimestamp(origin + index * step, tz=start.tzinfo)
-            ).isoformat()
             if not got:
                 values.append([label, None])
             elif metric in COUNTER_METRICS:
