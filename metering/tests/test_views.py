@@ -243,6 +243,30 @@ def test_team_quota_page_shows_allocations_a_page_at_a_time(client, world, quota
     assert client.get(url, {"allocations": "junk"}).status_code == 200  # a bad page number is page 1
 
 
+def test_team_quota_page_edits_one_allocation_at_a_time(client, world, quota, settings):
+    """Each namespace is a line with an edit link; the one chosen is a form with its amounts,
+    on the same page of allocations. A namespace on another page, or a viewer, gets no form."""
+    settings.TENANTRY_PAGE_SIZE = 5
+    for i in range(7):
+        NamespaceQuota.objects.create(namespace=NamespaceFactory(team=world.team, name=f"acme-p{i}"))
+    login(client, world.owner)
+    url = reverse("metering:team_quota", args=["acme"])
+    listing = client.get(url).content.decode()
+    assert "<form" not in listing.split('id="alloc-h"')[1].split("</section>")[0]
+    assert '?allocations=1&amp;edit=acme-dev#allocation-acme-dev"' in listing
+    editing = client.get(url, {"allocations": 1, "edit": "acme-dev"}).content.decode()
+    allocations = editing.split('id="alloc-h"')[1].split("</section>")[0]
+    action = reverse("metering:namespace_allocation", args=["acme", "acme-dev"])
+    assert allocations.count("<form") == 1 and f'action="{action}"' in allocations
+    assert 'name="acme-dev-cpu" value="1"' in allocations
+    assert allocations.count('class="allocation"') == 5
+    elsewhere = client.get(url, {"allocations": 2, "edit": "acme-dev"}).content.decode()
+    assert "<form" not in elsewhere.split('id="alloc-h"')[1].split("</section>")[0]
+    login(client, world.viewer)
+    viewing = client.get(url, {"edit": "acme-dev"}).content.decode()
+    assert "<form" not in viewing.split('id="alloc-h"')[1].split("</section>")[0]
+
+
 def test_near_limit_selector_has_constant_queries(world, quota, django_assert_num_queries):
     from metering.selectors import namespaces_near_limits
 
