@@ -42,6 +42,27 @@ def namespaces_by_cluster(*, user) -> list[ClusterNamespaces]:
     return sorted(groups.values(), key=lambda group: group.cluster.name)
 
 
+@dataclass(frozen=True)
+class AccessOverview:
+    """What the access page shows: the clusters holding the user's namespaces (by name), the
+    first of those namespaces by name (the kubeconfig's current context), and the namespaces
+    themselves by cluster and name, for the page to show a page of them."""
+
+    clusters: list[Cluster]
+    first_namespace: str
+    namespaces: QuerySet[Namespace]
+
+
+def access_overview(*, user) -> AccessOverview:
+    """Three queries whatever the number of namespaces; the namespaces are not loaded."""
+    namespaces = access_namespaces_for_user(user=user)
+    return AccessOverview(
+        clusters=list(Cluster.objects.filter(pk__in=namespaces.values("cluster_id")).order_by("name")),
+        first_namespace=namespaces.values_list("name", flat=True).first() or "",
+        namespaces=namespaces.order_by("cluster__name", "name"),
+    )
+
+
 def clusters_with_usage(*, pk: int | None = None) -> list[Cluster]:
     """Every cluster with ``live_namespaces`` (how many it holds) and ``has_stored_kubeconfig``.
 

@@ -136,6 +136,29 @@ def test_access_page_query_count_does_not_grow_with_namespaces(client, world, dj
         client.get("/access/")
 
 
+def test_access_page_shows_the_namespaces_a_page_at_a_time_by_cluster(client, world, settings):
+    """Every namespace is reachable through the pages, grouped under its cluster; the snippet
+    names the first by name whatever page is shown."""
+    settings.TENANTRY_PAGE_SIZE = 2
+    other = Cluster.objects.create(name="aaa-second", kubeconfig_path="/nonexistent/kubeconfig")
+    for name, cluster in (("zz-last", None), ("acme-other", other)):
+        namespace = NamespaceFactory(team=world.team, name=name, **({"cluster": cluster} if cluster else {}))
+        NamespaceMembershipFactory(namespace=namespace, user=world.developer)
+    client = logged_in(client, world.developer)
+    pages = [client.get("/access/", {"namespaces_page": n}).content.decode() for n in (1, 2)]
+    assert "3 namespaces, one context each" in pages[0]
+    assert "Cluster aaa-second" in pages[0] and "<code>acme-other</code></a>" in pages[0]
+    assert "?namespaces_page=2" in pages[0] and 'rel="prev"' in pages[1]
+    seen = [
+        name
+        for page in pages
+        for name in ("acme-dev", "acme-other", "zz-last")
+        if f"<code>{name}</code></a>" in page
+    ]
+    assert sorted(seen) == ["acme-dev", "acme-other", "zz-last"]
+    assert all("get pods -n acme-dev</code>" in page for page in pages)
+
+
 # --- Namespace status, retry and objects ----------------------------------------------------
 @pytest.mark.parametrize("suffix", ["status", "objects"])
 def test_namespace_pages_hide_other_tenants(client, world, suffix):
