@@ -4,7 +4,7 @@ Every function costs a fixed number of queries whatever the number of namespaces
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,10 +22,9 @@ from clusters.models import Cluster
 from metering.amounts import (
     RESOURCES,
     Amounts,
-    add,
+    Resource,
     amounts_of,
     apply_amounts,
-    empty_amounts,
     hard_map,
     is_zero,
     plan_defaults,
@@ -117,19 +116,26 @@ class AllocationRow:
 
 @dataclass
 class QuotaOverview:
-    """A team's quota as one user may see it: the team's totals, and one row per namespace
-    the user can see (all of them for the team's owners and managers and for staff)."""
+    """A team's quota as one user may see it: the team's totals, and the namespaces the user
+    can see (all of them for the team's owners and managers and for staff), by name with their
+    allocations, read when iterated (a page at a time on the quota page)."""
 
     team_quota: TeamQuota
     limit: Amounts
     allocated: Amounts
     remaining: Amounts
-    rows: list[AllocationRow]
+    namespaces: QuerySet[Namespace]
     namespace_count: int
 
     @property
-    def visible_namespaces(self) -> list[Namespace]:
-        return [row.namespace for row in self.rows]
+    def rows(self) -> list[AllocationRow]:
+        """Every visible namespace's allocation."""
+        return allocation_rows(self.namespaces)
+
+
+def allocation_rows(namespaces: Iterable[Namespace]) -> list[AllocationRow]:
+    """One row per namespace of ``QuotaOverview.namespaces`` (their allocations came with them)."""
+    return [AllocationRow(ns, amounts_of(ns.quota if _has_quota(ns) else None)) for ns in namespaces]
 
 
 def _sees_every_namespace(user, team: Team) -> bool:
@@ -170,26 +176,27 @@ def namespace_quota_hard(namespace) -> dict[str, str]:
 
 
 def team_quota_overview(*, team: Team, user) -> QuotaOverview:
+    """Three queries whatever the number of namespaces: the team quota, the live namespaces
+    counted with their allocations summed by the database, and the allocations' storage
+    classes (a JSON object each) summed here. The visible namespaces are not read."""
     team_quota = team_quota_for(team=team)
-    namespaces = list(Namespace.objects.live().filter(team=team).select_related("quota").order_by("name"))
-    visible = _sees_every_namespace(user, team) or {
-        ns.pk for ns in namespaces if permissions.can_see_namespace(user, ns)
-    }
-    rows = []
-    allocated = empty_amounts()
-    for namespace in namespaces:
-        allocation = amounts_of(getattr(namespace, "quota", None) if _has_quota(namespace) else None)
-        allocated = add(allocated, allocation)
-        if visible is True or namespace.pk in visible:
-            rows.append(AllocationRow(namespace=namespace, amounts=allocation))
+    live = Namespace.objects.live().filter(team=team)
+    totals = live.aggregate(count=Count("pk"), **{r.key: Sum(f"quota__{r.field}") for r in RESOURCES})
+    classes: dict[str, int] = {}
+    for stored in NamespaceQuota.objects.filter(namespace__in=live).values_list("storage_classes", flat=True):
+        for name, size in (stored or {}).items():
+            classes[name] = classes.get(name, 0) + int(size)
+    allocated: Amounts = {**{r.key: int(totals[r.key] or 0) for r in RESOURCES}, "storage_classes": classes}
+    visible_ids = _visible_namespace_ids(user=user, team=team)
+    visible = live if visible_ids is None else live.filter(pk__in=visible_ids)
     limit = amounts_of(team_quota)
     return QuotaOverview(
         team_quota=team_quota,
         limit=limit,
         allocated=allocated,
         remaining=subtract(limit, allocated),
-        rows=rows,
-        namespace_count=len(namespaces),
+        namespaces=visible.select_related("quota").order_by("name"),
+        namespace_count=totals["count"],
     )
 
 
@@ -314,7 +321,9 @@ def _latest_samples(namespace_ids, metrics) -> dict[int, dict[str, UsageSample]]
 
 
 # The resource each measured metric is held against, and the metrics counted in cores.
-RESOURCE_BY_METRIC = {USED_VS_ALLOCATED[r.key]: r for r in RESOURCES if r.key in USED_VS_ALLOCATED}
+RESOURCE_BY_METRIC: dict[str, Resource] = {
+    USED_VS_ALLOCATED[r.key]: r for r in RESOURCES if r.key in USED_VS_ALLOCATED
+}
 CORE_METRICS = [metric for metric, kind in METRIC_KIND.items() if kind == CPU]
 
 
@@ -354,7 +363,7 @@ def namespaces_near_limits(*, user, threshold: float | None = None) -> list[Near
         namespace = sample.namespace
         allocation = amounts_of(namespace.quota if _has_quota(namespace) else None)
         resource = RESOURCE_BY_METRIC[sample.metric]
-        used = _to_base(sample.metric, sample.quantity)
+        used = _to_base(sample.metric, sample.quantity or Decimal(0))  # above zero: filtered
         allocated = allocation[resource.key]
         if (allocated and used / allocated >= threshold) or (not allocated and used):
             warnings.append(
