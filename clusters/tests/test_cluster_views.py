@@ -290,6 +290,18 @@ def test_cluster_list_shows_the_default_cluster_from_environment(client, world):
     assert "not checked" in html
 
 
+def test_cluster_list_counts_each_clusters_live_namespaces(world):
+    from clusters.selectors import clusters_with_usage
+
+    empty = Cluster.objects.create(name="empty", kubeconfig_path="/etc/k")
+    busy = Cluster.objects.create(name="busy", kubeconfig_path="/etc/k")
+    for status in (NamespaceStatus.READY, NamespaceStatus.ERROR, NamespaceStatus.DELETED):
+        NamespaceFactory(team=world.team, cluster=busy, status=status)
+    counts = {cluster.name: cluster.live_namespaces for cluster in clusters_with_usage()}
+    assert counts["empty"] == 0 and counts["busy"] == 2
+    assert [c.live_namespaces for c in clusters_with_usage(pk=empty.pk)] == [0]
+
+
 def test_cluster_list_query_count_is_flat(client, world, django_assert_num_queries):
     client = logged_in(client, world.admin)
     small = query_count(client, "/clusters/")
