@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeData, mark_safe
 
 WIDGETS = "django/forms/widgets/"
 OPTION_TEMPLATE = WIDGETS + "select_option.html"
@@ -163,7 +163,7 @@ DRAWN: dict[str, Callable[[Mapping], str | None]] = {
 class FormRenderer(DjangoTemplates):
     """Draws the templates in ``DRAWN`` in Python and renders every other one as Django does."""
 
-    def render(self, template_name, context, request=None) -> SafeString:
+    def render(self, template_name, context, request=None) -> str:
         draw = DRAWN.get(template_name)
         html = draw(context) if draw is not None else None
         if html is None:
