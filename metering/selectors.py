@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -519,10 +519,12 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
             }
         )
     usage = NamespaceUsage(range_key=range_key, start=start, end=end, bars=bars, charts=charts)
-    if not usage.has_data:
-        usage.never_measured = not UsageHourly.objects.filter(namespace=namespace).exists() and not (
-            UsageSample.objects.filter(namespace=namespace).exists()
-        )
+    # Asked whether or not the range has data, so the page's queries are the same either way.
+    measured = Namespace.objects.filter(pk=namespace.pk).filter(
+        Exists(UsageHourly.objects.filter(namespace=OuterRef("pk")))
+        | Exists(UsageSample.objects.filter(namespace=OuterRef("pk")))
+    )
+    usage.never_measured = not measured.exists()
     return usage
 
 

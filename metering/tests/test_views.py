@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -265,6 +267,45 @@ def test_team_quota_page_edits_one_allocation_at_a_time(client, world, quota, se
     login(client, world.viewer)
     viewing = client.get(url, {"edit": "acme-dev"}).content.decode()
     assert "<form" not in viewing.split('id="alloc-h"')[1].split("</section>")[0]
+
+
+@pytest.mark.parametrize("range_key", ["24h", "7d", "30d"])
+def test_usage_page_queries_are_the_same_with_and_without_usage(
+    client, world, django_assert_num_queries, range_key
+):
+    """A new namespace (the page says it was never measured) and one with a month of hourly
+    usage and a recent sample cost the same queries."""
+    from django.utils import timezone
+
+    from metering.models import UsageHourly
+
+    login(client, world.owner)
+    url = reverse("metering:namespace_usage", args=["acme-dev"])
+    with CaptureQueriesContext(connection) as new:
+        assert "No data yet" in client.get(url, {"range": range_key}).content.decode()
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    UsageHourly.objects.bulk_create(
+        UsageHourly(
+            namespace=world.namespace,
+            metric=Metric.CPU_USAGE,
+            hour=hour - timedelta(hours=n),
+            quantity=1,
+            coverage=1,
+            samples=60,
+        )
+        for n in range(1, 24 * 30)
+    )
+    UsageSample.objects.create(
+        namespace=world.namespace,
+        metric=Metric.CPU_USAGE,
+        window_start=hour,
+        window_end=hour + timedelta(minutes=1),
+        quantity=1,
+        source="t",
+    )
+    with django_assert_num_queries(len(new)):
+        html = client.get(url, {"range": range_key}).content.decode()
+    assert "No data yet" not in html and 'id="usage-empty"' not in html
 
 
 def test_near_limit_selector_has_constant_queries(world, quota, django_assert_num_queries):
