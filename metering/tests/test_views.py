@@ -269,6 +269,19 @@ def test_team_quota_page_edits_one_allocation_at_a_time(client, world, quota, se
     assert "<form" not in viewing.split('id="alloc-h"')[1].split("</section>")[0]
 
 
+def test_team_quota_page_of_a_team_without_namespaces_says_so(client, world):
+    from tests.factories import TeamFactory, TeamMembershipFactory
+
+    team = TeamFactory(slug="empty-team")
+    TeamMembershipFactory(team=team, user=world.owner, role="owner")
+    html = (
+        login(client, world.owner).get(reverse("metering:team_quota", args=["empty-team"])).content.decode()
+    )
+    allocations = html.split('id="alloc-h"')[1].split("</section>")[0]
+    assert "No namespaces yet" in allocations and 'class="allocation"' not in allocations
+    assert 'class="pagination"' not in allocations
+
+
 @pytest.mark.parametrize("range_key", ["24h", "7d", "30d"])
 def test_usage_page_queries_are_the_same_with_and_without_usage(
     client, world, django_assert_num_queries, range_key
