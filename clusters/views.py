@@ -60,40 +60,45 @@ def staff_required(view: Callable) -> Callable:
 # --- Access: kubeconfigs and token revocation ---------------------------------------------------
 def _access_page(
     request: HtmxHttpRequest,
-    groups: list[selectors.ClusterNamespaces],
+    overview: selectors.AccessOverview,
     form: KubeconfigForm,
     *,
     error: str = "",
     status: int = 200,
 ):
-    first = min((ns.name for group in groups for ns in group.namespaces), default="")
-    context = {"groups": groups, "form": form, "error": error, "first_namespace": first}
-    context["kubeconfig_filename"] = KUBECONFIG_FILENAME
+    context = {
+        "clusters": overview.clusters,
+        "namespaces": paginate(request, overview.namespaces, param="namespaces_page"),
+        "form": form,
+        "error": error,
+        "first_namespace": overview.first_namespace,
+        "kubeconfig_filename": KUBECONFIG_FILENAME,
+    }
     return render(request, "clusters/access.html", context, status=status)
 
 
 @login_required
 @require_GET
 def access(request: HtmxHttpRequest) -> HttpResponse:
-    groups = selectors.namespaces_by_cluster(user=request.user)
-    return _access_page(request, groups, KubeconfigForm(limit=kubeconfig_limit(groups)))
+    overview = selectors.access_overview(user=request.user)
+    return _access_page(request, overview, KubeconfigForm(limit=kubeconfig_limit(overview.clusters)))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def access_kubeconfig(request: HtmxHttpRequest) -> HttpResponse:
-    groups = selectors.namespaces_by_cluster(user=request.user)
+    overview = selectors.access_overview(user=request.user)
     data = request.POST if request.method == "POST" else None
-    form = KubeconfigForm(data, limit=kubeconfig_limit(groups))
+    form = KubeconfigForm(data, limit=kubeconfig_limit(overview.clusters))
     if not form.is_valid():
-        return _access_page(request, groups, form)
+        return _access_page(request, overview, form)
     try:
         issued = kubeconfig_issue(user=request.user, hours=form.cleaned_data["hours"])
     except ValidationError as exc:
         form.add_error(None, exc)
-        return _access_page(request, groups, form)
+        return _access_page(request, overview, form)
     except ClusterAccessError as exc:
-        return _access_page(request, groups, form, error=str(exc), status=503)
+        return _access_page(request, overview, form, error=str(exc), status=503)
     response = HttpResponse(issued.text, content_type="application/yaml")
     response["Content-Disposition"] = f'attachment; filename="{KUBECONFIG_FILENAME}"'
     response["Cache-Control"] = "no-store"

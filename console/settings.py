@@ -100,6 +100,9 @@ TEMPLATES = [
     },
 ]
 
+# Widgets and error lists drawn in Python, the same HTML as Django's templates (core/formrender.py).
+FORM_RENDERER = "core.formrender.FormRenderer"
+
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     # Persistent connections are opt-in: with threaded servers each thread would keep its own.

@@ -4,14 +4,14 @@ Every function costs a fixed number of queries whatever the number of namespaces
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,10 +22,9 @@ from clusters.models import Cluster
 from metering.amounts import (
     RESOURCES,
     Amounts,
-    add,
+    Resource,
     amounts_of,
     apply_amounts,
-    empty_amounts,
     hard_map,
     is_zero,
     plan_defaults,
@@ -117,19 +116,26 @@ class AllocationRow:
 
 @dataclass
 class QuotaOverview:
-    """A team's quota as one user may see it: the team's totals, and one row per namespace
-    the user can see (all of them for the team's owners and managers and for staff)."""
+    """A team's quota as one user may see it: the team's totals, and the namespaces the user
+    can see (all of them for the team's owners and managers and for staff), by name with their
+    allocations, read when iterated (a page at a time on the quota page)."""
 
     team_quota: TeamQuota
     limit: Amounts
     allocated: Amounts
     remaining: Amounts
-    rows: list[AllocationRow]
+    namespaces: QuerySet[Namespace]
     namespace_count: int
 
     @property
-    def visible_namespaces(self) -> list[Namespace]:
-        return [row.namespace for row in self.rows]
+    def rows(self) -> list[AllocationRow]:
+        """Every visible namespace's allocation."""
+        return allocation_rows(self.namespaces)
+
+
+def allocation_rows(namespaces: Iterable[Namespace]) -> list[AllocationRow]:
+    """One row per namespace of ``QuotaOverview.namespaces`` (their allocations came with them)."""
+    return [AllocationRow(ns, amounts_of(ns.quota if _has_quota(ns) else None)) for ns in namespaces]
 
 
 def _sees_every_namespace(user, team: Team) -> bool:
@@ -170,26 +176,27 @@ def namespace_quota_hard(namespace) -> dict[str, str]:
 
 
 def team_quota_overview(*, team: Team, user) -> QuotaOverview:
+    """Three queries whatever the number of namespaces: the team quota, the live namespaces
+    counted with their allocations summed by the database, and the allocations' storage
+    classes (a JSON object each) summed here. The visible namespaces are not read."""
     team_quota = team_quota_for(team=team)
-    namespaces = list(Namespace.objects.live().filter(team=team).select_related("quota").order_by("name"))
-    visible = _sees_every_namespace(user, team) or {
-        ns.pk for ns in namespaces if permissions.can_see_namespace(user, ns)
-    }
-    rows = []
-    allocated = empty_amounts()
-    for namespace in namespaces:
-        allocation = amounts_of(getattr(namespace, "quota", None) if _has_quota(namespace) else None)
-        allocated = add(allocated, allocation)
-        if visible is True or namespace.pk in visible:
-            rows.append(AllocationRow(namespace=namespace, amounts=allocation))
+    live = Namespace.objects.live().filter(team=team)
+    totals = live.aggregate(count=Count("pk"), **{r.key: Sum(f"quota__{r.field}") for r in RESOURCES})
+    classes: dict[str, int] = {}
+    for stored in NamespaceQuota.objects.filter(namespace__in=live).values_list("storage_classes", flat=True):
+        for name, size in (stored or {}).items():
+            classes[name] = classes.get(name, 0) + int(size)
+    allocated: Amounts = {**{r.key: int(totals[r.key] or 0) for r in RESOURCES}, "storage_classes": classes}
+    visible_ids = _visible_namespace_ids(user=user, team=team)
+    visible = live if visible_ids is None else live.filter(pk__in=visible_ids)
     limit = amounts_of(team_quota)
     return QuotaOverview(
         team_quota=team_quota,
         limit=limit,
         allocated=allocated,
         remaining=subtract(limit, allocated),
-        rows=rows,
-        namespace_count=len(namespaces),
+        namespaces=visible.select_related("quota").order_by("name"),
+        namespace_count=totals["count"],
     )
 
 
@@ -313,30 +320,55 @@ def _latest_samples(namespace_ids, metrics) -> dict[int, dict[str, UsageSample]]
     return latest
 
 
+# The resource each measured metric is held against, and the metrics counted in cores.
+RESOURCE_BY_METRIC: dict[str, Resource] = {
+    USED_VS_ALLOCATED[r.key]: r for r in RESOURCES if r.key in USED_VS_ALLOCATED
+}
+CORE_METRICS = [metric for metric, kind in METRIC_KIND.items() if kind == CPU]
+
+
 def namespaces_near_limits(*, user, threshold: float | None = None) -> list[NearLimit]:
-    """Namespaces the user can see whose latest usage is at or above ``METERING_NEAR_LIMIT_RATIO``
-    of their allocation (for the dashboard). Constant queries."""
+    """Namespaces the user can see whose usage in their cluster's latest collected window is at
+    or above ``METERING_NEAR_LIMIT_RATIO`` of their allocation, or above zero without one (for
+    the dashboard). One query, which returns only the samples near a limit, whatever the
+    number of namespaces: used is truncated to whole base units in Python, so the database
+    keeps everything within one unit of the line and Python draws it."""
     threshold = settings.METERING_NEAR_LIMIT_RATIO if threshold is None else threshold
-    namespaces = list(namespaces_for_user(user=user).select_related("quota"))
-    by_id = {ns.pk: ns for ns in namespaces}
-    latest = _latest_samples(list(by_id), list(USED_VS_ALLOCATED.values()))
+    samples = (
+        UsageSample.objects.filter(
+            namespace__in=namespaces_for_user(user=user).values("pk"),
+            window_start=F("namespace__cluster__metering_state__last_window_start"),
+            metric__in=list(RESOURCE_BY_METRIC),
+            quantity__gt=0,
+        )
+        .alias(
+            used=Case(
+                When(metric__in=CORE_METRICS, then=F("quantity") * 1000),
+                default=F("quantity"),
+                output_field=FloatField(),
+            ),
+            allocated=Case(
+                *(
+                    When(metric=metric, then=F(f"namespace__quota__{resource.field}"))
+                    for metric, resource in RESOURCE_BY_METRIC.items()
+                ),
+                output_field=FloatField(),
+            ),
+        )
+        .filter(Q(allocated__isnull=True) | Q(allocated=0) | Q(used__gte=F("allocated") * threshold - 1))
+        .select_related("namespace__quota")
+    )
     warnings = []
-    for namespace_id, samples in latest.items():
-        namespace = by_id[namespace_id]
+    for sample in samples:
+        namespace = sample.namespace
         allocation = amounts_of(namespace.quota if _has_quota(namespace) else None)
-        for resource in RESOURCES:
-            metric = USED_VS_ALLOCATED.get(resource.key)
-            sample = samples.get(metric) if metric else None
-            if metric is None or sample is None or sample.quantity is None:
-                continue  # not measured, or a gap
-            used = _to_base(metric, sample.quantity)
-            allocated = allocation[resource.key]
-            if (allocated and used / allocated >= threshold) or (not allocated and used):
-                warnings.append(
-                    NearLimit(
-                        namespace, resource.key, gettext(resource.label), used, allocated, resource.kind
-                    )
-                )
+        resource = RESOURCE_BY_METRIC[sample.metric]
+        used = _to_base(sample.metric, sample.quantity or Decimal(0))  # above zero: filtered
+        allocated = allocation[resource.key]
+        if (allocated and used / allocated >= threshold) or (not allocated and used):
+            warnings.append(
+                NearLimit(namespace, resource.key, gettext(resource.label), used, allocated, resource.kind)
+            )
     return sorted(warnings, key=lambda w: (-w.ratio, w.namespace.name, w.resource))
 
 
@@ -402,15 +434,16 @@ def usage_series(
         if quantity is not None:
             buckets[metric][bucket].append(quantity)
     count = max(1, (int(end.timestamp()) - origin) // step)
+    # In the viewer's time zone: the chart shows these as its time axis. The same for every metric.
+    labels = [
+        timezone.localtime(datetime.fromtimestamp(origin + index * step, tz=start.tzinfo)).isoformat()
+        for index in range(count)
+    ]
     series: dict[str, list] = {}
     for metric in metrics:
         values: list[list] = []
-        for index in range(count):
+        for index, label in enumerate(labels):
             got = buckets[metric].get(index)
-            # In the viewer's time zone: the chart shows these as its time axis.
-            label = timezone.localtime(
-                datetime.fromtimestamp(origin + index * step, tz=start.tzinfo)
-            ).isoformat()
             if not got:
                 values.append([label, None])
             elif metric in COUNTER_METRICS:
@@ -486,10 +519,12 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
             }
         )
     usage = NamespaceUsage(range_key=range_key, start=start, end=end, bars=bars, charts=charts)
-    if not usage.has_data:
-        usage.never_measured = not UsageHourly.objects.filter(namespace=namespace).exists() and not (
-            UsageSample.objects.filter(namespace=namespace).exists()
-        )
+    # Asked whether or not the range has data, so the page's queries are the same either way.
+    measured = Namespace.objects.filter(pk=namespace.pk).filter(
+        Exists(UsageHourly.objects.filter(namespace=OuterRef("pk")))
+        | Exists(UsageSample.objects.filter(namespace=OuterRef("pk")))
+    )
+    usage.never_measured = not measured.exists()
     return usage
 
 

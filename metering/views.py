@@ -95,26 +95,32 @@ def _team_quota_page(
     overview = selectors.team_quota_overview(team=team, user=request.user)
     may_manage = permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, team)
     requests = selectors.team_quota_requests(team=team, user=request.user)
-    # One page of namespaces at a time: a form per namespace costs a few ms to render.
-    allocations = paginate(request, overview.rows, param="allocations")
+    # One page of namespaces at a time, each a line; the one chosen with ?edit= is a form.
+    allocations = paginate(request, overview.namespaces, param="allocations")
+    rows = selectors.allocation_rows(allocations.object_list)
+    editing = next(
+        (row for row in rows if may_manage and row.namespace.name == request.GET.get("edit")), None
+    )
     context = {
         "team": team,
         "overview": overview,
         "may_manage": may_manage,
         "network": selectors.plan_network_figures(team=team),
         "allocations": allocations,
-        "allocation_forms": [
-            (row, AmountsForm(initial_amounts=row.amounts, prefix=row.namespace.name))
-            for row in allocations.object_list
-        ]
-        if may_manage
-        else [],
+        "rows": rows,
+        "editing": editing,
+        "allocation_form": AmountsForm(initial_amounts=editing.amounts, prefix=editing.namespace.name)
+        if editing
+        else None,
         "pending": selectors.pending_quota_requests(
             team=team, user=request.user, remaining=overview.remaining
         ),
         "recent": list(requests.exclude(status=QuotaRequestStatus.PENDING)[:10]),
-        "request_form": QuotaRequestForm(namespaces=overview.visible_namespaces)
-        if permissions.can_see_team(request.user, team) and overview.rows
+        # The request form's choices need the visible namespaces' names only.
+        "request_form": QuotaRequestForm(
+            namespaces=overview.namespaces.select_related(None).only("name", "display_name")
+        )
+        if permissions.can_see_team(request.user, team) and allocations.paginator.count
         else None,
     }
     if permissions.has_team_perm(request.user, permissions.SET_TEAM_QUOTA, team):

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from core import limits
+from core.choices import ChoiceDisplayMixin
 
 DNS1123_LABEL = RegexValidator(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
@@ -42,7 +43,7 @@ class NamespaceRole(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
-class Team(models.Model):
+class Team(ChoiceDisplayMixin, models.Model):
     """A tenant: a department, or one person's personal team."""
 
     name = models.CharField(max_length=100)
@@ -101,7 +102,7 @@ class TrustLevelRequest(models.Model):
         return f"{self.team} → {self.requested_level} ({self.status})"
 
 
-class TeamMembership(models.Model):
+class TeamMembership(ChoiceDisplayMixin, models.Model):
     """A user's role in a team. A team always keeps at least one owner (enforced by services)."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
@@ -133,7 +134,7 @@ class NamespaceQuerySet(models.QuerySet):
         return self.exclude(status=NamespaceStatus.DELETED)
 
 
-class Namespace(models.Model):
+class Namespace(ChoiceDisplayMixin, models.Model):
     """A Kubernetes namespace owned by a team, and where it is in its life (``status``).
 
     ``cluster`` is chosen when the namespace is created (among the clusters its team may use)
@@ -172,7 +173,7 @@ class Namespace(models.Model):
         return self.display_name or self.name
 
 
-class NamespaceMembership(models.Model):
+class NamespaceMembership(ChoiceDisplayMixin, models.Model):
     """A user's role in one namespace, mapped to a RoleBinding on the cluster."""
 
     namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="memberships")
@@ -198,7 +199,7 @@ class InvitationStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
-class Invitation(models.Model):
+class Invitation(ChoiceDisplayMixin, models.Model):
     """An emailed, single-use invitation to a team (and optionally a namespace).
 
     Only the SHA-256 of the token is stored; the token itself exists in the email alone.

@@ -59,8 +59,11 @@ _NAMESPACE_RULES: dict[str, frozenset[str]] = {
 def _roles(user) -> tuple[dict[int, str], dict[int, str]]:
     cached = getattr(user, "_tenantry_roles", None)
     if cached is None:
-        team_roles = dict(TeamMembership.objects.filter(user=user).values_list("team_id", "role"))
-        ns_roles = dict(NamespaceMembership.objects.filter(user=user).values_list("namespace_id", "role"))
+        # Unordered: the models' default ordering would join the users and teams to sort.
+        team_roles = dict(TeamMembership.objects.filter(user=user).order_by().values_list("team_id", "role"))
+        ns_roles = dict(
+            NamespaceMembership.objects.filter(user=user).order_by().values_list("namespace_id", "role")
+        )
         cached = (team_roles, ns_roles)
         user._tenantry_roles = cached
     return cached

@@ -15,7 +15,6 @@ from clusters.kubeconfigs import (
     kubeconfig_tokens_revoke,
 )
 from clusters.models import Cluster
-from clusters.selectors import ClusterNamespaces
 from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -187,8 +186,8 @@ def test_document_carries_ca_data_or_the_insecure_flag():
     ]
 
 
-def groups_on(*maxima: int | None) -> list[ClusterNamespaces]:
-    return [ClusterNamespaces(Cluster(name=f"c{i}", max_token_hours=m), []) for i, m in enumerate(maxima)]
+def clusters_with(*maxima: int | None) -> list[Cluster]:
+    return [Cluster(name=f"c{i}", max_token_hours=m) for i, m in enumerate(maxima)]
 
 
 @pytest.mark.parametrize(
@@ -204,7 +203,7 @@ def groups_on(*maxima: int | None) -> list[ClusterNamespaces]:
 def test_limit_is_the_smallest_maximum_of_the_console_and_the_users_clusters(settings, maxima, expected):
     settings.TENANTRY_KUBECONFIG_TTL_HOURS = 8
     settings.TENANTRY_KUBECONFIG_MAX_TTL_HOURS = 24
-    limit = kubeconfig_limit(groups_on(*maxima))
+    limit = kubeconfig_limit(clusters_with(*maxima))
     assert (limit.max_hours, limit.default_hours, limit.cluster) == expected
 
 

@@ -136,6 +136,29 @@ def test_access_page_query_count_does_not_grow_with_namespaces(client, world, dj
         client.get("/access/")
 
 
+def test_access_page_shows_the_namespaces_a_page_at_a_time_by_cluster(client, world, settings):
+    """Every namespace is reachable through the pages, grouped under its cluster; the snippet
+    names the first by name whatever page is shown."""
+    settings.TENANTRY_PAGE_SIZE = 2
+    other = Cluster.objects.create(name="aaa-second", kubeconfig_path="/nonexistent/kubeconfig")
+    for name, cluster in (("zz-last", None), ("acme-other", other)):
+        namespace = NamespaceFactory(team=world.team, name=name, **({"cluster": cluster} if cluster else {}))
+        NamespaceMembershipFactory(namespace=namespace, user=world.developer)
+    client = logged_in(client, world.developer)
+    pages = [client.get("/access/", {"namespaces_page": n}).content.decode() for n in (1, 2)]
+    assert "3 namespaces, one context each" in pages[0]
+    assert "Cluster aaa-second" in pages[0] and "<code>acme-other</code></a>" in pages[0]
+    assert "?namespaces_page=2" in pages[0] and 'rel="prev"' in pages[1]
+    seen = [
+        name
+        for page in pages
+        for name in ("acme-dev", "acme-other", "zz-last")
+        if f"<code>{name}</code></a>" in page
+    ]
+    assert sorted(seen) == ["acme-dev", "acme-other", "zz-last"]
+    assert all("get pods -n acme-dev</code>" in page for page in pages)
+
+
 # --- Namespace status, retry and objects ----------------------------------------------------
 @pytest.mark.parametrize("suffix", ["status", "objects"])
 def test_namespace_pages_hide_other_tenants(client, world, suffix):
@@ -265,6 +288,18 @@ def test_cluster_list_shows_the_default_cluster_from_environment(client, world):
     assert "default" in html
     assert "from environment" in html
     assert "not checked" in html
+
+
+def test_cluster_list_counts_each_clusters_live_namespaces(world):
+    from clusters.selectors import clusters_with_usage
+
+    empty = Cluster.objects.create(name="empty", kubeconfig_path="/etc/k")
+    busy = Cluster.objects.create(name="busy", kubeconfig_path="/etc/k")
+    for status in (NamespaceStatus.READY, NamespaceStatus.ERROR, NamespaceStatus.DELETED):
+        NamespaceFactory(team=world.team, cluster=busy, status=status)
+    counts = {cluster.name: cluster.live_namespaces for cluster in clusters_with_usage()}
+    assert counts["empty"] == 0 and counts["busy"] == 2
+    assert [c.live_namespaces for c in clusters_with_usage(pk=empty.pk)] == [0]
 
 
 def test_cluster_list_query_count_is_flat(client, world, django_assert_num_queries):

@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -243,6 +245,82 @@ def test_team_quota_page_shows_allocations_a_page_at_a_time(client, world, quota
     assert client.get(url, {"allocations": "junk"}).status_code == 200  # a bad page number is page 1
 
 
+def test_team_quota_page_edits_one_allocation_at_a_time(client, world, quota, settings):
+    """Each namespace is a line with an edit link; the one chosen is a form with its amounts,
+    on the same page of allocations. A namespace on another page, or a viewer, gets no form."""
+    settings.TENANTRY_PAGE_SIZE = 5
+    for i in range(7):
+        NamespaceQuota.objects.create(namespace=NamespaceFactory(team=world.team, name=f"acme-p{i}"))
+    login(client, world.owner)
+    url = reverse("metering:team_quota", args=["acme"])
+    listing = client.get(url).content.decode()
+    assert "<form" not in listing.split('id="alloc-h"')[1].split("</section>")[0]
+    assert '?allocations=1&amp;edit=acme-dev#allocation-acme-dev"' in listing
+    editing = client.get(url, {"allocations": 1, "edit": "acme-dev"}).content.decode()
+    allocations = editing.split('id="alloc-h"')[1].split("</section>")[0]
+    action = reverse("metering:namespace_allocation", args=["acme", "acme-dev"])
+    assert allocations.count("<form") == 1 and f'action="{action}"' in allocations
+    assert 'name="acme-dev-cpu" value="1"' in allocations
+    assert allocations.count('class="allocation"') == 5
+    elsewhere = client.get(url, {"allocations": 2, "edit": "acme-dev"}).content.decode()
+    assert "<form" not in elsewhere.split('id="alloc-h"')[1].split("</section>")[0]
+    login(client, world.viewer)
+    viewing = client.get(url, {"edit": "acme-dev"}).content.decode()
+    assert "<form" not in viewing.split('id="alloc-h"')[1].split("</section>")[0]
+
+
+def test_team_quota_page_of_a_team_without_namespaces_says_so(client, world):
+    from tests.factories import TeamFactory, TeamMembershipFactory
+
+    team = TeamFactory(slug="empty-team")
+    TeamMembershipFactory(team=team, user=world.owner, role="owner")
+    html = (
+        login(client, world.owner).get(reverse("metering:team_quota", args=["empty-team"])).content.decode()
+    )
+    allocations = html.split('id="alloc-h"')[1].split("</section>")[0]
+    assert "No namespaces yet" in allocations and 'class="allocation"' not in allocations
+    assert 'class="pagination"' not in allocations
+
+
+@pytest.mark.parametrize("range_key", ["24h", "7d", "30d"])
+def test_usage_page_queries_are_the_same_with_and_without_usage(
+    client, world, django_assert_num_queries, range_key
+):
+    """A new namespace (the page says it was never measured) and one with a month of hourly
+    usage and a recent sample cost the same queries."""
+    from django.utils import timezone
+
+    from metering.models import UsageHourly
+
+    login(client, world.owner)
+    url = reverse("metering:namespace_usage", args=["acme-dev"])
+    with CaptureQueriesContext(connection) as new:
+        assert "No data yet" in client.get(url, {"range": range_key}).content.decode()
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    UsageHourly.objects.bulk_create(
+        UsageHourly(
+            namespace=world.namespace,
+            metric=Metric.CPU_USAGE,
+            hour=hour - timedelta(hours=n),
+            quantity=1,
+            coverage=1,
+            samples=60,
+        )
+        for n in range(1, 24 * 30)
+    )
+    UsageSample.objects.create(
+        namespace=world.namespace,
+        metric=Metric.CPU_USAGE,
+        window_start=hour,
+        window_end=hour + timedelta(minutes=1),
+        quantity=1,
+        source="t",
+    )
+    with django_assert_num_queries(len(new)):
+        html = client.get(url, {"range": range_key}).content.decode()
+    assert "No data yet" not in html and 'id="usage-empty"' not in html
+
+
 def test_near_limit_selector_has_constant_queries(world, quota, django_assert_num_queries):
     from metering.selectors import namespaces_near_limits
 
@@ -260,16 +338,58 @@ def test_near_limit_selector_has_constant_queries(world, quota, django_assert_nu
         )
 
     used(world.namespace, 1)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1):
         warnings = namespaces_near_limits(user=world.owner)
     assert [(w.namespace.name, w.resource, w.state) for w in warnings] == [("acme-dev", "cpu", "full")]
     for i in range(10):
         ns = NamespaceFactory(team=world.team, name=f"busy-{i}")
         NamespaceQuota.objects.create(namespace=ns, cpu_millicores=1000)
         used(ns, 0.85)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1):
         assert len(namespaces_near_limits(user=world.owner)) == 11
     assert namespaces_near_limits(user=world.outsider) == []
+
+
+def test_near_limits_are_the_latest_window_measured_against_the_allocation(world, quota):
+    """At the threshold counts, just under does not, usage without an allocation is full, and
+    a namespace's older window is not its usage now."""
+    from metering.selectors import namespaces_near_limits
+
+    window = datetime(2026, 1, 1, tzinfo=UTC)
+    ClusterState.objects.create(cluster=default_cluster(), last_window_start=window)
+
+    def used(ns, metric, quantity, start=window):
+        UsageSample.objects.create(
+            namespace=ns,
+            metric=metric,
+            window_start=start,
+            window_end=start + timedelta(minutes=1),
+            quantity=quantity,
+            source="t",
+        )
+
+    def allocated(name, **amounts):
+        ns = NamespaceFactory(team=world.team, name=name)
+        NamespaceQuota.objects.create(namespace=ns, **amounts)
+        return ns
+
+    used(allocated("at-line", cpu_millicores=1000), Metric.CPU_REQUEST, "0.8")
+    used(allocated("under", cpu_millicores=1000), Metric.CPU_REQUEST, "0.799")
+    used(allocated("memory", memory_bytes=1000), Metric.MEMORY_REQUEST, 999)
+    calm = allocated("calm-now", cpu_millicores=1000)
+    used(calm, Metric.CPU_REQUEST, 2, start=window - timedelta(minutes=1))
+    used(calm, Metric.CPU_REQUEST, "0.1")
+    used(NamespaceFactory(team=world.team, name="no-quota"), Metric.PODS, 1)
+    used(allocated("idle", pods=0), Metric.PODS, 0)
+    warnings = [
+        (w.namespace.name, w.resource, w.used, w.allocated, w.state)
+        for w in namespaces_near_limits(user=world.owner)
+    ]
+    assert warnings == [
+        ("no-quota", "pods", 1, 0, "full"),
+        ("memory", "memory", 999, 1000, "near"),
+        ("at-line", "cpu", 800, 1000, "near"),
+    ]
 
 
 # --- API ------------------------------------------------------------------------------------

@@ -43,8 +43,8 @@ def test_dashboard_queries_do_not_grow_with_teams_and_namespaces(
 ):
     _grow(world, size)
     client.force_login(world.owner)
-    # +1 finance group lookup for the navigation, +5 near-limit, quota-request and notice widgets
-    with django_assert_num_queries(14):
+    # +1 finance group lookup for the navigation, +4 near-limit, quota-request and notice widgets
+    with django_assert_num_queries(13):
         assert client.get("/").status_code == 200
 
 

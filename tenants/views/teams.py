@@ -67,8 +67,10 @@ def team_page_context(request: HtmxHttpRequest, team, **forms) -> dict:
         context["invitations"] = paginate(
             request, selectors.team_pending_invitations(team=team), param="invitations_page"
         )
+        # The form here is only drawn (its posts go to invitation_create): an option needs
+        # the namespace's id and name, not its team and cluster.
         context["invite_form"] = forms.get("invite_form") or InvitationForm(
-            user=user, team=team, namespaces=namespaces
+            user=user, team=team, namespaces=namespaces.select_related(None).only("pk", "name")
         )
         context["namespace_form"] = forms.get("namespace_form") or NamespaceCreateForm()
     return context
