@@ -183,6 +183,18 @@ class Statement(models.Model):
         return self.status == StatementStatus.DRAFT
 
 
+class QuantityRule(models.Model):
+    """A billable-quantity rule as lines were rated with it, stored once and referenced by
+    every line rated with it (``Charge.rule``): content-addressed by the SHA-256 of its
+    text, never changed or deleted, so a line keeps the exact rule that computed it."""
+
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the text, hex")
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"rule {self.digest[:12]}"
+
+
 class ChargeKind(models.TextChoices):
     USAGE = "usage", _("Usage")
     ADJUSTMENT = "adjustment", _("Adjustment (late data after finalization)")
@@ -196,7 +208,8 @@ class Charge(models.Model):
     charged exactly once. ``multiplier`` is the runtime class's multiplier in the price version
     (null on lines billed before multipliers were versioned); billable_quantity =
     round_half_even(quantity x multiplier, 1e-6). ``window_start``/``window_end`` is the team's local day in
-    UTC (the sample window rated), ``quantity_rule`` the rule text, ``coverage`` the
+    UTC (the sample window rated), ``rule`` the quantity rule it was rated with (its text is
+    ``quantity_rule``), ``coverage`` the
     namespace-day sample coverage; with ``billable_quantity`` and ``unit_price`` finance can
     reproduce ``amount`` = round_half_even(billable_quantity x unit_price, minor unit).
     """
@@ -223,7 +236,8 @@ class Charge(models.Model):
     currency = models.CharField(max_length=3)
     coverage = models.DecimalField(max_digits=5, decimal_places=4)
     provisional = models.BooleanField(default=False)
-    quantity_rule = models.TextField()
+    # One row per rule text, not 1.2 KB per line; no index: rules are never deleted.
+    rule = models.ForeignKey(QuantityRule, on_delete=models.PROTECT, related_name="+", db_index=False)
     hours = models.PositiveSmallIntegerField(help_text="Hours with usage rows in the window")
     revision = models.PositiveIntegerField(default=1)
     adjusts = models.ForeignKey(
@@ -253,6 +267,11 @@ class Charge(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def quantity_rule(self) -> str:
+        """The text of the rule the line's quantity was computed with."""
+        return self.rule.text
 
     @property
     def unit(self) -> str:

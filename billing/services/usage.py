@@ -55,14 +55,16 @@ def _measured(metric: str) -> str:
     return f"MAX(CASE {' '.join(whens)} END) AS {metric}"
 
 
-def _version_case(versions: Sequence[PriceVersion], start: datetime, end: datetime) -> tuple[str, list]:
-    """SQL for the id of the price version in effect at ``p.hour`` (NULL before the first)."""
+def _version_case(
+    versions: Sequence[PriceVersion], start: datetime, end: datetime, hour: str = "p.hour"
+) -> tuple[str, list]:
+    """SQL for the id of the price version in effect at ``hour`` (NULL before the first)."""
     first = price_version_at(versions, start)
     later = [v for v in versions if start < v.effective_from < end]
     default = str(int(first.id)) if first else "NULL"
     if not later:
         return default, []
-    whens = " ".join(f"WHEN p.hour >= %s THEN {int(v.id)}" for v in reversed(later))
+    whens = " ".join(f"WHEN {hour} >= %s THEN {int(v.id)}" for v in reversed(later))
     return f"CASE {whens} ELSE {default} END", [_db_time(v.effective_from) for v in reversed(later)]
 
 
@@ -112,6 +114,67 @@ FROM hourly h
 GROUP BY h.namespace_id, h.version_id, h.runtime_class, h.storage_class
 ORDER BY h.namespace_id
 """  # noqa: S608
+
+
+def line_sums_sql(
+    *, namespace_ids: Sequence[int], start: datetime, end: datetime, versions: Sequence[PriceVersion]
+) -> tuple[str, list]:
+    """Common table expressions (to follow ``WITH``) that rate [start, end) of
+    ``namespace_ids`` in the database, and their parameters:
+
+    ``line_sums`` (namespace_id, version_id, runtime_class, metric, storage_class, total, hours):
+    one row per line (billing metric, price version, runtime class, StorageClass) with the
+    sum of its per-hour quantities in metering units (before the unit divisor) over the hours
+    where it is positive, and the number of those hours; ``covered`` (namespace_id, covered):
+    the sum of the coverage of each namespace's hours with usage rows.
+
+    The rows are read once and grouped once per namespace-hour (``pivot``: the rule's
+    per-hour maximum of each metric's sources, the hour's runtime class and coverage); only
+    the per-StorageClass rows are read again, joined to their hour. Each namespace-hour's
+    positive values are then summed per line: no wide row per hour is carried further.
+    """
+    version_case, case_params = _version_case(versions, start, end, hour="h.hour")
+    usage = hourly_usage_for_billing(
+        namespace_ids=namespace_ids, start=start, end=end, metrics=[*SOURCE_METRICS, STORAGE_CLASS_METRIC]
+    )
+    by_class = hourly_usage_for_billing(
+        namespace_ids=namespace_ids, start=start, end=end, metrics=[STORAGE_CLASS_METRIC]
+    )
+    rows_sql, rows_params = usage.query.sql_with_params()
+    class_rows_sql, class_rows_params = by_class.query.sql_with_params()
+    pivot = ",\n  ".join(_measured(metric) for metric in RULE)
+    values = ", ".join(
+        f"('{metric}', CASE WHEN p.by_class IS NULL THEN p.{metric} END)"
+        if metric == BillingMetric.STORAGE
+        else f"('{metric}', p.{metric})"
+        for metric in RULE
+    )
+    # Only the rule's constant metric names and integer version ids are spliced in.
+    sql = f"""
+pivot AS (
+  SELECT u.namespace_id, u.hour, MAX(u.runtime_class) AS runtime_class, MAX(u.coverage) AS coverage,
+  MAX(CASE WHEN u.metric = '{STORAGE_CLASS_METRIC}' THEN 1 END) AS by_class,
+  {pivot}
+  FROM ({rows_sql}) u
+  GROUP BY u.namespace_id, u.hour
+), hour_values AS (
+  SELECT p.namespace_id, p.hour, p.runtime_class, m.metric, '' AS storage_class, m.value
+  FROM pivot p CROSS JOIN LATERAL (VALUES {values}) AS m(metric, value)
+  WHERE m.value > 0
+  UNION ALL
+  SELECT p.namespace_id, p.hour, p.runtime_class, '{BillingMetric.STORAGE}', u.storage_class,
+  u.quantity * u.coverage
+  FROM ({class_rows_sql}) u JOIN pivot p ON p.namespace_id = u.namespace_id AND p.hour = u.hour
+  WHERE u.quantity * u.coverage > 0
+), line_sums AS (
+  SELECT h.namespace_id, {version_case} AS version_id, h.runtime_class, h.metric, h.storage_class,
+  SUM(h.value) AS total, COUNT(*) AS hours
+  FROM hour_values h
+  GROUP BY 1, 2, 3, 4, 5
+), covered AS (
+  SELECT p.namespace_id, SUM(p.coverage) AS covered FROM pivot p GROUP BY p.namespace_id
+)"""  # noqa: S608
+    return sql, [*rows_params, *class_rows_params, *case_params]
 
 
 def _decimal(value) -> Decimal:
