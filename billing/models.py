@@ -214,11 +214,13 @@ class Charge(models.Model):
     reproduce ``amount`` = round_half_even(billable_quantity x unit_price, minor unit).
     """
 
-    key = models.CharField(max_length=600, unique=True)
+    # Unique by the constraint below: ``unique=True`` would add a second (pattern) index that
+    # nothing reads. The team and statement are served by the indexes that start with them.
+    key = models.CharField(max_length=600)
     kind = models.CharField(max_length=10, choices=ChargeKind.choices, default=ChargeKind.USAGE)
-    team = models.ForeignKey("tenants.Team", on_delete=models.PROTECT, related_name="charges")
+    team = models.ForeignKey("tenants.Team", on_delete=models.PROTECT, related_name="charges", db_index=False)
     namespace = models.ForeignKey("tenants.Namespace", on_delete=models.PROTECT, related_name="charges")
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines", db_index=False)
     metric = models.CharField(max_length=15, choices=BillingMetric.choices)
     day = models.DateField(help_text="The team's local day the usage happened")
     window_start = models.DateTimeField()
@@ -249,6 +251,7 @@ class Charge(models.Model):
     class Meta:
         ordering = ["day", "namespace_id", "metric"]
         constraints = [
+            models.UniqueConstraint(fields=["key"], name="uniq_charge_key"),
             models.UniqueConstraint(
                 fields=["team", "namespace", "metric", "day", "price_book", "runtime_class", "storage_class"],
                 condition=Q(kind="usage"),
@@ -293,12 +296,16 @@ class LedgerEntry(models.Model):
     with a reason. Append-only.
     """
 
-    team = models.ForeignKey("tenants.Team", on_delete=models.PROTECT, related_name="ledger_entries")
+    # The team is served by the (team, -created_at) index; the key is unique by a constraint
+    # (``unique=True`` would add a pattern index nothing reads).
+    team = models.ForeignKey(
+        "tenants.Team", on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=LedgerKind.choices)
     amount = models.DecimalField(max_digits=18, decimal_places=3)
     currency = models.CharField(max_length=3)
     charge = models.ForeignKey(Charge, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger")
-    key = models.CharField(max_length=620, unique=True, null=True, blank=True)
+    key = models.CharField(max_length=620, null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -306,6 +313,7 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["key"], name="uniq_ledger_key"),
             models.CheckConstraint(
                 condition=Q(kind="charge", charge__isnull=False, key__isnull=False)
                 | (~Q(kind="charge") & Q(charge__isnull=True, amount__gt=0)),

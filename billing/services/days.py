@@ -1,11 +1,13 @@
 """The nightly job: rate teams' local days from hourly rollups and write their charge lines.
 
-Rating is batched: ``teams_day_bill`` sums one day's usage for many teams in one query
-(``billing.services.usage``), then writes each team's lines and prepaid ledger entries in
-that team's own transaction, so a worker that dies mid-way leaves all or nothing of a
-team-day. Billing is idempotent: a re-run recomputes the same deterministic keys and writes
-only differences (re-rated provisional lines, or adjustment lines when the month is already
-finalized).
+Rating is batched. On PostgreSQL the team-days of a batch billed for the first time are
+rated, priced and written by the database, all in one transaction
+(``billing.services.setbased``). The others (and every team-day on SQLite) are rated in
+Python from one usage query per batch (``billing.services.usage``): first-time ones are
+written together in one transaction, re-rated ones each in its own, so a worker that dies
+mid-way leaves all or nothing of a batch's first billing and of a re-rated team-day. Billing
+is idempotent: a re-run recomputes the same deterministic keys and writes only differences
+(re-rated provisional lines, or adjustment lines when the month is already finalized).
 """
 
 from __future__ import annotations
