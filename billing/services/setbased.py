@@ -242,6 +242,10 @@ def days_write_first_set_based(
         Namespace.objects.filter(team__in=teams).values_list("pk", "team_id", "created_at", "deleted_at")
     )
     read_at = timezone.now()
+    if not lifetimes:  # no namespace, no usage: the days are billed with no lines
+        return _days_record(
+            teams, accounts, [(pk, 0, False, None) for pk in by_pk], day, start, end, read_at, now
+        )
     line_sums, line_params = line_sums_sql(
         namespace_ids=[pk for pk, *_ in lifetimes], start=start, end=end, versions=versions
     )
@@ -275,6 +279,13 @@ def days_write_first_set_based(
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(_bill_sql(line_sums, currency), params)
         written = cursor.fetchall()
+    return _days_record(teams, accounts, written, day, start, end, read_at, now)
+
+
+def _days_record(teams, accounts, written, day, start, end, read_at, now) -> dict[int, tuple[int, bool]]:
+    """The balances, ``last_billed_day`` and billed-day records of the team-days ``written``
+    (team id, lines, any provisional, ledger total or None), in the caller's transaction."""
+    by_pk = {t.pk: t for t in teams}
     moves = []
     results = {}
     for team_id, lines, provisional, ledger_total in written:

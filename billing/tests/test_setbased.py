@@ -245,3 +245,23 @@ def test_an_hour_whose_rows_name_two_runtime_classes_bills_its_storage_classes_a
         ("kata-fc", "", 1),
         ("", "", 1),
     }
+
+
+def test_a_team_without_namespaces_is_billed_with_no_lines_by_the_database(book, monkeypatch):
+    _needs_postgresql()
+    team = TeamFactory(slug="empty", name="Empty", billing_mode="prepaid")
+    team.__class__.objects.filter(pk=team.pk).update(created_at=EPOCH)
+    team.refresh_from_db()
+    calls = []
+    real = setbased.days_write_first_set_based
+
+    def spy(**kwargs):
+        calls.append(real(**kwargs))
+        return calls[-1]
+
+    monkeypatch.setattr(setbased, "days_write_first_set_based", spy)
+    result = days.day_bill(team=team, day=FIRST_DAY.date(), now=NOW)
+    assert (result.created, result.provisional) == (0, False)
+    assert calls == [{team.pk: (0, False)}]
+    assert BilledDay.objects.filter(team=team, day=FIRST_DAY.date()).exists()
+    assert BillingAccount.objects.get(team=team).last_billed_day == FIRST_DAY.date()
