@@ -264,4 +264,3 @@ def test_a_team_without_namespaces_is_billed_with_no_lines_by_the_database(book,
     assert (result.created, result.provisional) == (0, False)
     assert calls == [{team.pk: (0, False)}]
     assert BilledDay.objects.filter(team=team, day=FIRST_DAY.date()).exists()
-    assert BillingAccount.objects.get(team=team).last_billed_day == FIRST_DAY.date()
