@@ -59,7 +59,9 @@ def main() -> int:
     here = Path(__file__).parent
     names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
     quick = "--quick" in sys.argv[1:]
-    only = [a for a in sys.argv[1:] if a not in ("--quick", "--large")]
+    only = [a for a in sys.argv[1:] if a not in ("--quick", "--large") and not a.isdigit()]
+    # `python -m bench bench_billing 20000 50000`: the sizes go to the benchmark (sys.argv[2:]).
+    sizes = [a for a in sys.argv[1:] if a.isdigit()]
     with tempfile.NamedTemporaryFile(prefix="tenantry-bench-", suffix=".jsonl", delete=False) as f:
         record = Path(f.name)
     env = {
@@ -76,7 +78,9 @@ def main() -> int:
         print(f"== {name}", flush=True)
         code = f"import bench.{name} as b; b.main()"
         failed += (
-            subprocess.run([sys.executable, "-c", code], cwd=here.parent, env=env, check=False).returncode
+            subprocess.run(
+                [sys.executable, "-c", code, name, *sizes], cwd=here.parent, env=env, check=False
+            ).returncode
             != 0
         )
     elapsed = time.perf_counter() - started

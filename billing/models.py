@@ -183,6 +183,18 @@ class Statement(models.Model):
         return self.status == StatementStatus.DRAFT
 
 
+class QuantityRule(models.Model):
+    """A billable-quantity rule as lines were rated with it, stored once and referenced by
+    every line rated with it (``Charge.rule``): content-addressed by the SHA-256 of its
+    text, never changed or deleted, so a line keeps the exact rule that computed it."""
+
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the text, hex")
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"rule {self.digest[:12]}"
+
+
 class ChargeKind(models.TextChoices):
     USAGE = "usage", _("Usage")
     ADJUSTMENT = "adjustment", _("Adjustment (late data after finalization)")
@@ -196,16 +208,19 @@ class Charge(models.Model):
     charged exactly once. ``multiplier`` is the runtime class's multiplier in the price version
     (null on lines billed before multipliers were versioned); billable_quantity =
     round_half_even(quantity x multiplier, 1e-6). ``window_start``/``window_end`` is the team's local day in
-    UTC (the sample window rated), ``quantity_rule`` the rule text, ``coverage`` the
+    UTC (the sample window rated), ``rule`` the quantity rule it was rated with (its text is
+    ``quantity_rule``), ``coverage`` the
     namespace-day sample coverage; with ``billable_quantity`` and ``unit_price`` finance can
     reproduce ``amount`` = round_half_even(billable_quantity x unit_price, minor unit).
     """
 
-    key = models.CharField(max_length=600, unique=True)
+    # Unique by the constraint below: ``unique=True`` would add a second (pattern) index that
+    # nothing reads. The team and statement are served by the indexes that start with them.
+    key = models.CharField(max_length=600)
     kind = models.CharField(max_length=10, choices=ChargeKind.choices, default=ChargeKind.USAGE)
-    team = models.ForeignKey("tenants.Team", on_delete=models.PROTECT, related_name="charges")
+    team = models.ForeignKey("tenants.Team", on_delete=models.PROTECT, related_name="charges", db_index=False)
     namespace = models.ForeignKey("tenants.Namespace", on_delete=models.PROTECT, related_name="charges")
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines", db_index=False)
     metric = models.CharField(max_length=15, choices=BillingMetric.choices)
     day = models.DateField(help_text="The team's local day the usage happened")
     window_start = models.DateTimeField()
@@ -223,7 +238,8 @@ class Charge(models.Model):
     currency = models.CharField(max_length=3)
     coverage = models.DecimalField(max_digits=5, decimal_places=4)
     provisional = models.BooleanField(default=False)
-    quantity_rule = models.TextField()
+    # One row per rule text, not 1.2 KB per line; no index: rules are never deleted.
+    rule = models.ForeignKey(QuantityRule, on_delete=models.PROTECT, related_name="+", db_index=False)
     hours = models.PositiveSmallIntegerField(help_text="Hours with usage rows in the window")
     revision = models.PositiveIntegerField(default=1)
     adjusts = models.ForeignKey(
@@ -235,6 +251,7 @@ class Charge(models.Model):
     class Meta:
         ordering = ["day", "namespace_id", "metric"]
         constraints = [
+            models.UniqueConstraint(fields=["key"], name="uniq_charge_key"),
             models.UniqueConstraint(
                 fields=["team", "namespace", "metric", "day", "price_book", "runtime_class", "storage_class"],
                 condition=Q(kind="usage"),
@@ -253,6 +270,11 @@ class Charge(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def quantity_rule(self) -> str:
+        """The text of the rule the line's quantity was computed with."""
+        return self.rule.text
 
     @property
     def unit(self) -> str:
@@ -274,12 +296,16 @@ class LedgerEntry(models.Model):
     with a reason. Append-only.
     """
 
-    team = models.ForeignKey("tenants.Team", on_delete=models.PROTECT, related_name="ledger_entries")
+    # The team is served by the (team, -created_at) index; the key is unique by a constraint
+    # (``unique=True`` would add a pattern index nothing reads).
+    team = models.ForeignKey(
+        "tenants.Team", on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=LedgerKind.choices)
     amount = models.DecimalField(max_digits=18, decimal_places=3)
     currency = models.CharField(max_length=3)
     charge = models.ForeignKey(Charge, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger")
-    key = models.CharField(max_length=620, unique=True, null=True, blank=True)
+    key = models.CharField(max_length=620, null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -287,6 +313,7 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["key"], name="uniq_ledger_key"),
             models.CheckConstraint(
                 condition=Q(kind="charge", charge__isnull=False, key__isnull=False)
                 | (~Q(kind="charge") & Q(charge__isnull=True, amount__gt=0)),

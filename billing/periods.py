@@ -45,6 +45,16 @@ def ceil_hour(instant: datetime) -> datetime:
     return floored if floored == instant else floored + timedelta(hours=1)
 
 
+def existed_hours(
+    created_at: datetime | None, deleted_at: datetime | None, start: datetime, end: datetime
+) -> int:
+    """Hours of [start, end) a namespace existed (a creation time after the window means
+    'unknown': the whole window)."""
+    lo = start if created_at is None or created_at >= end else max(start, floor_hour(created_at))
+    hi = end if deleted_at is None else min(end, ceil_hour(deleted_at))
+    return max(0, hours_in(lo, hi))
+
+
 def days_between(first: date, last: date) -> list[date]:
     """Every day from ``first`` to ``last`` inclusive, in order (empty when first > last)."""
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]

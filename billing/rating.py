@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
 
 from billing.models import BillingMetric
 from billing.money import round_line
@@ -46,6 +46,11 @@ SIX_DP = Decimal("0.000001")
 FOUR_DP = Decimal("0.0001")
 ONE = Decimal("1")
 ZERO = Decimal("0")
+# Quotients and products of the rule are exact before the line's half-even rounding (a
+# division by 2^30 has up to 30 more decimals than its dividend; 28 digits, the default
+# precision, could round a sum onto a rounding tie), as PostgreSQL's ``numeric`` computes
+# them in the set-based first billing (``billing.services.setbased``).
+EXACT = Context(prec=120)
 
 STORAGE_CLASS_METRIC = "storage_class_request"
 # Metering metrics the rule reads per namespace-hour (besides STORAGE_CLASS_METRIC).
@@ -134,7 +139,7 @@ class RatedLine:
         return self.price_version.multiplier(self.runtime_class)
 
     def amount(self, currency: str) -> Decimal:
-        return round_line(self.billable_quantity * self.unit_price, currency)
+        return round_line(EXACT.multiply(self.billable_quantity, self.unit_price), currency)
 
 
 def _measured(readings: Mapping[str, Reading], metric: str) -> Decimal | None:
@@ -157,7 +162,7 @@ def hour_quantities(readings: Mapping[str, Reading]) -> dict[str, Decimal]:
     for metric, (sources, divisor) in RULE.items():
         value = _max_of(*(_measured(readings, name) for name in sources))
         if value is not None and value > 0:
-            quantities[str(metric)] = value / divisor
+            quantities[str(metric)] = EXACT.divide(value, divisor)
     return quantities
 
 
@@ -170,7 +175,7 @@ def hour_lines(usage: HourUsage) -> dict[tuple[str, str], Decimal]:
         for storage_class, reading in usage.storage.items():
             value = reading.quantity * reading.coverage
             if value > 0:
-                quantities[(BillingMetric.STORAGE, storage_class)] = value / GIB
+                quantities[(BillingMetric.STORAGE, storage_class)] = EXACT.divide(value, GIB)
     return quantities
 
 
@@ -200,7 +205,7 @@ def rate_namespace_day(hours: Iterable[HourUsage], *, versions: Sequence[PriceVe
             raise MissingPrice(f"No price book version in effect at {usage.hour.isoformat()}")
         for (metric, storage_class), quantity in quantities.items():
             line = _line(lines, metric, version, usage.runtime_class, storage_class)
-            line.quantity += quantity
+            line.quantity = EXACT.add(line.quantity, quantity)
             line.hours += 1
     return _rounded(lines)
 
@@ -234,7 +239,7 @@ def price_usage(sums: Iterable[UsageSums]) -> list[RatedLine]:
             if group.version is None:
                 raise MissingPrice("Usage before the currency's first price book version took effect")
             line = _line(lines, metric, group.version, group.runtime_class, group.storage_class)
-            line.quantity += total / RULE[metric][1]
+            line.quantity = EXACT.add(line.quantity, EXACT.divide(total, RULE[metric][1]))
             line.hours += hours
     return _rounded(lines)
 
@@ -257,8 +262,10 @@ def _line(
 
 def _rounded(lines: dict[LineKey, RatedLine]) -> list[RatedLine]:
     for line in lines.values():
-        line.quantity = line.quantity.quantize(SIX_DP, rounding=ROUND_HALF_EVEN)
-        line.billable_quantity = (line.quantity * line.multiplier).quantize(SIX_DP, rounding=ROUND_HALF_EVEN)
+        line.quantity = line.quantity.quantize(SIX_DP, rounding=ROUND_HALF_EVEN, context=EXACT)
+        line.billable_quantity = EXACT.multiply(line.quantity, line.multiplier).quantize(
+            SIX_DP, rounding=ROUND_HALF_EVEN, context=EXACT
+        )
     return sorted(
         lines.values(),
         key=lambda ln: (ln.metric, ln.price_version.effective_from, ln.runtime_class, ln.storage_class),

@@ -17,7 +17,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from billing.models import Charge, ChargeKind, Statement
-from billing.rating import QUANTITY_RULE
 
 ZERO = Decimal("0")
 
@@ -67,13 +66,14 @@ class Adjusted:
 
 @dataclass(frozen=True, slots=True)
 class DayFacts:
-    """The team-day a plan is for."""
+    """The team-day a plan is for, and the quantity rule it is rated with (``QuantityRule``)."""
 
     team_id: int
     currency: str
     day: date
     start: datetime
     end: datetime
+    rule_id: int
 
 
 @dataclass
@@ -125,7 +125,7 @@ def _line(facts: DayFacts, key: str, target: LineTarget, **fields) -> Charge:
         window_start=facts.start,
         window_end=facts.end,
         currency=facts.currency,
-        quantity_rule=QUANTITY_RULE,
+        rule_id=facts.rule_id,
         **{name: getattr(target, name) for name in LINE_TERMS},
         **fields,
     )

@@ -68,7 +68,8 @@ def statement_for_finance(*, user, pk: int) -> Statement:
 def charge_for_finance(*, user, pk: int) -> Charge:
     permissions.require_finance(user)
     return get_object_or_404(
-        Charge.objects.select_related("team", "namespace", "statement", "price_book", "adjusts"), pk=pk
+        Charge.objects.select_related("team", "namespace", "statement", "price_book", "adjusts", "rule"),
+        pk=pk,
     )
 
 
@@ -88,7 +89,7 @@ def statement_rows(*, statement: Statement) -> tuple[list[Charge], Decimal]:
 
 def charges_for_team(*, team: Team, month: date | None = None) -> QuerySet[Charge]:
     """A team's charge lines, newest day first; only those on ``month``'s statement when given."""
-    lines = Charge.objects.filter(team=team).select_related("namespace", "price_book", "adjusts")
+    lines = Charge.objects.filter(team=team).select_related("namespace", "price_book", "adjusts", "rule")
     if month is not None:
         lines = lines.filter(statement__month=month)
     return lines.order_by("-day", "namespace__name", "metric", "pk")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,6 +103,8 @@ def accounts_apply(*, moves: Sequence[tuple[BillingAccount, Team, Decimal]], now
     fields = ["balance", *(BAND_FIELDS if changed else [])]
     if len(moves) == 1:
         moves[0][0].save(update_fields=fields)
+    elif connection.vendor == "postgresql":
+        _accounts_update([account for account, _team, _delta in moves])
     else:
         BillingAccount.objects.bulk_update([account for account, _team, _delta in moves], fields)
     if not changed:
@@ -121,6 +123,27 @@ def accounts_apply(*, moves: Sequence[tuple[BillingAccount, Team, Decimal]], now
             owners[membership.team_id].append(membership.user)
     for account, team, band_from in changed:
         _email_owners(team, owners[team.pk], band_from, account.band, account.balance, team.currency)
+
+
+def _accounts_update(accounts: Sequence[BillingAccount]) -> None:
+    """Write the balance and band of many accounts with one ``UPDATE … FROM unnest(…)``
+    (``bulk_update`` builds a CASE per row and field in Python: 100 ms for 100 accounts)."""
+    table = connection.ops.quote_name(BillingAccount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} AS a SET balance = v.balance, band = v.band, band_changed_at = v.band_changed_at,
+                debt_since = v.debt_since
+            FROM unnest(%s::bigint[], %s::numeric[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+              AS v(id, balance, band, band_changed_at, debt_since)
+            WHERE a.id = v.id""",  # noqa: S608
+            [
+                [a.pk for a in accounts],
+                [a.balance for a in accounts],
+                [a.band for a in accounts],
+                [a.band_changed_at for a in accounts],
+                [a.debt_since for a in accounts],
+            ],
+        )
 
 
 def account_apply(*, account: BillingAccount, team: Team, delta: Decimal, now=None) -> BillingAccount:

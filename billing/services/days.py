@@ -1,15 +1,18 @@
 """The nightly job: rate teams' local days from hourly rollups and write their charge lines.
 
-Rating is batched: ``teams_day_bill`` sums one day's usage for many teams in one query
-(``billing.services.usage``), then writes each team's lines and prepaid ledger entries in
-that team's own transaction, so a worker that dies mid-way leaves all or nothing of a
-team-day. Billing is idempotent: a re-run recomputes the same deterministic keys and writes
-only differences (re-rated provisional lines, or adjustment lines when the month is already
-finalized).
+Rating is batched. On PostgreSQL the team-days of a batch billed for the first time are
+rated, priced and written by the database, all in one transaction
+(``billing.services.setbased``). The others (and every team-day on SQLite) are rated in
+Python from one usage query per batch (``billing.services.usage``): first-time ones are
+written together in one transaction, re-rated ones each in its own, so a worker that dies
+mid-way leaves all or nothing of a batch's first billing and of a re-rated team-day. Billing
+is idempotent: a re-run recomputes the same deterministic keys and writes only differences
+(re-rated provisional lines, or adjustment lines when the month is already finalized).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -31,11 +34,13 @@ from billing.models import (
     LedgerEntry,
     LedgerKind,
     PriceBook,
+    QuantityRule,
     Statement,
 )
-from billing.periods import ceil_hour, day_window, floor_hour, hours_in, local_midnight_utc
+from billing.periods import day_window, existed_hours, local_midnight_utc
 from billing.rating import ONE, QUANTITY_RULE, ZERO, MissingPrice, PriceVersion, day_coverage, price_usage
 from billing.reconcile import RERATED_FIELDS, Adjusted, DayFacts, LineTarget, day_plan, vanished
+from billing.services import setbased
 from billing.services.accounts import account_apply, account_for_team, accounts_apply
 from billing.services.bulk import rows_copy, rows_insert
 from billing.services.changes import ROLLUP_COMMIT_MARGIN
@@ -69,10 +74,19 @@ class Rates:
 
     books: dict[str, list[PriceBook]] = field(default_factory=dict)
     versions: dict[tuple[str, str], list[PriceVersion]] = field(default_factory=dict)
+    rule: int | None = None
 
     @classmethod
     def load(cls) -> Rates:
         return cls()
+
+    def rule_id(self) -> int:
+        """The ``QuantityRule`` row of ``QUANTITY_RULE``, the rule every line is rated with."""
+        if self.rule is None:
+            text = QUANTITY_RULE
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            self.rule = QuantityRule.objects.get_or_create(digest=digest, defaults={"text": text})[0].pk
+        return self.rule
 
     def for_currency(self, currency: str, tz: str = "UTC") -> list[PriceVersion]:
         if currency not in self.books:
@@ -99,11 +113,7 @@ class DayResult:
         return self.created + self.updated + self.adjustments
 
 
-def _expected_hours(created_at, deleted_at, start: datetime, end: datetime) -> int:
-    """Hours of the window the namespace existed (a creation time after data means 'unknown')."""
-    lo = start if created_at is None or created_at >= end else max(start, floor_hour(created_at))
-    hi = end if deleted_at is None else min(end, ceil_hour(deleted_at))
-    return max(0, hours_in(lo, hi))
+_expected_hours = existed_hours
 
 
 def charge_key(
@@ -136,12 +146,13 @@ class RatedDay:
     end: datetime
     read_at: datetime
     lifetimes: dict[int, tuple[int, datetime | None, datetime | None]]
+    rule_id: int
     lines: dict[str, LineTarget] = field(default_factory=dict)
     coverage: dict[int, Decimal] = field(default_factory=dict)
 
     @property
     def facts(self) -> DayFacts:
-        return DayFacts(self.team.pk, self.team.currency, self.day, self.start, self.end)
+        return DayFacts(self.team.pk, self.team.currency, self.day, self.start, self.end, self.rule_id)
 
     def coverage_of(self, namespace_id: int) -> tuple[Decimal, bool]:
         """(coverage, provisional) of a namespace's day; one without usage rows has none,
@@ -188,7 +199,15 @@ def teams_rate_day(
             )
         }
         rated = {
-            t.pk: RatedDay(team=t, day=day, start=start, end=end, read_at=read_at, lifetimes=lifetimes)
+            t.pk: RatedDay(
+                team=t,
+                day=day,
+                start=start,
+                end=end,
+                read_at=read_at,
+                lifetimes=lifetimes,
+                rule_id=rates.rule_id(),
+            )
             for t in group
         }
         failed: dict[int, Exception] = {}
@@ -238,14 +257,27 @@ def teams_rate_day(
     return outcomes
 
 
+# Whether first billings go through ``billing.services.setbased`` where it can (PostgreSQL);
+# the equivalence test turns it off to bill the same usage through the Python path.
+SET_BASED = True
+
+
 def teams_day_bill(
     *, teams: Sequence[Team], day: date, rates: Rates, now: datetime
 ) -> dict[int, DayResult | Exception]:
-    """Bill ``day`` for each of ``teams``: rated together, written one team per transaction.
+    """Bill ``day`` for each of ``teams``: team-days billed for the first time are rated and
+    written by the database, all of a batch in one transaction (``billing.services.setbased``,
+    PostgreSQL); the others are rated together in Python and written one team per
+    transaction (the first-time ones of them all together).
 
     Returns each team's result, or the exception that kept its day from being billed.
     """
     outcomes: dict[int, DayResult | Exception] = {}
+    if SET_BASED:
+        outcomes.update(_teams_first_bill_set_based(teams=teams, day=day, rates=rates, now=now))
+        teams = [t for t in teams if t.pk not in outcomes]
+        if not teams:
+            return outcomes
     rated = teams_rate_day(teams=teams, day=day, rates=rates, now=now)
     ready = [r for r in rated.values() if isinstance(r, RatedDay)]
     outcomes.update({pk: r for pk, r in rated.items() if isinstance(r, Exception)})
@@ -285,6 +317,60 @@ def teams_day_bill(
             )
         except Exception as exc:  # recorded per team by the caller; other teams go on
             outcomes[rated_day.team.pk] = exc
+    return outcomes
+
+
+def _teams_first_bill_set_based(
+    *, teams: Sequence[Team], day: date, rates: Rates, now: datetime
+) -> dict[int, DayResult]:
+    """Bill the team-days of ``teams`` that are billed for the first time with one statement
+    per time zone and currency (``setbased.days_write_first_set_based``). Teams it does not
+    bill (billed before, flagged, month closed, the day not over, no price version, not
+    PostgreSQL, or the statement failed because another worker was first) are left to the
+    Python path."""
+    outcomes: dict[int, DayResult] = {}
+    groups: dict[tuple[str, str], list[Team]] = defaultdict(list)
+    for team in teams:
+        groups[(team.time_zone, team.currency)].append(team)
+    for (tz, currency), group in groups.items():
+        start, end = day_window(day, tz)
+        versions = rates.for_currency(currency, tz)
+        if end > now or not setbased.set_based_possible(versions, start):
+            continue
+        _accounts_ensure(group)
+        statements = statements_for_month(teams=group, month=day)
+        billed_before = set(
+            Charge.objects.filter(team__in=group, day=day).values_list("team_id", flat=True).distinct()
+        )
+        flagged = set(
+            BilledDay.objects.filter(team__in=group, day=day, usage_changed_at__isnull=False).values_list(
+                "team_id", flat=True
+            )
+        )
+        first = [t for t in group if t.pk not in billed_before | flagged and statements[t.pk].is_open]
+        if not first:
+            continue
+        try:
+            written = setbased.days_write_first_set_based(
+                teams=first,
+                day=day,
+                start=start,
+                end=end,
+                currency=currency,
+                versions=versions,
+                statements=statements,
+                rule_id=rates.rule_id(),
+                now=now,
+            )
+        except Exception:  # e.g. another worker was first: the Python path reconciles
+            logger.warning(
+                "billing %s for %d teams in the database failed; in Python", day, len(first), exc_info=True
+            )
+            continue
+        outcomes.update(
+            (pk, DayResult(day=day, created=lines, provisional=provisional))
+            for pk, (lines, provisional) in written.items()
+        )
     return outcomes
 
 
@@ -399,7 +485,7 @@ def _day_write(
 CHARGE_COLUMNS = (
     "key", "kind", "team_id", "namespace_id", "statement_id", "metric", "day", "window_start", "window_end",
     "price_book_id", "quantity", "billable_quantity", "unit_price", "runtime_class", "multiplier",
-    "storage_class", "amount", "currency", "coverage", "provisional", "quantity_rule", "hours", "revision",
+    "storage_class", "amount", "currency", "coverage", "provisional", "rule_id", "hours", "revision",
     "adjusts_id", "created_at", "updated_at",
 )  # fmt: skip
 LEDGER_COLUMNS = (
@@ -440,7 +526,7 @@ def _days_write_first(
                     key, ChargeKind.USAGE, team.pk, t.namespace_id, statement_id, t.metric, day.day, day.start,
                     day.end, t.price_book_id, t.quantity, t.billable_quantity, t.unit_price, t.runtime_class,
                     t.multiplier, t.storage_class, t.amount, team.currency, t.coverage, t.provisional,
-                    QUANTITY_RULE, t.hours, 1, None, created, created,
+                    day.rule_id, t.hours, 1, None, created, created,
                 )
             )  # fmt: skip
     ids = rows_copy(Charge, CHARGE_COLUMNS, lines)

@@ -55,14 +55,16 @@ def _measured(metric: str) -> str:
     return f"MAX(CASE {' '.join(whens)} END) AS {metric}"
 
 
-def _version_case(versions: Sequence[PriceVersion], start: datetime, end: datetime) -> tuple[str, list]:
-    """SQL for the id of the price version in effect at ``p.hour`` (NULL before the first)."""
+def _version_case(
+    versions: Sequence[PriceVersion], start: datetime, end: datetime, hour: str = "p.hour"
+) -> tuple[str, list]:
+    """SQL for the id of the price version in effect at ``hour`` (NULL before the first)."""
     first = price_version_at(versions, start)
     later = [v for v in versions if start < v.effective_from < end]
     default = str(int(first.id)) if first else "NULL"
     if not later:
         return default, []
-    whens = " ".join(f"WHEN p.hour >= %s THEN {int(v.id)}" for v in reversed(later))
+    whens = " ".join(f"WHEN {hour} >= %s THEN {int(v.id)}" for v in reversed(later))
     return f"CASE {whens} ELSE {default} END", [_db_time(v.effective_from) for v in reversed(later)]
 
 
@@ -112,6 +114,87 @@ FROM hourly h
 GROUP BY h.namespace_id, h.version_id, h.runtime_class, h.storage_class
 ORDER BY h.namespace_id
 """  # noqa: S608
+
+
+def line_sums_sql(
+    *, namespace_ids: Sequence[int], start: datetime, end: datetime, versions: Sequence[PriceVersion]
+) -> tuple[str, list]:
+    """Common table expressions (to follow ``WITH``) that rate [start, end) of
+    ``namespace_ids`` in the database, and their parameters:
+
+    ``line_sums`` (namespace_id, version_id, runtime_class, metric, storage_class, total, hours):
+    one row per line (billing metric, price version, runtime class, StorageClass) with the
+    sum of its per-hour quantities in metering units (before the unit divisor) over the hours
+    where it is positive, and the number of those hours; ``covered`` (namespace_id, covered):
+    the sum of the coverage of each namespace's hours with usage rows.
+
+    The rows are read once and grouped once per namespace-hour (``pivot``: the rule's
+    per-hour maximum of each metric's sources, the hour's runtime class and coverage), and
+    the hours summed per namespace, version and runtime class in one wide row. The
+    per-StorageClass rows are read again and summed per class: with their own runtime class,
+    which is the hour's unless the hour's rows name several (then the hour's, the largest, is
+    looked up: the join to ``pivot`` costs more than reading the rows again).
+    """
+    version_case, case_params = _version_case(versions, start, end, hour="p.hour")
+    class_version_case, class_case_params = _version_case(versions, start, end, hour="u.hour")
+    usage = hourly_usage_for_billing(
+        namespace_ids=namespace_ids, start=start, end=end, metrics=[*SOURCE_METRICS, STORAGE_CLASS_METRIC]
+    )
+    by_class = hourly_usage_for_billing(
+        namespace_ids=namespace_ids, start=start, end=end, metrics=[STORAGE_CLASS_METRIC]
+    )
+    rows_sql, rows_params = usage.query.sql_with_params()
+    class_rows_sql, class_rows_params = by_class.query.sql_with_params()
+    pivot = ",\n  ".join(_measured(metric) for metric in RULE)
+
+    def positive(metric: str) -> str:
+        if metric == BillingMetric.STORAGE:  # storage by class replaces the total in its hours
+            return f"p.{metric} > 0 AND p.by_class IS NULL"
+        return f"p.{metric} > 0"
+
+    wide = ",\n  ".join(
+        f"SUM(p.{metric}) FILTER (WHERE {positive(metric)}) AS {metric}, "
+        f"COUNT(*) FILTER (WHERE {positive(metric)}) AS {metric}_hours"
+        for metric in RULE
+    )
+    values = ", ".join(f"('{metric}', w.{metric}, w.{metric}_hours)" for metric in RULE)
+    # Only the rule's constant metric names and integer version ids are spliced in.
+    sql = f"""
+pivot AS MATERIALIZED (
+  SELECT u.namespace_id, u.hour, MAX(u.runtime_class) AS runtime_class,
+  MIN(u.runtime_class) AS runtime_class_min, MAX(u.coverage) AS coverage,
+  MAX(CASE WHEN u.metric = '{STORAGE_CLASS_METRIC}' THEN 1 END) AS by_class,
+  {pivot}
+  FROM ({rows_sql}) u
+  GROUP BY u.namespace_id, u.hour
+), wide AS (
+  SELECT p.namespace_id, {version_case} AS version_id, p.runtime_class, SUM(p.coverage) AS covered,
+  {wide}
+  FROM pivot p
+  GROUP BY 1, 2, 3
+), mixed_hours AS (
+  SELECT p.namespace_id, p.hour, p.runtime_class FROM pivot p WHERE p.runtime_class_min <> p.runtime_class
+), by_line AS (
+  SELECT w.namespace_id, w.version_id, w.runtime_class, m.metric, '' AS storage_class, m.total, m.hours
+  FROM wide w CROSS JOIN LATERAL (VALUES {values}) AS m(metric, total, hours)
+  WHERE m.hours > 0
+  UNION ALL
+  SELECT u.namespace_id, {class_version_case}, COALESCE(x.runtime_class, u.runtime_class),
+  '{BillingMetric.STORAGE}', u.storage_class, SUM(u.quantity * u.coverage), COUNT(*)
+  FROM ({class_rows_sql}) u
+  LEFT JOIN mixed_hours x ON x.namespace_id = u.namespace_id AND x.hour = u.hour
+  WHERE u.quantity * u.coverage > 0
+  GROUP BY 1, 2, 3, 4, 5
+), line_sums AS (
+  -- The total's storage and a class "" (claims naming no class) are one line, in other hours.
+  SELECT namespace_id, version_id, runtime_class, metric, storage_class, SUM(total) AS total,
+  SUM(hours) AS hours
+  FROM by_line
+  GROUP BY 1, 2, 3, 4, 5
+), covered AS (
+  SELECT w.namespace_id, SUM(w.covered) AS covered FROM wide w GROUP BY w.namespace_id
+)"""  # noqa: S608
+    return sql, [*rows_params, *case_params, *class_case_params, *class_rows_params]
 
 
 def _decimal(value) -> Decimal:
