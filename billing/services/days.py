@@ -288,14 +288,7 @@ def teams_day_bill(
     statements = statements_for_month(teams=teams, month=day)
     # Most team-days are billed for the first time: skip their read of earlier lines. Should
     # another worker write lines in between, the unique charge keys refuse the second copy.
-    billed_before = set(
-        Charge.objects.filter(team__in=teams, day=day).values_list("team_id", flat=True).distinct()
-    )
-    flagged = set(
-        BilledDay.objects.filter(team__in=teams, day=day, usage_changed_at__isnull=False).values_list(
-            "team_id", flat=True
-        )
-    )
+    billed_before, flagged = _billed_before_and_flagged(teams, day)
     first = [r for r in ready if r.team.pk not in billed_before | flagged and statements[r.team.pk].is_open]
     if first:
         try:
@@ -339,14 +332,7 @@ def _teams_first_bill_set_based(
             continue
         _accounts_ensure(group)
         statements = statements_for_month(teams=group, month=day)
-        billed_before = set(
-            Charge.objects.filter(team__in=group, day=day).values_list("team_id", flat=True).distinct()
-        )
-        flagged = set(
-            BilledDay.objects.filter(team__in=group, day=day, usage_changed_at__isnull=False).values_list(
-                "team_id", flat=True
-            )
-        )
+        billed_before, flagged = _billed_before_and_flagged(group, day)
         first = [t for t in group if t.pk not in billed_before | flagged and statements[t.pk].is_open]
         if not first:
             continue
@@ -396,6 +382,20 @@ def day_bill(*, team: Team, day: date, rates: Rates | None = None, now: datetime
     if isinstance(result, Exception):
         raise result
     return result
+
+
+def _billed_before_and_flagged(teams: Sequence[Team], day: date) -> tuple[set[int], set[int]]:
+    """The ids of the teams with lines for ``day`` already, and of those whose billed ``day`` is
+    flagged for late usage: neither is billed for the first time."""
+    billed_before = set(
+        Charge.objects.filter(team__in=teams, day=day).values_list("team_id", flat=True).distinct()
+    )
+    flagged = set(
+        BilledDay.objects.filter(team__in=teams, day=day, usage_changed_at__isnull=False).values_list(
+            "team_id", flat=True
+        )
+    )
+    return billed_before, flagged
 
 
 def _accounts_ensure(teams: Sequence[Team]) -> None:
@@ -482,25 +482,6 @@ def _day_write(
     )
 
 
-CHARGE_COLUMNS = (
-    "key", "kind", "team_id", "namespace_id", "statement_id", "metric", "day", "window_start", "window_end",
-    "price_book_id", "quantity", "billable_quantity", "unit_price", "runtime_class", "multiplier",
-    "storage_class", "amount", "currency", "coverage", "provisional", "rule_id", "hours", "revision",
-    "adjusts_id", "created_at", "updated_at",
-)  # fmt: skip
-LEDGER_COLUMNS = (
-    "team_id",
-    "kind",
-    "amount",
-    "currency",
-    "charge_id",
-    "key",
-    "reason",
-    "created_by_id",
-    "created_at",
-)
-
-
 @transaction.atomic
 def _days_write_first(
     *, rated: Sequence[RatedDay], statements: dict[int, Statement], now: datetime
@@ -529,7 +510,7 @@ def _days_write_first(
                     day.rule_id, t.hours, 1, None, created, created,
                 )
             )  # fmt: skip
-    ids = rows_copy(Charge, CHARGE_COLUMNS, lines)
+    ids = rows_copy(Charge, setbased.CHARGE_COLUMNS, lines)
     ledger: list[tuple] = []
     deltas: dict[int, Decimal] = defaultdict(Decimal)
     for pk, line in zip(ids, lines, strict=True):
@@ -537,7 +518,7 @@ def _days_write_first(
         if amount and teams[team_id].billing_mode == BillingMode.PREPAID:
             ledger.append((team_id, LedgerKind.CHARGE, -amount, currency, pk, f"{key}#r1", "", None, created))
             deltas[team_id] -= amount
-    rows_copy(LedgerEntry, LEDGER_COLUMNS, ledger)
+    rows_copy(LedgerEntry, setbased.LEDGER_COLUMNS, ledger)
     accounts_apply(moves=[(accounts[pk], teams[pk], delta) for pk, delta in deltas.items()], now=now)
     billed = rated[0].day
     BillingAccount.objects.filter(
