@@ -269,6 +269,16 @@ def test_team_quota_page_edits_one_allocation_at_a_time(client, world, quota, se
     assert "<form" not in viewing.split('id="alloc-h"')[1].split("</section>")[0]
 
 
+def test_team_quota_page_edits_no_namespace_of_another_team(client, world, quota):
+    """``?edit=`` names a namespace among the team's own lines: another team's namespace gives no
+    form, and that team's owner is still refused the page."""
+    url = reverse("metering:team_quota", args=["acme"])
+    html = login(client, world.owner).get(url, {"edit": world.other_namespace.name}).content.decode()
+    assert "<form" not in html.split('id="alloc-h"')[1].split("</section>")[0]
+    assert world.other_namespace.name not in html
+    assert login(client, world.outsider).get(url, {"edit": "acme-dev"}).status_code in (403, 404)
+
+
 def test_team_quota_page_of_a_team_without_namespaces_says_so(client, world):
     from tests.factories import TeamFactory, TeamMembershipFactory
 
