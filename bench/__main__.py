@@ -59,9 +59,11 @@ def main() -> int:
     here = Path(__file__).parent
     names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
     quick = "--quick" in sys.argv[1:]
-    only = [a for a in sys.argv[1:] if a not in ("--quick", "--large") and not a.isdigit()]
-    # `python -m bench bench_billing 20000 50000`: the sizes go to the benchmark (sys.argv[2:]).
-    sizes = [a for a in sys.argv[1:] if a.isdigit()]
+    args = [a for a in sys.argv[1:] if a not in ("--quick", "--large")]
+    only = [a for a in args if a in names]
+    # `python -m bench bench_billing 20000 50000`, `python -m bench bench_pages dashboard`: the other
+    # arguments (sizes, page labels) go to the benchmark (its sys.argv[2:]).
+    passed = [a for a in args if a not in names]
     with tempfile.NamedTemporaryFile(prefix="tenantry-bench-", suffix=".jsonl", delete=False) as f:
         record = Path(f.name)
     env = {
@@ -79,7 +81,7 @@ def main() -> int:
         code = f"import bench.{name} as b; b.main()"
         failed += (
             subprocess.run(
-                [sys.executable, "-c", code, name, *sizes], cwd=here.parent, env=env, check=False
+                [sys.executable, "-c", code, name, *passed], cwd=here.parent, env=env, check=False
             ).returncode
             != 0
         )

@@ -8,6 +8,8 @@ Django's test client: the median time of RUNS requests, and the same for ``/_ben
 (``bench/scale_urls.py``: the base template and nothing else). Issue 15's goal: each page
 at most 2x the bare view, with the query count of the small world. Never asserts on time; exits
 non-zero only when a page does not answer 200.
+
+    python -m bench bench_pages "team detail" dashboard    # only the pages whose labels are given
 """
 
 import os
@@ -163,7 +165,15 @@ def main() -> None:
     for persona in ("owner", "finance", "admin"):
         clients[persona] = Client()
         clients[persona].force_login(world[persona])
-    urls = [(label, reverse(name, args=args), persona) for label, name, args, persona in PAGES]
+    chosen = set(sys.argv[2:])
+    unknown = chosen - {label for label, *_ in PAGES}
+    if unknown:
+        sys.exit(f"bench_pages: no page labelled {', '.join(sorted(unknown))}")
+    urls = [
+        (label, reverse(name, args=args), persona)
+        for label, name, args, persona in PAGES
+        if not chosen or label in chosen
+    ]
     bare_url = reverse("bench-base")
 
     small = {label: _measure(clients, url, persona, 1) for label, url, persona in urls}
