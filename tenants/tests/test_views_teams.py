@@ -215,3 +215,20 @@ def test_team_list_counts_every_member_of_the_team(client, world):
     from tenants.selectors import teams_for_user
 
     assert teams_for_user(user=world.member).get(slug="acme").member_count == 7
+
+
+def test_team_page_member_rows_select_each_members_role_among_the_roles_the_viewer_may_give(client, world):
+    client.force_login(world.manager)
+    body = client.get("/teams/acme/").content.decode()
+    billing = world.billing.team_memberships.get().pk
+    row = body.split(f'<tr id="member-row-{billing}">', 1)[1].split("</tr>", 1)[0]
+    assert '<option value="billing" selected>Billing</option>' in row
+    assert '<option value="member">Member</option>' in row
+    assert 'value="owner"' not in row  # managers do not hand out ownership
+    assert f'action="{_url("member_role", "acme", billing)}"' in row
+    assert f'href="{_url("member_remove", "acme", billing)}"' in row
+    owner = world.owner.team_memberships.get().pk
+    owner_row = body.split(f'<tr id="member-row-{owner}">', 1)[1].split("</tr>", 1)[0]
+    assert "<select" not in owner_row and "Owner" in owner_row
+    own_row = body.split(f'<tr id="member-row-{world.manager.team_memberships.get().pk}">', 1)[1]
+    assert "(you)" in own_row.split("</tr>", 1)[0]

@@ -1,16 +1,22 @@
 """Team pages: list, create, the team page itself, audit log, leaving and ownership transfer."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from core.errors import add_service_errors
 from core.http import HtmxHttpRequest
 from core.pages import paginate, redirect_to, render_page
+from core.urls import row_urls
 from tenants import permissions, selectors
 from tenants.forms import (
     AuditFilterForm,
@@ -18,10 +24,62 @@ from tenants.forms import (
     NamespaceCreateForm,
     TeamCreateForm,
     TransferOwnershipForm,
-    team_role_choices,
 )
+from tenants.models import NamespaceStatus
 from tenants.services.memberships import membership_remove, ownership_transfer
 from tenants.services.teams import team_create as team_create_service
+from tenants.views.members import member_rows
+
+# What the team page's namespace table and the invitation form's namespace list show.
+NAMESPACE_ROW_FIELDS = (
+    "pk",
+    "name",
+    "display_name",
+    "status",
+    "created_at",
+    "cluster__name",
+    "cluster__reachable",
+)
+
+
+@dataclass(frozen=True)
+class NamespaceRow:
+    """A line of the team page's namespace table, with its links and labels worked out."""
+
+    name: str
+    display_name: str
+    status: str
+    status_label: str
+    created: str
+    cluster_name: str
+    cluster_unreachable: bool
+    detail_url: str
+    usage_url: str
+
+
+def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
+    """Rows of ``namespaces`` (dicts of ``NAMESPACE_ROW_FIELDS``)."""
+    labels = dict(NamespaceStatus.choices)
+    detail_url, usage_url = row_urls("namespace_detail"), row_urls("metering:namespace_usage")
+    return [
+        NamespaceRow(
+            name=ns["name"],
+            display_name=ns["display_name"],
+            status=ns["status"],
+            status_label=str(labels.get(ns["status"], ns["status"])),
+            created=_day(ns["created_at"]),
+            cluster_name=ns["cluster__name"],
+            cluster_unreachable=ns["cluster__reachable"] is False,
+            detail_url=detail_url(ns["name"]),
+            usage_url=usage_url(ns["name"]),
+        )
+        for ns in namespaces
+    ]
+
+
+def _day(moment: datetime) -> str:
+    """``moment|date:"Y-m-d"`` in the current time zone."""
+    return localtime(moment).date().isoformat()
 
 
 @login_required
@@ -47,11 +105,17 @@ def team_create(request: HtmxHttpRequest) -> HttpResponse:
     return render_page(request, "tenants/team_form.html", {"form": form}, partials=["team-form"])
 
 
-def team_page_context(request: HtmxHttpRequest, team, **forms) -> dict:
-    """Everything the team page shows; the management parts only for owners and managers."""
+def team_page_context(request: HtmxHttpRequest, team) -> dict:
+    """Everything the team page shows; the management parts only for owners and managers.
+
+    The namespaces the user sees in the team are read once, the fields of a row each: the
+    table shows a page of them and the invitation form lists them all.
+    """
     user = request.user
     can_manage = permissions.has_team_perm(user, permissions.MANAGE_MEMBERS, team)
-    namespaces = selectors.team_namespaces_for_user(user=user, team=team)
+    visible = selectors.team_namespaces_for_user(user=user, team=team)
+    namespaces = paginate(request, list(visible.values(*NAMESPACE_ROW_FIELDS)), param="namespaces_page")
+    members = paginate(request, selectors.team_members(team=team), param="members_page")
     context = {
         "team": team,
         "my_role": permissions.team_role(user, team),
@@ -59,20 +123,22 @@ def team_page_context(request: HtmxHttpRequest, team, **forms) -> dict:
         "can_manage_namespaces": permissions.has_team_perm(user, permissions.MANAGE_NAMESPACES, team),
         "can_manage_owners": permissions.has_team_perm(user, permissions.MANAGE_OWNERS, team),
         "can_view_audit": permissions.has_team_perm(user, permissions.VIEW_AUDIT, team),
-        "members": paginate(request, selectors.team_members(team=team), param="members_page"),
-        "namespaces": paginate(request, namespaces, param="namespaces_page"),
-        "role_choices": team_role_choices(user, team),
+        "members": members,
+        "member_rows": member_rows(user, team, members),
+        "namespaces": namespaces,
+        "namespace_rows": namespace_rows(namespaces.object_list),
     }
     if can_manage:
         context["invitations"] = paginate(
             request, selectors.team_pending_invitations(team=team), param="invitations_page"
         )
-        # The form here is only drawn (its posts go to invitation_create): an option needs
-        # the namespace's id and name, not its team and cluster.
-        context["invite_form"] = forms.get("invite_form") or InvitationForm(
-            user=user, team=team, namespaces=namespaces.select_related(None).only("pk", "name")
+        context["invite_form"] = InvitationForm(
+            user=user,
+            team=team,
+            namespaces=visible,
+            namespace_choices=[(ns["pk"], ns["name"]) for ns in namespaces.paginator.object_list],
         )
-        context["namespace_form"] = forms.get("namespace_form") or NamespaceCreateForm()
+        context["namespace_form"] = NamespaceCreateForm()
     return context
 
 
