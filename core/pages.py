@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect
@@ -24,9 +25,17 @@ class LinkedPaginator(Paginator):
         return LinkedPage(*args, **kwargs)
 
 
-def paginate(request: HttpRequest, items, *, param: str = "page") -> LinkedPage:
-    """One page of ``items`` chosen by ``?<param>=``, with links that keep the other query args."""
-    page = LinkedPaginator(items, settings.TENANTRY_PAGE_SIZE).get_page(request.GET.get(param))
+def paginate(request: HttpRequest, items, *, param: str = "page", one_query: bool = False) -> LinkedPage:
+    """One page of ``items`` chosen by ``?<param>=``, with links that keep the other query args.
+
+    ``one_query``: a queryset's page and its total come from one query (a window count beside
+    the rows) instead of a count and then the rows; a page past the end costs the two of them
+    and then the last page, as it would without. Not for ``distinct()`` querysets: the window
+    counts the rows before they are made distinct.
+    """
+    page: Page | None = _one_query_page(items, request.GET.get(param)) if one_query else None
+    if page is None:
+        page = LinkedPaginator(items, settings.TENANTRY_PAGE_SIZE).get_page(request.GET.get(param))
     assert isinstance(page, LinkedPage)
     query = request.GET.copy()
     page.param = param
@@ -36,6 +45,33 @@ def paginate(request: HttpRequest, items, *, param: str = "page") -> LinkedPage:
     if page.has_next():
         query[param] = str(page.next_page_number())
         page.next_url = "?" + query.urlencode()
+    return page
+
+
+TOTAL = "paginator_total"
+
+
+def _one_query_page(items: QuerySet, requested: str | None) -> LinkedPage | None:
+    """The requested page of ``items`` with its paginator's count taken from the same query, or
+    None when the request names no page that exists (the paginator then finds one)."""
+    try:
+        number = int(requested) if requested is not None else 1
+    except ValueError:
+        number = 1  # as the paginator reads a page that is not a number
+    if number < 1:
+        return None
+    paginator = LinkedPaginator(items, settings.TENANTRY_PAGE_SIZE)
+    start = (number - 1) * paginator.per_page
+    rows = list(items.annotate(**{TOTAL: Window(Count("*"))})[start : start + paginator.per_page])
+    if not rows and number > 1:
+        return None
+    total = 0
+    for row in rows:  # the total is the same on every row: keep it on none
+        total = row.pop(TOTAL) if isinstance(row, dict) else row.__dict__.pop(TOTAL)
+    paginator.count = total  # type: ignore[misc]  # a cached_property, known already
+    page = paginator.page(number)
+    assert isinstance(page, LinkedPage)
+    page.object_list = rows
     return page
 
 

@@ -86,19 +86,14 @@ class InvitationForm(forms.Form):
         help_text=_("The language of the email and of the pages its link opens."),
     )
 
-    def __init__(self, *args, user, team, namespaces, namespace_choices=None, **kwargs):
-        """``namespaces`` is what the namespace field accepts; ``namespace_choices``, when the
-        caller already read them, the ``(pk, name)`` options it draws instead of reading them."""
+    def __init__(self, *args, user, team, namespaces, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [
             ("", _("The invitee's own, else the language of this page")),
             *settings.LANGUAGES,
         ]
         self.fields["team_role"].choices = team_role_choices(user, team)
-        namespace = self.fields["namespace"]
-        namespace.queryset = namespaces
-        if namespace_choices is not None:
-            namespace.choices = [("", namespace.empty_label), *namespace_choices]
+        self.fields["namespace"].queryset = namespaces
 
     def clean(self):
         data = super().clean()

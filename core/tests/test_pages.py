@@ -1,0 +1,70 @@
+"""``paginate(..., one_query=True)`` gives the page ``paginate`` gives, in one query."""
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from core.pages import TOTAL, paginate
+from tenants import selectors
+from tenants.models import Namespace
+from tests.factories import NamespaceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def five_namespaces(world, settings):
+    settings.TENANTRY_PAGE_SIZE = 2
+    for n in range(4):
+        NamespaceFactory(team=world.team, name=f"acme-{n}")
+    return Namespace.objects.filter(team=world.team).order_by("name")
+
+
+def _page(queryset, requested, **kwargs):
+    request = RequestFactory().get("/", {"page": requested, "other": "kept"} if requested else {})
+    return paginate(request, queryset, **kwargs)
+
+
+def _seen(page):
+    return (
+        list(page.object_list),
+        page.number,
+        page.paginator.count,
+        page.paginator.num_pages,
+        page.prev_url,
+        page.next_url,
+    )
+
+
+@pytest.mark.parametrize("requested", [None, "1", "2", "3", "4", "99", "0", "-1", "x", "2.0"])
+@pytest.mark.parametrize("shape", ["models", "values"])
+def test_one_query_pages_are_the_pages_of_count_then_rows(five_namespaces, requested, shape):
+    queryset = five_namespaces if shape == "models" else five_namespaces.values("name", "status")
+    assert _seen(_page(queryset, requested, one_query=True)) == _seen(_page(queryset, requested))
+
+
+def test_a_page_that_exists_is_one_query_and_its_rows_keep_no_total(five_namespaces):
+    with CaptureQueriesContext(connection) as queries:
+        page = _page(five_namespaces.values("name"), "2", one_query=True)
+        rows = list(page.object_list)
+        assert page.paginator.count == 5 and page.paginator.num_pages == 3
+    assert len(queries.captured_queries) == 1
+    assert rows == [{"name": "acme-2"}, {"name": "acme-3"}]  # after acme-0 and acme-1
+    model_rows = list(_page(five_namespaces, "1", one_query=True).object_list)
+    assert not any(hasattr(row, TOTAL) for row in model_rows)
+
+
+def test_an_empty_list_is_one_query_and_one_empty_page(world):
+    with CaptureQueriesContext(connection) as queries:
+        page = _page(Namespace.objects.filter(name="none").order_by("name"), None, one_query=True)
+        assert list(page.object_list) == [] and page.paginator.count == 0 and page.number == 1
+    assert len(queries.captured_queries) == 1
+
+
+def test_the_total_of_grouped_rows_counts_the_groups(world, settings):
+    settings.TENANTRY_PAGE_SIZE = 1
+    teams = selectors.teams_for_user(user=world.owner).values("name", "member_count")
+    page = _page(teams, None, one_query=True)
+    assert page.paginator.count == 1
+    assert list(page.object_list) == [{"name": "Acme", "member_count": 7}]
