@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from billing.selectors import latest_notices_for_user
 from console.celery import app as celery_app
+from console.dashboard import NAMESPACE_FIELDS, TEAM_FIELDS, namespace_rows, team_rows
 from console.homes import role_home
 from console.observability.state import ConsoleStateCollector
 from core.http import HtmxHttpRequest
@@ -26,11 +27,15 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     """My teams and namespaces, and what needs me: invitations, namespaces near their limits,
     quota requests to decide or waiting, balance notices of teams whose billing I see."""
     user = request.user
-    teams = paginate(request, selectors.teams_for_user(user=user), param="teams_page")
-    namespaces = paginate(request, selectors.namespaces_for_user(user=user), param="namespaces_page")
+    teams = selectors.teams_for_user(user=user).values(*TEAM_FIELDS)
+    teams = paginate(request, teams, param="teams_page", one_query=True)
+    namespaces = selectors.namespaces_for_user(user=user).values(*NAMESPACE_FIELDS)
+    namespaces = paginate(request, namespaces, param="namespaces_page", one_query=True)
     context = {
         "teams": teams,
+        "team_rows": team_rows(teams),
         "namespaces": namespaces,
+        "namespace_rows": namespace_rows(namespaces),
         "near_limits": namespaces_near_limits(user=user),
         "quota_requests": quota_requests_for_dashboard(user=user),
         "billing_notices": latest_notices_for_user(user=user),

@@ -8,8 +8,6 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from tenants import selectors
-from tenants.forms import InvitationForm
 from tenants.models import Invitation, InvitationStatus, NamespaceMembership, Team, TeamMembership, TeamRole
 from tenants.services.invitations import hash_invitation_token
 from tenants.views.invitations import SESSION_INVITATION_TOKEN
@@ -327,16 +325,3 @@ def test_dashboard_decline_with_htmx_returns_the_invitations_section(client, inv
     assert body.lstrip().startswith('<section id="my-invitations"')
     assert "You declined the invitation to Acme." in body
     assert "No invitations waiting." in body
-
-
-def test_invite_form_draws_namespace_choices_given_as_the_queryset_would(world):
-    namespaces = selectors.team_namespaces_for_user(user=world.owner, team=world.team)
-    from_queryset = InvitationForm(user=world.owner, team=world.team, namespaces=namespaces)
-    given = InvitationForm(
-        user=world.owner,
-        team=world.team,
-        namespaces=namespaces,
-        namespace_choices=list(namespaces.values_list("pk", "name")),
-    )
-    assert "acme-dev" in str(given["namespace"])
-    assert str(given["namespace"]) == str(from_queryset["namespace"])

@@ -20,8 +20,6 @@ from core.urls import row_urls
 from tenants import permissions, selectors
 from tenants.forms import (
     AuditFilterForm,
-    InvitationForm,
-    NamespaceCreateForm,
     TeamCreateForm,
     TransferOwnershipForm,
 )
@@ -30,9 +28,8 @@ from tenants.services.memberships import membership_remove, ownership_transfer
 from tenants.services.teams import team_create as team_create_service
 from tenants.views.members import member_rows
 
-# What the team page's namespace table and the invitation form's namespace list show.
+# What the team page's namespace table shows.
 NAMESPACE_ROW_FIELDS = (
-    "pk",
     "name",
     "display_name",
     "status",
@@ -108,14 +105,15 @@ def team_create(request: HtmxHttpRequest) -> HttpResponse:
 def team_page_context(request: HtmxHttpRequest, team) -> dict:
     """Everything the team page shows; the management parts only for owners and managers.
 
-    The namespaces the user sees in the team are read once, the fields of a row each: the
-    table shows a page of them and the invitation form lists them all.
+    Inviting and creating a namespace are buttons to their own pages: their forms list every
+    namespace of the team and every cluster it may use, which the page would draw on each
+    visit for the rare one that invites or creates.
     """
     user = request.user
     can_manage = permissions.has_team_perm(user, permissions.MANAGE_MEMBERS, team)
-    visible = selectors.team_namespaces_for_user(user=user, team=team)
-    namespaces = paginate(request, list(visible.values(*NAMESPACE_ROW_FIELDS)), param="namespaces_page")
-    members = paginate(request, selectors.team_members(team=team), param="members_page")
+    visible = selectors.team_namespaces_for_user(user=user, team=team).values(*NAMESPACE_ROW_FIELDS)
+    namespaces = paginate(request, visible, param="namespaces_page", one_query=True)
+    members = paginate(request, selectors.team_members(team=team), param="members_page", one_query=True)
     context = {
         "team": team,
         "my_role": permissions.team_role(user, team),
@@ -126,19 +124,12 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
         "members": members,
         "member_rows": member_rows(user, team, members),
         "namespaces": namespaces,
-        "namespace_rows": namespace_rows(namespaces.object_list),
+        "namespace_rows": namespace_rows(namespaces),
     }
     if can_manage:
         context["invitations"] = paginate(
-            request, selectors.team_pending_invitations(team=team), param="invitations_page"
+            request, selectors.team_pending_invitations(team=team), param="invitations_page", one_query=True
         )
-        context["invite_form"] = InvitationForm(
-            user=user,
-            team=team,
-            namespaces=visible,
-            namespace_choices=[(ns["pk"], ns["name"]) for ns in namespaces.paginator.object_list],
-        )
-        context["namespace_form"] = NamespaceCreateForm()
     return context
 
 

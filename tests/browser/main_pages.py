@@ -23,6 +23,8 @@ def main_pages(cast) -> dict[str, list[tuple[str, str]]]:
             ("dashboard", reverse("dashboard")),
             ("team list", reverse("team_list")),
             ("team page", reverse("team_detail", args=[slug])),
+            ("invite someone", reverse("invitation_create", args=[slug])),
+            ("new namespace", reverse("namespace_create", args=[slug])),
             ("team audit", reverse("team_audit", args=[slug])),
             ("namespace overview", reverse("namespace_detail", args=[name])),
             ("namespace usage", reverse("metering:namespace_usage", args=[name]) + "?range=7d"),

@@ -45,6 +45,7 @@ def test_signup_invite_accept_and_role_change(console, new_page):
     alice.get_by_role("button", name="Create team").click()
     expect(alice.get_by_role("heading", name="Platform", level=1)).to_be_visible()
 
+    alice.get_by_role("link", name="Invite someone").click()
     invite = alice.locator("#invite-form")
     invite.get_by_label("Email").fill("bob@example.com")
     invite.get_by_label("Team role").select_option("member")
