@@ -34,11 +34,17 @@ class MemberRow:
     email: str
     is_me: bool
     role_label: str
+    role_field_label: str
     joined: str
     may_manage: bool
     role_url: str
     remove_url: str
     role_options: SafeString
+
+
+def member_labels() -> dict[str, str]:
+    """The words every member row repeats, translated once for the table."""
+    return {"change": _("Change…"), "remove": _("Remove")}
 
 
 def member_rows(user, team: Team, memberships: Iterable[TeamMembership]) -> list[MemberRow]:
@@ -59,6 +65,7 @@ def member_rows(user, team: Team, memberships: Iterable[TeamMembership]) -> list
             email=m.user.email,
             is_me=m.user_id == user.pk,
             role_label=m.get_role_display(),
+            role_field_label=_("Role of %(email)s") % {"email": m.user.email},
             joined=localtime(m.created_at).date().isoformat(),
             may_manage=permissions.may_manage_member(user, m),
             role_url=role_url(m.pk),
@@ -102,6 +109,7 @@ def _row_context(request: HtmxHttpRequest, team, membership, form) -> dict:
     return {
         "team": team,
         "row": member_rows(request.user, team, [membership])[0],
+        "member_labels": member_labels(),
         "can_manage": True,
         "row_errors": form.non_field_errors() + form.errors.get("role", []) if form.errors else [],
         "row_status": f"Role changed to {membership.get_role_display()}." if saved else "",

@@ -26,7 +26,7 @@ from tenants.forms import (
 from tenants.models import NamespaceStatus
 from tenants.services.memberships import membership_remove, ownership_transfer
 from tenants.services.teams import team_create as team_create_service
-from tenants.views.members import member_rows
+from tenants.views.members import member_labels, member_rows
 
 # What the team page's namespace table shows.
 NAMESPACE_ROW_FIELDS = (
@@ -123,6 +123,7 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
         "can_view_audit": permissions.has_team_perm(user, permissions.VIEW_AUDIT, team),
         "members": members,
         "member_rows": member_rows(user, team, members),
+        "member_labels": member_labels(),
         "namespaces": namespaces,
         "namespace_rows": namespace_rows(namespaces),
     }
