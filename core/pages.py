@@ -1,12 +1,14 @@
-"""Small helpers every page view uses: pagination and full-page-or-partial rendering."""
+"""Small helpers every page view uses: pagination, full-page-or-partial rendering, and the\nday a table row shows."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.timezone import localtime
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.http import HtmxHttpRequest
@@ -73,6 +75,11 @@ def _one_query_page(items: QuerySet, requested: str | None) -> LinkedPage | None
     assert isinstance(page, LinkedPage)
     page.object_list = rows
     return page
+
+
+def local_day(moment: datetime) -> str:
+    """What ``{{ moment|date:"Y-m-d" }}`` shows: the day in the current time zone."""
+    return localtime(moment).date().isoformat()
 
 
 def render_page(

@@ -1,11 +1,16 @@
 """``paginate(..., one_query=True)`` gives the page ``paginate`` gives, in one query."""
 
+import zoneinfo
+from datetime import UTC, datetime
+
 import pytest
 from django.db import connection
+from django.template import Context, Template
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from core.pages import TOTAL, paginate
+from core.pages import TOTAL, local_day, paginate
 from tenants import selectors
 from tenants.models import Namespace
 from tests.factories import NamespaceFactory
@@ -68,3 +73,12 @@ def test_the_total_of_grouped_rows_counts_the_groups(world, settings):
     page = _page(teams, None, one_query=True)
     assert page.paginator.count == 1
     assert list(page.object_list) == [{"name": "Acme", "member_count": 7}]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/Los_Angeles"])
+def test_local_day_is_the_day_the_date_filter_shows(zone):
+    moment = datetime(2026, 1, 1, 23, 30, tzinfo=UTC)
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        shown = Template('{{ moment|date:"Y-m-d" }}').render(Context({"moment": moment}))
+        assert local_day(moment) == shown
+    assert {"UTC": "2026-01-01", "Asia/Shanghai": "2026-01-02"}.get(zone, shown) == shown

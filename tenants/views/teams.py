@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,12 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from core.errors import add_service_errors
 from core.http import HtmxHttpRequest
-from core.pages import paginate, redirect_to, render_page
+from core.pages import local_day, paginate, redirect_to, render_page
 from core.urls import row_urls
 from tenants import permissions, selectors
 from tenants.forms import (
@@ -64,7 +62,7 @@ def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
             display_name=ns["display_name"],
             status=ns["status"],
             status_label=str(labels.get(ns["status"], ns["status"])),
-            created=_day(ns["created_at"]),
+            created=local_day(ns["created_at"]),
             cluster_name=ns["cluster__name"],
             cluster_unreachable=ns["cluster__reachable"] is False,
             detail_url=detail_url(ns["name"]),
@@ -72,11 +70,6 @@ def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
         )
         for ns in namespaces
     ]
-
-
-def _day(moment: datetime) -> str:
-    """``moment|date:"Y-m-d"`` in the current time zone."""
-    return localtime(moment).date().isoformat()
 
 
 @login_required
