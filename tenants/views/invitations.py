@@ -147,7 +147,7 @@ def invitation_signup(request: HtmxHttpRequest, token: str) -> HttpResponse:
 def dashboard_invitations_context(request: HtmxHttpRequest) -> dict:
     """The dashboard's "my invitations" block, also re-rendered alone after a decline."""
     invitations = selectors.pending_invitations_for_user(user=request.user)
-    return {"invitations": paginate(request, invitations, param="invitations_page", one_query=True)}
+    return {"invitations": paginate(request, invitations, param="invitations_page")}
 
 
 @require_POST
