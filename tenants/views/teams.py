@@ -105,8 +105,8 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
     user = request.user
     can_manage = permissions.has_team_perm(user, permissions.MANAGE_MEMBERS, team)
     visible = selectors.team_namespaces_for_user(user=user, team=team).values(*NAMESPACE_ROW_FIELDS)
-    namespaces = paginate(request, visible, param="namespaces_page", one_query=True)
-    members = paginate(request, selectors.team_members(team=team), param="members_page", one_query=True)
+    namespaces = paginate(request, visible, param="namespaces_page")
+    members = paginate(request, selectors.team_members(team=team), param="members_page")
     context = {
         "team": team,
         "my_role": permissions.team_role(user, team),
@@ -122,7 +122,7 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
     }
     if can_manage:
         context["invitations"] = paginate(
-            request, selectors.team_pending_invitations(team=team), param="invitations_page", one_query=True
+            request, selectors.team_pending_invitations(team=team), param="invitations_page"
         )
     return context
 
