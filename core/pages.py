@@ -1,4 +1,5 @@
-"""Small helpers every page view uses: pagination, full-page-or-partial rendering, and the\nday a table row shows."""
+"""Small helpers every page view uses: pagination, full-page-or-partial rendering, and the
+day a table row shows."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -32,8 +33,10 @@ def paginate(request: HttpRequest, items, *, param: str = "page", one_query: boo
 
     ``one_query``: a queryset's page and its total come from one query (a window count beside
     the rows) instead of a count and then the rows; a page past the end costs the two of them
-    and then the last page, as it would without. Not for ``distinct()`` querysets: the window
-    counts the rows before they are made distinct.
+    and then the last page, as it would without. It pays where the count is dear to build (a
+    queryset restricted through subqueries) and the rows are narrow (``values()``): a plain
+    filter's count costs less than a window over every wide row. Not for ``distinct()``
+    querysets: the window counts the rows before they are made distinct.
     """
     page: Page | None = _one_query_page(items, request.GET.get(param)) if one_query else None
     if page is None:
