@@ -235,17 +235,38 @@ class PendingRequest:
         return "the team's owners and managers" if self.within_team_quota else "a cluster admin"
 
 
-def pending_quota_requests(*, team: Team, user, remaining: Amounts) -> list[PendingRequest]:
-    """The pending requests ``user`` can see, each saying who decides it: within the team's
-    ``remaining`` quota its owners and managers, beyond it only staff (approving raises the
-    team quota)."""
+@dataclass
+class QuotaRequestsPage:
+    """The quota page's requests: every pending one ``user`` can see, with who may decide
+    it, and the ``RECENTLY_DECIDED`` latest decided ones."""
+
+    pending: list[PendingRequest]
+    recent: list[QuotaRequest]
+
+
+RECENTLY_DECIDED = 10
+
+
+def quota_requests_page(*, team: Team, user, remaining: Amounts) -> QuotaRequestsPage:
+    """The pending requests, each saying who decides it (within the team's ``remaining``
+    quota its owners and managers, beyond it only staff: approving raises the team quota),
+    and the latest decided ones; one query for both."""
+    visible = (
+        team_quota_requests(team=team, user=user)
+        .select_related(None)
+        .select_related("namespace", "requested_by")
+    )
+    latest_decided = visible.exclude(status=QuotaRequestStatus.PENDING).values("pk")[:RECENTLY_DECIDED]
     may_deny = permissions.has_team_perm(user, permissions.MANAGE_QUOTA, team)
-    pending = []
-    for request in team_quota_requests(team=team, user=user, status=QuotaRequestStatus.PENDING):
+    shown = QuotaRequestsPage(pending=[], recent=[])
+    for request in visible.filter(Q(status=QuotaRequestStatus.PENDING) | Q(pk__in=latest_decided)):
+        if request.status != QuotaRequestStatus.PENDING:
+            shown.recent.append(request)
+            continue
         within = is_zero(shortfall(wanted=amounts_of(request), available=remaining))
         may_approve = permissions.may_approve_quota_request(user, team, within_team_quota=within)
-        pending.append(PendingRequest(request, within, may_approve, may_deny))
-    return pending
+        shown.pending.append(PendingRequest(request, within, may_approve, may_deny))
+    return shown
 
 
 def staff_quota_requests() -> QuerySet[QuotaRequest]:

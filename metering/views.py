@@ -20,7 +20,6 @@ from metering.forms import (
     RuntimeProfileForm,
     TeamQuotaForm,
 )
-from metering.models import QuotaRequestStatus
 from metering.runtime_selection import namespace_runtime, runtime_policy_of
 from metering.services.discovery import unknown_runtime_classes
 from metering.services.quotas import (
@@ -94,7 +93,6 @@ def _team_quota_page(
 ) -> HttpResponse:
     overview = selectors.team_quota_overview(team=team, user=request.user)
     may_manage = permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, team)
-    requests = selectors.team_quota_requests(team=team, user=request.user)
     # One page of namespaces at a time, each a line; the one chosen with ?edit= is a form.
     allocations = paginate(request, overview.namespaces, param="allocations")
     rows = selectors.allocation_rows(allocations.object_list)
@@ -112,15 +110,11 @@ def _team_quota_page(
         "allocation_form": AmountsForm(initial_amounts=editing.amounts, prefix=editing.namespace.name)
         if editing
         else None,
-        "pending": selectors.pending_quota_requests(
-            team=team, user=request.user, remaining=overview.remaining
-        ),
-        "recent": list(requests.exclude(status=QuotaRequestStatus.PENDING)[:10]),
-        # The request form's choices need the visible namespaces' names only.
-        "request_form": QuotaRequestForm(
-            namespaces=overview.namespaces.select_related(None).only("name", "display_name")
-        )
-        if permissions.can_see_team(request.user, team) and allocations.paginator.count
+        "requests": selectors.quota_requests_page(team=team, user=request.user, remaining=overview.remaining),
+        # The namespaces of this page of allocations: a team with thousands would otherwise
+        # send a select of thousands; the one to ask for is found by paging the table above.
+        "request_form": QuotaRequestForm(namespaces=[row.namespace for row in rows])
+        if permissions.can_see_team(request.user, team) and rows
         else None,
     }
     if permissions.has_team_perm(request.user, permissions.SET_TEAM_QUOTA, team):
@@ -181,10 +175,13 @@ def namespace_allocation(request: HttpRequest, slug: str, name: str) -> HttpResp
 @require_POST
 def quota_request_new(request: HttpRequest, slug: str) -> HttpResponse:
     team = team_for_user(user=request.user, slug=slug)
-    namespaces = list(team_namespaces_for_user(user=request.user, team=team))
+    # Only the namespace asked for is read: the form offered one page of the team's namespaces.
+    namespaces = list(
+        team_namespaces_for_user(user=request.user, team=team).filter(name=request.POST.get("namespace", ""))
+    )
     form = QuotaRequestForm(request.POST, namespaces=namespaces)
     if form.is_valid():
-        namespace = next(ns for ns in namespaces if ns.name == form.cleaned_data["namespace"])
+        namespace = namespaces[0]
         try:
             created = quota_request_create(
                 actor=request.user,

@@ -1,6 +1,12 @@
 from django import template
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from metering import quantities
+from metering.amounts import Amounts
+from metering.quantities import BYTES, CPU
 
 register = template.Library()
 
@@ -15,3 +21,38 @@ def quantity(amount, kind):
 def readable(amount, kind):
     """Base units with a unit people read (``8 cores``, ``4.04 GiB``)."""
     return quantities.readable(amount, kind)
+
+
+def _escaped(value) -> str:
+    """A value as ``{{ value }}`` shows it: localized and escaped."""
+    return conditional_escape(localize(value))
+
+
+def _count(value) -> str:
+    """A whole number as ``{{ value }}`` shows it (no grouping: ``USE_THOUSAND_SEPARATOR`` is off)."""
+    return str(int(value))
+
+
+@register.filter
+def amounts_text(amounts: Amounts) -> SafeString:
+    """Amounts on one line: ``2 CPU · 4Gi memory · 10Gi storage (fast 5Gi) · 0 GPUs · …``.
+
+    Drawn here rather than by an included template: the quota page shows one per allocation
+    row, and an include with two ``blocktranslate`` tags cost about 100 µs a row."""
+    sizes = gettext("%(cpu)s CPU · %(memory)s memory · %(storage)s storage") % {
+        "cpu": quantities.format_quantity(amounts["cpu"], CPU),
+        "memory": quantities.format_quantity(amounts["memory"], BYTES),
+        "storage": quantities.format_quantity(amounts["storage"], BYTES),
+    }
+    classes = "".join(
+        f" ({_escaped(name)} {_escaped(quantities.format_quantity(size, BYTES))})"
+        for name, size in amounts["storage_classes"].items()
+    )
+    counts = gettext("%(gpus)s GPUs · %(pods)s pods · %(pvcs)s PVCs · %(lbs)s LBs") % {
+        "gpus": _count(amounts["gpus"]),
+        "pods": _count(amounts["pods"]),
+        "pvcs": _count(amounts["pvcs"]),
+        "lbs": _count(amounts["load_balancers"]),
+    }
+    # Quantities and counts are digits and unit suffixes; the class names are escaped.
+    return mark_safe(f"{sizes}{classes} · {counts}")  # noqa: S308

@@ -269,6 +269,50 @@ def test_team_quota_page_edits_one_allocation_at_a_time(client, world, quota, se
     assert "<form" not in viewing.split('id="alloc-h"')[1].split("</section>")[0]
 
 
+def test_quota_request_form_offers_the_namespaces_of_the_page_shown(client, world, quota, settings):
+    """A team with many namespaces gets a select of one page of them, not of all; a namespace
+    on another page is asked for from that page, and the request is accepted."""
+    settings.TENANTRY_PAGE_SIZE = 5
+    for i in range(7):
+        NamespaceQuota.objects.create(namespace=NamespaceFactory(team=world.team, name=f"acme-p{i}"))
+    login(client, world.owner)
+    url = reverse("metering:team_quota", args=["acme"])
+
+    def offered(html: str) -> list[str]:
+        select = html.split('id="quota-request-form"')[1].split("</select>")[0]
+        return [part.split('"')[0] for part in select.split('<option value="')[1:]]
+
+    first = offered(client.get(url).content.decode())
+    second = offered(client.get(url, {"allocations": 2}).content.decode())
+    assert first == ["acme-dev", "acme-p0", "acme-p1", "acme-p2", "acme-p3"]
+    assert second and not set(first) & set(second)
+    before = QuotaRequest.objects.count()
+    client.post(
+        reverse("metering:quota_request_new", args=["acme"]),
+        {"namespace": second[-1], "cpu": "1", "reason": "on page two"},
+    )
+    assert QuotaRequest.objects.get(reason="on page two").namespace.name == second[-1]
+    assert QuotaRequest.objects.count() == before + 1
+
+
+def test_quota_page_lists_every_pending_request_and_the_ten_latest_decided(client, world, quota):
+    for n in range(12):
+        QuotaRequest.objects.create(
+            team=world.team, namespace=world.namespace, reason=f"old {n}", cpu_millicores=1,
+            requested_by=world.developer, status="denied", decision_note=f"note {n}",
+        )  # fmt: skip
+    for n in range(3):
+        QuotaRequest.objects.create(
+            team=world.team, namespace=world.namespace, reason=f"waiting {n}", cpu_millicores=1,
+            requested_by=world.developer,
+        )  # fmt: skip
+    html = login(client, world.owner).get(reverse("metering:team_quota", args=["acme"])).content.decode()
+    pending, decided = html.split('id="pending-h"')[1].split("Recently decided")
+    assert all(f"waiting {n}" in pending for n in range(3)) and "old " not in pending
+    notes = [part.split("<")[0] for part in decided.split("— note ")[1:]]
+    assert notes == [str(n) for n in range(11, 1, -1)]  # the ten latest, latest first
+
+
 def test_team_quota_page_edits_no_namespace_of_another_team(client, world, quota):
     """``?edit=`` names a namespace among the team's own lines: another team's namespace gives no
     form, and that team's owner is still refused the page."""
