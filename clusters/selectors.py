@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -44,23 +44,66 @@ def namespaces_by_cluster(*, user) -> list[ClusterNamespaces]:
 
 
 @dataclass(frozen=True)
+class AccessLine:
+    """One namespace on the access page: a context of the kubeconfig."""
+
+    name: str
+    display_name: str
+    team: str
+    cluster: str
+    status: str
+    status_label: str
+
+
+@dataclass(frozen=True)
 class AccessOverview:
     """What the access page shows: the clusters holding the user's namespaces (by name), the
-    first of those namespaces by name (the kubeconfig's current context), and the namespaces
-    themselves by cluster and name, for the page to show a page of them."""
+    first of those namespaces by name (the kubeconfig's current context), how many there are,
+    and the namespaces themselves by cluster and name, as ``AccessLine``s read a slice at a time."""
 
     clusters: list[Cluster]
     first_namespace: str
-    namespaces: QuerySet[Namespace]
+    namespaces: "AccessLines"
+
+
+class AccessLines:
+    """The user's namespaces by cluster and name, counted already: a paginator takes a slice
+    without counting them again."""
+
+    def __init__(self, namespaces: QuerySet[Namespace], count: int):
+        self._rows = namespaces.order_by("cluster__name", "name").values_list(
+            "name", "display_name", "team__name", "cluster__name", "status"
+        )
+        self._count = count
+        self.ordered = True
+
+    def count(self) -> int:
+        return self._count
+
+    def __getitem__(self, window: slice) -> list[AccessLine]:
+        labels = dict(NamespaceStatus.choices)
+        return [
+            AccessLine(name, display_name, team, cluster, status, str(labels.get(status, status)))
+            for name, display_name, team, cluster, status in self._rows[window]
+        ]
 
 
 def access_overview(*, user) -> AccessOverview:
-    """Three queries whatever the number of namespaces; the namespaces are not loaded."""
-    namespaces = access_namespaces_for_user(user=user)
+    """Two queries whatever the number of namespaces (one per cluster holding them, and the
+    clusters); the namespaces are read a page at a time from ``namespaces``."""
+    namespaces = access_namespaces_for_user(user=user).select_related(None)
+    per_cluster = list(
+        namespaces.order_by().values("cluster_id").annotate(count=Count("pk"), first=Min("name"))
+    )
+    cluster_ids = [row["cluster_id"] for row in per_cluster]
     return AccessOverview(
-        clusters=list(Cluster.objects.filter(pk__in=namespaces.values("cluster_id")).order_by("name")),
-        first_namespace=namespaces.values_list("name", flat=True).first() or "",
-        namespaces=namespaces.order_by("cluster__name", "name"),
+        clusters=list(
+            Cluster.objects.filter(pk__in=cluster_ids).defer("kubeconfig_encrypted").order_by("name")
+        )
+        if cluster_ids
+        else [],
+        first_namespace=min((row["first"] for row in per_cluster), default=""),
+        namespaces=AccessLines(namespaces, sum(row["count"] for row in per_cluster)),
     )
 
 

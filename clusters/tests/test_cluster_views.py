@@ -59,6 +59,8 @@ def test_access_page_lists_only_my_namespaces_with_a_kubectl_snippet(client, wor
     assert "acme-dev" in html
     assert "globex-prod" not in html
     assert "kubectl --kubeconfig ~/Downloads/tenantry.kubeconfig get pods -n acme-dev" in html
+    row = html.split("<code>acme-dev</code></a>")[1].split("</tr>")[0]
+    assert "<td>Acme</td>" in row and '<span class="badge badge-pending">Pending</span>' in row
     assert 'action="/access/kubeconfig/"' in html
     assert 'href="/access/revoke/"' in html
 
