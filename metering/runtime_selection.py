@@ -22,6 +22,7 @@ from metering.models import (
     NamespaceRuntimePolicy,
     RuntimeClassProfile,
 )
+from metering.preloaded import UNREAD, preloaded
 from tenants.models import Namespace, TrustLevel
 
 # The levels as words inside a sentence ("below sandbox isolation"), in the page's language.
@@ -224,7 +225,9 @@ def namespace_runtime(
         namespace_min=policy.min_isolation if min_isolation is None else min_isolation,
         trust_level=namespace.team.trust_level,
     )
-    state = ClusterState.objects.filter(cluster_id=namespace.cluster_id).first()
+    state = preloaded(namespace.cluster, "metering_state")
+    if state is UNREAD:
+        state = ClusterState.objects.filter(cluster_id=namespace.cluster_id).first()
     available = None
     if state is not None and state.discovered_at is not None:
         available = set(ClusterRuntime.objects.filter(state=state).values_list("name", flat=True))

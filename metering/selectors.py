@@ -44,6 +44,7 @@ from metering.models import (
     UsageHourly,
     UsageSample,
 )
+from metering.preloaded import UNREAD, preloaded
 from metering.quantities import BYTES, COUNT, CPU
 from metering.runtime_selection import runtime_policy_of
 from tenants import permissions
@@ -326,10 +327,13 @@ class NearLimit:
         return "full" if self.ratio >= 1 else "near"
 
 
-def _latest_samples(namespace_ids, metrics) -> dict[int, dict[str, UsageSample]]:
-    """The most recent collected window's samples per namespace (one query for the states,
-    one for the samples)."""
-    windows = {w for w in ClusterState.objects.values_list("last_window_start", flat=True) if w is not None}
+def _latest_samples(namespace_ids, metrics, windows=None) -> dict[int, dict[str, UsageSample]]:
+    """The most recent collected window's samples per namespace: one query for the clusters'
+    latest windows (unless ``windows`` are given), one for the samples."""
+    if windows is None:
+        windows = {
+            w for w in ClusterState.objects.values_list("last_window_start", flat=True) if w is not None
+        }
     latest: dict[int, dict[str, UsageSample]] = defaultdict(dict)
     if not windows:
         return latest
@@ -433,12 +437,12 @@ class NamespaceUsage:
         return any(not chart["empty"] for chart in self.charts)
 
 
-def usage_series(
+def _stepped_usage(
     *, namespace: Namespace, metrics, start: datetime, end: datetime, step: int
-) -> dict[str, list]:
-    """``{metric: [[iso time, value or None], ...]}``; hourly rollups when ``step`` ≥ 3600,
-    raw samples otherwise, averaged (gauges) or summed (counters) per step. One query."""
-    step = max(60, int(step))
+) -> tuple[list[str], dict[str, list[float | None]]]:
+    """The moments of the steps from ``start`` (ISO times in the viewer's time zone) and, per
+    metric, one value or None per step: hourly rollups when ``step`` ≥ 3600, raw samples
+    otherwise, averaged (gauges) or summed (counters) per step. One query."""
     points: QuerySet[Any, tuple[str, datetime, Decimal | None]]
     if step >= 3600:
         points = UsageHourly.objects.filter(
@@ -455,38 +459,56 @@ def usage_series(
         if quantity is not None:
             buckets[metric][bucket].append(quantity)
     count = max(1, (int(end.timestamp()) - origin) // step)
-    # In the viewer's time zone: the chart shows these as its time axis. The same for every metric.
-    labels = [
-        timezone.localtime(datetime.fromtimestamp(origin + index * step, tz=start.tzinfo)).isoformat()
-        for index in range(count)
-    ]
-    series: dict[str, list] = {}
+    # The chart's time axis, the same for every metric.
+    zone = timezone.get_current_timezone()
+    moments = [datetime.fromtimestamp(origin + index * step, tz=zone).isoformat() for index in range(count)]
+    values: dict[str, list[float | None]] = {}
     for metric in metrics:
-        values: list[list] = []
-        for index, label in enumerate(labels):
-            got = buckets[metric].get(index)
-            if not got:
-                values.append([label, None])
-            elif metric in COUNTER_METRICS:
-                values.append([label, float(sum(got))])
-            else:
-                values.append([label, float(sum(got) / len(got))])
-        series[metric] = values
-    return series
+        got = buckets[metric]
+        if not got:
+            values[metric] = [None] * count
+        elif metric in COUNTER_METRICS:
+            values[metric] = [float(sum(got[i])) if i in got else None for i in range(count)]
+        else:
+            values[metric] = [float(sum(got[i]) / len(got[i])) if i in got else None for i in range(count)]
+    return moments, values
+
+
+def usage_series(
+    *, namespace: Namespace, metrics, start: datetime, end: datetime, step: int
+) -> dict[str, list]:
+    """``{metric: [[iso time, value or None], ...]}``, one pair per ``step`` seconds from
+    ``start`` (see ``_stepped_usage``). One query."""
+    moments, values = _stepped_usage(
+        namespace=namespace, metrics=metrics, start=start, end=end, step=max(60, int(step))
+    )
+    return {metric: [list(pair) for pair in zip(moments, values[metric], strict=True)] for metric in metrics}
 
 
 def namespace_lacks_gpu_quota(*, namespace: Namespace, needs_gpu: bool | None = None) -> bool:
     """A namespace that asks for GPUs but whose allocation holds none: its GPU pods would be refused."""
     if not (runtime_policy_of(namespace).needs_gpu if needs_gpu is None else needs_gpu):
         return False
+    quota = preloaded(namespace, "quota")
+    if quota is not UNREAD:
+        return not (quota and quota.gpus)
     gpus = NamespaceQuota.objects.filter(namespace=namespace).values_list("gpus", flat=True).first()
     return not gpus
 
 
 def namespace_quota_bars(*, namespace: Namespace) -> list[QuotaBar]:
     """Latest measured usage against the allocation, per allocated resource. Three queries."""
-    allocation = amounts_of(NamespaceQuota.objects.filter(namespace=namespace).first())
-    latest = _latest_samples([namespace.pk], list(USED_VS_ALLOCATED.values())).get(namespace.pk, {})
+    quota = preloaded(namespace, "quota")
+    if quota is UNREAD:
+        quota = NamespaceQuota.objects.filter(namespace=namespace).first()
+    allocation = amounts_of(quota)
+    metrics = list(USED_VS_ALLOCATED.values())
+    state = preloaded(namespace.cluster, "metering_state")
+    if state is UNREAD:
+        latest = _latest_samples([namespace.pk], metrics).get(namespace.pk, {})
+    else:  # the namespace's cluster's latest collected window, loaded with it
+        window = state.last_window_start if state else None
+        latest = _latest_samples([namespace.pk], metrics, windows={window} - {None}).get(namespace.pk, {})
     bars = []
     for resource in RESOURCES:
         metric = USED_VS_ALLOCATED.get(resource.key)
@@ -509,7 +531,9 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     start = end - span
     bars = namespace_quota_bars(namespace=namespace)
     all_metrics = [m for _, _, group in CHART_GROUPS for m in group]
-    series = usage_series(namespace=namespace, metrics=all_metrics, start=start, end=end, step=step)
+    moments, series = _stepped_usage(
+        namespace=namespace, metrics=all_metrics, start=start, end=end, step=step
+    )
     per_step = (
         gettext(" per %(hours)s h") % {"hours": step // 3600}
         if step >= 3600
@@ -517,7 +541,7 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     )
     charts = []
     for title, kind, group in CHART_GROUPS:
-        values = [value for metric in group for _, value in series[metric] if value is not None]
+        values = [value for metric in group for value in series[metric] if value is not None]
         unit, divisor = chart_unit(kind, max(values, default=0))
         if unit and title == CHART_GROUPS[-1][0]:
             unit += per_step
@@ -532,7 +556,7 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
                         "label": str(Metric(metric).label).split(" (")[0].split("\uff08")[0],
                         "points": [
                             [moment, None if value is None else round(value / divisor, 3)]
-                            for moment, value in series[metric]
+                            for moment, value in zip(moments, series[metric], strict=True)
                         ],
                     }
                     for metric in group

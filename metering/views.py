@@ -43,7 +43,9 @@ GPU_QUOTA_WARNING = (
 @login_required
 @require_GET
 def namespace_usage(request: HttpRequest, name: str) -> HttpResponse:
-    namespace = namespace_for_user(user=request.user, name=name, related=("runtime_policy",))
+    namespace = namespace_for_user(
+        user=request.user, name=name, related=("runtime_policy", "quota", "cluster__metering_state")
+    )
     policy = runtime_policy_of(namespace)
     usage = selectors.namespace_usage(
         namespace=namespace, range_key=request.GET.get("range", "24h"), now=timezone.now()
