@@ -105,9 +105,11 @@ def statements_for_team(*, team: Team) -> QuerySet[Statement]:
     return Statement.objects.filter(team=team).annotate(line_total=Sum("lines__amount")).order_by("-month")
 
 
-def current_statement(*, team: Team, now: datetime | None = None) -> Statement | None:
-    month = month_start(local_date(now or timezone.now(), team.time_zone))
-    return Statement.objects.filter(team=team, month=month).first()
+def current_of(statements: list[Statement], *, team: Team, now: datetime) -> Statement | None:
+    """This month's statement (in the team's time zone) among the team's ``statements``, which
+    the page lists anyway."""
+    month = month_start(local_date(now, team.time_zone))
+    return next((statement for statement in statements if statement.month == month), None)
 
 
 def cost_by_namespace_metric(*, statement: Statement) -> list[dict]:
@@ -142,20 +144,26 @@ class Forecast:
     basis_days: int
 
 
-def month_forecast(*, team: Team, now: datetime) -> Forecast:
+_UNREAD = object()
+
+
+def month_forecast(*, team: Team, now: datetime, account: object = _UNREAD) -> Forecast:
     """Month to date plus the average of the recent full days times the days left.
 
     Month to date is the current statement's total. The days left are the days of the month
     after the last billed day. The average is over up to ``RECENT_FULL_DAYS`` billed days
     before that (last month's too, so the 1st has a forecast), leaving out the team's first
     day, which it did not exist for in full. Days are the team's local calendar days, so a
-    daylight-saving month counts like any other.
+    daylight-saving month counts like any other. ``account`` is the team's billing account
+    (or None) when the caller read it already. One query for both sums, plus the account.
     """
     tz = team.time_zone
     month = month_start(local_date(now, tz))
     days_in_month = monthrange(month.year, month.month)[1]
     month_end = month + timedelta(days=days_in_month - 1)
-    account = account_of(team=team)
+    if account is _UNREAD:
+        account = account_of(team=team)
+    assert account is None or isinstance(account, BillingAccount)
     last_billed = (
         account.last_billed_day if account and account.last_billed_day else month - timedelta(days=1)
     )
@@ -163,12 +171,12 @@ def month_forecast(*, team: Team, now: datetime) -> Forecast:
     days_left = (month_end - billed_through).days
     first_full = max(local_date(team.created_at, tz) + timedelta(days=1), last_billed - timedelta(days=6))
     basis_days = max(0, (last_billed - first_full).days + 1)
-    recent = Charge.objects.filter(
-        team=team, kind=ChargeKind.USAGE, day__gte=first_full, day__lte=last_billed
+    sums = Charge.objects.filter(team=team).aggregate(
+        recent=Sum("amount", filter=Q(kind=ChargeKind.USAGE, day__gte=first_full, day__lte=last_billed)),
+        to_date=Sum("amount", filter=Q(statement__month=month)),
     )
-    recent_total = sum(recent.values_list("amount", flat=True), ZERO)
+    recent_total, to_date = sums["recent"] or ZERO, sums["to_date"] or ZERO
     average = recent_total / basis_days if basis_days else ZERO
-    to_date = Charge.objects.filter(team=team, statement__month=month).aggregate(t=Sum("amount"))["t"] or ZERO
     days_billed = (billed_through - month).days + 1
     return Forecast(
         to_date=round_line(to_date, team.currency),
@@ -186,9 +194,20 @@ def account_of(*, team: Team) -> BillingAccount | None:
 
 
 def ledger_for_team(*, team: Team) -> QuerySet[LedgerEntry]:
+    """The team's ledger, newest first, with the columns the ledger table and the API show."""
     return (
         LedgerEntry.objects.filter(team=team)
-        .select_related("charge", "created_by")
+        .select_related("charge")
+        .only(
+            "kind",
+            "amount",
+            "currency",
+            "reason",
+            "created_at",
+            "charge__key",
+            "charge__day",
+            "charge__metric",
+        )
         .order_by("-created_at", "-id")
     )
 

@@ -37,7 +37,10 @@ CSV_HEADER = [
 @login_required
 def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
     team = selectors.billing_team_for_user(user=request.user, slug=slug)
-    statement = selectors.current_statement(team=team)
+    now = timezone.now()
+    statements = list(selectors.statements_for_team(team=team))
+    statement = selectors.current_of(statements, team=team, now=now)
+    account = selectors.account_of(team=team)
     daily = selectors.daily_totals(statement=statement) if statement else []
     context = {
         "team": team,
@@ -48,10 +51,10 @@ def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
             "labels": [d["day"].isoformat() for d in daily],
             "amounts": [str(d["amount"]) for d in daily],
         },
-        "forecast": selectors.month_forecast(team=team, now=timezone.now()),
-        "statements": selectors.statements_for_team(team=team),
+        "forecast": selectors.month_forecast(team=team, now=now, account=account),
+        "statements": statements,
         "prepaid": team.billing_mode == BillingMode.PREPAID,
-        "account": selectors.account_of(team=team),
+        "account": account,
         "ledger": selectors.ledger_for_team(team=team)[:50],
         "notices": selectors.notices_for_team(team=team)[:5],
     }
