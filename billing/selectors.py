@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -249,9 +250,13 @@ def finance_statements(
         qs = qs.filter(currency=currency.upper())
     if status:
         qs = qs.filter(status=status)
-    return qs.annotate(line_total=Sum("lines__amount"), line_count=Count("lines")).order_by(
-        "-month", "team__name"
-    )
+    # Each statement's lines summed by a subquery on the lines' statement index: a join grouped
+    # by every column made SQLite walk every team first (a millisecond with 20,000 teams).
+    lines = Charge.objects.filter(statement=OuterRef("pk")).order_by().values("statement")
+    return qs.annotate(
+        line_total=Subquery(lines.annotate(total=Sum("amount")).values("total")),
+        line_count=Coalesce(Subquery(lines.annotate(count=Count("pk")).values("count")), 0),
+    ).order_by("-month", "team__name")
 
 
 def totals_by_currency(statements) -> dict[str, Decimal]:
