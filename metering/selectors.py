@@ -113,6 +113,7 @@ def _to_base(metric: str, value: Decimal) -> int:
 class AllocationRow:
     namespace: Namespace
     amounts: Amounts
+    usage_url: str = ""  # the namespace's usage page, for a page that links it
 
 
 @dataclass

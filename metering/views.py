@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -90,6 +91,14 @@ def namespace_runtime_policy(request: HttpRequest, name: str) -> HttpResponse:
     return redirect("metering:namespace_usage", name=namespace.name)
 
 
+def _namespace_urls(viewname: str, rows: list[selectors.AllocationRow]) -> list[str]:
+    """``reverse(viewname, args=[name])`` for each row's namespace, reversed once: a namespace
+    name is a DNS label, which the URL carries unquoted, so the others are put in its place
+    (a marker with an underscore, which no namespace name has)."""
+    prefix, suffix = reverse(viewname, args=["_namespace_"]).split("_namespace_")
+    return [f"{prefix}{row.namespace.name}{suffix}" for row in rows]
+
+
 def _team_quota_page(
     request: HttpRequest, team: Team, *, team_quota_form: TeamQuotaForm | None = None
 ) -> HttpResponse:
@@ -98,6 +107,8 @@ def _team_quota_page(
     # One page of namespaces at a time, each a line; the one chosen with ?edit= is a form.
     allocations = paginate(request, overview.namespaces, param="allocations")
     rows = selectors.allocation_rows(allocations.object_list)
+    for row, url in zip(rows, _namespace_urls("metering:namespace_usage", rows), strict=True):
+        row.usage_url = url
     editing = next(
         (row for row in rows if may_manage and row.namespace.name == request.GET.get("edit")), None
     )

@@ -767,3 +767,15 @@ def test_a_plan_without_bandwidth_caps_says_unlimited(client, world, settings):
     world.team.save()
     html = login(client, world.owner).get(reverse("metering:team_quota", args=["acme"])).content.decode()
     assert html.split('id="plan-bandwidth"')[1].startswith(">out unlimited, in unlimited")
+
+
+def test_allocation_lines_link_each_namespace_as_reverse_does(client, world, quota, settings):
+    settings.TENANTRY_PAGE_SIZE = 5
+    for i in range(4):
+        NamespaceFactory(team=world.team, name=f"acme-{i}x")
+    html = login(client, world.owner).get(reverse("metering:team_quota", args=["acme"])).content.decode()
+    allocations = html.split('id="alloc-h"')[1].split("</table>")[0]
+    names = [part.split('"')[0] for part in allocations.split('<tr class="allocation" id="allocation-')[1:]]
+    assert len(names) == 5
+    for name in names:
+        assert f'<a href="{reverse("metering:namespace_usage", args=[name])}">{name}</a>' in allocations
