@@ -129,10 +129,34 @@ class QuotaOverview:
     namespaces: QuerySet[Namespace]
     namespace_count: int
 
+    # How many namespaces the user sees, when known without a query (they see them all).
+    visible_count: int | None = None
+
     @property
     def rows(self) -> list[AllocationRow]:
         """Every visible namespace's allocation."""
         return allocation_rows(self.namespaces)
+
+    def for_paging(self) -> "QuerySet[Namespace] | CountedNamespaces":
+        """The visible namespaces for a paginator, which needs not count them when they are known."""
+        if self.visible_count is None:
+            return self.namespaces
+        return CountedNamespaces(self.namespaces, self.visible_count)
+
+
+class CountedNamespaces:
+    """Namespaces whose number is known already: a paginator slices them without counting."""
+
+    ordered = True
+
+    def __init__(self, namespaces: QuerySet[Namespace], count: int):
+        self._namespaces, self._count = namespaces, count
+
+    def count(self) -> int:
+        return self._count
+
+    def __getitem__(self, window: slice) -> QuerySet[Namespace]:
+        return self._namespaces[window]
 
 
 def allocation_rows(namespaces: Iterable[Namespace]) -> list[AllocationRow]:
@@ -199,6 +223,7 @@ def team_quota_overview(*, team: Team, user) -> QuotaOverview:
         remaining=subtract(limit, allocated),
         namespaces=visible.select_related("quota").order_by("name"),
         namespace_count=totals["count"],
+        visible_count=totals["count"] if visible_ids is None else None,
     )
 
 
