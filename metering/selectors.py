@@ -159,6 +159,10 @@ class CountedNamespaces:
         return self._namespaces[window]
 
 
+# The columns of an allocation (``amounts_of`` reads these).
+ALLOCATION_FIELDS = [*(r.field for r in RESOURCES), "storage_classes"]
+
+
 def allocation_rows(namespaces: Iterable[Namespace]) -> list[AllocationRow]:
     """One row per namespace of ``QuotaOverview.namespaces`` (their allocations came with them)."""
     return [AllocationRow(ns, amounts_of(ns.quota if _has_quota(ns) else None)) for ns in namespaces]
@@ -221,7 +225,9 @@ def team_quota_overview(*, team: Team, user) -> QuotaOverview:
         limit=limit,
         allocated=allocated,
         remaining=subtract(limit, allocated),
-        namespaces=visible.select_related("quota").order_by("name"),
+        namespaces=visible.select_related("quota")
+        .only("name", "display_name", "team_id", *[f"quota__{field}" for field in ALLOCATION_FIELDS])
+        .order_by("name"),
         namespace_count=totals["count"],
         visible_count=totals["count"] if visible_ids is None else None,
     )
