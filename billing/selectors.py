@@ -259,11 +259,23 @@ def finance_statements(
     ).order_by("-month", "team__name")
 
 
-def totals_by_currency(statements) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = {}
-    for s in statements:
-        totals[s.currency] = totals.get(s.currency, ZERO) + (s.line_total or ZERO)
-    return totals
+@dataclass
+class StatementTotals:
+    """How many statements a filter matches, and their lines' total per currency."""
+
+    count: int
+    by_currency: dict[str, Decimal]
+
+
+def statement_totals(statements: QuerySet[Statement]) -> StatementTotals:
+    """The number of ``statements`` (``finance_statements``) and their total per currency, summed
+    by the database: one query whatever their number, for a page that shows one page of them."""
+    rows = statements.order_by().values("currency").annotate(count=Count("pk"), total=Sum("line_total"))
+    rows = sorted(rows, key=lambda row: row["currency"])
+    return StatementTotals(
+        count=sum(row["count"] for row in rows),
+        by_currency={row["currency"]: row["total"] or ZERO for row in rows},
+    )
 
 
 def statement_namespaces(*, statement: Statement) -> list[dict]:

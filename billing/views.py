@@ -22,6 +22,7 @@ from billing.periods import local_date
 from billing.services.accounts import ledger_record
 from billing.services.pricebooks import EARLIEST_ZONE, pricebook_create, pricebook_is_locked, pricebook_update
 from billing.services.statements import statement_mark_paid
+from clusters.paging import Counted
 from core.errors import add_service_errors, message_service_errors
 from core.pages import paginate
 from tenants import permissions
@@ -111,20 +112,18 @@ def finance_index(request: HttpRequest) -> HttpResponse:
     permissions.require_finance(request.user)
     form = FinanceFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    statements = list(
-        selectors.finance_statements(
-            month=_month(filters.get("month", "")),
-            team=filters.get("team", ""),
-            currency=filters.get("currency", ""),
-            status=filters.get("status", ""),
-        )
+    statements = selectors.finance_statements(
+        month=_month(filters.get("month", "")),
+        team=filters.get("team", ""),
+        currency=filters.get("currency", ""),
+        status=filters.get("status", ""),
     )
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="statements.csv"'
         writer = csv.writer(response)
         writer.writerow(["team", "month", "currency", "status", "lines", "total"])
-        for s in statements:
+        for s in statements.iterator(chunk_size=2000):
             count, total = s.line_count, s.line_total  # type: ignore[attr-defined]  # annotated
             writer.writerow(
                 [
@@ -137,7 +136,13 @@ def finance_index(request: HttpRequest) -> HttpResponse:
                 ]
             )
         return response
-    context = {"form": form, "statements": statements, "totals": selectors.totals_by_currency(statements)}
+    # Every team's statements of every month: a page at a time, the totals over all of them.
+    totals = selectors.statement_totals(statements)
+    context = {
+        "form": form,
+        "statements": paginate(request, Counted(statements, totals.count)),
+        "totals": totals.by_currency,
+    }
     return render(request, "billing/finance_index.html", context)
 
 

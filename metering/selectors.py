@@ -19,6 +19,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from clusters.kube.spec import plan_network
 from clusters.models import Cluster
+from clusters.paging import Counted
 from metering.amounts import (
     RESOURCES,
     Amounts,
@@ -137,26 +138,11 @@ class QuotaOverview:
         """Every visible namespace's allocation."""
         return allocation_rows(self.namespaces)
 
-    def for_paging(self) -> "QuerySet[Namespace] | CountedNamespaces":
+    def for_paging(self) -> "QuerySet[Namespace] | Counted":
         """The visible namespaces for a paginator, which needs not count them when they are known."""
         if self.visible_count is None:
             return self.namespaces
-        return CountedNamespaces(self.namespaces, self.visible_count)
-
-
-class CountedNamespaces:
-    """Namespaces whose number is known already: a paginator slices them without counting."""
-
-    ordered = True
-
-    def __init__(self, namespaces: QuerySet[Namespace], count: int):
-        self._namespaces, self._count = namespaces, count
-
-    def count(self) -> int:
-        return self._count
-
-    def __getitem__(self, window: slice) -> QuerySet[Namespace]:
-        return self._namespaces[window]
+        return Counted(self.namespaces, self.visible_count)
 
 
 # The columns of an allocation (``amounts_of`` reads these).

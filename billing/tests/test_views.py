@@ -182,6 +182,23 @@ def test_finance_filters_and_csv_export(client, billed):
     )
 
 
+def test_finance_index_shows_a_page_of_statements_with_the_totals_of_all(client, billed, settings):
+    settings.TENANTRY_PAGE_SIZE = 1
+    client.force_login(billed.finance)
+    url = reverse("billing:finance_index")
+    pages = [client.get(url, {"page": n}).content.decode() for n in (1, 2)]
+    statements = [billed.statement, billed.other_statement]
+    for page in pages:
+        assert sum(f"/billing/finance/statements/{s.pk}/" in page for s in statements) == 1
+    assert "?page=2" in pages[0] and 'rel="prev"' in pages[1]
+    totals = {}
+    for statement in statements:
+        amounts = statement.lines.values_list("amount", flat=True)
+        totals[statement.currency] = totals.get(statement.currency, 0) + sum(amounts)
+    response = client.get(url)
+    assert response.context["totals"] == totals
+
+
 def test_finance_records_a_topup_and_marks_a_statement_paid(client, billed):
     client.force_login(billed.finance)
     response = client.post(
