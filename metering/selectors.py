@@ -274,6 +274,15 @@ def quota_requests_page(*, team: Team, user, remaining: Amounts) -> QuotaRequest
         team_quota_requests(team=team, user=user)
         .select_related(None)
         .select_related("namespace", "requested_by")
+        .only(
+            "status",
+            "reason",
+            "decision_note",
+            "created_at",
+            *ALLOCATION_FIELDS,
+            "namespace__name",
+            "requested_by__email",
+        )
     )
     latest_decided = visible.exclude(status=QuotaRequestStatus.PENDING).values("pk")[:RECENTLY_DECIDED]
     may_deny = permissions.has_team_perm(user, permissions.MANAGE_QUOTA, team)
