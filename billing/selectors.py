@@ -270,8 +270,10 @@ class StatementTotals:
 def statement_totals(statements: QuerySet[Statement]) -> StatementTotals:
     """The number of ``statements`` (``finance_statements``) and their total per currency, summed
     by the database: one query whatever their number, for a page that shows one page of them."""
-    rows = statements.order_by().values("currency").annotate(count=Count("pk"), total=Sum("line_total"))
-    rows = sorted(rows, key=lambda row: row["currency"])
+    per_currency = (
+        statements.order_by().values("currency").annotate(count=Count("pk"), total=Sum("line_total"))
+    )
+    rows = sorted(per_currency, key=lambda row: row["currency"])
     return StatementTotals(
         count=sum(row["count"] for row in rows),
         by_currency={row["currency"]: row["total"] or ZERO for row in rows},
