@@ -68,14 +68,15 @@ class AccessOverview:
 
 class AccessLines:
     """The user's namespaces by cluster and name, counted already: a paginator takes a slice
-    without counting them again."""
+    without counting them again (like ``clusters.paging.Counted``)."""
+
+    ordered = True
 
     def __init__(self, namespaces: QuerySet[Namespace], count: int):
         self._rows = namespaces.order_by("cluster__name", "name").values_list(
             "name", "display_name", "team__name", "cluster__name", "status"
         )
         self._count = count
-        self.ordered = True
 
     def count(self) -> int:
         return self._count
