@@ -8,10 +8,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -464,27 +476,44 @@ class NamespaceUsage:
         return any(not chart["empty"] for chart in self.charts)
 
 
+class Epoch(Func):
+    """A datetime column as whole seconds since 1970 (UTC), for bucketing in the database."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Stored as UTC text; ``%%%%s`` reaches SQLite as ``%s`` (the backend unescapes ``%%``).
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS BIGINT)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
 def _stepped_usage(
     *, namespace: Namespace, metrics, start: datetime, end: datetime, step: int
 ) -> tuple[list[str], dict[str, list[float | None]]]:
     """The moments of the steps from ``start`` (ISO times in the viewer's time zone) and, per
     metric, one value or None per step: hourly rollups when ``step`` ≥ 3600, raw samples
-    otherwise, averaged (gauges) or summed (counters) per step. One query."""
-    points: QuerySet[Any, tuple[str, datetime, Decimal | None]]
-    if step >= 3600:
-        points = UsageHourly.objects.filter(
-            namespace=namespace, metric__in=metrics, hour__gte=start, hour__lt=end
-        ).values_list("metric", "hour", "quantity")
-    else:
-        points = UsageSample.objects.filter(
-            namespace=namespace, metric__in=metrics, window_start__gte=start, window_start__lt=end
-        ).values_list("metric", "window_start", "quantity")
-    buckets: dict[str, dict[int, list]] = {m: defaultdict(list) for m in metrics}
+    otherwise, averaged (gauges) or summed (counters) per step. One query, which sums and
+    counts each step's values in the database: a month of hourly rows is 30 rows a metric."""
     origin = int(start.timestamp())
-    for metric, moment, quantity in points.iterator(chunk_size=5000):
-        bucket = (int(moment.timestamp()) - origin) // step
-        if quantity is not None:
-            buckets[metric][bucket].append(quantity)
+    model, moment = (UsageHourly, "hour") if step >= 3600 else (UsageSample, "window_start")
+    steps = (
+        model.objects.filter(
+            namespace=namespace, metric__in=metrics, **{f"{moment}__gte": start, f"{moment}__lt": end}
+        )
+        .values("metric", step=(Epoch(moment) - origin) / step)
+        .annotate(total=Sum("quantity", output_field=FloatField()), measured=Count("quantity"))
+        .values_list("metric", "step", "total", "measured")
+        .order_by()
+    )
+    # Per metric and step: the sum of the values measured and how many there were (a gap has none).
+    buckets: dict[str, dict[int, tuple[float, int]]] = {m: {} for m in metrics}
+    for metric, index, total, measured in steps:
+        if measured:
+            buckets[metric][index] = (float(total), measured)
     count = max(1, (int(end.timestamp()) - origin) // step)
     # The chart's time axis, the same for every metric.
     zone = timezone.get_current_timezone()
@@ -495,9 +524,9 @@ def _stepped_usage(
         if not got:
             values[metric] = [None] * count
         elif metric in COUNTER_METRICS:
-            values[metric] = [float(sum(got[i])) if i in got else None for i in range(count)]
+            values[metric] = [got[i][0] if i in got else None for i in range(count)]
         else:
-            values[metric] = [float(sum(got[i]) / len(got[i])) if i in got else None for i in range(count)]
+            values[metric] = [got[i][0] / got[i][1] if i in got else None for i in range(count)]
     return moments, values
 
 

@@ -581,6 +581,22 @@ def test_api_usage_series_marks_gaps(world, quota):
     assert api(world.viewer).get(url, {**params, "metric": "nope"}).status_code == 400
 
 
+def test_api_usage_series_averages_gauges_and_sums_counters_over_a_step(world, quota):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for metric in (Metric.CPU_USAGE, Metric.NET_EGRESS_EXTERNAL):
+        for minute, quantity in [(0, 1), (5, 3), (10, 7)]:
+            UsageSample.objects.create(
+                namespace=world.namespace, metric=metric, window_start=start + timedelta(minutes=minute),
+                window_end=start + timedelta(minutes=minute + 1), quantity=quantity, source="t",
+            )  # fmt: skip
+    url = "/api/v1/namespaces/acme-dev/usage/"
+    params = {"from": start.isoformat(), "to": (start + timedelta(minutes=20)).isoformat(), "step": 600}
+    gauge = api(world.viewer).get(url, {**params, "metric": "cpu_usage"}).json()["points"]
+    counter = api(world.viewer).get(url, {**params, "metric": "net_egress_external"}).json()["points"]
+    assert [p[1] for p in gauge] == [2.0, 7.0]
+    assert [p[1] for p in counter] == [4.0, 7.0]
+
+
 @pytest.mark.parametrize(
     "moments",
     [
