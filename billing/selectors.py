@@ -6,6 +6,7 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -102,8 +103,19 @@ def namespace_suspended(namespace: Namespace) -> bool:
     return BillingAccount.objects.filter(team_id=namespace.team_id, suspended_at__isnull=False).exists()
 
 
+def _lines_of_statement() -> QuerySet[Charge, Any]:
+    return Charge.objects.filter(statement=OuterRef("pk")).order_by().values("statement")
+
+
+def _statement_total() -> Coalesce:
+    """A statement's total: the snapshot taken when it was finalized (its lines never change
+    after; late usage adjusts a later statement), else the sum of its lines. Only drafts have
+    their lines summed, each through the lines' statement index."""
+    return Coalesce("total", Subquery(_lines_of_statement().annotate(sum=Sum("amount")).values("sum")))
+
+
 def statements_for_team(*, team: Team) -> QuerySet[Statement]:
-    return Statement.objects.filter(team=team).annotate(line_total=Sum("lines__amount")).order_by("-month")
+    return Statement.objects.filter(team=team).annotate(line_total=_statement_total()).order_by("-month")
 
 
 def current_of(statements: list[Statement], *, team: Team, now: datetime) -> Statement | None:
@@ -250,12 +262,11 @@ def finance_statements(
         qs = qs.filter(currency=currency.upper())
     if status:
         qs = qs.filter(status=status)
-    # Each statement's lines summed by a subquery on the lines' statement index: a join grouped
-    # by every column made SQLite walk every team first (a millisecond with 20,000 teams).
-    lines = Charge.objects.filter(statement=OuterRef("pk")).order_by().values("statement")
+    # Subqueries on the lines' statement index: a join grouped by every column made SQLite walk
+    # every team first (a millisecond with 20,000 teams), and summed every line of every month.
     return qs.annotate(
-        line_total=Subquery(lines.annotate(total=Sum("amount")).values("total")),
-        line_count=Coalesce(Subquery(lines.annotate(count=Count("pk")).values("count")), 0),
+        line_total=_statement_total(),
+        line_count=Coalesce(Subquery(_lines_of_statement().annotate(count=Count("pk")).values("count")), 0),
     ).order_by("-month", "team__name")
 
 

@@ -199,6 +199,22 @@ def test_finance_index_shows_a_page_of_statements_with_the_totals_of_all(client,
     assert response.context["totals"] == totals
 
 
+def test_a_finalized_statement_shows_its_snapshot_total_which_is_the_sum_of_its_lines(client, billed):
+    lines_total = sum(billed.statement.lines.values_list("amount", flat=True))
+    statement_finalize(statement=billed.statement, now=utc(2030, 1, 1))
+    client.force_login(billed.finance)
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("billing:finance_index") + "?format=csv").content.decode()))
+    )
+    acme = next(r for r in rows if r[0] == "acme")
+    assert acme[3] == "finalized" and Decimal(acme[5]) == lines_total
+    expected: dict[str, Decimal] = {}
+    for statement in Statement.objects.all():
+        amounts = statement.lines.values_list("amount", flat=True)
+        expected[statement.currency] = expected.get(statement.currency, Decimal(0)) + sum(amounts, Decimal(0))
+    assert client.get(reverse("billing:finance_index")).context["totals"] == expected
+
+
 def test_finance_records_a_topup_and_marks_a_statement_paid(client, billed):
     client.force_login(billed.finance)
     response = client.post(
