@@ -27,6 +27,7 @@ def test_watch_provisioning_retry_a_failure_and_download_a_kubeconfig(
     monkeypatch.setattr(tasks, "schedule_provisioning", queued.append)
     page = new_page(user=world.owner, base_url=live_server.url)
     page.goto(f"{live_server.url}/teams/acme/")
+    page.get_by_role("link", name="New namespace").click()
     form = page.locator("#namespace-form")
     form.get_by_label("Name", exact=True).fill("acme-web")
     form.get_by_role("button", name="Create namespace").click()
