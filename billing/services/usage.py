@@ -129,22 +129,17 @@ def line_sums_sql(
     the sum of the coverage of each namespace's hours with usage rows.
 
     The rows are read once and grouped once per namespace-hour (``pivot``: the rule's
-    per-hour maximum of each metric's sources, the hour's runtime class and coverage), and
-    the hours summed per namespace, version and runtime class in one wide row. The
-    per-StorageClass rows are read again and summed per class: with their own runtime class,
-    which is the hour's unless the hour's rows name several (then the hour's, the largest, is
-    looked up: the join to ``pivot`` costs more than reading the rows again).
+    per-hour maximum of each metric's sources, the hour's runtime class and coverage, and
+    the hour's per-StorageClass quantities as two arrays), and the hours summed per
+    namespace, version and runtime class in one wide row. The per-StorageClass quantities
+    are unnested from the same namespace-hours and summed per class, with the hour's runtime
+    class (the largest its rows name), so no row is read twice.
     """
     version_case, case_params = _version_case(versions, start, end, hour="p.hour")
-    class_version_case, class_case_params = _version_case(versions, start, end, hour="u.hour")
     usage = hourly_usage_for_billing(
         namespace_ids=namespace_ids, start=start, end=end, metrics=[*SOURCE_METRICS, STORAGE_CLASS_METRIC]
     )
-    by_class = hourly_usage_for_billing(
-        namespace_ids=namespace_ids, start=start, end=end, metrics=[STORAGE_CLASS_METRIC]
-    )
     rows_sql, rows_params = usage.query.sql_with_params()
-    class_rows_sql, class_rows_params = by_class.query.sql_with_params()
     pivot = ",\n  ".join(_measured(metric) for metric in RULE)
 
     def positive(metric: str) -> str:
@@ -158,13 +153,15 @@ def line_sums_sql(
         for metric in RULE
     )
     values = ", ".join(f"('{metric}', w.{metric}, w.{metric}_hours)" for metric in RULE)
+    by_class = f"u.metric = '{STORAGE_CLASS_METRIC}' AND u.quantity * u.coverage > 0"
     # Only the rule's constant metric names and integer version ids are spliced in.
     sql = f"""
 pivot AS MATERIALIZED (
-  SELECT u.namespace_id, u.hour, MAX(u.runtime_class) AS runtime_class,
-  MIN(u.runtime_class) AS runtime_class_min, MAX(u.coverage) AS coverage,
+  SELECT u.namespace_id, u.hour, MAX(u.runtime_class) AS runtime_class, MAX(u.coverage) AS coverage,
   MAX(CASE WHEN u.metric = '{STORAGE_CLASS_METRIC}' THEN 1 END) AS by_class,
-  {pivot}
+  {pivot},
+  array_agg(u.storage_class) FILTER (WHERE {by_class}) AS classes,
+  array_agg(u.quantity * u.coverage) FILTER (WHERE {by_class}) AS class_quantities
   FROM ({rows_sql}) u
   GROUP BY u.namespace_id, u.hour
 ), wide AS (
@@ -172,18 +169,15 @@ pivot AS MATERIALIZED (
   {wide}
   FROM pivot p
   GROUP BY 1, 2, 3
-), mixed_hours AS (
-  SELECT p.namespace_id, p.hour, p.runtime_class FROM pivot p WHERE p.runtime_class_min <> p.runtime_class
 ), by_line AS (
   SELECT w.namespace_id, w.version_id, w.runtime_class, m.metric, '' AS storage_class, m.total, m.hours
   FROM wide w CROSS JOIN LATERAL (VALUES {values}) AS m(metric, total, hours)
   WHERE m.hours > 0
   UNION ALL
-  SELECT u.namespace_id, {class_version_case}, COALESCE(x.runtime_class, u.runtime_class),
-  '{BillingMetric.STORAGE}', u.storage_class, SUM(u.quantity * u.coverage), COUNT(*)
-  FROM ({class_rows_sql}) u
-  LEFT JOIN mixed_hours x ON x.namespace_id = u.namespace_id AND x.hour = u.hour
-  WHERE u.quantity * u.coverage > 0
+  SELECT p.namespace_id, {version_case}, p.runtime_class, '{BillingMetric.STORAGE}', c.storage_class,
+  SUM(c.quantity), COUNT(*)
+  FROM pivot p CROSS JOIN LATERAL unnest(p.classes, p.class_quantities) AS c(storage_class, quantity)
+  WHERE p.classes IS NOT NULL
   GROUP BY 1, 2, 3, 4, 5
 ), line_sums AS (
   -- The total's storage and a class "" (claims naming no class) are one line, in other hours.
@@ -194,7 +188,7 @@ pivot AS MATERIALIZED (
 ), covered AS (
   SELECT w.namespace_id, SUM(w.covered) AS covered FROM wide w GROUP BY w.namespace_id
 )"""  # noqa: S608
-    return sql, [*rows_params, *case_params, *class_case_params, *class_rows_params]
+    return sql, [*rows_params, *case_params, *case_params]
 
 
 def _decimal(value) -> Decimal:
