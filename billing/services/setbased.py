@@ -142,11 +142,13 @@ namespaces AS (
   LEFT JOIN class_prices cp
     ON s.metric = '{storage}' AND cp.version_id = s.version_id AND cp.storage_class = s.storage_class
   LEFT JOIN multipliers m ON m.version_id = s.version_id AND m.runtime_class = s.runtime_class
-), quantities AS (
+  -- Each rounding names its input four times: materialized, every rounded value is computed
+  -- once; inlined, the amount would compute the exact quantity 64 times.
+), quantities AS MATERIALIZED (
   SELECT l.*, {half_even("l.exact_quantity", 6)} AS quantity FROM lines l
-), billable AS (
+), billable AS MATERIALIZED (
   SELECT q.*, {half_even("(q.quantity * q.multiplier)", 6)} AS billable_quantity FROM quantities q
-), priced AS (
+), priced AS MATERIALIZED (
   SELECT b.*, {half_even("(b.billable_quantity * b.unit_price)", minor_unit(currency))} AS amount
   FROM billable b
 ), inserted AS (
@@ -274,9 +276,14 @@ def days_write_first_set_based(
     with connection.cursor() as cursor:
         # The rating groups a few hundred thousand rows: in memory rather than in batches on
         # disk (4 MB is PostgreSQL's default), and without the JIT compiler, which costs more
-        # than it saves on this large but simple query. Both for this transaction only.
+        # than it saves on this large but simple query. The rows are yesterday's, read from
+        # memory: at the cost of a cached page (1.1 rather than 4, the default for a disk
+        # seek) the planner reads them in (namespace, hour) order from the index, which the
+        # grouping needs, instead of sorting them (570 rather than 630 ms a batch of 200
+        # teams). All for this transaction only.
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
         cursor.execute(_bill_sql(line_sums, currency), params)
         written = cursor.fetchall()
     return _days_record(teams, accounts, written, day, start, end, read_at, now)
