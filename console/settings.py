@@ -328,6 +328,9 @@ BILLING_BAND_LOW = Decimal(env_str("BILLING_BAND_LOW", "20"))
 BILLING_BAND_CRITICAL = Decimal(env_str("BILLING_BAND_CRITICAL", "5"))
 # How long a worker holds its claim on a team while billing it.
 BILLING_CLAIM_LEASE_MINUTES = env_int("BILLING_CLAIM_LEASE_MINUTES", 30, minimum=1)
+# How many batches of teams a bill run bills at once on PostgreSQL, each on its own database
+# connection (SQLite bills one at a time).
+BILLING_WORKERS = env_int("BILLING_WORKERS", 2, minimum=1)
 
 # --- Kubernetes ---------------------------------------------------------------------------
 # The default cluster: KUBECONFIG, in-cluster config, or the built-in emulator when neither.

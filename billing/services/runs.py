@@ -5,18 +5,33 @@ two workers never bill the same team; a crashed worker's lease expires and the n
 takes over. Missed days are billed in order from the day after
 the team's last billed day, with no cap; a day that fails stops that team's catch-up so no
 day is skipped. A run saves its counts after each day it bills and renews its lease; a run
-whose lease expired without finishing (a killed worker) is marked abandoned by the next one. Teams are billed in batches of ``BATCH_TEAMS``: each day of a batch is rated
-with one usage query, which also bounds the memory a run needs.
+whose lease expired without finishing (a killed worker) is marked abandoned by the next one.
+
+Teams are billed in batches of ``BATCH_TEAMS``: each day of a batch is rated with one usage
+query, which also bounds the memory a run needs. On PostgreSQL, outside a transaction, up to
+``BILLING_WORKERS`` batches are billed at once, each on its own thread and database
+connection (batches never share a team, and each batch is its own transactions, as when
+they run one after another); the run's counts and errors are added up under a lock and saved
+as each batch finishes a day. If a batch raises, the batches already running finish and
+save their counts, no new batch starts, and the run raises as a serial one would. SQLite,
+and a caller inside a transaction (whose rows other connections cannot see), bill one batch
+at a time on the caller's connection.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
 from itertools import islice
+from typing import TypeVar
 
 from django.conf import settings
+from django.db import connection, connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -32,6 +47,7 @@ BATCH_TEAMS = 200
 CLAIM = Lease("claimed_by", "claimed_until")
 
 logger = logging.getLogger(__name__)
+Batch = TypeVar("Batch")
 
 
 PROGRESS_FIELDS = ["teams_billed", "days_billed", "days_unchanged", "lines_written", "errors", "lease_until"]
@@ -76,9 +92,17 @@ def team_days_due(*, team: Team, account: BillingAccount, now: datetime, rebill:
     return sorted({*missed, *rebill})
 
 
-def teams_bill(*, due: dict[Team, list[date]], run: BillRun, rates: Rates, now: datetime) -> None:
+def teams_bill(
+    *,
+    due: dict[Team, list[date]],
+    run: BillRun,
+    rates: Rates,
+    now: datetime,
+    lock: AbstractContextManager | None = None,
+) -> None:
     """Bill each team's ``due`` days in order, recording counts and errors on ``run``; a team
-    stops at its first failure. Teams sharing a time zone and currency are rated together."""
+    stops at its first failure. Teams sharing a time zone and currency are rated together.
+    ``lock`` guards ``run`` when other threads bill other teams for it."""
     teams = sorted(due, key=lambda t: (t.time_zone, t.currency, t.pk))
     for first in range(0, len(teams), BATCH_TEAMS):
         batch = teams[first : first + BATCH_TEAMS]
@@ -90,11 +114,13 @@ def teams_bill(*, due: dict[Team, list[date]], run: BillRun, rates: Rates, now: 
                 outcomes = teams_day_bill(teams=today, day=day, rates=rates, now=now)
             except Exception as exc:  # the batch's usage could not be read: every team's day failed
                 outcomes = dict.fromkeys((t.pk for t in today), exc)
+            errors: list[dict] = []
+            teams_billed = days_billed = days_unchanged = lines_written = 0
             for team in today:
                 outcome = outcomes[team.pk]
                 if isinstance(outcome, Exception):
                     logger.error("billing %s for %s failed", day, team.slug, exc_info=outcome)
-                    run.errors.append(
+                    errors.append(
                         {
                             "team": team.slug,
                             "day": day.isoformat(),
@@ -103,12 +129,88 @@ def teams_bill(*, due: dict[Team, list[date]], run: BillRun, rates: Rates, now: 
                     )
                     stopped.add(team.pk)
                 else:
-                    run.teams_billed += team.pk not in billed
+                    teams_billed += team.pk not in billed
                     billed.add(team.pk)
-                    run.days_billed += 1
-                    run.days_unchanged += outcome.already_billed
-                    run.lines_written += outcome.written
-            _run_progress(run)
+                    days_billed += 1
+                    days_unchanged += outcome.already_billed
+                    lines_written += outcome.written
+            with lock or nullcontext():
+                run.errors.extend(errors)
+                run.teams_billed += teams_billed
+                run.days_billed += days_billed
+                run.days_unchanged += days_unchanged
+                run.lines_written += lines_written
+                _run_progress(run)
+
+
+def billing_workers() -> int:
+    """How many batches a run bills at once: ``BILLING_WORKERS`` on PostgreSQL, one on SQLite
+    (one writer at a time) and inside a transaction (other connections cannot see its rows)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return settings.BILLING_WORKERS
+
+
+def batches_run(batches: Iterable[Batch], bill: Callable[[Batch], None], *, workers: int) -> None:
+    """Call ``bill`` for each of ``batches``, on ``workers`` threads at once (each with its own
+    database connections, closed when it ends); the batches are read on the calling thread,
+    at most ``workers`` ahead of the threads, so memory stays bounded.
+
+    If a call raises, no new batch starts, the calls already running finish, and the first
+    exception is raised here.
+    """
+    if workers <= 1:
+        for batch in batches:
+            bill(batch)
+        return
+    pending: queue.Queue = queue.Queue(maxsize=workers)
+    done = object()
+    failed = threading.Event()
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while not failed.is_set():
+                try:
+                    batch = pending.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                if batch is done:
+                    return
+                bill(batch)
+        except BaseException as exc:  # re-raised on the calling thread
+            failures.append(exc)
+            failed.set()
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    def put(item) -> bool:
+        while not failed.is_set():
+            try:
+                pending.put(item, timeout=0.05)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    threads = [threading.Thread(target=work, name=f"billing-{n}", daemon=True) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        for batch in batches:
+            if not put(batch):
+                break
+        for _ in threads:
+            if not put(done):
+                break
+    except BaseException:
+        failed.set()  # reading the batches failed: let the running calls finish, then raise
+        raise
+    finally:
+        for thread in threads:
+            thread.join()
+    if failures:
+        raise failures[0]
 
 
 def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> BillRun:
@@ -136,8 +238,11 @@ def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> Bil
         .distinct()
     )
     owner = new_owner()
-    for chunk_start in range(0, len(candidates), BATCH_TEAMS):
-        chunk = BillingAccount.objects.filter(pk__in=candidates[chunk_start : chunk_start + BATCH_TEAMS])
+    rates.rule_id()  # read once here, not by each thread
+    lock = threading.Lock()
+
+    def bill(chunk_ids: list[int]) -> None:
+        chunk = BillingAccount.objects.filter(pk__in=chunk_ids)
         CLAIM.claim(chunk, owner=owner, duration=lease, now=now)
         try:
             accounts = list(CLAIM.held(chunk, owner=owner).select_related("team"))
@@ -146,9 +251,12 @@ def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> Bil
                 a.team: team_days_due(team=a.team, account=a, now=now, rebill=rebill.get(a.team_id, []))
                 for a in accounts
             }
-            teams_bill(due=due, run=run, rates=rates, now=now)
+            teams_bill(due=due, run=run, rates=rates, now=now, lock=lock)
         finally:
             CLAIM.release(chunk, owner=owner)
+
+    chunks = (candidates[start : start + BATCH_TEAMS] for start in range(0, len(candidates), BATCH_TEAMS))
+    batches_run(chunks, bill, workers=billing_workers())
     return _run_finish(run, started)
 
 
@@ -166,6 +274,11 @@ def days_bill(
         if teams is not None
         else Team.objects.order_by("time_zone", "currency", "pk").iterator(chunk_size=BATCH_TEAMS)
     )
-    while batch := list(islice(chosen, BATCH_TEAMS)):
-        teams_bill(due=dict.fromkeys(batch, days), run=run, rates=rates, now=now)
+    rates.rule_id()  # read once here, not by each thread
+    lock = threading.Lock()
+    batches_run(
+        iter(lambda: list(islice(chosen, BATCH_TEAMS)), []),
+        lambda batch: teams_bill(due=dict.fromkeys(batch, days), run=run, rates=rates, now=now, lock=lock),
+        workers=billing_workers(),
+    )
     return _run_finish(run, started)

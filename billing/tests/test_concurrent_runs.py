@@ -1,0 +1,252 @@
+"""Bill runs that bill several batches of teams at once (``BILLING_WORKERS``): the same lines as
+one batch at a time, every batch's counts and errors recorded, a failure stops new batches."""
+
+import os
+import threading
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection, transaction
+
+import billing.services.runs as runs
+from billing.models import (
+    BilledDay,
+    BillingAccount,
+    BillingNotice,
+    BillRun,
+    BillRunStatus,
+    Charge,
+    LedgerEntry,
+    Statement,
+)
+from billing.services.runs import batches_run, billing_workers, days_bill, teams_bill_due
+from tenants.models import Team
+from tests.factories import NamespaceFactory, TeamFactory
+
+from .conftest import EPOCH, fill_day, make_book, utc
+
+FIRST = date(2024, 3, 1)
+NOW = utc(2024, 3, 3, 12)
+
+
+def _needs_postgresql():
+    if connection.vendor != "postgresql":
+        if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+            pytest.fail("DATABASE_URL points at PostgreSQL but the test database is not PostgreSQL")
+        pytest.skip(
+            "concurrent batches need PostgreSQL (each thread its own connection); SQLite bills serially"
+        )
+
+
+class Killed(BaseException):
+    """A batch dies the way a serial run would: not recorded as a team's error, raised."""
+
+
+def test_batches_run_bills_every_batch_once_and_reads_at_most_a_few_ahead():
+    read, finished = [], []
+    lock = threading.Lock()
+    in_flight = []
+
+    def batches():
+        for n in range(40):
+            with lock:
+                read.append(n)
+                in_flight.append(len(read) - len(finished))
+            yield n
+
+    def bill(batch):
+        with lock:
+            finished.append(batch)
+
+    batches_run(batches(), bill, workers=3)
+    assert sorted(finished) == list(range(40))
+    # Three running, three queued, and the one being handed over: memory stays bounded.
+    assert max(in_flight) <= 2 * 3 + 1
+
+
+def test_batches_run_stops_taking_batches_after_a_failure_and_raises_it():
+    started, finished = [], []
+    lock = threading.Lock()
+    barrier = threading.Barrier(3, timeout=30)
+
+    def bill(batch):
+        with lock:
+            started.append(batch)
+        if batch < 3:
+            barrier.wait()  # the first three run at once
+        if batch == 1:
+            raise Killed
+        with lock:
+            finished.append(batch)
+
+    with pytest.raises(Killed):
+        batches_run(iter(range(1000)), bill, workers=3)
+    # The batches already running finished; far from all the others started.
+    assert set(started) - set(finished) == {1}
+    assert {0, 2} <= set(finished) and len(started) < 20
+
+
+def test_batches_run_raises_when_reading_the_batches_fails_after_the_running_ones_finish():
+    finished = []
+
+    def batches():
+        yield from range(5)
+        raise RuntimeError("the team list could not be read")
+
+    with pytest.raises(RuntimeError, match="could not be read"):
+        batches_run(batches(), finished.append, workers=2)
+    assert set(finished) <= set(range(5))
+
+
+@pytest.mark.django_db
+def test_a_run_inside_a_transaction_or_on_sqlite_bills_one_batch_at_a_time(settings):
+    settings.BILLING_WORKERS = 4
+    with transaction.atomic():  # other connections could not see this transaction's rows
+        assert billing_workers() == 1
+
+
+def _teams(count):
+    make_book()
+    made = []
+    for n in range(count):
+        team = TeamFactory(name=f"C{n}", slug=f"c{n}", billing_mode="prepaid" if n % 2 else "invoiced")
+        Team.objects.filter(pk=team.pk).update(created_at=EPOCH)
+        namespace = NamespaceFactory(team=team, name=f"c{n}-ns")
+        type(namespace).objects.filter(pk=namespace.pk).update(created_at=EPOCH)
+        fill_day(namespace, utc(2024, 3, 1), hours=48, cpu=str(n + 1))
+        made.append(team)
+    return made
+
+
+def _written():
+    lines = sorted(
+        Charge.objects.values_list("key", "amount", "quantity", "coverage", "provisional", "revision")
+    )
+    ledger = sorted(LedgerEntry.objects.values_list("key", "amount"))
+    accounts = sorted(BillingAccount.objects.values_list("team__slug", "balance", "band", "last_billed_day"))
+    billed = sorted(BilledDay.objects.values_list("team__slug", "day"))
+    return lines, ledger, accounts, billed
+
+
+def _reset():
+    for model in (LedgerEntry, Charge, BilledDay, BillingNotice, Statement, BillingAccount):
+        model.objects.all().delete()
+
+
+def _all_meet(parties):
+    """A spy for ``teams_day_bill`` whose first call on each thread waits for ``parties``
+    threads to be billing at once: the run fails (a broken barrier) unless they are."""
+    real = runs.teams_day_bill
+    barrier = threading.Barrier(parties, timeout=30)
+    seen, threads = set(), []
+
+    def spy(**kwargs):
+        name = threading.current_thread().name
+        if name not in seen:
+            seen.add(name)
+            threads.append(name)
+            barrier.wait()
+        return real(**kwargs)
+
+    return spy, threads
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_write_what_one_batch_at_a_time_writes(settings, monkeypatch):
+    _needs_postgresql()
+    teams = _teams(7)
+    monkeypatch.setattr(runs, "BATCH_TEAMS", 2)  # four batches
+    settings.BILLING_WORKERS = 1
+    serial = days_bill(first=FIRST, last=FIRST + timedelta(days=1), now=NOW)
+    one_at_a_time = _written()
+    _reset()
+
+    settings.BILLING_WORKERS = 3
+    spy, threads = _all_meet(3)
+    monkeypatch.setattr(runs, "teams_day_bill", spy)
+    concurrent = days_bill(first=FIRST, last=FIRST + timedelta(days=1), now=NOW)
+
+    assert len(threads) == 3 and all(name.startswith("billing-") for name in threads)
+    assert _written() == one_at_a_time
+    assert len(one_at_a_time[0]) == 2 * 2 * len(teams)  # cpu and memory, two days
+    for field in ("teams_billed", "days_billed", "days_unchanged", "lines_written"):
+        assert getattr(concurrent, field) == getattr(serial, field), field
+    assert concurrent.errors == serial.errors == []
+    saved = BillRun.objects.get(pk=concurrent.pk)
+    assert (saved.status, saved.teams_billed, saved.days_billed, saved.lines_written) == (
+        BillRunStatus.FINISHED, 7, 14, 28
+    )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_whose_teams_fail_records_their_errors_and_the_others_counts(settings, monkeypatch):
+    _needs_postgresql()
+    teams = _teams(6)
+    monkeypatch.setattr(runs, "BATCH_TEAMS", 2)
+    settings.BILLING_WORKERS = 3
+    spy, _threads = _all_meet(3)
+    failing = {teams[2].pk, teams[3].pk}  # one batch
+
+    def fails_for_one_batch(**kwargs):
+        if {t.pk for t in kwargs["teams"]} & failing:
+            spy(**{**kwargs, "teams": []})  # meet the others, bill nothing
+            raise RuntimeError("usage unreadable")
+        return spy(**kwargs)
+
+    monkeypatch.setattr(runs, "teams_day_bill", fails_for_one_batch)
+    run = days_bill(first=FIRST, last=FIRST + timedelta(days=1), now=NOW)
+
+    saved = BillRun.objects.get(pk=run.pk)
+    assert saved.status == BillRunStatus.FINISHED
+    # Each failed team stops at its first day; the other two batches billed both days.
+    assert sorted((e["team"], e["day"]) for e in saved.errors) == [("c2", "2024-03-01"), ("c3", "2024-03-01")]
+    assert all("RuntimeError: usage unreadable" in e["error"] for e in saved.errors)
+    assert (saved.teams_billed, saved.days_billed, saved.lines_written) == (4, 8, 16)
+    assert BilledDay.objects.count() == 8 and Charge.objects.count() == 16
+    assert not BilledDay.objects.filter(team_id__in=failing).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_dies_stops_the_run_and_the_others_counts_are_saved(settings, monkeypatch):
+    _needs_postgresql()
+    teams = _teams(8)
+    monkeypatch.setattr(runs, "BATCH_TEAMS", 2)
+    settings.BILLING_WORKERS = 3
+    spy, _threads = _all_meet(3)
+    dying = {teams[0].pk, teams[1].pk}
+
+    def dies_for_one_batch(**kwargs):
+        if {t.pk for t in kwargs["teams"]} & dying:
+            spy(**{**kwargs, "teams": []})
+            raise Killed
+        return spy(**kwargs)
+
+    monkeypatch.setattr(runs, "teams_day_bill", dies_for_one_batch)
+    with pytest.raises(Killed):
+        days_bill(first=FIRST, last=FIRST + timedelta(days=1), now=NOW)
+
+    saved = BillRun.objects.get()
+    assert saved.status == BillRunStatus.RUNNING  # abandoned by the next run once its lease ends
+    # What the run saved is what the batches that ran committed: none of it is lost.
+    assert saved.days_billed == BilledDay.objects.count() >= 4
+    assert saved.lines_written == Charge.objects.count() == 2 * saved.days_billed
+    assert not BilledDay.objects.filter(team_id__in=dying).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hourly_job_bills_claimed_chunks_at_once_and_releases_every_claim(settings, monkeypatch):
+    _needs_postgresql()
+    _teams(5)
+    for team in Team.objects.all():
+        BillingAccount.objects.create(team=team, last_billed_day=date(2024, 2, 29))
+    monkeypatch.setattr(runs, "BATCH_TEAMS", 2)
+    settings.BILLING_WORKERS = 3
+    spy, threads = _all_meet(3)
+    monkeypatch.setattr(runs, "teams_day_bill", spy)
+
+    run = teams_bill_due(now=NOW)
+
+    assert len(threads) == 3
+    assert (run.status, run.errors, run.teams_billed, run.days_billed) == (BillRunStatus.FINISHED, [], 5, 10)
+    assert set(BillingAccount.objects.values_list("last_billed_day", flat=True)) == {date(2024, 3, 2)}
+    assert set(BillingAccount.objects.values_list("claimed_by", "claimed_until")) == {("", None)}
