@@ -44,6 +44,22 @@ def account_for_team(*, team: Team) -> BillingAccount:
     return account
 
 
+def accounts_for_teams(*, teams: Sequence[Team]) -> None:
+    """``account_for_team`` for many teams: the missing accounts in one insert (one another
+    worker created meanwhile is kept as it is)."""
+    have = set(BillingAccount.objects.filter(team__in=teams).values_list("team_id", flat=True))
+    BillingAccount.objects.bulk_create(
+        [
+            BillingAccount(
+                team=team, last_billed_day=local_date(team.created_at, team.time_zone) - timedelta(days=1)
+            )
+            for team in teams
+            if team.pk not in have
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def _email_owners(
     team: Team, owners: list, band_from: str, band_to: str, balance: Decimal, currency: str
 ) -> None:

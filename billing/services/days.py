@@ -41,7 +41,7 @@ from billing.periods import day_window, existed_hours, local_midnight_utc
 from billing.rating import ONE, QUANTITY_RULE, ZERO, MissingPrice, PriceVersion, day_coverage, price_usage
 from billing.reconcile import RERATED_FIELDS, Adjusted, DayFacts, LineTarget, day_plan, vanished
 from billing.services import setbased
-from billing.services.accounts import account_apply, account_for_team, accounts_apply
+from billing.services.accounts import account_apply, accounts_apply, accounts_for_teams
 from billing.services.bulk import rows_copy, rows_insert
 from billing.services.changes import ROLLUP_COMMIT_MARGIN
 from billing.services.statements import open_statement_after, statements_for_month
@@ -399,10 +399,7 @@ def _billed_before_and_flagged(teams: Sequence[Team], day: date) -> tuple[set[in
 
 
 def _accounts_ensure(teams: Sequence[Team]) -> None:
-    have = set(BillingAccount.objects.filter(team__in=teams).values_list("team_id", flat=True))
-    for team in teams:
-        if team.pk not in have:
-            account_for_team(team=team)
+    accounts_for_teams(teams=teams)
 
 
 def _ledger(team: Team, charge: Charge, amount: Decimal, key: str) -> LedgerEntry | None:

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from billing.models import BillingAccount, BillRun, BillRunStatus
 from billing.periods import days_between, local_date
-from billing.services.accounts import account_for_team
+from billing.services.accounts import accounts_for_teams
 from billing.services.changes import usage_changes_flag
 from billing.services.days import Rates, days_to_rebill, teams_day_bill
 from core.claims import Lease, new_owner
@@ -220,8 +220,9 @@ def teams_bill_due(*, now: datetime | None = None, trigger: str = "beat") -> Bil
     run, started = _run_start(trigger)
     run.usage_checked_until, _ = usage_changes_flag(now=now)
     rates = Rates.load()
-    for team in Team.objects.filter(billing_account__isnull=True):
-        account_for_team(team=team)
+    missing = list(Team.objects.filter(billing_account__isnull=True).values_list("pk", flat=True))
+    for start in range(0, len(missing), BATCH_TEAMS):
+        accounts_for_teams(teams=list(Team.objects.filter(pk__in=missing[start : start + BATCH_TEAMS])))
     lease = timedelta(minutes=settings.BILLING_CLAIM_LEASE_MINUTES)
     candidates = [
         pk

@@ -9,9 +9,9 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from billing.models import Band, BillingAccount, BillingNotice, LedgerEntry
-from billing.services.accounts import band_for, ledger_record
+from billing.services.accounts import accounts_for_teams, band_for, ledger_record
 from billing.services.days import day_bill
-from tenants.models import AuditEvent
+from tenants.models import AuditEvent, Team
 
 from .conftest import fill_day, utc
 
@@ -94,3 +94,19 @@ def test_charges_drive_the_balance_into_debt_with_a_notice_and_an_owner_email(
     assert (notice.band_from, notice.band_to, notice.balance) == (Band.NORMAL, Band.DEBT, Decimal("-3.96"))
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["owner@example.com"]
     assert "suspended" in mail.outbox[0].body
+
+
+def test_accounts_for_many_teams_start_the_day_before_each_team_began_and_keep_existing_ones(world):
+    Team.objects.filter(pk=world.team.pk).update(created_at=utc(2024, 3, 1, 2), time_zone="America/New_York")
+    Team.objects.filter(pk=world.other_team.pk).update(created_at=utc(2024, 3, 1, 2), time_zone="Asia/Tokyo")
+    kept = BillingAccount.objects.create(team=world.other_team, balance=Decimal("7"), last_billed_day=None)
+    teams = list(Team.objects.filter(pk__in=[world.team.pk, world.other_team.pk]))
+
+    accounts_for_teams(teams=teams)
+    accounts_for_teams(teams=teams)  # again: nothing changes
+
+    # 02:00 UTC on 1 March is still 29 February in New York: billing starts there.
+    assert BillingAccount.objects.get(team=world.team).last_billed_day == date(2024, 2, 28)
+    kept.refresh_from_db()
+    assert (kept.balance, kept.last_billed_day) == (Decimal("7"), None)
+    assert BillingAccount.objects.count() == 2
