@@ -4,6 +4,7 @@ one batch at a time, every batch's counts and errors recorded, a failure stops n
 import os
 import threading
 from datetime import date, timedelta
+from itertools import count
 
 import pytest
 from django.db import connection, transaction
@@ -64,6 +65,7 @@ def test_batches_run_bills_every_batch_once_and_reads_at_most_a_few_ahead():
     assert max(in_flight) <= 2 * 3 + 1
 
 
+@pytest.mark.timeout(60)
 def test_batches_run_stops_taking_batches_after_a_failure_and_raises_it():
     started, finished = [], []
     lock = threading.Lock()
@@ -79,11 +81,12 @@ def test_batches_run_stops_taking_batches_after_a_failure_and_raises_it():
         with lock:
             finished.append(batch)
 
+    # Endless batches: the run ends only because it stops taking them after the failure.
     with pytest.raises(Killed):
-        batches_run(iter(range(1000)), bill, workers=3)
-    # The batches already running finished; far from all the others started.
+        batches_run(count(), bill, workers=3)
+    # The batches already running finished; only the failed one did not.
     assert set(started) - set(finished) == {1}
-    assert {0, 2} <= set(finished) and len(started) < 20
+    assert {0, 2} <= set(finished)
 
 
 def test_batches_run_raises_when_reading_the_batches_fails_after_the_running_ones_finish():
