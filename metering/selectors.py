@@ -24,6 +24,8 @@ from django.db.models import (
     Sum,
     When,
 )
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -346,7 +348,7 @@ def quota_requests_for_dashboard(*, user) -> dict[str, list[QuotaRequest]]:
 
 @dataclass
 class NearLimit:
-    namespace: Namespace
+    namespace: str  # its name
     resource: str
     label: str
     used: int
@@ -389,6 +391,8 @@ RESOURCE_BY_METRIC: dict[str, Resource] = {
     USED_VS_ALLOCATED[r.key]: r for r in RESOURCES if r.key in USED_VS_ALLOCATED
 }
 CORE_METRICS = [metric for metric, kind in METRIC_KIND.items() if kind == CPU]
+# The allocation column each measured metric is held against.
+_ALLOCATED_COLUMN = {metric: f"namespace__quota__{r.field}" for metric, r in RESOURCE_BY_METRIC.items()}
 
 
 def namespaces_near_limits(*, user, threshold: float | None = None) -> list[NearLimit]:
@@ -396,44 +400,35 @@ def namespaces_near_limits(*, user, threshold: float | None = None) -> list[Near
     or above ``METERING_NEAR_LIMIT_RATIO`` of their allocation, or above zero without one (for
     the dashboard). One query, which returns only the samples near a limit, whatever the
     number of namespaces: used is truncated to whole base units in Python, so the database
-    keeps everything within one unit of the line and Python draws it."""
+    keeps everything within one unit of the line and Python draws it. A missing allocation
+    counts as zero, which the database lets every used amount above zero pass."""
     threshold = settings.METERING_NEAR_LIMIT_RATIO if threshold is None else threshold
-    samples = (
-        UsageSample.objects.filter(
-            namespace__in=namespaces_for_user(user=user).values("pk"),
-            window_start=F("namespace__cluster__metering_state__last_window_start"),
-            metric__in=list(RESOURCE_BY_METRIC),
-            quantity__gt=0,
-        )
-        .alias(
-            used=Case(
-                When(metric__in=CORE_METRICS, then=F("quantity") * 1000),
-                default=F("quantity"),
-                output_field=FloatField(),
-            ),
-            allocated=Case(
-                *(
-                    When(metric=metric, then=F(f"namespace__quota__{resource.field}"))
-                    for metric, resource in RESOURCE_BY_METRIC.items()
-                ),
-                output_field=FloatField(),
-            ),
-        )
-        .filter(Q(allocated__isnull=True) | Q(allocated=0) | Q(used__gte=F("allocated") * threshold - 1))
-        .select_related("namespace__quota")
+    used = Case(
+        When(metric__in=CORE_METRICS, then=F("quantity") * 1000),
+        default=F("quantity"),
+        output_field=FloatField(),
     )
+    allocated = Case(
+        *(When(metric=metric, then=F(column)) for metric, column in _ALLOCATED_COLUMN.items()),
+        output_field=FloatField(),
+    )
+    rows = UsageSample.objects.filter(
+        GreaterThanOrEqual(used, Coalesce(allocated, 0.0) * threshold - 1),
+        namespace__in=namespaces_for_user(user=user).values("pk"),
+        window_start=F("namespace__cluster__metering_state__last_window_start"),
+        metric__in=list(RESOURCE_BY_METRIC),
+        quantity__gt=0,
+    ).values_list("namespace__name", "metric", "quantity", *_ALLOCATED_COLUMN.values())
     warnings = []
-    for sample in samples:
-        namespace = sample.namespace
-        allocation = amounts_of(namespace.quota if _has_quota(namespace) else None)
-        resource = RESOURCE_BY_METRIC[sample.metric]
-        used = _to_base(sample.metric, sample.quantity or Decimal(0))  # above zero: filtered
-        allocated = allocation[resource.key]
-        if (allocated and used / allocated >= threshold) or (not allocated and used):
+    for name, metric, quantity, *allocations in rows:
+        resource = RESOURCE_BY_METRIC[metric]
+        used_now = _to_base(metric, quantity)  # above zero: filtered
+        allocated_now = int(dict(zip(_ALLOCATED_COLUMN, allocations, strict=True))[metric] or 0)
+        if (allocated_now and used_now / allocated_now >= threshold) or (not allocated_now and used_now):
             warnings.append(
-                NearLimit(namespace, resource.key, gettext(resource.label), used, allocated, resource.kind)
+                NearLimit(name, resource.key, gettext(resource.label), used_now, allocated_now, resource.kind)
             )
-    return sorted(warnings, key=lambda w: (-w.ratio, w.namespace.name, w.resource))
+    return sorted(warnings, key=lambda w: (-w.ratio, w.namespace, w.resource))
 
 
 @dataclass

@@ -394,7 +394,7 @@ def test_near_limit_selector_has_constant_queries(world, quota, django_assert_nu
     used(world.namespace, 1)
     with django_assert_num_queries(1):
         warnings = namespaces_near_limits(user=world.owner)
-    assert [(w.namespace.name, w.resource, w.state) for w in warnings] == [("acme-dev", "cpu", "full")]
+    assert [(w.namespace, w.resource, w.state) for w in warnings] == [("acme-dev", "cpu", "full")]
     for i in range(10):
         ns = NamespaceFactory(team=world.team, name=f"busy-{i}")
         NamespaceQuota.objects.create(namespace=ns, cpu_millicores=1000)
@@ -436,7 +436,7 @@ def test_near_limits_are_the_latest_window_measured_against_the_allocation(world
     used(NamespaceFactory(team=world.team, name="no-quota"), Metric.PODS, 1)
     used(allocated("idle", pods=0), Metric.PODS, 0)
     warnings = [
-        (w.namespace.name, w.resource, w.used, w.allocated, w.state)
+        (w.namespace, w.resource, w.used, w.allocated, w.state)
         for w in namespaces_near_limits(user=world.owner)
     ]
     assert warnings == [
