@@ -23,7 +23,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models.lookups import Exact, GreaterThanOrEqual, In
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -418,13 +418,15 @@ def namespaces_near_limits(*, user, threshold: float | None = None) -> list[Near
     keeps everything within one unit of the line and Python draws it. A missing allocation
     counts as zero, which the database lets every used amount above zero pass."""
     threshold = settings.METERING_NEAR_LIMIT_RATIO if threshold is None else threshold
+    # Conditions as lookups, not keyword Qs: each Q would be resolved as a filter of its own.
+    metric = F("metric")
     used = Case(
-        When(metric__in=CORE_METRICS, then=F("quantity") * 1000),
+        When(In(metric, CORE_METRICS), then=F("quantity") * 1000),
         default=F("quantity"),
         output_field=FloatField(),
     )
     allocated = Case(
-        *(When(metric=metric, then=F(column)) for metric, column in _ALLOCATED_COLUMN.items()),
+        *(When(Exact(metric, name), then=F(column)) for name, column in _ALLOCATED_COLUMN.items()),
         output_field=FloatField(),
     )
     rows = UsageSample.objects.filter(
