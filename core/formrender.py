@@ -3,7 +3,7 @@
 Django draws each widget with a template, and each ``<option>`` and attribute list with
 another ``{% include %}``: about 25 µs an option and 60 µs a text field. A select of a team's
 200 namespaces cost more than the rest of its page. The templates drawn here (inputs, selects,
-textareas, error lists, labels, and the field groups of ``as_div``) give the same HTML as Django's own, compared by
+textareas, error lists, labels, the field groups of ``as_div`` and the paragraphs of ``as_p``) give the same HTML as Django's own, compared by
 ``core/tests/test_formrender.py``; every other template (radio buttons, form layouts, a
 widget's own template) is rendered as before. Like Django's renderer, the HTML is
 returned without surrounding whitespace. ``FORM_RENDERER`` names this class.
@@ -130,6 +130,33 @@ def _form_div(context: Mapping) -> str:
     return "".join(parts).strip()
 
 
+def _form_p(context: Mapping) -> str:
+    """``django/forms/p.html``: the form's own errors, then each field's errors and a ``<p>``
+    with its label, widget and help text, the hidden fields in the last one."""
+    errors, fields = context["errors"], context["fields"]
+    hidden = "".join(conditional_escape(field) for field in context["hidden_fields"])
+    parts = [conditional_escape(errors), "\n"]
+    if errors and not fields:
+        parts.append(f"\n  <p>{hidden}</p>\n")
+    parts.append("\n")
+    for index, (field, field_errors) in enumerate(fields):
+        classes = field.css_classes()
+        classes = f' class="{_text(classes)}"' if classes else ""
+        label = conditional_escape(field.label_tag()) if field.label else ""
+        help_text = ""
+        if field.help_text:
+            helptext_id = f' id="{_text(field.auto_id)}_helptext"' if field.auto_id else ""
+            help_text = f'\n      <span class="helptext"{helptext_id}>{field.help_text}</span>\n    '
+        last = f"\n      {hidden}\n    " if index == len(fields) - 1 else ""
+        parts.append(
+            f"\n  {conditional_escape(field_errors)}\n  <p{classes}>\n    {label}\n    {conditional_escape(field)}"
+            f"\n    {help_text}\n    {last}\n  </p>\n"
+        )
+    if not fields and not errors:
+        parts.append(f"\n\n  {hidden}\n")
+    return "".join(parts).strip()
+
+
 DRAWN: dict[str, Callable[[Mapping], str | None]] = {
     **{
         f"{WIDGETS}{kind}.html": lambda context: _input(context["widget"])
@@ -157,6 +184,7 @@ DRAWN: dict[str, Callable[[Mapping], str | None]] = {
     "django/forms/label.html": _label,
     "django/forms/field.html": _field_group,
     "django/forms/div.html": _form_div,
+    "django/forms/p.html": _form_p,
 }
 
 

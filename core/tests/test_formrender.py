@@ -82,6 +82,7 @@ def test_forms_render_the_same_html_as_djangos_templates(index):
     ours.is_bound and ours.is_valid()
     django.is_bound and django.is_valid()
     assert str(ours.as_div()) == str(django.as_div())
+    assert str(ours.as_p()) == str(django.as_p())
     for field in ours:
         theirs = django[field.name]
         assert str(field) == str(theirs)
@@ -98,6 +99,7 @@ def test_widgets_errors_and_div_layouts_are_drawn_without_templates(monkeypatch)
     monkeypatch.setattr(DjangoTemplates, "render", lambda self, name, *args, **kw: drawn.append(name) or "")
     str(form["kind"]), str(form["grouped"]), str(form["name"]), str(form["notes"]), str(form["count"].errors)
     str(form.non_field_errors()), str(form["name"].label_tag()), str(amounts.as_div())
+    str(amounts.as_p())
     assert drawn == []
-    str(form["radio"])
+    str(form.as_p())  # every field of it, in paragraphs: only the radio buttons take a template
     assert drawn == ["django/forms/widgets/radio.html"]
