@@ -22,7 +22,6 @@ from billing.periods import local_date
 from billing.services.accounts import ledger_record
 from billing.services.pricebooks import EARLIEST_ZONE, pricebook_create, pricebook_is_locked, pricebook_update
 from billing.services.statements import statement_mark_paid
-from clusters.paging import Counted
 from core.errors import add_service_errors, message_service_errors
 from core.pages import paginate
 from tenants import permissions
@@ -140,7 +139,7 @@ def finance_index(request: HttpRequest) -> HttpResponse:
     totals = selectors.statement_totals(statements)
     context = {
         "form": form,
-        "statements": paginate(request, Counted(statements, totals.count)),
+        "statements": paginate(request, statements, count=totals.count),
         "totals": totals.by_currency,
     }
     return render(request, "billing/finance_index.html", context)

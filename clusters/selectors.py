@@ -67,8 +67,8 @@ class AccessOverview:
 
 
 class AccessLines:
-    """The user's namespaces by cluster and name, counted already: a paginator takes a slice
-    without counting them again (like ``clusters.paging.Counted``)."""
+    """The user's namespaces by cluster and name, read a slice at a time (a paginator's page),
+    and how many there are (``count``, which the paginator is handed instead of counting)."""
 
     ordered = True
 
@@ -76,10 +76,7 @@ class AccessLines:
         self._rows = namespaces.order_by("cluster__name", "name").values_list(
             "name", "display_name", "team__name", "cluster__name", "status"
         )
-        self._count = count
-
-    def count(self) -> int:
-        return self._count
+        self.count = count
 
     def __getitem__(self, window: slice) -> list[AccessLine]:
         labels = dict(NamespaceStatus.choices)

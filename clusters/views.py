@@ -68,7 +68,9 @@ def _access_page(
 ):
     context = {
         "clusters": overview.clusters,
-        "namespaces": paginate(request, overview.namespaces, param="namespaces_page"),
+        "namespaces": paginate(
+            request, overview.namespaces, param="namespaces_page", count=overview.namespaces.count
+        ),
         "form": form,
         "error": error,
         "first_namespace": overview.first_namespace,

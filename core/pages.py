@@ -28,8 +28,14 @@ class LinkedPaginator(Paginator):
         return LinkedPage(*args, **kwargs)
 
 
-def paginate(request: HttpRequest, items, *, param: str = "page", one_query: bool = False) -> LinkedPage:
+def paginate(
+    request: HttpRequest, items, *, param: str = "page", one_query: bool = False, count: int | None = None
+) -> LinkedPage:
     """One page of ``items`` chosen by ``?<param>=``, with links that keep the other query args.
+
+    ``count``: how many ``items`` there are, when a query gave it already; the paginator then
+    only reads the page's slice. ``items`` may be anything ordered that slices (a queryset, or
+    an object with ``ordered = True`` and ``__getitem__``).
 
     ``one_query``: a queryset's page and its total come from one query (a window count beside
     the rows) instead of a count and then the rows; a page past the end costs the two of them
@@ -40,7 +46,10 @@ def paginate(request: HttpRequest, items, *, param: str = "page", one_query: boo
     """
     page: Page | None = _one_query_page(items, request.GET.get(param)) if one_query else None
     if page is None:
-        page = LinkedPaginator(items, settings.TENANTRY_PAGE_SIZE).get_page(request.GET.get(param))
+        paginator = LinkedPaginator(items, settings.TENANTRY_PAGE_SIZE)
+        if count is not None:
+            paginator.count = count  # type: ignore[misc]  # a cached_property, known already
+        page = paginator.get_page(request.GET.get(param))
     assert isinstance(page, LinkedPage)
     query = request.GET.copy()
     page.param = param

@@ -31,7 +31,6 @@ from django.utils.translation import gettext, gettext_noop
 
 from clusters.kube.spec import plan_network
 from clusters.models import Cluster
-from clusters.paging import Counted
 from metering.amounts import (
     RESOURCES,
     Amounts,
@@ -149,12 +148,6 @@ class QuotaOverview:
     def rows(self) -> list[AllocationRow]:
         """Every visible namespace's allocation."""
         return allocation_rows(self.namespaces)
-
-    def for_paging(self) -> "QuerySet[Namespace] | Counted":
-        """The visible namespaces for a paginator, which needs not count them when they are known."""
-        if self.visible_count is None:
-            return self.namespaces
-        return Counted(self.namespaces, self.visible_count)
 
 
 # The columns of an allocation (``amounts_of`` reads these).

@@ -105,7 +105,7 @@ def _team_quota_page(
     overview = selectors.team_quota_overview(team=team, user=request.user)
     may_manage = permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, team)
     # One page of namespaces at a time, each a line; the one chosen with ?edit= is a form.
-    allocations = paginate(request, overview.for_paging(), param="allocations")
+    allocations = paginate(request, overview.namespaces, param="allocations", count=overview.visible_count)
     rows = selectors.allocation_rows(allocations.object_list)
     for row, url in zip(rows, _namespace_urls("metering:namespace_usage", rows), strict=True):
         row.usage_url = url

@@ -1,4 +1,5 @@
-"""``paginate(..., one_query=True)`` gives the page ``paginate`` gives, in one query."""
+"""``paginate(..., one_query=True)`` gives the page ``paginate`` gives, in one query; handed
+``count=``, it reads only the page."""
 
 import zoneinfo
 from datetime import UTC, datetime
@@ -73,6 +74,15 @@ def test_the_total_of_grouped_rows_counts_the_groups(world, settings):
     page = _page(teams, None, one_query=True)
     assert page.paginator.count == 1
     assert list(page.object_list) == [{"name": "Acme", "member_count": 7}]
+
+
+@pytest.mark.parametrize("requested", [None, "2", "3", "99", "x"])
+def test_a_known_count_gives_the_same_pages_reading_only_the_page(five_namespaces, requested):
+    expected, count = _seen(_page(five_namespaces, requested)), five_namespaces.count()
+    with CaptureQueriesContext(connection) as queries:
+        assert _seen(_page(five_namespaces, requested, count=count)) == expected
+    assert len(queries.captured_queries) == 1
+    assert "COUNT" not in queries.captured_queries[0]["sql"].upper()
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/Los_Angeles"])
