@@ -50,6 +50,8 @@ def paginate(
         if count is not None:
             paginator.count = count  # type: ignore[misc]  # a cached_property, known already
         page = paginator.get_page(request.GET.get(param))
+        if not paginator.count:
+            page.object_list = []  # nothing to read: the empty slice would still be compiled
     assert isinstance(page, LinkedPage)
     query = request.GET.copy()
     page.param = param

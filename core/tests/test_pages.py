@@ -85,6 +85,16 @@ def test_a_known_count_gives_the_same_pages_reading_only_the_page(five_namespace
     assert "COUNT" not in queries.captured_queries[0]["sql"].upper()
 
 
+def test_an_empty_list_leaves_no_query_to_build_after_its_count(world):
+    nothing = Namespace.objects.filter(name="none").order_by("name")
+    with CaptureQueriesContext(connection) as queries:
+        pages = [_page(nothing, None), _page(nothing, None, count=0)]
+    assert len(queries.captured_queries) == 1  # the first one's count
+    # A list, not an empty slice of the queryset (which a template's loop would still compile).
+    assert [page.object_list for page in pages] == [[], []]
+    assert all(type(page.object_list) is list for page in pages)
+
+
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/Los_Angeles"])
 def test_local_day_is_the_day_the_date_filter_shows(zone):
     moment = datetime(2026, 1, 1, 23, 30, tzinfo=UTC)
