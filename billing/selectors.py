@@ -42,6 +42,16 @@ def billing_team_for_user(*, user, slug: str) -> Team:
     return team_for_user(user=user, slug=slug, perm=permissions.VIEW_BILLING)
 
 
+def billing_team_and_account_for_user(*, user, slug: str) -> tuple[Team, BillingAccount | None]:
+    """``billing_team_for_user``, and the team's billing account (None without one) read in the
+    same query."""
+    team = team_for_user(user=user, slug=slug, perm=permissions.VIEW_BILLING, related=("billing_account",))
+    try:
+        return team, team.billing_account
+    except BillingAccount.DoesNotExist:
+        return team, None
+
+
 def team_statement_for_user(*, user, slug: str, pk: int) -> Statement:
     team = billing_team_for_user(user=user, slug=slug)
     return get_object_or_404(Statement.objects.select_related("team"), team=team, pk=pk)

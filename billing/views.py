@@ -36,11 +36,10 @@ CSV_HEADER = [
 
 @login_required
 def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
-    team = selectors.billing_team_for_user(user=request.user, slug=slug)
+    team, account = selectors.billing_team_and_account_for_user(user=request.user, slug=slug)
     now = timezone.now()
     statements = list(selectors.statements_for_team(team=team))
     statement = selectors.current_of(statements, team=team, now=now)
-    account = selectors.account_of(team=team)
     daily = selectors.daily_totals(statement=statement) if statement else []
     context = {
         "team": team,

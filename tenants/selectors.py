@@ -104,8 +104,12 @@ def team_live_namespace_count(*, team: Team) -> int:
     return Namespace.objects.live().filter(team=team).exclude(status=NamespaceStatus.TERMINATING).count()
 
 
-def team_for_user(*, user, slug: str, perm: str = permissions.VIEW_TEAM) -> Team:
-    team = get_object_or_404(Team, slug=slug)
+def team_for_user(
+    *, user, slug: str, perm: str = permissions.VIEW_TEAM, related: tuple[str, ...] = ()
+) -> Team:
+    """A team the user holds ``perm`` in (404 to outsiders, 403 to members without it);
+    ``related`` names what the floors above keep beside it (one-to-one), loaded in the same query."""
+    team = get_object_or_404(Team.objects.select_related(*related), slug=slug)
     permissions.require_team_perm(user, perm, team)
     return team
 

@@ -323,3 +323,15 @@ def test_rerun_from_page_data_is_a_noop(billed):
     before = LedgerEntry.objects.count()
     day_bill(team=billed.team, day=date(2024, 3, 2))
     assert LedgerEntry.objects.count() == before
+
+
+def test_team_billing_shows_the_prepaid_balance_read_with_the_team(client, world):
+    type(world.team).objects.filter(pk=world.team.pk).update(billing_mode="prepaid", currency="USD")
+    client.force_login(world.owner)
+    url = reverse("billing:team", args=[world.team.slug])
+    without = client.get(url)  # no account yet: a zero balance
+    assert without.status_code == 200 and "0.00 USD" in without.content.decode()
+    BillingAccount.objects.create(team=world.team, balance=Decimal("12.34"), band="low")
+    html = client.get(url).content.decode()
+    assert "12.34 USD" in html
+    assert 'class="balance band-low"' in html
