@@ -1,9 +1,11 @@
 """Billing test helpers: a price book and hourly usage rows."""
 
+import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from billing.models import PriceBook, PriceBookRuntime, PriceBookStorageClass
 from clusters.models import NamespaceProvisioning
@@ -112,3 +114,12 @@ def acme(world, book):
     world.team.refresh_from_db()
     world.namespace.refresh_from_db()
     return world
+
+
+def needs_postgresql(reason: str) -> None:
+    """Skip on SQLite with ``reason``; fail when DATABASE_URL names PostgreSQL but the test
+    database is not, so CI cannot skip these silently."""
+    if connection.vendor != "postgresql":
+        if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+            pytest.fail("DATABASE_URL points at PostgreSQL but the test database is not PostgreSQL")
+        pytest.skip(reason)

@@ -1,13 +1,12 @@
 """Bill runs that bill several batches of teams at once (``BILLING_WORKERS``): the same lines as
 one batch at a time, every batch's counts and errors recorded, a failure stops new batches."""
 
-import os
 import threading
 from datetime import date, timedelta
 from itertools import count
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 import billing.services.runs as runs
 from billing.models import (
@@ -24,19 +23,12 @@ from billing.services.runs import batches_run, billing_workers, days_bill, teams
 from tenants.models import Team
 from tests.factories import NamespaceFactory, TeamFactory
 
-from .conftest import EPOCH, fill_day, make_book, utc
+from .conftest import EPOCH, fill_day, make_book, needs_postgresql, utc
+
+SKIP_REASON = "concurrent batches need PostgreSQL (each thread its own connection); SQLite bills serially"
 
 FIRST = date(2024, 3, 1)
 NOW = utc(2024, 3, 3, 12)
-
-
-def _needs_postgresql():
-    if connection.vendor != "postgresql":
-        if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-            pytest.fail("DATABASE_URL points at PostgreSQL but the test database is not PostgreSQL")
-        pytest.skip(
-            "concurrent batches need PostgreSQL (each thread its own connection); SQLite bills serially"
-        )
 
 
 class Killed(BaseException):
@@ -156,7 +148,7 @@ def _all_meet(parties):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_batches_write_what_one_batch_at_a_time_writes(settings, monkeypatch):
-    _needs_postgresql()
+    needs_postgresql(SKIP_REASON)
     teams = _teams(7)
     monkeypatch.setattr(runs, "BATCH_TEAMS", 2)  # four batches
     settings.BILLING_WORKERS = 1
@@ -183,7 +175,7 @@ def test_concurrent_batches_write_what_one_batch_at_a_time_writes(settings, monk
 
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_whose_teams_fail_records_their_errors_and_the_others_counts(settings, monkeypatch):
-    _needs_postgresql()
+    needs_postgresql(SKIP_REASON)
     teams = _teams(6)
     monkeypatch.setattr(runs, "BATCH_TEAMS", 2)
     settings.BILLING_WORKERS = 3
@@ -211,7 +203,7 @@ def test_a_batch_whose_teams_fail_records_their_errors_and_the_others_counts(set
 
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_that_dies_stops_the_run_and_the_others_counts_are_saved(settings, monkeypatch):
-    _needs_postgresql()
+    needs_postgresql(SKIP_REASON)
     teams = _teams(8)
     monkeypatch.setattr(runs, "BATCH_TEAMS", 2)
     settings.BILLING_WORKERS = 3
@@ -238,7 +230,7 @@ def test_a_batch_that_dies_stops_the_run_and_the_others_counts_are_saved(setting
 
 @pytest.mark.django_db(transaction=True)
 def test_the_hourly_job_bills_claimed_chunks_at_once_and_releases_every_claim(settings, monkeypatch):
-    _needs_postgresql()
+    needs_postgresql(SKIP_REASON)
     _teams(5)
     for team in Team.objects.all():
         BillingAccount.objects.create(team=team, last_billed_day=date(2024, 2, 29))

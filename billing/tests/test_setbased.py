@@ -1,7 +1,6 @@
 """The set-based first billing (PostgreSQL) writes what the Python path writes for the same
 usage: lines, ledger entries, balances, bands and billed days (guarantees 1, 2, 6, 9, 13, 15)."""
 
-import os
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -25,20 +24,15 @@ from billing.services.runs import days_bill
 from metering.models import UsageHourly
 from tests.factories import NamespaceFactory, TeamFactory
 
-from .conftest import EPOCH, make_book, utc
+from .conftest import EPOCH, make_book, needs_postgresql, utc
 from .test_usage import QUANTITIES, byte_counts, hour_rows
+
+SKIP_REASON = "the set-based first billing needs PostgreSQL; SQLite bills in Python"
 
 pytestmark = pytest.mark.django_db
 
 FIRST_DAY = utc(2024, 2, 29)
 NOW = utc(2024, 3, 5, 12)
-
-
-def _needs_postgresql():
-    if connection.vendor != "postgresql":
-        if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-            pytest.fail("DATABASE_URL points at PostgreSQL but the test database is not PostgreSQL")
-        pytest.skip("the set-based first billing needs PostgreSQL; SQLite bills in Python")
 
 
 @pytest.mark.parametrize(
@@ -48,7 +42,7 @@ def _needs_postgresql():
 )  # fmt: skip
 @pytest.mark.parametrize("places", [0, 2, 3, 6])
 def test_sql_half_even_rounds_as_decimal_quantize(value, places):
-    _needs_postgresql()
+    needs_postgresql(SKIP_REASON)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {setbased.half_even('x.v', places)} FROM (SELECT %s::numeric AS v) x",  # noqa: S608
@@ -143,7 +137,7 @@ namespace_hours = st.dictionaries(st.integers(min_value=-6, max_value=54), hour_
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(usage=st.lists(namespace_hours, min_size=6, max_size=6), data=st.data())
 def test_set_based_first_billing_writes_what_the_python_path_writes(teams, usage, data, monkeypatch):
-    _needs_postgresql()
+    needs_postgresql(SKIP_REASON)
     made, namespaces = teams
     UsageHourly.objects.all().delete()
     rows = []
@@ -215,7 +209,7 @@ def test_an_hour_whose_rows_name_two_runtime_classes_bills_its_storage_classes_a
 ):
     """The hour's runtime class is the largest its rows name, for its per-StorageClass rows
     too (the set-based path reads those with their own runtime class unless the hour mixes)."""
-    _needs_postgresql()
+    needs_postgresql(SKIP_REASON)
     made, namespaces = teams
     hour = FIRST_DAY + timedelta(hours=3)
     for metric, runtime_class, storage_class in [
@@ -248,7 +242,7 @@ def test_an_hour_whose_rows_name_two_runtime_classes_bills_its_storage_classes_a
 
 
 def test_a_team_without_namespaces_is_billed_with_no_lines_by_the_database(book, monkeypatch):
-    _needs_postgresql()
+    needs_postgresql(SKIP_REASON)
     team = TeamFactory(slug="empty", name="Empty", billing_mode="prepaid")
     team.__class__.objects.filter(pk=team.pk).update(created_at=EPOCH)
     team.refresh_from_db()
