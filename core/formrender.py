@@ -10,6 +10,7 @@ returned without surrounding whitespace. ``FORM_RENDERER`` names this class.
 """
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
@@ -111,50 +112,51 @@ def _field_group(context: Mapping) -> str:
     return "".join(parts).strip()
 
 
-def _form_div(context: Mapping) -> str:
-    """``django/forms/div.html``: the form's own errors, then a ``<div>`` per visible field
-    with the hidden fields in the last one."""
+def _form(context: Mapping, tag: str, row: Callable[[Any, Any, str, str], str]) -> str:
+    """What Django's ``div.html`` and ``p.html`` share: the form's own errors (with the hidden
+    fields in a ``<tag>`` when no field is visible), then ``row(field, its errors, its class
+    attribute, the hidden fields if it is the last)`` per visible field."""
     errors, fields = context["errors"], context["fields"]
     hidden = "".join(conditional_escape(field) for field in context["hidden_fields"])
     parts = [conditional_escape(errors), "\n"]
     if errors and not fields:
-        parts.append(f"\n  <div>{hidden}</div>\n")
+        parts.append(f"\n  <{tag}>{hidden}</{tag}>\n")
     parts.append("\n")
-    for index, (field, _errors) in enumerate(fields):
+    for index, (field, field_errors) in enumerate(fields):
         classes = field.css_classes()
         classes = f' class="{_text(classes)}"' if classes else ""
         last = f"\n      {hidden}\n    " if index == len(fields) - 1 else ""
-        parts.append(f"\n  <div{classes}>\n    {field.as_field_group()}\n    {last}\n</div>\n")
+        parts.append(row(field, field_errors, classes, last))
     if not fields and not errors:
         parts.append(f"\n\n  {hidden}\n")
     return "".join(parts).strip()
 
 
+def _form_div(context: Mapping) -> str:
+    """``django/forms/div.html``: a ``<div>`` per visible field with its field group."""
+
+    def row(field, _errors, classes: str, last: str) -> str:
+        return f"\n  <div{classes}>\n    {field.as_field_group()}\n    {last}\n</div>\n"
+
+    return _form(context, "div", row)
+
+
 def _form_p(context: Mapping) -> str:
-    """``django/forms/p.html``: the form's own errors, then each field's errors and a ``<p>``
-    with its label, widget and help text, the hidden fields in the last one."""
-    errors, fields = context["errors"], context["fields"]
-    hidden = "".join(conditional_escape(field) for field in context["hidden_fields"])
-    parts = [conditional_escape(errors), "\n"]
-    if errors and not fields:
-        parts.append(f"\n  <p>{hidden}</p>\n")
-    parts.append("\n")
-    for index, (field, field_errors) in enumerate(fields):
-        classes = field.css_classes()
-        classes = f' class="{_text(classes)}"' if classes else ""
+    """``django/forms/p.html``: each field's errors, then a ``<p>`` with its label, widget and
+    help text."""
+
+    def row(field, field_errors, classes: str, last: str) -> str:
         label = conditional_escape(field.label_tag()) if field.label else ""
         help_text = ""
         if field.help_text:
             helptext_id = f' id="{_text(field.auto_id)}_helptext"' if field.auto_id else ""
             help_text = f'\n      <span class="helptext"{helptext_id}>{field.help_text}</span>\n    '
-        last = f"\n      {hidden}\n    " if index == len(fields) - 1 else ""
-        parts.append(
+        return (
             f"\n  {conditional_escape(field_errors)}\n  <p{classes}>\n    {label}\n    {conditional_escape(field)}"
             f"\n    {help_text}\n    {last}\n  </p>\n"
         )
-    if not fields and not errors:
-        parts.append(f"\n\n  {hidden}\n")
-    return "".join(parts).strip()
+
+    return _form(context, "p", row)
 
 
 DRAWN: dict[str, Callable[[Mapping], str | None]] = {
