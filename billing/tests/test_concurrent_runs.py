@@ -146,6 +146,19 @@ def _all_meet(parties):
     return spy, threads
 
 
+def _failing_for(spy, team_ids: set[int], error):
+    """``spy`` that, for a batch naming any of ``team_ids``, meets the other threads without
+    billing and then raises ``error()``."""
+
+    def bill(**kwargs):
+        if {t.pk for t in kwargs["teams"]} & team_ids:
+            spy(**{**kwargs, "teams": []})  # meet the others, bill nothing
+            raise error()
+        return spy(**kwargs)
+
+    return bill
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_batches_write_what_one_batch_at_a_time_writes(settings, monkeypatch):
     needs_postgresql(SKIP_REASON)
@@ -181,14 +194,9 @@ def test_a_batch_whose_teams_fail_records_their_errors_and_the_others_counts(set
     settings.BILLING_WORKERS = 3
     spy, _threads = _all_meet(3)
     failing = {teams[2].pk, teams[3].pk}  # one batch
-
-    def fails_for_one_batch(**kwargs):
-        if {t.pk for t in kwargs["teams"]} & failing:
-            spy(**{**kwargs, "teams": []})  # meet the others, bill nothing
-            raise RuntimeError("usage unreadable")
-        return spy(**kwargs)
-
-    monkeypatch.setattr(runs, "teams_day_bill", fails_for_one_batch)
+    monkeypatch.setattr(
+        runs, "teams_day_bill", _failing_for(spy, failing, lambda: RuntimeError("usage unreadable"))
+    )
     run = days_bill(first=FIRST, last=FIRST + timedelta(days=1), now=NOW)
 
     saved = BillRun.objects.get(pk=run.pk)
@@ -209,14 +217,7 @@ def test_a_batch_that_dies_stops_the_run_and_the_others_counts_are_saved(setting
     settings.BILLING_WORKERS = 3
     spy, _threads = _all_meet(3)
     dying = {teams[0].pk, teams[1].pk}
-
-    def dies_for_one_batch(**kwargs):
-        if {t.pk for t in kwargs["teams"]} & dying:
-            spy(**{**kwargs, "teams": []})
-            raise Killed
-        return spy(**kwargs)
-
-    monkeypatch.setattr(runs, "teams_day_bill", dies_for_one_batch)
+    monkeypatch.setattr(runs, "teams_day_bill", _failing_for(spy, dying, Killed))
     with pytest.raises(Killed):
         days_bill(first=FIRST, last=FIRST + timedelta(days=1), now=NOW)
 
