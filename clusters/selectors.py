@@ -22,6 +22,7 @@ from clusters.connections import gateway_for_cluster
 from clusters.kube.manifests import names
 from clusters.kube.spec import platform_settings_from_django
 from clusters.models import Cluster, NamespaceProvisioning, TeamPlacement
+from core.choices import labels_of
 from tenants.models import Namespace, NamespaceStatus, Team
 from tenants.selectors import namespaces_for_user
 
@@ -89,9 +90,9 @@ class AccessLines:
         self.count = count
 
     def __getitem__(self, window: slice) -> list[AccessLine]:
-        labels = dict(NamespaceStatus.choices)
+        label = labels_of(NamespaceStatus)
         return [
-            AccessLine(name, display_name, team, cluster, status, str(labels.get(status, status)))
+            AccessLine(name, display_name, team, cluster, status, label(status))
             for name, display_name, team, cluster, status in self._rows[window]
         ]
 

@@ -5,6 +5,7 @@ row and a ``{% url %}`` and an ``{% include %}`` in the template."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from core.choices import labels_of
 from core.urls import row_urls
 from tenants.models import NamespaceStatus
 
@@ -37,7 +38,7 @@ def team_rows(teams: Iterable[dict]) -> list[TeamRow]:
 
 def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
     """Rows of ``namespaces`` (dicts of ``NAMESPACE_FIELDS``)."""
-    labels = dict(NamespaceStatus.choices)
+    label = labels_of(NamespaceStatus)
     url = row_urls("namespace_detail")
     return [
         NamespaceRow(
@@ -45,7 +46,7 @@ def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
             display_name=ns["display_name"],
             team_name=ns["team__name"],
             status=ns["status"],
-            status_label=str(labels.get(ns["status"], ns["status"])),
+            status_label=label(ns["status"]),
             url=url(ns["name"]),
         )
         for ns in namespaces

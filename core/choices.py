@@ -1,6 +1,18 @@
-"""``get_<field>_display()`` without translating every choice on every call."""
+"""``get_<field>_display()`` without translating every choice on every call, and the labels
+of values read without their model (``values()`` rows)."""
 
+from collections.abc import Callable
+
+from django.db.models import Choices
 from django.utils.encoding import force_str
+
+
+def labels_of(choices: type[Choices]) -> Callable[[str], str]:
+    """``label(value)``: the translated label of a stored value of ``choices``, or the value
+    itself when it is not (or no longer) one of them, so a row stored under older choices
+    still shows. The labels are looked up once, for a table's rows."""
+    labels = dict(choices.choices)
+    return lambda value: force_str(labels.get(value, value))
 
 
 class ChoiceDisplayMixin:

@@ -31,6 +31,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from clusters.kube.spec import plan_network
 from clusters.models import Cluster
+from core.choices import labels_of
 from metering.amounts import (
     RESOURCES,
     Amounts,
@@ -349,8 +350,9 @@ def quota_requests_for_dashboard(*, user) -> dict[str, list[dict]]:
         "to_decide": list(to_decide.values(*DASHBOARD_REQUEST_FIELDS).order_by("created_at")[:20]),
         "mine": list(mine.values(*DASHBOARD_REQUEST_FIELDS).order_by("-created_at")[:20]),
     }
+    label = labels_of(QuotaRequestStatus)
     for row in shown["mine"]:
-        row["status_label"] = QuotaRequestStatus(row["status"]).label
+        row["status_label"] = label(row["status"])
     return shown
 
 

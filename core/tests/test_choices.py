@@ -4,7 +4,8 @@ import pytest
 from django.db import models
 from django.utils import translation
 
-from tenants.models import Invitation, Namespace, NamespaceMembership, Team, TeamMembership
+from core.choices import labels_of
+from tenants.models import Invitation, Namespace, NamespaceMembership, NamespaceStatus, Team, TeamMembership
 
 MODELS = (Team, TeamMembership, Namespace, NamespaceMembership, Invitation)
 
@@ -30,3 +31,12 @@ def test_every_choice_and_an_unknown_value_display_as_django_displays_them(langu
     assert checked > 40
     with translation.override("zh-hans"):
         assert Namespace(status="ready").get_status_display() != "Ready"
+
+
+def test_labels_of_translates_each_value_and_shows_a_value_no_longer_a_choice():
+    label = labels_of(NamespaceStatus)
+    with translation.override("zh-hans"):
+        assert label(NamespaceStatus.READY) == str(NamespaceStatus.READY.label)
+        assert label(NamespaceStatus.READY) != "Ready"
+    assert label(NamespaceStatus.READY) == "Ready"
+    assert label("retired-status") == "retired-status"

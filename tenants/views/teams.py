@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.choices import labels_of
 from core.errors import add_service_errors
 from core.http import HtmxHttpRequest
 from core.pages import local_day, paginate, redirect_to, render_page
@@ -54,14 +55,14 @@ class NamespaceRow:
 
 def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
     """Rows of ``namespaces`` (dicts of ``NAMESPACE_ROW_FIELDS``)."""
-    labels = dict(NamespaceStatus.choices)
+    label = labels_of(NamespaceStatus)
     detail_url, usage_url = row_urls("namespace_detail"), row_urls("metering:namespace_usage")
     return [
         NamespaceRow(
             name=ns["name"],
             display_name=ns["display_name"],
             status=ns["status"],
-            status_label=str(labels.get(ns["status"], ns["status"])),
+            status_label=label(ns["status"]),
             created=local_day(ns["created_at"]),
             cluster_name=ns["cluster__name"],
             cluster_unreachable=ns["cluster__reachable"] is False,
