@@ -3,14 +3,15 @@
 Pages, the API, services and tasks all ask here, staff and finance included: a permission
 names who holds it through a team role, and whether cluster admins (staff) or the finance
 group hold it on every team. ``restrict`` narrows a queryset to what a user may see, so a read
-cannot forget its scope. Roles are loaded once per user object and cached on it, so a page
-that asks many questions costs at most three queries.
+cannot forget its scope. Roles are loaded once per user object and cached on it (team and
+namespace roles in one query), so a page that asks many questions costs at most two queries: the
+roles and, for finance permissions, the user's groups.
 """
 
 import contextlib
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -57,13 +58,27 @@ _NAMESPACE_RULES: dict[str, frozenset[str]] = {
 
 
 def _roles(user) -> tuple[dict[int, str], dict[int, str]]:
+    """The user's team roles by team id and namespace roles by namespace id, in one query."""
     cached = getattr(user, "_tenantry_roles", None)
     if cached is None:
-        # Unordered: the models' default ordering would join the users and teams to sort.
-        team_roles = dict(TeamMembership.objects.filter(user=user).order_by().values_list("team_id", "role"))
-        ns_roles = dict(
-            NamespaceMembership.objects.filter(user=user).order_by().values_list("namespace_id", "role")
+        # One UNION ALL, each row marked with the kind of membership it comes from. Unordered:
+        # the models' default ordering would join the users and teams to sort.
+        team_rows = (
+            TeamMembership.objects.filter(user=user)
+            .order_by()
+            .annotate(is_team=Value(True))
+            .values_list("is_team", "team_id", "role")
         )
+        namespace_rows = (
+            NamespaceMembership.objects.filter(user=user)
+            .order_by()
+            .annotate(is_team=Value(False))
+            .values_list("is_team", "namespace_id", "role")
+        )
+        team_roles: dict[int, str] = {}
+        ns_roles: dict[int, str] = {}
+        for is_team, object_id, role in team_rows.union(namespace_rows, all=True):
+            (team_roles if is_team else ns_roles)[object_id] = role
         cached = (team_roles, ns_roles)
         user._tenantry_roles = cached
     return cached

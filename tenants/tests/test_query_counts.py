@@ -55,7 +55,7 @@ def test_team_page_queries_do_not_grow_with_members_namespaces_and_invitations(
 ):
     _grow(world, size)
     client.force_login(world.owner)
-    with django_assert_num_queries(12):  # +1: finance group lookup for the navigation
+    with django_assert_num_queries(11):  # +1: finance group lookup for the navigation
         assert client.get("/teams/acme/").status_code == 200
 
 
@@ -63,5 +63,5 @@ def test_team_page_queries_do_not_grow_with_members_namespaces_and_invitations(
 def test_namespace_page_queries_do_not_grow_with_members(client, world, django_assert_num_queries, size):
     _grow(world, size)
     client.force_login(world.manager)
-    with django_assert_num_queries(11):  # +1: the namespace's routes
+    with django_assert_num_queries(10):  # +1: the namespace's routes
         assert client.get("/namespaces/acme-dev/").status_code == 200
