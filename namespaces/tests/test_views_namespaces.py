@@ -1,7 +1,13 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.urls import reverse
 
+from clusters.connections import default_cluster
 from clusters.models import NamespaceProvisioning
+from metering.amounts import parse_amounts
+from metering.models import ClusterState, Metric, UsageSample
+from metering.services.quotas import namespace_quota_set, team_quota_ensure
 from tenants.models import Namespace, NamespaceMembership, NamespaceStatus, TeamMembership
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +129,32 @@ def test_namespace_overview_shows_status_badge_last_error_runtime_and_quota(clie
     assert 'class="quota-bars"' in body
     assert 'href="/namespaces/acme-dev/usage/"' in body
     assert "Delete namespace" not in body
+
+
+def test_namespace_overview_bars_read_the_quota_and_latest_window_loaded_with_the_namespace(
+    client, world, django_assert_num_queries
+):
+    team_quota_ensure(team=world.team)
+    namespace_quota_set(
+        actor=world.owner, namespace=world.namespace, amounts=parse_amounts({"cpu": "1", "pods": 10})
+    )
+    window = datetime(2026, 1, 1, tzinfo=UTC)
+    ClusterState.objects.create(cluster=default_cluster(), last_window_start=window)
+    UsageSample.objects.create(
+        namespace=world.namespace,
+        metric=Metric.CPU_REQUEST,
+        window_start=window,
+        window_end=window + timedelta(minutes=1),
+        quantity=0.9,
+        source="t",
+    )
+    client.force_login(world.viewer)
+    url = _urls(world)["namespace_detail"]
+    # The 7 of a namespace without data (test_query_counts), and the window's samples.
+    with django_assert_num_queries(8):
+        body = client.get(url).content.decode()
+    assert 'class="bar-near" data-resource="cpu"' in body
+    assert 'class="bar-unknown" data-resource="pods"' in body  # allocated, not measured
 
 
 def test_namespace_pages_share_one_set_of_tabs(client, world):
