@@ -23,6 +23,7 @@ from clusters.kube.manifests import names
 from clusters.kube.spec import platform_settings_from_django
 from clusters.models import Cluster, NamespaceProvisioning, TeamPlacement
 from core.choices import labels_of
+from core.urls import row_urls
 from tenants.models import Namespace, NamespaceStatus, Team
 from tenants.selectors import namespaces_for_user
 
@@ -56,7 +57,7 @@ def namespaces_by_cluster(*, user) -> list[ClusterNamespaces]:
 
 @dataclass(frozen=True)
 class AccessLine:
-    """One namespace on the access page: a context of the kubeconfig."""
+    """One namespace on the access page: a context of the kubeconfig, and its page's URL."""
 
     name: str
     display_name: str
@@ -64,6 +65,7 @@ class AccessLine:
     cluster: str
     status: str
     status_label: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,9 @@ class AccessLines:
 
     def __getitem__(self, window: slice) -> list[AccessLine]:
         label = labels_of(NamespaceStatus)
+        url = row_urls("namespace_detail")
         return [
-            AccessLine(name, display_name, team, cluster, status, label(status))
+            AccessLine(name, display_name, team, cluster, status, label(status), url(name))
             for name, display_name, team, cluster, status in self._rows[window]
         ]
 
