@@ -138,6 +138,19 @@ def test_access_page_query_count_does_not_grow_with_namespaces(client, world, dj
         client.get("/access/")
 
 
+def test_access_page_shows_its_clusters_limit_and_unreachable_notice_without_more_queries(
+    client, world, django_assert_num_queries
+):
+    client = logged_in(client, world.developer)
+    Cluster.objects.filter(is_default=True).update(max_token_hours=3, reachable=False)
+    # session, user, the namespaces per cluster, the clusters, the page of namespaces, and the
+    # finance group lookup for the navigation
+    with django_assert_num_queries(6):
+        html = client.get("/access/").content.decode()
+    assert "Cluster default did not answer the last check" in html
+    assert 'value="3"' in html  # the lifetime offered: the cluster's maximum
+
+
 def test_access_page_shows_the_namespaces_a_page_at_a_time_by_cluster(client, world, settings):
     """Every namespace is reachable through the pages, grouped under its cluster; the snippet
     names the first by name whatever page is shown."""
