@@ -170,7 +170,9 @@ class Forecast:
 _UNREAD = object()
 
 
-def month_forecast(*, team: Team, now: datetime, account: object = _UNREAD) -> Forecast:
+def month_forecast(
+    *, team: Team, now: datetime, account: object = _UNREAD, current: object = _UNREAD
+) -> Forecast:
     """Month to date plus the average of the recent full days times the days left.
 
     Month to date is the current statement's total. The days left are the days of the month
@@ -178,7 +180,9 @@ def month_forecast(*, team: Team, now: datetime, account: object = _UNREAD) -> F
     before that (last month's too, so the 1st has a forecast), leaving out the team's first
     day, which it did not exist for in full. Days are the team's local calendar days, so a
     daylight-saving month counts like any other. ``account`` is the team's billing account
-    (or None) when the caller read it already. One query for both sums, plus the account.
+    (or None) and ``current`` this month's statement from ``statements_for_team`` (or None)
+    when the caller read them already. One query for the recent days' sum (read from the
+    lines of those days only), plus the account and the statement when not given.
     """
     tz = team.time_zone
     month = month_start(local_date(now, tz))
@@ -187,6 +191,9 @@ def month_forecast(*, team: Team, now: datetime, account: object = _UNREAD) -> F
     if account is _UNREAD:
         account = account_of(team=team)
     assert account is None or isinstance(account, BillingAccount)
+    if current is _UNREAD:
+        current = statements_for_team(team=team).filter(month=month).first()
+    assert current is None or isinstance(current, Statement)
     last_billed = (
         account.last_billed_day if account and account.last_billed_day else month - timedelta(days=1)
     )
@@ -194,11 +201,11 @@ def month_forecast(*, team: Team, now: datetime, account: object = _UNREAD) -> F
     days_left = (month_end - billed_through).days
     first_full = max(local_date(team.created_at, tz) + timedelta(days=1), last_billed - timedelta(days=6))
     basis_days = max(0, (last_billed - first_full).days + 1)
-    sums = Charge.objects.filter(team=team).aggregate(
-        recent=Sum("amount", filter=Q(kind=ChargeKind.USAGE, day__gte=first_full, day__lte=last_billed)),
-        to_date=Sum("amount", filter=Q(statement__month=month)),
-    )
-    recent_total, to_date = sums["recent"] or ZERO, sums["to_date"] or ZERO
+    recent = Charge.objects.filter(
+        team=team, kind=ChargeKind.USAGE, day__gte=first_full, day__lte=last_billed
+    ).aggregate(total=Sum("amount"))
+    recent_total = recent["total"] or ZERO
+    to_date = (current.line_total if current else None) or ZERO  # type: ignore[attr-defined]  # annotated
     average = recent_total / basis_days if basis_days else ZERO
     days_billed = (billed_through - month).days + 1
     return Forecast(

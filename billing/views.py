@@ -50,7 +50,7 @@ def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
             "labels": [d["day"].isoformat() for d in daily],
             "amounts": [str(d["amount"]) for d in daily],
         },
-        "forecast": selectors.month_forecast(team=team, now=now, account=account),
+        "forecast": selectors.month_forecast(team=team, now=now, account=account, current=statement),
         "statements": statements,
         "prepaid": team.billing_mode == BillingMode.PREPAID,
         "account": account,

@@ -91,4 +91,6 @@ def test_the_billing_page_shows_the_forecast(client, april):
     client.force_login(april.owner)
     with time_machine.travel(utc(2024, 4, 30, 12), tick=False):
         page = client.get(reverse("billing:team", args=["acme"])).content.decode()
+    # Month to date is the listed statement's total; the forecast adds one day of 1.08.
+    assert "Month to date: <strong>14.58 USD</strong> over 29 billed days;" in page
     assert "forecast to month end: <strong>15.66 USD</strong>" in page
