@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -228,14 +229,19 @@ def namespace_runtime(
     state = preloaded(namespace.cluster, "metering_state")
     if state is UNREAD:
         state = ClusterState.objects.filter(cluster_id=namespace.cluster_id).first()
-    available = None
-    if state is not None and state.discovered_at is not None:
-        available = set(ClusterRuntime.objects.filter(state=state).values_list("name", flat=True))
+    discovered = state is not None and state.discovered_at is not None
+    entries = RuntimeClassProfile.objects.all()
+    if discovered:  # each entry says whether discovery found it, in the catalog's query
+        found = ClusterRuntime.objects.filter(state=state, name=OuterRef("name"))
+        entries = entries.annotate(installed=Exists(found))
+    catalog = list(entries)
+    # Only catalog entries are looked up in ``available``: the installed ones stand for it.
+    available = {entry.name for entry in catalog if entry.installed} if discovered else None  # type: ignore[attr-defined]
     return select_runtime(
         required_isolation=isolation,
         requirement_source=source,
         needs_gpu=policy.needs_gpu if needs_gpu is None else needs_gpu,
-        catalog=list(RuntimeClassProfile.objects.all()),
+        catalog=catalog,
         available=available,
         cluster_name=namespace.cluster.name,
     )

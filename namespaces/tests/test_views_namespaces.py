@@ -6,7 +6,7 @@ from django.urls import reverse
 from clusters.connections import default_cluster
 from clusters.models import NamespaceProvisioning
 from metering.amounts import parse_amounts
-from metering.models import ClusterState, Metric, UsageSample
+from metering.models import ClusterRuntime, ClusterState, Metric, NamespaceRuntimePolicy, UsageSample
 from metering.services.quotas import namespace_quota_set, team_quota_ensure
 from tenants.models import Namespace, NamespaceMembership, NamespaceStatus, TeamMembership
 
@@ -155,6 +155,27 @@ def test_namespace_overview_bars_read_the_quota_and_latest_window_loaded_with_th
         body = client.get(url).content.decode()
     assert 'class="bar-near" data-resource="cpu"' in body
     assert 'class="bar-unknown" data-resource="pods"' in body  # allocated, not measured
+
+
+def test_namespace_overview_picks_a_runtime_discovery_found_without_another_query(
+    client, world, django_assert_num_queries
+):
+    NamespaceRuntimePolicy.objects.update_or_create(
+        namespace=world.namespace, defaults={"min_isolation": "microvm"}
+    )
+    state = ClusterState.objects.create(cluster=default_cluster(), discovered_at=datetime.now(UTC))
+    ClusterRuntime.objects.create(
+        state=state, name="kata-clh", handler="kata-clh", seen_at=state.discovered_at
+    )
+    client.force_login(world.viewer)
+    url = _urls(world)["namespace_detail"]
+    # The 7 of test_query_counts: the catalog query says which entries discovery found.
+    with django_assert_num_queries(7):
+        body = client.get(url).content.decode()
+    assert "New pods run with <strong>kata-clh</strong>" in body  # kata-fc is cheaper, not found
+    ClusterRuntime.objects.all().delete()
+    body = client.get(url).content.decode()
+    assert "New pods run with" not in body and 'class="msg msg-error" role="alert"' in body
 
 
 def test_namespace_pages_share_one_set_of_tabs(client, world):
