@@ -135,8 +135,10 @@ def current_of(statements: list[Statement], *, team: Team, now: datetime) -> Sta
     return next((statement for statement in statements if statement.month == month), None)
 
 
-def cost_by_namespace_metric(*, statement: Statement) -> list[dict]:
-    return list(
+def cost_by_namespace_metric(*, statement: Statement) -> QuerySet[Charge, dict[str, Any]]:
+    """The statement's amount and quantity per namespace and metric, as rows, by namespace and
+    metric: a row per namespace and metric, so the page shows them a page at a time."""
+    return (
         Charge.objects.filter(statement=statement)
         .values("namespace__name", "metric")
         .annotate(amount=Sum("amount"), quantity=Sum("quantity"))

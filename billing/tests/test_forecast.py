@@ -6,11 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing.selectors import month_forecast
 from billing.services.days import day_bill
 from tenants.models import Namespace
+from tests.factories import NamespaceFactory
 
 from .conftest import fill_day, utc
 
@@ -94,3 +97,37 @@ def test_the_billing_page_shows_the_forecast(client, april):
     # Month to date is the listed statement's total; the forecast adds one day of 1.08.
     assert "Month to date: <strong>14.58 USD</strong> over 29 billed days;" in page
     assert "forecast to month end: <strong>15.66 USD</strong>" in page
+
+
+def _costs_page(client, number: int) -> tuple[str, int]:
+    """The team billing page on 21 April with ``?costs_page=number``, and its query count."""
+    with (
+        time_machine.travel(utc(2024, 4, 21, 12), tick=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        page = client.get(reverse("billing:team", args=["acme"]), {"costs_page": number})
+    return page.content.decode(), len(queries.captured_queries)
+
+
+def test_the_billing_page_shows_the_months_costs_a_page_at_a_time_in_the_same_queries(
+    client, april, settings
+):
+    settings.TENANTRY_PAGE_SIZE = 2
+    billed_until(april, date(2024, 4, 20))
+    client.force_login(april.owner)
+    one_namespace, queries = _costs_page(client, 1)
+    assert "<td>acme-dev</td>" in one_namespace and 'rel="next"' not in one_namespace  # cpu, memory
+    for name in ("acme-a", "acme-b"):
+        namespace = NamespaceFactory(team=april.team, name=name, created_at=utc(2024, 4, 16, 12))
+        fill_day(namespace, utc(2024, 4, 17), hours=24)
+    billed_until(april, date(2024, 4, 20))
+    pages = [_costs_page(client, number) for number in (1, 2, 3)]
+    assert [count for _, count in pages] == [queries] * 3  # a page and its total in one query
+    rows = [
+        name
+        for html, _ in pages
+        for name in ("acme-a", "acme-b", "acme-dev")
+        if f"<td>{name}</td>" in html.split("Cost by namespace and metric</caption>")[1].split("</table>")[0]
+    ]
+    assert rows == ["acme-a", "acme-b", "acme-dev"]  # two rows (cpu, memory) a namespace, a page each
+    assert "Page 1 of 3" in pages[0][0] and "?costs_page=2" in pages[0][0]
