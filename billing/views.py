@@ -24,6 +24,7 @@ from billing.services.pricebooks import EARLIEST_ZONE, pricebook_create, pricebo
 from billing.services.statements import statement_mark_paid
 from core.errors import add_service_errors, message_service_errors
 from core.pages import paginate
+from core.urls import row_urls
 from tenants import permissions
 from tenants.models import BillingMode
 
@@ -39,6 +40,7 @@ def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
     team, account = selectors.billing_team_and_account_for_user(user=request.user, slug=slug)
     now = timezone.now()
     statements = list(selectors.statements_for_team(team=team))
+    printable, csv_of = row_urls("billing:statement", team.slug), row_urls("billing:statement_csv", team.slug)
     statement = selectors.current_of(statements, team=team, now=now)
     daily = selectors.daily_totals(statement=statement) if statement else []
     context = {
@@ -60,7 +62,8 @@ def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
             "amounts": [str(d["amount"]) for d in daily],
         },
         "forecast": selectors.month_forecast(team=team, now=now, account=account, current=statement),
-        "statements": statements,
+        # Each statement with its printable and CSV links, from one reverse() each.
+        "statements": [(s, printable(s.pk), csv_of(s.pk)) for s in statements],
         "prepaid": team.billing_mode == BillingMode.PREPAID,
         "account": account,
         "ledger": selectors.ledger_for_team(team=team)[:50],
@@ -145,9 +148,12 @@ def finance_index(request: HttpRequest) -> HttpResponse:
         return response
     # Every team's statements of every month: a page at a time, the totals over all of them.
     totals = selectors.statement_totals(statements)
+    page = paginate(request, statements, count=totals.count)
+    drill_down = row_urls("billing:finance_statement")
     context = {
         "form": form,
-        "statements": paginate(request, statements, count=totals.count),
+        "statements": page,
+        "rows": [(s, drill_down(s.pk)) for s in page],  # each with its link, from one reverse()
         "totals": totals.by_currency,
     }
     return render(request, "billing/finance_index.html", context)

@@ -142,6 +142,8 @@ def test_statement_page_and_csv_totals_equal_the_sum_of_lines(client, billed):
     team_page = client.get(reverse("billing:team", args=[billed.team.slug])).content.decode()
     assert f"{expected:.2f} USD" in team_page
     assert "forecast to month end" in team_page
+    for name in ("billing:statement", "billing:statement_csv"):
+        assert f'href="{reverse(name, args=[billed.team.slug, billed.statement.pk])}"' in team_page
 
 
 def test_finance_drill_down_shows_the_samples_behind_a_line(client, billed):
