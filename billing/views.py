@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from billing import selectors
 from billing.forms import RUNTIME_PREFIX, STORAGE_PREFIX, FinanceFilterForm, LedgerEntryForm, PriceBookForm
-from billing.models import PriceBook
+from billing.models import PriceBook, Statement
 from billing.money import format_amount
 from billing.periods import local_date
 from billing.services.accounts import ledger_record
@@ -26,7 +26,7 @@ from core.errors import add_service_errors, message_service_errors
 from core.pages import paginate
 from core.urls import row_urls
 from tenants import permissions
-from tenants.models import BillingMode
+from tenants.models import BillingMode, Team
 
 CSV_HEADER = [
     "key", "kind", "adjusts", "day", "namespace", "metric", "storage_class", "runtime_class", "quantity",
@@ -35,12 +35,19 @@ CSV_HEADER = [
 ]  # fmt: skip
 
 
+def _with_links(statements: list[Statement], team: Team) -> list[tuple[Statement, str, str]]:
+    """Each statement with its printable and CSV links, from one reverse() each."""
+    if not statements:
+        return []
+    printable, csv_of = row_urls("billing:statement", team.slug), row_urls("billing:statement_csv", team.slug)
+    return [(s, printable(s.pk), csv_of(s.pk)) for s in statements]
+
+
 @login_required
 def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
     team, account = selectors.billing_team_and_account_for_user(user=request.user, slug=slug)
     now = timezone.now()
     statements = list(selectors.statements_for_team(team=team))
-    printable, csv_of = row_urls("billing:statement", team.slug), row_urls("billing:statement_csv", team.slug)
     statement = selectors.current_of(statements, team=team, now=now)
     daily = selectors.daily_totals(statement=statement) if statement else []
     context = {
@@ -62,8 +69,7 @@ def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
             "amounts": [str(d["amount"]) for d in daily],
         },
         "forecast": selectors.month_forecast(team=team, now=now, account=account, current=statement),
-        # Each statement with its printable and CSV links, from one reverse() each.
-        "statements": [(s, printable(s.pk), csv_of(s.pk)) for s in statements],
+        "statements": _with_links(statements, team),
         "prepaid": team.billing_mode == BillingMode.PREPAID,
         "account": account,
         "ledger": selectors.ledger_for_team(team=team)[:50],
@@ -149,13 +155,11 @@ def finance_index(request: HttpRequest) -> HttpResponse:
     # Every team's statements of every month: a page at a time, the totals over all of them.
     totals = selectors.statement_totals(statements)
     page = paginate(request, statements, count=totals.count)
-    drill_down = row_urls("billing:finance_statement")
-    context = {
-        "form": form,
-        "statements": page,
-        "rows": [(s, drill_down(s.pk)) for s in page],  # each with its link, from one reverse()
-        "totals": totals.by_currency,
-    }
+    rows = []
+    if page.object_list:  # each with its link, from one reverse()
+        drill_down = row_urls("billing:finance_statement")
+        rows = [(s, drill_down(s.pk)) for s in page]
+    context = {"form": form, "statements": page, "rows": rows, "totals": totals.by_currency}
     return render(request, "billing/finance_index.html", context)
 
 
