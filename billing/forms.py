@@ -5,7 +5,7 @@ from django import forms
 from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import PRICE_FIELDS, LedgerKind
+from billing.models import PRICE_FIELDS, LedgerKind, StatementStatus
 from billing.services.accounts import MANUAL_KINDS
 from core import limits
 
@@ -104,5 +104,5 @@ class FinanceFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", "Any"), ("draft", "Draft"), ("finalized", "Finalized"), ("paid", "Paid")],
+        choices=[("", _("Any status")), *StatementStatus.choices],
     )

@@ -184,6 +184,16 @@ def test_finance_filters_and_csv_export(client, billed):
     )
 
 
+def test_finance_status_filter_offers_the_statement_statuses_in_the_users_language(client, billed):
+    client.force_login(billed.finance)
+    page = client.get(reverse("billing:finance_index"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert '<option value="" selected>任意状态</option>' in page
+    assert '<option value="finalized">已结算</option>' in page
+    assert "Any status" not in page and ">Finalized<" not in page
+    page = client.get(reverse("billing:finance_index"), {"status": "finalized"}).content.decode()
+    assert '<option value="finalized" selected>Finalized</option>' in page
+
+
 def test_finance_index_shows_a_page_of_statements_with_the_totals_of_all(client, billed, settings):
     settings.TENANTRY_PAGE_SIZE = 1
     client.force_login(billed.finance)
