@@ -30,7 +30,7 @@ from billing.periods import local_date, month_start
 from billing.rating import RULE, STORAGE_CLASS_METRIC
 from metering.models import ClusterState, RuntimeClassProfile, UsageHourly, UsageSample
 from tenants import permissions
-from tenants.models import BillingMode, Namespace, Team, TeamMembership
+from tenants.models import BillingMode, Namespace, Team
 from tenants.selectors import team_for_user
 
 ZERO = Decimal("0")
@@ -257,9 +257,7 @@ def latest_notices_for_user(
     """For the dashboard: the latest balance notice of each team whose billing the user may see
     (owners, managers, billing role), from the last ``days`` days, newest first. One query."""
     since = (now or timezone.now()) - timedelta(days=days)
-    billing_team_ids = TeamMembership.objects.filter(
-        user=user, role__in=permissions.TEAM_BILLING_ROLES
-    ).values("team_id")
+    billing_team_ids = permissions.role_team_ids(user, permissions.VIEW_BILLING)
     latest_of_team = (
         BillingNotice.objects.filter(team=OuterRef("team")).order_by("-created_at", "-id").values("pk")[:1]
     )

@@ -61,7 +61,7 @@ from metering.preloaded import UNREAD, preloaded
 from metering.quantities import BYTES, COUNT, CPU
 from metering.runtime_selection import runtime_policy_of
 from tenants import permissions
-from tenants.models import Namespace, NamespaceStatus, Team, TeamMembership
+from tenants.models import Namespace, NamespaceStatus, Team
 from tenants.selectors import namespaces_for_user
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -334,10 +334,9 @@ DASHBOARD_REQUEST_FIELDS = (
 
 def quota_requests_for_dashboard(*, user) -> dict[str, list[dict]]:
     """Requests waiting for this user's decision, and the user's own requests from the last 14
-    days, as rows of ``DASHBOARD_REQUEST_FIELDS`` (and ``status_label``). Two queries."""
-    admin_team_ids = TeamMembership.objects.filter(user=user, role__in=permissions.TEAM_ADMIN_ROLES).values(
-        "team_id"
-    )
+    days, as rows of ``DASHBOARD_REQUEST_FIELDS`` (and ``status_label``). Two queries at most
+    (none for the first when the user decides no requests)."""
+    admin_team_ids = permissions.role_team_ids(user, permissions.MANAGE_QUOTA)
     pending = QuotaRequest.objects.filter(status=QuotaRequestStatus.PENDING, needs_staff=False)
     to_decide = pending.filter(team_id__in=admin_team_ids)
     if permissions.is_staff(user):

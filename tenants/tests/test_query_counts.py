@@ -43,9 +43,10 @@ def test_dashboard_queries_do_not_grow_with_teams_and_namespaces(
 ):
     _grow(world, size)
     client.force_login(world.owner)
-    # +1 finance group lookup for the navigation, +4 near-limit, quota-request and notice widgets;
-    # teams and namespaces each a page and its total in one query, invitations counted first
-    with django_assert_num_queries(11):
+    # +1 finance group lookup for the navigation, +1 the user's roles (which every list is chosen
+    # by), +4 near-limit, quota-request and notice widgets; teams and namespaces each a page and
+    # its total in one query, invitations counted first
+    with django_assert_num_queries(12):
         assert client.get("/").status_code == 200
 
 
