@@ -444,6 +444,11 @@ def test_near_limits_are_the_latest_window_measured_against_the_allocation(world
         ("memory", "memory", 999, 1000, "near"),
         ("at-line", "cpu", 800, 1000, "near"),
     ]
+    # The threshold is each call's own (the query's shape is built once): a lower one finds the
+    # calm namespace too, and the default applies again after it.
+    low = {(w.namespace, w.resource) for w in namespaces_near_limits(user=world.owner, threshold=0.05)}
+    assert ("calm-now", "cpu") in low and ("under", "cpu") in low
+    assert len(namespaces_near_limits(user=world.owner)) == 3
 
 
 # --- API ------------------------------------------------------------------------------------
