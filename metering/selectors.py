@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     F,
@@ -23,7 +24,8 @@ from django.db.models import (
     Sum,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact, GreaterThanOrEqual, In
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -199,16 +201,29 @@ def namespace_quota_hard(namespace) -> dict[str, str]:
 
 
 def team_quota_overview(*, team: Team, user) -> QuotaOverview:
-    """Three queries whatever the number of namespaces: the team quota, the live namespaces
-    counted with their allocations summed by the database, and the allocations' storage
-    classes (a JSON object each) summed here. The visible namespaces are not read."""
+    """Two queries whatever the number of namespaces: the team quota, and the live namespaces
+    counted with their allocations summed by the database, each storage class the team quota
+    names too (a key of each allocation's JSON object). The visible namespaces are not read.
+
+    Allocations hold only classes their team quota names: the services refuse a class the team
+    quota does not allow, and a team quota that would drop a class still allocated.
+    """
     team_quota = team_quota_for(team=team)
     live = Namespace.objects.live().filter(team=team)
-    totals = live.aggregate(count=Count("pk"), **{r.key: Sum(f"quota__{r.field}") for r in RESOURCES})
-    classes: dict[str, int] = {}
-    for stored in NamespaceQuota.objects.filter(namespace__in=live).values_list("storage_classes", flat=True):
-        for name, size in (stored or {}).items():
-            classes[name] = classes.get(name, 0) + int(size)
+    class_names = sorted(team_quota.storage_classes or {})
+    class_sums = {
+        f"class_{n}": Sum(Cast(KeyTextTransform(name, "quota__storage_classes"), BigIntegerField()))
+        for n, name in enumerate(class_names)
+    }
+    totals = live.aggregate(
+        count=Count("pk"), **{r.key: Sum(f"quota__{r.field}") for r in RESOURCES}, **class_sums
+    )
+    # A class no allocation names stays out, as it would summing the objects one by one.
+    classes = {
+        name: int(totals[f"class_{n}"])
+        for n, name in enumerate(class_names)
+        if totals[f"class_{n}"] is not None
+    }
     allocated: Amounts = {**{r.key: int(totals[r.key] or 0) for r in RESOURCES}, "storage_classes": classes}
     visible_ids = _visible_namespace_ids(user=user, team=team)
     visible = live if visible_ids is None else live.filter(pk__in=visible_ids)

@@ -232,6 +232,44 @@ def test_team_quota_page_queries_do_not_grow_with_namespaces(client, world, quot
         client.get(url)
 
 
+def test_team_quota_page_reads_a_fixed_number_of_queries(client, world, quota, django_assert_num_queries):
+    """Session, user, team, roles, team quota, the totals, the page of allocations, the
+    requests and the navigation's finance lookup."""
+    login(client, world.owner)
+    with django_assert_num_queries(9):
+        assert client.get(reverse("metering:team_quota", args=["acme"])).status_code == 200
+
+
+def test_team_quota_overview_sums_each_storage_class_in_the_database(world, quota, django_assert_num_queries):
+    from metering.selectors import team_quota_overview
+
+    quota.storage_classes = {"standard": 50 * 1024**3, "fast.ssd": 20 * 1024**3, "unused": 1024**3}
+    quota.storage = 100 * 1024**3
+    quota.save()
+    for name, classes in (
+        ("acme-a", {"standard": "5Gi", "fast.ssd": "1Gi"}),
+        ("acme-b", {"standard": "3Gi"}),
+        ("acme-c", {}),
+    ):
+        namespace_quota_set(
+            actor=world.owner,
+            namespace=NamespaceFactory(team=world.team, name=name),
+            amounts=parse_amounts({"storage": "10Gi", "storage_classes": classes}),
+        )
+    gone = NamespaceFactory(team=world.team, name="acme-gone")
+    namespace_quota_set(
+        actor=world.owner, namespace=gone, amounts=parse_amounts({"storage_classes": {"standard": "7Gi"}})
+    )
+    gone.status = "deleted"
+    gone.save()
+    world.owner.__dict__.pop("_tenantry_roles", None)
+    with django_assert_num_queries(3):  # the roles, the team quota, the totals
+        overview = team_quota_overview(team=world.team, user=world.owner)
+    assert overview.allocated["storage_classes"] == {"standard": 8 * 1024**3, "fast.ssd": 1024**3}
+    assert overview.allocated["storage"] == 30 * 1024**3
+    assert overview.remaining["storage_classes"]["standard"] == 42 * 1024**3
+
+
 def test_team_quota_page_shows_allocations_a_page_at_a_time(client, world, quota, settings):
     settings.TENANTRY_PAGE_SIZE = 5
     for i in range(7):
