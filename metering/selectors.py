@@ -503,6 +503,9 @@ class NamespaceUsage:
     start: datetime
     end: datetime
     bars: list[QuotaBar]
+    # The charts' time axis (ISO times), shared by every chart: each series holds one value
+    # (or None, a gap) per moment, so the page sends each moment once, not once per series.
+    moments: list[str] = field(default_factory=list)
     charts: list[dict] = field(default_factory=list)
 
     never_measured: bool = False  # no sample at all yet: a new namespace
@@ -510,6 +513,11 @@ class NamespaceUsage:
     @property
     def has_data(self) -> bool:
         return any(not chart["empty"] for chart in self.charts)
+
+    @property
+    def chart_data(self) -> dict:
+        """What the page's chart script reads (``static/js/charts.js``)."""
+        return {"moments": self.moments, "charts": self.charts}
 
 
 class Epoch(Func):
@@ -646,16 +654,17 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
                     {
                         "metric": metric,
                         "label": str(Metric(metric).label).split(" (")[0].split("\uff08")[0],
-                        "points": [
-                            [moment, None if value is None else round(value / divisor, 3)]
-                            for moment, value in zip(moments, series[metric], strict=True)
+                        "values": [
+                            None if value is None else round(value / divisor, 3) for value in series[metric]
                         ],
                     }
                     for metric in group
                 ],
             }
         )
-    usage = NamespaceUsage(range_key=range_key, start=start, end=end, bars=bars, charts=charts)
+    usage = NamespaceUsage(
+        range_key=range_key, start=start, end=end, bars=bars, moments=moments, charts=charts
+    )
     # Asked whether or not the range has data, so the page's queries are the same either way;
     # a union of the two tables stops at the first row either holds (cheaper to build than a
     # namespace with two correlated EXISTS).

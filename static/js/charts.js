@@ -7,19 +7,21 @@
 
   // Values arrive in each chart's unit (cores, GiB, MiB per 15 min...); a chart with no
   // measurement has no canvas (the page says so instead of drawing empty axes).
+  // One time axis for every chart ("moments"); each series has a value or null per moment.
   function usageCharts() {
-    var charts = data("usage-charts");
-    if (!charts) return;
+    var usage = data("usage-charts");
+    if (!usage) return;
+    var labels = usage.moments.map(function (m) { return m.slice(0, 16).replace("T", " "); });
     var narrow = window.matchMedia("(max-width: 720px)").matches;
-    charts.forEach(function (chart, i) {
+    usage.charts.forEach(function (chart, i) {
       var canvas = document.getElementById("chart-" + (i + 1));
       if (!canvas) return;
       new Chart(canvas, {
         type: "line",
         data: {
-          labels: chart.series[0].points.map(function (p) { return p[0].slice(0, 16).replace("T", " "); }),
+          labels: labels,
           datasets: chart.series.map(function (s) {
-            return {label: s.label, data: s.points.map(function (p) { return p[1]; }), spanGaps: false, pointRadius: 0};
+            return {label: s.label, data: s.values, spanGaps: false, pointRadius: 0};
           })
         },
         options: {
