@@ -174,9 +174,10 @@ def _visible_namespace_ids(*, user, team: Team):
     return namespaces_for_user(user=user).filter(team=team).values("id")
 
 
-def team_quota_for(*, team: Team) -> TeamQuota:
-    """The team's quota as stored or, before any service needed one, its plan's defaults (unsaved)."""
-    quota = TeamQuota.objects.filter(team=team).first()
+def team_quota_for(*, team: Team, stored: TeamQuota | None = UNREAD) -> TeamQuota:
+    """The team's quota as stored or, before any service needed one, its plan's defaults (unsaved).
+    ``stored``: the stored one (or None) when the caller read it already."""
+    quota = TeamQuota.objects.filter(team=team).first() if stored is UNREAD else stored
     if quota is None:
         amounts, max_namespaces, _ = plan_defaults(team.plan)
         quota = TeamQuota(team=team, max_namespaces=max_namespaces)
@@ -201,14 +202,16 @@ def namespace_quota_hard(namespace) -> dict[str, str]:
 
 
 def team_quota_overview(*, team: Team, user) -> QuotaOverview:
-    """Two queries whatever the number of namespaces: the team quota, and the live namespaces
-    counted with their allocations summed by the database, each storage class the team quota
-    names too (a key of each allocation's JSON object). The visible namespaces are not read.
+    """Two queries whatever the number of namespaces (one when the team came with its quota):
+    the team quota, and the live namespaces counted with their allocations summed by the
+    database, each storage class the team quota names too (a key of each allocation's JSON
+    object). The visible namespaces are not read.
 
     Allocations hold only classes their team quota names: the services refuse a class the team
     quota does not allow, and a team quota that would drop a class still allocated.
     """
-    team_quota = team_quota_for(team=team)
+    # The page reads the team with its quota (``select_related("quota")``).
+    team_quota = team_quota_for(team=team, stored=preloaded(team, "quota"))
     live = Namespace.objects.live().filter(team=team)
     class_names = sorted(team_quota.storage_classes or {})
     class_sums = {

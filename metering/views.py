@@ -142,7 +142,8 @@ def _team_quota_page(
 @login_required
 @require_GET
 def team_quota(request: HttpRequest, slug: str) -> HttpResponse:
-    return _team_quota_page(request, team_for_user(user=request.user, slug=slug, perm=permissions.VIEW_QUOTA))
+    team = team_for_user(user=request.user, slug=slug, perm=permissions.VIEW_QUOTA, related=("quota",))
+    return _team_quota_page(request, team)
 
 
 @login_required

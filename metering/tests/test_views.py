@@ -7,17 +7,18 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from clusters.connections import default_cluster
-from metering.amounts import parse_amounts
+from metering.amounts import parse_amounts, plan_defaults
 from metering.models import (
     ClusterState,
     Metric,
     NamespaceQuota,
     NamespaceRuntimePolicy,
     QuotaRequest,
+    TeamQuota,
     UsageSample,
 )
 from metering.services.quotas import namespace_quota_set, quota_request_create, team_quota_ensure
-from tenants.models import AuditEvent
+from tenants.models import AuditEvent, Team
 from tests.factories import NamespaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -233,12 +234,22 @@ def test_team_quota_page_queries_do_not_grow_with_namespaces(client, world, quot
         client.get(url)
 
 
-def test_team_quota_page_reads_a_fixed_number_of_queries(client, world, quota, django_assert_num_queries):
-    """Session, user, team, roles, team quota, the totals, the page of allocations, the
-    requests and the navigation's finance lookup."""
+@pytest.mark.parametrize("stored", [True, False])
+def test_team_quota_page_reads_a_fixed_number_of_queries(client, world, django_assert_num_queries, stored):
+    """Session, user, team with its quota, roles, the totals, the page of allocations, the
+    requests and the navigation's finance lookup; a team whose quota was never stored shows
+    its plan's defaults at the same cost."""
+    if stored:
+        team_quota_ensure(team=world.team)
+        TeamQuota.objects.filter(team=world.team).update(max_namespaces=7)
     login(client, world.owner)
-    with django_assert_num_queries(9):
-        assert client.get(reverse("metering:team_quota", args=["acme"])).status_code == 200
+    with django_assert_num_queries(8):
+        response = client.get(reverse("metering:team_quota", args=["acme"]))
+    assert response.status_code == 200
+    assert response.context["overview"].team_quota.max_namespaces == (
+        7 if stored else plan_defaults(world.team.plan)[1]
+    )
+    assert TeamQuota.objects.filter(team=world.team).exists() is stored
 
 
 def test_team_quota_overview_sums_each_storage_class_in_the_database(world, quota, django_assert_num_queries):
@@ -264,8 +275,9 @@ def test_team_quota_overview_sums_each_storage_class_in_the_database(world, quot
     gone.status = "deleted"
     gone.save()
     world.owner.__dict__.pop("_tenantry_roles", None)
+    team = Team.objects.get(pk=world.team.pk)
     with django_assert_num_queries(3):  # the roles, the team quota, the totals
-        overview = team_quota_overview(team=world.team, user=world.owner)
+        overview = team_quota_overview(team=team, user=world.owner)
     assert overview.allocated["storage_classes"] == {"standard": 8 * 1024**3, "fast.ssd": 1024**3}
     assert overview.allocated["storage"] == 30 * 1024**3
     assert overview.remaining["storage_classes"]["standard"] == 42 * 1024**3
