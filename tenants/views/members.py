@@ -58,13 +58,14 @@ def member_rows(user, team: Team, memberships: Iterable[TeamMembership]) -> list
         for current, _label in choices
     }
     role_url, remove_url = row_urls("member_role", team.slug), row_urls("member_remove", team.slug)
+    field_label = _("Role of %(email)s")  # translated once for the table, not on each row
     return [
         MemberRow(
             pk=str(m.pk),
             email=m.user.email,
             is_me=m.user_id == user.pk,
             role_label=m.get_role_display(),
-            role_field_label=_("Role of %(email)s") % {"email": m.user.email},
+            role_field_label=field_label % {"email": m.user.email},
             joined=local_day(m.created_at),
             may_manage=permissions.may_manage_member(user, m),
             role_url=role_url(m.pk),
