@@ -259,7 +259,12 @@ def restrict(queryset: QuerySet, user, perm: str) -> QuerySet:
         team_roles, ns_roles = _roles(user)
         admin_teams = [team_id for team_id, role in team_roles.items() if role in TEAM_ADMIN_ROLES]
         granted = [ns_id for ns_id, role in ns_roles.items() if role in _NAMESPACE_RULES[perm]]
-        return queryset.filter(Q(team_id__in=admin_teams) | Q(id__in=granted, team_id__in=list(team_roles)))
+        scope = Q()  # only the conditions that can hold: an empty one is built, then dropped
+        if admin_teams:
+            scope |= Q(team_id__in=admin_teams)
+        if granted:
+            scope |= Q(id__in=granted, team_id__in=list(team_roles))
+        return queryset.filter(scope) if scope else queryset.none()
     if _holds_everywhere(user, perm):
         return queryset
     teams = role_team_ids(user, perm)

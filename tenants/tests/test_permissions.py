@@ -40,3 +40,32 @@ def test_forgotten_roles_are_loaded_again_both_kinds(world, django_assert_num_qu
     with django_assert_num_queries(1):
         assert permissions.team_role(world.viewer, world.team) == "billing"
         assert permissions.namespace_role(world.viewer, world.namespace) == "developer"
+
+
+def test_restrict_reaches_administered_teams_and_own_memberships_in_teams_still_joined(world):
+    from tenants.models import Namespace
+
+    prod = NamespaceFactory(team=world.team, name="acme-prod")
+    NamespaceMembershipFactory(namespace=world.other_namespace, user=world.viewer, role="admin")
+
+    def visible(user):
+        live = Namespace.objects.live()
+        return sorted(
+            permissions.restrict(live, user, permissions.VIEW_NAMESPACE).values_list("name", flat=True)
+        )
+
+    assert visible(world.owner) == ["acme-dev", "acme-prod"]
+    assert visible(world.manager) == ["acme-dev", "acme-prod"]
+    # Their own namespace, not the other one of the team, nor one of a team they are not in.
+    assert visible(world.viewer) == ["acme-dev"]
+    assert visible(world.member) == []
+    assert visible(world.outsider) == ["globex-prod"]
+    assert (
+        sorted(
+            permissions.restrict(
+                Namespace.objects.live(), world.viewer, permissions.ADMIN_NAMESPACE
+            ).values_list("name", flat=True)
+        )
+        == []
+    )
+    assert prod.name not in visible(world.developer)
