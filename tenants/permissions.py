@@ -58,12 +58,19 @@ _NAMESPACE_RULES: dict[str, frozenset[str]] = {
 }
 
 
-# Standard SQL, the same on SQLite and PostgreSQL; each row is marked with the kind of
-# membership it comes from (1 team, 0 namespace).
-_ROLES_SQL = (
-    'SELECT 1, "team_id", "role" FROM "tenants_teammembership" WHERE "user_id" = %s '
-    'UNION ALL SELECT 0, "namespace_id", "role" FROM "tenants_namespacemembership" WHERE "user_id" = %s'
-)
+def _roles_sql() -> str:
+    """Standard SQL, the same on SQLite and PostgreSQL, with the tables and columns the models
+    name; each row is marked with the kind of membership it comes from (1 team, 0 namespace)."""
+
+    def select(kind: int, model, object_field: str) -> str:
+        q = connection.ops.quote_name
+        fields = {f.name: f.column for f in model._meta.concrete_fields}
+        # Only the models' quoted table and column names are spliced in.
+        table, user_column = q(model._meta.db_table), q(fields["user"])
+        columns = f"{kind}, {q(fields[object_field])}, {q(fields['role'])}"
+        return f"SELECT {columns} FROM {table} WHERE {user_column} = %s"  # noqa: S608
+
+    return f"{select(1, TeamMembership, 'team')} UNION ALL {select(0, NamespaceMembership, 'namespace')}"
 
 
 def _roles(user) -> tuple[dict[int, str], dict[int, str]]:
@@ -75,7 +82,7 @@ def _roles(user) -> tuple[dict[int, str], dict[int, str]]:
         team_roles: dict[int, str] = {}
         ns_roles: dict[int, str] = {}
         with connection.cursor() as cursor:
-            cursor.execute(_ROLES_SQL, [user.pk, user.pk])
+            cursor.execute(_roles_sql(), [user.pk, user.pk])
             for is_team, object_id, role in cursor.fetchall():
                 (team_roles if is_team else ns_roles)[object_id] = role
         cached = (team_roles, ns_roles)
