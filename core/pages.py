@@ -65,6 +65,9 @@ def paginate(
 
 
 TOTAL = "paginator_total"
+# The largest OFFSET asked of the database (both take a signed 64-bit one): a page number
+# typed into the address could otherwise overflow it.
+MAX_OFFSET = 2**62
 
 
 def _one_query_page(items: QuerySet, requested: str | None) -> LinkedPage | None:
@@ -74,10 +77,10 @@ def _one_query_page(items: QuerySet, requested: str | None) -> LinkedPage | None
         number = int(requested) if requested is not None else 1
     except ValueError:
         number = 1  # as the paginator reads a page that is not a number
-    if number < 1:
-        return None
     paginator = LinkedPaginator(items, settings.TENANTRY_PAGE_SIZE)
     start = (number - 1) * paginator.per_page
+    if number < 1 or start > MAX_OFFSET:  # past any list; the paginator finds the last page
+        return None
     rows = list(items.annotate(**{TOTAL: Window(Count("*"))})[start : start + paginator.per_page])
     if not rows and number > 1:
         return None
