@@ -180,6 +180,9 @@ def _moment(raw: str | None) -> datetime | None:
     return moment
 
 
+MAX_STEP = 366 * 24 * 3600  # a step of a year at most: the database's integers hold it
+
+
 @extend_schema(responses=dict)
 @api_view(["GET"])
 def usage_series(request: Request, name: str) -> Response:
@@ -203,6 +206,8 @@ def usage_series(request: Request, name: str) -> Response:
         step = int(request.query_params.get("step", 300))
     except ValueError as exc:
         raise ApiValidationError({"step": _("Seconds, a whole number.")}) from exc
+    if step > MAX_STEP:
+        raise ApiValidationError({"step": _("At most %(max)s seconds (366 days).") % {"max": MAX_STEP}})
     if start >= end or (end - start).total_seconds() / max(step, 60) > 5000:
         raise ApiValidationError({"step": _("Choose a later 'to' or a larger step (at most 5000 points).")})
     series = selectors.usage_series(namespace=namespace, metrics=[metric], start=start, end=end, step=step)

@@ -637,6 +637,15 @@ def test_api_usage_series_marks_gaps(world, quota):
     assert api(world.viewer).get(url, {**params, "metric": "nope"}).status_code == 400
 
 
+@pytest.mark.parametrize("step", ["9" * 30, "9223372036854775807", str(366 * 24 * 3600 + 1)])
+def test_api_usage_series_refuses_a_step_over_a_year_with_a_field_error(world, quota, step):
+    url = "/api/v1/namespaces/acme-dev/usage/"
+    response = api(world.viewer).get(url, {"metric": "cpu_usage", "step": step})
+    assert response.status_code == 400
+    assert response.json() == {"step": f"At most {366 * 24 * 3600} seconds (366 days)."}
+    assert api(world.viewer).get(url, {"metric": "cpu_usage", "step": 366 * 24 * 3600}).status_code == 200
+
+
 def test_api_usage_series_averages_gauges_and_sums_counters_over_a_step(world, quota):
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for metric in (Metric.CPU_USAGE, Metric.NET_EGRESS_EXTERNAL):
