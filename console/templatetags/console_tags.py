@@ -17,4 +17,5 @@ def team_tabs(team, user) -> dict:
         "member": permissions.can_see_team(user, team),
         "billing": permissions.has_team_perm(user, permissions.VIEW_BILLING, team),
         "audit": permissions.has_team_perm(user, permissions.VIEW_AUDIT, team),
+        "owner": role == TeamRole.OWNER,
     }

@@ -99,6 +99,16 @@ def test_billing_roles_get_the_billing_tab(client, world, persona):
     assert 'href="/billing/teams/acme/"' in body
 
 
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_only_owners_get_the_settings_tab(client, world, language):
+    client.cookies["django_language"] = language
+    assert 'href="/teams/acme/settings/"' in _page(client, world.owner, "/teams/acme/quota/")
+    for persona in ("manager", "member", "billing"):
+        assert 'href="/teams/acme/settings/"' not in _page(client, getattr(world, persona), "/teams/acme/"), (
+            persona
+        )
+
+
 def test_team_tabs_mark_the_open_one_on_every_team_page(client, world):
     for url, label in [
         ("/teams/acme/", "Overview"),
