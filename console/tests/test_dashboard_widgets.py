@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import BillingNotice
+from billing.selectors import latest_notices_for_user
 from clusters.connections import default_cluster
 from metering.models import ClusterState, Metric, NamespaceQuota, QuotaRequest, UsageSample
-from tests.factories import NamespaceFactory, NamespaceMembershipFactory
+from tests.factories import NamespaceFactory, NamespaceMembershipFactory, TeamMembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +116,30 @@ def test_old_notices_drop_off_the_dashboard(client, world):
     notice = _notice(world.team)
     BillingNotice.objects.filter(pk=notice.pk).update(created_at=datetime(2020, 1, 1, tzinfo=UTC))
     assert 'id="billing-notices"' not in _dashboard(client, world.owner)
+
+
+def test_latest_notices_are_each_teams_newest_in_the_window_with_team_name_and_slug(world):
+    TeamMembershipFactory(team=world.other_team, user=world.owner, role="billing")
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    made = {}
+    for team, band, age in [
+        (world.team, "low", timedelta(days=3)),
+        (world.team, "critical", timedelta(days=2)),  # acme's newest
+        (world.other_team, "debt", timedelta(days=14) - timedelta(seconds=1)),  # just inside
+    ]:
+        notice = _notice(team, band)
+        BillingNotice.objects.filter(pk=notice.pk).update(created_at=now - age)
+        made[band] = notice.pk
+    notices = latest_notices_for_user(user=world.owner, days=14, now=now)
+    assert [(n.pk, n.team_name, n.team_slug) for n in notices] == [
+        (made["critical"], world.team.name, world.team.slug),
+        (made["debt"], world.other_team.name, world.other_team.slug),
+    ]
+    assert notices[0].created_at == now - timedelta(days=2)
+    assert notices[0].balance == Decimal("4.5")
+    later = now + timedelta(seconds=2)  # Globex's notice is now 14 days and a second old
+    assert [n.pk for n in latest_notices_for_user(user=world.owner, days=14, now=later)] == [made["critical"]]
+    assert latest_notices_for_user(user=world.member, days=14, now=now) == []  # no billing role
 
 
 def test_dashboard_queries_do_not_grow_with_warnings_requests_and_notices(
