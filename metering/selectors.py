@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -351,27 +353,68 @@ DASHBOARD_REQUEST_FIELDS = (
 )
 
 
+def _dashboard_requests(where: str, params: list, order: str) -> list[dict]:
+    """Up to 20 quota requests matching ``where`` (conditions on ``r``, the requests), as rows
+    of ``DASHBOARD_REQUEST_FIELDS``: standard SQL, the same on SQLite and PostgreSQL, with the
+    tables and columns the models name (``raw()`` converts the values as the ORM does)."""
+    q = connection.ops.quote_name
+    requests, namespaces = q(QuotaRequest._meta.db_table), q(Namespace._meta.db_table)
+    teams, users = q(Team._meta.db_table), q(get_user_model()._meta.db_table)
+    pk, name, created_at = q("id"), q("name"), q("created_at")
+    # Only the models' quoted table and column names, and the callers' own conditions, are
+    # spliced in.
+    sql = (
+        f"SELECT r.{pk}, r.{q('needs_staff')}, r.{q('reason')}, r.{created_at}, r.{q('status')},"  # noqa: S608
+        f" n.{name} AS namespace_name, t.{name} AS team_name, t.{q('slug')} AS team_slug,"
+        f" u.{q('email')} AS requested_by_email"
+        f" FROM {requests} r INNER JOIN {namespaces} n ON n.{pk} = r.{q('namespace_id')}"
+        f" INNER JOIN {teams} t ON t.{pk} = r.{q('team_id')}"
+        f" LEFT OUTER JOIN {users} u ON u.{pk} = r.{q('requested_by_id')}"
+        f" WHERE {where} ORDER BY r.{created_at} {order}, r.{pk} {order} LIMIT 20"
+    )
+    return [
+        {
+            "pk": row.pk,
+            "namespace__name": vars(row)["namespace_name"],
+            "team__name": vars(row)["team_name"],
+            "team__slug": vars(row)["team_slug"],
+            "needs_staff": row.needs_staff,
+            "requested_by__email": vars(row)["requested_by_email"],
+            "reason": row.reason,
+            "created_at": row.created_at,
+            "status": row.status,
+        }
+        for row in QuotaRequest.objects.raw(sql, params)
+    ]
+
+
 def quota_requests_for_dashboard(*, user) -> dict[str, list[dict]]:
     """Requests waiting for this user's decision, and the user's own requests from the last 14
     days, as rows of ``DASHBOARD_REQUEST_FIELDS`` (and ``status_label``). Two queries at most
-    (none for the first when the user decides no requests)."""
+    (none for the first when the user decides no requests).
+
+    SQL written out: the same two querysets (three joins each) cost 0.6 ms of Python to build
+    and compile on every dashboard."""
+    q = connection.ops.quote_name
     admin_team_ids = permissions.role_team_ids(user, permissions.MANAGE_QUOTA)
-    pending = QuotaRequest.objects.filter(status=QuotaRequestStatus.PENDING, needs_staff=False)
-    to_decide = pending.filter(team_id__in=admin_team_ids)
+    in_admin_teams = f"r.{q('team_id')} IN ({', '.join(['%s'] * len(admin_team_ids))})"
+    pending = [QuotaRequestStatus.PENDING.value]
+    to_decide: list[dict] = []
     if permissions.is_staff(user):
-        to_decide = QuotaRequest.objects.filter(status=QuotaRequestStatus.PENDING).filter(
-            Q(team_id__in=admin_team_ids) | Q(needs_staff=True)
-        )
-    since = timezone.now() - timedelta(days=14)
-    mine = QuotaRequest.objects.filter(requested_by=user, created_at__gte=since)
-    shown = {
-        "to_decide": list(to_decide.values(*DASHBOARD_REQUEST_FIELDS).order_by("created_at")[:20]),
-        "mine": list(mine.values(*DASHBOARD_REQUEST_FIELDS).order_by("-created_at")[:20]),
-    }
+        where = f"r.{q('status')} = %s AND (r.{q('needs_staff')} = %s"
+        where += f" OR {in_admin_teams})" if admin_team_ids else ")"
+        to_decide = _dashboard_requests(where, [*pending, True, *admin_team_ids], "ASC")
+    elif admin_team_ids:
+        where = f"r.{q('status')} = %s AND r.{q('needs_staff')} = %s AND {in_admin_teams}"
+        to_decide = _dashboard_requests(where, [*pending, False, *admin_team_ids], "ASC")
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(days=14))
+    mine = _dashboard_requests(
+        f"r.{q('requested_by_id')} = %s AND r.{q('created_at')} >= %s", [user.pk, since], "DESC"
+    )
     label = labels_of(QuotaRequestStatus)
-    for row in shown["mine"]:
+    for row in mine:
         row["status_label"] = label(row["status"])
-    return shown
+    return {"to_decide": to_decide, "mine": mine}
 
 
 @dataclass

@@ -7,11 +7,13 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from billing.models import BillingNotice
 from billing.selectors import latest_notices_for_user
 from clusters.connections import default_cluster
 from metering.models import ClusterState, Metric, NamespaceQuota, QuotaRequest, UsageSample
+from metering.selectors import quota_requests_for_dashboard
 from tests.factories import NamespaceFactory, NamespaceMembershipFactory, TeamMembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +92,41 @@ def test_requests_beyond_the_team_quota_go_to_staff(client, world):
     request = _request(world, world.namespace, needs_staff=True)
     assert "Waiting for your decision" not in _dashboard(client, world.manager)
     assert f'href="/staff/capacity/#request-{request.pk}"' in _dashboard(client, world.admin)
+
+
+def test_dashboard_requests_rows_order_window_and_who_decides(world):
+    first = _request(world, world.namespace)
+    beyond = _request(world, world.namespace, needs_staff=True)
+    old = _request(world, world.namespace, by=world.manager)
+    QuotaRequest.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=15))
+    gone = _request(world, world.namespace)
+    world.developer.delete()
+    globex = QuotaRequest.objects.create(
+        team=world.other_team,
+        namespace=world.other_namespace,
+        reason="r",
+        requested_by=world.outsider,
+        needs_staff=True,
+    )
+    QuotaRequest.objects.filter(pk=first.pk).update(status="approved")
+
+    manager = quota_requests_for_dashboard(user=world.manager)
+    assert [row["pk"] for row in manager["to_decide"]] == [old.pk, gone.pk]  # oldest first
+    row = manager["to_decide"][1]
+    assert row["requested_by__email"] is None
+    assert (row["namespace__name"], row["team__name"], row["team__slug"]) == (
+        world.namespace.name,
+        world.team.name,
+        world.team.slug,
+    )
+    assert row["needs_staff"] is False
+    assert row["created_at"].tzinfo is not None
+    staff = quota_requests_for_dashboard(user=world.admin)
+    assert [row["pk"] for row in staff["to_decide"]] == [beyond.pk, globex.pk]  # staff of no team
+    assert manager["mine"] == []  # their one request is 15 days old
+    outsider = quota_requests_for_dashboard(user=world.outsider)
+    assert outsider["to_decide"] == []  # Globex's one needs staff
+    assert [(row["pk"], row["status_label"]) for row in outsider["mine"]] == [(globex.pk, "Pending")]
 
 
 @pytest.mark.parametrize("persona", ["owner", "manager", "billing"])
