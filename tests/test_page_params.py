@@ -10,7 +10,7 @@ never fails.
 import pytest
 from django.urls import reverse
 
-from tests.test_pages_in_chinese import PERSONA_PAGES
+from tests.test_pages_in_chinese import persona_page_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +34,7 @@ HOSTILE = (
 )
 
 
-def _pages():
-    for persona, pages in PERSONA_PAGES.items():
-        for page in pages:
-            name, *args = (page,) if isinstance(page, str) else page
-            yield pytest.param(persona, name, args, id=f"{persona}-{name}")
-
-
-@pytest.mark.parametrize(("persona", "name", "args"), list(_pages()))
+@pytest.mark.parametrize(("persona", "name", "args"), list(persona_page_cases()))
 def test_no_query_string_breaks_a_page(client, world, persona, name, args):
     client.force_login(getattr(world, persona))
     url = reverse(name, args=args)

@@ -107,14 +107,15 @@ def _data_words(world) -> set[str]:
     return words
 
 
-def _cases():
+def persona_page_cases():
+    """A pytest param (persona, URL name, arguments) for each page each persona sees."""
     for persona, pages in PERSONA_PAGES.items():
         for page in pages:
             name, *args = (page,) if isinstance(page, str) else page
             yield pytest.param(persona, name, args, id=f"{persona}-{name}")
 
 
-@pytest.mark.parametrize(("persona", "name", "args"), list(_cases()))
+@pytest.mark.parametrize(("persona", "name", "args"), list(persona_page_cases()))
 def test_page_answers_in_chinese_with_no_english_left(client, world, persona, name, args):
     client.force_login(getattr(world, persona))
     response = client.get(reverse(name, args=args), **ZH)
