@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,6 +22,7 @@ from billing.services.accounts import ledger_record
 from billing.services.pricebooks import EARLIEST_ZONE, pricebook_create, pricebook_is_locked, pricebook_update
 from billing.services.statements import statement_mark_paid
 from core.errors import add_service_errors, message_service_errors
+from core.http import redirect_back
 from core.pages import paginate
 from core.urls import row_urls
 from tenants import permissions
@@ -247,10 +247,8 @@ def finance_ledger_record(request: HttpRequest, slug: str) -> HttpResponse:
             )
     else:
         messages.error(request, _("Check the amount, kind and reason."))
-    after = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(after, allowed_hosts={request.get_host()}):
-        after = reverse("billing:finance_team", args=[team.slug])
-    return redirect(after)
+    fallback = reverse("billing:finance_team", args=[team.slug])
+    return redirect_back(request, request.POST.get("next", ""), fallback=fallback)
 
 
 @login_required

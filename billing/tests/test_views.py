@@ -245,6 +245,19 @@ def test_finance_records_a_topup_and_marks_a_statement_paid(client, billed):
     assert billed.statement.status == "paid"
 
 
+@pytest.mark.parametrize("after", ["0", "-1", "billing:runs", "9999-12-31T23:59", "名前"])
+def test_finance_ledger_form_with_a_next_that_is_no_path_returns_to_the_team(client, billed, after):
+    """``redirect()`` took these for view names to reverse: a 500 for all but "billing:runs"."""
+    client.force_login(billed.finance)
+    response = client.post(
+        reverse("billing:finance_ledger_record", args=[billed.team.slug]),
+        {"kind": "topup", "amount": "5", "reason": "Wire 43", "next": after},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("billing:finance_team", args=[billed.team.slug])
+    assert LedgerEntry.objects.filter(kind="topup", reason="Wire 43").exists()
+
+
 def test_non_finance_cannot_post_finance_actions(client, billed):
     client.force_login(billed.owner)
     assert (

@@ -54,6 +54,15 @@ def test_switch_refuses_unknown_languages_and_foreign_redirects(client):
     assert response["Location"] == "/"
 
 
+@pytest.mark.parametrize("back", ["0", "dashboard", "9999-12-31T23:59", '{"not": json', "名前"])
+def test_switch_back_to_something_that_is_no_path_goes_home(client, back):
+    """``redirect()`` took these for view names to reverse: a 500 for all but "dashboard"."""
+    response = client.post(reverse("language_set"), {"language": ZH, "next": back})
+    assert (response.status_code, response["Location"]) == (302, "/")
+    response = client.post(reverse("language_set"), {"language": ZH}, HTTP_REFERER=back)
+    assert (response.status_code, response["Location"]) == (302, "/")
+
+
 def test_signed_in_switch_is_stored_on_the_account_and_follows_to_a_new_session(client, world):
     client.force_login(world.member)
     client.post(reverse("language_set"), {"language": ZH, "next": "/"})

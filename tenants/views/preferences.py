@@ -6,11 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import add_service_errors
+from core.http import redirect_back
 from tenants.forms import PreferencesForm
 from tenants.locale import SESSION_LANGUAGE, preferences_of, remember_in_session, supported_language
 from tenants.services.preferences import preferences_set
@@ -40,9 +40,7 @@ def language_set(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated or SESSION_LANGUAGE in request.session:
         request.session[SESSION_LANGUAGE] = language
     target = request.POST.get("next") or request.headers.get("Referer", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        target = "/"
-    return _set_language_cookie(redirect(target), language)
+    return _set_language_cookie(redirect_back(request, target, fallback="/"), language)
 
 
 @login_required
