@@ -24,8 +24,10 @@ _DECIMAL = {
     "P": Decimal("1e15"),
     "E": Decimal("1e18"),
 }
+# An exponent of at most three digits: 1e999 is already past any bound, and beyond the Decimal
+# context's limits (1e999999) the arithmetic below would overflow instead of saying so.
 _QUANTITY = re.compile(
-    r"^\+?(?P<number>\d+(\.\d*)?|\.\d+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][-+]?\d+)?$"
+    r"^\+?(?P<number>\d+(\.\d*)?|\.\d+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][-+]?\d{1,3})?$"
 )
 MAX_BASE_UNITS = 2**62
 

@@ -31,6 +31,25 @@ def test_nonsense_is_refused(text):
         parse(text, BYTES)
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("1e999999", CPU), ("1e9999999", BYTES), ("0e99999999", COUNT), ("1e" + "9" * 5000, BYTES)],
+)
+def test_exponents_past_three_digits_are_refused_not_overflowed(text, kind):
+    """Decimal arithmetic overflowed (1e999999 millicores) and ``int()`` refused 5,000 digits."""
+    with pytest.raises(ValidationError, match="not a Kubernetes quantity"):
+        parse(text, kind)
+    with pytest.raises(ValidationError) as excinfo:
+        parse_amounts({"cpu": text, "storage_classes": {"standard": text}})
+    assert set(excinfo.value.message_dict) == {"cpu", "storage_classes.standard"}
+
+
+def test_a_three_digit_exponent_is_too_large_not_an_error():
+    with pytest.raises(ValidationError, match="more than any cluster"):
+        parse("1e999", CPU)
+    assert parse("1e-999", CPU) == 1
+
+
 def test_fractional_counts_are_refused():
     with pytest.raises(ValidationError, match="whole"):
         parse("1.5", COUNT)
