@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -105,11 +106,28 @@ class ClusterForm(forms.Form):
             del self.fields["clear_stored_kubeconfig"]
 
 
+class ClusterChoicesField(forms.ModelMultipleChoiceField):
+    """Clusters by id, where an id past what a database integer holds is no cluster's: Django
+    looks such ids up with ``pk__in``, which SQLite refuses with an OverflowError (a 500)."""
+
+    def clean(self, value):
+        for pk in value or ():
+            try:
+                beyond = not -(2**63) <= int(pk) < 2**63
+            except (TypeError, ValueError):
+                continue  # Django refuses what is not a number itself
+            if beyond:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+        return super().clean(value)
+
+
 class TeamPlacementForm(forms.Form):
     """Staff: the clusters a team may use and its default among them; none selected means the
     defaults per trust level and plan apply."""
 
-    clusters: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+    clusters: forms.ModelMultipleChoiceField = ClusterChoicesField(
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,

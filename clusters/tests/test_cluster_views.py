@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from clusters.crypto import decrypt
-from clusters.models import Cluster, NamespaceProvisioning
+from clusters.models import Cluster, NamespaceProvisioning, TeamPlacement
 from tenants.models import AuditEvent, Namespace, NamespaceStatus
 from tests.factories import NamespaceFactory, NamespaceMembershipFactory
 
@@ -613,3 +613,14 @@ def test_only_staff_change_a_token_limit(client, world, persona):
     cluster.refresh_from_db()
     assert cluster.max_token_hours is None
     assert not AuditEvent.objects.filter(action="cluster.updated").exists()
+
+
+@pytest.mark.parametrize("pk", ["9" * 30, str(2**63), str(-(2**63) - 1)])
+def test_a_placement_naming_a_cluster_id_past_any_integer_is_a_field_error(client, world, pk):
+    """Django looked such ids up with ``pk__in``: an OverflowError (a 500) on SQLite."""
+    client.force_login(world.admin)
+    default = Cluster.objects.get(is_default=True)
+    response = client.post(f"/clusters/teams/{world.team.slug}/placement/", {"clusters": [default.pk, pk]})
+    assert response.status_code == 200
+    assert "clusters" in response.context["form"].errors
+    assert not TeamPlacement.objects.filter(team=world.team).exists()
