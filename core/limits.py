@@ -28,3 +28,7 @@ MAX_API_TOKEN_DAYS = 365
 
 # Free text: a quota request's reason, a decision's note.
 MAX_REASON_LENGTH = 2000
+
+# Ids people type (a user, a membership): what a database integer holds, so a larger one is a
+# field error rather than an OverflowError from SQLite.
+MAX_ID = 2**63 - 1

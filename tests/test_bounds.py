@@ -273,3 +273,15 @@ def test_the_largest_stored_values_never_break_a_page_or_an_api_answer(client, w
         failures += [(user.username, url, s) for url in urls if (s := client.get(url).status_code) != 200]
     failures += [("owner", url, s) for url in apis if (s := api(world.owner).get(url).status_code) != 200]
     assert failures == []
+
+
+@pytest.mark.parametrize("pk", [10**30, 2**63, -(2**63) - 1])
+def test_an_id_past_any_database_integer_is_a_field_error_in_the_api(world, pk):
+    """SQLite refused such a user id with an OverflowError: a 500 on adding a namespace member."""
+    owner = api(world.owner)
+    response = owner.post(
+        "/api/v1/namespaces/acme-dev/members/", {"user": pk, "role": "viewer"}, format="json"
+    )
+    assert response.status_code == 400 and "user" in response.json()
+    response = owner.post("/api/v1/teams/acme/transfer-ownership/", {"member": pk}, format="json")
+    assert response.status_code == 400 and "member" in response.json()

@@ -179,7 +179,9 @@ class TeamRoleSerializer(serializers.Serializer):
 
 
 class OwnershipTransferSerializer(serializers.Serializer):
-    member = serializers.IntegerField(help_text=_("Id of the team membership that becomes owner."))
+    member = serializers.IntegerField(
+        min_value=1, max_value=limits.MAX_ID, help_text=_("Id of the team membership that becomes owner.")
+    )
 
 
 class NamespaceCreateSerializer(serializers.Serializer):
@@ -202,7 +204,9 @@ class NamespaceRoleSerializer(serializers.Serializer):
 
 
 class NamespaceMemberCreateSerializer(NamespaceRoleSerializer):
-    user = serializers.IntegerField(required=False, help_text=_("User id of a team member."))
+    user = serializers.IntegerField(
+        required=False, min_value=1, max_value=limits.MAX_ID, help_text=_("User id of a team member.")
+    )
     email = serializers.EmailField(required=False, help_text=_("Email of a team member (instead of user)."))
 
     def validate(self, attrs):
