@@ -190,8 +190,12 @@ def namespace_allocation(request: HttpRequest, slug: str, name: str) -> HttpResp
 def quota_request_new(request: HttpRequest, slug: str) -> HttpResponse:
     team = team_for_user(user=request.user, slug=slug)
     # Only the namespace asked for is read: the form offered one page of the team's namespaces.
-    namespaces = list(
-        team_namespaces_for_user(user=request.user, team=team).filter(name=request.POST.get("namespace", ""))
+    # A name with a NUL is no namespace's, and PostgreSQL refuses to compare text holding one.
+    name = request.POST.get("namespace", "")
+    namespaces = (
+        []
+        if "\x00" in name
+        else list(team_namespaces_for_user(user=request.user, team=team).filter(name=name))
     )
     form = QuotaRequestForm(request.POST, namespaces=namespaces)
     if form.is_valid():

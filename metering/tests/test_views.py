@@ -183,6 +183,18 @@ def test_namespace_member_requests_and_manager_decides_through_pages(client, wor
     assert request.status == "approved"
 
 
+def test_a_quota_request_for_a_namespace_name_with_a_nul_is_a_field_error(client, world, quota):
+    """PostgreSQL refused to compare the name, a 500; now it is no namespace of the team's."""
+    response = login(client, world.developer).post(
+        reverse("metering:quota_request_new", args=["acme"]),
+        {"namespace": "acme-dev\x00", "cpu": "1", "reason": "ci"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not QuotaRequest.objects.exists()
+
+
 def test_staff_pages_are_for_staff(client, world, pending):
     for name in ("metering:staff_capacity", "metering:staff_runtimes"):
         assert login(client, world.owner).get(reverse(name)).status_code == 404
