@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core import limits
+from core.constraints import ForeignKeyConstraint
 
 PRICE_FIELDS = (
     "cpu_core_hour",
@@ -172,7 +173,11 @@ class Statement(models.Model):
 
     class Meta:
         ordering = ["-month", "team__name"]
-        constraints = [models.UniqueConstraint(fields=["team", "month"], name="uniq_statement_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "month"], name="uniq_statement_month"),
+            # What a line's (statement, team) key references (``charge_statement_of_its_team``).
+            models.UniqueConstraint(fields=["id", "team"], name="uniq_statement_team"),
+        ]
         indexes = [models.Index(fields=["month", "status"])]
 
     def __str__(self) -> str:
@@ -218,9 +223,16 @@ class Charge(models.Model):
     # nothing reads. The team and statement are served by the indexes that start with them.
     key = models.CharField(max_length=600)
     kind = models.CharField(max_length=10, choices=ChargeKind.choices, default=ChargeKind.USAGE)
-    team = models.ForeignKey("tenants.Team", on_delete=models.PROTECT, related_name="charges", db_index=False)
+    # The team and statement are one key in the database, (statement, team) to the statement's
+    # (id, team) (``charge_statement_of_its_team``): the statement exists and is the team's, its
+    # team exists by the statement's own key; one check a line at commit where there were two.
+    team = models.ForeignKey(
+        "tenants.Team", on_delete=models.PROTECT, related_name="charges", db_index=False, db_constraint=False
+    )
     namespace = models.ForeignKey("tenants.Namespace", on_delete=models.PROTECT, related_name="charges")
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines", db_index=False)
+    statement = models.ForeignKey(
+        Statement, on_delete=models.PROTECT, related_name="lines", db_index=False, db_constraint=False
+    )
     metric = models.CharField(max_length=15, choices=BillingMetric.choices)
     day = models.DateField(help_text="The team's local day the usage happened")
     window_start = models.DateTimeField()
@@ -262,6 +274,12 @@ class Charge(models.Model):
                 name="charge_adjustment_points_to_original",
             ),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="charge_unit_price_nonneg"),
+            ForeignKeyConstraint(
+                fields=["statement", "team"],
+                to="billing.Statement",
+                to_fields=["id", "team"],
+                name="charge_statement_of_its_team",
+            ),
         ]
         indexes = [
             models.Index(fields=["team", "day"]),
