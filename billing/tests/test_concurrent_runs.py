@@ -19,7 +19,14 @@ from billing.models import (
     LedgerEntry,
     Statement,
 )
-from billing.services.runs import batches_run, billing_workers, days_bill, teams_bill_due
+from billing.services.runs import (
+    BATCH_TEAMS,
+    batch_size,
+    batches_run,
+    billing_workers,
+    days_bill,
+    teams_bill_due,
+)
 from tenants.models import Team
 from tests.factories import NamespaceFactory, TeamFactory
 
@@ -55,6 +62,23 @@ def test_batches_run_bills_every_batch_once_and_reads_at_most_a_few_ahead():
     assert sorted(finished) == list(range(40))
     # Three running, three queued, and the one being handed over: memory stays bounded.
     assert max(in_flight) <= 2 * 3 + 1
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 4])
+def test_batches_spread_the_teams_evenly_over_the_fewest_rounds(workers):
+    """So the threads finish together: 5,000 teams on two threads were 25 batches of 200, 13
+    rounds, the last billed by one thread alone; now 26 of at most 193, 13 full rounds."""
+    assert batch_size(5000, 2) == 193
+    for teams in [*range(1, 1300), 5000, 20_000, 50_001]:
+        size = batch_size(teams, workers)
+        batches = [min(size, teams - start) for start in range(0, teams, size)]
+        assert sum(batches) == teams and size <= BATCH_TEAMS
+        if workers == 1:
+            assert size == BATCH_TEAMS
+            continue
+        rounds = -(-teams // (BATCH_TEAMS * workers))  # the fewest BATCH_TEAMS allows
+        assert len(batches) <= rounds * workers
+        assert size == -(-teams // (rounds * workers))  # the largest batch as small as they allow
 
 
 @pytest.mark.timeout(60)
