@@ -1,9 +1,11 @@
 """Django setup for benchmarks: a throwaway SQLite database unless told otherwise."""
 
+import atexit
 import functools
 import json
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,8 +22,10 @@ def large() -> bool:
 
 
 def django_with_temp_sqlite() -> Path:
-    """Point Django at a fresh SQLite file, set it up and migrate; returns the directory."""
+    """Point Django at a fresh SQLite file, set it up and migrate; returns the directory, which
+    is removed when the process exits (a filled database is a few hundred MB)."""
     workdir = Path(tempfile.mkdtemp(prefix="tenantry-bench-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ["TENANTRY_VAR_DIR"] = str(workdir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
