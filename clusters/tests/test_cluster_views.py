@@ -143,9 +143,10 @@ def test_access_page_shows_its_clusters_limit_and_unreachable_notice_without_mor
 ):
     client = logged_in(client, world.developer)
     Cluster.objects.filter(is_default=True).update(max_token_hours=3, reachable=False)
-    # session, user, the user's roles (which the namespaces are chosen by), the namespaces per
-    # cluster, the clusters, the page of namespaces, and the finance group lookup for the navigation
-    with django_assert_num_queries(7):
+    # session, user, the user's roles (which the namespaces are chosen by), the clusters with
+    # their namespaces counted, the page of namespaces, and the finance group lookup for the
+    # navigation
+    with django_assert_num_queries(6):
         html = client.get("/access/").content.decode()
     assert "Cluster default did not answer the last check" in html
     assert 'value="3"' in html  # the lifetime offered: the cluster's maximum
