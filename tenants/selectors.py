@@ -5,9 +5,11 @@ outsiders and 403 to members who lack the role (through ``tenants.permissions``)
 """
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from core.compiled import CompiledQuery
 from tenants import permissions
 from tenants.models import (
     ApiToken,
@@ -118,12 +120,33 @@ def namespace_for_user(
     *, user, name: str, perm: str = permissions.VIEW_NAMESPACE, related: tuple[str, ...] = ()
 ) -> Namespace:
     """A live namespace the user holds ``perm`` on (404 to outsiders, 403 to members without
-    it); ``related`` names what the floors above keep beside it, loaded in the same query."""
-    namespace = get_object_or_404(
-        Namespace.objects.live().select_related("team", "cluster", *related), name=name
-    )
+    it); ``related`` names what the floors above keep beside it, loaded in the same query.
+
+    The lookup is compiled once per process for each ``related`` (``core.compiled``): with its
+    related rows it cost 0.5 ms of Python to compile on every namespace page."""
+    lookup = _NAMESPACE_LOOKUPS.get(related)
+    if lookup is None:
+        lookup = _NAMESPACE_LOOKUPS.setdefault(related, _namespace_lookup(related))
+    found = lookup.all(name)
+    if not found:
+        raise Http404(f"No {Namespace._meta.object_name} matches the given query.")
+    if len(found) > 1:  # as get() would: live names are unique
+        raise Namespace.MultipleObjectsReturned(
+            f"get() returned more than one Namespace -- it returned {len(found)}!"
+        )
+    namespace = found[0]
     permissions.require_namespace_perm(user, perm, namespace)
     return namespace
+
+
+_NAMESPACE_LOOKUPS: dict[tuple[str, ...], CompiledQuery] = {}
+
+
+def _namespace_lookup(related: tuple[str, ...]) -> CompiledQuery:
+    return CompiledQuery(
+        lambda name: Namespace.objects.live().select_related("team", "cluster", *related).filter(name=name),
+        "compiled-stand-in-for-a-namespace-name",
+    )
 
 
 def team_namespace(*, team: Team, name: str) -> Namespace:

@@ -1,0 +1,143 @@
+"""``CompiledQuery`` gives what its queryset gives, every time read anew from the database, on
+SQLite and PostgreSQL alike."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.test.utils import CaptureQueriesContext
+
+from clusters.models import NamespaceProvisioning
+from core.compiled import CompiledQuery
+from domains.models import RouteClaim
+from metering.models import ClusterRuntime, ClusterState, NamespaceQuota, RuntimeClassProfile
+from tenants.models import Namespace, NamespaceStatus
+from tests.factories import NamespaceFactory
+
+pytestmark = pytest.mark.django_db
+
+RELATED = ("team", "cluster", "provisioning", "quota", "cluster__metering_state")
+
+
+def build(name: str):
+    return Namespace.objects.live().select_related(*RELATED).filter(name=name)
+
+
+def state(obj, seen=()) -> dict | str:
+    """A model instance's loaded columns and, recursively, its related rows (None when absent;
+    a row met again on the way down, such as the namespace a reverse one-to-one points back to,
+    by its model and key)."""
+    if any(obj is other for other in seen):
+        return f"{type(obj).__name__} {obj.pk}"
+    columns = {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+    related = {
+        name: state(rel, (*seen, obj)) if rel is not None else None
+        for name, rel in obj._state.fields_cache.items()
+    }
+    return {"model": type(obj).__name__, "columns": columns, "related": related}
+
+
+@pytest.fixture
+def namespaces(db):
+    with_rows = NamespaceFactory(name="with-rows", display_name="<b>shown</b>")
+    NamespaceProvisioning.objects.update_or_create(
+        namespace=with_rows,
+        defaults={
+            "last_reconciled_at": datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
+            "conditions": [{"type": "X"}],
+        },
+    )
+    NamespaceQuota.objects.update_or_create(namespace=with_rows, defaults={})
+    without = NamespaceFactory(name="without-rows")
+    NamespaceProvisioning.objects.filter(namespace=without).delete()
+    NamespaceQuota.objects.filter(namespace=without).delete()
+    NamespaceFactory(name="gone", status=NamespaceStatus.DELETED)
+    return with_rows, without
+
+
+@pytest.mark.parametrize("name", ["with-rows", "without-rows", "gone", "nobody", "with-rows' OR '1'='1"])
+def test_the_compiled_query_gives_what_the_queryset_gives(namespaces, name):
+    lookup = CompiledQuery(build, "stand-in-name")
+    expected = [state(obj) for obj in build(name)]
+    with CaptureQueriesContext(connection) as queries:
+        found = lookup.all(name)
+    assert [state(obj) for obj in found] == expected
+    assert len(queries) == 1
+    if found:  # the related rows are loaded: reading them asks nothing more
+        with CaptureQueriesContext(connection) as queries:
+            _ = (found[0].team.name, found[0].cluster.name)
+            _ = found[0].provisioning.conditions if name == "with-rows" else None
+        assert len(queries) == 0
+
+
+def test_the_rows_are_read_anew_on_every_call(namespaces):
+    lookup = CompiledQuery(build, "stand-in-name")
+    assert lookup.all("with-rows")[0].display_name == "<b>shown</b>"
+    Namespace.objects.filter(name="with-rows").update(display_name="changed", status=NamespaceStatus.ERROR)
+    again = lookup.all("with-rows")
+    assert (again[0].display_name, again[0].status) == ("changed", NamespaceStatus.ERROR)
+    Namespace.objects.filter(name="with-rows").update(status=NamespaceStatus.DELETED)
+    assert lookup.all("with-rows") == []
+
+
+def test_a_stand_in_that_is_not_one_parameter_is_refused(db):
+    with pytest.raises(ValueError, match="not exactly one parameter"):
+        CompiledQuery(lambda name: Namespace.objects.filter(name="fixed"), "stand-in-name").all("x")
+    with pytest.raises(ValueError, match="not exactly one parameter"):
+        CompiledQuery(lambda name: Namespace.objects.filter(name=name, display_name=name), "same").all("x")
+
+
+def test_querysets_it_cannot_rebuild_are_refused(db):
+    with pytest.raises(TypeError):
+        CompiledQuery(lambda name: Namespace.objects.filter(name=name).values("pk"), "stand-in-name").all("x")
+
+
+def claims(namespace_id: int):
+    return (
+        RouteClaim.objects.filter(namespace_id=namespace_id)
+        .order_by("kind", "name", "host", "path")
+        .values_list("kind", "name", "status", "host", "path", "seen_at")
+    )
+
+
+def test_values_list_rows_are_what_the_queryset_gives_in_its_order(namespaces):
+    with_rows, without = namespaces
+    seen = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    for n, (kind, name, host, path) in enumerate(
+        [
+            ("Ingress", "web", "b.example", "/"),
+            ("HTTPRoute", "api", "a.example", "/v1"),
+            ("Ingress", "web", "a.example", "/"),
+        ]
+    ):
+        RouteClaim.objects.create(
+            namespace=with_rows, team=with_rows.team, kind=kind, name=name, host=host,
+            host_reversed=host[::-1], path=path, status=f"status {n}", seen_at=seen,
+        )  # fmt: skip
+    lookup = CompiledQuery(claims, -918_273_645)
+    for namespace in (with_rows, without):
+        assert lookup.rows(namespace.pk) == list(claims(namespace.pk))
+    assert [row[3] for row in lookup.rows(with_rows.pk)] == ["a.example", "a.example", "b.example"]
+    assert lookup.rows(with_rows.pk)[0][5] == seen  # converted as the ORM converts it
+    with pytest.raises(TypeError):
+        lookup.all(with_rows.pk)
+
+
+def catalog(state_id: int):
+    found = ClusterRuntime.objects.filter(state_id=state_id, name=OuterRef("name"))
+    return RuntimeClassProfile.objects.annotate(installed=Exists(found))
+
+
+def test_annotations_are_set_as_the_queryset_sets_them(namespaces):
+    state, _ = ClusterState.objects.get_or_create(cluster=namespaces[0].cluster)
+    names = list(RuntimeClassProfile.objects.values_list("name", flat=True))
+    assert len(names) >= 2  # the catalog the migrations install
+    ClusterRuntime.objects.create(state=state, name=names[1], seen_at=datetime.now(UTC))
+    lookup = CompiledQuery(catalog, -918_273_645)
+    for state_id in (state.pk, state.pk + 1):
+        found = lookup.all(state_id)
+        assert [(p.name, p.installed) for p in found] == [(p.name, p.installed) for p in catalog(state_id)]
+    assert {p.name for p in lookup.all(state.pk) if p.installed} == {names[1]}
+    with pytest.raises(TypeError):
+        lookup.rows(state.pk)
