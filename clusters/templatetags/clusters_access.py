@@ -1,6 +1,8 @@
+from html import escape
+
 from django import template
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from clusters.selectors import AccessLine
 
@@ -13,20 +15,19 @@ def access_rows(lines: list[AccessLine]) -> SafeString:
     namespace (its context) with its link and display name, its team and its status.
 
     Drawn here rather than by the template: a row's eight lookups and its condition cost about
-    30 µs in the template, a page of 25 rows most of the page's own template time."""
-    return format_html_join(
-        "\n",
-        '      <tr>\n        <td><a href="{}"><code>{}</code></a>{}</td>\n        <td>{}</td>\n'
-        '        <td><span class="badge badge-{}">{}</span></td>\n      </tr>',
-        (
-            (
-                line.url,
-                line.name,
-                format_html(' <span class="muted">{}</span>', line.display_name) if line.display_name else "",
-                line.team,
-                line.status,
-                line.status_label,
-            )
+    30 µs in the template, a page of 25 rows most of the page's own template time. Every value
+    is escaped as ``{{ }}`` escapes it; formatting each row with ``format_html`` cost 7 µs a row,
+    these f-strings 2."""
+
+    def e(value) -> str:  # a plain string escaped as escape() does, without its wrappers
+        return escape(value) if type(value) is str else conditional_escape(value)
+
+    return mark_safe(  # noqa: S308  # every value is escaped above
+        "\n".join(
+            f'      <tr>\n        <td><a href="{e(line.url)}"><code>{e(line.name)}</code></a>'
+            + (f' <span class="muted">{e(line.display_name)}</span>' if line.display_name else "")
+            + f"</td>\n        <td>{e(line.team)}</td>\n"
+            f'        <td><span class="badge badge-{e(line.status)}">{e(line.status_label)}</span></td>\n      </tr>'
             for line in lines
-        ),
+        )
     )
