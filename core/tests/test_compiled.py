@@ -5,11 +5,12 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
 from django.test.utils import CaptureQueriesContext
 
 from clusters.models import NamespaceProvisioning
-from core.compiled import CompiledQuery
+from core.compiled import CompiledPages, CompiledQuery
+from core.pages import paginate
 from domains.models import RouteClaim
 from metering.models import ClusterRuntime, ClusterState, NamespaceQuota, RuntimeClassProfile
 from tenants.models import Namespace, NamespaceStatus
@@ -82,15 +83,81 @@ def test_the_rows_are_read_anew_on_every_call(namespaces):
 
 
 def test_a_stand_in_that_is_not_one_parameter_is_refused(db):
-    with pytest.raises(ValueError, match="not exactly one parameter"):
+    with pytest.raises(TypeError, match="not exactly one parameter"):  # not used
         CompiledQuery(lambda name: Namespace.objects.filter(name="fixed"), "stand-in-name").all("x")
-    with pytest.raises(ValueError, match="not exactly one parameter"):
+    with pytest.raises(TypeError, match="not exactly one parameter"):  # used twice
         CompiledQuery(lambda name: Namespace.objects.filter(name=name, display_name=name), "same").all("x")
+    with pytest.raises(TypeError, match="not exactly one parameter"):  # changed by its lookup
+        CompiledQuery(lambda name: Namespace.objects.filter(name__contains=name), "stand-in-name").all("x")
+
+
+def test_a_query_that_depends_on_more_than_its_values_is_refused(db):
+    """Compiled twice, with two sets of stand-ins: the SQL and every other parameter must be
+    the same, or build reads something besides its arguments."""
+    calls = iter(range(100))
+    with pytest.raises(TypeError, match="depend on more than its values"):  # a parameter changes
+        CompiledQuery(lambda name: Namespace.objects.filter(name=name, status=str(next(calls))), "n").all("x")
+    with pytest.raises(TypeError, match="SQL depends on its values"):  # the SQL text changes
+        CompiledQuery(lambda n: Namespace.objects.filter(name="x")[: 2 + next(calls)], -918_273_645).all(1)
+    with pytest.raises(TypeError, match="SQL depends on its values"):  # a value written into the SQL
+        CompiledQuery(lambda n: Namespace.objects.filter(pk__in=range(n % 3 + 1)), -918_273_645).all(1)
+    with pytest.raises(TypeError, match="an int or a str"):
+        CompiledQuery(lambda when: Namespace.objects.filter(created_at=when), datetime.now(UTC))
 
 
 def test_querysets_it_cannot_rebuild_are_refused(db):
     with pytest.raises(TypeError):
-        CompiledQuery(lambda name: Namespace.objects.filter(name=name).values("pk"), "stand-in-name").all("x")
+        CompiledQuery(lambda name: Namespace.objects.filter(name=name).values_list("pk", flat=True), "s").all(
+            "x"
+        )
+    with pytest.raises(TypeError):
+        CompiledQuery(lambda name: Namespace.objects.filter(name=name).prefetch_related("team"), "s").all("x")
+    with pytest.raises(TypeError, match="read by ModelIterable"):
+        CompiledQuery(lambda name: Namespace.objects.filter(name=name), "s").dicts("x")
+    with pytest.raises(TypeError, match="takes 1 values"):
+        CompiledQuery(lambda name: Namespace.objects.filter(name=name), "s").all()
+
+
+def test_values_dicts_are_what_the_queryset_gives(namespaces):
+    def build(team_id: int):
+        return (
+            Namespace.objects.filter(team_id=team_id)
+            .annotate(members=Count("memberships"))
+            .values("name", "display_name", "created_at", "members", team_name=F("team__name"))
+            .order_by("name")
+        )
+
+    lookup = CompiledQuery(build, -918_273_645)
+    for team_id in {namespace.team_id for namespace in namespaces} | {0}:
+        assert lookup.dicts(team_id) == list(build(team_id))
+    assert isinstance(lookup.dicts(namespaces[0].team_id)[0]["created_at"], datetime)
+
+
+def test_a_sliced_query_reads_pages_as_the_queryset_slices_them(db, rf, settings):
+    settings.TENANTRY_PAGE_SIZE = 5
+    team = NamespaceFactory(name="ns-00").team
+    for n in range(1, 12):
+        NamespaceFactory(team=team, name=f"ns-{n:02d}")
+    NamespaceFactory(name="elsewhere")
+
+    def build(team_id: int):
+        return Namespace.objects.filter(team_id=team_id).order_by("-name").values("name", "status")
+
+    lookup = CompiledQuery(build, -918_273_645, sliced=True)
+    for start, stop in ((0, 5), (5, 10), (10, 15), (3, 4), (4, 4), (20, 25)):
+        assert lookup.dicts(team.pk, window=slice(start, stop)) == list(build(team.pk)[start:stop])
+    with CaptureQueriesContext(connection) as queries:
+        page = paginate(rf.get("/", {"page": "2"}), CompiledPages(lookup, team.pk), count=12)
+        names = [row["name"] for row in page.object_list]
+    assert names == [f"ns-{n:02d}" for n in range(6, 1, -1)]
+    assert names == [row["name"] for row in build(team.pk)[5:10]]
+    assert page.next_url == "?page=3" and len(queries) == 1
+    with pytest.raises(TypeError, match="a slice"):
+        lookup.dicts(team.pk)
+    with pytest.raises(TypeError, match="only a sliced"):
+        CompiledQuery(build, -918_273_645).dicts(team.pk, window=slice(0, 5))
+    with pytest.raises(TypeError, match="sliced by its reads"):
+        CompiledQuery(lambda t: build(t)[:5], -918_273_645, sliced=True).dicts(team.pk, window=slice(0, 5))
 
 
 def claims(namespace_id: int):
