@@ -145,3 +145,19 @@ def test_rollup_stamps_updated_at_only_on_rows_it_changes(world):
     stamps = dict(UsageHourly.objects.values_list("metric", "updated_at"))
     assert stamps == {Metric.CPU_USAGE: later, Metric.MEMORY_USAGE: NOW}
     assert UsageHourly.objects.get(metric=Metric.CPU_USAGE).samples == 11
+
+
+def test_rollup_writes_hour_by_hour_in_namespace_order(world):
+    """The rows are inserted in (hour, namespace, metric, storage class) order, so a
+    namespace-hour's rows lie together, as billing reads them; samples recorded in any order."""
+    for hour in (9, 8):
+        for namespace in (world.other_namespace, world.namespace):
+            for metric in (Metric.MEMORY_USAGE, Metric.CPU_USAGE):
+                sample(namespace, metric, 0, Decimal("1"), hour=hour)
+            sample(namespace, Metric.STORAGE_CLASS_REQUEST, 0, 10, hour=hour, storage_class="b")
+            sample(namespace, Metric.STORAGE_CLASS_REQUEST, 0, 10, hour=hour, storage_class="a")
+    assert usage_rollup(now=NOW) == 16
+    written = list(
+        UsageHourly.objects.order_by("pk").values_list("hour", "namespace_id", "metric", "storage_class")
+    )
+    assert written == sorted(written)
