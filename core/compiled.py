@@ -31,6 +31,9 @@ from django.db.models.query import (  # type: ignore[attr-defined]  # get_relate
 )
 from django.db.models.sql.compiler import SQLCompiler
 
+# Connections compiled for at once (one per thread); more, and the compilations start over.
+MAX_CONNECTIONS = 64
+
 # The slices a sliced query is compiled with: sizes and offsets no page has.
 _SLICES = ((645_546, 918_273), (546_372, 819_182))
 
@@ -163,6 +166,10 @@ class CompiledQuery:
         compiled = self._compiled.get(id(connection))
         if compiled is None or compiled.compiler.connection is not connection:
             with self._lock:
+                if len(self._compiled) >= MAX_CONNECTIONS:
+                    # A server that starts a thread per request (runserver) has a connection per
+                    # request: forget the compilations of connections long gone.
+                    self._compiled.clear()
                 compiled = self._compiled[id(connection)] = self._compile(using)
         if compiled.kind is not kind:
             raise TypeError(f"the query is read by {compiled.kind.__name__}, not {kind.__name__}")

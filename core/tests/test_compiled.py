@@ -208,3 +208,17 @@ def test_annotations_are_set_as_the_queryset_sets_them(namespaces):
     assert {p.name for p in lookup.all(state.pk) if p.installed} == {names[1]}
     with pytest.raises(TypeError):
         lookup.rows(state.pk)
+
+
+def test_compilations_of_connections_long_gone_are_forgotten(namespaces, monkeypatch):
+    """A thread per request (runserver) is a connection per request: the compilations kept stay
+    bounded, and a query compiled again still reads right."""
+    import core.compiled
+
+    monkeypatch.setattr(core.compiled, "MAX_CONNECTIONS", 2)
+    lookup = CompiledQuery(build, "stand-in-name")
+    for fake_id in (1, 2):
+        lookup._compiled[fake_id] = lookup._compile("default")
+    assert len(lookup._compiled) == 2
+    assert [ns.name for ns in lookup.all("with-rows")] == ["with-rows"]
+    assert list(lookup._compiled) == [id(connection)]
