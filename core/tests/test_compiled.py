@@ -4,7 +4,7 @@ SQLite and PostgreSQL alike."""
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count, Exists, F, OuterRef
 from django.test.utils import CaptureQueriesContext
 
@@ -221,4 +221,4 @@ def test_compilations_of_connections_long_gone_are_forgotten(namespaces, monkeyp
         lookup._compiled[fake_id] = lookup._compile("default")
     assert len(lookup._compiled) == 2
     assert [ns.name for ns in lookup.all("with-rows")] == ["with-rows"]
-    assert list(lookup._compiled) == [id(connection)]
+    assert list(lookup._compiled) == [id(connections["default"])]
