@@ -1,5 +1,7 @@
 """Pages: namespace usage and runtime, team quota and requests, staff capacity and runtimes."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -7,10 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import add_service_errors, message_service_errors
+from core.html import text as escape
 from core.pages import paginate
 from metering import selectors
 from metering.forms import (
@@ -31,6 +35,7 @@ from metering.services.quotas import (
     team_quota_set,
 )
 from metering.services.runtime import PROFILE_FIELDS, namespace_runtime_policy_set, runtime_profile_update
+from metering.templatetags.metering_tags import amounts_text
 from tenants import permissions
 from tenants.models import Team
 from tenants.selectors import namespace_for_user, team_for_user, team_namespace, team_namespaces_for_user
@@ -99,6 +104,52 @@ def _namespace_urls(viewname: str, rows: list[selectors.AllocationRow]) -> list[
     return [f"{prefix}{row.namespace.name}{suffix}" for row in rows]
 
 
+@dataclass(frozen=True)
+class AllocationRowsHtml:
+    """The allocation table's rows as its ``{% for %}`` loop drew them (whitespace included):
+    the rows before the one being edited, and after it; the template draws that one, a form."""
+
+    before: SafeString
+    after: SafeString
+
+
+def _allocation_rows_html(
+    rows: list[selectors.AllocationRow], editing, *, may_manage: bool, page_number: int
+) -> AllocationRowsHtml:
+    """Each row's namespace (a link to its usage), its allocation and, for those who may
+    manage, a link to edit it; about a tenth of the template's cost. Names are DNS labels,
+    escaped all the same as ``{{ name }}`` escapes them."""
+    if not rows:
+        empty = escape(_("No namespaces yet"))
+        colspan = "3" if may_manage else "2"
+        return AllocationRowsHtml(
+            SafeString(f'\n  \n    <tr><td colspan="{colspan}" class="empty">{empty}</td></tr>\n  '),
+            SafeString(""),
+        )
+    edit = escape(_("Edit"))
+    parts: list[list[str]] = [["\n  "], []]
+    part = parts[0]
+    for row in rows:
+        if row is editing:
+            part.append("\n    ")
+            part = parts[1]
+            part.append("\n  ")
+            continue
+        name = escape(row.namespace.name)
+        actions = (
+            f'<td class="actions"><a href="?allocations={page_number}&amp;edit={name}#allocation-{name}">'
+            f'{edit}<span class="visually-hidden"> · {name}</span></a></td>'
+            if may_manage
+            else ""
+        )
+        part.append(
+            f'\n    \n    <tr class="allocation" id="allocation-{name}"><th scope="row">'
+            f'<a href="{escape(row.usage_url)}">{name}</a></th><td>{amounts_text(row.amounts)}</td>'
+            f"{actions}</tr>\n    \n  "
+        )
+    return AllocationRowsHtml(SafeString("".join(parts[0])), SafeString("".join(parts[1])))
+
+
 def _team_quota_page(
     request: HttpRequest, team: Team, *, team_quota_form: TeamQuotaForm | None = None
 ) -> HttpResponse:
@@ -118,7 +169,9 @@ def _team_quota_page(
         "may_manage": may_manage,
         "network": selectors.plan_network_figures(team=team),
         "allocations": allocations,
-        "rows": rows,
+        "allocation_rows": _allocation_rows_html(
+            rows, editing, may_manage=may_manage, page_number=allocations.number
+        ),
         "editing": editing,
         "allocation_form": AmountsForm(initial_amounts=editing.amounts, prefix=editing.namespace.name)
         if editing
