@@ -37,6 +37,7 @@ from django.utils.translation import gettext, gettext_noop
 from clusters.kube.spec import plan_network
 from clusters.models import Cluster
 from core.choices import labels_of
+from core.compiled import CompiledQuery
 from metering.amounts import (
     RESOURCES,
     Amounts,
@@ -203,6 +204,52 @@ def namespace_quota_hard(namespace) -> dict[str, str]:
     return hard_map(allocation=allocation, allowed_classes=allowed, known_classes=known)
 
 
+# Any team id would do to compile with: never sent to the database (``core.compiled``).
+_TEAM_ID = -918_273_645
+
+
+def _totals_query(class_names: tuple[str, ...]) -> CompiledQuery:
+    """The team's live namespaces counted, their allocations summed per resource and per storage
+    class in ``class_names`` (``class_<n>``), grouped by the one team: the aggregate's row, or
+    none when it has no live namespace."""
+
+    def build(team_id: int) -> QuerySet:
+        class_sums = {
+            f"class_{n}": Sum(Cast(KeyTextTransform(name, "quota__storage_classes"), BigIntegerField()))
+            for n, name in enumerate(class_names)
+        }
+        return (
+            Namespace.objects.live()
+            .filter(team_id=team_id)
+            .order_by()
+            .values("team_id")
+            .annotate(count=Count("pk"), **{r.key: Sum(f"quota__{r.field}") for r in RESOURCES}, **class_sums)
+            .values_list("count", *[r.key for r in RESOURCES], *class_sums)
+        )
+
+    return CompiledQuery(build, _TEAM_ID)
+
+
+# The totals' queries by the storage classes they sum: a team quota names a few of the
+# clusters' classes, so there are few; kept while there are at most this many.
+_TOTALS: dict[tuple[str, ...], CompiledQuery] = {}
+MAX_TOTALS_QUERIES = 256
+
+
+def _live_namespace_totals(team_id: int, class_names: tuple[str, ...]) -> dict:
+    """The totals (``_totals_query``) of the team, None where nothing is allocated: one query,
+    its SQL built once per process for each tuple of class names (``core.compiled``: building
+    and compiling the dozen sums cost 0.5 ms on every quota page)."""
+    query = _TOTALS.get(class_names)
+    if query is None:
+        if len(_TOTALS) >= MAX_TOTALS_QUERIES:
+            _TOTALS.clear()
+        query = _TOTALS[class_names] = _totals_query(class_names)
+    names = ["count", *[r.key for r in RESOURCES], *[f"class_{n}" for n in range(len(class_names))]]
+    rows = query.rows(team_id)
+    return dict(zip(names, rows[0], strict=True)) if rows else {"count": 0, **dict.fromkeys(names[1:])}
+
+
 def team_quota_overview(*, team: Team, user) -> QuotaOverview:
     """Two queries whatever the number of namespaces (one when the team came with its quota):
     the team quota, and the live namespaces counted with their allocations summed by the
@@ -215,14 +262,8 @@ def team_quota_overview(*, team: Team, user) -> QuotaOverview:
     # The page reads the team with its quota (``select_related("quota")``).
     team_quota = team_quota_for(team=team, stored=preloaded(team, "quota"))
     live = Namespace.objects.live().filter(team=team)
-    class_names = sorted(team_quota.storage_classes or {})
-    class_sums = {
-        f"class_{n}": Sum(Cast(KeyTextTransform(name, "quota__storage_classes"), BigIntegerField()))
-        for n, name in enumerate(class_names)
-    }
-    totals = live.aggregate(
-        count=Count("pk"), **{r.key: Sum(f"quota__{r.field}") for r in RESOURCES}, **class_sums
-    )
+    class_names = tuple(sorted(team_quota.storage_classes or {}))
+    totals = _live_namespace_totals(team.pk, class_names)
     # A class no allocation names stays out, as it would summing the objects one by one.
     classes = {
         name: int(totals[f"class_{n}"])

@@ -295,6 +295,41 @@ def test_team_quota_overview_sums_each_storage_class_in_the_database(world, quot
     assert overview.remaining["storage_classes"]["standard"] == 42 * 1024**3
 
 
+def test_team_quota_totals_built_once_are_each_teams_own(world):
+    """The totals' SQL is built once per process for a set of storage classes
+    (``core.compiled``) and run for each team with its own id: each team gets its sums, a team
+    without live namespaces zeros, whichever team's page came first."""
+    from metering.selectors import team_quota_overview
+
+    other = world.other_team
+    for team in (world.team, other):
+        team_quota_ensure(team=team)
+        TeamQuota.objects.filter(team=team).update(
+            cpu_millicores=8000, storage_bytes=100 * 1024**3, storage_classes={"standard": 50 * 1024**3}
+        )
+    for team, name, cpu, standard in (
+        (world.team, "acme-a", "2", "5Gi"),
+        (world.team, "acme-b", "1", "3Gi"),
+        (other, "globex-a", "500m", "1Gi"),
+    ):
+        namespace_quota_set(
+            actor=world.admin,
+            namespace=NamespaceFactory(team=team, name=name),
+            amounts=parse_amounts({"cpu": cpu, "storage": "10Gi", "storage_classes": {"standard": standard}}),
+        )
+    empty = Team.objects.create(name="Empty", slug="empty")
+    TeamQuota.objects.create(team=empty, storage_classes={"standard": 1024**3})
+    for _ in range(2):  # the second round runs the SQL kept from the first
+        acme = team_quota_overview(team=Team.objects.get(pk=world.team.pk), user=world.admin)
+        globex = team_quota_overview(team=Team.objects.get(pk=other.pk), user=world.admin)
+        nothing = team_quota_overview(team=Team.objects.get(pk=empty.pk), user=world.admin)
+        assert (acme.allocated["cpu"], acme.allocated["storage_classes"]) == (3000, {"standard": 8 * 1024**3})
+        assert (globex.allocated["cpu"], globex.allocated["storage_classes"]) == (500, {"standard": 1024**3})
+        assert acme.namespace_count == 3 and globex.namespace_count == 2  # acme-dev, globex-prod too
+        assert nothing.namespace_count == 0
+        assert nothing.allocated["cpu"] == 0 and nothing.allocated["storage_classes"] == {}
+
+
 def test_team_quota_page_shows_allocations_a_page_at_a_time(client, world, quota, settings):
     settings.TENANTRY_PAGE_SIZE = 5
     for i in range(7):
