@@ -54,6 +54,44 @@ def team_members(*, team: Team) -> QuerySet[TeamMembership]:
     return TeamMembership.objects.filter(team=team).select_related("user").order_by("user__email")
 
 
+# Any team id would do to compile with: never sent to the database (``core.compiled``).
+_TEAM_ID = -918_273_645
+
+
+def _grouped_count(rows: QuerySet) -> QuerySet:
+    """``rows`` counted, as one row per team (none when there are no rows): a count whose SQL
+    ``core.compiled`` can keep (a queryset's ``count()`` is run as soon as it is asked)."""
+    return rows.order_by().values("team_id").annotate(n=Count("pk")).values_list("n")
+
+
+def _count(query: CompiledQuery, team_id: int) -> int:
+    rows = query.rows(team_id)
+    return rows[0][0] if rows else 0
+
+
+# A count's queryset cost 0.2 ms to build and compile on every team page.
+_MEMBER_COUNT = CompiledQuery(
+    lambda team_id: _grouped_count(TeamMembership.objects.filter(team_id=team_id)), _TEAM_ID
+)
+_LIVE_NAMESPACE_COUNT = CompiledQuery(
+    lambda team_id: _grouped_count(Namespace.objects.live().filter(team_id=team_id)), _TEAM_ID
+)
+
+
+def team_member_count(*, team: Team) -> int:
+    """How many members ``team_members`` lists."""
+    return _count(_MEMBER_COUNT, team.pk)
+
+
+def team_namespace_count_for_user(*, user, team: Team) -> int | None:
+    """How many namespaces ``team_namespaces_for_user`` lists, when known without building a
+    restricted count: the team's owners and managers see every live namespace of it. None for
+    anyone else (the page counts what they may see)."""
+    if permissions.team_role(user, team) in permissions.TEAM_ADMIN_ROLES:
+        return _count(_LIVE_NAMESPACE_COUNT, team.pk)
+    return None
+
+
 def namespace_members(*, namespace: Namespace) -> QuerySet[NamespaceMembership]:
     return (
         NamespaceMembership.objects.filter(namespace=namespace).select_related("user").order_by("user__email")

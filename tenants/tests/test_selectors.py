@@ -22,3 +22,25 @@ def test_a_teams_namespaces_for_a_user_are_the_restricted_ones_of_that_team(worl
     if persona in ("owner", "manager"):
         names = selectors.team_namespaces_for_user(user=user, team=world.team).values_list("name", flat=True)
         assert list(names) == ["acme-dev", "acme-prod"]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_team_pages_counts_are_the_listed_rows(world, persona):
+    """The team page's counts (SQL built once per process, ``core.compiled``) are how many rows
+    its lists hold, for each team in turn; for those who see only some namespaces, no count is
+    claimed (the page counts what they may see)."""
+    NamespaceFactory(team=world.team, name="acme-prod")
+    NamespaceFactory(team=world.team, name="acme-gone", status=NamespaceStatus.DELETED)
+    NamespaceFactory(team=world.other_team, name="globex-dev")
+    user = getattr(world, persona)
+    for team in (world.team, world.other_team, world.team):
+        assert selectors.team_member_count(team=team) == selectors.team_members(team=team).count()
+        count = selectors.team_namespace_count_for_user(user=user, team=team)
+        admin_of_acme = team == world.team and persona in ("owner", "manager")
+        admin_of_globex = team == world.other_team and persona == "outsider"  # its owner
+        if admin_of_acme or admin_of_globex:
+            assert count == selectors.team_namespaces_for_user(user=user, team=team).count() == 2
+        else:
+            assert count is None
+    assert selectors.team_member_count(team=world.team) == 7
+    assert selectors.team_member_count(team=world.other_team) == 1

@@ -136,11 +136,17 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
     user = request.user
     can_manage = permissions.has_team_perm(user, permissions.MANAGE_MEMBERS, team)
     visible = selectors.team_namespaces_for_user(user=user, team=team).values(*NAMESPACE_ROW_FIELDS)
-    namespaces = paginate(request, visible, param="namespaces_page")
+    namespaces = paginate(
+        request,
+        visible,
+        param="namespaces_page",
+        count=selectors.team_namespace_count_for_user(user=user, team=team),
+    )
     members = paginate(
         request,
         selectors.team_members(team=team).values(*MEMBER_ROW_FIELDS),
         param="members_page",
+        count=selectors.team_member_count(team=team),
     )
     context = {
         "team": team,
