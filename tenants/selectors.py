@@ -4,12 +4,14 @@ Views never query tenant data directly; they come here. Access helpers return 40
 outsiders and 403 to members who lack the role (through ``tenants.permissions``).
 """
 
+import functools
+
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from core.compiled import CompiledQuery
+from core.compiled import CompiledPages, CompiledQuery
 from tenants import permissions
 from tenants.models import (
     ApiToken,
@@ -46,8 +48,29 @@ def team_namespaces_for_user(*, user, team: Team) -> QuerySet[Namespace]:
     """The team's namespaces the user can see: all of them for its owners and managers (known
     from the roles the access check loaded, so the query needs no subquery of memberships)."""
     if permissions.team_role(user, team) in permissions.TEAM_ADMIN_ROLES:
-        return Namespace.objects.live().filter(team=team).select_related("team", "cluster").order_by("name")
+        return _team_live_namespaces(team.pk)
     return namespaces_for_user(user=user).filter(team=team)
+
+
+def _team_live_namespaces(team_id: int) -> QuerySet[Namespace]:
+    return Namespace.objects.live().filter(team_id=team_id).select_related("team", "cluster").order_by("name")
+
+
+@functools.cache
+def _team_namespace_rows(fields: tuple[str, ...]) -> CompiledQuery:
+    return CompiledQuery(
+        lambda team_id: _team_live_namespaces(team_id).values(*fields), _TEAM_ID, sliced=True
+    )
+
+
+def team_namespace_rows_for_user(*, user, team: Team, fields: tuple[str, ...]):
+    """``team_namespaces_for_user`` as ``values(*fields)`` rows, and how many there are when known
+    without a restricted count: for the team's owners and managers, who see every live
+    namespace, its SQL and the count's are built once per process (``core.compiled``; 0.5 ms
+    of Python on every team page); for anyone else the queryset and None (paginate counts)."""
+    if permissions.team_role(user, team) in permissions.TEAM_ADMIN_ROLES:
+        return CompiledPages(_team_namespace_rows(fields), team.pk), _count(_LIVE_NAMESPACE_COUNT, team.pk)
+    return team_namespaces_for_user(user=user, team=team).values(*fields), None
 
 
 def team_members(*, team: Team) -> QuerySet[TeamMembership]:
@@ -76,6 +99,23 @@ _MEMBER_COUNT = CompiledQuery(
 _LIVE_NAMESPACE_COUNT = CompiledQuery(
     lambda team_id: _grouped_count(Namespace.objects.live().filter(team_id=team_id)), _TEAM_ID
 )
+
+
+@functools.cache
+def _team_member_rows(fields: tuple[str, ...]) -> CompiledQuery:
+    return CompiledQuery(
+        lambda team_id: (
+            TeamMembership.objects.filter(team_id=team_id).order_by("user__email").values(*fields)
+        ),
+        _TEAM_ID,
+        sliced=True,
+    )
+
+
+def team_member_rows(*, team: Team, fields: tuple[str, ...]) -> CompiledPages:
+    """``team_members`` as ``values(*fields)`` rows, a page at a time, the SQL built once per
+    process (``core.compiled``)."""
+    return CompiledPages(_team_member_rows(fields), team.pk)
 
 
 def team_member_count(*, team: Team) -> int:

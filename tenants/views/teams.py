@@ -135,16 +135,11 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
     """
     user = request.user
     can_manage = permissions.has_team_perm(user, permissions.MANAGE_MEMBERS, team)
-    visible = selectors.team_namespaces_for_user(user=user, team=team).values(*NAMESPACE_ROW_FIELDS)
-    namespaces = paginate(
-        request,
-        visible,
-        param="namespaces_page",
-        count=selectors.team_namespace_count_for_user(user=user, team=team),
-    )
+    visible, count = selectors.team_namespace_rows_for_user(user=user, team=team, fields=NAMESPACE_ROW_FIELDS)
+    namespaces = paginate(request, visible, param="namespaces_page", count=count)
     members = paginate(
         request,
-        selectors.team_members(team=team).values(*MEMBER_ROW_FIELDS),
+        selectors.team_member_rows(team=team, fields=MEMBER_ROW_FIELDS),
         param="members_page",
         count=selectors.team_member_count(team=team),
     )
