@@ -37,13 +37,14 @@ from django.utils.translation import gettext, gettext_noop
 from clusters.kube.spec import plan_network
 from clusters.models import Cluster
 from core.choices import labels_of
-from core.compiled import CompiledQuery
+from core.compiled import CompiledPages, CompiledQuery
 from metering.amounts import (
     RESOURCES,
     Amounts,
     Resource,
     amounts_of,
     apply_amounts,
+    empty_amounts,
     hard_map,
     is_zero,
     plan_defaults,
@@ -130,7 +131,7 @@ def _to_base(metric: str, value: Decimal) -> int:
 
 @dataclass
 class AllocationRow:
-    namespace: Namespace
+    namespace: "Namespace | AllocationNamespace"
     amounts: Amounts
     usage_url: str = ""  # the namespace's usage page, for a page that links it
 
@@ -164,6 +165,58 @@ ALLOCATION_FIELDS = [*(r.field for r in RESOURCES), "storage_classes"]
 def allocation_rows(namespaces: Iterable[Namespace]) -> list[AllocationRow]:
     """One row per namespace of ``QuotaOverview.namespaces`` (their allocations came with them)."""
     return [AllocationRow(ns, amounts_of(ns.quota if _has_quota(ns) else None)) for ns in namespaces]
+
+
+@dataclass(frozen=True)
+class AllocationNamespace:
+    """What the quota page shows of a namespace in its allocation table and request form."""
+
+    name: str
+    display_name: str
+
+    @property
+    def label(self) -> str:  # as ``Namespace.label``
+        return self.display_name or self.name
+
+
+# The columns of an allocation table's row (``allocation_page``).
+ALLOCATION_ROW_FIELDS = ("name", "display_name", "quota__id", *[f"quota__{f}" for f in ALLOCATION_FIELDS])
+
+# Any team id would do to compile with: never sent to the database (``core.compiled``).
+_TEAM_ID = -918_273_645
+_ALLOCATION_ROWS = CompiledQuery(
+    lambda team_id: (
+        Namespace.objects.live().filter(team_id=team_id).order_by("name").values(*ALLOCATION_ROW_FIELDS)
+    ),
+    _TEAM_ID,
+    sliced=True,
+)
+
+
+def allocation_page(overview: "QuotaOverview", team: Team):
+    """``overview.namespaces`` as ``values(*ALLOCATION_ROW_FIELDS)`` rows, for the paginator: when
+    the user sees every live namespace of the team, each page's SQL is built once per process
+    (``core.compiled``; 0.3 ms of Python on every quota page), else the restricted queryset."""
+    if overview.visible_count is None:
+        return overview.namespaces.values(*ALLOCATION_ROW_FIELDS)
+    return CompiledPages(_ALLOCATION_ROWS, team.pk)
+
+
+def allocation_rows_of_values(rows: Iterable[dict]) -> list[AllocationRow]:
+    """``allocation_rows`` of ``allocation_page`` rows: a namespace without an allocation holds
+    nothing, as ``amounts_of(None)``."""
+    result = []
+    for row in rows:
+        if row["quota__id"] is None:
+            amounts = empty_amounts()
+        else:
+            classes = row["quota__storage_classes"] or {}
+            amounts = {
+                **{r.key: int(row[f"quota__{r.field}"]) for r in RESOURCES},
+                "storage_classes": {k: int(v) for k, v in classes.items()},
+            }
+        result.append(AllocationRow(AllocationNamespace(row["name"], row["display_name"]), amounts))
+    return result
 
 
 def _sees_every_namespace(user, team: Team) -> bool:
@@ -202,10 +255,6 @@ def namespace_quota_hard(namespace) -> dict[str, str]:
     state = ClusterState.objects.filter(cluster_id=namespace.cluster_id).first()
     known = set(state.storage_classes) if state else set()
     return hard_map(allocation=allocation, allowed_classes=allowed, known_classes=known)
-
-
-# Any team id would do to compile with: never sent to the database (``core.compiled``).
-_TEAM_ID = -918_273_645
 
 
 def _totals_query(class_names: tuple[str, ...]) -> CompiledQuery:

@@ -156,8 +156,10 @@ def _team_quota_page(
     overview = selectors.team_quota_overview(team=team, user=request.user)
     may_manage = permissions.has_team_perm(request.user, permissions.MANAGE_NAMESPACES, team)
     # One page of namespaces at a time, each a line; the one chosen with ?edit= is a form.
-    allocations = paginate(request, overview.namespaces, param="allocations", count=overview.visible_count)
-    rows = selectors.allocation_rows(allocations.object_list)
+    allocations = paginate(
+        request, selectors.allocation_page(overview, team), param="allocations", count=overview.visible_count
+    )
+    rows = selectors.allocation_rows_of_values(allocations.object_list)
     for row, url in zip(rows, _namespace_urls("metering:namespace_usage", rows), strict=True):
         row.usage_url = url
     editing = next(
