@@ -18,8 +18,8 @@ from metering.models import (
     UsageSample,
 )
 from metering.services.quotas import namespace_quota_set, quota_request_create, team_quota_ensure
-from tenants.models import AuditEvent, Team
-from tests.factories import NamespaceFactory
+from tenants.models import AuditEvent, Namespace, Team
+from tests.factories import NamespaceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -907,3 +907,55 @@ def test_allocation_lines_link_each_namespace_as_reverse_does(client, world, quo
     assert len(names) == 5
     for name in names:
         assert f'<a href="{reverse("metering:namespace_usage", args=[name])}">{name}</a>' in allocations
+
+
+def test_quota_requests_page_is_each_teams_own_for_whoever_asks(world, quota):
+    """Every pending request and the ten latest decided ones, of the team asked about and the
+    namespaces the user sees, whichever team and user asked before (the page's query may be
+    kept per process); a requester who left shows as none."""
+    from metering.selectors import quota_requests_page, team_quota_requests
+
+    hidden = NamespaceFactory(team=world.team, name="acme-hidden")  # the developer is not in it
+    gone = UserFactory(username="gone")
+    for n in range(12):
+        QuotaRequest.objects.create(
+            team=world.team, namespace=world.namespace if n % 3 else hidden, reason=f"old {n}",
+            cpu_millicores=1, requested_by=world.developer, status="denied", decision_note=f"note {n}",
+        )  # fmt: skip
+    for n in range(3):
+        QuotaRequest.objects.create(
+            team=world.team, namespace=hidden if n == 2 else world.namespace, reason=f"waiting {n}",
+            cpu_millicores=1, requested_by=gone if n == 1 else world.developer,
+        )  # fmt: skip
+    for n, status in enumerate(["pending", "pending", "approved"]):
+        QuotaRequest.objects.create(
+            team=world.other_team, namespace=world.other_namespace, reason=f"globex {n}", cpu_millicores=1,
+            requested_by=world.outsider, status=status,
+        )  # fmt: skip
+    gone.delete()
+    remaining = {"cpu": 10**6, "memory": 0, "storage": 0, "gpus": 0, "pods": 0, "pvcs": 0, "load_balancers": 0,
+                 "storage_classes": {}}  # fmt: skip
+    askers = [
+        (world.owner, world.team), (world.outsider, world.other_team), (world.developer, world.team),
+        (world.admin, world.other_team), (world.manager, world.team), (world.admin, world.team),
+    ]  # fmt: skip
+    for _ in range(2):
+        for user, team in askers:
+            shown = quota_requests_page(team=team, user=user, remaining=remaining)
+            requests = team_quota_requests(team=team, user=user)
+            assert [p.request.pk for p in shown.pending] == [r.pk for r in requests.filter(status="pending")]
+            assert [r.pk for r in shown.recent] == [r.pk for r in requests.exclude(status="pending")[:10]]
+            assert {p.request.namespace.name for p in shown.pending} <= {
+                n.name for n in Namespace.objects.all()
+            }
+            emails = {p.request.pk: getattr(p.request.requested_by, "email", None) for p in shown.pending}
+            assert emails == {
+                r.pk: getattr(r.requested_by, "email", None) for r in requests.filter(status="pending")
+            }
+    developer = quota_requests_page(team=world.team, user=world.developer, remaining=remaining)
+    assert "acme-hidden" not in {p.request.namespace.name for p in developer.pending}
+    assert len(quota_requests_page(team=world.team, user=world.owner, remaining=remaining).pending) == 3
+    assert None in {
+        p.request.requested_by
+        for p in quota_requests_page(team=world.team, user=world.owner, remaining=remaining).pending
+    }
