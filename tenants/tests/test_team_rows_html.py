@@ -181,3 +181,25 @@ def test_role_change_with_htmx_answers_the_row_the_partial_drew(client, world, h
             },
         )
     assert response.content.decode() == old
+
+
+@pytest.mark.parametrize("language", ["en", ZH])
+@pytest.mark.parametrize("viewer", ["owner", "manager"])
+def test_role_options_are_the_ones_format_html_join_drew(world, hostile, language, viewer):
+    """Each row's ``<option>``s, drawn with f-strings, as ``format_html_join`` drew them before."""
+    from django.utils.html import format_html_join
+    from django.utils.safestring import mark_safe
+
+    from tenants.forms import team_role_choices
+
+    user = getattr(world, viewer)
+    with translation.override(language):
+        choices = team_role_choices(user, world.team)
+        rows = member_rows(user, world.team, selectors.team_members(team=world.team))
+        for row, membership in zip(rows, selectors.team_members(team=world.team), strict=True):
+            old = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                ((v, mark_safe(" selected") if v == membership.role else "", label) for v, label in choices),
+            )
+            assert row.role_options == (old if membership.role in dict(choices) else "")

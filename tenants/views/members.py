@@ -1,5 +1,6 @@
 """Changing a team member's role and removing members, and the member table's rows."""
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -10,8 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from core.choices import labels_of
@@ -65,14 +65,15 @@ def member_rows(user, team: Team, memberships: Iterable[TeamMembership | dict]) 
     their users loaded, or ``values(*MEMBER_ROW_FIELDS)`` dicts."""
     choices = team_role_choices(user, team)
     options = {
-        current: format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((value, mark_safe(" selected") if value == current else "", label) for value, label in choices),
+        current: SafeString(
+            "".join(
+                f'<option value="{escape(value)}"{" selected" if value == current else ""}>{escape(label)}</option>'
+                for value, label in choices
+            )
         )
         for current, _label in choices
     }
-    role_label = labels_of(TeamRole)
+    role_label = functools.cache(labels_of(TeamRole))  # each role translated once for the table
     role_url, remove_url = row_urls("member_role", team.slug), row_urls("member_remove", team.slug)
     field_label = _("Role of %(email)s")  # translated once for the table, not on each row
     rows = []

@@ -1,5 +1,6 @@
 """Team pages: list, create, the team page itself, audit log, leaving and ownership transfer."""
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -57,7 +58,7 @@ class NamespaceRow:
 
 def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
     """Rows of ``namespaces`` (dicts of ``NAMESPACE_ROW_FIELDS``)."""
-    label = labels_of(NamespaceStatus)
+    label = functools.cache(labels_of(NamespaceStatus))  # each status translated once for the table
     detail_url, usage_url = row_urls("namespace_detail"), row_urls("metering:namespace_usage")
     return [
         NamespaceRow(
