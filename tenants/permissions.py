@@ -9,6 +9,7 @@ roles and, for finance permissions, the user's groups.
 """
 
 import contextlib
+from typing import Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -199,7 +200,18 @@ def may_assign_team_role(user, team: Team | int, *, current: str | None, new: st
     return False
 
 
-def may_manage_member(user, membership: TeamMembership) -> bool:
+class MembershipFacts(Protocol):
+    """What ``may_manage_member`` reads of a membership (a ``values()`` row's will do)."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def team_id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+
+
+def may_manage_member(user, membership: TeamMembership | MembershipFacts) -> bool:
     """Whether ``user`` may change this member's role or remove them (leaving is ``team_leave``)."""
     return membership.user_id != user.pk and may_assign_team_role(
         user, membership.team_id, current=membership.role, new=TeamRole.MEMBER

@@ -53,7 +53,8 @@ def member_labels() -> dict[str, str]:
 
 
 class _Membership(NamedTuple):
-    """What ``permissions.may_manage_member`` reads of a membership, from a ``values()`` row."""
+    """What ``permissions.may_manage_member`` reads of a membership (``MembershipFacts``), from a
+    ``values()`` row."""
 
     user_id: int
     team_id: int
