@@ -14,8 +14,9 @@ from typing import Any
 
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, mark_safe
+
+from core.html import text as conditional_escape  # Django's, without its lazy-string wrapper
 
 WIDGETS = "django/forms/widgets/"
 OPTION_TEMPLATE = WIDGETS + "select_option.html"
