@@ -176,7 +176,8 @@ def test_role_change_with_htmx_answers_the_row_the_partial_drew(client, world, h
                 "row": member_rows(world.owner, world.team, [membership])[0],
                 "member_labels": member_labels(),
                 "can_manage": True,
-                "row_status": f"Role changed to {membership.get_role_display()}.",
+                "row_status": translation.gettext("Role changed to %(role)s.")
+                % {"role": membership.get_role_display()},
                 "row_errors": [],
             },
         )

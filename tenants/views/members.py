@@ -200,7 +200,7 @@ def _row_context(request: HtmxHttpRequest, team, membership, form) -> dict:
     saved = form.is_bound and form.is_valid()
     row = member_rows(request.user, team, [membership])[0]
     errors = form.non_field_errors() + form.errors.get("role", []) if form.errors else []
-    status = f"Role changed to {membership.get_role_display()}." if saved else ""
+    status = _("Role changed to %(role)s.") % {"role": membership.get_role_display()} if saved else ""
     return {
         "team": team,
         "row_html": member_row_html(row, member_labels(), can_manage=True, status=status, errors=errors),
