@@ -7,6 +7,7 @@ outsiders and 403 to members who lack the role (through ``tenants.permissions``)
 import functools
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models.functions import Now
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -136,6 +137,23 @@ def namespace_members(*, namespace: Namespace) -> QuerySet[NamespaceMembership]:
     return (
         NamespaceMembership.objects.filter(namespace=namespace).select_related("user").order_by("user__email")
     )
+
+
+# Counted against the database's clock (``Now()``), so that the count has no parameter but the
+# team's and is compiled once per process (0.2 ms of Python on every team page an owner or
+# manager opens); the page of invitations is read against the process's clock as before.
+_PENDING_INVITATION_COUNT = CompiledQuery(
+    lambda team_id: _grouped_count(
+        Invitation.objects.filter(team_id=team_id, status=InvitationStatus.PENDING, expires_at__gt=Now())
+    ),
+    _TEAM_ID,
+)
+
+
+def team_pending_invitation_count(*, team: Team) -> int:
+    """How many invitations ``team_pending_invitations`` lists (expired ones by the database's
+    clock)."""
+    return _count(_PENDING_INVITATION_COUNT, team.pk)
 
 
 def team_pending_invitations(*, team: Team) -> QuerySet[Invitation]:

@@ -4,7 +4,7 @@ import pytest
 
 from tenants import selectors
 from tenants.models import NamespaceStatus
-from tests.factories import NamespaceFactory
+from tests.factories import NamespaceFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +44,26 @@ def test_the_team_pages_counts_are_the_listed_rows(world, persona):
             assert count is None
     assert selectors.team_member_count(team=world.team) == 7
     assert selectors.team_member_count(team=world.other_team) == 1
+
+
+def test_the_team_pages_pending_invitation_count_is_the_listed_invitations(world):
+    """Counted by the database's clock, compiled once per process: the pending invitations not
+    yet expired, each team its own, whichever team asked first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import InvitationFactory
+
+    now = timezone.now()
+    for _ in range(3):
+        InvitationFactory(team=world.team)
+    InvitationFactory(team=world.team, expires_at=now - timedelta(minutes=1))  # expired
+    InvitationFactory(team=world.team, status="revoked")
+    InvitationFactory(team=world.other_team)
+    for _ in range(2):
+        for team in (world.other_team, world.team, TeamFactory()):
+            listed = selectors.team_pending_invitations(team=team).count()
+            assert selectors.team_pending_invitation_count(team=team) == listed
+    assert selectors.team_pending_invitation_count(team=world.team) == 3
+    assert selectors.team_pending_invitation_count(team=world.other_team) == 1

@@ -160,7 +160,10 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
     }
     if can_manage:
         context["invitations"] = paginate(
-            request, selectors.team_pending_invitations(team=team), param="invitations_page"
+            request,
+            selectors.team_pending_invitations(team=team),
+            param="invitations_page",
+            count=selectors.team_pending_invitation_count(team=team),
         )
     return context
 
