@@ -162,7 +162,7 @@ def namespace_member_role(request: HtmxHttpRequest, name: str, membership_id: in
             "can_admin": True,
             "role_choices": NamespaceRole.choices,
             "row_errors": form.errors.get("role", []),
-            "row_status": "Role changed." if form.is_bound and form.is_valid() else "",
+            "row_status": _("Role changed.") if form.is_bound and form.is_valid() else "",
         }
         return render(request, "tenants/namespace_access.html#ns-member-row", context)
     return render(
