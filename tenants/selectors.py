@@ -141,7 +141,7 @@ def namespace_members(*, namespace: Namespace) -> QuerySet[NamespaceMembership]:
 
 # Counted against the database's clock (``Now()``), so that the count has no parameter but the
 # team's and is compiled once per process (0.2 ms of Python on every team page an owner or
-# manager opens); the page of invitations is read against the process's clock as before.
+# manager opens); the invitations listed are expired by the same clock, so both agree.
 _PENDING_INVITATION_COUNT = CompiledQuery(
     lambda team_id: _grouped_count(
         Invitation.objects.filter(team_id=team_id, status=InvitationStatus.PENDING, expires_at__gt=Now())
@@ -151,14 +151,13 @@ _PENDING_INVITATION_COUNT = CompiledQuery(
 
 
 def team_pending_invitation_count(*, team: Team) -> int:
-    """How many invitations ``team_pending_invitations`` lists (expired ones by the database's
-    clock)."""
+    """How many invitations ``team_pending_invitations`` lists."""
     return _count(_PENDING_INVITATION_COUNT, team.pk)
 
 
 def team_pending_invitations(*, team: Team) -> QuerySet[Invitation]:
     return (
-        Invitation.objects.filter(team=team, status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+        Invitation.objects.filter(team=team, status=InvitationStatus.PENDING, expires_at__gt=Now())
         .select_related("namespace", "invited_by")
         .order_by("-created_at")
     )
