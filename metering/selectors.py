@@ -69,7 +69,7 @@ from metering.quantities import BYTES, COUNT, CPU
 from metering.runtime_selection import runtime_policy_of
 from tenants import permissions
 from tenants.models import Namespace, NamespaceStatus, Team
-from tenants.selectors import namespaces_for_user
+from tenants.selectors import ScopedQuery, namespaces_for_user, visible_namespace_ids, visible_namespaces
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 # Usage metric measured against an allocated resource, for bars and warnings.
@@ -614,6 +614,27 @@ def _latest_window_samples() -> QuerySet:
     )
 
 
+def _near_limit_rows(threshold: float, namespaces: QuerySet[Namespace]) -> QuerySet:
+    """The latest window's samples of ``namespaces`` within one unit of ``threshold`` of their
+    allocation or above it."""
+    return _latest_window_samples().filter(
+        GreaterThanOrEqual(F("used"), F("allocated") * threshold - 1),
+        namespace__in=namespaces.values("pk"),
+    )
+
+
+def _near_limits_query(threshold: float) -> ScopedQuery:
+    return ScopedQuery(
+        visible_namespace_ids, lambda id_lists: _near_limit_rows(threshold, visible_namespaces(id_lists))
+    )
+
+
+# The near-limit query of each threshold over the namespaces a user can see, compiled once per
+# process for each shape of their scope (its joins, cases and subquery cost about 0.8 ms of
+# Python to build and compile on every dashboard).
+_NEAR_LIMITS: dict[float, ScopedQuery] = {}
+
+
 def namespaces_near_limits(*, user, threshold: float | None = None) -> list[NearLimit]:
     """Namespaces the user can see whose usage in their cluster's latest collected window is at
     or above ``METERING_NEAR_LIMIT_RATIO`` of their allocation, or above zero without one (for
@@ -622,10 +643,15 @@ def namespaces_near_limits(*, user, threshold: float | None = None) -> list[Near
     keeps everything within one unit of the line and Python draws it. A missing allocation
     counts as zero, which the database lets every used amount above zero pass."""
     threshold = settings.METERING_NEAR_LIMIT_RATIO if threshold is None else threshold
-    rows = _latest_window_samples().filter(
-        GreaterThanOrEqual(F("used"), F("allocated") * threshold - 1),
-        namespace__in=namespaces_for_user(user=user).values("pk"),
-    )
+    near = _NEAR_LIMITS.get(threshold)
+    if near is None:
+        near = _NEAR_LIMITS.setdefault(threshold, _near_limits_query(threshold))
+    scoped = near.for_user(user)
+    if scoped is None:  # no namespace in reach: the queryset reads nothing
+        rows = list(_near_limit_rows(threshold, namespaces_for_user(user=user)))
+    else:
+        query, ids = scoped
+        rows = query.rows(*ids)
     warnings = []
     for name, metric, quantity, *allocations in rows:
         resource = RESOURCE_BY_METRIC[metric]

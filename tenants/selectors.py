@@ -5,6 +5,9 @@ outsiders and 403 to members who lack the role (through ``tenants.permissions``)
 """
 
 import functools
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import Now
@@ -33,6 +36,86 @@ def teams_for_user(*, user) -> QuerySet[Team]:
     # Restricted through a subquery: joining on the user's membership would count only that row.
     teams = permissions.restrict(Team.objects.all(), user, permissions.VIEW_TEAM)
     return teams.annotate(member_count=Count("memberships")).order_by("name")
+
+
+def _padded(ids: list[int]) -> list[int]:
+    """``ids`` with its last id repeated up to the next power of two in length: ``IN`` reads
+    the same set, and a query compiled for each length of a scope is compiled for few."""
+    if not ids:
+        return []
+    return ids + [ids[-1]] * ((1 << (len(ids) - 1).bit_length()) - len(ids))
+
+
+# The first stand-in of a scope's ids (core.compiled); the others 1,000 apart from each other,
+# so that none is another's alternative.
+_ID_STAND_IN = -918_273_645
+
+
+class ScopedQuery:
+    """A query over what a user's roles reach, compiled once per process (``core.compiled``)
+    for each shape of that reach: ``scope_ids(user)`` gives the lists of ids the query is
+    restricted by (the conditions ``permissions.restrict`` builds), or None when the caller's
+    own queryset is to be read instead (a scope that reaches nothing, or everything);
+    ``build(id_lists, *values)`` is the query for those lists, a pure function of its
+    arguments. Each list is padded to a power of two in length (``_padded``), so a shape is
+    the lengths of the padded lists, and few shapes are ever compiled."""
+
+    def __init__(
+        self,
+        scope_ids: Callable[[Any], tuple[list[int], ...] | None],
+        build: Callable[..., QuerySet],
+        *stand_ins: Any,
+        sliced: bool = False,
+    ):
+        self._scope_ids = scope_ids
+        self._build = build
+        self._stand_ins = stand_ins
+        self._sliced = sliced
+        self._compiled: dict[tuple[int, ...], CompiledQuery] = {}
+
+    def _from_values(self, shape: tuple[int, ...], *values: Any) -> QuerySet:
+        id_lists, start = [], 0
+        for length in shape:
+            id_lists.append(list(values[start : start + length]))
+            start += length
+        return self._build(tuple(id_lists), *values[start:])
+
+    def for_user(self, user) -> tuple[CompiledQuery, list[Any]] | None:
+        """The compiled query for the user's scope and the values that start its arguments (the
+        ids; the caller adds its own values), or None (read the caller's queryset)."""
+        found = self._scope_ids(user)
+        if found is None:
+            return None
+        id_lists = [_padded(ids) for ids in found]
+        shape = tuple(len(ids) for ids in id_lists)
+        compiled = self._compiled.get(shape)
+        if compiled is None:
+            stand_ins = [_ID_STAND_IN - 1000 * n for n in range(sum(shape))]
+            compiled = self._compiled.setdefault(
+                shape,
+                CompiledQuery(
+                    partial(self._from_values, shape), *stand_ins, *self._stand_ins, sliced=self._sliced
+                ),
+            )
+        return compiled, [i for ids in id_lists for i in ids]
+
+
+def visible_namespace_ids(user) -> tuple[list[int], list[int], list[int]] | None:
+    """``ScopedQuery``'s scope for the namespaces the user can see (``namespaces_for_user``):
+    the ids ``permissions.namespace_scope`` takes, the teams belonged to left out when no
+    namespace is granted (the condition does not name them); None when it reaches none."""
+    if not user.is_authenticated:
+        return None
+    admin_teams, granted, member_teams = permissions.namespace_scope_ids(user, permissions.VIEW_NAMESPACE)
+    if not admin_teams and not granted:
+        return None
+    return admin_teams, granted, member_teams if granted else []
+
+
+def visible_namespaces(id_lists: tuple[list[int], ...]) -> QuerySet[Namespace]:
+    """The live namespaces of a ``visible_namespace_ids`` scope, as ``namespaces_for_user``
+    restricts them (without its joins and order)."""
+    return Namespace.objects.live().filter(permissions.namespace_scope(*id_lists))
 
 
 def team_memberships_for_user(*, user) -> QuerySet[TeamMembership]:

@@ -500,6 +500,9 @@ def test_near_limit_selector_has_constant_queries(world, quota, django_assert_nu
     with django_assert_num_queries(1):
         assert len(namespaces_near_limits(user=world.owner)) == 11
     assert namespaces_near_limits(user=world.outsider) == []
+    # A namespace role reaches that namespace alone; a member without one reaches none.
+    assert [w.namespace for w in namespaces_near_limits(user=world.viewer)] == ["acme-dev"]
+    assert namespaces_near_limits(user=world.member) == []
 
 
 def test_near_limits_are_the_latest_window_measured_against_the_allocation(world, quota):

@@ -67,3 +67,52 @@ def test_the_team_pages_pending_invitation_count_is_the_listed_invitations(world
             assert selectors.team_pending_invitation_count(team=team) == listed
     assert selectors.team_pending_invitation_count(team=world.team) == 3
     assert selectors.team_pending_invitation_count(team=world.other_team) == 1
+
+
+def test_ids_are_padded_to_a_power_of_two_with_the_last_id_again():
+    assert selectors._padded([]) == []
+    assert selectors._padded([7]) == [7]
+    assert selectors._padded([7, 3, 5]) == [7, 3, 5, 5]
+    assert selectors._padded(list(range(1, 6))) == [1, 2, 3, 4, 5, 5, 5, 5]
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "wide", "granted_in_many"])
+def test_a_scoped_query_reads_what_namespaces_for_user_restricts(world, persona):
+    """Compiled once per shape of the scope, the visible namespaces are those of the
+    queryset ``restrict`` builds: administered teams whole (three of them: padded to four),
+    granted namespaces only in teams still joined, deleted ones never."""
+    from tests.factories import NamespaceMembershipFactory, TeamFactory, TeamMembershipFactory, UserFactory
+
+    NamespaceFactory(team=world.team, name="acme-prod")
+    NamespaceFactory(team=world.team, name="acme-gone", status=NamespaceStatus.DELETED)
+    extra = [TeamFactory(name=f"Extra {n}", slug=f"extra-{n}") for n in range(3)]
+    extra_namespaces = [NamespaceFactory(team=team, name=f"extra-{n}") for n, team in enumerate(extra)]
+    if persona == "wide":  # owner of three teams and a viewer of a namespace in a team not joined
+        user = UserFactory(username="wide")
+        for team in extra:
+            TeamMembershipFactory(team=team, user=user, role="owner")
+        NamespaceMembershipFactory(namespace=world.other_namespace, user=user, role="viewer")
+    elif persona == "granted_in_many":  # granted namespaces in three teams, one of them left
+        user = UserFactory(username="granted")
+        for team, namespace in zip(extra, extra_namespaces, strict=True):
+            TeamMembershipFactory(team=team, user=user, role="member")
+            NamespaceMembershipFactory(namespace=namespace, user=user, role="viewer")
+        NamespaceMembershipFactory(namespace=world.other_namespace, user=user, role="developer")
+    else:
+        user = getattr(world, persona)
+    scoped = selectors.ScopedQuery(
+        selectors.visible_namespace_ids,
+        lambda id_lists: selectors.visible_namespaces(id_lists).order_by("name").values_list("name"),
+    )
+    expected = [ns.name for ns in selectors.namespaces_for_user(user=user)]
+    found = scoped.for_user(user)
+    if found is None:  # reaches none: the caller reads its own (empty) queryset
+        assert expected == []
+    else:
+        query, ids = found
+        assert [name for (name,) in query.rows(*ids)] == expected
+        assert "acme-gone" not in expected
+    if persona == "wide":
+        assert expected == ["extra-0", "extra-1", "extra-2"]
+    if persona == "granted_in_many":
+        assert expected == ["extra-0", "extra-1", "extra-2"]
