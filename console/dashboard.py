@@ -2,15 +2,57 @@
 out in Python from the few fields it shows, not from a model (and its team and cluster) per
 row and a ``{% url %}`` and an ``{% include %}`` in the template."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.db.models import Count, Window
+
 from core.choices import labels_of
+from core.pages import TOTAL
 from core.urls import row_urls
 from tenants.models import NamespaceStatus
+from tenants.selectors import (
+    ScopedQuery,
+    namespace_list,
+    team_list,
+    visible_namespace_ids,
+    visible_namespaces,
+    visible_team_ids,
+    visible_teams,
+)
 
 TEAM_FIELDS = ("name", "slug", "member_count")
 NAMESPACE_FIELDS = ("name", "display_name", "status", "team__name")
+
+# A page of the user's teams and one of their namespaces, each with its total beside every row
+# (``core.pages.paginate(one_query=True, read=...)``), compiled once per process for each shape
+# of the user's scope: building and compiling them cost about 0.3 and 0.4 ms on every dashboard.
+TEAMS_PAGE = ScopedQuery(
+    visible_team_ids,
+    lambda id_lists: (
+        team_list(visible_teams(id_lists)).values(*TEAM_FIELDS).annotate(**{TOTAL: Window(Count("*"))})
+    ),
+    sliced=True,
+)
+NAMESPACES_PAGE = ScopedQuery(
+    visible_namespace_ids,
+    lambda id_lists: (
+        namespace_list(visible_namespaces(id_lists))
+        .values(*NAMESPACE_FIELDS)
+        .annotate(**{TOTAL: Window(Count("*"))})
+    ),
+    sliced=True,
+)
+
+
+def page_reader(scoped: ScopedQuery, user) -> Callable[[slice], list] | None:
+    """What reads a page of ``scoped`` for ``user`` (for ``paginate``'s ``read``), or None
+    when the scope reaches nothing (the view's own queryset then reads nothing)."""
+    found = scoped.for_user(user)
+    if found is None:
+        return None
+    query, ids = found
+    return lambda window: query.dicts(*ids, window=window)
 
 
 @dataclass(frozen=True)

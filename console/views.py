@@ -9,7 +9,15 @@ from django.views.decorators.http import require_GET
 
 from billing.selectors import latest_notices_for_user
 from console.celery import app as celery_app
-from console.dashboard import NAMESPACE_FIELDS, TEAM_FIELDS, namespace_rows, team_rows
+from console.dashboard import (
+    NAMESPACE_FIELDS,
+    NAMESPACES_PAGE,
+    TEAM_FIELDS,
+    TEAMS_PAGE,
+    namespace_rows,
+    page_reader,
+    team_rows,
+)
 from console.homes import role_home
 from console.observability.state import ConsoleStateCollector
 from core.http import HtmxHttpRequest
@@ -28,9 +36,11 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     quota requests to decide or waiting, balance notices of teams whose billing I see."""
     user = request.user
     teams = selectors.teams_for_user(user=user).values(*TEAM_FIELDS)
-    teams = paginate(request, teams, param="teams_page", one_query=True)
+    read = page_reader(TEAMS_PAGE, user)
+    teams = paginate(request, teams, param="teams_page", one_query=True, read=read)
     namespaces = selectors.namespaces_for_user(user=user).values(*NAMESPACE_FIELDS)
-    namespaces = paginate(request, namespaces, param="namespaces_page", one_query=True)
+    read = page_reader(NAMESPACES_PAGE, user)
+    namespaces = paginate(request, namespaces, param="namespaces_page", one_query=True, read=read)
     context = {
         "teams": teams,
         "team_rows": team_rows(teams),

@@ -1,7 +1,7 @@
 """Small helpers every page view uses: pagination, full-page-or-partial rendering, and the
 day a table row shows."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -29,7 +29,13 @@ class LinkedPaginator(Paginator):
 
 
 def paginate(
-    request: HttpRequest, items, *, param: str = "page", one_query: bool = False, count: int | None = None
+    request: HttpRequest,
+    items,
+    *,
+    param: str = "page",
+    one_query: bool = False,
+    count: int | None = None,
+    read: Callable[[slice], list] | None = None,
 ) -> LinkedPage:
     """One page of ``items`` chosen by ``?<param>=``, with links that keep the other query args.
 
@@ -43,8 +49,12 @@ def paginate(
     queryset restricted through subqueries) and the rows are narrow (``values()``): a plain
     filter's count costs less than a window over every wide row. Not for ``distinct()``
     querysets: the window counts the rows before they are made distinct.
+
+    ``read``: with ``one_query``, what reads that slice of ``items`` with the window count as
+    ``TOTAL`` on each row, in place of the queryset (a page of a ``core.compiled`` query built
+    as ``items`` with the count annotated); a page past the end is still found from ``items``.
     """
-    page: Page | None = _one_query_page(items, request.GET.get(param)) if one_query else None
+    page: Page | None = _one_query_page(items, request.GET.get(param), read) if one_query else None
     if page is None:
         paginator = LinkedPaginator(items, settings.TENANTRY_PAGE_SIZE)
         if count is not None:
@@ -70,7 +80,9 @@ TOTAL = "paginator_total"
 MAX_OFFSET = 2**62
 
 
-def _one_query_page(items: QuerySet, requested: str | None) -> LinkedPage | None:
+def _one_query_page(
+    items: QuerySet, requested: str | None, read: Callable[[slice], list] | None = None
+) -> LinkedPage | None:
     """The requested page of ``items`` with its paginator's count taken from the same query, or
     None when the request names no page that exists (the paginator then finds one)."""
     try:
@@ -81,7 +93,8 @@ def _one_query_page(items: QuerySet, requested: str | None) -> LinkedPage | None
     start = (number - 1) * paginator.per_page
     if number < 1 or start > MAX_OFFSET:  # past any list; the paginator finds the last page
         return None
-    rows = list(items.annotate(**{TOTAL: Window(Count("*"))})[start : start + paginator.per_page])
+    window = slice(start, start + paginator.per_page)
+    rows = read(window) if read is not None else list(items.annotate(**{TOTAL: Window(Count("*"))})[window])
     if not rows and number > 1:
         return None
     total = 0

@@ -136,7 +136,8 @@ def is_finance(user) -> bool:
     return cached
 
 
-def _holds_everywhere(user, perm: str) -> bool:
+def holds_everywhere(user, perm: str) -> bool:
+    """Whether ``user`` holds the team permission ``perm`` on every team, without a role."""
     return (perm in _STAFF_TEAM_PERMS and is_staff(user)) or (
         perm in _FINANCE_TEAM_PERMS and is_finance(user)
     )
@@ -173,7 +174,7 @@ def can_see_team(user, team: Team) -> bool:
 
 
 def has_team_perm(user, perm: str, team: Team) -> bool:
-    return team_role(user, team) in _TEAM_RULES[perm] or _holds_everywhere(user, perm)
+    return team_role(user, team) in _TEAM_RULES[perm] or holds_everywhere(user, perm)
 
 
 def can_see_namespace(user, namespace: Namespace) -> bool:
@@ -300,7 +301,7 @@ def restrict(queryset: QuerySet, user, perm: str) -> QuerySet:
             raise TypeError(f"{perm} applies to namespaces, not {model.__name__}")
         scope = namespace_scope(*namespace_scope_ids(user, perm))
         return queryset.filter(scope) if scope else queryset.none()
-    if _holds_everywhere(user, perm):
+    if holds_everywhere(user, perm):
         return queryset
     teams = role_team_ids(user, perm)
     if issubclass(model, Team):

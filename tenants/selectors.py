@@ -35,6 +35,11 @@ from tenants.models import (
 def teams_for_user(*, user) -> QuerySet[Team]:
     # Restricted through a subquery: joining on the user's membership would count only that row.
     teams = permissions.restrict(Team.objects.all(), user, permissions.VIEW_TEAM)
+    return team_list(teams)
+
+
+def team_list(teams: QuerySet[Team]) -> QuerySet[Team]:
+    """``teams`` with their member counts, by name (``teams_for_user``)."""
     return teams.annotate(member_count=Count("memberships")).order_by("name")
 
 
@@ -100,6 +105,21 @@ class ScopedQuery:
         return compiled, [i for ids in id_lists for i in ids]
 
 
+def visible_team_ids(user) -> tuple[list[int]] | None:
+    """``ScopedQuery``'s scope for the teams the user can see (``teams_for_user``): the teams
+    they hold a role in, as ``restrict`` chooses them for ``VIEW_TEAM``, which no one holds on
+    every team; None when they hold none."""
+    if not user.is_authenticated or permissions.holds_everywhere(user, permissions.VIEW_TEAM):
+        return None
+    ids = permissions.role_team_ids(user, permissions.VIEW_TEAM)
+    return (ids,) if ids else None
+
+
+def visible_teams(id_lists: tuple[list[int], ...]) -> QuerySet[Team]:
+    """The teams of a ``visible_team_ids`` scope, as ``restrict`` narrows them."""
+    return Team.objects.filter(id__in=id_lists[0])
+
+
 def visible_namespace_ids(user) -> tuple[list[int], list[int], list[int]] | None:
     """``ScopedQuery``'s scope for the namespaces the user can see (``namespaces_for_user``):
     the ids ``permissions.namespace_scope`` takes, the teams belonged to left out when no
@@ -118,6 +138,11 @@ def visible_namespaces(id_lists: tuple[list[int], ...]) -> QuerySet[Namespace]:
     return Namespace.objects.live().filter(permissions.namespace_scope(*id_lists))
 
 
+def namespace_list(namespaces: QuerySet[Namespace]) -> QuerySet[Namespace]:
+    """``namespaces`` with their team and cluster, by name (``namespaces_for_user``)."""
+    return namespaces.select_related("team", "cluster").order_by("name")
+
+
 def team_memberships_for_user(*, user) -> QuerySet[TeamMembership]:
     return TeamMembership.objects.filter(user=user).select_related("team").order_by("team__name")
 
@@ -125,7 +150,7 @@ def team_memberships_for_user(*, user) -> QuerySet[TeamMembership]:
 def namespaces_for_user(*, user) -> QuerySet[Namespace]:
     """Namespaces the user can see: all of the teams they manage, plus their own memberships."""
     namespaces = permissions.restrict(Namespace.objects.live(), user, permissions.VIEW_NAMESPACE)
-    return namespaces.select_related("team", "cluster").order_by("name")
+    return namespace_list(namespaces)
 
 
 def team_namespaces_for_user(*, user, team: Team) -> QuerySet[Namespace]:

@@ -69,3 +69,65 @@ def test_dashboard_serves_its_sections_as_htmx_partials(client, world):
     client.force_login(world.owner)
     body = client.get("/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="my-namespaces").content.decode()
     assert body.lstrip().startswith('<section id="my-namespaces"')
+
+
+@pytest.mark.parametrize("persona", ["owner", "viewer", "member", "outsider", "admin", "finance", "wide"])
+@pytest.mark.parametrize("page", [None, "2", "3", "99", "x"])
+def test_dashboard_team_and_namespace_pages_are_the_restricted_querysets_pages(
+    client, world, settings, persona, page
+):
+    """The pages are read through queries compiled per shape of the user's scope: the rows,
+    their order and the totals are those of the restricted querysets, page by page, a page
+    past the end included (the last page, found from the queryset)."""
+    from django.test import RequestFactory
+
+    from console.dashboard import NAMESPACE_FIELDS, TEAM_FIELDS
+    from core.pages import paginate
+    from tenants import selectors
+    from tests.factories import (
+        NamespaceFactory,
+        NamespaceMembershipFactory,
+        TeamFactory,
+        TeamMembershipFactory,
+    )
+
+    settings.TENANTRY_PAGE_SIZE = 4
+    for n in range(9):
+        NamespaceFactory(team=world.team, name=f"acme-{n:02d}")
+    NamespaceFactory(team=world.team, name="acme-gone", status=NamespaceStatus.DELETED)
+    if persona == "wide":  # three teams of their own, a namespace role in one, and one outside them
+        user = UserFactory(username="wide")
+        for n in range(3):
+            team = TeamFactory(name=f"Extra {n}", slug=f"extra-{n}")
+            TeamMembershipFactory(team=team, user=user, role="owner" if n else "member")
+            for m in range(3):
+                namespace = NamespaceFactory(team=team, name=f"extra-{n}-{m}")
+                if n == 0 and m == 0:
+                    NamespaceMembershipFactory(namespace=namespace, user=user, role="viewer")
+        NamespaceMembershipFactory(namespace=world.other_namespace, user=user, role="viewer")
+    else:
+        user = getattr(world, persona)
+    query = {} if page is None else {"teams_page": page, "namespaces_page": page}
+    client.force_login(user)
+    response = client.get("/", query)
+    assert response.status_code == 200
+    request = RequestFactory().get("/", query)
+    for key, queryset, param in (
+        ("teams", selectors.teams_for_user(user=user).values(*TEAM_FIELDS), "teams_page"),
+        ("namespaces", selectors.namespaces_for_user(user=user).values(*NAMESPACE_FIELDS), "namespaces_page"),
+    ):
+        expected = paginate(request, queryset, param=param)
+        shown = response.context[key]
+        assert list(shown.object_list) == list(expected.object_list), key
+        assert (shown.number, shown.paginator.count) == (expected.number, expected.paginator.count), key
+    if persona == "wide":
+        names = list(selectors.namespaces_for_user(user=user).values_list("name", flat=True))
+        assert names == [
+            "extra-0-0",
+            "extra-1-0",
+            "extra-1-1",
+            "extra-1-2",
+            "extra-2-0",
+            "extra-2-1",
+            "extra-2-2",
+        ]
