@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -35,12 +36,21 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     """My teams and namespaces, and what needs me: invitations, namespaces near their limits,
     quota requests to decide or waiting, balance notices of teams whose billing I see."""
     user = request.user
-    teams = selectors.teams_for_user(user=user).values(*TEAM_FIELDS)
+
+    # Each page read by a compiled query when the user's scope reaches anything (the querysets
+    # are then built only to find a page past the end).
+    def teams_of_user() -> QuerySet:
+        return selectors.teams_for_user(user=user).values(*TEAM_FIELDS)
+
+    def namespaces_of_user() -> QuerySet:
+        return selectors.namespaces_for_user(user=user).values(*NAMESPACE_FIELDS)
+
     read = page_reader(TEAMS_PAGE, user)
-    teams = paginate(request, teams, param="teams_page", one_query=True, read=read)
-    namespaces = selectors.namespaces_for_user(user=user).values(*NAMESPACE_FIELDS)
+    teams_found = teams_of_user if read else teams_of_user()
+    teams = paginate(request, teams_found, param="teams_page", one_query=True, read=read)
     read = page_reader(NAMESPACES_PAGE, user)
-    namespaces = paginate(request, namespaces, param="namespaces_page", one_query=True, read=read)
+    namespaces_found = namespaces_of_user if read else namespaces_of_user()
+    namespaces = paginate(request, namespaces_found, param="namespaces_page", one_query=True, read=read)
     context = {
         "teams": teams,
         "team_rows": team_rows(teams),

@@ -52,10 +52,13 @@ def paginate(
 
     ``read``: with ``one_query``, what reads that slice of ``items`` with the window count as
     ``TOTAL`` on each row, in place of the queryset (a page of a ``core.compiled`` query built
-    as ``items`` with the count annotated); a page past the end is still found from ``items``.
+    as ``items`` with the count annotated); ``items`` is then a function that builds the
+    queryset, called only to find a page past the end.
     """
     page: Page | None = _one_query_page(items, request.GET.get(param), read) if one_query else None
     if page is None:
+        if read is not None:
+            items = items()
         paginator = LinkedPaginator(items, settings.TENANTRY_PAGE_SIZE)
         if count is not None:
             paginator.count = count  # type: ignore[misc]  # a cached_property, known already
@@ -89,7 +92,8 @@ def _one_query_page(
         number = int(requested) if requested is not None else 1
     except ValueError:
         number = 1  # as the paginator reads a page that is not a number
-    paginator = LinkedPaginator(items, settings.TENANTRY_PAGE_SIZE)
+    # With ``read``, the rows are its own: the paginator holds none (``items`` builds a queryset).
+    paginator = LinkedPaginator(items if read is None else (), settings.TENANTRY_PAGE_SIZE)
     start = (number - 1) * paginator.per_page
     if number < 1 or start > MAX_OFFSET:  # past any list; the paginator finds the last page
         return None
