@@ -116,3 +116,34 @@ def test_a_scoped_query_reads_what_namespaces_for_user_restricts(world, persona)
         assert expected == ["extra-0", "extra-1", "extra-2"]
     if persona == "granted_in_many":
         assert expected == ["extra-0", "extra-1", "extra-2"]
+
+
+def test_a_users_pending_invitation_count_is_the_dashboards_listed_invitations(world):
+    """Counted by the database's clock, compiled once per process: the pending invitations not
+    yet expired to any of the user's verified addresses (in any case), each user their own."""
+    from datetime import timedelta
+
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import timezone
+
+    from tests.factories import InvitationFactory, UserFactory
+
+    now = timezone.now()
+    invitee = UserFactory(username="invitee")
+    EmailAddress.objects.create(user=invitee, email="second@example.com", verified=True)
+    EmailAddress.objects.create(user=invitee, email="unverified@example.com", verified=False)
+    InvitationFactory(team=world.team, email="INVITEE@example.com")
+    InvitationFactory(team=world.other_team, email="second@example.com")
+    InvitationFactory(team=world.team, email="unverified@example.com")
+    InvitationFactory(team=TeamFactory(), email="invitee@example.com", expires_at=now - timedelta(minutes=1))
+    InvitationFactory(team=TeamFactory(), email="invitee@example.com", status="revoked")
+    InvitationFactory(team=world.team, email="owner@example.com")
+    for _ in range(2):
+        for user in (world.owner, invitee, world.outsider):
+            listed = selectors.pending_invitations_for_user(user=user).count()
+            assert selectors.pending_invitation_count_for_user(user=user) == listed
+    assert selectors.pending_invitation_count_for_user(user=invitee) == 2
+    assert selectors.pending_invitation_count_for_user(user=world.owner) == 1
+    assert selectors.pending_invitation_count_for_user(user=world.outsider) == 0
+    assert selectors.pending_invitation_count_for_user(user=AnonymousUser()) == 0

@@ -146,8 +146,10 @@ def invitation_signup(request: HtmxHttpRequest, token: str) -> HttpResponse:
 
 def dashboard_invitations_context(request: HtmxHttpRequest) -> dict:
     """The dashboard's "my invitations" block, also re-rendered alone after a decline."""
-    invitations = selectors.pending_invitations_for_user(user=request.user)
-    return {"invitations": paginate(request, invitations, param="invitations_page")}
+    count = selectors.pending_invitation_count_for_user(user=request.user)
+    # Nothing to read when none is pending: the queryset is built only when some are.
+    invitations = selectors.pending_invitations_for_user(user=request.user) if count else []
+    return {"invitations": paginate(request, invitations, param="invitations_page", count=count)}
 
 
 @require_POST
