@@ -13,7 +13,6 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import Now
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from core.compiled import CompiledPages, CompiledQuery
 from tenants import permissions
@@ -279,9 +278,10 @@ def _verified_address_of(user) -> Exists:
 
 
 def pending_invitations_for_user(*, user) -> QuerySet[Invitation]:
-    """Invitations addressed to any of the user's verified email addresses."""
+    """Invitations addressed to any of the user's verified email addresses, expired by the
+    database's clock, as ``pending_invitation_count_for_user`` counts them."""
     return (
-        Invitation.objects.filter(status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+        Invitation.objects.filter(status=InvitationStatus.PENDING, expires_at__gt=Now())
         .filter(_verified_address_of(user))
         .select_related("team", "namespace", "invited_by")
         .order_by("-created_at")
@@ -290,8 +290,8 @@ def pending_invitations_for_user(*, user) -> QuerySet[Invitation]:
 
 # Counted against the database's clock (``Now()``), as the team page's pending invitations, so
 # that the count has no parameter but the user's and is compiled once per process (0.4 ms of
-# Python on every dashboard); the page of invitations, read only when there are any, is read
-# against the process's clock as before. One row (all are pending) or none.
+# Python on every dashboard); the invitations listed (read only when there are any) are expired
+# by the same clock, so both agree. One row (all are pending) or none.
 _PENDING_INVITATION_COUNT_FOR_USER = CompiledQuery(
     lambda user_id: (
         Invitation.objects.filter(status=InvitationStatus.PENDING, expires_at__gt=Now())
@@ -306,8 +306,7 @@ _PENDING_INVITATION_COUNT_FOR_USER = CompiledQuery(
 
 
 def pending_invitation_count_for_user(*, user) -> int:
-    """How many invitations ``pending_invitations_for_user`` lists (expired ones by the
-    database's clock); none for an anonymous user."""
+    """How many invitations ``pending_invitations_for_user`` lists; none for an anonymous user."""
     if not user.is_authenticated:
         return 0
     rows = _PENDING_INVITATION_COUNT_FOR_USER.rows(user.pk)
