@@ -47,7 +47,9 @@ def _with_links(statements: list[Statement], team: Team) -> list[tuple[Statement
 def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
     team, account = selectors.billing_team_and_account_for_user(user=request.user, slug=slug)
     now = timezone.now()
-    statements = list(selectors.statements_for_team(team=team))
+    # The statements and the sum of the recent days the forecast averages, in one query.
+    first, last = selectors.recent_full_days(team=team, now=now, account=account)
+    statements, recent_total = selectors.statements_and_recent_usage(team=team, first=first, last=last)
     statement = selectors.current_of(statements, team=team, now=now)
     daily = selectors.daily_totals(statement=statement) if statement else []
     context = {
@@ -68,7 +70,9 @@ def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
             "labels": [d["day"].isoformat() for d in daily],
             "amounts": [str(d["amount"]) for d in daily],
         },
-        "forecast": selectors.month_forecast(team=team, now=now, account=account, current=statement),
+        "forecast": selectors.month_forecast(
+            team=team, now=now, account=account, current=statement, recent_total=recent_total
+        ),
         "statements": _with_links(statements, team),
         "prepaid": team.billing_mode == BillingMode.PREPAID,
         "account": account,

@@ -17,7 +17,7 @@ from billing.services.statements import statement_finalize
 from clusters.connections import default_cluster
 from metering.models import ClusterState, RuntimeClassProfile, UsageSample
 from tenants.models import Namespace
-from tests.factories import NamespaceFactory
+from tests.factories import NamespaceFactory, TeamFactory
 
 from .conftest import fill_day, utc
 
@@ -360,3 +360,53 @@ def test_team_billing_shows_the_prepaid_balance_read_with_the_team(client, world
     html = client.get(url).content.decode()
     assert "12.34 USD" in html
     assert 'class="balance band-low"' in html
+
+
+def test_statements_and_recent_usage_match_the_querysets_they_replace(billed):
+    """The billing page's one written-out query: the team's statements alone, newest month
+    first, each with the total the queryset annotates (a draft's lines summed, a finalized
+    statement's snapshot), and the sum of the usage lines of a range of days, as the ORM
+    reads them (SQLite and PostgreSQL)."""
+    from django.db.models import Sum
+
+    from billing.models import Charge, ChargeKind
+    from billing.selectors import statements_and_recent_usage, statements_for_team
+
+    team = billed.team
+    older = Statement.objects.create(
+        team=team, month=date(2024, 1, 1), currency="USD", status="finalized", total=Decimal("12.345"),
+        period_start=utc(2024, 1, 1), period_end=utc(2024, 2, 1),
+    )  # fmt: skip
+    empty = Statement.objects.create(
+        team=team,
+        month=date(2024, 2, 1),
+        currency="USD",
+        period_start=utc(2024, 2, 1),
+        period_end=utc(2024, 3, 1),
+    )
+    statements, recent = statements_and_recent_usage(team=team, first=date(2024, 3, 2), last=date(2024, 3, 3))
+    expected = list(statements_for_team(team=team))
+    assert [s.pk for s in statements] == [s.pk for s in expected] == [billed.statement.pk, empty.pk, older.pk]
+    assert [s.line_total for s in statements] == [s.line_total for s in expected]
+    assert statements[0].line_total == sum(c.amount for c in billed.statement.lines.all()) > 0
+    assert statements[1].line_total is None and statements[2].line_total == Decimal("12.345")
+    assert all(isinstance(s.line_total, Decimal) for s in (statements[0], statements[2]))
+    assert statements[0].month == date(2024, 3, 1) and statements[0].team_id == team.pk
+    lines = Charge.objects.filter(
+        team=team, kind=ChargeKind.USAGE, day__range=(date(2024, 3, 2), date(2024, 3, 3))
+    )
+    assert recent == lines.aggregate(total=Sum("amount"))["total"] > 0
+    assert recent < sum(c.amount for c in billed.statement.lines.all())  # the 1st left out
+    # No lines in the range (the first day after the last): zero, the statements still listed.
+    statements, recent = statements_and_recent_usage(team=team, first=date(2024, 3, 4), last=date(2024, 3, 3))
+    assert recent == 0 and len(statements) == 3
+    # The other team sees only its own statement and lines; a team with none, no statement.
+    statements, recent = statements_and_recent_usage(
+        team=billed.other_team, first=date(2024, 3, 1), last=date(2024, 3, 3)
+    )
+    assert [s.pk for s in statements] == [billed.other_statement.pk]
+    assert recent == billed.other_statement.lines.aggregate(total=Sum("amount"))["total"]
+    statements, recent = statements_and_recent_usage(
+        team=TeamFactory(), first=date(2024, 3, 1), last=date(2024, 3, 3)
+    )
+    assert statements == [] and recent == 0
