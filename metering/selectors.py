@@ -19,8 +19,6 @@ from django.db.models import (
     Count,
     F,
     FloatField,
-    Func,
-    IntegerField,
     Q,
     QuerySet,
     Sum,
@@ -712,19 +710,32 @@ class NamespaceUsage:
         return {"moments": self.moments, "charts": self.charts}
 
 
-class Epoch(Func):
-    """A datetime column as whole seconds since 1970 (UTC), for bucketing in the database."""
+# A datetime column as whole seconds since 1970 (UTC), for bucketing in the database: SQLite
+# stores UTC text. ``%%`` reaches the database as ``%`` (the backends unescape it in a statement
+# with parameters).
+EPOCH_SQL = {
+    "sqlite": "CAST(strftime('%%s', {}) AS INTEGER)",
+    "postgresql": "CAST(EXTRACT(EPOCH FROM {}) AS BIGINT)",
+}
 
-    output_field = IntegerField()
 
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # Stored as UTC text; ``%%%%s`` reaches SQLite as ``%s`` (the backend unescapes ``%%``).
-        template = "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS BIGINT)"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
+def _stepped_sql(model: type[UsageHourly] | type[UsageSample], moment: str, metric_count: int) -> str:
+    """Standard SQL but for ``EPOCH_SQL``, with the table and columns the model names: a
+    namespace's values of some metrics in [start, end), summed and counted per metric and step
+    of whole seconds from an origin. Parameters: origin, step, namespace id, the metrics,
+    start, end."""
+    q = connection.ops.quote_name
+    column = {f.name: q(f.column) for f in model._meta.concrete_fields}
+    index = f"({EPOCH_SQL[connection.vendor].format(column[moment])} - %s) / %s"
+    marks = ", ".join(["%s"] * metric_count)
+    # Only the model's quoted table and column names are spliced in.
+    return (
+        f"SELECT {column['metric']}, {index} AS step, SUM({column['quantity']}),"  # noqa: S608
+        f" COUNT({column['quantity']}) FROM {q(model._meta.db_table)}"
+        f" WHERE {column['namespace']} = %s AND {column['metric']} IN ({marks})"
+        f" AND {column[moment]} >= %s AND {column[moment]} < %s"
+        f" GROUP BY {column['metric']}, {index}"
+    )
 
 
 def _stepped_usage(
@@ -733,18 +744,17 @@ def _stepped_usage(
     """The moments of the steps from ``start`` (ISO times in the viewer's time zone) and, per
     metric, one value or None per step: hourly rollups when ``step`` ≥ 3600, raw samples
     otherwise, averaged (gauges) or summed (counters) per step. One query, which sums and
-    counts each step's values in the database: a month of hourly rows is 30 rows a metric."""
+    counts each step's values in the database: a month of hourly rows is 30 rows a metric.
+    SQL written out: the same values() queryset cost about 0.5 ms of Python to build and
+    compile on every usage page."""
     origin = int(start.timestamp())
     model, moment = (UsageHourly, "hour") if step >= 3600 else (UsageSample, "window_start")
-    steps = (
-        model.objects.filter(
-            namespace=namespace, metric__in=metrics, **{f"{moment}__gte": start, f"{moment}__lt": end}
-        )
-        .values("metric", step=(Epoch(moment) - origin) / step)
-        .annotate(total=Sum("quantity", output_field=FloatField()), measured=Count("quantity"))
-        .values_list("metric", "step", "total", "measured")
-        .order_by()
-    )
+    metrics = list(metrics)
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [origin, step, namespace.pk, *metrics, adapt(start), adapt(end), origin, step]
+    with connection.cursor() as cursor:
+        cursor.execute(_stepped_sql(model, moment, len(metrics)), params)
+        steps = cursor.fetchall()
     # Per metric and step: the sum of the values measured and how many there were (a gap has none).
     buckets: dict[str, dict[int, tuple[float, int]]] = {m: {} for m in metrics}
     for metric, index, total, measured in steps:
@@ -857,13 +867,25 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     usage = NamespaceUsage(
         range_key=range_key, start=start, end=end, bars=bars, moments=moments, charts=charts
     )
-    # Asked whether or not the range has data, so the page's queries are the same either way;
-    # a union of the two tables stops at the first row either holds (cheaper to build than a
-    # namespace with two correlated EXISTS).
-    hourly = UsageHourly.objects.filter(namespace_id=namespace.pk).values("namespace_id")
-    samples = UsageSample.objects.filter(namespace_id=namespace.pk).values("namespace_id")
-    usage.never_measured = not hourly.union(samples, all=True).exists()
+    # Asked whether or not the range has data, so the page's queries are the same either way.
+    usage.never_measured = not _ever_measured(namespace.pk)
     return usage
+
+
+def _ever_measured(namespace_id: int) -> bool:
+    """Whether the namespace has any hourly rollup or sample: a union of the two tables that
+    stops at the first row either holds. Standard SQL with the tables and columns the models
+    name: the same union of two querysets cost 0.2 ms of Python to build and compile."""
+    q = connection.ops.quote_name
+
+    def rows_of(model: type[UsageHourly] | type[UsageSample]) -> str:
+        column = q(model._meta.get_field("namespace").column)
+        # Only the model's quoted table and column names are spliced in.
+        return f"SELECT 1 FROM {q(model._meta.db_table)} WHERE {column} = %s"  # noqa: S608
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"{rows_of(UsageHourly)} UNION ALL {rows_of(UsageSample)} LIMIT 1", [namespace_id] * 2)
+        return cursor.fetchone() is not None
 
 
 @dataclass(frozen=True)
