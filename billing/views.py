@@ -52,6 +52,7 @@ def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
     statements, recent_total = selectors.statements_and_recent_usage(team=team, first=first, last=last)
     statement = selectors.current_of(statements, team=team, now=now)
     daily = selectors.daily_totals(statement=statement) if statement else []
+    prepaid = team.billing_mode == BillingMode.PREPAID
     context = {
         "team": team,
         "statement": statement,
@@ -74,10 +75,10 @@ def team_billing(request: HttpRequest, slug: str) -> HttpResponse:
             team=team, now=now, account=account, current=statement, recent_total=recent_total
         ),
         "statements": _with_links(statements, team),
-        "prepaid": team.billing_mode == BillingMode.PREPAID,
+        "prepaid": prepaid,
         "account": account,
-        "ledger": selectors.ledger_for_team(team=team)[:50],
-        "notices": selectors.notices_for_team(team=team)[:5],
+        "ledger": selectors.page_ledger(team=team) if prepaid else [],  # shown to prepaid teams
+        "notices": selectors.page_notices(team=team),
     }
     return render(request, "billing/team_billing.html", context)
 
@@ -177,12 +178,13 @@ def finance_teams(request: HttpRequest) -> HttpResponse:
 @login_required
 def finance_team(request: HttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_for_finance(user=request.user, slug=slug)
+    prepaid = team.billing_mode == BillingMode.PREPAID
     context = {
         "team": team,
-        "prepaid": team.billing_mode == BillingMode.PREPAID,
+        "prepaid": prepaid,
         "account": selectors.account_of(team=team),
         "statements": selectors.statements_for_team(team=team)[:24],
-        "ledger": selectors.ledger_for_team(team=team)[:50],
+        "ledger": selectors.page_ledger(team=team) if prepaid else [],  # shown to prepaid teams
         "ledger_form": LedgerEntryForm(),
     }
     return render(request, "billing/finance_team.html", context)

@@ -410,3 +410,60 @@ def test_statements_and_recent_usage_match_the_querysets_they_replace(billed):
         team=TeamFactory(), first=date(2024, 3, 1), last=date(2024, 3, 3)
     )
     assert statements == [] and recent == 0
+
+
+def test_page_notices_and_ledger_are_the_querysets_rows(client, billed):
+    """The billing pages' notices and ledger, from querysets compiled once per process: the
+    team's own rows alone, newest first, as many as shown, with each charge entry's line day
+    and metric (SQLite and PostgreSQL); the pages show them."""
+    from datetime import timedelta
+
+    from billing.models import BillingNotice
+    from billing.selectors import ledger_for_team, notices_for_team, page_ledger, page_notices
+
+    team, other = billed.team, billed.other_team
+    type(team).objects.filter(pk__in=[team.pk, other.pk]).update(billing_mode="prepaid")
+    for n in range(55):  # top-ups, each a minute apart, after the charge entries
+        LedgerEntry.objects.create(
+            team=team, kind="topup", amount=Decimal(n + 1), currency="USD", reason=f"Wire {n}"
+        )
+    LedgerEntry.objects.create(
+        team=other, kind="topup", amount=Decimal("7"), currency="USD", reason="Other wire"
+    )
+    LedgerEntry.objects.filter(kind="topup").update(created_at=utc(2024, 3, 6))
+    for n, entry in enumerate(LedgerEntry.objects.filter(kind="topup").order_by("pk")):
+        LedgerEntry.objects.filter(pk=entry.pk).update(created_at=utc(2024, 3, 6) + timedelta(minutes=n))
+    BillingNotice.objects.all().delete()  # the ones the billing run left
+    for n in range(7):
+        notice = BillingNotice.objects.create(
+            team=team, band_from="normal", band_to="low", balance=n, currency="USD"
+        )
+        BillingNotice.objects.filter(pk=notice.pk).update(created_at=utc(2024, 3, 1) + timedelta(hours=n))
+    BillingNotice.objects.create(team=other, band_from="low", band_to="debt", balance=-1, currency="USD")
+
+    ledger = page_ledger(team=team)
+    expected = list(ledger_for_team(team=team)[:50])
+    assert len(ledger) == 50 and [e.pk for e in ledger] == [e.pk for e in expected]
+    assert [(e.kind, e.amount, e.currency, e.reason, e.created_at) for e in ledger] == [
+        (e.kind, e.amount, e.currency, e.reason, e.created_at) for e in expected
+    ]
+    charged = [e for e in page_ledger(team=other) if e.charge_id]
+    assert charged and all(
+        (e.charge_day, e.charge_metric) == (e.charge.day, e.charge.metric) for e in charged
+    )  # the charge read here, to compare
+    assert all(e.charge_day is None and e.charge_metric is None for e in ledger if not e.charge_id)
+    assert isinstance(charged[0].charge_day, date) and charged[0].charge_day.month == 3
+    assert "Other wire" not in {e.reason for e in ledger}
+    notices = page_notices(team=team)
+    assert [n.pk for n in notices] == [n.pk for n in notices_for_team(team=team)[:5]]
+    assert [n.balance for n in notices] == [6, 5, 4, 3, 2] and all(n.team_id == team.pk for n in notices)
+
+    client.force_login(billed.owner)
+    html = client.get(reverse("billing:team", args=[team.slug])).content.decode()
+    assert "<td>Wire 54</td>" in html and "<td>Wire 5</td>" in html and "<td>Wire 4</td>" not in html
+    assert "Other wire" not in html
+    assert html.count("balance normal → <strong>low</strong>") == 5 and "<strong>in debt</strong>" not in html
+    client.force_login(billed.finance)
+    html = client.get(reverse("billing:finance_team", args=[other.slug])).content.decode()
+    first = charged[-1]
+    assert f"{first.charge_day:%b}" in html and "Other wire" in html and "Wire 54" not in html
