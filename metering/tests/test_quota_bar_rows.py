@@ -37,3 +37,58 @@ def test_labels_are_escaped_and_words_translated():
         html = render_to_string("metering/_quota_bars.html", {"bars": bars})
     assert "CPU &lt;b&gt;" in html
     assert "no data" not in html and "at limit" not in html
+
+
+def _rows_as_format_html_drew_them(bars) -> str:
+    """The rows as the filter drew them with ``format_html`` (before f-strings), to compare."""
+    from django.utils.html import conditional_escape, format_html, format_html_join
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext
+
+    from metering import quantities
+
+    def flag(state):
+        if state == "full":
+            return format_html(' <strong class="bar-flag">{}</strong>', gettext("at limit"))
+        if state == "near":
+            return format_html(' <strong class="bar-flag">{}</strong>', gettext("near limit"))
+        return mark_safe("")
+
+    rows = []
+    for bar in bars:
+        percent, state = bar.percent, bar.state
+        used = (
+            format_html('<span class="muted">{}</span>', gettext("no data"))
+            if bar.used is None
+            else conditional_escape(quantities.readable(bar.used, bar.kind))
+        )
+        allocated = quantities.readable(bar.allocated, bar.kind)
+        rows.append((state, bar.key, bar.label, used, allocated, percent, percent, percent, flag(state)))
+    return format_html_join(
+        "\n",
+        '<tr class="bar-{}" data-resource="{}">\n  <th scope="row">{}</th>\n  <td>{} / {}</td>\n'
+        '  <td class="bar-cell"><meter min="0" max="100" low="80" high="99" optimum="0" value="{}">{}%</meter>\n'
+        '    <span class="bar-figure">{}%</span>{}</td>\n</tr>',
+        rows,
+    )
+
+
+def test_rows_are_byte_for_byte_what_format_html_drew():
+    from django.utils.translation import gettext_lazy
+
+    from metering.templatetags.metering_tags import quota_bar_rows
+
+    bars = [
+        QuotaBar("cpu", "CPU <b>&\"'", CPU, 900, 1000),
+        QuotaBar("memory", gettext_lazy("Memory"), BYTES, 2 * 2**30, 2 * 2**30),
+        QuotaBar("storage", "Storage", BYTES, None, 10 * 2**30),
+        QuotaBar("gpus", "GPUs", COUNT, 0, 0),
+        QuotaBar("pods", "Pods", COUNT, 3, 10),
+        QuotaBar("load_balancers", "LBs", COUNT, 5, 0),
+        QuotaBar("x<y", "Odd", BYTES, 1536, 1024),
+    ]
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            drawn = quota_bar_rows(bars)
+            assert drawn == _rows_as_format_html_drew_them(bars)
+    assert quota_bar_rows([]) == ""
