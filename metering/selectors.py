@@ -841,9 +841,13 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
         if step >= 3600
         else gettext(" per %(minutes)s min") % {"minutes": step // 60}
     )
+    # The metrics measured at some step of the range; the others' series are gaps alone.
+    measured = {metric for metric in all_metrics if series[metric].count(None) != len(series[metric])}
     charts = []
     for title, kind, group in CHART_GROUPS:
-        values = [value for metric in group for value in series[metric] if value is not None]
+        values = [
+            value for metric in group if metric in measured for value in series[metric] if value is not None
+        ]
         unit, divisor = chart_unit(kind, max(values, default=0))
         if unit and title == CHART_GROUPS[-1][0]:
             unit += per_step
@@ -858,7 +862,9 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
                         "label": str(Metric(metric).label).split(" (")[0].split("\uff08")[0],
                         "values": [
                             None if value is None else round(value / divisor, 3) for value in series[metric]
-                        ],
+                        ]
+                        if metric in measured
+                        else series[metric],
                     }
                     for metric in group
                 ],
