@@ -267,3 +267,13 @@ def test_trusted_namespace_on_a_cluster_without_a_runc_class_runs_runc_unenforce
     assert not any("runtime" in label for label in namespace_object["metadata"]["labels"])
     public = namespace_runtime_choice(world.other_namespace)
     assert public.enforced and public.default == "gvisor"
+
+
+def test_isolation_ranks_weakest_first_and_refuses_what_is_no_level():
+    from metering.models import Isolation
+
+    assert [Isolation.rank(level) for level in ("container", "sandbox", "microvm")] == [0, 1, 2]
+    assert Isolation.rank(Isolation.MICROVM) > Isolation.rank(Isolation.SANDBOX)
+    for nothing in ("", "kata", "CONTAINER"):
+        with pytest.raises(ValueError):
+            Isolation.rank(nothing)
