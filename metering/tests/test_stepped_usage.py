@@ -77,3 +77,22 @@ def test_ever_measured_by_either_table_of_the_namespace_alone(world):
     assert _ever_measured(world.namespace.pk) and not _ever_measured(other.pk)
     sample(other, Metric.CPU_USAGE, 0, 1)
     assert _ever_measured(other.pk) and not _ever_measured(world.other_namespace.pk)
+
+
+def test_series_labels_follow_the_active_language(world):
+    """The labels are translated once per language: each language still gets its own."""
+    from django.utils import translation
+    from django.utils.timezone import now
+
+    from metering.selectors import namespace_usage
+
+    for language in ("en", "zh-hans", "en"):
+        with translation.override(language):
+            usage = namespace_usage(namespace=world.namespace, range_key="7d", now=now())
+            labels = {s["metric"]: s["label"] for chart in usage.charts for s in chart["series"]}
+            assert labels == {
+                metric: str(Metric(metric).label).split(" (")[0].split("\uff08")[0] for metric in labels
+            }
+    with translation.override("zh-hans"):
+        chinese = namespace_usage(namespace=world.namespace, range_key="7d", now=now())
+    assert {s["label"] for c in chinese.charts for s in c["series"]} != set(labels.values())
