@@ -719,46 +719,65 @@ EPOCH_SQL = {
 }
 
 
-def _stepped_sql(model: type[UsageHourly] | type[UsageSample], moment: str, metric_count: int) -> str:
+def _stepped_sql(
+    model: type[UsageHourly] | type[UsageSample], moment: str, metric_count: int, *, ever: bool = False
+) -> str:
     """Standard SQL but for ``EPOCH_SQL``, with the table and columns the model names: a
     namespace's values of some metrics in [start, end), summed and counted per metric and step
     of whole seconds from an origin. Parameters: origin, step, namespace id, the metrics,
-    start, end."""
+    start, end (and twice the namespace id with ``ever``). With ``ever``, one more row, its
+    metric NULL, counts 1 in its last column if the namespace has any hourly rollup or sample at
+    all (``_ever_measured_sql``), else 0."""
     q = connection.ops.quote_name
     column = {f.name: q(f.column) for f in model._meta.concrete_fields}
     index = f"({EPOCH_SQL[connection.vendor].format(column[moment])} - %s) / %s"
     marks = ", ".join(["%s"] * metric_count)
     # Only the model's quoted table and column names are spliced in.
-    return (
+    sql = (
         f"SELECT {column['metric']}, {index} AS step, SUM({column['quantity']}),"  # noqa: S608
         f" COUNT({column['quantity']}) FROM {q(model._meta.db_table)}"
         f" WHERE {column['namespace']} = %s AND {column['metric']} IN ({marks})"
         f" AND {column[moment]} >= %s AND {column[moment]} < %s"
         f" GROUP BY {column['metric']}, {index}"
     )
+    if ever:
+        sql += f" UNION ALL SELECT NULL, NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"  # noqa: S608
+    return sql
 
 
 def _stepped_usage(
-    *, namespace: Namespace, metrics, start: datetime, end: datetime, step: int
+    *,
+    namespace: Namespace,
+    metrics,
+    start: datetime,
+    end: datetime,
+    step: int,
+    ever: list[bool] | None = None,
 ) -> tuple[list[str], dict[str, list[float | None]]]:
     """The moments of the steps from ``start`` (ISO times in the viewer's time zone) and, per
     metric, one value or None per step: hourly rollups when ``step`` ≥ 3600, raw samples
     otherwise, averaged (gauges) or summed (counters) per step. One query, which sums and
     counts each step's values in the database: a month of hourly rows is 30 rows a metric.
     SQL written out: the same values() queryset cost about 0.5 ms of Python to build and
-    compile on every usage page."""
+    compile on every usage page. Given ``ever``, a list, appends to it whether the namespace
+    has any rollup or sample at all, read in the same query."""
     origin = int(start.timestamp())
     model, moment = (UsageHourly, "hour") if step >= 3600 else (UsageSample, "window_start")
     metrics = list(metrics)
     adapt = connection.ops.adapt_datetimefield_value
     params = [origin, step, namespace.pk, *metrics, adapt(start), adapt(end), origin, step]
+    if ever is not None:
+        params += [namespace.pk, namespace.pk]
     with connection.cursor() as cursor:
-        cursor.execute(_stepped_sql(model, moment, len(metrics)), params)
+        cursor.execute(_stepped_sql(model, moment, len(metrics), ever=ever is not None), params)
         steps = cursor.fetchall()
     # Per metric and step: the sum of the values measured and how many there were (a gap has none).
     buckets: dict[str, dict[int, tuple[float, int]]] = {m: {} for m in metrics}
     for metric, index, total, measured in steps:
-        if measured:
+        if metric is None:  # the row of ``ever``
+            assert ever is not None
+            ever.append(bool(measured))
+        elif measured:
             buckets[metric][index] = (float(total), measured)
     count = max(1, (int(end.timestamp()) - origin) // step)
     # The chart's time axis, the same for every metric.
@@ -841,8 +860,11 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     start = end - span
     bars = namespace_quota_bars(namespace=namespace)
     all_metrics = [m for _, _, group in CHART_GROUPS for m in group]
+    # Whether the namespace was ever measured, asked in the same query whether or not the range
+    # has data, so the page's queries are the same either way.
+    ever: list[bool] = []
     moments, series = _stepped_usage(
-        namespace=namespace, metrics=all_metrics, start=start, end=end, step=step
+        namespace=namespace, metrics=all_metrics, start=start, end=end, step=step, ever=ever
     )
     per_step = (
         gettext(" per %(hours)s h") % {"hours": step // 3600}
@@ -881,15 +903,15 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     usage = NamespaceUsage(
         range_key=range_key, start=start, end=end, bars=bars, moments=moments, charts=charts
     )
-    # Asked whether or not the range has data, so the page's queries are the same either way.
-    usage.never_measured = not _ever_measured(namespace.pk)
+    usage.never_measured = not ever[0]
     return usage
 
 
-def _ever_measured(namespace_id: int) -> bool:
-    """Whether the namespace has any hourly rollup or sample: a union of the two tables that
-    stops at the first row either holds. Standard SQL with the tables and columns the models
-    name: the same union of two querysets cost 0.2 ms of Python to build and compile."""
+def _ever_measured_sql() -> str:
+    """Standard SQL with the tables and columns the models name: a row if the namespace (the
+    parameter, twice) has any hourly rollup or sample, none otherwise; a union of the two
+    tables that stops at the first row either holds (the same union of two querysets cost 0.2
+    ms of Python to build and compile)."""
     q = connection.ops.quote_name
 
     def rows_of(model: type[UsageHourly] | type[UsageSample]) -> str:
@@ -897,8 +919,13 @@ def _ever_measured(namespace_id: int) -> bool:
         # Only the model's quoted table and column names are spliced in.
         return f"SELECT 1 FROM {q(model._meta.db_table)} WHERE {column} = %s"  # noqa: S608
 
+    return f"{rows_of(UsageHourly)} UNION ALL {rows_of(UsageSample)} LIMIT 1"
+
+
+def _ever_measured(namespace_id: int) -> bool:
+    """Whether the namespace has any hourly rollup or sample (``_ever_measured_sql``)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"{rows_of(UsageHourly)} UNION ALL {rows_of(UsageSample)} LIMIT 1", [namespace_id] * 2)
+        cursor.execute(_ever_measured_sql(), [namespace_id] * 2)
         return cursor.fetchone() is not None
 
 

@@ -96,3 +96,25 @@ def test_series_labels_follow_the_active_language(world):
     with translation.override("zh-hans"):
         chinese = namespace_usage(namespace=world.namespace, range_key="7d", now=now())
     assert {s["label"] for c in chinese.charts for s in c["series"]} != set(labels.values())
+
+
+def test_the_steps_query_says_whether_the_namespace_was_ever_measured(world):
+    """The usage page asks in the steps' query whether the namespace has any row at all, in or
+    out of the range, and the steps are the same as without asking."""
+    other = NamespaceFactory(team=world.team, name="acme-new")
+    hourly(world.namespace, Metric.CPU_USAGE, -500, 1)  # long before the range
+    sample(world.namespace, Metric.CPU_USAGE, 0, 4)
+    sample(world.other_namespace, Metric.CPU_USAGE, 0, 9)
+    for namespace, expected in ((world.namespace, True), (other, False)):
+        for step in (300, 3600):
+            ever: list[bool] = []
+            kwargs = dict(metrics=[Metric.CPU_USAGE], start=START, end=START + timedelta(hours=2), step=step)
+            moments, values = _stepped_usage(namespace=namespace, ever=ever, **kwargs)
+            assert ever == [expected]
+            assert (moments, values) == _stepped_usage(namespace=namespace, **kwargs)
+    ever = []
+    _, values = _stepped_usage(
+        namespace=world.namespace, metrics=[Metric.CPU_USAGE], start=START, end=START + timedelta(minutes=10),
+        step=300, ever=ever,
+    )  # fmt: skip
+    assert ever == [True] and values[Metric.CPU_USAGE] == [4.0, None]
