@@ -1,10 +1,8 @@
-from html import escape
-
 from django import template
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from console.dashboard import NamespaceRow
+from core.html import text as e
 
 register = template.Library()
 
@@ -17,9 +15,6 @@ def namespace_table_rows(rows: list[NamespaceRow]) -> SafeString:
     Drawn here rather than by the template: a row's six lookups and its condition cost about
     20 µs in the template, a page of 25 rows half a millisecond. Every value is escaped as
     ``{{ }}`` escapes it."""
-
-    def e(value) -> str:  # a plain string escaped as escape() does, without its wrappers
-        return escape(value) if type(value) is str else conditional_escape(value)
 
     return mark_safe(  # noqa: S308  # every value is escaped above
         "".join(

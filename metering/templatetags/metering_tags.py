@@ -1,11 +1,10 @@
-from html import escape as _escape
-
 from django import template
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from core.html import text as _escape
 from metering import quantities
 from metering.amounts import Amounts
 from metering.quantities import BYTES, CPU
@@ -87,7 +86,7 @@ def quota_bar_rows(bars) -> SafeString:
         allocated = _escape(quantities.readable(bar.allocated, bar.kind))
         rows.append(
             f'<tr class="bar-{_escape(state)}" data-resource="{_escape(bar.key)}">\n'
-            f'  <th scope="row">{_escape(str(bar.label))}</th>\n  <td>{used} / {allocated}</td>\n'
+            f'  <th scope="row">{_escape(bar.label)}</th>\n  <td>{used} / {allocated}</td>\n'
             '  <td class="bar-cell"><meter min="0" max="100" low="80" high="99" optimum="0"'
             f' value="{percent}">{percent}%</meter>\n'
             f'    <span class="bar-figure">{percent}%</span>{flags.get(state, "")}</td>\n</tr>'
