@@ -31,6 +31,9 @@ from django.db.models.query import (  # type: ignore[attr-defined]  # get_relate
 )
 from django.db.models.sql.compiler import SQLCompiler
 
+# An id no row has, for the stand-in of an id argument (its alternative is 7 less).
+ID_STAND_IN = -918_273_645
+
 # Connections compiled for at once (one per thread); more, and the compilations start over.
 MAX_CONNECTIONS = 64
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from core.compiled import CompiledQuery
+from core.compiled import ID_STAND_IN, CompiledQuery
 from domains.apps_domains import apps_domains
 from domains.models import Domain, RouteClaim
 from tenants import permissions
@@ -77,7 +77,7 @@ _NAMESPACE_ROUTE_ROWS = CompiledQuery(
         .order_by("kind", "name", "host", "path")
         .values_list("kind", "name", "status", "host", "path")
     ),
-    -918_273_645,
+    ID_STAND_IN,
 )
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from clusters.kube.spec import RuntimeChoice
-from core.compiled import CompiledQuery
+from core.compiled import ID_STAND_IN, CompiledQuery
 from metering.models import (
     ClusterRuntime,
     ClusterState,
@@ -223,7 +223,7 @@ _CATALOG_WITH_INSTALLED = CompiledQuery(
     lambda state_id: RuntimeClassProfile.objects.annotate(
         installed=Exists(ClusterRuntime.objects.filter(state_id=state_id, name=OuterRef("name")))
     ),
-    -918_273_645,
+    ID_STAND_IN,
 )
 
 

@@ -35,7 +35,7 @@ from django.utils.translation import get_language, gettext, gettext_noop
 from clusters.kube.spec import plan_network
 from clusters.models import Cluster
 from core.choices import labels_of
-from core.compiled import CompiledPages, CompiledQuery
+from core.compiled import ID_STAND_IN, CompiledPages, CompiledQuery
 from metering.amounts import (
     RESOURCES,
     Amounts,
@@ -180,13 +180,11 @@ class AllocationNamespace:
 # The columns of an allocation table's row (``allocation_page``).
 ALLOCATION_ROW_FIELDS = ("name", "display_name", "quota__id", *[f"quota__{f}" for f in ALLOCATION_FIELDS])
 
-# Any team id would do to compile with: never sent to the database (``core.compiled``).
-_TEAM_ID = -918_273_645
 _ALLOCATION_ROWS = CompiledQuery(
     lambda team_id: (
         Namespace.objects.live().filter(team_id=team_id).order_by("name").values(*ALLOCATION_ROW_FIELDS)
     ),
-    _TEAM_ID,
+    ID_STAND_IN,
     sliced=True,
 )
 
@@ -274,7 +272,7 @@ def _totals_query(class_names: tuple[str, ...]) -> CompiledQuery:
             .values_list("count", *[r.key for r in RESOURCES], *class_sums)
         )
 
-    return CompiledQuery(build, _TEAM_ID)
+    return CompiledQuery(build, ID_STAND_IN)
 
 
 # The totals' queries by the storage classes they sum: a team quota names a few of the
@@ -415,8 +413,8 @@ _TEAM_REQUESTS = CompiledQuery(
         QuotaRequest.objects.filter(team_id=team_id).order_by("-created_at", "-id"),
         QuotaRequest.objects.filter(team_id=team_id_again).order_by("-created_at", "-id"),
     ),
-    _TEAM_ID,
-    _TEAM_ID - 100,
+    ID_STAND_IN,
+    ID_STAND_IN - 100,
 )
 
 

@@ -14,7 +14,7 @@ from django.db.models.functions import Now
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from core.compiled import CompiledPages, CompiledQuery
+from core.compiled import ID_STAND_IN, CompiledPages, CompiledQuery
 from tenants import permissions
 from tenants.models import (
     ApiToken,
@@ -48,11 +48,6 @@ def _padded(ids: list[int]) -> list[int]:
     if not ids:
         return []
     return ids + [ids[-1]] * ((1 << (len(ids) - 1).bit_length()) - len(ids))
-
-
-# The first stand-in of a scope's ids (core.compiled); the others 1,000 apart from each other,
-# so that none is another's alternative.
-_ID_STAND_IN = -918_273_645
 
 
 class ScopedQuery:
@@ -94,7 +89,8 @@ class ScopedQuery:
         shape = tuple(len(ids) for ids in id_lists)
         compiled = self._compiled.get(shape)
         if compiled is None:
-            stand_ins = [_ID_STAND_IN - 1000 * n for n in range(sum(shape))]
+            # 1,000 apart, so that none is another's alternative (``core.compiled``).
+            stand_ins = [ID_STAND_IN - 1000 * n for n in range(sum(shape))]
             compiled = self._compiled.setdefault(
                 shape,
                 CompiledQuery(
@@ -167,7 +163,7 @@ def _team_live_namespaces(team_id: int) -> QuerySet[Namespace]:
 @functools.cache
 def _team_namespace_rows(fields: tuple[str, ...]) -> CompiledQuery:
     return CompiledQuery(
-        lambda team_id: _team_live_namespaces(team_id).values(*fields), _TEAM_ID, sliced=True
+        lambda team_id: _team_live_namespaces(team_id).values(*fields), ID_STAND_IN, sliced=True
     )
 
 
@@ -185,27 +181,24 @@ def team_members(*, team: Team) -> QuerySet[TeamMembership]:
     return TeamMembership.objects.filter(team=team).select_related("user").order_by("user__email")
 
 
-# Any team id would do to compile with: never sent to the database (``core.compiled``).
-_TEAM_ID = -918_273_645
-
-
 def _grouped_count(rows: QuerySet) -> QuerySet:
     """``rows`` counted, as one row per team (none when there are no rows): a count whose SQL
     ``core.compiled`` can keep (a queryset's ``count()`` is run as soon as it is asked)."""
     return rows.order_by().values("team_id").annotate(n=Count("pk")).values_list("n")
 
 
-def _count(query: CompiledQuery, team_id: int) -> int:
-    rows = query.rows(team_id)
+def _count(query: CompiledQuery, value: int) -> int:
+    """What a compiled count of one row (or none: 0) gives for the id ``value``."""
+    rows = query.rows(value)
     return rows[0][0] if rows else 0
 
 
 # A count's queryset cost 0.2 ms to build and compile on every team page.
 _MEMBER_COUNT = CompiledQuery(
-    lambda team_id: _grouped_count(TeamMembership.objects.filter(team_id=team_id)), _TEAM_ID
+    lambda team_id: _grouped_count(TeamMembership.objects.filter(team_id=team_id)), ID_STAND_IN
 )
 _LIVE_NAMESPACE_COUNT = CompiledQuery(
-    lambda team_id: _grouped_count(Namespace.objects.live().filter(team_id=team_id)), _TEAM_ID
+    lambda team_id: _grouped_count(Namespace.objects.live().filter(team_id=team_id)), ID_STAND_IN
 )
 
 
@@ -215,7 +208,7 @@ def _team_member_rows(fields: tuple[str, ...]) -> CompiledQuery:
         lambda team_id: (
             TeamMembership.objects.filter(team_id=team_id).order_by("user__email").values(*fields)
         ),
-        _TEAM_ID,
+        ID_STAND_IN,
         sliced=True,
     )
 
@@ -231,15 +224,6 @@ def team_member_count(*, team: Team) -> int:
     return _count(_MEMBER_COUNT, team.pk)
 
 
-def team_namespace_count_for_user(*, user, team: Team) -> int | None:
-    """How many namespaces ``team_namespaces_for_user`` lists, when known without building a
-    restricted count: the team's owners and managers see every live namespace of it. None for
-    anyone else (the page counts what they may see)."""
-    if permissions.team_role(user, team) in permissions.TEAM_ADMIN_ROLES:
-        return _count(_LIVE_NAMESPACE_COUNT, team.pk)
-    return None
-
-
 def namespace_members(*, namespace: Namespace) -> QuerySet[NamespaceMembership]:
     return (
         NamespaceMembership.objects.filter(namespace=namespace).select_related("user").order_by("user__email")
@@ -253,7 +237,7 @@ _PENDING_INVITATION_COUNT = CompiledQuery(
     lambda team_id: _grouped_count(
         Invitation.objects.filter(team_id=team_id, status=InvitationStatus.PENDING, expires_at__gt=Now())
     ),
-    _TEAM_ID,
+    ID_STAND_IN,
 )
 
 
@@ -301,7 +285,7 @@ _PENDING_INVITATION_COUNT_FOR_USER = CompiledQuery(
         .annotate(n=Count("pk"))
         .values_list("n")
     ),
-    _TEAM_ID,
+    ID_STAND_IN,
 )
 
 
@@ -309,8 +293,7 @@ def pending_invitation_count_for_user(*, user) -> int:
     """How many invitations ``pending_invitations_for_user`` lists; none for an anonymous user."""
     if not user.is_authenticated:
         return 0
-    rows = _PENDING_INVITATION_COUNT_FOR_USER.rows(user.pk)
-    return rows[0][0] if rows else 0
+    return _count(_PENDING_INVITATION_COUNT_FOR_USER, user.pk)
 
 
 def team_audit_events(*, team: Team, action: str = "", actor: str = "") -> QuerySet[AuditEvent]:
