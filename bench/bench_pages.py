@@ -12,6 +12,7 @@ non-zero only when a page does not answer 200.
     python -m bench bench_pages "team detail" dashboard    # only the pages whose labels are given
 """
 
+import json
 import os
 import statistics
 import sys
@@ -50,8 +51,12 @@ def _small_world() -> dict:
 
     User = get_user_model()
     team = Team.objects.create(name="Acme", slug="acme", trust_level="trusted")
-    for name in ("acme-dev", "acme-prod"):
+    namespaces = [
         Namespace.objects.create(cluster_id=default_cluster_id(), team=team, name=name, status="ready")
+        for name in ("acme-dev", "acme-prod")
+    ]
+    _allocate([team], namespaces)
+    _cluster_state()
     owner = User.objects.create(username="owner", email="owner@example.com")
     TeamMembership.objects.create(team=team, user=owner, role="owner")
     for n in range(2):
@@ -62,6 +67,55 @@ def _small_world() -> dict:
     return {"owner": owner, "finance": finance, "admin": admin, "team": team}
 
 
+def _allocate(teams: list, namespaces: list, held: dict[int, int] | None = None) -> None:
+    """What provisioning gives every team and namespace: the team's quota and each namespace's
+    default allocation (the plan's), as rows. A team's quota covers what its namespaces hold:
+    the plan's amounts, or as many default allocations as it has namespaces (``held`` names a
+    team's count where ``namespaces`` are not all of them)."""
+    from metering.amounts import RESOURCES, apply_amounts, plan_defaults
+    from metering.models import NamespaceQuota, TeamQuota
+
+    counts = {team.pk: 0 for team in teams}
+    for namespace in namespaces:
+        counts[namespace.team_id] = counts.get(namespace.team_id, 0) + 1
+    counts.update(held or {})
+    quotas = []
+    for team in teams:
+        amounts, max_namespaces, default = plan_defaults(team.plan)
+        count = counts[team.pk]
+        quota = TeamQuota(team=team, max_namespaces=max(max_namespaces, count))
+        apply_amounts(quota, amounts)
+        for resource in RESOURCES:
+            setattr(quota, resource.field, max(getattr(quota, resource.field), default[resource.key] * count))
+        quotas.append(quota)
+    TeamQuota.objects.bulk_create(quotas, batch_size=BATCH)
+    allocations = []
+    for namespace in namespaces:
+        allocation = NamespaceQuota(namespace=namespace)
+        apply_amounts(allocation, plan_defaults(namespace.team.plan)[2])
+        allocations.append(allocation)
+    NamespaceQuota.objects.bulk_create(allocations, batch_size=BATCH)
+
+
+def _cluster_state() -> None:
+    """The default cluster as the workers leave it: discovered, and measured a minute ago."""
+    from metering.models import ClusterState
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    ClusterState.objects.update_or_create(
+        cluster_id=default_cluster_id(),
+        defaults={
+            "last_window_start": now - timedelta(minutes=1),
+            "last_collected_at": now,
+            "discovered_at": now,
+            "allocatable_cpu_millicores": 64_000,
+            "allocatable_memory_bytes": 256 * 2**30,
+            "allocatable_gpus": 0,
+            "node_count": 4,
+        },
+    )
+
+
 def _fill(
     world: dict, namespaces: int, users: int, days: int, acme_namespaces: int, acme_members: int
 ) -> float:
@@ -70,6 +124,7 @@ def _fill(
     from django.contrib.auth import get_user_model
     from django.db import connection
 
+    from metering.models import TeamQuota
     from tenants.models import Namespace, Team, TeamMembership
 
     started = time.perf_counter()
@@ -91,15 +146,17 @@ def _fill(
     )
     cluster = default_cluster_id()
     others = namespaces - acme_namespaces
-    Namespace.objects.bulk_create(
-        (Namespace(cluster_id=cluster, team=teams[n % len(teams)], name=f"ns-{n}", status="ready")
-         for n in range(others)),
+    created = Namespace.objects.bulk_create(
+        [Namespace(cluster_id=cluster, team=teams[n % len(teams)], name=f"ns-{n}", status="ready")
+         for n in range(others)],
         batch_size=BATCH,
     )  # fmt: skip
-    Namespace.objects.bulk_create(
+    created += Namespace.objects.bulk_create(
         Namespace(cluster_id=cluster, team=world["team"], name=f"acme-{n}", status="ready")
         for n in range(acme_namespaces - 2)  # acme-dev and acme-prod are already there
     )
+    TeamQuota.objects.filter(team=world["team"]).delete()  # acme's grows with its namespaces
+    _allocate([*teams, world["team"]], created, held={world["team"].pk: acme_namespaces})
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=days)
     with connection.cursor() as cur:  # SQLite: one INSERT … SELECT over a recursive hour series
         cur.execute(
@@ -126,8 +183,49 @@ def _fill(
                 world["team"].pk,
             ],
         )
+        _samples(cur, ["acme-dev", "acme-prod"])
         cur.execute("ANALYZE")
     return time.perf_counter() - started
+
+
+def _samples(cur, names: list[str]) -> None:
+    """The raw samples the collector keeps (``METERING_RAW_RETENTION_DAYS``) for the last 25
+    hours of the namespaces ``names``, every chart's metric each ``METERING_INTERVAL_SECONDS``:
+    what the usage page's default range (24 hours) reads. The other namespaces' samples are
+    left out (35 days of 20,000 namespaces would be billions of rows); the page reads one
+    namespace's through the (namespace, metric, window) index."""
+    from django.conf import settings
+
+    from metering.selectors import CHART_GROUPS
+
+    interval = settings.METERING_INTERVAL_SECONDS
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = end - timedelta(hours=25)
+    metrics = [metric for _, _, group in CHART_GROUPS for metric in group]
+    cur.execute(  # SQLite: one INSERT … SELECT over a recursive window series
+        """WITH RECURSIVE w(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM w WHERE n + 1 < %s),
+                m(metric) AS (SELECT value FROM json_each(%s))
+           INSERT INTO metering_usagesample
+             (namespace_id, metric, window_start, window_end, quantity, source, is_gap,
+              runtime_class, storage_class, collected_at)
+           SELECT ns.id, m.metric,
+                  strftime('%%Y-%%m-%%d %%H:%%M:%%S', %s, '+' || (w.n * %s) || ' seconds'),
+                  strftime('%%Y-%%m-%%d %%H:%%M:%%S', %s, '+' || ((w.n + 1) * %s) || ' seconds'),
+                  (ns.id %% 5) + (w.n %% 60) * 0.25 + length(m.metric), 'metrics-server', 0, 'gvisor', '',
+                  %s
+           FROM tenants_namespace ns CROSS JOIN w CROSS JOIN m
+           WHERE ns.name IN (SELECT value FROM json_each(%s))""",
+        [
+            25 * 3600 // interval,
+            json.dumps(metrics),
+            start.strftime("%Y-%m-%d %H:%M:%S"),
+            interval,
+            start.strftime("%Y-%m-%d %H:%M:%S"),
+            interval,
+            end.strftime("%Y-%m-%d %H:%M:%S"),
+            json.dumps(names),
+        ],
+    )
 
 
 def _measure(clients: dict, url: str, persona: str, runs: int) -> tuple[float, int, int]:
