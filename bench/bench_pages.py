@@ -125,6 +125,7 @@ def _fill(
     from django.db import connection
 
     from metering.models import TeamQuota
+    from metering.services.rollup import usage_rollup
     from tenants.models import Namespace, Team, TeamMembership
 
     started = time.perf_counter()
@@ -184,6 +185,9 @@ def _fill(
             ],
         )
         _samples(cur, ["acme-dev", "acme-prod"])
+    # The rollup the workers run at five past every hour: the hours and quarter hours of the samples.
+    usage_rollup(now=datetime.now(UTC), lookback_hours=26)
+    with connection.cursor() as cur:
         cur.execute("ANALYZE")
     return time.perf_counter() - started
 
