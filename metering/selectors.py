@@ -21,6 +21,7 @@ from django.db.models import (
     FloatField,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     When,
 )
@@ -872,21 +873,42 @@ def namespace_quota_bars(*, namespace: Namespace) -> list[QuotaBar]:
     metrics = list(USED_VS_ALLOCATED.values())
     state = preloaded(namespace.cluster, "metering_state")
     if state is UNREAD:
-        latest = _latest_samples([namespace.pk], metrics).get(namespace.pk, {})
-    else:  # the namespace's cluster's latest collected window, loaded with it
-        window = state.last_window_start if state else None
-        latest = _latest_samples([namespace.pk], metrics, windows={window} - {None}).get(namespace.pk, {})
+        samples = _latest_samples([namespace.pk], metrics).get(namespace.pk, {})
+        latest = {metric: sample.quantity for metric, sample in samples.items()}
+    elif state is None or state.last_window_start is None:
+        latest = {}
+    else:  # the latest collected window of the namespace's cluster, as its state (loaded) says
+        latest = dict(_WINDOW_QUANTITIES.rows(namespace.pk, state.pk))
     bars = []
     for resource in RESOURCES:
         metric = USED_VS_ALLOCATED.get(resource.key)
         if metric is None:
             continue
-        sample = latest.get(metric)
-        used = None if sample is None or sample.quantity is None else _to_base(metric, sample.quantity)
+        quantity = latest.get(metric)
+        used = None if quantity is None else _to_base(metric, quantity)
         bars.append(
             QuotaBar(resource.key, gettext(resource.label), resource.kind, used, allocation[resource.key])
         )
     return bars
+
+
+# A namespace's (metric, quantity) of the resources held against its allocation in the latest
+# window its cluster's state (the id) records, the last of a metric winning as in
+# ``_latest_samples``; compiled once (``core.compiled``): building it cost about 0.2 ms on every
+# namespace page.
+_WINDOW_QUANTITIES = CompiledQuery(
+    lambda namespace_id, state_id: (
+        UsageSample.objects.filter(
+            namespace_id=namespace_id,
+            metric__in=list(USED_VS_ALLOCATED.values()),
+            window_start=Subquery(ClusterState.objects.filter(pk=state_id).values("last_window_start")),
+        )
+        .order_by("window_start")
+        .values_list("metric", "quantity")
+    ),
+    ID_STAND_IN,
+    ID_STAND_IN - 100,
+)
 
 
 @functools.lru_cache(maxsize=256)

@@ -131,3 +131,48 @@ def test_quarters_older_than_their_retention_are_pruned(world):
     assert UsageQuarterHour.objects.exists()
     usage_prune(now=NOW + QUARTER_RETENTION + timedelta(hours=1))
     assert not UsageQuarterHour.objects.exists()
+
+
+def test_quota_bars_read_the_latest_window_as_the_clusters_state_records_it(world):
+    """The bars of a namespace loaded with its cluster's state (the compiled query) show what
+    they show read without it (``_latest_samples``): the state's window, the namespace's own
+    samples, a gap as unmeasured."""
+    from clusters.models import Cluster
+    from metering.models import ClusterState, NamespaceQuota
+    from metering.selectors import namespace_quota_bars
+    from tenants.selectors import namespace_for_user
+
+    NamespaceQuota.objects.create(namespace=world.namespace, cpu_millicores=2000, memory_bytes=2**31, pods=10)
+    latest = NOW.replace(second=0, microsecond=0)
+    for namespace, base in ((world.namespace, 1), (world.other_namespace, 100)):
+        for minutes_ago, factor in ((1, 2), (0, 1)):
+            for metric, quantity in (
+                (Metric.CPU_REQUEST, base * factor),
+                (Metric.MEMORY_REQUEST, base * factor * 2**20),
+            ):
+                UsageSample.objects.create(
+                    namespace=namespace, metric=metric, window_start=latest - timedelta(minutes=minutes_ago),
+                    window_end=latest - timedelta(minutes=minutes_ago - 1), quantity=quantity, source="t",
+                )  # fmt: skip
+    UsageSample.objects.create(
+        namespace=world.namespace, metric=Metric.PODS, window_start=latest, window_end=latest + timedelta(minutes=1),
+        quantity=None, is_gap=True, source="t",
+    )  # fmt: skip
+    another = Cluster.objects.create(name="another", api_url="https://another.test")
+    ClusterState.objects.create(cluster=another, last_window_start=latest + timedelta(minutes=5))
+
+    def bars(window):
+        ClusterState.objects.update_or_create(
+            cluster=world.namespace.cluster, defaults={"last_window_start": window}
+        )
+        loaded = namespace_for_user(
+            user=world.owner, name="acme-dev", related=("quota", "cluster__metering_state")
+        )
+        unloaded = type(world.namespace).objects.get(pk=world.namespace.pk)
+        assert namespace_quota_bars(namespace=loaded) == namespace_quota_bars(namespace=unloaded)
+        return {bar.key: bar.used for bar in namespace_quota_bars(namespace=loaded)}
+
+    unmeasured = {"storage": None, "gpus": None, "pods": None, "load_balancers": None}
+    assert bars(latest) == {"cpu": 1000, "memory": 2**20, **unmeasured}
+    assert bars(latest - timedelta(minutes=1)) == {"cpu": 2000, "memory": 2**21, **unmeasured}
+    assert bars(None) == {"cpu": None, "memory": None, **unmeasured}
