@@ -104,6 +104,23 @@ def namespace_rows_html(rows: Iterable[NamespaceRow]) -> SafeString:
     return SafeString("".join(parts))
 
 
+def team_actions_html(user, team, *, can_manage_owners: bool) -> SafeString:
+    """The team page's buttons beside its name, as ``tenants/_team_actions.html`` drew them
+    (the team header shows them, ``console_tags.team_header``); the words are not escaped, as
+    ``{% translate %}`` did not escape them."""
+    slug = team.slug
+    transfer = placement = ""
+    if can_manage_owners:
+        label = _("Transfer ownership")
+        transfer = f'<a class="btn" href="{escape(reverse("team_transfer", args=[slug]))}">{label}</a>'
+    if permissions.is_staff(user):
+        label = _("Cluster placement")
+        placement = f'<a class="btn" href="{escape(reverse("team_placement", args=[slug]))}">{label}</a>'
+    label = _("Leave team")
+    leave = f'<a class="btn" href="{escape(reverse("team_leave", args=[slug]))}">{label}</a>'
+    return SafeString(f"{transfer}\n{leave}\n{placement}\n")
+
+
 @login_required
 def team_list(request: HtmxHttpRequest) -> HttpResponse:
     teams = paginate(request, selectors.teams_for_user(user=request.user))
@@ -136,6 +153,7 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
     """
     user = request.user
     can_manage = permissions.has_team_perm(user, permissions.MANAGE_MEMBERS, team)
+    can_manage_owners = permissions.has_team_perm(user, permissions.MANAGE_OWNERS, team)
     visible, count = selectors.team_namespace_rows_for_user(user=user, team=team, fields=NAMESPACE_ROW_FIELDS)
     namespaces = paginate(request, visible, param="namespaces_page", count=count)
     members = paginate(
@@ -149,7 +167,8 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
         "my_role": permissions.team_role(user, team),
         "can_manage": can_manage,
         "can_manage_namespaces": permissions.has_team_perm(user, permissions.MANAGE_NAMESPACES, team),
-        "can_manage_owners": permissions.has_team_perm(user, permissions.MANAGE_OWNERS, team),
+        "can_manage_owners": can_manage_owners,
+        "actions_html": team_actions_html(user, team, can_manage_owners=can_manage_owners),
         "can_view_audit": permissions.has_team_perm(user, permissions.VIEW_AUDIT, team),
         "members": members,
         "member_rows_html": member_rows_html(
