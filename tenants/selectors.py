@@ -246,12 +246,25 @@ def team_pending_invitation_count(*, team: Team) -> int:
     return _count(_PENDING_INVITATION_COUNT, team.pk)
 
 
-def team_pending_invitations(*, team: Team) -> QuerySet[Invitation]:
+def team_pending_invitations(*, team: Team | int) -> QuerySet[Invitation]:
     return (
         Invitation.objects.filter(team=team, status=InvitationStatus.PENDING, expires_at__gt=Now())
         .select_related("namespace", "invited_by")
         .order_by("-created_at")
     )
+
+
+# The page of them the team page shows: 0.15 ms of Python to build on every team page an owner
+# or manager opens, even with no invitation to read.
+_PENDING_INVITATIONS = CompiledQuery(
+    lambda team_id: team_pending_invitations(team=team_id), ID_STAND_IN, sliced=True
+)
+
+
+def team_pending_invitation_pages(*, team: Team) -> CompiledPages:
+    """``team_pending_invitations`` (with their namespaces and inviters), a page at a time, the
+    SQL built once per process (``core.compiled``)."""
+    return CompiledPages(_PENDING_INVITATIONS, team.pk, read="all")
 
 
 def _verified_address_of(user) -> Exists:

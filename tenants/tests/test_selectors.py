@@ -69,6 +69,43 @@ def test_the_team_pages_pending_invitation_count_is_the_listed_invitations(world
     assert selectors.team_pending_invitation_count(team=world.other_team) == 1
 
 
+def test_the_team_pages_pending_invitations_are_the_querysets(world):
+    """The team page's page of pending invitations (compiled once per process): each team its
+    own, not expired, newest first, with their namespaces and inviters, for any page."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.models import Invitation
+    from tests.factories import InvitationFactory
+
+    now = timezone.now()
+    for n in range(5):
+        invitation = InvitationFactory(
+            team=world.team, namespace=world.namespace if n % 2 else None, invited_by=world.owner
+        )
+        Invitation.objects.filter(pk=invitation.pk).update(created_at=now - timedelta(hours=n))
+    InvitationFactory(team=world.team, invited_by=None)
+    InvitationFactory(team=world.team, expires_at=now - timedelta(minutes=1))  # expired
+    InvitationFactory(team=world.team, status="revoked")
+    InvitationFactory(team=world.other_team)
+    fields = ("pk", "email", "namespace", "invited_by", "expires_at", "team_role", "namespace_role")
+
+    def facts(invitations):
+        return [tuple(getattr(i, f) for f in fields) for i in invitations]
+
+    for team in (world.other_team, world.team, TeamFactory()):
+        pages = selectors.team_pending_invitation_pages(team=team)
+        listed = selectors.team_pending_invitations(team=team)
+        for window in (slice(0, 25), slice(0, 2), slice(2, 4), slice(6, 8)):
+            assert facts(pages[window]) == facts(listed[window])
+    found = selectors.team_pending_invitation_pages(team=world.team)[0:25]
+    assert len(found) == 6
+    assert {i.team_id for i in found} == {world.team.pk}
+    assert any(i.namespace == world.namespace for i in found)
+    assert any(i.invited_by is None for i in found)
+
+
 def test_ids_are_padded_to_a_power_of_two_with_the_last_id_again():
     assert selectors._padded([]) == []
     assert selectors._padded([7]) == [7]

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString
+from django.utils.timezone import get_current_timezone
 from django.utils.translation import gettext as _
 
 from core.choices import labels_of
@@ -60,13 +61,14 @@ def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
     """Rows of ``namespaces`` (dicts of ``NAMESPACE_ROW_FIELDS``)."""
     label = functools.cache(labels_of(NamespaceStatus))  # each status translated once for the table
     detail_url, usage_url = row_urls("namespace_detail"), row_urls("metering:namespace_usage")
+    zone = get_current_timezone()
     return [
         NamespaceRow(
             name=ns["name"],
             display_name=ns["display_name"],
             status=ns["status"],
             status_label=label(ns["status"]),
-            created=local_day(ns["created_at"]),
+            created=local_day(ns["created_at"], zone),
             cluster_name=ns["cluster__name"],
             cluster_unreachable=ns["cluster__reachable"] is False,
             detail_url=detail_url(ns["name"]),
@@ -180,7 +182,7 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
     if can_manage:
         context["invitations"] = paginate(
             request,
-            selectors.team_pending_invitations(team=team),
+            selectors.team_pending_invitation_pages(team=team),
             param="invitations_page",
             count=selectors.team_pending_invitation_count(team=team),
         )
