@@ -1,12 +1,12 @@
 """Template helpers that weave the apps' pages together (team and namespace headers)."""
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.html import text
+from core.urls import urls
 from tenants import permissions
 from tenants.models import TeamRole
 
@@ -50,21 +50,20 @@ def team_header(context, *, active: str = "", section="", actions="") -> SafeStr
     values are escaped as ``{{ }}`` escapes them."""
     team, user = context["team"], context.get("user")
     tabs = team_tabs(team, user)
-    slug, name = team.slug, text(team.name)
+    slug, name, url_of = team.slug, text(team.name), urls()
     # The words are translated outside the f-strings, where makemessages finds them.
     if tabs["member"]:
-        home_url, home_label, team_url = reverse("team_list"), _("Teams"), ("team_detail", slug)
+        home_url, home_label, team_url = url_of("team_list"), _("Teams"), ("team_detail", slug)
     elif context.get("IS_STAFF"):
-        home_url, home_label, team_url = reverse("staff_overview"), _("Admin overview"), ("staff_team", slug)
+        home_url, home_label, team_url = url_of("staff_overview"), _("Admin overview"), ("staff_team", slug)
     else:
-        home_url, home_label = reverse("billing:finance_index"), _("Finance")
+        home_url, home_label = url_of("billing:finance_index"), _("Finance")
         team_url = ("billing:finance_index",)
     home = f'<li><a href="{text(home_url)}">{home_label}</a></li>'
     if section:
         section = text(section)
         crumb = (
-            f'<li><a href="{text(reverse(team_url[0], args=team_url[1:]))}">{name}</a></li>'
-            f'<li aria-current="page">{section}</li>'
+            f'<li><a href="{text(url_of(*team_url))}">{name}</a></li><li aria-current="page">{section}</li>'
         )
         heading = f'{name} <span class="muted">· {section}</span>'
     else:
@@ -77,7 +76,7 @@ def team_header(context, *, active: str = "", section="", actions="") -> SafeStr
         items = "".join(
             "    "
             + (
-                f'<li><a href="{text(reverse(view, args=[slug]))}"'
+                f'<li><a href="{text(url_of(view, slug))}"'
                 f"{_CURRENT if active == tab else ''}>{_(label)}</a></li>"
                 if shown is None or tabs[shown]
                 else ""

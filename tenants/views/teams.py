@@ -19,7 +19,7 @@ from core.errors import add_service_errors
 from core.html import text as escape
 from core.http import HtmxHttpRequest
 from core.pages import local_day, paginate, redirect_to, render_page
-from core.urls import row_urls
+from core.urls import row_urls, urls
 from tenants import permissions, selectors
 from tenants.forms import (
     AuditFilterForm,
@@ -110,16 +110,16 @@ def team_actions_html(user, team, *, can_manage_owners: bool) -> SafeString:
     """The team page's buttons beside its name, as ``tenants/_team_actions.html`` drew them
     (the team header shows them, ``console_tags.team_header``); the words are not escaped, as
     ``{% translate %}`` did not escape them."""
-    slug = team.slug
+    slug, url_of = team.slug, urls()
     transfer = placement = ""
     if can_manage_owners:
         label = _("Transfer ownership")
-        transfer = f'<a class="btn" href="{escape(reverse("team_transfer", args=[slug]))}">{label}</a>'
+        transfer = f'<a class="btn" href="{escape(url_of("team_transfer", slug))}">{label}</a>'
     if permissions.is_staff(user):
         label = _("Cluster placement")
-        placement = f'<a class="btn" href="{escape(reverse("team_placement", args=[slug]))}">{label}</a>'
+        placement = f'<a class="btn" href="{escape(url_of("team_placement", slug))}">{label}</a>'
     label = _("Leave team")
-    leave = f'<a class="btn" href="{escape(reverse("team_leave", args=[slug]))}">{label}</a>'
+    leave = f'<a class="btn" href="{escape(url_of("team_leave", slug))}">{label}</a>'
     return SafeString(f"{transfer}\n{leave}\n{placement}\n")
 
 
