@@ -148,6 +148,7 @@ def team_create(request: HtmxHttpRequest) -> HttpResponse:
 
 def team_page_context(request: HtmxHttpRequest, team) -> dict:
     """Everything the team page shows; the management parts only for owners and managers.
+    ``team`` as ``selectors.team_for_user(counted=True)`` gives it, with its counts.
 
     Inviting and creating a namespace are buttons to their own pages: their forms list every
     namespace of the team and every cluster it may use, which the page would draw on each
@@ -162,7 +163,7 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
         request,
         selectors.team_member_rows(team=team, fields=MEMBER_ROW_FIELDS),
         param="members_page",
-        count=selectors.team_member_count(team=team),
+        count=team.counted_members,
     )
     context = {
         "team": team,
@@ -184,14 +185,14 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
             request,
             selectors.team_pending_invitation_pages(team=team),
             param="invitations_page",
-            count=selectors.team_pending_invitation_count(team=team),
+            count=team.counted_pending_invitations,
         )
     return context
 
 
 @login_required
 def team_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    team = selectors.team_for_user(user=request.user, slug=slug)
+    team = selectors.team_for_user(user=request.user, slug=slug, counted=True)
     return render_page(
         request,
         "tenants/team_detail.html",
