@@ -80,4 +80,5 @@ def row_urls(viewname: str, *args) -> Callable[[int | str], str]:
     if shape is None:
         return lambda last: reverse(viewname, args=[*args, last])
     before, after = _filled(shape[:-1], args), shape[-1]
-    return lambda last: before + quote(str(last), safe=_SAFE) + after
+    # An id's digits need no quoting (quote() costs ten times what str() does).
+    return lambda last: before + (str(last) if type(last) is int else quote(str(last), safe=_SAFE)) + after
