@@ -9,8 +9,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.db.models.functions import Now
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Now
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -170,10 +170,11 @@ def _team_namespace_rows(fields: tuple[str, ...]) -> CompiledQuery:
 def team_namespace_rows_for_user(*, user, team: Team, fields: tuple[str, ...]):
     """``team_namespaces_for_user`` as ``values(*fields)`` rows, and how many there are when known
     without a restricted count: for the team's owners and managers, who see every live
-    namespace, its SQL and the count's are built once per process (``core.compiled``; 0.5 ms
-    of Python on every team page); for anyone else the queryset and None (paginate counts)."""
+    namespace, its SQL built once per process (``core.compiled``; 0.5 ms of Python on every team
+    page) and the count read with the team (``team_for_user(counted=True)`` gives ``team``); for
+    anyone else the queryset and None (paginate counts)."""
     if permissions.team_role(user, team) in permissions.TEAM_ADMIN_ROLES:
-        return CompiledPages(_team_namespace_rows(fields), team.pk), _count(_LIVE_NAMESPACE_COUNT, team.pk)
+        return CompiledPages(_team_namespace_rows(fields), team.pk), team.counted_live_namespaces
     return team_namespaces_for_user(user=user, team=team).values(*fields), None
 
 
@@ -193,13 +194,22 @@ def _count(query: CompiledQuery, value: int) -> int:
     return rows[0][0] if rows else 0
 
 
-# A count's queryset cost 0.2 ms to build and compile on every team page.
-_MEMBER_COUNT = CompiledQuery(
-    lambda team_id: _grouped_count(TeamMembership.objects.filter(team_id=team_id)), ID_STAND_IN
-)
-_LIVE_NAMESPACE_COUNT = CompiledQuery(
-    lambda team_id: _grouped_count(Namespace.objects.live().filter(team_id=team_id)), ID_STAND_IN
-)
+def _counted(rows: QuerySet) -> Coalesce:
+    """How many of ``rows`` are the outer team's, as a column of the team's row (0 for none)."""
+    return Coalesce(Subquery(_grouped_count(rows.filter(team_id=OuterRef("pk")))), 0)
+
+
+def _team_page_counts() -> dict[str, Coalesce]:
+    """What the team page counts, read with the team (``team_for_user(counted=True)``): its
+    members (``team_members``), live namespaces (``team_namespaces_for_user`` for its owners and
+    managers) and pending invitations (``team_pending_invitations``, by the database's clock)."""
+    return {
+        "counted_members": _counted(TeamMembership.objects.all()),
+        "counted_live_namespaces": _counted(Namespace.objects.live()),
+        "counted_pending_invitations": _counted(
+            Invitation.objects.filter(status=InvitationStatus.PENDING, expires_at__gt=Now())
+        ),
+    }
 
 
 @functools.cache
@@ -219,39 +229,31 @@ def team_member_rows(*, team: Team, fields: tuple[str, ...]) -> CompiledPages:
     return CompiledPages(_team_member_rows(fields), team.pk)
 
 
-def team_member_count(*, team: Team) -> int:
-    """How many members ``team_members`` lists."""
-    return _count(_MEMBER_COUNT, team.pk)
-
-
 def namespace_members(*, namespace: Namespace) -> QuerySet[NamespaceMembership]:
     return (
         NamespaceMembership.objects.filter(namespace=namespace).select_related("user").order_by("user__email")
     )
 
 
-# Counted against the database's clock (``Now()``), so that the count has no parameter but the
-# team's and is compiled once per process (0.2 ms of Python on every team page an owner or
-# manager opens); the invitations listed are expired by the same clock, so both agree.
-_PENDING_INVITATION_COUNT = CompiledQuery(
-    lambda team_id: _grouped_count(
-        Invitation.objects.filter(team_id=team_id, status=InvitationStatus.PENDING, expires_at__gt=Now())
-    ),
-    ID_STAND_IN,
-)
-
-
-def team_pending_invitation_count(*, team: Team) -> int:
-    """How many invitations ``team_pending_invitations`` lists."""
-    return _count(_PENDING_INVITATION_COUNT, team.pk)
-
-
-def team_pending_invitations(*, team: Team) -> QuerySet[Invitation]:
+def team_pending_invitations(*, team: Team | int) -> QuerySet[Invitation]:
     return (
         Invitation.objects.filter(team=team, status=InvitationStatus.PENDING, expires_at__gt=Now())
         .select_related("namespace", "invited_by")
         .order_by("-created_at")
     )
+
+
+# The page of them the team page shows: 0.15 ms of Python to build on every team page an owner
+# or manager opens, even with no invitation to read.
+_PENDING_INVITATIONS = CompiledQuery(
+    lambda team_id: team_pending_invitations(team=team_id), ID_STAND_IN, sliced=True
+)
+
+
+def team_pending_invitation_pages(*, team: Team) -> CompiledPages:
+    """``team_pending_invitations`` (with their namespaces and inviters), a page at a time, the
+    SQL built once per process (``core.compiled``)."""
+    return CompiledPages(_PENDING_INVITATIONS, team.pk, read="all")
 
 
 def _verified_address_of(user) -> Exists:
@@ -322,14 +324,21 @@ def team_live_namespace_count(*, team: Team) -> int:
 
 
 def team_for_user(
-    *, user, slug: str, perm: str = permissions.VIEW_TEAM, related: tuple[str, ...] = ()
+    *,
+    user,
+    slug: str,
+    perm: str = permissions.VIEW_TEAM,
+    related: tuple[str, ...] = (),
+    counted: bool = False,
 ) -> Team:
     """A team the user holds ``perm`` in (404 to outsiders, 403 to members without it);
-    ``related`` names what the floors above keep beside it (one-to-one), loaded in the same query.
+    ``related`` names what the floors above keep beside it (one-to-one), loaded in the same query;
+    ``counted``: with what the team page counts (``_team_page_counts``) in the same query too,
+    three queries fewer there.
 
     The lookup is compiled once per process for each ``related`` (``core.compiled``): 0.15 to
     0.25 ms of Python on every team page."""
-    found = _team_lookup(related).all(slug)
+    found = _team_lookup(related, counted).all(slug)
     if not found:
         raise Http404(f"No {Team._meta.object_name} matches the given query.")
     team = found[0]  # slugs are unique
@@ -337,12 +346,13 @@ def team_for_user(
     return team
 
 
-@functools.cache  # one per ``related`` the code names
-def _team_lookup(related: tuple[str, ...]) -> CompiledQuery:
-    return CompiledQuery(
-        lambda slug: Team.objects.select_related(*related).filter(slug=slug),
-        "compiled-stand-in-for-a-team-slug",
-    )
+@functools.cache  # one per ``related`` the code names, counted or not
+def _team_lookup(related: tuple[str, ...], counted: bool = False) -> CompiledQuery:
+    def build(slug: str) -> QuerySet[Team]:
+        teams = Team.objects.select_related(*related).filter(slug=slug)
+        return teams.annotate(**_team_page_counts()) if counted else teams
+
+    return CompiledQuery(build, "compiled-stand-in-for-a-team-slug")
 
 
 def namespace_for_user(

@@ -3,7 +3,7 @@
 import pytest
 
 from tenants import selectors
-from tenants.models import NamespaceStatus
+from tenants.models import Namespace, NamespaceStatus
 from tests.factories import NamespaceFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,47 +26,89 @@ def test_a_teams_namespaces_for_a_user_are_the_restricted_ones_of_that_team(worl
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_the_team_pages_counts_are_the_listed_rows(world, persona):
-    """The team page's counts (SQL built once per process, ``core.compiled``) are how many rows
-    its lists hold, for each team in turn; for those who see only some namespaces, no count is
-    claimed (the page counts what they may see)."""
-    NamespaceFactory(team=world.team, name="acme-prod")
-    NamespaceFactory(team=world.team, name="acme-gone", status=NamespaceStatus.DELETED)
-    NamespaceFactory(team=world.other_team, name="globex-dev")
-    user = getattr(world, persona)
-    for team in (world.team, world.other_team, world.team):
-        assert selectors.team_member_count(team=team) == selectors.team_members(team=team).count()
-        _, count = selectors.team_namespace_rows_for_user(user=user, team=team, fields=("name",))
-        admin_of_acme = team == world.team and persona in ("owner", "manager")
-        admin_of_globex = team == world.other_team and persona == "outsider"  # its owner
-        if admin_of_acme or admin_of_globex:
-            assert count == selectors.team_namespaces_for_user(user=user, team=team).count() == 2
-        else:
-            assert count is None
-    assert selectors.team_member_count(team=world.team) == 7
-    assert selectors.team_member_count(team=world.other_team) == 1
-
-
-def test_the_team_pages_pending_invitation_count_is_the_listed_invitations(world):
-    """Counted by the database's clock, compiled once per process: the pending invitations not
-    yet expired, each team its own, whichever team asked first."""
+    """The team page's counts, read with the team (``team_for_user(counted=True)``, compiled once
+    per process), are how many rows its lists hold, for each team in turn and a team with none:
+    members, live namespaces, pending invitations not yet expired (by the database's clock).
+    For those who see only some namespaces, no namespace count is claimed (the page counts
+    what they may see)."""
     from datetime import timedelta
 
     from django.utils import timezone
 
     from tests.factories import InvitationFactory
 
-    now = timezone.now()
+    NamespaceFactory(team=world.team, name="acme-prod")
+    NamespaceFactory(team=world.team, name="acme-gone", status=NamespaceStatus.DELETED)
+    NamespaceFactory(team=world.other_team, name="globex-dev")
     for _ in range(3):
         InvitationFactory(team=world.team)
+    InvitationFactory(team=world.team, expires_at=timezone.now() - timedelta(minutes=1))  # expired
+    InvitationFactory(team=world.team, status="revoked")
+    InvitationFactory(team=world.other_team)
+    user = getattr(world, persona)
+    for team in (world.team, world.other_team, TeamFactory(), world.team):
+        counted = selectors._team_lookup((), True).all(team.slug)[0]
+        assert counted == team
+        assert counted.counted_members == selectors.team_members(team=team).count()
+        assert counted.counted_live_namespaces == Namespace.objects.live().filter(team=team).count()
+        assert counted.counted_pending_invitations == selectors.team_pending_invitations(team=team).count()
+        _, count = selectors.team_namespace_rows_for_user(user=user, team=counted, fields=("name",))
+        admin_of_acme = team == world.team and persona in ("owner", "manager")
+        admin_of_globex = team == world.other_team and persona == "outsider"  # its owner
+        if admin_of_acme or admin_of_globex:
+            assert count == selectors.team_namespaces_for_user(user=user, team=team).count() == 2
+        else:
+            assert count is None
+    if persona in ("owner", "manager", "member", "billing", "ns_admin", "developer", "viewer"):
+        acme = selectors.team_for_user(user=user, slug="acme", counted=True)
+        assert (acme.counted_members, acme.counted_live_namespaces, acme.counted_pending_invitations) == (
+            7,
+            2,
+            3,
+        )
+    other = selectors._team_lookup((), True).all("globex")[0]
+    assert (other.counted_members, other.counted_live_namespaces, other.counted_pending_invitations) == (
+        1,
+        2,
+        1,
+    )
+
+
+def test_the_team_pages_pending_invitations_are_the_querysets(world):
+    """The team page's page of pending invitations (compiled once per process): each team its
+    own, not expired, newest first, with their namespaces and inviters, for any page."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.models import Invitation
+    from tests.factories import InvitationFactory
+
+    now = timezone.now()
+    for n in range(5):
+        invitation = InvitationFactory(
+            team=world.team, namespace=world.namespace if n % 2 else None, invited_by=world.owner
+        )
+        Invitation.objects.filter(pk=invitation.pk).update(created_at=now - timedelta(hours=n))
+    InvitationFactory(team=world.team, invited_by=None)
     InvitationFactory(team=world.team, expires_at=now - timedelta(minutes=1))  # expired
     InvitationFactory(team=world.team, status="revoked")
     InvitationFactory(team=world.other_team)
-    for _ in range(2):
-        for team in (world.other_team, world.team, TeamFactory()):
-            listed = selectors.team_pending_invitations(team=team).count()
-            assert selectors.team_pending_invitation_count(team=team) == listed
-    assert selectors.team_pending_invitation_count(team=world.team) == 3
-    assert selectors.team_pending_invitation_count(team=world.other_team) == 1
+    fields = ("pk", "email", "namespace", "invited_by", "expires_at", "team_role", "namespace_role")
+
+    def facts(invitations):
+        return [tuple(getattr(i, f) for f in fields) for i in invitations]
+
+    for team in (world.other_team, world.team, TeamFactory()):
+        pages = selectors.team_pending_invitation_pages(team=team)
+        listed = selectors.team_pending_invitations(team=team)
+        for window in (slice(0, 25), slice(0, 2), slice(2, 4), slice(6, 8)):
+            assert facts(pages[window]) == facts(listed[window])
+    found = selectors.team_pending_invitation_pages(team=world.team)[0:25]
+    assert len(found) == 6
+    assert {i.team_id for i in found} == {world.team.pk}
+    assert any(i.namespace == world.namespace for i in found)
+    assert any(i.invited_by is None for i in found)
 
 
 def test_ids_are_padded_to_a_power_of_two_with_the_last_id_again():

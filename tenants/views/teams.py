@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString
+from django.utils.timezone import get_current_timezone
 from django.utils.translation import gettext as _
 
 from core.choices import labels_of
@@ -18,7 +19,7 @@ from core.errors import add_service_errors
 from core.html import text as escape
 from core.http import HtmxHttpRequest
 from core.pages import local_day, paginate, redirect_to, render_page
-from core.urls import row_urls
+from core.urls import row_urls, urls
 from tenants import permissions, selectors
 from tenants.forms import (
     AuditFilterForm,
@@ -41,7 +42,7 @@ NAMESPACE_ROW_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: a frozen dataclass costs three times as much to make, on each row
 class NamespaceRow:
     """A line of the team page's namespace table, with its links and labels worked out."""
 
@@ -60,13 +61,14 @@ def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
     """Rows of ``namespaces`` (dicts of ``NAMESPACE_ROW_FIELDS``)."""
     label = functools.cache(labels_of(NamespaceStatus))  # each status translated once for the table
     detail_url, usage_url = row_urls("namespace_detail"), row_urls("metering:namespace_usage")
+    zone = get_current_timezone()
     return [
         NamespaceRow(
             name=ns["name"],
             display_name=ns["display_name"],
             status=ns["status"],
             status_label=label(ns["status"]),
-            created=local_day(ns["created_at"]),
+            created=local_day(ns["created_at"], zone),
             cluster_name=ns["cluster__name"],
             cluster_unreachable=ns["cluster__reachable"] is False,
             detail_url=detail_url(ns["name"]),
@@ -104,6 +106,23 @@ def namespace_rows_html(rows: Iterable[NamespaceRow]) -> SafeString:
     return SafeString("".join(parts))
 
 
+def team_actions_html(user, team, *, can_manage_owners: bool) -> SafeString:
+    """The team page's buttons beside its name, as ``tenants/_team_actions.html`` drew them
+    (the team header shows them, ``console_tags.team_header``); the words are not escaped, as
+    ``{% translate %}`` did not escape them."""
+    slug, url_of = team.slug, urls()
+    transfer = placement = ""
+    if can_manage_owners:
+        label = _("Transfer ownership")
+        transfer = f'<a class="btn" href="{escape(url_of("team_transfer", slug))}">{label}</a>'
+    if permissions.is_staff(user):
+        label = _("Cluster placement")
+        placement = f'<a class="btn" href="{escape(url_of("team_placement", slug))}">{label}</a>'
+    label = _("Leave team")
+    leave = f'<a class="btn" href="{escape(url_of("team_leave", slug))}">{label}</a>'
+    return SafeString(f"{transfer}\n{leave}\n{placement}\n")
+
+
 @login_required
 def team_list(request: HtmxHttpRequest) -> HttpResponse:
     teams = paginate(request, selectors.teams_for_user(user=request.user))
@@ -129,6 +148,7 @@ def team_create(request: HtmxHttpRequest) -> HttpResponse:
 
 def team_page_context(request: HtmxHttpRequest, team) -> dict:
     """Everything the team page shows; the management parts only for owners and managers.
+    ``team`` as ``selectors.team_for_user(counted=True)`` gives it, with its counts.
 
     Inviting and creating a namespace are buttons to their own pages: their forms list every
     namespace of the team and every cluster it may use, which the page would draw on each
@@ -136,20 +156,22 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
     """
     user = request.user
     can_manage = permissions.has_team_perm(user, permissions.MANAGE_MEMBERS, team)
+    can_manage_owners = permissions.has_team_perm(user, permissions.MANAGE_OWNERS, team)
     visible, count = selectors.team_namespace_rows_for_user(user=user, team=team, fields=NAMESPACE_ROW_FIELDS)
     namespaces = paginate(request, visible, param="namespaces_page", count=count)
     members = paginate(
         request,
         selectors.team_member_rows(team=team, fields=MEMBER_ROW_FIELDS),
         param="members_page",
-        count=selectors.team_member_count(team=team),
+        count=team.counted_members,
     )
     context = {
         "team": team,
         "my_role": permissions.team_role(user, team),
         "can_manage": can_manage,
         "can_manage_namespaces": permissions.has_team_perm(user, permissions.MANAGE_NAMESPACES, team),
-        "can_manage_owners": permissions.has_team_perm(user, permissions.MANAGE_OWNERS, team),
+        "can_manage_owners": can_manage_owners,
+        "actions_html": team_actions_html(user, team, can_manage_owners=can_manage_owners),
         "can_view_audit": permissions.has_team_perm(user, permissions.VIEW_AUDIT, team),
         "members": members,
         "member_rows_html": member_rows_html(
@@ -161,16 +183,16 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
     if can_manage:
         context["invitations"] = paginate(
             request,
-            selectors.team_pending_invitations(team=team),
+            selectors.team_pending_invitation_pages(team=team),
             param="invitations_page",
-            count=selectors.team_pending_invitation_count(team=team),
+            count=team.counted_pending_invitations,
         )
     return context
 
 
 @login_required
 def team_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    team = selectors.team_for_user(user=request.user, slug=slug)
+    team = selectors.team_for_user(user=request.user, slug=slug, counted=True)
     return render_page(
         request,
         "tenants/team_detail.html",
