@@ -924,8 +924,8 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     range_key = range_key if range_key in RANGES else "24h"
     step = {"24h": 900, "7d": 3600, "30d": 6 * 3600}[range_key]
     end = now.replace(second=0, microsecond=0)
-    if step == QUARTER:  # steps on the quarter hours, the last one the quarter in progress
-        end = quarter_ceiling(end)
+    if step == QUARTER:  # steps on the quarter hours, the last one the quarter now is in
+        end = quarter_ceiling(now)
     start = end - span
     bars = namespace_quota_bars(namespace=namespace)
     all_metrics = [m for _, _, group in CHART_GROUPS for m in group]

@@ -187,3 +187,17 @@ def test_the_rollup_catches_up_the_quarters_of_the_hours_it_missed(world):
     assert day(world.namespace, quarters=True) == day(world.namespace, quarters=False)
     first = UsageQuarterHour.objects.order_by("window_start").values_list("window_start", flat=True).first()
     assert first == NOW.replace(minute=0, second=0) - timedelta(hours=25)  # the first run's three hours
+
+
+def test_on_a_quarter_hour_the_chart_ends_with_the_quarter_just_begun(world):
+    """At 13:00:30 the last step is 13:00 to 13:15 and holds the sample of 13:00 (the quarter
+    ``now`` is in, not the one that just ended)."""
+    now = datetime(2026, 3, 4, 13, 0, 30, tzinfo=UTC)
+    UsageSample.objects.create(
+        namespace=world.namespace, metric=Metric.CPU_USAGE, window_start=now.replace(second=0),
+        window_end=now.replace(second=0) + timedelta(minutes=1), quantity=3, source="t",
+    )  # fmt: skip
+    usage = namespace_usage(namespace=world.namespace, range_key="24h", now=now)
+    assert usage.moments[-1] == datetime(2026, 3, 4, 13, 0, tzinfo=UTC).isoformat()
+    cpu = next(s for chart in usage.charts for s in chart["series"] if s["metric"] == Metric.CPU_USAGE)
+    assert cpu["values"][-1] == 3.0 and usage.has_data
