@@ -181,7 +181,7 @@ def _team_quota_page(
         "requests": selectors.quota_requests_page(team=team, user=request.user, remaining=overview.remaining),
         # The namespaces of this page of allocations: a team with thousands would otherwise
         # send a select of thousands; the one to ask for is found by paging the table above.
-        "request_form": QuotaRequestForm(namespaces=[row.namespace for row in rows])
+        "request_fields": QuotaRequestForm.unbound_html(row.namespace for row in rows)
         if permissions.can_see_team(request.user, team) and rows
         else None,
     }
