@@ -35,7 +35,7 @@ from metering.services.quotas import (
     team_quota_set,
 )
 from metering.services.runtime import PROFILE_FIELDS, namespace_runtime_policy_set, runtime_profile_update
-from metering.templatetags.metering_tags import amounts_text
+from metering.templatetags.metering_tags import AmountsWords, amounts_text_in
 from tenants import permissions
 from tenants.models import Team
 from tenants.selectors import namespace_for_user, team_for_user, team_namespace, team_namespaces_for_user
@@ -127,6 +127,7 @@ def _allocation_rows_html(
             SafeString(""),
         )
     edit = escape(_("Edit"))
+    words = AmountsWords()
     parts: list[list[str]] = [["\n  "], []]
     part = parts[0]
     for row in rows:
@@ -144,7 +145,7 @@ def _allocation_rows_html(
         )
         part.append(
             f'\n    \n    <tr class="allocation" id="allocation-{name}"><th scope="row">'
-            f'<a href="{escape(row.usage_url)}">{name}</a></th><td>{amounts_text(row.amounts)}</td>'
+            f'<a href="{escape(row.usage_url)}">{name}</a></th><td>{amounts_text_in(row.amounts, words)}</td>'
             f"{actions}</tr>\n    \n  "
         )
     return AllocationRowsHtml(SafeString("".join(parts[0])), SafeString("".join(parts[1])))

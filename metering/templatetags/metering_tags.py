@@ -40,7 +40,21 @@ def amounts_text(amounts: Amounts) -> SafeString:
 
     Drawn here rather than by an included template: the quota page shows one per allocation
     row, and an include with two ``blocktranslate`` tags cost about 100 µs a row."""
-    sizes = gettext("%(cpu)s CPU · %(memory)s memory · %(storage)s storage") % {
+    return amounts_text_in(amounts, AmountsWords())
+
+
+class AmountsWords:
+    """The two sentences ``amounts_text`` fills, translated once for a table of amounts (the
+    two ``gettext`` calls were half of a row's 11 µs)."""
+
+    def __init__(self) -> None:
+        self.sizes = gettext("%(cpu)s CPU · %(memory)s memory · %(storage)s storage")
+        self.counts = gettext("%(gpus)s GPUs · %(pods)s pods · %(pvcs)s PVCs · %(lbs)s LBs")
+
+
+def amounts_text_in(amounts: Amounts, words: AmountsWords) -> SafeString:
+    """``amounts_text`` with its sentences translated already."""
+    sizes = words.sizes % {
         "cpu": quantities.format_quantity(amounts["cpu"], CPU),
         "memory": quantities.format_quantity(amounts["memory"], BYTES),
         "storage": quantities.format_quantity(amounts["storage"], BYTES),
@@ -49,7 +63,7 @@ def amounts_text(amounts: Amounts) -> SafeString:
         f" ({_escaped(name)} {_escaped(quantities.format_quantity(size, BYTES))})"
         for name, size in amounts["storage_classes"].items()
     )
-    counts = gettext("%(gpus)s GPUs · %(pods)s pods · %(pvcs)s PVCs · %(lbs)s LBs") % {
+    counts = words.counts % {
         "gpus": _count(amounts["gpus"]),
         "pods": _count(amounts["pods"]),
         "pvcs": _count(amounts["pvcs"]),
