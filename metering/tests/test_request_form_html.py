@@ -55,7 +55,7 @@ def test_a_form_that_draws_a_widget_not_drawn_here_is_refused():
     from metering.forms import _unbound_as_div
 
     with pytest.raises(TypeError, match="max_namespaces"):
-        _unbound_as_div(TeamQuotaForm.base_fields, {})
+        _unbound_as_div(TeamQuotaForm, {})
 
 
 @pytest.mark.django_db
