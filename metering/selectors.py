@@ -209,6 +209,10 @@ def allocation_page(overview: "QuotaOverview", team: Team):
     return CompiledPages(_ALLOCATION_ROWS, team.pk)
 
 
+# Each resource's key in ``Amounts`` and its column in an ``allocation_page`` row.
+_ALLOCATION_COLUMNS = tuple((r.key, f"quota__{r.field}") for r in RESOURCES)
+
+
 def allocation_rows_of_values(rows: Iterable[dict]) -> list[AllocationRow]:
     """``allocation_rows`` of ``allocation_page`` rows: a namespace without an allocation holds
     nothing, as ``amounts_of(None)``."""
@@ -218,10 +222,8 @@ def allocation_rows_of_values(rows: Iterable[dict]) -> list[AllocationRow]:
             amounts = empty_amounts()
         else:
             classes = row["quota__storage_classes"] or {}
-            amounts = {
-                **{r.key: int(row[f"quota__{r.field}"]) for r in RESOURCES},
-                "storage_classes": {k: int(v) for k, v in classes.items()},
-            }
+            amounts = {key: int(row[column]) for key, column in _ALLOCATION_COLUMNS}
+            amounts["storage_classes"] = {k: int(v) for k, v in classes.items()}
         result.append(AllocationRow(AllocationNamespace(row["name"], row["display_name"]), amounts))
     return result
 

@@ -114,7 +114,7 @@ class AllocationRowsHtml:
 
 
 def _allocation_rows_html(
-    rows: list[selectors.AllocationRow], editing, *, may_manage: bool, page_number: int
+    rows: list[selectors.AllocationRow], editing, *, may_manage: bool, page_number: int, words: AmountsWords
 ) -> AllocationRowsHtml:
     """Each row's namespace (a link to its usage), its allocation and, for those who may
     manage, a link to edit it; about a tenth of the template's cost. Names are DNS labels,
@@ -127,7 +127,6 @@ def _allocation_rows_html(
             SafeString(""),
         )
     edit = escape(_("Edit"))
-    words = AmountsWords()
     parts: list[list[str]] = [["\n  "], []]
     part = parts[0]
     for row in rows:
@@ -166,14 +165,20 @@ def _team_quota_page(
     editing = next(
         (row for row in rows if may_manage and row.namespace.name == request.GET.get("edit")), None
     )
+    words = AmountsWords()  # the page's amounts each a line of text, its sentences translated once
     context = {
         "team": team,
         "overview": overview,
+        "totals": {
+            "limit": amounts_text_in(overview.limit, words),
+            "allocated": amounts_text_in(overview.allocated, words),
+            "remaining": amounts_text_in(overview.remaining, words),
+        },
         "may_manage": may_manage,
         "network": selectors.plan_network_figures(team=team),
         "allocations": allocations,
         "allocation_rows": _allocation_rows_html(
-            rows, editing, may_manage=may_manage, page_number=allocations.number
+            rows, editing, may_manage=may_manage, page_number=allocations.number, words=words
         ),
         "editing": editing,
         "allocation_form": AmountsForm(initial_amounts=editing.amounts, prefix=editing.namespace.name)

@@ -1,6 +1,4 @@
 from django import template
-from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -22,11 +20,6 @@ def quantity(amount, kind):
 def readable(amount, kind):
     """Base units with a unit people read (``8 cores``, ``4.04 GiB``)."""
     return quantities.readable(amount, kind)
-
-
-def _escaped(value) -> str:
-    """A value as ``{{ value }}`` shows it: localized and escaped."""
-    return conditional_escape(localize(value))
 
 
 def _count(value) -> str:
@@ -59,8 +52,10 @@ def amounts_text_in(amounts: Amounts, words: AmountsWords) -> SafeString:
         "memory": quantities.format_quantity(amounts["memory"], BYTES),
         "storage": quantities.format_quantity(amounts["storage"], BYTES),
     }
+    # A class name is a JSON object's key, a string: escaped as ``{{ }}`` escapes one (Django's
+    # localize() leaves strings as they are); a quantity is digits and a unit suffix.
     classes = "".join(
-        f" ({_escaped(name)} {_escaped(quantities.format_quantity(size, BYTES))})"
+        f" ({_escape(name)} {quantities.format_quantity(size, BYTES)})"
         for name, size in amounts["storage_classes"].items()
     )
     counts = words.counts % {
