@@ -150,6 +150,46 @@ def _allocation_rows_html(
     return AllocationRowsHtml(SafeString("".join(parts[0])), SafeString("".join(parts[1])))
 
 
+def _quota_facts_html(team: Team, overview: selectors.QuotaOverview, network, totals: dict) -> SafeString:
+    """The team quota's facts (the ``<dl class="facts">`` of ``team_quota.html``): its totals,
+    namespaces, the plan's bandwidth and gateways, as the template drew them (whitespace
+    included; ``metering/tests/test_quota_rows_html.py`` keeps that template to compare); its
+    fourteen tags cost about 100 µs. Words escaped as ``{% translate %}`` escapes them; the
+    sentences, as ``{% blocktranslate %}`` fills them, escape only what they are filled with."""
+    words = {
+        key: escape(text)
+        for key, text in (
+            ("quota", _("Team quota")),
+            ("allocated", _("Allocated")),
+            ("remaining", _("Remaining")),
+            ("namespaces", _("Namespaces")),
+            ("bandwidth", _("Bandwidth per pod")),
+            ("gateways", _("Gateways")),
+            ("none", _("none")),
+        )
+    }
+    count = _("%(count)s of %(max)s") % {
+        "count": str(int(overview.namespace_count)),
+        "max": str(int(overview.team_quota.max_namespaces)),
+    }
+    bandwidth = _("out %(egress)s, in %(ingress)s") % {
+        "egress": escape(network.egress),
+        "ingress": escape(network.ingress),
+    }
+    plan = _("plan %(plan)s; shaped where the cluster's network plugin honours it") % {
+        "plan": escape(team.plan)
+    }
+    gateways = ", ".join(escape(gateway) for gateway in network.gateways) or words["none"]
+    return SafeString(
+        f"\n  <dt>{words['quota']}</dt><dd>{totals['limit']}</dd>"
+        f"\n  <dt>{words['allocated']}</dt><dd>{totals['allocated']}</dd>"
+        f'\n  <dt>{words["remaining"]}</dt><dd id="remaining">{totals["remaining"]}</dd>'
+        f"\n  <dt>{words['namespaces']}</dt><dd>{count}</dd>"
+        f'\n  <dt>{words["bandwidth"]}</dt><dd id="plan-bandwidth">{bandwidth} <span class="muted">({plan})</span></dd>'
+        f"\n  <dt>{words['gateways']}</dt><dd>{gateways}</dd>\n"
+    )
+
+
 def _team_quota_page(
     request: HttpRequest, team: Team, *, team_quota_form: TeamQuotaForm | None = None
 ) -> HttpResponse:
@@ -166,16 +206,17 @@ def _team_quota_page(
         (row for row in rows if may_manage and row.namespace.name == request.GET.get("edit")), None
     )
     words = AmountsWords()  # the page's amounts each a line of text, its sentences translated once
+    totals = {
+        "limit": amounts_text_in(overview.limit, words),
+        "allocated": amounts_text_in(overview.allocated, words),
+        "remaining": amounts_text_in(overview.remaining, words),
+    }
     context = {
         "team": team,
         "overview": overview,
-        "totals": {
-            "limit": amounts_text_in(overview.limit, words),
-            "allocated": amounts_text_in(overview.allocated, words),
-            "remaining": amounts_text_in(overview.remaining, words),
-        },
+        "totals": totals,
+        "facts": _quota_facts_html(team, overview, selectors.plan_network_figures(team=team), totals),
         "may_manage": may_manage,
-        "network": selectors.plan_network_figures(team=team),
         "allocations": allocations,
         "allocation_rows": _allocation_rows_html(
             rows, editing, may_manage=may_manage, page_number=allocations.number, words=words
