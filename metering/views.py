@@ -144,7 +144,7 @@ def _allocation_rows_html(
         )
         part.append(
             f'\n    \n    <tr class="allocation" id="allocation-{name}"><th scope="row">'
-            f'<a href="{escape(row.usage_url)}">{name}</a></th><td>{amounts_text_in(row.amounts, words)}</td>'
+            f'<a href="{escape(row.usage_url)}">{name}</a></th><td>{words.line(row.amounts)}</td>'
             f"{actions}</tr>\n    \n  "
         )
     return AllocationRowsHtml(SafeString("".join(parts[0])), SafeString("".join(parts[1])))

@@ -197,3 +197,23 @@ def test_quota_facts_are_the_html_the_template_drew(
     assert "st&lt;ar&gt;ter &amp; &#x27;co&#x27;" in new and ("a&lt;b&gt;&amp;" in new) == (
         len(gateways) == 3
     )
+
+
+def test_a_tables_lines_are_drawn_once_for_each_distinct_allocation():
+    from metering.templatetags.metering_tags import AmountsWords
+
+    base = parse_amounts({"cpu": "1", "storage_classes": {"a": "1Gi", "b": "2Gi"}})
+    variants = [
+        base,
+        {**base, "pods": 1},
+        {**base, "storage_classes": {"b": 2 * 1024**3, "a": 1024**3}},  # another order, another line
+        {**base, "storage_classes": {"a": 1024**3, "b": 1024**3}},
+        {**base, "storage_classes": {}},
+    ]
+    for language in ("en", ZH):
+        with translation.override(language):
+            words = AmountsWords()
+            lines = [words.line(amounts) for amounts in variants]
+            assert lines == [amounts_text(amounts) for amounts in variants]
+            assert len(set(lines)) == len(variants)
+            assert words.line(dict(base)) is lines[0]
