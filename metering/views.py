@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import add_service_errors, message_service_errors
 from core.html import text as escape
 from core.pages import paginate
+from core.urls import row_urls
 from metering import selectors
 from metering.forms import (
     AmountsForm,
@@ -94,14 +94,6 @@ def namespace_runtime_policy(request: HttpRequest, name: str) -> HttpResponse:
         except ValidationError as exc:
             message_service_errors(request, exc)
     return redirect("metering:namespace_usage", name=namespace.name)
-
-
-def _namespace_urls(viewname: str, rows: list[selectors.AllocationRow]) -> list[str]:
-    """``reverse(viewname, args=[name])`` for each row's namespace, reversed once: a namespace
-    name is a DNS label, which the URL carries unquoted, so the others are put in its place
-    (a marker with an underscore, which no namespace name has)."""
-    prefix, suffix = reverse(viewname, args=["_namespace_"]).split("_namespace_")
-    return [f"{prefix}{row.namespace.name}{suffix}" for row in rows]
 
 
 @dataclass(frozen=True)
@@ -200,8 +192,9 @@ def _team_quota_page(
         request, selectors.allocation_page(overview, team), param="allocations", count=overview.visible_count
     )
     rows = selectors.allocation_rows_of_values(allocations.object_list)
-    for row, url in zip(rows, _namespace_urls("metering:namespace_usage", rows), strict=True):
-        row.usage_url = url
+    usage_url = row_urls("metering:namespace_usage")
+    for row in rows:
+        row.usage_url = usage_url(row.namespace.name)
     editing = next(
         (row for row in rows if may_manage and row.namespace.name == request.GET.get("edit")), None
     )
