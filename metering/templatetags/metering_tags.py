@@ -1,12 +1,10 @@
 from django import template
-from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from core.html import text as _escape
 from metering import quantities
-from metering.amounts import Amounts
+from metering.amounts import RESOURCES, Amounts
 from metering.quantities import BYTES, CPU
 
 register = template.Library()
@@ -24,11 +22,6 @@ def readable(amount, kind):
     return quantities.readable(amount, kind)
 
 
-def _escaped(value) -> str:
-    """A value as ``{{ value }}`` shows it: localized and escaped."""
-    return conditional_escape(localize(value))
-
-
 def _count(value) -> str:
     """A whole number as ``{{ value }}`` shows it (no grouping: ``USE_THOUSAND_SEPARATOR`` is off)."""
     return str(int(value))
@@ -40,16 +33,47 @@ def amounts_text(amounts: Amounts) -> SafeString:
 
     Drawn here rather than by an included template: the quota page shows one per allocation
     row, and an include with two ``blocktranslate`` tags cost about 100 µs a row."""
-    sizes = gettext("%(cpu)s CPU · %(memory)s memory · %(storage)s storage") % {
+    return amounts_text_in(amounts, AmountsWords())
+
+
+class AmountsWords:
+    """The two sentences ``amounts_text`` fills, translated once for a table of amounts (the
+    two ``gettext`` calls were half of a row's 11 µs)."""
+
+    def __init__(self) -> None:
+        self.sizes = gettext("%(cpu)s CPU · %(memory)s memory · %(storage)s storage")
+        self.counts = gettext("%(gpus)s GPUs · %(pods)s pods · %(pvcs)s PVCs · %(lbs)s LBs")
+        self._lines: dict[tuple, SafeString] = {}
+
+    def line(self, amounts: Amounts) -> SafeString:
+        """``amounts_text_in(amounts, self)``, each distinct allocation drawn once for the
+        table that holds these words (most namespaces hold their plan's default: a line costs
+        3.4 µs, looking it up 1)."""
+        key = (*(amounts[key] for key in _KEYS), tuple(amounts["storage_classes"].items()))
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = amounts_text_in(amounts, self)
+        return line
+
+
+# The amounts a line shows, besides the storage classes.
+_KEYS = tuple(resource.key for resource in RESOURCES)
+
+
+def amounts_text_in(amounts: Amounts, words: AmountsWords) -> SafeString:
+    """``amounts_text`` with its sentences translated already."""
+    sizes = words.sizes % {
         "cpu": quantities.format_quantity(amounts["cpu"], CPU),
         "memory": quantities.format_quantity(amounts["memory"], BYTES),
         "storage": quantities.format_quantity(amounts["storage"], BYTES),
     }
+    # A class name is a JSON object's key, a string: escaped as ``{{ }}`` escapes one (Django's
+    # localize() leaves strings as they are); a quantity is digits and a unit suffix.
     classes = "".join(
-        f" ({_escaped(name)} {_escaped(quantities.format_quantity(size, BYTES))})"
+        f" ({_escape(name)} {quantities.format_quantity(size, BYTES)})"
         for name, size in amounts["storage_classes"].items()
     )
-    counts = gettext("%(gpus)s GPUs · %(pods)s pods · %(pvcs)s PVCs · %(lbs)s LBs") % {
+    counts = words.counts % {
         "gpus": _count(amounts["gpus"]),
         "pods": _count(amounts["pods"]),
         "pvcs": _count(amounts["pvcs"]),

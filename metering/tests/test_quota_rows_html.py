@@ -17,6 +17,7 @@ from metering.amounts import parse_amounts
 from metering.forms import AmountsForm
 from metering.models import NamespaceQuota, TeamQuota
 from metering.services.quotas import namespace_quota_set, team_quota_ensure
+from metering.templatetags.metering_tags import amounts_text
 from tenants.models import Team
 from tests.factories import NamespaceFactory
 
@@ -150,3 +151,69 @@ def test_a_team_without_namespaces_says_so_as_the_template_did(client, world, la
     new = _tbody(response.content.decode())
     assert new == _old(user, world.team, page=1, edit=None, language=language)
     assert 'class="empty"' in new
+
+
+# metering/templates/metering/team_quota.html's facts before they were drawn in Python.
+OLD_FACTS = """{% load i18n %}<dl class="facts">
+  <dt>{% translate "Team quota" %}</dt><dd>{{ totals.limit }}</dd>
+  <dt>{% translate "Allocated" %}</dt><dd>{{ totals.allocated }}</dd>
+  <dt>{% translate "Remaining" %}</dt><dd id="remaining">{{ totals.remaining }}</dd>
+  <dt>{% translate "Namespaces" %}</dt><dd>{% blocktranslate with count=overview.namespace_count max=overview.team_quota.max_namespaces %}{{ count }} of {{ max }}{% endblocktranslate %}</dd>
+  <dt>{% translate "Bandwidth per pod" %}</dt><dd id="plan-bandwidth">{% blocktranslate with egress=network.egress ingress=network.ingress %}out {{ egress }}, in {{ ingress }}{% endblocktranslate %} <span class="muted">({% blocktranslate with plan=team.plan %}plan {{ plan }}; shaped where the cluster's network plugin honours it{% endblocktranslate %})</span></dd>
+  <dt>{% translate "Gateways" %}</dt><dd>{% for gateway in network.gateways %}{{ gateway }}{% if not forloop.last %}, {% endif %}{% empty %}{% translate "none" %}{% endfor %}</dd>
+</dl>"""
+
+
+@pytest.mark.parametrize("language", ["en", ZH])
+@pytest.mark.parametrize("persona", ["owner", "developer", "admin"])
+@pytest.mark.parametrize("gateways", [[], ["shared"], ["a<b>&'c'", "public", "x"]])
+def test_quota_facts_are_the_html_the_template_drew(
+    client, world, allocations, settings, language, persona, gateways
+):
+    plans = {name: dict(spec) for name, spec in settings.TENANTRY_PLANS.items()}
+    plans["starter"]["gateways"] = gateways
+    plans["starter"]["bandwidth"] = {"egress": "20M", "ingress": "<5G>"}
+    settings.TENANTRY_PLANS = plans
+    Team.objects.filter(pk=world.team.pk).update(plan="st<ar>ter & 'co'")  # unknown: starter's figures
+    user = getattr(world, persona)
+    client.force_login(user)
+    response = client.get(reverse("metering:team_quota", args=["acme"]), HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    body = response.content.decode()
+    new = body[body.index('<dl class="facts">') : body.index("</dl>") + len("</dl>")]
+    team = Team.objects.get(pk=world.team.pk)
+    with translation.override(language):
+        overview = selectors.team_quota_overview(team=team, user=user)
+        context = {
+            "team": team,
+            "overview": overview,
+            "network": selectors.plan_network_figures(team=team),
+            "totals": {
+                key: amounts_text(getattr(overview, key)) for key in ("limit", "allocated", "remaining")
+            },
+        }
+        old = engines["django"].from_string(OLD_FACTS).render(context)
+    assert new == old
+    assert "st&lt;ar&gt;ter &amp; &#x27;co&#x27;" in new and ("a&lt;b&gt;&amp;" in new) == (
+        len(gateways) == 3
+    )
+
+
+def test_a_tables_lines_are_drawn_once_for_each_distinct_allocation():
+    from metering.templatetags.metering_tags import AmountsWords
+
+    base = parse_amounts({"cpu": "1", "storage_classes": {"a": "1Gi", "b": "2Gi"}})
+    variants = [
+        base,
+        {**base, "pods": 1},
+        {**base, "storage_classes": {"b": 2 * 1024**3, "a": 1024**3}},  # another order, another line
+        {**base, "storage_classes": {"a": 1024**3, "b": 1024**3}},
+        {**base, "storage_classes": {}},
+    ]
+    for language in ("en", ZH):
+        with translation.override(language):
+            words = AmountsWords()
+            lines = [words.line(amounts) for amounts in variants]
+            assert lines == [amounts_text(amounts) for amounts in variants]
+            assert len(set(lines)) == len(variants)
+            assert words.line(dict(base)) is lines[0]
