@@ -1,15 +1,17 @@
-"""Hourly rollup of raw samples, and pruning of raw samples past retention."""
+"""Hourly rollup of raw samples (into hours, and quarter hours for the 24-hour chart), and
+pruning of raw samples and quarter hours past retention."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from metering.models import COUNTER_METRICS, UsageHourly, UsageSample
+from metering.models import COUNTER_METRICS, UsageHourly, UsageQuarterHour, UsageSample
+from metering.sqltime import QUARTER, quarter_index_sql, quarter_sql
 
 MEASURED = Q(is_gap=False)
 
@@ -99,11 +101,47 @@ def usage_rollup(*, now: datetime, lookback_hours: int = 3) -> int:
         unique_fields=["namespace", "metric", "storage_class", "hour"],
         update_fields=["quantity", "coverage", "samples", "runtime_class", "updated_at"],
     )
+    _roll_quarters(start=start, end=end)
     return computed
 
 
+def _roll_quarters(*, start: datetime, end: datetime) -> None:
+    """(Re)compute the quarter hours of [start, end) (whole hours) from the raw samples, in the
+    database: one ``INSERT … SELECT`` that writes a row only where a value changed."""
+    quarter, sample = UsageQuarterHour._meta, UsageSample._meta
+    q = connection.ops.quote_name
+    target = {f.name: q(f.column) for f in quarter.concrete_fields}
+    source = {f.name: q(f.column) for f in sample.concrete_fields}
+    written = ", ".join(
+        target[name] for name in ("namespace", "metric", "window_start", "window_end", "total", "measured")
+    )
+    # Only the models' quoted table and column names are spliced in.
+    sql = (
+        f"INSERT INTO {q(quarter.db_table)} AS quarter ({written})"  # noqa: S608
+        f" SELECT {source['namespace']}, {source['metric']}, {quarter_sql(source['window_start'])},"
+        f" {quarter_sql(source['window_start'], offset=QUARTER)}, SUM({source['quantity']}),"
+        f" COUNT({source['quantity']}) FROM {q(sample.db_table)}"
+        f" WHERE {source['window_start']} >= %s AND {source['window_start']} < %s"
+        f" AND {source['quantity']} IS NOT NULL"
+        f" GROUP BY {source['namespace']}, {source['metric']}, {quarter_index_sql(source['window_start'])}"
+        f" ON CONFLICT ({target['namespace']}, {target['metric']}, {target['window_start']})"
+        f" DO UPDATE SET {target['total']} = excluded.{target['total']},"
+        f" {target['measured']} = excluded.{target['measured']}"
+        f" WHERE quarter.{target['total']} <> excluded.{target['total']}"
+        f" OR quarter.{target['measured']} <> excluded.{target['measured']}"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(start), adapt(end)])
+
+
+QUARTER_RETENTION = timedelta(days=2)  # the page charts the last 24 hours of them
+
+
 def usage_prune(*, now: datetime, batch_size: int = 10000) -> int:
-    """Delete raw samples older than ``METERING_RAW_RETENTION_DAYS``, in batches."""
+    """Delete raw samples older than ``METERING_RAW_RETENTION_DAYS``, in batches, and quarter
+    hours older than ``QUARTER_RETENTION``; returns the raw samples deleted."""
+    UsageQuarterHour.objects.filter(window_start__lt=now - QUARTER_RETENTION).delete()
     cutoff = now - timedelta(days=settings.METERING_RAW_RETENTION_DAYS)
     deleted = 0
     while True:
