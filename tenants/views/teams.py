@@ -173,6 +173,7 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
         param="members_page",
         count=team.counted_members,
     )
+    url_of = urls()
     context = {
         "team": team,
         "my_role": permissions.team_role(user, team),
@@ -187,6 +188,8 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
         ),
         "namespaces": namespaces,
         "namespace_rows_html": namespace_rows_html(namespace_rows(namespaces)),
+        "new_namespace_url": url_of("namespace_create", team.slug),
+        "invite_url": url_of("invitation_create", team.slug),
     }
     if can_manage:
         context["invitations"] = paginate(
