@@ -14,6 +14,7 @@ from metering.models import COUNTER_METRICS, UsageHourly, UsageQuarterHour, Usag
 from metering.sqltime import QUARTER, quarter_index_sql, quarter_sql
 
 MEASURED = Q(is_gap=False)
+QUARTER_RETENTION = timedelta(days=2)  # the usage page charts the last 24 hours of them
 
 
 def _floor_hour(moment: datetime) -> datetime:
@@ -101,6 +102,12 @@ def usage_rollup(*, now: datetime, lookback_hours: int = 3) -> int:
         unique_fields=["namespace", "metric", "storage_class", "hour"],
         update_fields=["quantity", "coverage", "samples", "runtime_class", "updated_at"],
     )
+    # The quarter hours from where the last run left them, if that is further back (the workers
+    # were down): the chart reads samples only after a namespace's last quarter, so a missed hour
+    # would show as unmeasured. At most as far back as they are kept.
+    last = UsageQuarterHour.objects.aggregate(last=Max("window_start"))["last"]  # by its index
+    if last is not None:
+        start = min(start, max(_floor_hour(last), end - QUARTER_RETENTION))
     _roll_quarters(start=start, end=end)
     return computed
 
@@ -133,9 +140,6 @@ def _roll_quarters(*, start: datetime, end: datetime) -> None:
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(sql, [adapt(start), adapt(end)])
-
-
-QUARTER_RETENTION = timedelta(days=2)  # the page charts the last 24 hours of them
 
 
 def usage_prune(*, now: datetime, batch_size: int = 10000) -> int:

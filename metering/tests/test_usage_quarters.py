@@ -176,3 +176,14 @@ def test_quota_bars_read_the_latest_window_as_the_clusters_state_records_it(worl
     assert bars(latest) == {"cpu": 1000, "memory": 2**20, **unmeasured}
     assert bars(latest - timedelta(minutes=1)) == {"cpu": 2000, "memory": 2**21, **unmeasured}
     assert bars(None) == {"cpu": None, "memory": None, **unmeasured}
+
+
+def test_the_rollup_catches_up_the_quarters_of_the_hours_it_missed(world):
+    """After the workers were down for a day, the next rollup writes the quarters from where the
+    last one left them (not only its last three hours), so the chart shows the samples."""
+    samples(world.namespace, hours=26, seed=7)
+    usage_rollup(now=NOW - timedelta(hours=22))  # then nothing for 22 hours
+    usage_rollup(now=NOW)
+    assert day(world.namespace, quarters=True) == day(world.namespace, quarters=False)
+    first = UsageQuarterHour.objects.order_by("window_start").values_list("window_start", flat=True).first()
+    assert first == NOW.replace(minute=0, second=0) - timedelta(hours=25)  # the first run's three hours
