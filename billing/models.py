@@ -200,6 +200,25 @@ class QuantityRule(models.Model):
         return f"rule {self.digest[:12]}"
 
 
+class RatingBasis(models.Model):
+    """A price version and a quantity rule lines were rated with together: one row per pair,
+    which each such line references as one key (``charge_rated_on_its_basis``: the line's
+    (price_book, rule) to the basis's), so the database checks one key a line at commit
+    where it checked two, the version's and the rule's; each exists by the basis's own keys.
+    Written by billing before it rates with the pair (``Rates.for_currency``), never changed
+    or deleted."""
+
+    # The price book is served by the unique (price_book, rule) index; rules are never deleted.
+    price_book = models.ForeignKey(PriceBook, on_delete=models.PROTECT, related_name="+", db_index=False)
+    rule = models.ForeignKey(QuantityRule, on_delete=models.PROTECT, related_name="+", db_index=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["price_book", "rule"], name="uniq_rating_basis")]
+
+    def __str__(self) -> str:
+        return f"{self.price_book} with {self.rule}"
+
+
 class ChargeKind(models.TextChoices):
     USAGE = "usage", _("Usage")
     ADJUSTMENT = "adjustment", _("Adjustment (late data after finalization)")
@@ -237,7 +256,12 @@ class Charge(models.Model):
     day = models.DateField(help_text="The team's local day the usage happened")
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
-    price_book = models.ForeignKey(PriceBook, on_delete=models.PROTECT, related_name="charges")
+    # The price version and the rule are one key in the database, (price_book, rule) to a
+    # ``RatingBasis`` (``charge_rated_on_its_basis``); the price book keeps its index (whether a
+    # version priced any line is asked by its id).
+    price_book = models.ForeignKey(
+        PriceBook, on_delete=models.PROTECT, related_name="charges", db_constraint=False
+    )
     quantity = models.DecimalField(max_digits=24, decimal_places=6, help_text="Before runtime multipliers")
     billable_quantity = models.DecimalField(
         max_digits=24, decimal_places=6, help_text="After runtime price multipliers"
@@ -251,7 +275,9 @@ class Charge(models.Model):
     coverage = models.DecimalField(max_digits=5, decimal_places=4)
     provisional = models.BooleanField(default=False)
     # One row per rule text, not 1.2 KB per line; no index: rules are never deleted.
-    rule = models.ForeignKey(QuantityRule, on_delete=models.PROTECT, related_name="+", db_index=False)
+    rule = models.ForeignKey(
+        QuantityRule, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     hours = models.PositiveSmallIntegerField(help_text="Hours with usage rows in the window")
     revision = models.PositiveIntegerField(default=1)
     adjusts = models.ForeignKey(
@@ -279,6 +305,12 @@ class Charge(models.Model):
                 to="billing.Statement",
                 to_fields=["id", "team"],
                 name="charge_statement_of_its_team",
+            ),
+            ForeignKeyConstraint(
+                fields=["price_book", "rule"],
+                to="billing.RatingBasis",
+                to_fields=["price_book", "rule"],
+                name="charge_rated_on_its_basis",
             ),
         ]
         indexes = [

@@ -57,10 +57,20 @@ class ForeignKeyConstraint(BaseConstraint):
         historical model of that state (SQLite's schema editor rebuilds a table from a copy of
         the model in a registry of its own, where only its fields still know the others)."""
         label = self.to.lower()
-        for field in model._meta.local_fields:
-            remote = field.related_model
-            if remote is not None and not isinstance(remote, str) and remote._meta.label_lower == label:
+        remotes = [
+            field.related_model
+            for field in model._meta.local_fields
+            if field.related_model is not None and not isinstance(field.related_model, str)
+        ]
+        for remote in remotes:
+            if remote._meta.label_lower == label:
                 return remote
+        # A model none of its fields references: from the registry the referenced models are in.
+        for remote in remotes:
+            try:
+                return remote._meta.apps.get_model(self.to)
+            except LookupError:
+                continue
         return model._meta.apps.get_model(self.to)
 
     def _sql(self, model: type[Model], schema_editor) -> str:

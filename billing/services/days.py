@@ -35,6 +35,7 @@ from billing.models import (
     LedgerKind,
     PriceBook,
     QuantityRule,
+    RatingBasis,
     Statement,
 )
 from billing.periods import day_window, existed_hours, local_midnight_utc
@@ -89,11 +90,18 @@ class Rates:
         return self.rule
 
     def for_currency(self, currency: str, tz: str = "UTC") -> list[PriceVersion]:
+        """The currency's versions placed in ``tz``; the first call for a currency also records
+        each version with the rule (``RatingBasis``), which every line rated with them names."""
         if currency not in self.books:
             books = PriceBook.objects.filter(currency=currency).prefetch_related(
                 "runtimes", "storage_classes"
             )
-            self.books[currency] = list(books.order_by("effective_from"))
+            loaded = list(books.order_by("effective_from"))
+            rule = self.rule_id()
+            RatingBasis.objects.bulk_create(  # another run may be recording them too
+                [RatingBasis(price_book=book, rule_id=rule) for book in loaded], ignore_conflicts=True
+            )
+            self.books[currency] = loaded
         if (currency, tz) not in self.versions:
             self.versions[(currency, tz)] = [price_version(book, tz) for book in self.books[currency]]
         return self.versions[(currency, tz)]

@@ -20,12 +20,13 @@ at a time on the caller's connection.
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import TypeVar
@@ -162,14 +163,35 @@ def batch_size(count: int, workers: int) -> int:
     return -(-count // (rounds * workers))
 
 
+@contextmanager
+def heap_frozen() -> Iterator[None]:
+    """The objects alive when a run starts (the modules, Django and its caches: 140,000 in a
+    worker) kept out of the garbage collector's full collections until it ends (``gc.freeze``,
+    then ``gc.unfreeze``). A batch's short-lived rows and instances that a younger collection
+    finds alive move to the oldest generation, so every few batches a full collection ran,
+    walking every object of the process: about 130 ms each, 30 ms a batch of 200 teams. A cycle
+    that becomes garbage during the run is collected after it, as before."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def batches_run(batches: Iterable[Batch], bill: Callable[[Batch], None], *, workers: int) -> None:
     """Call ``bill`` for each of ``batches``, on ``workers`` threads at once (each with its own
     database connections, closed when it ends); the batches are read on the calling thread,
     at most ``workers`` ahead of the threads, so memory stays bounded.
 
     If a call raises, no new batch starts, the calls already running finish, and the first
-    exception is raised here.
+    exception is raised here. The objects alive before are out of the collector's sight meanwhile
+    (``heap_frozen``).
     """
+    with heap_frozen():
+        _batches_run(batches, bill, workers=workers)
+
+
+def _batches_run(batches: Iterable[Batch], bill: Callable[[Batch], None], *, workers: int) -> None:
     if workers <= 1:
         for batch in batches:
             bill(batch)

@@ -85,6 +85,7 @@ CHARGE_COLUMNS = (
     "storage_class", "amount", "currency", "coverage", "provisional", "rule_id", "hours", "revision",
     "adjusts_id", "created_at", "updated_at",
 )  # fmt: skip
+BILLED_DAY_COLUMNS = ("team_id", "day", "window_start", "window_end", "billed_at", "usage_as_of")
 LEDGER_COLUMNS = (
     "team_id",
     "kind",
@@ -107,6 +108,13 @@ def _bill_sql(line_sums: str, currency: str) -> str:
         " || CASE WHEN p.runtime_class <> '' THEN ':rt=' || p.runtime_class ELSE '' END"
         " || CASE WHEN p.storage_class <> '' THEN ':sc=' || p.storage_class ELSE '' END"
     )
+    # The team-days are recorded as billed and each account's last billed day moved on in the
+    # statement too, as ``_days_record`` does when no line was rated: statements of their own
+    # cost a round trip each and a model instance of each record built in Python.
+    rebilled = ", ".join(
+        f"{column} = EXCLUDED.{column}" for column in _columns(BilledDay, BILLED_DAY_COLUMNS[2:]).split(", ")
+    )
+    last = _columns(BillingAccount, ("last_billed_day",))
     # Only constants of the rule (metric names, exact factors, decimal places) and table and
     # column names are spliced in; every value is a parameter.
     return f"""
@@ -167,6 +175,14 @@ namespaces AS (
   WHERE t.prepaid AND i.amount <> 0
   ORDER BY i.id
   RETURNING team_id, amount
+), billed_days AS (
+  INSERT INTO {_table(BilledDay)} ({_columns(BilledDay, BILLED_DAY_COLUMNS)})
+  SELECT t.team_id, %(day)s, %(start)s, %(end)s, %(created)s, %(usage_as_of)s FROM teams t
+  ON CONFLICT ({_columns(BilledDay, ("team_id", "day"))}) DO UPDATE SET {rebilled}
+), last_billed AS (
+  UPDATE {_table(BillingAccount)} a SET {last} = %(day)s
+  FROM teams t
+  WHERE a.{_columns(BillingAccount, ("team_id",))} = t.team_id AND (a.{last} IS NULL OR a.{last} = %(day_before)s)
 )
 SELECT t.team_id, COALESCE(c.lines, 0), COALESCE(c.provisional, false), l.total
 FROM teams t
@@ -263,6 +279,8 @@ def days_write_first_set_based(
         "statement_ids": [statements[pk].pk for pk in by_pk],
         "prepaid": [t.billing_mode == BillingMode.PREPAID for t in by_pk.values()],
         "day": day,
+        "day_before": day - timedelta(days=1),
+        "usage_as_of": read_at - ROLLUP_COMMIT_MARGIN,
         "day_text": day.isoformat(),
         "start": start,
         "end": end,
@@ -286,12 +304,15 @@ def days_write_first_set_based(
         cursor.execute("SET LOCAL random_page_cost = 1.1")
         cursor.execute(_bill_sql(line_sums, currency), params)
         written = cursor.fetchall()
-    return _days_record(teams, accounts, written, day, start, end, read_at, now)
+    return _days_record(teams, accounts, written, day, start, end, read_at, now, recorded=True)
 
 
-def _days_record(teams, accounts, written, day, start, end, read_at, now) -> dict[int, tuple[int, bool]]:
+def _days_record(
+    teams, accounts, written, day, start, end, read_at, now, *, recorded: bool = False
+) -> dict[int, tuple[int, bool]]:
     """The balances, ``last_billed_day`` and billed-day records of the team-days ``written``
-    (team id, lines, any provisional, ledger total or None), in the caller's transaction."""
+    (team id, lines, any provisional, ledger total or None), in the caller's transaction;
+    the balances alone when the statement that wrote the lines ``recorded`` the rest."""
     by_pk = {t.pk: t for t in teams}
     moves = []
     results = {}
@@ -300,6 +321,8 @@ def _days_record(teams, accounts, written, day, start, end, read_at, now) -> dic
         if ledger_total is not None:
             moves.append((accounts[team_id], by_pk[team_id], Decimal(ledger_total)))
     accounts_apply(moves=moves, now=now)
+    if recorded:
+        return results
     BillingAccount.objects.filter(
         Q(last_billed_day__isnull=True) | Q(last_billed_day=day - timedelta(days=1)), team__in=teams
     ).update(last_billed_day=day)

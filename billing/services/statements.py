@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,18 +31,48 @@ def statement_for_month(*, team: Team, month: date) -> Statement:
 def statements_for_month(*, teams, month: date) -> dict[int, Statement]:
     """``statement_for_month`` for many teams, by team id, in two or three queries."""
     month = month_start(month)
-    found = {s.team_id: s for s in Statement.objects.filter(team__in=teams, month=month)}
+    found = {s.team_id: s for s in Statement.objects.filter(team_id__in=[t.pk for t in teams], month=month)}
     missing = [team for team in teams if team.pk not in found]
     if missing:
-        drafts = []
-        for team in missing:
-            start, end = month_window(month, team.time_zone)
-            drafts.append(
-                Statement(team=team, month=month, currency=team.currency, period_start=start, period_end=end)
-            )
-        Statement.objects.bulk_create(drafts, ignore_conflicts=True)  # another worker may be first
-        found.update((s.team_id, s) for s in Statement.objects.filter(team__in=missing, month=month))
+        _drafts_create(missing, month)  # another worker may be first: its draft is kept
+        found.update(
+            (s.team_id, s) for s in Statement.objects.filter(team_id__in=[t.pk for t in missing], month=month)
+        )
     return found
+
+
+def _drafts_create(teams, month: date) -> None:
+    """Draft statements of ``month`` for ``teams``, one kept where a team has one already. On
+    PostgreSQL one ``INSERT … SELECT FROM unnest(…)`` (``bulk_create`` prepared each field of each
+    draft in Python: 10 ms for the 200 teams of a bill run's batch on the first of a month)."""
+    windows = [month_window(month, team.time_zone) for team in teams]
+    if connection.vendor != "postgresql":
+        Statement.objects.bulk_create(
+            [
+                Statement(team=team, month=month, currency=team.currency, period_start=start, period_end=end)
+                for team, (start, end) in zip(teams, windows, strict=True)
+            ],
+            ignore_conflicts=True,
+        )
+        return
+    table = connection.ops.quote_name(Statement._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} (team_id, month, currency, period_start, period_end, status, created_at)
+            SELECT d.team_id, %s, d.currency, d.period_start, d.period_end, %s, %s
+            FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+              AS d(team_id, currency, period_start, period_end)
+            ON CONFLICT DO NOTHING""",  # noqa: S608
+            [
+                month,
+                StatementStatus.DRAFT,
+                timezone.now(),
+                [team.pk for team in teams],
+                [team.currency for team in teams],
+                [start for start, _ in windows],
+                [end for _, end in windows],
+            ],
+        )
 
 
 def open_statement_after(*, team: Team, month: date) -> Statement:

@@ -1,6 +1,7 @@
 """Bill runs that bill several batches of teams at once (``BILLING_WORKERS``): the same lines as
 one batch at a time, every batch's counts and errors recorded, a failure stops new batches."""
 
+import gc
 import threading
 from datetime import date, timedelta
 from itertools import count
@@ -115,6 +116,26 @@ def test_batches_run_raises_when_reading_the_batches_fails_after_the_running_one
     with pytest.raises(RuntimeError, match="could not be read"):
         batches_run(batches(), finished.append, workers=2)
     assert set(finished) <= set(range(5))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_objects_alive_before_a_run_are_out_of_the_collectors_sight_until_it_ends(workers):
+    """``heap_frozen``: while the batches run, what was alive before is frozen (a full
+    collection walks only what the run made); it is given back to the collector when the run
+    ends, also when a batch fails."""
+    alive_before = [[n] for n in range(1000)]  # containers the collector tracks
+    frozen = []
+
+    def bill(batch):
+        frozen.append(gc.get_freeze_count())
+        if batch == 3:
+            raise Killed
+
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(Killed):
+        batches_run(iter(range(5)), bill, workers=workers)
+    assert frozen and min(frozen) >= len(alive_before)
+    assert gc.get_freeze_count() == 0
 
 
 @pytest.mark.django_db

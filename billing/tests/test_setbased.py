@@ -20,11 +20,12 @@ from billing.models import (
 )
 from billing.rating import QUANTITY_RULE
 from billing.services import days, setbased
+from billing.services.changes import ROLLUP_COMMIT_MARGIN
 from billing.services.runs import days_bill
 from metering.models import UsageHourly
 from tests.factories import NamespaceFactory, TeamFactory
 
-from .conftest import EPOCH, make_book, needs_postgresql, utc
+from .conftest import EPOCH, fill_day, make_book, needs_postgresql, utc
 from .test_usage import QUANTITIES, byte_counts, hour_rows
 
 SKIP_REASON = "the set-based first billing needs PostgreSQL; SQLite bills in Python"
@@ -258,3 +259,48 @@ def test_a_team_without_namespaces_is_billed_with_no_lines_by_the_database(book,
     assert (result.created, result.provisional) == (0, False)
     assert calls == [{team.pk: (0, False)}]
     assert BilledDay.objects.filter(team=team, day=FIRST_DAY.date()).exists()
+
+
+def test_the_statement_records_the_days_it_bills_as_the_python_path_does(acme, monkeypatch):
+    """The billed-day records and each account's last billed day, written by the rating
+    statement itself: a record made before is brought up to date (its late-usage flag kept
+    as ``_days_record`` keeps it), and an account moves on only from the day before."""
+    needs_postgresql(SKIP_REASON)
+    team, day = acme.team, FIRST_DAY.date()
+    fill_day(acme.namespace, FIRST_DAY)
+    old = utc(2024, 3, 1)
+    BilledDay.objects.create(
+        team=team, day=day, window_start=old, window_end=old, billed_at=old, usage_as_of=old
+    )  # recorded with no lines (the usage came late): billed for the first time now
+    BillingAccount.objects.create(team=team, last_billed_day=day - timedelta(days=1))
+    calls = []
+    real = setbased.days_write_first_set_based
+
+    def spy(**kwargs):
+        calls.append(real(**kwargs))
+        return calls[-1]
+
+    monkeypatch.setattr(setbased, "days_write_first_set_based", spy)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        before = cursor.fetchone()[0]
+    result = days.day_bill(team=team, day=day, now=NOW)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        after = cursor.fetchone()[0]
+    assert calls and result.created > 0
+    record = BilledDay.objects.get(team=team, day=day)
+    assert (record.window_start, record.window_end) == (FIRST_DAY, FIRST_DAY + timedelta(days=1))
+    assert before <= record.billed_at <= after
+    assert before - ROLLUP_COMMIT_MARGIN <= record.usage_as_of <= after - ROLLUP_COMMIT_MARGIN
+    assert record.usage_changed_at is None
+    assert BillingAccount.objects.get(team=team).last_billed_day == day
+
+    # Billed out of order (a day after a gap): the last billed day stays where it was.
+    LedgerEntry.objects.all().delete()
+    Charge.objects.all().delete()
+    BillingAccount.objects.filter(team=team).update(last_billed_day=day - timedelta(days=5))
+    BilledDay.objects.all().delete()
+    days.day_bill(team=team, day=day, now=NOW)
+    assert BillingAccount.objects.get(team=team).last_billed_day == day - timedelta(days=5)
+    assert BilledDay.objects.filter(team=team, day=day).count() == 1

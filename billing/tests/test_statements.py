@@ -1,7 +1,8 @@
 """Guarantees 4 and 5: closed periods do not change; totals add up to the cent."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -13,9 +14,11 @@ from billing.models import Charge, ChargeKind, LedgerEntry, Statement, Statement
 from billing.services.days import day_bill
 from billing.services.statements import (
     statement_finalize,
+    statement_for_month,
     statement_lines_total,
     statement_mark_paid,
     statements_finalize_due,
+    statements_for_month,
 )
 from metering.models import UsageHourly
 
@@ -105,3 +108,25 @@ def test_line_amounts_sum_to_the_statement_total_to_the_cent(acme, cpu, storage)
 
     rows, total = statement_rows(statement=statement)
     assert total == statement.total == sum((r.amount for r in rows), Decimal("0"))
+
+
+def test_drafts_for_many_teams_are_the_drafts_one_team_gets_and_keep_existing_ones(acme):
+    """``statements_for_month`` (one insert for the missing, on PostgreSQL from arrays) makes the
+    same drafts as ``statement_for_month``, in each team's time zone, and keeps a draft a team
+    has already."""
+    berlin, utc_team = acme.other_team, acme.team
+    type(berlin).objects.filter(pk=berlin.pk).update(time_zone="Europe/Berlin", currency="EUR")
+    berlin.refresh_from_db()
+    kept = statement_for_month(team=utc_team, month=date(2024, 3, 1))
+    with time_machine.travel(utc(2024, 3, 5, 12), tick=False):
+        drafts = statements_for_month(teams=[utc_team, berlin], month=date(2024, 3, 17))
+    assert drafts[utc_team.pk].pk == kept.pk and Statement.objects.count() == 2
+    made = Statement.objects.get(team=berlin)
+    assert drafts[berlin.pk] == made
+    tz = ZoneInfo("Europe/Berlin")
+    assert (made.month, made.currency, made.status) == (date(2024, 3, 1), "EUR", StatementStatus.DRAFT)
+    assert made.period_start == datetime(2024, 3, 1, tzinfo=tz)
+    assert made.period_end == datetime(2024, 4, 1, tzinfo=tz)  # 31 days less an hour: summer time
+    assert made.created_at == utc(2024, 3, 5, 12)
+    assert (made.total, made.finalized_at, made.paid_at, made.paid_by) == (None, None, None, None)
+    assert statements_for_month(teams=[utc_team, berlin], month=date(2024, 3, 2)) == drafts
