@@ -1,6 +1,7 @@
 """URLs at a fraction of the cost of ``reverse()``: the text of a view's URL around its
 arguments is resolved once per process, then each URL is that text with its arguments put in."""
 
+import re
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -47,10 +48,20 @@ def _shape(viewname: str, count: int, context: tuple) -> tuple[str, ...] | None:
     return shape
 
 
+# Text quote() leaves as it is, told at a third of quote()'s cost: ids, slugs, DNS labels.
+_plain = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
+def _quoted(value) -> str:
+    """``value`` in a URL as ``reverse()`` quotes it."""
+    value = str(value)
+    return value if _plain(value) else quote(value, safe=_SAFE)
+
+
 def _filled(shape: tuple[str, ...], args) -> str:
     parts = [shape[0]]
     for value, after in zip(args, shape[1:], strict=True):
-        parts += (quote(str(value), safe=_SAFE), after)
+        parts += (_quoted(value), after)
     return "".join(parts)
 
 
@@ -81,4 +92,4 @@ def row_urls(viewname: str, *args) -> Callable[[int | str], str]:
         return lambda last: reverse(viewname, args=[*args, last])
     before, after = _filled(shape[:-1], args), shape[-1]
     # An id's digits need no quoting (quote() costs ten times what str() does).
-    return lambda last: before + (str(last) if type(last) is int else quote(str(last), safe=_SAFE)) + after
+    return lambda last: before + (str(last) if type(last) is int else _quoted(last)) + after

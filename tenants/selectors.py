@@ -174,7 +174,8 @@ def team_namespace_rows_for_user(*, user, team: Team, fields: tuple[str, ...]):
     page) and the count read with the team (``team_for_user(counted=True)`` gives ``team``); for
     anyone else the queryset and None (paginate counts)."""
     if permissions.team_role(user, team) in permissions.TEAM_ADMIN_ROLES:
-        return CompiledPages(_team_namespace_rows(fields), team.pk), team.counted_live_namespaces
+        counted = team.counted_live_namespaces  # type: ignore[attr-defined]  # team_for_user(counted=True)
+        return CompiledPages(_team_namespace_rows(fields), team.pk), counted
     return team_namespaces_for_user(user=user, team=team).values(*fields), None
 
 

@@ -91,3 +91,10 @@ def test_shapes_kept_are_bounded(monkeypatch):
         url_of(name)
     assert len(urls._shapes) <= 2
     assert url_of("team_list") == reverse("team_list")
+
+
+def test_values_are_quoted_as_reverse_quotes_them():
+    """Plain text (ids, slugs, DNS labels) goes in as it is, anything else quoted alike."""
+    for value in ("acme-dev", "A.b_c~d-1", "a b", "ä", "%", "x?y#z", "a&b=c;d", "<'\">", 0, -5):
+        assert row_urls("namespace_detail")(value) == reverse("namespace_detail", args=[value])
+        assert url_of("namespace_detail", value) == reverse("namespace_detail", args=[value])

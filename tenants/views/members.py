@@ -13,17 +13,17 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from core.choices import labels_of
 from core.errors import add_service_errors
 from core.html import text as escape
 from core.http import HtmxHttpRequest
 from core.pages import local_day, redirect_to
 from core.urls import row_urls
 from tenants import permissions, selectors
-from tenants.forms import MemberRoleForm, team_role_choices
-from tenants.models import Team, TeamMembership, TeamRole
+from tenants.forms import MemberRoleForm, team_role_choices, team_role_labels
+from tenants.models import Team, TeamMembership
 from tenants.services.memberships import membership_remove, membership_set_role
 
 # What a member row reads of its membership (``values()``: no model instances to build).
@@ -48,9 +48,16 @@ class MemberRow:
     role_options: SafeString
 
 
+@functools.lru_cache(maxsize=16)
+def _member_words(language: str | None) -> tuple[dict[str, str], str]:
+    """The words every member row repeats, in ``language``, the active one: translated once per
+    process and language."""
+    return {"change": _("Change…"), "remove": _("Remove"), "you": _("(you)")}, _("Role of %(email)s")
+
+
 def member_labels() -> dict[str, str]:
-    """The words every member row repeats, translated once for the table."""
-    return {"change": _("Change…"), "remove": _("Remove"), "you": _("(you)")}
+    """The words every member row repeats."""
+    return dict(_member_words(get_language())[0])
 
 
 class _Membership(NamedTuple):
@@ -65,6 +72,7 @@ class _Membership(NamedTuple):
 def member_rows(user, team: Team, memberships: Iterable[TeamMembership | dict]) -> list[MemberRow]:
     """The rows of ``memberships`` as ``user`` sees them on the team page: memberships with
     their users loaded, or ``values(*MEMBER_ROW_FIELDS)`` dicts."""
+    language = get_language()
     choices = team_role_choices(user, team)
     options = {
         current: SafeString(
@@ -75,9 +83,9 @@ def member_rows(user, team: Team, memberships: Iterable[TeamMembership | dict]) 
         )
         for current, _label in choices
     }
-    role_label = functools.cache(labels_of(TeamRole))  # each role translated once for the table
+    labels = team_role_labels(language)
     role_url, remove_url = row_urls("member_role", team.slug), row_urls("member_remove", team.slug)
-    field_label = _("Role of %(email)s")  # translated once for the table, not on each row
+    field_label = _member_words(language)[1]
     zone = get_current_timezone()
     rows = []
     for m in memberships:
@@ -96,7 +104,7 @@ def member_rows(user, team: Team, memberships: Iterable[TeamMembership | dict]) 
                 pk=str(m["pk"]),
                 email=email,
                 is_me=m["user_id"] == user.pk,
-                role_label=role_label(role),
+                role_label=labels.get(role, role),  # a role no longer offered shows as stored
                 role_field_label=field_label % {"email": email},
                 joined=local_day(m["created_at"], zone),
                 may_manage=permissions.may_manage_member(user, _Membership(m["user_id"], m["team_id"], role)),

@@ -12,9 +12,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from core.choices import labels_of
 from core.errors import add_service_errors
 from core.html import text as escape
 from core.http import HtmxHttpRequest
@@ -57,9 +57,17 @@ class NamespaceRow:
     usage_url: str
 
 
+@functools.lru_cache(maxsize=16)
+def _namespace_words(language: str | None) -> tuple[dict[str, str], str, str]:
+    """The namespace table's words in ``language``, the active one, translated once per process
+    and language: each status's label, the usage link's and the unreachable cluster's."""
+    statuses = {value: str(label) for value, label in NamespaceStatus.choices}
+    return statuses, _("Usage"), _("%(cluster)s unreachable")
+
+
 def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
     """Rows of ``namespaces`` (dicts of ``NAMESPACE_ROW_FIELDS``)."""
-    label = functools.cache(labels_of(NamespaceStatus))  # each status translated once for the table
+    statuses = _namespace_words(get_language())[0]
     detail_url, usage_url = row_urls("namespace_detail"), row_urls("metering:namespace_usage")
     zone = get_current_timezone()
     return [
@@ -67,7 +75,7 @@ def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
             name=ns["name"],
             display_name=ns["display_name"],
             status=ns["status"],
-            status_label=label(ns["status"]),
+            status_label=statuses.get(ns["status"], ns["status"]),  # a status no longer known shows as stored
             created=local_day(ns["created_at"], zone),
             cluster_name=ns["cluster__name"],
             cluster_unreachable=ns["cluster__reachable"] is False,
@@ -82,8 +90,8 @@ def namespace_rows_html(rows: Iterable[NamespaceRow]) -> SafeString:
     """The namespace table's rows as its ``{% for %}`` loop drew them (whitespace included),
     about a tenth of the template's cost; each value escaped as ``{{ value }}`` escapes it,
     the link words translated once for the table."""
-    usage = escape(_("Usage"))
-    unreachable = _("%(cluster)s unreachable")
+    _statuses, usage, unreachable = _namespace_words(get_language())
+    usage = escape(usage)
     parts = []
     for row in rows:
         name = escape(row.name)
@@ -165,6 +173,7 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
         param="members_page",
         count=team.counted_members,
     )
+    url_of = urls()
     context = {
         "team": team,
         "my_role": permissions.team_role(user, team),
@@ -179,6 +188,8 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
         ),
         "namespaces": namespaces,
         "namespace_rows_html": namespace_rows_html(namespace_rows(namespaces)),
+        "new_namespace_url": url_of("namespace_create", team.slug),
+        "invite_url": url_of("invitation_create", team.slug),
     }
     if can_manage:
         context["invitations"] = paginate(
