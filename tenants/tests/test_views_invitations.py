@@ -325,3 +325,20 @@ def test_dashboard_decline_with_htmx_returns_the_invitations_section(client, inv
     assert body.lstrip().startswith('<section id="my-invitations"')
     assert "You declined the invitation to Acme." in body
     assert "No invitations waiting." in body
+
+
+@pytest.mark.parametrize("persona", ["member", "viewer"])
+def test_the_team_pages_invitations_part_is_drawn_only_for_those_who_manage_members(client, world, persona):
+    """An htmx request for the invitations' part by someone the page does not show them to gets
+    the page without them, not an empty list with an invite button."""
+    InvitationFactory(team=world.team, email="pending@example.com", invited_by=world.owner)
+    client.force_login(getattr(world, persona))
+    body = client.get(
+        reverse("team_detail", args=["acme"]), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="invitations"
+    ).content.decode()
+    assert 'id="invitations"' not in body and "Invite someone" not in body
+    client.force_login(world.manager)
+    body = client.get(
+        reverse("team_detail", args=["acme"]), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="invitations"
+    ).content.decode()
+    assert body.lstrip().startswith('<section id="invitations"') and "pending@example.com" in body

@@ -204,11 +204,11 @@ def team_page_context(request: HtmxHttpRequest, team) -> dict:
 @login_required
 def team_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_for_user(user=request.user, slug=slug, counted=True)
+    context = team_page_context(request, team)
+    # The invitations' part only for those the page shows it to (others asking get the page).
+    invitations = ["invitations"] if context["can_manage"] else []
     return render_page(
-        request,
-        "tenants/team_detail.html",
-        team_page_context(request, team),
-        partials=["members", "namespaces", "invitations"],
+        request, "tenants/team_detail.html", context, partials=["members", "namespaces", *invitations]
     )
 
 
