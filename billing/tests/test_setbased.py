@@ -108,6 +108,19 @@ def _reset_billing():
     BillingAccount.objects.all().delete()
 
 
+def _set_based_calls(monkeypatch) -> list:
+    """What each call of the set-based first billing returns, in order, as it happens."""
+    calls: list = []
+    real = setbased.days_write_first_set_based
+
+    def spy(**kwargs):
+        calls.append(real(**kwargs))
+        return calls[-1]
+
+    monkeypatch.setattr(setbased, "days_write_first_set_based", spy)
+    return calls
+
+
 def _written():
     """What a billing wrote, without row ids and timestamps (statements by team and month)."""
     lines = {}
@@ -170,14 +183,7 @@ def test_set_based_first_billing_writes_what_the_python_path_writes(teams, usage
 
     _reset_billing()
     monkeypatch.setattr(days, "SET_BASED", True)
-    calls = []
-    real = setbased.days_write_first_set_based
-
-    def spy(**kwargs):
-        calls.append(real(**kwargs))
-        return calls[-1]
-
-    monkeypatch.setattr(setbased, "days_write_first_set_based", spy)
+    calls = _set_based_calls(monkeypatch)
     sql_run = days_bill(first=first, last=last, teams=made, now=NOW)
     in_sql = _written()
 
@@ -247,14 +253,7 @@ def test_a_team_without_namespaces_is_billed_with_no_lines_by_the_database(book,
     team = TeamFactory(slug="empty", name="Empty", billing_mode="prepaid")
     team.__class__.objects.filter(pk=team.pk).update(created_at=EPOCH)
     team.refresh_from_db()
-    calls = []
-    real = setbased.days_write_first_set_based
-
-    def spy(**kwargs):
-        calls.append(real(**kwargs))
-        return calls[-1]
-
-    monkeypatch.setattr(setbased, "days_write_first_set_based", spy)
+    calls = _set_based_calls(monkeypatch)
     result = days.day_bill(team=team, day=FIRST_DAY.date(), now=NOW)
     assert (result.created, result.provisional) == (0, False)
     assert calls == [{team.pk: (0, False)}]
@@ -273,14 +272,7 @@ def test_the_statement_records_the_days_it_bills_as_the_python_path_does(acme, m
         team=team, day=day, window_start=old, window_end=old, billed_at=old, usage_as_of=old
     )  # recorded with no lines (the usage came late): billed for the first time now
     BillingAccount.objects.create(team=team, last_billed_day=day - timedelta(days=1))
-    calls = []
-    real = setbased.days_write_first_set_based
-
-    def spy(**kwargs):
-        calls.append(real(**kwargs))
-        return calls[-1]
-
-    monkeypatch.setattr(setbased, "days_write_first_set_based", spy)
+    calls = _set_based_calls(monkeypatch)
     with connection.cursor() as cursor:
         cursor.execute("SELECT clock_timestamp()")
         before = cursor.fetchone()[0]
