@@ -9,10 +9,11 @@ widget's own template) is rendered as before. Like Django's renderer, the HTML i
 returned without surrounding whitespace. ``FORM_RENDERER`` names this class.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
+from django.forms.widgets import Select, Textarea, TextInput, Widget
 from django.utils.formats import localize
 from django.utils.safestring import SafeData, mark_safe
 
@@ -73,6 +74,25 @@ def _select(widget: Mapping) -> str | None:
 def _textarea(widget: Mapping) -> str:
     value = _text(widget["value"]) if widget["value"] else ""
     return f'<textarea name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+
+
+def unbound_widget_html(widget: Widget, name: str, attrs: Mapping, choices: Iterable[tuple] = ()) -> str:
+    """An unbound text input, textarea or select (offering ``choices``, none chosen) of the field
+    ``name``, with ``attrs``, as the drawers above draw Django's templates: for a form drawn from
+    its declared fields without being built (``QuotaRequestForm.unbound_html``)."""
+    if type(widget) is TextInput:
+        return _input({"type": "text", "name": name, "value": None, "attrs": attrs})
+    if type(widget) is Textarea:
+        return _textarea({"name": name, "value": None, "attrs": attrs})
+    if type(widget) is Select:
+        options = [
+            {"value": value, "label": label, "attrs": {}, "template_name": OPTION_TEMPLATE}
+            for value, label in choices
+        ]
+        drawn = _select({"name": name, "attrs": attrs, "optgroups": [(None, options, 0)]})
+        assert drawn is not None  # every option is drawn here
+        return drawn
+    raise TypeError(f"{name}: {type(widget).__name__} is not drawn here")
 
 
 def _error_list(context: Mapping) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import limits
+from core.formrender import unbound_widget_html
 from core.html import text as escape
 from metering.amounts import RESOURCES, Resource, format_amounts, maximum_text, parse_amounts
 from metering.models import Isolation, RuntimeClassProfile
@@ -189,22 +190,7 @@ def _unbound_as_div(form_class: type[forms.Form], choices: Mapping[str, list[tup
             help_html = f'<div class="helptext" id="{field_id}_helptext">{help_text}</div>'
             attrs["aria-describedby"] = f"{field_id}_helptext"
         attrs["id"] = field_id
-        attrs_html = "".join(
-            f" {key}" if value is True else f' {key}="{escape(value)}"'
-            for key, value in attrs.items()
-            if value is not False
-        )
-        if type(widget) is forms.TextInput:
-            drawn = f'<input type="text" name="{name}"{attrs_html}>'
-        elif type(widget) is forms.Textarea:
-            drawn = f'<textarea name="{name}"{attrs_html}>\n</textarea>'
-        elif type(widget) is forms.Select:
-            options = "".join(
-                f'\n  <option value="{escape(value)}">{escape(text)}</option>\n' for value, text in offered
-            )
-            drawn = f'<select name="{name}"{attrs_html}>{options}\n</select>'
-        else:
-            raise TypeError(f"{name}: {type(widget).__name__} is not drawn here")
+        drawn = unbound_widget_html(widget, name, attrs, offered)
         rows.append(f"<div>\n    {label}\n\n{help_html}\n\n{drawn}\n    ")
     # As Django's div.html: the last row ends with the (absent) hidden fields.
     return SafeString("\n</div>\n\n  ".join(rows) + "\n      \n    \n</div>")
