@@ -881,7 +881,9 @@ def namespace_lacks_gpu_quota(*, namespace: Namespace, needs_gpu: bool | None = 
 
 
 def namespace_quota_bars(*, namespace: Namespace) -> list[QuotaBar]:
-    """Latest measured usage against the allocation, per allocated resource. Three queries."""
+    """Latest measured usage against the allocation, per allocated resource: one query for a
+    namespace loaded with its quota and its cluster's state (``namespace_for_user(related=...)``),
+    up to three otherwise."""
     quota = preloaded(namespace, "quota")
     if quota is UNREAD:
         quota = NamespaceQuota.objects.filter(namespace=namespace).first()
