@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,6 +19,7 @@ from django.db.models import (
     Case,
     Count,
     F,
+    Field,
     FloatField,
     Q,
     QuerySet,
@@ -488,39 +490,79 @@ DASHBOARD_REQUEST_FIELDS = (
 )
 
 
-def _dashboard_requests(where: str, params: list, order: str) -> list[dict]:
-    """Up to 20 quota requests matching ``where`` (conditions on ``r``, the requests), as rows
-    of ``DASHBOARD_REQUEST_FIELDS``: standard SQL, the same on SQLite and PostgreSQL, with the
-    tables and columns the models name (``raw()`` converts the values as the ORM does)."""
+# Where each of ``DASHBOARD_REQUEST_FIELDS`` is read from: (model, field), None for the user model.
+_DASHBOARD_REQUEST_COLUMNS = (
+    (QuotaRequest, "id"),
+    (Namespace, "name"),
+    (Team, "name"),
+    (Team, "slug"),
+    (QuotaRequest, "needs_staff"),
+    (None, "email"),
+    (QuotaRequest, "reason"),
+    (QuotaRequest, "created_at"),
+    (QuotaRequest, "status"),
+)
+
+
+def _dashboard_request_converters() -> list[tuple[int, list, Any]]:
+    """Each column's converters as the ORM applies them to the fields' values (a SQLite
+    boolean's 0 or 1, a datetime's text), for the columns that have any on this connection."""
+    found = []
+    for position, (model, name) in enumerate(_DASHBOARD_REQUEST_COLUMNS):
+        model_field = (model or get_user_model())._meta.get_field(name)
+        assert isinstance(model_field, Field)
+        column = model_field.get_col("r")
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if converters:
+            found.append((position, converters, column))
+    return found
+
+
+@functools.cache
+def _dashboard_requests_sql(vendor: str) -> tuple[str, dict[str, str]]:
+    """The dashboard's request query up to its conditions, and the quoted names of the
+    requests' columns its conditions and order name, for a database ``vendor`` (its quoting);
+    put together once per process."""
     q = connection.ops.quote_name
     requests, namespaces = q(QuotaRequest._meta.db_table), q(Namespace._meta.db_table)
     teams, users = q(Team._meta.db_table), q(get_user_model()._meta.db_table)
-    pk, name, created_at = q("id"), q("name"), q("created_at")
-    # Only the models' quoted table and column names, and the callers' own conditions, are
-    # spliced in.
-    sql = (
-        f"SELECT r.{pk}, r.{q('needs_staff')}, r.{q('reason')}, r.{created_at}, r.{q('status')},"  # noqa: S608
-        f" n.{name} AS namespace_name, t.{name} AS team_name, t.{q('slug')} AS team_slug,"
-        f" u.{q('email')} AS requested_by_email"
+    pk, name = q("id"), q("name")
+    # Only the models' quoted table and column names are spliced in.
+    select = (
+        f"SELECT r.{pk}, n.{name}, t.{name}, t.{q('slug')}, r.{q('needs_staff')}, u.{q('email')},"  # noqa: S608
+        f" r.{q('reason')}, r.{q('created_at')}, r.{q('status')}"
         f" FROM {requests} r INNER JOIN {namespaces} n ON n.{pk} = r.{q('namespace_id')}"
         f" INNER JOIN {teams} t ON t.{pk} = r.{q('team_id')}"
         f" LEFT OUTER JOIN {users} u ON u.{pk} = r.{q('requested_by_id')}"
-        f" WHERE {where} ORDER BY r.{created_at} {order}, r.{pk} {order} LIMIT 20"
     )
-    return [
-        {
-            "pk": row.pk,
-            "namespace__name": vars(row)["namespace_name"],
-            "team__name": vars(row)["team_name"],
-            "team__slug": vars(row)["team_slug"],
-            "needs_staff": row.needs_staff,
-            "requested_by__email": vars(row)["requested_by_email"],
-            "reason": row.reason,
-            "created_at": row.created_at,
-            "status": row.status,
-        }
-        for row in QuotaRequest.objects.raw(sql, params)
-    ]
+    columns = ("id", "status", "needs_staff", "team_id", "requested_by_id", "created_at")
+    return select, {column: q(column) for column in columns}
+
+
+def _dashboard_requests(where: str, params: list, order: str) -> list[dict]:
+    """Up to 20 quota requests matching ``where`` (conditions on ``r``, the requests), as rows
+    of ``DASHBOARD_REQUEST_FIELDS``: standard SQL, the same on SQLite and PostgreSQL, with the
+    tables and columns the models name, read by a cursor and each value converted as the ORM
+    converts it (``raw()`` cost three times the query in Python)."""
+    select, c = _dashboard_requests_sql(connection.vendor)
+    # The callers' own conditions are spliced in.
+    sql = f"{select} WHERE {where} ORDER BY r.{c['created_at']} {order}, r.{c['id']} {order} LIMIT 20"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    converters = _dashboard_request_converters()
+    found = []
+    for row in rows:
+        values = list(row)
+        for position, column_converters, column in converters:
+            value = values[position]
+            for converter in column_converters:
+                value = converter(value, column, connection)
+            values[position] = value
+        found.append(dict(zip(DASHBOARD_REQUEST_FIELDS, values, strict=True)))
+    return found
 
 
 def quota_requests_for_dashboard(*, user) -> dict[str, list[dict]]:
@@ -530,21 +572,21 @@ def quota_requests_for_dashboard(*, user) -> dict[str, list[dict]]:
 
     SQL written out: the same two querysets (three joins each) cost 0.6 ms of Python to build
     and compile on every dashboard."""
-    q = connection.ops.quote_name
+    c = _dashboard_requests_sql(connection.vendor)[1]
     admin_team_ids = permissions.role_team_ids(user, permissions.MANAGE_QUOTA)
-    in_admin_teams = f"r.{q('team_id')} IN ({', '.join(['%s'] * len(admin_team_ids))})"
+    in_admin_teams = f"r.{c['team_id']} IN ({', '.join(['%s'] * len(admin_team_ids))})"
     pending = [QuotaRequestStatus.PENDING.value]
     to_decide: list[dict] = []
     if permissions.is_staff(user):
-        where = f"r.{q('status')} = %s AND (r.{q('needs_staff')} = %s"
+        where = f"r.{c['status']} = %s AND (r.{c['needs_staff']} = %s"
         where += f" OR {in_admin_teams})" if admin_team_ids else ")"
         to_decide = _dashboard_requests(where, [*pending, True, *admin_team_ids], "ASC")
     elif admin_team_ids:
-        where = f"r.{q('status')} = %s AND r.{q('needs_staff')} = %s AND {in_admin_teams}"
+        where = f"r.{c['status']} = %s AND r.{c['needs_staff']} = %s AND {in_admin_teams}"
         to_decide = _dashboard_requests(where, [*pending, False, *admin_team_ids], "ASC")
     since = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(days=14))
     mine = _dashboard_requests(
-        f"r.{q('requested_by_id')} = %s AND r.{q('created_at')} >= %s", [user.pk, since], "DESC"
+        f"r.{c['requested_by_id']} = %s AND r.{c['created_at']} >= %s", [user.pk, since], "DESC"
     )
     label = labels_of(QuotaRequestStatus)
     for row in mine:

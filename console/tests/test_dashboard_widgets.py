@@ -13,7 +13,7 @@ from billing.models import BillingNotice
 from billing.selectors import latest_notices_for_user
 from clusters.connections import default_cluster
 from metering.models import ClusterState, Metric, NamespaceQuota, QuotaRequest, UsageSample
-from metering.selectors import quota_requests_for_dashboard
+from metering.selectors import DASHBOARD_REQUEST_FIELDS, quota_requests_for_dashboard
 from tests.factories import NamespaceFactory, NamespaceMembershipFactory, TeamMembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +127,30 @@ def test_dashboard_requests_rows_order_window_and_who_decides(world):
     outsider = quota_requests_for_dashboard(user=world.outsider)
     assert outsider["to_decide"] == []  # Globex's one needs staff
     assert [(row["pk"], row["status_label"]) for row in outsider["mine"]] == [(globex.pk, "Pending")]
+
+
+def test_dashboard_requests_rows_are_what_the_orm_reads_of_them_values_and_types(world):
+    """The rows are read by a cursor and converted as the ORM converts the fields' values (a
+    boolean, an aware datetime): each is the ``values()`` row of its request, type for type."""
+    _request(world, world.namespace)
+    _request(world, world.namespace, needs_staff=True, by=world.manager)
+    QuotaRequest.objects.create(
+        team=world.team, namespace=world.namespace, reason="r", requested_by=world.admin, needs_staff=True
+    )
+    world.developer.delete()
+    rows = [
+        *quota_requests_for_dashboard(user=world.manager)["to_decide"],
+        *quota_requests_for_dashboard(user=world.manager)["mine"],
+        *quota_requests_for_dashboard(user=world.admin)["to_decide"],
+        *quota_requests_for_dashboard(user=world.admin)["mine"],
+    ]
+    assert len(rows) == 5 and any(row["requested_by__email"] is None for row in rows)
+    for row in rows:
+        row.pop("status_label", None)
+        orm = QuotaRequest.objects.filter(pk=row["pk"]).values(*DASHBOARD_REQUEST_FIELDS).get()
+        assert list(row) == list(orm)
+        assert row == orm
+        assert [type(value) for value in row.values()] == [type(value) for value in orm.values()]
 
 
 @pytest.mark.parametrize("persona", ["owner", "manager", "billing"])
