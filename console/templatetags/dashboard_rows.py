@@ -1,8 +1,13 @@
 from django import template
+from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from console.dashboard import NamespaceRow
 from core.html import text as e
+from core.urls import row_urls
+from metering.quantities import readable
+from metering.selectors import NearLimit
 
 register = template.Library()
 
@@ -25,3 +30,32 @@ def namespace_table_rows(rows: list[NamespaceRow]) -> SafeString:
             for row in rows
         )
     )
+
+
+@register.filter
+def near_limit_table_rows(warnings: list[NearLimit]) -> SafeString:
+    """The dashboard's first ten namespaces near their limits (``console/dashboard.html``,
+    "Namespaces near their limits"), each its link to the namespace's usage, the resource,
+    the amounts and how close, as the template's loop drew them, byte for byte.
+
+    Drawn here rather than by the template: a row's ``{% url %}``, two ``readable`` filters
+    and its condition cost about 60 µs in the template. Values are escaped as ``{{ }}``
+    escapes them; "at limit" is not, as ``{% translate %}`` did not escape it."""
+    url = row_urls("metering:namespace_usage")
+    at_limit = ""
+    rows = []
+    for warning in warnings[:10]:
+        state = warning.state
+        if state == "full":
+            flag = at_limit = at_limit or gettext("at limit")
+        else:
+            flag = f"{e(localize(warning.percent))}%"
+        kind = warning.kind
+        rows.append(
+            f'\n    <tr class="bar-{e(state)}">\n'
+            f'      <td><a href="{e(url(warning.namespace))}">{e(warning.namespace)}</a></td>\n'
+            f"      <td>{e(warning.label)}</td>\n"
+            f"      <td>{e(readable(warning.used, kind))} / {e(readable(warning.allocated, kind))}"
+            f' <strong class="bar-flag">{flag}</strong></td>\n    </tr>\n    '
+        )
+    return mark_safe("".join(rows))  # noqa: S308  # every value is escaped above
