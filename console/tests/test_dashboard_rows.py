@@ -1,12 +1,16 @@
-"""The dashboard's namespace rows and its rows of namespaces near their limits, drawn by
-filters, are the HTML the template's loops drew."""
+"""The dashboard's team rows, namespace rows and rows of namespaces near their limits, drawn
+by filters, are the HTML the template's loops drew."""
 
 import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from console.dashboard import NamespaceRow
-from console.templatetags.dashboard_rows import namespace_table_rows, near_limit_table_rows
+from console.dashboard import NamespaceRow, TeamRow
+from console.templatetags.dashboard_rows import (
+    namespace_table_rows,
+    near_limit_table_rows,
+    team_list_rows,
+)
 from metering.quantities import BYTES, COUNT, CPU
 from metering.selectors import NearLimit
 
@@ -75,3 +79,30 @@ def test_near_limit_rows_are_the_loops_html_byte_for_byte(language):
     assert "Pods &lt;&amp;&quot;&#x27;&gt;" in drawn
     assert ("at limit" in drawn) is (language == "en")
     assert near_limit_table_rows([]) == ""
+
+
+# templates/console/dashboard.html's loop over the teams, before a filter drew it.
+TEAMS_LOOP = (
+    "{% load i18n %}{% for team in team_rows %}\n"
+    '    <li class="list-row"><a href="{{ team.url }}">{{ team.name }}</a> <span class="muted">'
+    "{% blocktranslate count counter=team.member_count %}{{ counter }} member{% plural %}"
+    "{{ counter }} members{% endblocktranslate %}</span></li>\n"
+    "    {% endfor %}"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_team_rows_are_the_loops_html_byte_for_byte(language):
+    rows = [
+        TeamRow("Acme", 1, "/teams/acme/"),
+        TeamRow("<b>R&D</b> 'x' \"y\" %(counter)s", 2, "/teams/r-d/?a=1&b=2"),
+        TeamRow("Ünïcode", 0, "/teams/u/"),
+        TeamRow("Big", 123456, "/teams/big/"),
+    ]
+    with translation.override(language):
+        expected = Template(TEAMS_LOOP).render(Context({"team_rows": rows}))
+        assert team_list_rows(rows) == expected
+        assert team_list_rows(rows[:1]) == Template(TEAMS_LOOP).render(Context({"team_rows": rows[:1]}))
+    assert "&lt;b&gt;R&amp;D&lt;/b&gt; &#x27;x&#x27; &quot;y&quot; %(counter)s" in expected
+    assert ("1 member<" in expected) is (language == "en")
+    assert team_list_rows([]) == ""
