@@ -5,7 +5,7 @@ row and a ``{% url %}`` and an ``{% include %}`` in the template."""
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Window
+from django.db.models import Count, Func, IntegerField, QuerySet, Subquery, Window
 
 from core.choices import labels_of
 from core.pages import TOTAL
@@ -34,15 +34,33 @@ TEAMS_PAGE = ScopedQuery(
     ),
     sliced=True,
 )
-NAMESPACES_PAGE = ScopedQuery(
-    visible_namespace_ids,
-    lambda id_lists: (
-        namespace_list(visible_namespaces(id_lists))
+
+
+def _namespace_ids_twice(user) -> tuple[list[int], ...] | None:
+    """``visible_namespace_ids`` twice over: once for the page's rows, once for their count
+    (each id of a compiled query is one parameter of its own)."""
+    found = visible_namespace_ids(user)
+    return None if found is None else (*found, *found)
+
+
+def _namespaces_page(id_lists: tuple[list[int], ...]) -> QuerySet:
+    """A page of the namespaces of the first three lists with the count of those of the last
+    three (the same lists) beside each row: a subquery counting them costs the database half
+    of what a window over the joined and sorted rows did (0.1 of 0.2 ms on SQLite for 200)."""
+    rows, counted = id_lists[:3], id_lists[3:]
+    count = (
+        visible_namespaces(counted)
+        .order_by()
+        .values(n=Func("pk", function="COUNT", output_field=IntegerField()))
+    )
+    return (
+        namespace_list(visible_namespaces(rows))
         .values(*NAMESPACE_FIELDS)
-        .annotate(**{TOTAL: Window(Count("*"))})
-    ),
-    sliced=True,
-)
+        .annotate(**{TOTAL: Subquery(count, output_field=IntegerField())})
+    )
+
+
+NAMESPACES_PAGE = ScopedQuery(_namespace_ids_twice, _namespaces_page, sliced=True)
 
 
 def page_reader(scoped: ScopedQuery, user) -> Callable[[slice], list] | None:
