@@ -17,12 +17,12 @@ text is the same and the parameters differ exactly where the stand-ins are.
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.db.models.query import (  # type: ignore[attr-defined]  # get_related_populators: not in the stubs
     ModelIterable,
     ValuesIterable,
@@ -243,3 +243,33 @@ class CompiledPages:
         if not isinstance(window, slice):
             raise TypeError("CompiledPages is read a slice at a time")
         return self._read(*self._values, window=window)
+
+
+def converted_rows(
+    rows: Sequence[tuple], fields: Sequence[Field | None], using: str = DEFAULT_DB_ALIAS
+) -> list[list]:
+    """A cursor's ``rows`` of SQL written out, each value converted as the ORM converts the
+    value of the model field its column reads (``fields``, one a column: None for a column
+    taken as it comes), as ``raw()`` and ``values()`` querysets do: a SQLite boolean's 0 or 1,
+    a datetime's text. The converters are looked up only when there are rows."""
+    if not rows:
+        return []
+    connection = connections[using]
+    converting = []
+    for position, field in enumerate(fields):
+        if field is None:
+            continue
+        column = field.get_col(field.model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if converters:
+            converting.append((position, converters, column))
+    found = []
+    for row in rows:
+        values = list(row)
+        for position, converters, column in converting:
+            value = values[position]
+            for converter in converters:
+                value = converter(value, column, connection)
+            values[position] = value
+        found.append(values)
+    return found

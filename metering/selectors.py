@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -38,7 +37,7 @@ from django.utils.translation import get_language, gettext, gettext_noop
 from clusters.kube.spec import plan_network
 from clusters.models import Cluster
 from core.choices import labels_of
-from core.compiled import ID_STAND_IN, CompiledPages, CompiledQuery
+from core.compiled import ID_STAND_IN, CompiledPages, CompiledQuery, converted_rows
 from metering.amounts import (
     RESOURCES,
     Amounts,
@@ -504,18 +503,15 @@ _DASHBOARD_REQUEST_COLUMNS = (
 )
 
 
-def _dashboard_request_converters() -> list[tuple[int, list, Any]]:
-    """Each column's converters as the ORM applies them to the fields' values (a SQLite
-    boolean's 0 or 1, a datetime's text), for the columns that have any on this connection."""
+@functools.cache
+def _dashboard_request_fields() -> tuple[Field, ...]:
+    """The model field each column of the dashboard's request query reads (looked up once)."""
     found = []
-    for position, (model, name) in enumerate(_DASHBOARD_REQUEST_COLUMNS):
+    for model, name in _DASHBOARD_REQUEST_COLUMNS:
         model_field = (model or get_user_model())._meta.get_field(name)
         assert isinstance(model_field, Field)
-        column = model_field.get_col("r")
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if converters:
-            found.append((position, converters, column))
-    return found
+        found.append(model_field)
+    return tuple(found)
 
 
 @functools.cache
@@ -550,19 +546,10 @@ def _dashboard_requests(where: str, params: list, order: str) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    if not rows:
-        return []
-    converters = _dashboard_request_converters()
-    found = []
-    for row in rows:
-        values = list(row)
-        for position, column_converters, column in converters:
-            value = values[position]
-            for converter in column_converters:
-                value = converter(value, column, connection)
-            values[position] = value
-        found.append(dict(zip(DASHBOARD_REQUEST_FIELDS, values, strict=True)))
-    return found
+    return [
+        dict(zip(DASHBOARD_REQUEST_FIELDS, values, strict=True))
+        for values in converted_rows(rows, _dashboard_request_fields())
+    ]
 
 
 def quota_requests_for_dashboard(*, user) -> dict[str, list[dict]]:
