@@ -29,7 +29,7 @@ from billing.models import (
 from billing.money import round_line
 from billing.periods import local_date, month_start
 from billing.rating import RULE, STORAGE_CLASS_METRIC
-from core.compiled import ID_STAND_IN, CompiledQuery
+from core.compiled import ID_STAND_IN, CompiledQuery, converted_rows
 from metering.models import ClusterState, RuntimeClassProfile, UsageHourly, UsageSample
 from tenants import permissions
 from tenants.models import BillingMode, Namespace, Team
@@ -358,18 +358,20 @@ NOTICE_DAYS = 30
 
 def _latest_notices_sql(team_count: int) -> str:
     """Standard SQL, the same on SQLite and PostgreSQL, with the tables and columns the models
-    name: each listed team's newest notice if it is recent enough, with the team's name and slug."""
+    name: each listed team's newest notice if it is recent enough, its columns in the order of
+    the model's concrete fields, then the team's name and slug."""
     q = connection.ops.quote_name
     # Only the models' quoted table and column names are spliced in.
     notices, teams = q(BillingNotice._meta.db_table), q(Team._meta.db_table)
     team_id, created_at, pk = q("team_id"), q("created_at"), q("id")
+    columns = ", ".join(f"n.{q(f.column)}" for f in BillingNotice._meta.concrete_fields)
     marks = ", ".join(["%s"] * team_count)
     newest_of_team = (
         f"SELECT m.{pk} FROM {notices} m WHERE m.{team_id} = n.{team_id}"  # noqa: S608
         f" ORDER BY m.{created_at} DESC, m.{pk} DESC LIMIT 1"
     )
     return (
-        f"SELECT n.*, t.{q('name')} AS team_name, t.{q('slug')} AS team_slug"  # noqa: S608
+        f"SELECT {columns}, t.{q('name')}, t.{q('slug')}"  # noqa: S608
         f" FROM {notices} n INNER JOIN {teams} t ON t.{pk} = n.{team_id}"
         f" WHERE n.{team_id} IN ({marks}) AND n.{created_at} >= %s AND n.{pk} = ({newest_of_team})"
         f" ORDER BY n.{created_at} DESC, n.{pk} DESC LIMIT 20"
@@ -385,13 +387,24 @@ def latest_notices_for_user(
     not loaded (reading it is a query per notice).
 
     SQL written out: the same queryset (a correlated subquery and select_related) cost 0.5 ms
-    of Python to build and compile on every dashboard, this 0.07 ms."""
+    of Python to build and compile on every dashboard; read by a cursor, its values converted
+    as the ORM converts them (``raw()`` cost 0.1 ms more, rows or none)."""
     since = (now or timezone.now()) - timedelta(days=days)
     billing_team_ids = sorted(permissions.role_team_ids(user, permissions.VIEW_BILLING))
     if not billing_team_ids:
         return []
     params = [*billing_team_ids, connection.ops.adapt_datetimefield_value(since)]
-    return list(BillingNotice.objects.raw(_latest_notices_sql(len(billing_team_ids)), params))
+    with connection.cursor() as cursor:
+        cursor.execute(_latest_notices_sql(len(billing_team_ids)), params)
+        rows = cursor.fetchall()
+    fields = BillingNotice._meta.concrete_fields
+    attnames = [f.attname for f in fields]
+    notices = []
+    for values in converted_rows(rows, [*fields, None, None]):
+        notice = BillingNotice.from_db(connection.alias, attnames, values[: len(fields)])
+        notice.team_name, notice.team_slug = values[len(fields) :]  # type: ignore[attr-defined]
+        notices.append(notice)
+    return notices
 
 
 def finance_statements(

@@ -201,6 +201,14 @@ def test_latest_notices_are_each_teams_newest_in_the_window_with_team_name_and_s
     later = now + timedelta(seconds=2)  # Globex's notice is now 14 days and a second old
     assert [n.pk for n in latest_notices_for_user(user=world.owner, days=14, now=later)] == [made["critical"]]
     assert latest_notices_for_user(user=world.member, days=14, now=now) == []  # no billing role
+    # Read by a cursor: every field is what the ORM reads of the notice, type for type.
+    for notice in notices:
+        orm = BillingNotice.objects.get(pk=notice.pk)
+        for field in BillingNotice._meta.concrete_fields:
+            ours, its = getattr(notice, field.attname), getattr(orm, field.attname)
+            assert (ours, type(ours)) == (its, type(its)), field.name
+            assert str(ours) == str(its), field.name  # a decimal's places too
+        assert not notice._state.adding and notice._state.db == orm._state.db
 
 
 def test_dashboard_queries_do_not_grow_with_warnings_requests_and_notices(
