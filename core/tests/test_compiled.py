@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, F, OuterRef
 from django.test.utils import CaptureQueriesContext
 
 from clusters.models import NamespaceProvisioning
-from core.compiled import CompiledPages, CompiledQuery
+from core.compiled import CompiledPages, CompiledQuery, converted_rows
 from core.pages import paginate
 from domains.models import RouteClaim
 from metering.models import ClusterRuntime, ClusterState, NamespaceQuota, RuntimeClassProfile
@@ -222,3 +222,25 @@ def test_compilations_of_connections_long_gone_are_forgotten(namespaces, monkeyp
     assert len(lookup._compiled) == 2
     assert [ns.name for ns in lookup.all("with-rows")] == ["with-rows"]
     assert list(lookup._compiled) == [id(connections["default"])]
+
+
+def test_converted_rows_are_the_values_the_orm_reads_type_for_type(world):
+    """A cursor's rows converted by the fields their columns read are the ``values_list()``
+    rows of the same columns (a datetime, a boolean); a column without a field comes as it is."""
+    from metering.models import QuotaRequest
+
+    QuotaRequest.objects.create(team=world.team, namespace=world.namespace, reason="r", needs_staff=True)
+    QuotaRequest.objects.create(team=world.team, namespace=world.namespace, reason="s", needs_staff=False)
+    fields = [QuotaRequest._meta.get_field(name) for name in ("id", "needs_staff", "created_at", "reason")]
+    q = connection.ops.quote_name
+    columns = ", ".join(q(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}, 7 FROM {q(QuotaRequest._meta.db_table)} ORDER BY {q('id')}")  # noqa: S608
+        rows = cursor.fetchall()
+    converted = converted_rows(rows, [*fields, None])
+    expected = QuotaRequest.objects.order_by("id").values_list("id", "needs_staff", "created_at", "reason")
+    assert [tuple(row[:4]) for row in converted] == list(expected)
+    for row, orm in zip(converted, expected, strict=True):
+        assert [type(value) for value in row[:4]] == [type(value) for value in orm]
+        assert row[4] == 7
+    assert converted_rows([], fields) == []
