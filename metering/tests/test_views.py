@@ -117,8 +117,10 @@ def test_charts_are_drawn_in_cores_and_binary_units(client, world, quota):
     response = login(client, world.viewer).get(reverse("metering:namespace_usage", args=["acme-dev"]))
     charts = {chart["title"]: chart for chart in response.context["usage"].charts}
     memory = charts["Memory (GiB)"]
-    assert max(v or 0 for s in memory["series"] for v in s["values"]) == round(2_500_000_000 / 2**30, 3)
-    assert all(len(s["values"]) == len(response.context["usage"].moments) for s in memory["series"])
+    usage = response.context["usage"]
+    values = [usage.values(s["metric"]) for s in memory["series"]]
+    assert max(v or 0 for series in values for v in series) == 2_500_000_000 / 2**30
+    assert all(len(series) == len(usage.moments) for series in values)
     assert "CPU (cores)" in charts
     assert charts["Network"]["empty"]  # no Prometheus: not measured, not zero
     body = response.content.decode()
