@@ -45,3 +45,9 @@ def quarter_ceiling(moment: datetime) -> datetime:
     """The end of the quarter hour ``moment`` falls in (``moment`` itself on a quarter hour)."""
     past = int(moment.timestamp()) % QUARTER + moment.microsecond / 1e6
     return moment + timedelta(seconds=QUARTER - past) if past else moment
+
+
+def quarter_floor(moment: datetime) -> datetime:
+    """The start of the quarter hour ``moment`` falls in."""
+    past = int(moment.timestamp()) % QUARTER
+    return moment.replace(microsecond=0) - timedelta(seconds=past)

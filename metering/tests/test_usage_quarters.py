@@ -13,7 +13,7 @@ import pytest
 
 from metering.models import Metric, UsageQuarterHour, UsageSample
 from metering.selectors import CHART_GROUPS, _stepped_usage, namespace_usage
-from metering.services.rollup import QUARTER_RETENTION, usage_prune, usage_rollup
+from metering.services.rollup import QUARTER_RETENTION, quarters_rollup, usage_prune, usage_rollup
 from metering.sqltime import quarter_ceiling
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +249,32 @@ def test_a_namespace_never_measured_has_empty_charts_and_says_so(world):
     usage = namespace_usage(namespace=world.namespace, range_key="24h", now=NOW)
     assert usage.never_measured and not usage.has_data
     assert all(usage.values(metric) == [None] * 96 for metric in METRICS)
+
+
+def test_the_quarters_between_hourly_rollups_leave_the_chart_as_read_from_samples(world):
+    """At 20, 35 and 50 past the hour the workers write the quarters up to the one in progress:
+    the chart then reads minutes of samples, not the hour, and shows the same day."""
+    samples(world.namespace, hours=26, seed=10)
+    usage_rollup(now=NOW.replace(minute=5), lookback_hours=30)  # 12:05: quarters up to 12:00
+    from_samples = day(world.namespace, quarters=False)
+    quarters_rollup(now=NOW.replace(minute=35))  # 12:35: up to 12:30
+    last = UsageQuarterHour.objects.filter(namespace=world.namespace).latest("window_start")
+    assert last.window_end == NOW.replace(minute=30, second=0)
+    assert day(world.namespace, quarters=True) == from_samples
+    # Run again, with a late sample in the last quarter: it is written again, the others not.
+    written = set(UsageQuarterHour.objects.values_list("pk", "total", "measured"))
+    late = UsageSample.objects.filter(
+        namespace=world.namespace, window_start=NOW.replace(minute=20, second=0)
+    )
+    late.update(is_gap=False, quantity=1000)
+    quarters_rollup(now=NOW.replace(minute=36))
+    assert day(world.namespace, quarters=True) == day(world.namespace, quarters=False)
+    changed = set(UsageQuarterHour.objects.values_list("pk", "total", "measured")) - written
+    assert changed and {
+        UsageQuarterHour.objects.get(pk=pk).window_start for pk, _total, _measured in changed
+    } == {NOW.replace(minute=15, second=0)}
+
+
+def test_the_quarters_task_writes_nothing_before_any_sample(world):
+    quarters_rollup(now=NOW)
+    assert not UsageQuarterHour.objects.exists()
