@@ -763,9 +763,9 @@ def _stepped_sql(
     """Standard SQL but for ``epoch_sql``, with the table and columns the model names: a
     namespace's values of some metrics in [start, end), summed and counted per metric and step
     of whole seconds from an origin. Parameters: origin, step, namespace id, the metrics,
-    start, end; columns metric, step, total and measured. With ``after_quarters`` (samples), only those from the
-    end of the namespace's last quarter hour on (``_quartered_sql``), if later than the start:
-    the start is then given twice and followed by the namespace id. (One lower bound: given
+    start, end; columns metric, step, total and measured. With ``after_quarters`` (samples),
+    only those from the end of the namespace's last quarter hour on (``_quarters_sql``), if
+    later than the start: the start is then given twice and followed by the namespace id. (One lower bound: given
     two, SQLite ranges the index over the start's and filters by the other.)"""
     q = connection.ops.quote_name
     column = {f.name: q(f.column) for f in model._meta.concrete_fields}
@@ -789,45 +789,45 @@ def _stepped_sql(
     return sql + f" GROUP BY {column['metric']}, {index}"
 
 
-def _quartered_sql(metric_count: int) -> str:
-    """``_stepped_sql`` for raw samples, read from the quarter hours the rollup keeps
-    (``UsageQuarterHour``) where it has computed them, and from the samples after the last
-    quarter it wrote for the namespace: 24 hours of a metric are 96 rows or fewer instead of
-    1,440. For a start on a quarter hour and steps of a quarter hour: each step has one row a
-    metric, its quarter's or (after the last quarter) its samples'. Parameters: origin, step, namespace id,
-    the metrics, start, end (the quarters), origin, step, namespace id, the metrics, start,
-    start, namespace id, end, origin, step (the samples)."""
+def _quarters_sql(metric_count: int) -> str:
+    """``_stepped_sql``'s rows read from the quarter hours the rollup keeps
+    (``UsageQuarterHour``): for a start on a quarter hour and steps of a quarter hour, one row
+    a metric and quarter measured. With the samples after the namespace's last quarter
+    (``_stepped_sql(after_quarters=True)``), 24 hours of a metric are 96 rows or fewer instead
+    of 1,440: each step has one row a metric, its quarter's or its samples'. Parameters:
+    origin, step, namespace id, the metrics, start, end."""
     q = connection.ops.quote_name
     quarter = {f.name: q(f.column) for f in UsageQuarterHour._meta.concrete_fields}
-    quarters = q(UsageQuarterHour._meta.db_table)
     marks = ", ".join(["%s"] * metric_count)
-    # Only the models' quoted table and column names are spliced in.
-    sql = (
+    # Only the model's quoted table and column names are spliced in.
+    return (
         f"SELECT {quarter['metric']} AS metric, ({epoch_sql(quarter['window_start'])} - %s) / %s AS step,"  # noqa: S608
-        f" {quarter['total']} AS total, {quarter['measured']} AS measured FROM {quarters}"
+        f" {quarter['total']} AS total, {quarter['measured']} AS measured"
+        f" FROM {q(UsageQuarterHour._meta.db_table)}"
         f" WHERE {quarter['namespace']} = %s AND {quarter['metric']} IN ({marks})"
         f" AND {quarter['window_start']} >= %s AND {quarter['window_start']} < %s"
-        f" UNION ALL {_stepped_sql(UsageSample, 'window_start', metric_count, after_quarters=True)}"
     )
-    return sql
 
 
-def _stepped_query(
+def _stepped_queries(
     *, namespace: Namespace, metrics: list, start: datetime, end: datetime, step: int, quarters: bool
-) -> tuple[str, list]:
-    """The SQL and parameters of ``_stepped_sql`` (or ``_quartered_sql`` with ``quarters``, for
-    a start on a quarter hour and steps of one, on raw samples): one row per metric and step
-    measured, of metric, step, total and measured; hourly rollups when ``step`` ≥ 3600, raw
-    samples otherwise."""
+) -> list[tuple[str, list]]:
+    """The SQL and parameters of queries whose rows together are one per metric and step
+    measured, of metric, step, total and measured (``_stepped_sql``): hourly rollups when
+    ``step`` ≥ 3600, raw samples otherwise; with ``quarters``, for a start on a quarter hour and
+    steps of one, the rollup's quarter hours (``_quarters_sql``) and the samples after the
+    namespace's last quarter."""
     origin = int(start.timestamp())
     model, moment = (UsageHourly, "hour") if step >= 3600 else (UsageSample, "window_start")
     adapt = connection.ops.adapt_datetimefield_value
     if quarters and model is UsageSample and origin % QUARTER == 0 and step == QUARTER:
-        params = [origin, step, namespace.pk, *metrics, adapt(start), adapt(end)]
-        params += [origin, step, namespace.pk, *metrics, adapt(start), adapt(start), namespace.pk]
-        return _quartered_sql(len(metrics)), [*params, adapt(end), origin, step]
+        after = _stepped_sql(UsageSample, "window_start", len(metrics), after_quarters=True)
+        return [
+            (_quarters_sql(len(metrics)), [origin, step, namespace.pk, *metrics, adapt(start), adapt(end)]),
+            (after, [origin, step, namespace.pk, *metrics, adapt(start), adapt(start), namespace.pk, adapt(end), origin, step]),
+        ]  # fmt: skip
     sql = _stepped_sql(model, moment, len(metrics))
-    return sql, [origin, step, namespace.pk, *metrics, adapt(start), adapt(end), origin, step]
+    return [(sql, [origin, step, namespace.pk, *metrics, adapt(start), adapt(end), origin, step])]
 
 
 def _moments(origin: int, step: int, count: int) -> list[str]:
@@ -855,15 +855,17 @@ def _stepped_usage(
     same values() queryset cost about 0.5 ms of Python to build and compile on every usage
     page. Given ``ever``, a list, appends to it whether the namespace has any rollup or sample
     at all, read in the same query. With ``quarters``, raw samples are read from the rollup's
-    quarter hours where it computed them (``_quartered_sql``), when the start is on a quarter
+    quarter hours where it computed them (``_quarters_sql``), when the start is on a quarter
     hour and the step is one; a sample that arrives for a quarter the rollup computed already counts
     from its next run (as in the hourly rollups). The usage page reads the same steps drawn
     as JSON by the database (``_chart_points``)."""
     origin = int(start.timestamp())
     metrics = list(metrics)
-    sql, params = _stepped_query(
+    queries = _stepped_queries(
         namespace=namespace, metrics=metrics, start=start, end=end, step=step, quarters=quarters
     )
+    sql = " UNION ALL ".join(query for query, _ in queries)
+    params = [param for _, query_params in queries for param in query_params]
     if ever is not None:
         sql += f" UNION ALL SELECT NULL, NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"  # noqa: S608
         params += [namespace.pk, namespace.pk]
@@ -899,22 +901,27 @@ _JSON_OBJECT_AGG = {
 }
 
 
-def _chart_sql(stepped: str, metric_count: int) -> str:
-    """Per metric measured in ``stepped`` (``_stepped_query``'s rows, one per metric and
-    step), its steps' values as one JSON object of the step's index to its value in base units
-    (gauges averaged over the step's measured values, counters summed; a step with none has no
-    key), and the largest value. Parameters: the counter metrics, ``stepped``'s, then the
-    namespace id twice for the last row, whose metric is NULL and whose third column counts 1
-    if the namespace has any hourly rollup or sample at all (``_ever_measured_sql``), else 0."""
+def _chart_sql(stepped: list[str], metric_count: int) -> str:
+    """Per metric measured in each of ``stepped`` (``_stepped_queries``), its steps' values as
+    one JSON object of the step's index to its value in base units (gauges averaged over the
+    step's measured values, counters summed; a step with none has no key), and the largest
+    value: a row per metric and query. Parameters, for each query: the counter metrics, then
+    its own; then the namespace id twice for the last row, whose metric is NULL and whose third
+    column counts 1 if the namespace has any hourly rollup or sample at all
+    (``_ever_measured_sql``), else 0. (Aggregated per query: the union of their rows, then
+    aggregated, cost SQLite a quarter more.)"""
     marks = ", ".join(["%s"] * metric_count) or "NULL"  # no counter: IN (NULL) holds for none
     total = "CAST(total AS DOUBLE PRECISION)"
     points = _JSON_OBJECT_AGG[connection.vendor].format("step", "value")
     # Only ``stepped`` (quoted model names) and the database's JSON aggregate are spliced in.
-    return (
-        f"SELECT metric, {points}, MAX(value) FROM ("  # noqa: S608
-        f"SELECT metric, step, CASE WHEN metric IN ({marks}) THEN {total} ELSE {total} / measured END"
-        f" AS value FROM ({stepped}) steps WHERE measured > 0) chart GROUP BY metric"
-        f" UNION ALL SELECT NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"
+    return " UNION ALL ".join(
+        [
+            f"SELECT metric, {points}, MAX(value) FROM ("  # noqa: S608
+            f"SELECT metric, step, CASE WHEN metric IN ({marks}) THEN {total} ELSE {total} / measured END"
+            f" AS value FROM ({query}) steps WHERE measured > 0) chart GROUP BY metric"
+            for query in stepped
+        ]
+        + [f"SELECT NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"]  # noqa: S608
     )
 
 
@@ -925,18 +932,23 @@ def _chart_points(
     (``_chart_sql``: what ``_stepped_usage`` gives, its gaps left out) and its largest value;
     and whether the namespace was ever measured. One query; the values are never read into
     Python objects one by one (1,344 of them in 24 hours of the usage page's charts)."""
-    sql, params = _stepped_query(
+    queries = _stepped_queries(
         namespace=namespace, metrics=metrics, start=start, end=end, step=step, quarters=True
     )
     counters = [metric for metric in metrics if metric in COUNTER_METRICS]
+    params = [param for _, query_params in queries for param in (*counters, *query_params)]
     with connection.cursor() as cursor:
-        cursor.execute(_chart_sql(sql, len(counters)), [*counters, *params, namespace.pk, namespace.pk])
+        sql = _chart_sql([query for query, _ in queries], len(counters))
+        cursor.execute(sql, [*params, namespace.pk, namespace.pk])
         rows = cursor.fetchall()
     ever = False
-    points = {}
+    points: dict[str, tuple[str, float]] = {}
     for metric, steps, largest in rows:
         if metric is None:
             ever = bool(largest)
+        elif metric in points:  # its quarters' steps and its samples': two objects of other keys
+            before, top = points[metric]
+            points[metric] = (f"{before.rstrip()[:-1]},{steps.lstrip()[1:]}", max(top, float(largest)))
         else:
             points[metric] = (steps, float(largest))
     return points, ever
