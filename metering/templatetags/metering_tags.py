@@ -1,6 +1,8 @@
+import functools
+
 from django import template
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from core.html import text as _escape
 from metering import quantities
@@ -117,3 +119,33 @@ def quota_bar_rows(bars) -> SafeString:
         )
     # Every value above is escaped or a whole number.
     return mark_safe("\n".join(rows))  # noqa: S308
+
+
+@functools.lru_cache(maxsize=16)
+def _figure_words(language: str | None) -> tuple[str, str]:
+    """The charts' words in ``language``, the active one, translated once per process and
+    language."""
+    return gettext("Not measured in this range."), gettext("%(title)s over the last %(range)s")
+
+
+@register.filter
+def usage_figures(usage) -> SafeString:
+    """The usage page's charts, a figure each: its title, and its canvas (labelled with the
+    title and range) or, for a chart with no measurement, a sentence that says so. Drawn here,
+    byte for byte what the page's ``{% for %}`` loop drew (``metering/tests/test_usage_figures.py``
+    keeps it and compares): with a ``blocktranslate`` a chart it cost about 0.3 ms a page."""
+    unmeasured, over = _figure_words(get_language())
+    range_key = _escape(usage.range_key)
+    figures = []
+    for number, chart in enumerate(usage.charts, start=1):
+        title = _escape(chart["title"])
+        if chart["empty"]:
+            drawn = f'<p class="chart-empty">{unmeasured}</p>'
+        else:
+            label = over % {"title": title, "range": range_key}
+            drawn = f'<canvas id="chart-{number}" data-chart="{number - 1}" role="img" aria-label="{label}"></canvas>'
+        figures.append(
+            f'\n    <figure class="chart">\n      <figcaption>{title}</figcaption>\n      \n      {drawn}\n      \n    </figure>\n  '
+        )
+    # The titles and range are escaped; the words are the translations the template wrote as they are.
+    return mark_safe("".join(figures))  # noqa: S308

@@ -101,6 +101,8 @@ def test_the_usage_page_shows_the_policy_form_with_the_namespaces_policy_to_its_
     url = reverse("metering:namespace_usage", args=["acme-dev"])
     client.force_login(world.ns_admin)
     body = client.get(url).content.decode()
-    assert '<option value="microvm" selected>' in body and 'name="needs_gpu" id="id_needs_gpu" checked>' in body
+    assert (
+        '<option value="microvm" selected>' in body and 'name="needs_gpu" id="id_needs_gpu" checked>' in body
+    )
     client.force_login(world.viewer)
     assert 'name="min_isolation"' not in client.get(url).content.decode()
