@@ -820,7 +820,7 @@ def _stepped_queries(
     origin = int(start.timestamp())
     model, moment = (UsageHourly, "hour") if step >= 3600 else (UsageSample, "window_start")
     adapt = connection.ops.adapt_datetimefield_value
-    if quarters and model is UsageSample and origin % QUARTER == 0 and step == QUARTER:
+    if quarters and _reads_quarters(start, step):
         after = _stepped_sql(UsageSample, "window_start", len(metrics), after_quarters=True)
         return [
             (_quarters_sql(len(metrics)), [origin, step, namespace.pk, *metrics, adapt(start), adapt(end)]),
@@ -828,6 +828,11 @@ def _stepped_queries(
         ]  # fmt: skip
     sql = _stepped_sql(model, moment, len(metrics))
     return [(sql, [origin, step, namespace.pk, *metrics, adapt(start), adapt(end), origin, step])]
+
+
+def _reads_quarters(start: datetime, step: int) -> bool:
+    """Whether steps of ``step`` seconds from ``start`` are the rollup's quarter hours."""
+    return step == QUARTER and int(start.timestamp()) % QUARTER == 0
 
 
 def _moments(origin: int, step: int, count: int) -> list[str]:
@@ -907,27 +912,38 @@ _JSON_OBJECT_AGG = {
 }
 
 
-def _chart_sql(stepped: list[str], metric_count: int) -> str:
-    """Per metric measured in each of ``stepped`` (``_stepped_queries``), its steps' values as
-    one JSON object of the step's index to its value in base units (gauges averaged over the
-    step's measured values, counters summed; a step with none has no key), and the largest
-    value: a row per metric and query. Parameters, for each query: the counter metrics, then
-    its own; then the namespace id twice for the last row, whose metric is NULL and whose third
-    column counts 1 if the namespace has any hourly rollup or sample at all
-    (``_ever_measured_sql``), else 0. (Aggregated per query: the union of their rows, then
-    aggregated, cost SQLite a quarter more.)"""
-    marks = ", ".join(["%s"] * metric_count) or "NULL"  # no counter: IN (NULL) holds for none
+def _steps_chart_sql(stepped: str, counter_count: int) -> str:
+    """Per metric measured in ``stepped``'s rows (one per metric and step measured:
+    ``_stepped_queries``), its steps' values as one JSON object of the step's index to its
+    value in base units (gauges averaged over the step's measured values, counters summed; a
+    step with none has no key), and the largest value. Parameters: the counter metrics, then
+    ``stepped``'s."""
+    marks = ", ".join(["%s"] * counter_count) or "NULL"  # no counter: IN (NULL) holds for none
     total = "CAST(total AS DOUBLE PRECISION)"
     points = _JSON_OBJECT_AGG[connection.vendor].format("step", "value")
     # Only ``stepped`` (quoted model names) and the database's JSON aggregate are spliced in.
-    return " UNION ALL ".join(
-        [
-            f"SELECT metric, {points}, MAX(value) FROM ("  # noqa: S608
-            f"SELECT metric, step, CASE WHEN metric IN ({marks}) THEN {total} ELSE {total} / measured END"
-            f" AS value FROM ({query}) steps WHERE measured > 0) chart GROUP BY metric"
-            for query in stepped
-        ]
-        + [f"SELECT NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"]  # noqa: S608
+    return (
+        f"SELECT metric, {points}, MAX(value) FROM ("  # noqa: S608
+        f"SELECT metric, step, CASE WHEN metric IN ({marks}) THEN {total} ELSE {total} / measured END"
+        f" AS value FROM ({stepped}) steps WHERE measured > 0) chart GROUP BY metric"
+    )
+
+
+def _quarters_chart_sql(metric_count: int) -> str:
+    """``_steps_chart_sql`` of the rollup's quarter hours (``_quarters_sql``'s steps) from the
+    values it wrote, read from the index alone (``usagequarter_chart``): a third cheaper than
+    from their sums and counts. Parameters: the start's quarter (the first step's), namespace
+    id, the metrics, the start's and the end's quarters."""
+    q = connection.ops.quote_name
+    quarter = {f.name: q(f.column) for f in UsageQuarterHour._meta.concrete_fields}
+    points = _JSON_OBJECT_AGG[connection.vendor].format(f"{quarter['quarter']} - %s", quarter["value"])
+    marks = ", ".join(["%s"] * metric_count)
+    # Only the model's quoted table and column names and the JSON aggregate are spliced in.
+    return (
+        f"SELECT {quarter['metric']}, {points}, MAX({quarter['value']})"  # noqa: S608
+        f" FROM {q(UsageQuarterHour._meta.db_table)}"
+        f" WHERE {quarter['namespace']} = %s AND {quarter['metric']} IN ({marks})"
+        f" AND {quarter['quarter']} >= %s AND {quarter['quarter']} < %s GROUP BY {quarter['metric']}"
     )
 
 
@@ -935,17 +951,27 @@ def _chart_points(
     *, namespace: Namespace, metrics: list, start: datetime, end: datetime, step: int
 ) -> tuple[dict[str, tuple[str, float]], bool]:
     """Per metric measured in [start, end): its steps as the database wrote them in JSON
-    (``_chart_sql``: what ``_stepped_usage`` gives, its gaps left out) and its largest value;
-    and whether the namespace was ever measured. One query; the values are never read into
-    Python objects one by one (1,344 of them in 24 hours of the usage page's charts)."""
+    (``_steps_chart_sql``: what ``_stepped_usage`` gives, its gaps left out) and its largest
+    value; and whether the namespace was ever measured. One query; the values are never read
+    into Python objects one by one (1,344 of them in 24 hours of the usage page's charts). Each
+    of ``_stepped_queries`` is aggregated on its own (the union of their rows, then aggregated,
+    cost SQLite a quarter more): the quarter hours from the rollup's values."""
     queries = _stepped_queries(
         namespace=namespace, metrics=metrics, start=start, end=end, step=step, quarters=True
     )
     counters = [metric for metric in metrics if metric in COUNTER_METRICS]
-    params = [param for _, query_params in queries for param in (*counters, *query_params)]
+    charts = [(_steps_chart_sql(query, len(counters)), [*counters, *params]) for query, params in queries]
+    if _reads_quarters(start, step):  # the first query is the quarters'
+        first, last = int(start.timestamp()) // QUARTER, int(end.timestamp()) // QUARTER
+        charts[0] = (_quarters_chart_sql(len(metrics)), [first, namespace.pk, *metrics, first, last])
+    # The last row's metric is NULL; its third column counts 1 if the namespace has any hourly
+    # rollup or sample at all (``_ever_measured_sql``), else 0.
+    ever_sql = f"SELECT NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"  # noqa: S608
     with connection.cursor() as cursor:
-        sql = _chart_sql([query for query, _ in queries], len(counters))
-        cursor.execute(sql, [*params, namespace.pk, namespace.pk])
+        cursor.execute(
+            " UNION ALL ".join([*(chart for chart, _ in charts), ever_sql]),
+            [*(param for _, params in charts for param in params), namespace.pk, namespace.pk],
+        )
         rows = cursor.fetchall()
     ever = False
     points: dict[str, tuple[str, float]] = {}

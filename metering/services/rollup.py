@@ -135,26 +135,40 @@ def _roll_quarters(*, start: datetime, end: datetime) -> None:
     target = {f.name: q(f.column) for f in quarter.concrete_fields}
     source = {f.name: q(f.column) for f in sample.concrete_fields}
     written = ", ".join(
-        target[name] for name in ("namespace", "metric", "window_start", "window_end", "total", "measured")
+        target[name]
+        for name in (
+            "namespace",
+            "metric",
+            "window_start",
+            "window_end",
+            "total",
+            "measured",
+            "quarter",
+            "value",
+        )
     )
+    counters = sorted(COUNTER_METRICS)
+    total = f"CAST(SUM({source['quantity']}) AS DOUBLE PRECISION)"
     # Only the models' quoted table and column names are spliced in.
     sql = (
         f"INSERT INTO {q(quarter.db_table)} AS quarter ({written})"  # noqa: S608
         f" SELECT {source['namespace']}, {source['metric']}, {quarter_sql(source['window_start'])},"
         f" {quarter_sql(source['window_start'], offset=QUARTER)}, SUM({source['quantity']}),"
-        f" COUNT({source['quantity']}) FROM {q(sample.db_table)}"
+        f" COUNT({source['quantity']}), {quarter_index_sql(source['window_start'])},"
+        f" CASE WHEN {source['metric']} IN ({', '.join(['%s'] * len(counters))}) THEN {total}"
+        f" ELSE {total} / COUNT({source['quantity']}) END FROM {q(sample.db_table)}"
         f" WHERE {source['window_start']} >= %s AND {source['window_start']} < %s"
         f" AND {source['quantity']} IS NOT NULL"
         f" GROUP BY {source['namespace']}, {source['metric']}, {quarter_index_sql(source['window_start'])}"
         f" ON CONFLICT ({target['namespace']}, {target['metric']}, {target['window_start']})"
         f" DO UPDATE SET {target['total']} = excluded.{target['total']},"
-        f" {target['measured']} = excluded.{target['measured']}"
+        f" {target['measured']} = excluded.{target['measured']}, {target['value']} = excluded.{target['value']}"
         f" WHERE quarter.{target['total']} <> excluded.{target['total']}"
         f" OR quarter.{target['measured']} <> excluded.{target['measured']}"
     )
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        cursor.execute(sql, [adapt(start), adapt(end)])
+        cursor.execute(sql, [*counters, adapt(start), adapt(end)])
 
 
 def usage_prune(*, now: datetime, batch_size: int = 10000) -> int:
