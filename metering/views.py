@@ -94,6 +94,8 @@ def namespace_runtime_policy(request: HttpRequest, name: str) -> HttpResponse:
                 messages.warning(request, GPU_QUOTA_WARNING)
         except ValidationError as exc:
             message_service_errors(request, exc)
+    else:  # only a crafted request offers a choice the form has not
+        messages.error(request, form.errors.as_text())
     return redirect("metering:namespace_usage", name=namespace.name)
 
 

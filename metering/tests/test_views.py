@@ -140,6 +140,17 @@ def test_runtime_policy_form_changes_the_namespace(
     assert provisioned == [world.namespace.pk]
 
 
+def test_a_policy_the_form_does_not_offer_is_refused_with_a_message(client, world, quota, provisioned):
+    url = reverse("metering:namespace_runtime_policy", args=["acme-dev"])
+    response = login(client, world.ns_admin).post(url, {"min_isolation": "bare-metal"}, follow=True)
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not NamespaceRuntimePolicy.objects.filter(
+        namespace=world.namespace, min_isolation="bare-metal"
+    ).exists()
+    assert provisioned == []
+
+
 def test_needing_gpus_without_gpu_quota_warns(client, world, quota, provisioned):
     url = reverse("metering:namespace_runtime_policy", args=["acme-dev"])
     response = login(client, world.ns_admin).post(url, {"needs_gpu": "on"}, follow=True)
