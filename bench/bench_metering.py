@@ -65,7 +65,7 @@ def main() -> None:
 
     from metering.models import Metric, UsageHourly, UsageSample
     from metering.services.collector import usage_collect
-    from metering.services.rollup import usage_rollup
+    from metering.services.rollup import quarters_rollup, usage_rollup
     from tenants.models import Namespace, Team, TeamMembership
 
     settings.ALLOWED_HOSTS = ["*"]
@@ -188,11 +188,12 @@ def main() -> None:
     TeamMembership.objects.create(team=team, user=user, role="owner")
     client = Client()
     client.force_login(user)
-    # Before the hourly rollup has run over the samples (the 24-hour chart reads them all), then
-    # after it (it reads the quarter hours it wrote, and the samples of the hour since).
+    # Before the rollups have run over the samples (the 24-hour chart reads them all), then
+    # after them (it reads the quarter hours they wrote, and the samples of the minutes since).
     for rolled in (False, True):
         if rolled:
             usage_rollup(now=now, lookback_hours=25)
+            quarters_rollup(now=now)
         for range_key in ("24h", "7d", "30d"):
             url = f"/namespaces/ns-0/usage/?range={range_key}"
             client.get(url)

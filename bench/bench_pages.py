@@ -125,7 +125,7 @@ def _fill(
     from django.db import connection
 
     from metering.models import TeamQuota
-    from metering.services.rollup import usage_rollup
+    from metering.services.rollup import quarters_rollup, usage_rollup
     from tenants.models import Namespace, Team, TeamMembership
 
     started = time.perf_counter()
@@ -185,8 +185,11 @@ def _fill(
             ],
         )
         _samples(cur, ["acme-dev", "acme-prod"])
-    # The rollup the workers run at five past every hour: the hours and quarter hours of the samples.
-    usage_rollup(now=datetime.now(UTC), lookback_hours=26)
+    # The rollups the workers run: at five past every hour the hours and quarter hours of the
+    # samples, at 20, 35 and 50 past the quarter hours between.
+    now = datetime.now(UTC)
+    usage_rollup(now=now, lookback_hours=26)
+    quarters_rollup(now=now)
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     return time.perf_counter() - started

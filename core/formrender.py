@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
-from django.forms.widgets import Select, Textarea, TextInput, Widget
+from django.forms.widgets import CheckboxInput, Select, Textarea, TextInput, Widget
 from django.utils.formats import localize
 from django.utils.safestring import SafeData, mark_safe
 
@@ -76,18 +76,30 @@ def _textarea(widget: Mapping) -> str:
     return f'<textarea name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
 
 
-def unbound_widget_html(widget: Widget, name: str, attrs: Mapping, choices: Iterable[tuple] = ()) -> str:
-    """An unbound text input, textarea or select (offering ``choices``, none chosen) of the field
-    ``name``, with ``attrs``, as the drawers above draw Django's templates: for a form drawn from
-    its declared fields without being built (``QuotaRequestForm.unbound_html``)."""
+def unbound_widget_html(
+    widget: Widget, name: str, attrs: Mapping, choices: Iterable[tuple] = (), value=None
+) -> str:
+    """An unbound text input, textarea, checkbox (checked for a true ``value``) or select
+    (offering ``choices``, the one whose value is ``value`` chosen) of the field ``name``, with
+    ``attrs``, as the drawers above draw Django's templates: for a form drawn from its declared
+    fields and initial values without being built (``QuotaRequestForm.unbound_html``)."""
     if type(widget) is TextInput:
-        return _input({"type": "text", "name": name, "value": None, "attrs": attrs})
+        return _input({"type": "text", "name": name, "value": value, "attrs": attrs})
     if type(widget) is Textarea:
-        return _textarea({"name": name, "value": None, "attrs": attrs})
+        return _textarea({"name": name, "value": value, "attrs": attrs})
+    if type(widget) is CheckboxInput:  # as its get_context: "checked" after the others, no value
+        checked = {**attrs, "checked": True} if value else attrs
+        return _input({"type": "checkbox", "name": name, "value": None, "attrs": checked})
     if type(widget) is Select:
+        chosen = None if value is None else str(value)
         options = [
-            {"value": value, "label": label, "attrs": {}, "template_name": OPTION_TEMPLATE}
-            for value, label in choices
+            {
+                "value": option,
+                "label": label,
+                "attrs": {"selected": True} if str(option) == chosen else {},
+                "template_name": OPTION_TEMPLATE,
+            }
+            for option, label in choices
         ]
         drawn = _select({"name": name, "attrs": attrs, "optgroups": [(None, options, 0)]})
         assert drawn is not None  # every option is drawn here

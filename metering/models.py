@@ -170,15 +170,20 @@ class UsageQuarterHour(models.Model):
     window_end = models.DateTimeField()
     total = models.DecimalField(max_digits=30, decimal_places=6)
     measured = models.PositiveIntegerField()
+    # Which quarter hour since 1970 it is (window_start's seconds // 900), and its value in base
+    # units (the gauge's mean, the counter's sum): what the chart reads, from the index below.
+    quarter = models.BigIntegerField()
+    value = models.FloatField()
 
     class Meta:
         constraints = [
-            # Also the index the page reads a namespace's quarters by.
             models.UniqueConstraint(
                 fields=["namespace", "metric", "window_start"], name="uniq_usage_quarter"
             ),
         ]
         indexes = [
+            # The chart's quarters of a namespace, read from the index alone.
+            models.Index(fields=["namespace", "metric", "quarter", "value"], name="usagequarter_chart"),
             # Where a namespace's quarters end (the page reads raw samples from there on).
             models.Index(fields=["namespace", "window_end"], name="usagequarter_namespace_end"),
             models.Index(fields=["window_start"], name="usagequarter_window_start"),  # pruning

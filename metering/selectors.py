@@ -4,6 +4,7 @@ Every function costs a fixed number of queries whatever the number of namespaces
 """
 
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,12 +33,14 @@ from django.db.models.lookups import Exact, GreaterThanOrEqual, In
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, gettext_noop
 
 from clusters.kube.spec import plan_network
 from clusters.models import Cluster
 from core.choices import labels_of
 from core.compiled import ID_STAND_IN, CompiledPages, CompiledQuery, converted_rows
+from core.html import json_script_of_text
 from metering.amounts import (
     RESOURCES,
     Amounts,
@@ -739,8 +742,8 @@ class NamespaceUsage:
     start: datetime
     end: datetime
     bars: list[QuotaBar]
-    # The charts' time axis (ISO times), shared by every chart: each series holds one value
-    # (or None, a gap) per moment, so the page sends each moment once, not once per series.
+    # The charts' time axis (ISO times), shared by every chart: each series holds a value for
+    # the moments (their index) measured, none for a gap, so the page sends each moment once.
     moments: list[str] = field(default_factory=list)
     charts: list[dict] = field(default_factory=list)
 
@@ -750,10 +753,33 @@ class NamespaceUsage:
     def has_data(self) -> bool:
         return any(not chart["empty"] for chart in self.charts)
 
+    def values(self, metric: str) -> list[float | None]:
+        """A series' value or None (a gap) per moment, in its chart's unit, as the page's chart
+        script reads them from ``chart_script`` (and rounds to three decimals)."""
+        chart, series = next((c, s) for c in self.charts for s in c["series"] if s["metric"] == metric)
+        values: list[float | None] = [None] * len(self.moments)
+        for index, value in json.loads(series["points"]).items():
+            values[int(index)] = value / chart["divisor"]
+        return values
+
     @property
-    def chart_data(self) -> dict:
-        """What the page's chart script reads (``static/js/charts.js``)."""
-        return {"moments": self.moments, "charts": self.charts}
+    def chart_script(self) -> SafeString:
+        """What the page's chart script reads (``static/js/charts.js``), as ``json_script``
+        would embed it: the moments, and per chart its unit, what to divide its values by and
+        its series, each a label and the JSON object of step index to value the database wrote
+        (``_chart_points``), spliced in as it came."""
+
+        def series_json(series: dict) -> str:
+            return f'{{"label":{json.dumps(series["label"])},"points":{series["points"]}}}'
+
+        charts = ",".join(
+            f'{{"unit":{json.dumps(chart["unit"])},"divisor":{chart["divisor"]},'
+            f'"series":[{",".join(series_json(series) for series in chart["series"])}]}}'
+            for chart in self.charts
+        )
+        return json_script_of_text(
+            f'{{"moments":{json.dumps(self.moments)},"charts":[{charts}]}}', "usage-charts"
+        )
 
 
 def _stepped_sql(
@@ -761,17 +787,14 @@ def _stepped_sql(
     moment: str,
     metric_count: int,
     *,
-    ever: bool = False,
     after_quarters: bool = False,
 ) -> str:
     """Standard SQL but for ``epoch_sql``, with the table and columns the model names: a
     namespace's values of some metrics in [start, end), summed and counted per metric and step
     of whole seconds from an origin. Parameters: origin, step, namespace id, the metrics,
-    start, end (and twice the namespace id with ``ever``). With ``ever``, one more row, its
-    metric NULL, counts 1 in its last column if the namespace has any hourly rollup or sample at
-    all (``_ever_measured_sql``), else 0. With ``after_quarters`` (samples), only those from the
-    end of the namespace's last quarter hour on (``_quartered_sql``), if later than the start:
-    the start is then given twice and followed by the namespace id. (One lower bound: given
+    start, end; columns metric, step, total and measured. With ``after_quarters`` (samples),
+    only those from the end of the namespace's last quarter hour on (``_quarters_sql``), if
+    later than the start: the start is then given twice and followed by the namespace id. (One lower bound: given
     two, SQLite ranges the index over the start's and filters by the other.)"""
     q = connection.ops.quote_name
     column = {f.name: q(f.column) for f in model._meta.concrete_fields}
@@ -787,41 +810,72 @@ def _stepped_sql(
         )
     # Only the models' quoted table and column names are spliced in.
     sql = (
-        f"SELECT {column['metric']}, {index} AS step, SUM({column['quantity']}),"  # noqa: S608
-        f" COUNT({column['quantity']}) FROM {q(model._meta.db_table)}"
+        f"SELECT {column['metric']} AS metric, {index} AS step, SUM({column['quantity']}) AS total,"  # noqa: S608
+        f" COUNT({column['quantity']}) AS measured FROM {q(model._meta.db_table)}"
         f" WHERE {column['namespace']} = %s AND {column['metric']} IN ({marks})"
         f" AND {column[moment]} >= {lower} AND {column[moment]} < %s"
     )
-    sql += f" GROUP BY {column['metric']}, {index}"
-    if ever:
-        sql += f" UNION ALL SELECT NULL, NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"  # noqa: S608
-    return sql
+    return sql + f" GROUP BY {column['metric']}, {index}"
 
 
-def _quartered_sql(metric_count: int, *, ever: bool = False) -> str:
-    """``_stepped_sql`` for raw samples, read from the quarter hours the rollup keeps
-    (``UsageQuarterHour``) where it has computed them, and from the samples after the last
-    quarter it wrote for the namespace: 24 hours of a metric are 96 rows or fewer instead of
-    1,440. For a start and step of whole quarter hours, which every step holds whole; a step
-    may have a row of each (the caller adds them up). Parameters: origin, step, namespace id,
-    the metrics, start, end (the quarters), origin, step, namespace id, the metrics, start,
-    start, namespace id, end, origin, step (the samples), and twice the namespace id with
-    ``ever``."""
+def _quarters_sql(metric_count: int) -> str:
+    """``_stepped_sql``'s rows read from the quarter hours the rollup keeps
+    (``UsageQuarterHour``): for a start on a quarter hour and steps of a quarter hour, one row
+    a metric and quarter measured. With the samples after the namespace's last quarter
+    (``_stepped_sql(after_quarters=True)``), 24 hours of a metric are 96 rows or fewer instead
+    of 1,440: each step has one row a metric, its quarter's or its samples'. Parameters:
+    origin, step, namespace id, the metrics, start, end."""
     q = connection.ops.quote_name
     quarter = {f.name: q(f.column) for f in UsageQuarterHour._meta.concrete_fields}
-    quarters = q(UsageQuarterHour._meta.db_table)
     marks = ", ".join(["%s"] * metric_count)
-    # Only the models' quoted table and column names are spliced in.
-    sql = (
-        f"SELECT {quarter['metric']}, ({epoch_sql(quarter['window_start'])} - %s) / %s,"  # noqa: S608
-        f" {quarter['total']}, {quarter['measured']} FROM {quarters}"
+    # Only the model's quoted table and column names are spliced in.
+    return (
+        f"SELECT {quarter['metric']} AS metric, ({epoch_sql(quarter['window_start'])} - %s) / %s AS step,"  # noqa: S608
+        f" {quarter['total']} AS total, {quarter['measured']} AS measured"
+        f" FROM {q(UsageQuarterHour._meta.db_table)}"
         f" WHERE {quarter['namespace']} = %s AND {quarter['metric']} IN ({marks})"
         f" AND {quarter['window_start']} >= %s AND {quarter['window_start']} < %s"
-        f" UNION ALL {_stepped_sql(UsageSample, 'window_start', metric_count, after_quarters=True)}"
     )
-    if ever:
-        sql += f" UNION ALL SELECT NULL, NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"  # noqa: S608
-    return sql
+
+
+def _stepped_queries(
+    *, namespace: Namespace, metrics: list, start: datetime, end: datetime, step: int, quarters: bool
+) -> list[tuple[str, list]]:
+    """The SQL and parameters of queries whose rows together are one per metric and step
+    measured, of metric, step, total and measured (``_stepped_sql``): hourly rollups when
+    ``step`` ≥ 3600, raw samples otherwise; with ``quarters``, for a start on a quarter hour and
+    steps of one, the rollup's quarter hours (``_quarters_sql``) and the samples after the
+    namespace's last quarter."""
+    origin = int(start.timestamp())
+    model, moment = (UsageHourly, "hour") if step >= 3600 else (UsageSample, "window_start")
+    adapt = connection.ops.adapt_datetimefield_value
+    if quarters and _reads_quarters(start, step):
+        after = _stepped_sql(UsageSample, "window_start", len(metrics), after_quarters=True)
+        return [
+            (_quarters_sql(len(metrics)), [origin, step, namespace.pk, *metrics, adapt(start), adapt(end)]),
+            (after, [origin, step, namespace.pk, *metrics, adapt(start), adapt(start), namespace.pk, adapt(end), origin, step]),
+        ]  # fmt: skip
+    sql = _stepped_sql(model, moment, len(metrics))
+    return [(sql, [origin, step, namespace.pk, *metrics, adapt(start), adapt(end), origin, step])]
+
+
+def _reads_quarters(start: datetime, step: int) -> bool:
+    """Whether steps of ``step`` seconds from ``start`` are the rollup's quarter hours."""
+    return step == QUARTER and int(start.timestamp()) % QUARTER == 0
+
+
+def _moments(origin: int, step: int, count: int) -> list[str]:
+    """The charts' time axis: ``count`` moments ``step`` seconds apart from ``origin``, ISO
+    times in the viewer's time zone."""
+    return list(_axis(origin, step, count, timezone.get_current_timezone()))
+
+
+@functools.lru_cache(maxsize=64)
+def _axis(origin: int, step: int, count: int, zone) -> tuple[str, ...]:
+    """``_moments`` in ``zone``, written once per process for each axis (the 96 moments of a
+    day cost about 0.1 ms; an axis is the same for every page in a quarter hour)."""
+    at = datetime.fromtimestamp
+    return tuple(at(moment, zone).isoformat() for moment in range(origin, origin + count * step, step))
 
 
 def _stepped_usage(
@@ -834,29 +888,26 @@ def _stepped_usage(
     ever: list[bool] | None = None,
     quarters: bool = False,
 ) -> tuple[list[str], dict[str, list[float | None]]]:
-    """The moments of the steps from ``start`` (ISO times in the viewer's time zone) and, per
-    metric, one value or None per step: hourly rollups when ``step`` ≥ 3600, raw samples
-    otherwise, averaged (gauges) or summed (counters) per step. One query, which sums and
-    counts each step's values in the database: a month of hourly rows is 30 rows a metric.
-    SQL written out: the same values() queryset cost about 0.5 ms of Python to build and
-    compile on every usage page. Given ``ever``, a list, appends to it whether the namespace
-    has any rollup or sample at all, read in the same query. With ``quarters``, raw samples are
-    read from the rollup's quarter hours where it computed them (``_quartered_sql``), when the
-    start and step are whole quarter hours; a sample that arrives for a quarter the rollup
-    computed already counts from its next run (as in the hourly rollups)."""
+    """The moments of the steps from ``start`` (``_moments``) and, per metric, one value or
+    None per step: hourly rollups when ``step`` ≥ 3600, raw samples otherwise, averaged
+    (gauges) or summed (counters) per step. One query, which sums and counts each step's
+    values in the database: a month of hourly rows is 30 rows a metric. SQL written out: the
+    same values() queryset cost about 0.5 ms of Python to build and compile on every usage
+    page. Given ``ever``, a list, appends to it whether the namespace has any rollup or sample
+    at all, read in the same query. With ``quarters``, raw samples are read from the rollup's
+    quarter hours where it computed them (``_quarters_sql``), when the start is on a quarter
+    hour and the step is one; a sample that arrives for a quarter the rollup computed already counts
+    from its next run (as in the hourly rollups). The usage page reads the same steps drawn
+    as JSON by the database (``_chart_points``)."""
     origin = int(start.timestamp())
-    model, moment = (UsageHourly, "hour") if step >= 3600 else (UsageSample, "window_start")
     metrics = list(metrics)
-    adapt = connection.ops.adapt_datetimefield_value
-    if quarters and model is UsageSample and origin % QUARTER == 0 and step % QUARTER == 0:
-        sql = _quartered_sql(len(metrics), ever=ever is not None)
-        params = [origin, step, namespace.pk, *metrics, adapt(start), adapt(end)]
-        params += [origin, step, namespace.pk, *metrics, adapt(start), adapt(start), namespace.pk]
-        params += [adapt(end), origin, step]
-    else:
-        sql = _stepped_sql(model, moment, len(metrics), ever=ever is not None)
-        params = [origin, step, namespace.pk, *metrics, adapt(start), adapt(end), origin, step]
+    queries = _stepped_queries(
+        namespace=namespace, metrics=metrics, start=start, end=end, step=step, quarters=quarters
+    )
+    sql = " UNION ALL ".join(query for query, _ in queries)
+    params = [param for _, query_params in queries for param in query_params]
     if ever is not None:
+        sql += f" UNION ALL SELECT NULL, NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"  # noqa: S608
         params += [namespace.pk, namespace.pk]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -867,14 +918,9 @@ def _stepped_usage(
         if metric is None:  # the row of ``ever``
             assert ever is not None
             ever.append(bool(measured))
-        elif measured:  # a step may have a row of quarters and one of samples
-            sum_before, measured_before = buckets[metric].get(index, (0.0, 0))
-            buckets[metric][index] = (sum_before + float(total), measured_before + measured)
+        elif measured:
+            buckets[metric][index] = (float(total), measured)
     count = max(1, (int(end.timestamp()) - origin) // step)
-    # The chart's time axis, the same for every metric.
-    zone = timezone.get_current_timezone()
-    at = datetime.fromtimestamp
-    moments = [at(moment, zone).isoformat() for moment in range(origin, origin + count * step, step)]
     values: dict[str, list[float | None]] = {}
     for metric in metrics:
         got = buckets[metric]
@@ -884,7 +930,89 @@ def _stepped_usage(
             values[metric] = [got[i][0] if i in got else None for i in range(count)]
         else:
             values[metric] = [got[i][0] / got[i][1] if i in got else None for i in range(count)]
-    return moments, values
+    return _moments(origin, step, count), values
+
+
+# A JSON object of keys and values aggregated over rows, in each database's words, as text
+# (the PostgreSQL driver would parse a json value into Python objects).
+_JSON_OBJECT_AGG = {
+    "sqlite": "json_group_object({}, {})",
+    "postgresql": "CAST(json_object_agg({}, {}) AS TEXT)",
+}
+
+
+def _steps_chart_sql(stepped: str, counter_count: int) -> str:
+    """Per metric measured in ``stepped``'s rows (one per metric and step measured:
+    ``_stepped_queries``), its steps' values as one JSON object of the step's index to its
+    value in base units (gauges averaged over the step's measured values, counters summed; a
+    step with none has no key), and the largest value. Parameters: the counter metrics, then
+    ``stepped``'s."""
+    marks = ", ".join(["%s"] * counter_count) or "NULL"  # no counter: IN (NULL) holds for none
+    total = "CAST(total AS DOUBLE PRECISION)"
+    points = _JSON_OBJECT_AGG[connection.vendor].format("step", "value")
+    # Only ``stepped`` (quoted model names) and the database's JSON aggregate are spliced in.
+    return (
+        f"SELECT metric, {points}, MAX(value) FROM ("  # noqa: S608
+        f"SELECT metric, step, CASE WHEN metric IN ({marks}) THEN {total} ELSE {total} / measured END"
+        f" AS value FROM ({stepped}) steps WHERE measured > 0) chart GROUP BY metric"
+    )
+
+
+def _quarters_chart_sql(metric_count: int) -> str:
+    """``_steps_chart_sql`` of the rollup's quarter hours (``_quarters_sql``'s steps) from the
+    values it wrote, read from the index alone (``usagequarter_chart``): a third cheaper than
+    from their sums and counts. Parameters: the start's quarter (the first step's), namespace
+    id, the metrics, the start's and the end's quarters."""
+    q = connection.ops.quote_name
+    quarter = {f.name: q(f.column) for f in UsageQuarterHour._meta.concrete_fields}
+    points = _JSON_OBJECT_AGG[connection.vendor].format(f"{quarter['quarter']} - %s", quarter["value"])
+    marks = ", ".join(["%s"] * metric_count)
+    # Only the model's quoted table and column names and the JSON aggregate are spliced in.
+    return (
+        f"SELECT {quarter['metric']}, {points}, MAX({quarter['value']})"  # noqa: S608
+        f" FROM {q(UsageQuarterHour._meta.db_table)}"
+        f" WHERE {quarter['namespace']} = %s AND {quarter['metric']} IN ({marks})"
+        f" AND {quarter['quarter']} >= %s AND {quarter['quarter']} < %s GROUP BY {quarter['metric']}"
+    )
+
+
+def _chart_points(
+    *, namespace: Namespace, metrics: list, start: datetime, end: datetime, step: int
+) -> tuple[dict[str, tuple[str, float]], bool]:
+    """Per metric measured in [start, end): its steps as the database wrote them in JSON
+    (``_steps_chart_sql``: what ``_stepped_usage`` gives, its gaps left out) and its largest
+    value; and whether the namespace was ever measured. One query; the values are never read
+    into Python objects one by one (1,344 of them in 24 hours of the usage page's charts). Each
+    of ``_stepped_queries`` is aggregated on its own (the union of their rows, then aggregated,
+    cost SQLite a quarter more): the quarter hours from the rollup's values."""
+    queries = _stepped_queries(
+        namespace=namespace, metrics=metrics, start=start, end=end, step=step, quarters=True
+    )
+    counters = [metric for metric in metrics if metric in COUNTER_METRICS]
+    charts = [(_steps_chart_sql(query, len(counters)), [*counters, *params]) for query, params in queries]
+    if _reads_quarters(start, step):  # the first query is the quarters'
+        first, last = int(start.timestamp()) // QUARTER, int(end.timestamp()) // QUARTER
+        charts[0] = (_quarters_chart_sql(len(metrics)), [first, namespace.pk, *metrics, first, last])
+    # The last row's metric is NULL; its third column counts 1 if the namespace has any hourly
+    # rollup or sample at all (``_ever_measured_sql``), else 0.
+    ever_sql = f"SELECT NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            " UNION ALL ".join([*(chart for chart, _ in charts), ever_sql]),
+            [*(param for _, params in charts for param in params), namespace.pk, namespace.pk],
+        )
+        rows = cursor.fetchall()
+    ever = False
+    points: dict[str, tuple[str, float]] = {}
+    for metric, steps, largest in rows:
+        if metric is None:
+            ever = bool(largest)
+        elif metric in points:  # its quarters' steps and its samples': two objects of other keys
+            before, top = points[metric]
+            points[metric] = (f"{before.rstrip()[:-1]},{steps.lstrip()[1:]}", max(top, float(largest)))
+        else:
+            points[metric] = (steps, float(largest))
+    return points, ever
 
 
 def usage_series(
@@ -978,48 +1106,40 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     all_metrics = [m for _, _, group in CHART_GROUPS for m in group]
     # Whether the namespace was ever measured, asked in the same query whether or not the range
     # has data, so the page's queries are the same either way.
-    ever: list[bool] = []
-    moments, series = _stepped_usage(
-        namespace=namespace, metrics=all_metrics, start=start, end=end, step=step, ever=ever, quarters=True
-    )
+    points, ever = _chart_points(namespace=namespace, metrics=all_metrics, start=start, end=end, step=step)
     per_step = (
         gettext(" per %(hours)s h") % {"hours": step // 3600}
         if step >= 3600
         else gettext(" per %(minutes)s min") % {"minutes": step // 60}
     )
-    # The metrics measured at some step of the range; the others' series are gaps alone.
-    measured = {metric for metric in all_metrics if series[metric].count(None) != len(series[metric])}
     charts = []
     for title, kind, group in CHART_GROUPS:
-        values = [
-            value for metric in group if metric in measured for value in series[metric] if value is not None
-        ]
-        unit, divisor = chart_unit(kind, max(values, default=0))
+        measured = [metric for metric in group if metric in points]
+        unit, divisor = chart_unit(kind, max((points[metric][1] for metric in measured), default=0))
         if unit and title == CHART_GROUPS[-1][0]:
             unit += per_step
         charts.append(
             {
-                "title": f"{gettext(title)} ({unit})" if unit and values else gettext(title),
+                "title": f"{gettext(title)} ({unit})" if unit and measured else gettext(title),
                 "unit": unit,
-                "empty": not values,
+                "divisor": divisor,
+                "empty": not measured,
                 "series": [
                     {
                         "metric": metric,
                         "label": _series_label(metric, get_language()),
-                        "values": [
-                            None if value is None else round(value / divisor, 3) for value in series[metric]
-                        ]
-                        if metric in measured
-                        else series[metric],
+                        "points": points[metric][0] if metric in points else "{}",
                     }
                     for metric in group
                 ],
             }
         )
+    origin = int(start.timestamp())
+    moments = _moments(origin, step, max(1, (int(end.timestamp()) - origin) // step))
     usage = NamespaceUsage(
         range_key=range_key, start=start, end=end, bars=bars, moments=moments, charts=charts
     )
-    usage.never_measured = not ever[0]
+    usage.never_measured = not ever
     return usage
 
 

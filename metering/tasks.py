@@ -9,7 +9,7 @@ from kombu.exceptions import OperationalError
 from core.metrics import COLLECTOR_CYCLE, COLLECTOR_GAPS
 from metering.services.collector import usage_collect
 from metering.services.discovery import clusters_discover
-from metering.services.rollup import usage_prune, usage_rollup
+from metering.services.rollup import quarters_rollup, usage_prune, usage_rollup
 from metering.services.runtime import namespace_runtimes_refresh
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,11 @@ def rollup_usage() -> int:
     rolled = usage_rollup(now=now)
     usage_prune(now=now)
     return rolled
+
+
+@shared_task(name="metering.rollup_quarters")
+def rollup_quarters() -> None:
+    quarters_rollup(now=timezone.now())
 
 
 @shared_task(name="metering.discover_clusters")

@@ -53,6 +53,7 @@ def namespace_usage(request: HttpRequest, name: str) -> HttpResponse:
         user=request.user, name=name, related=("runtime_policy", "quota", "cluster__metering_state")
     )
     policy = runtime_policy_of(namespace)
+    may_edit_policy = permissions.has_namespace_perm(request.user, permissions.ADMIN_NAMESPACE, namespace)
     usage = selectors.namespace_usage(
         namespace=namespace, range_key=request.GET.get("range", "24h"), now=timezone.now()
     )
@@ -61,12 +62,12 @@ def namespace_usage(request: HttpRequest, name: str) -> HttpResponse:
         "usage": usage,
         "selection": namespace_runtime(namespace),
         "lacks_gpu_quota": selectors.namespace_lacks_gpu_quota(namespace=namespace),
-        "policy_form": RuntimePolicyForm(
-            initial={"min_isolation": policy.min_isolation, "needs_gpu": policy.needs_gpu}
-        ),
-        "may_edit_policy": permissions.has_namespace_perm(
-            request.user, permissions.ADMIN_NAMESPACE, namespace
-        ),
+        "may_edit_policy": may_edit_policy,
+        "policy_form": RuntimePolicyForm.unbound_html(
+            min_isolation=policy.min_isolation, needs_gpu=policy.needs_gpu
+        )
+        if may_edit_policy
+        else "",
         "ranges": list(selectors.RANGES),
     }
     return render(request, "metering/namespace_usage.html", context)
@@ -93,6 +94,8 @@ def namespace_runtime_policy(request: HttpRequest, name: str) -> HttpResponse:
                 messages.warning(request, GPU_QUOTA_WARNING)
         except ValidationError as exc:
             message_service_errors(request, exc)
+    else:  # only a crafted request offers a choice the form has not
+        messages.error(request, form.errors.as_text())
     return redirect("metering:namespace_usage", name=namespace.name)
 
 

@@ -125,3 +125,77 @@ def team_header(context, *, active: str = "", section="", actions="") -> SafeStr
 {nav}
 """
     )
+
+
+# The namespace pages' tabs: the page's ``active`` name, its view and its label, translated
+# when drawn.
+_NAMESPACE_TABS = (
+    ("overview", "namespace_detail", gettext_noop("Overview")),
+    ("workloads", "namespace_workloads", gettext_noop("Workloads")),
+    ("usage", "metering:namespace_usage", gettext_noop("Usage")),
+    ("objects", "namespace_objects", gettext_noop("Kubernetes objects")),
+    ("access", "namespace_access", gettext_noop("Access")),
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _namespace_header_words(language: str | None) -> dict:
+    """The namespace header's words in ``language``, the active one, translated once per
+    process and language."""
+    return {
+        "breadcrumb": _("Breadcrumb"),
+        "namespace": _("Namespace"),
+        "tabs": {label: _(label) for *_ignored, label in _NAMESPACE_TABS},
+    }
+
+
+@register.simple_tag(takes_context=True)
+def namespace_header(context, *, active: str = "", section="", actions_template="") -> SafeString:
+    """The head of every namespace page: breadcrumbs (the team, the namespace, ``section``),
+    the namespace's name, the actions (``actions_template``, rendered with the page's context
+    as ``{% include %}`` renders it) and the tabs with ``active`` marked. Drawn in Python,
+    byte for byte the HTML ``console/_namespace_header.html`` drew
+    (``console/tests/test_namespace_header.py`` keeps it and compares): its six ``{% url %}``
+    and thirty nodes cost about 0.3 ms on every namespace page. Words from the template's
+    ``{% translate %}`` are not escaped, as the template did not escape them; values are
+    escaped as ``{{ }}`` escapes them."""
+    namespace = context["namespace"]
+    words = _namespace_header_words(get_language())
+    url_of, name = urls(), text(namespace.name)
+    team = f'<li><a href="{text(url_of("team_detail", namespace.team.slug))}">{text(namespace.team.name)}</a></li>'
+    if section:
+        detail = text(url_of("namespace_detail", namespace.name))
+        crumb = f'<li><a href="{detail}">{name}</a></li><li aria-current="page">{text(section)}</li>'
+    else:
+        crumb = f'<li aria-current="page">{name}</li>'
+    shown = f' <span class="muted">{text(namespace.display_name)}</span>' if namespace.display_name else ""
+    actions = ""
+    if actions_template:
+        template = actions_template
+        if isinstance(template, str):
+            template = context.template.engine.get_template(template)
+        template = getattr(template, "template", template)  # a backend's template: its own
+        with context.push():
+            actions = f'<div class="actions">{template.render(context)}</div>'
+    tabs = "".join(
+        f'    <li><a href="{text(url_of(view, namespace.name))}"'
+        f"{_CURRENT if active == tab else ''}>{words['tabs'][label]}</a></li>\n"
+        for tab, view, label in _NAMESPACE_TABS
+    )
+    return SafeString(
+        f"""
+<div class="page-head">
+  <div>
+    <nav class="crumbs" aria-label="{words["breadcrumb"]}"><ol>
+      {team}
+      {crumb}
+    </ol></nav>
+    <h1><code>{name}</code>{shown}</h1>
+  </div>
+  {actions}
+</div>
+<nav class="subnav" aria-label="{words["namespace"]}">
+  <ul>
+{tabs}  </ul>
+</nav>"""  # the template's own line ends it
+    )

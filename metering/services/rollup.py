@@ -1,5 +1,6 @@
-"""Hourly rollup of raw samples (into hours, and quarter hours for the 24-hour chart), and
-pruning of raw samples and quarter hours past retention."""
+"""Hourly rollup of raw samples (into hours, and quarter hours for the 24-hour chart), the
+quarter hours between the hourly runs, and pruning of raw samples and quarter hours past
+retention."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,7 +12,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from metering.models import COUNTER_METRICS, UsageHourly, UsageQuarterHour, UsageSample
-from metering.sqltime import QUARTER, quarter_index_sql, quarter_sql
+from metering.sqltime import QUARTER, quarter_floor, quarter_index_sql, quarter_sql
 
 MEASURED = Q(is_gap=False)
 QUARTER_RETENTION = timedelta(days=2)  # the usage page charts the last 24 hours of them
@@ -112,34 +113,62 @@ def usage_rollup(*, now: datetime, lookback_hours: int = 3) -> int:
     return computed
 
 
+def quarters_rollup(*, now: datetime) -> None:
+    """(Re)compute the quarter hours from the last one written up to the one ``now`` is in
+    (not included); safe to run any number of times. The workers run it at 20, 35 and 50 past
+    each hour, between the hourly rollups, which write the quarters up to the hour: the usage
+    chart reads a namespace's raw samples only after its last quarter, so they are at most
+    about twenty minutes of it instead of an hour and more. The last quarter written is written
+    again (a sample that came late counts); after an outage, at most ``QUARTER_RETENTION``."""
+    end = quarter_floor(now)
+    last = UsageQuarterHour.objects.aggregate(last=Max("window_start"))["last"]  # by its index
+    start = end - QUARTER_RETENTION if last is None else max(last, end - QUARTER_RETENTION)
+    if start < end:
+        _roll_quarters(start=start, end=end)
+
+
 def _roll_quarters(*, start: datetime, end: datetime) -> None:
-    """(Re)compute the quarter hours of [start, end) (whole hours) from the raw samples, in the
-    database: one ``INSERT … SELECT`` that writes a row only where a value changed."""
+    """(Re)compute the quarter hours of [start, end) (whole quarter hours) from the raw samples,
+    in the database: one ``INSERT … SELECT`` that writes a row only where a value changed."""
     quarter, sample = UsageQuarterHour._meta, UsageSample._meta
     q = connection.ops.quote_name
     target = {f.name: q(f.column) for f in quarter.concrete_fields}
     source = {f.name: q(f.column) for f in sample.concrete_fields}
     written = ", ".join(
-        target[name] for name in ("namespace", "metric", "window_start", "window_end", "total", "measured")
+        target[name]
+        for name in (
+            "namespace",
+            "metric",
+            "window_start",
+            "window_end",
+            "total",
+            "measured",
+            "quarter",
+            "value",
+        )
     )
+    counters = sorted(COUNTER_METRICS)
+    total = f"CAST(SUM({source['quantity']}) AS DOUBLE PRECISION)"
     # Only the models' quoted table and column names are spliced in.
     sql = (
         f"INSERT INTO {q(quarter.db_table)} AS quarter ({written})"  # noqa: S608
         f" SELECT {source['namespace']}, {source['metric']}, {quarter_sql(source['window_start'])},"
         f" {quarter_sql(source['window_start'], offset=QUARTER)}, SUM({source['quantity']}),"
-        f" COUNT({source['quantity']}) FROM {q(sample.db_table)}"
+        f" COUNT({source['quantity']}), {quarter_index_sql(source['window_start'])},"
+        f" CASE WHEN {source['metric']} IN ({', '.join(['%s'] * len(counters))}) THEN {total}"
+        f" ELSE {total} / COUNT({source['quantity']}) END FROM {q(sample.db_table)}"
         f" WHERE {source['window_start']} >= %s AND {source['window_start']} < %s"
         f" AND {source['quantity']} IS NOT NULL"
         f" GROUP BY {source['namespace']}, {source['metric']}, {quarter_index_sql(source['window_start'])}"
         f" ON CONFLICT ({target['namespace']}, {target['metric']}, {target['window_start']})"
         f" DO UPDATE SET {target['total']} = excluded.{target['total']},"
-        f" {target['measured']} = excluded.{target['measured']}"
+        f" {target['measured']} = excluded.{target['measured']}, {target['value']} = excluded.{target['value']}"
         f" WHERE quarter.{target['total']} <> excluded.{target['total']}"
         f" OR quarter.{target['measured']} <> excluded.{target['measured']}"
     )
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        cursor.execute(sql, [adapt(start), adapt(end)])
+        cursor.execute(sql, [*counters, adapt(start), adapt(end)])
 
 
 def usage_prune(*, now: datetime, batch_size: int = 10000) -> int:

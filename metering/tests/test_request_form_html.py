@@ -73,3 +73,36 @@ def test_the_page_shows_the_form_of_its_namespaces(client, world, settings, lang
         offered = [AllocationNamespace(name, HOSTILE if name == "acme-1" else "") for name in names]
         with translation.override(language):
             assert QuotaRequestForm(namespaces=offered).as_div() in form
+
+
+@pytest.mark.parametrize("language", ["en", ZH])
+@pytest.mark.parametrize("renderer", [FormRenderer, DjangoTemplates])
+def test_the_drawn_runtime_policy_form_is_the_html_django_draws(language, renderer):
+    from metering.forms import RuntimePolicyForm
+
+    isolations = [value for value, _label in RuntimePolicyForm.base_fields["min_isolation"].choices]
+    assert "" in isolations and len(isolations) >= 3
+    with translation.override(language):
+        for min_isolation in isolations:
+            for needs_gpu in (False, True):
+                initial = {"min_isolation": min_isolation, "needs_gpu": needs_gpu}
+                django = RuntimePolicyForm(initial=initial, renderer=renderer()).as_div()
+                drawn = RuntimePolicyForm.unbound_html(**initial)
+                assert drawn == str(django), initial
+                assert drawn.count(" selected>") == 1 and (" checked>" in drawn) == needs_gpu
+
+
+def test_the_usage_page_shows_the_policy_form_with_the_namespaces_policy_to_its_admins(client, world):
+    from metering.models import NamespaceRuntimePolicy
+
+    NamespaceRuntimePolicy.objects.update_or_create(
+        namespace=world.namespace, defaults={"min_isolation": "microvm", "needs_gpu": True}
+    )
+    url = reverse("metering:namespace_usage", args=["acme-dev"])
+    client.force_login(world.ns_admin)
+    body = client.get(url).content.decode()
+    assert (
+        '<option value="microvm" selected>' in body and 'name="needs_gpu" id="id_needs_gpu" checked>' in body
+    )
+    client.force_login(world.viewer)
+    assert 'name="min_isolation"' not in client.get(url).content.decode()

@@ -3,7 +3,9 @@ quarter hour, and the usage page's 24-hour chart reads them, and the samples aft
 quarter written, instead of every sample — with the same values as from the samples alone,
 on SQLite and PostgreSQL alike."""
 
+import json
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -11,7 +13,7 @@ import pytest
 
 from metering.models import Metric, UsageQuarterHour, UsageSample
 from metering.selectors import CHART_GROUPS, _stepped_usage, namespace_usage
-from metering.services.rollup import QUARTER_RETENTION, usage_prune, usage_rollup
+from metering.services.rollup import QUARTER_RETENTION, quarters_rollup, usage_prune, usage_rollup
 from metering.sqltime import quarter_ceiling
 
 pytestmark = pytest.mark.django_db
@@ -119,8 +121,7 @@ def test_the_24_hour_chart_steps_on_the_quarter_hours_up_to_the_one_in_progress(
     assert usage.moments[-1] == datetime(2026, 3, 4, 12, 30, tzinfo=UTC).isoformat()
     assert usage.moments[0] == datetime(2026, 3, 3, 12, 45, tzinfo=UTC).isoformat()
     # The quarter in progress holds the samples of its first minutes.
-    cpu = next(s for chart in usage.charts for s in chart["series"] if s["metric"] == Metric.CPU_USAGE)
-    assert cpu["values"][-1] is not None
+    assert usage.values(Metric.CPU_USAGE)[-1] is not None
 
 
 def test_quarters_older_than_their_retention_are_pruned(world):
@@ -199,5 +200,81 @@ def test_on_a_quarter_hour_the_chart_ends_with_the_quarter_just_begun(world):
     )  # fmt: skip
     usage = namespace_usage(namespace=world.namespace, range_key="24h", now=now)
     assert usage.moments[-1] == datetime(2026, 3, 4, 13, 0, tzinfo=UTC).isoformat()
-    cpu = next(s for chart in usage.charts for s in chart["series"] if s["metric"] == Metric.CPU_USAGE)
-    assert cpu["values"][-1] == 3.0 and usage.has_data
+    assert usage.values(Metric.CPU_USAGE)[-1] == 3.0 and usage.has_data
+
+
+@pytest.mark.parametrize("range_key", ["24h", "7d", "30d"])
+def test_the_charts_the_database_writes_as_json_are_the_steps_read_one_by_one(world, range_key):
+    """The usage page's charts come as JSON the database writes (``_chart_points``): each
+    series, as the chart script draws it, is ``_stepped_usage``'s in the chart's unit to three
+    decimals, gaps and the other namespace's samples apart; the script element is parsed back
+    to the same."""
+    samples(world.namespace, hours=26, seed=7)
+    samples(world.other_namespace, hours=3, seed=8)
+    hole = NOW - timedelta(hours=10)  # an hour unmeasured: steps without a value
+    UsageSample.objects.filter(window_start__gte=hole, window_start__lt=hole + timedelta(hours=1)).delete()
+    usage_rollup(now=NOW - timedelta(minutes=40), lookback_hours=30)  # quarters and hours up to 11:00
+    usage = namespace_usage(namespace=world.namespace, range_key=range_key, now=NOW)
+    step = {"24h": 900, "7d": 3600, "30d": 6 * 3600}[range_key]
+    moments, steps = _stepped_usage(
+        namespace=world.namespace, metrics=METRICS, start=usage.start, end=usage.end, step=step, quarters=True
+    )
+    assert usage.moments == moments and not usage.never_measured
+    drawn = json.loads(
+        re.fullmatch(r'<script id="usage-charts" type="application/json">(.*)</script>', usage.chart_script)[
+            1
+        ]
+    )
+    assert drawn["moments"] == moments
+    measured = 0
+    for chart, shown in zip(usage.charts, drawn["charts"], strict=True):
+        assert shown["unit"] == chart["unit"] and shown["divisor"] == chart["divisor"]
+        for series, points in zip(chart["series"], shown["series"], strict=True):
+            expected = [None if v is None else v / chart["divisor"] for v in steps[series["metric"]]]
+            # The same values but for the 15 significant digits SQLite writes a number with.
+            close = [None if v is None else pytest.approx(v, rel=1e-14) for v in expected]
+            assert usage.values(series["metric"]) == close
+            assert points["label"] == series["label"]
+            assert len(points["points"]) == len(expected) - expected.count(None)
+            measured += expected.count(None) != len(expected)
+        assert chart["empty"] == all(
+            usage.values(s["metric"]).count(None) == len(moments) for s in chart["series"]
+        )
+    assert measured == len(METRICS)  # every metric has values, and gaps: the comparison means something
+    assert any(None in usage.values(metric) for metric in METRICS)
+
+
+def test_a_namespace_never_measured_has_empty_charts_and_says_so(world):
+    samples(world.other_namespace, hours=1, seed=9)
+    usage = namespace_usage(namespace=world.namespace, range_key="24h", now=NOW)
+    assert usage.never_measured and not usage.has_data
+    assert all(usage.values(metric) == [None] * 96 for metric in METRICS)
+
+
+def test_the_quarters_between_hourly_rollups_leave_the_chart_as_read_from_samples(world):
+    """At 20, 35 and 50 past the hour the workers write the quarters up to the one in progress:
+    the chart then reads minutes of samples, not the hour, and shows the same day."""
+    samples(world.namespace, hours=26, seed=10)
+    usage_rollup(now=NOW.replace(minute=5), lookback_hours=30)  # 12:05: quarters up to 12:00
+    from_samples = day(world.namespace, quarters=False)
+    quarters_rollup(now=NOW.replace(minute=35))  # 12:35: up to 12:30
+    last = UsageQuarterHour.objects.filter(namespace=world.namespace).latest("window_start")
+    assert last.window_end == NOW.replace(minute=30, second=0)
+    assert day(world.namespace, quarters=True) == from_samples
+    # Run again, with a late sample in the last quarter: it is written again, the others not.
+    written = set(UsageQuarterHour.objects.values_list("pk", "total", "measured"))
+    late = UsageSample.objects.filter(
+        namespace=world.namespace, window_start=NOW.replace(minute=20, second=0)
+    )
+    late.update(is_gap=False, quantity=1000)
+    quarters_rollup(now=NOW.replace(minute=36))
+    assert day(world.namespace, quarters=True) == day(world.namespace, quarters=False)
+    changed = set(UsageQuarterHour.objects.values_list("pk", "total", "measured")) - written
+    assert changed and {
+        UsageQuarterHour.objects.get(pk=pk).window_start for pk, _total, _measured in changed
+    } == {NOW.replace(minute=15, second=0)}
+
+
+def test_the_quarters_task_writes_nothing_before_any_sample(world):
+    quarters_rollup(now=NOW)
+    assert not UsageQuarterHour.objects.exists()

@@ -117,8 +117,10 @@ def test_charts_are_drawn_in_cores_and_binary_units(client, world, quota):
     response = login(client, world.viewer).get(reverse("metering:namespace_usage", args=["acme-dev"]))
     charts = {chart["title"]: chart for chart in response.context["usage"].charts}
     memory = charts["Memory (GiB)"]
-    assert max(v or 0 for s in memory["series"] for v in s["values"]) == round(2_500_000_000 / 2**30, 3)
-    assert all(len(s["values"]) == len(response.context["usage"].moments) for s in memory["series"])
+    usage = response.context["usage"]
+    values = [usage.values(s["metric"]) for s in memory["series"]]
+    assert max(v or 0 for series in values for v in series) == 2_500_000_000 / 2**30
+    assert all(len(series) == len(usage.moments) for series in values)
     assert "CPU (cores)" in charts
     assert charts["Network"]["empty"]  # no Prometheus: not measured, not zero
     body = response.content.decode()
@@ -136,6 +138,17 @@ def test_runtime_policy_form_changes_the_namespace(
     assert response.status_code == 302
     assert NamespaceRuntimePolicy.objects.get(namespace=world.namespace).min_isolation == "microvm"
     assert provisioned == [world.namespace.pk]
+
+
+def test_a_policy_the_form_does_not_offer_is_refused_with_a_message(client, world, quota, provisioned):
+    url = reverse("metering:namespace_runtime_policy", args=["acme-dev"])
+    response = login(client, world.ns_admin).post(url, {"min_isolation": "bare-metal"}, follow=True)
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not NamespaceRuntimePolicy.objects.filter(
+        namespace=world.namespace, min_isolation="bare-metal"
+    ).exists()
+    assert provisioned == []
 
 
 def test_needing_gpus_without_gpu_quota_warns(client, world, quota, provisioned):

@@ -5,9 +5,18 @@
     return element ? JSON.parse(element.textContent) : null;
   }
 
-  // Values arrive in each chart's unit (cores, GiB, MiB per 15 min...); a chart with no
-  // measurement has no canvas (the page says so instead of drawing empty axes).
-  // One time axis for every chart ("moments"); each series has a value or null per moment.
+  // One time axis for every chart ("moments"); each series has a value in base units (cores,
+  // bytes) for the index of each moment measured, none for a gap, drawn in its chart's unit
+  // (cores, GiB, MiB per 15 min...: divided by the chart's divisor) to three decimals. A chart
+  // with no measurement has no canvas (the page says so instead of drawing empty axes).
+  function seriesValues(points, count, divisor) {
+    var values = new Array(count).fill(null);
+    Object.keys(points).forEach(function (index) {
+      values[Number(index)] = Math.round((points[index] / divisor) * 1000) / 1000;
+    });
+    return values;
+  }
+
   function usageCharts() {
     var usage = data("usage-charts");
     if (!usage) return;
@@ -21,7 +30,8 @@
         data: {
           labels: labels,
           datasets: chart.series.map(function (s) {
-            return {label: s.label, data: s.values, spanGaps: false, pointRadius: 0};
+            var values = seriesValues(s.points, labels.length, chart.divisor);
+            return {label: s.label, data: values, spanGaps: false, pointRadius: 0};
           })
         },
         options: {

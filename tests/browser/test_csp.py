@@ -7,6 +7,8 @@ print, an htmx partial). A listener installed before any page script records eve
 an inline script, inline style, inline handler or eval anywhere fails the test.
 """
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -71,6 +73,20 @@ def test_the_buttons_that_run_script_work_under_the_policy(demo_console, new_pag
     page.goto(reverse("metering:namespace_usage", args=["platform-dev"]))
     page.wait_for_load_state("networkidle")
     assert page.evaluate("Object.keys(Chart.instances).length") >= 1  # the charts were drawn
+    # Each line as drawn: the series' values the page embeds (a step's index to its value in
+    # base units), in its chart's unit, a gap where a step has none.
+    embedded = json.loads(page.text_content("#usage-charts"))
+    drawn = page.evaluate(
+        "Object.values(Chart.instances).map(c => [Number(c.canvas.dataset.chart), c.data.datasets.map(d => d.data)])"
+    )
+    for index, lines in drawn:
+        chart = embedded["charts"][index]
+        for series, line in zip(chart["series"], lines, strict=True):
+            expected = [None] * len(embedded["moments"])
+            for step, value in series["points"].items():
+                expected[int(step)] = pytest.approx(value / chart["divisor"], abs=0.0006)
+            assert line == expected
+    assert any(value is not None for _, lines in drawn for line in lines for value in line)
 
     page.goto(reverse("dashboard"))
     page.wait_for_load_state("networkidle")
