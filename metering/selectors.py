@@ -818,23 +818,32 @@ def _stepped_sql(
     return sql + f" GROUP BY {column['metric']}, {index}"
 
 
-def _quarters_sql(metric_count: int) -> str:
-    """``_stepped_sql``'s rows read from the quarter hours the rollup keeps
-    (``UsageQuarterHour``): for a start on a quarter hour and steps of a quarter hour, one row
-    a metric and quarter measured. With the samples after the namespace's last quarter
-    (``_stepped_sql(after_quarters=True)``), 24 hours of a metric are 96 rows or fewer instead
-    of 1,440: each step has one row a metric, its quarter's or its samples'. Parameters:
-    origin, step, namespace id, the metrics, start, end."""
+def _quarters_where(metric_count: int) -> str:
+    """FROM and WHERE of a namespace's quarter hours of some metrics in a range of quarter
+    indexes (``UsageQuarterHour``: the index ``usagequarter_chart``). Parameters: namespace id,
+    the metrics, the first quarter and the quarter after the last."""
     q = connection.ops.quote_name
     quarter = {f.name: q(f.column) for f in UsageQuarterHour._meta.concrete_fields}
     marks = ", ".join(["%s"] * metric_count)
     # Only the model's quoted table and column names are spliced in.
     return (
-        f"SELECT {quarter['metric']} AS metric, ({epoch_sql(quarter['window_start'])} - %s) / %s AS step,"  # noqa: S608
-        f" {quarter['total']} AS total, {quarter['measured']} AS measured"
         f" FROM {q(UsageQuarterHour._meta.db_table)}"
         f" WHERE {quarter['namespace']} = %s AND {quarter['metric']} IN ({marks})"
-        f" AND {quarter['window_start']} >= %s AND {quarter['window_start']} < %s"
+        f" AND {quarter['quarter']} >= %s AND {quarter['quarter']} < %s"
+    )
+
+
+def _quarters_sql(metric_count: int) -> str:
+    """``_stepped_sql``'s rows read from the quarter hours the rollup keeps: for a start on a
+    quarter hour and steps of a quarter hour, one row a metric and quarter measured. With the
+    samples after the namespace's last quarter (``_stepped_sql(after_quarters=True)``), 24 hours
+    of a metric are 96 rows or fewer instead of 1,440: each step has one row a metric, its
+    quarter's or its samples'. Parameters: the start's quarter (the first step's), then
+    ``_quarters_where``'s."""
+    quarter = {f.name: connection.ops.quote_name(f.column) for f in UsageQuarterHour._meta.concrete_fields}
+    return (
+        f"SELECT {quarter['metric']} AS metric, {quarter['quarter']} - %s AS step,"
+        f" {quarter['total']} AS total, {quarter['measured']} AS measured{_quarters_where(metric_count)}"
     )
 
 
@@ -851,8 +860,9 @@ def _stepped_queries(
     adapt = connection.ops.adapt_datetimefield_value
     if quarters and _reads_quarters(start, step):
         after = _stepped_sql(UsageSample, "window_start", len(metrics), after_quarters=True)
+        first, last = origin // QUARTER, int(end.timestamp()) // QUARTER
         return [
-            (_quarters_sql(len(metrics)), [origin, step, namespace.pk, *metrics, adapt(start), adapt(end)]),
+            (_quarters_sql(len(metrics)), [first, namespace.pk, *metrics, first, last]),
             (after, [origin, step, namespace.pk, *metrics, adapt(start), adapt(start), namespace.pk, adapt(end), origin, step]),
         ]  # fmt: skip
     sql = _stepped_sql(model, moment, len(metrics))
@@ -961,18 +971,14 @@ def _steps_chart_sql(stepped: str, counter_count: int) -> str:
 def _quarters_chart_sql(metric_count: int) -> str:
     """``_steps_chart_sql`` of the rollup's quarter hours (``_quarters_sql``'s steps) from the
     values it wrote, read from the index alone (``usagequarter_chart``): a third cheaper than
-    from their sums and counts. Parameters: the start's quarter (the first step's), namespace
-    id, the metrics, the start's and the end's quarters."""
-    q = connection.ops.quote_name
-    quarter = {f.name: q(f.column) for f in UsageQuarterHour._meta.concrete_fields}
+    from their sums and counts. Parameters: the start's quarter (the first step's), then
+    ``_quarters_where``'s."""
+    quarter = {f.name: connection.ops.quote_name(f.column) for f in UsageQuarterHour._meta.concrete_fields}
     points = _JSON_OBJECT_AGG[connection.vendor].format(f"{quarter['quarter']} - %s", quarter["value"])
-    marks = ", ".join(["%s"] * metric_count)
-    # Only the model's quoted table and column names and the JSON aggregate are spliced in.
+    # Only the model's quoted column names and the JSON aggregate are spliced in.
     return (
-        f"SELECT {quarter['metric']}, {points}, MAX({quarter['value']})"  # noqa: S608
-        f" FROM {q(UsageQuarterHour._meta.db_table)}"
-        f" WHERE {quarter['namespace']} = %s AND {quarter['metric']} IN ({marks})"
-        f" AND {quarter['quarter']} >= %s AND {quarter['quarter']} < %s GROUP BY {quarter['metric']}"
+        f"SELECT {quarter['metric']}, {points}, MAX({quarter['value']})"
+        f"{_quarters_where(metric_count)} GROUP BY {quarter['metric']}"
     )
 
 
@@ -990,9 +996,8 @@ def _chart_points(
     )
     counters = [metric for metric in metrics if metric in COUNTER_METRICS]
     charts = [(_steps_chart_sql(query, len(counters)), [*counters, *params]) for query, params in queries]
-    if _reads_quarters(start, step):  # the first query is the quarters'
-        first, last = int(start.timestamp()) // QUARTER, int(end.timestamp()) // QUARTER
-        charts[0] = (_quarters_chart_sql(len(metrics)), [first, namespace.pk, *metrics, first, last])
+    if _reads_quarters(start, step):  # the first query is the quarters': the same parameters
+        charts[0] = (_quarters_chart_sql(len(metrics)), queries[0][1])
     # The last row's metric is NULL; its third column counts 1 if the namespace has any hourly
     # rollup or sample at all (``_ever_measured_sql``), else 0.
     ever_sql = f"SELECT NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"  # noqa: S608
