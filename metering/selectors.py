@@ -794,8 +794,9 @@ def _stepped_sql(
     of whole seconds from an origin. Parameters: origin, step, namespace id, the metrics,
     start, end; columns metric, step, total and measured. With ``after_quarters`` (samples),
     only those from the end of the namespace's last quarter hour on (``_quarters_sql``), if
-    later than the start: the start is then given twice and followed by the namespace id. (One lower bound: given
-    two, SQLite ranges the index over the start's and filters by the other.)"""
+    later than the start: the start is then given twice and followed by the namespace id.
+    (One lower bound: given two, SQLite ranges the index over the start's and filters by the
+    other.)"""
     q = connection.ops.quote_name
     column = {f.name: q(f.column) for f in model._meta.concrete_fields}
     index = f"({epoch_sql(column[moment])} - %s) / %s"
@@ -917,7 +918,7 @@ def _stepped_usage(
     sql = " UNION ALL ".join(query for query, _ in queries)
     params = [param for _, query_params in queries for param in query_params]
     if ever is not None:
-        sql += f" UNION ALL SELECT NULL, NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"  # noqa: S608
+        sql += f" UNION ALL {_ever_row_sql(4)}"
         params += [namespace.pk, namespace.pk]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -998,9 +999,7 @@ def _chart_points(
     charts = [(_steps_chart_sql(query, len(counters)), [*counters, *params]) for query, params in queries]
     if _reads_quarters(start, step):  # the first query is the quarters': the same parameters
         charts[0] = (_quarters_chart_sql(len(metrics)), queries[0][1])
-    # The last row's metric is NULL; its third column counts 1 if the namespace has any hourly
-    # rollup or sample at all (``_ever_measured_sql``), else 0.
-    ever_sql = f"SELECT NULL, NULL, (SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"  # noqa: S608
+    ever_sql = _ever_row_sql(3)
     with connection.cursor() as cursor:
         cursor.execute(
             " UNION ALL ".join([*(chart for chart, _ in charts), ever_sql]),
@@ -1146,6 +1145,14 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     )
     usage.never_measured = not ever
     return usage
+
+
+def _ever_row_sql(columns: int) -> str:
+    """A row of ``columns`` columns to add to a namespace's steps: NULL in all but the last,
+    which counts 1 if the namespace (the parameter, twice) has any hourly rollup or sample at
+    all (``_ever_measured_sql``), else 0; the metric column NULL tells it from the steps."""
+    # Only the models' quoted table and column names are spliced in.
+    return f"SELECT {'NULL, ' * (columns - 1)}(SELECT COUNT(*) FROM ({_ever_measured_sql()}) ever)"  # noqa: S608
 
 
 def _ever_measured_sql() -> str:
