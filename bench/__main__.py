@@ -79,12 +79,14 @@ def main() -> int:
             continue
         print(f"== {name}", flush=True)
         code = f"import bench.{name} as b; b.main()"
+        began = time.perf_counter()
         failed += (
             subprocess.run(
                 [sys.executable, "-c", code, name, *passed], cwd=here.parent, env=env, check=False
             ).returncode
             != 0
         )
+        print(f"({name}: {time.perf_counter() - began:.0f} s)", flush=True)
     elapsed = time.perf_counter() - started
     entries = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines() if line.strip()]
     record.unlink()

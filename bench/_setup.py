@@ -62,15 +62,31 @@ USAGE_METRICS = (
 )
 
 
-def insert_usage_hourly(cursor, *, start, hours: int, team_slug_like: str = "%", updated_at=None) -> None:
+def insert_usage_hourly(
+    cursor,
+    *,
+    start,
+    hours: int,
+    team_slug_like: str = "%",
+    updated_at=None,
+    storage_classes: Sequence[tuple[str, float]] = (),
+    ordered: bool = True,
+) -> None:
     """Hourly usage rows from ``start`` for ``hours`` for every namespace of the matching teams,
     in one SQL statement: a daily rhythm, one half-covered hour in fifty namespaces, two
-    runtime classes."""
+    runtime classes. ``storage_classes`` (class, share of the storage request) adds the
+    per-StorageClass rows the collector records beside each storage request. The rows are
+    stored as the hourly rollup writes them, hour by hour in namespace order, unless not
+    ``ordered`` (then in the order the statement's plan gives)."""
+    # One row per kind of row: (metric, the metric whose figure it takes, storage class, share).
+    kinds = [(m, m, "", 1.0) for m in USAGE_METRICS]
+    kinds += [("storage_class_request", "storage_request", c, share) for c, share in storage_classes]
     cursor.execute(
         """INSERT INTO metering_usagehourly
-             (namespace_id, metric, hour, quantity, coverage, samples, runtime_class, updated_at)
-           SELECT ns.id, m.metric, %s::timestamptz + make_interval(hours => h),
-                  CASE m.metric
+             (namespace_id, metric, storage_class, hour, quantity, coverage, samples, runtime_class,
+              updated_at)
+           SELECT ns.id, k.metric, k.storage_class, %s::timestamptz + make_interval(hours => h),
+                  k.share * CASE k.figure
                     WHEN 'cpu_request' THEN 0.5 WHEN 'cpu_usage' THEN (ns.id %% 7) * 0.1 + (h %% 24) * 0.01
                     WHEN 'memory_request' THEN 1073741824 WHEN 'memory_usage' THEN 536870912 + ns.id * 1000
                     WHEN 'storage_request' THEN 10737418240 ELSE 1048576 * (h %% 24) END,
@@ -78,9 +94,11 @@ def insert_usage_hourly(cursor, *, start, hours: int, team_slug_like: str = "%",
                   CASE WHEN ns.id %% 3 = 0 THEN 'kata-fc' ELSE 'gvisor' END, coalesce(%s, now())
            FROM tenants_namespace ns JOIN tenants_team t ON t.id = ns.team_id
            CROSS JOIN generate_series(0, %s - 1) h
-           CROSS JOIN unnest(%s::text[]) AS m(metric)
-           WHERE t.slug LIKE %s""",
-        [start, updated_at, hours, list(USAGE_METRICS), team_slug_like],
+           CROSS JOIN unnest(%s::text[], %s::text[], %s::text[], %s::numeric[])
+             AS k(metric, figure, storage_class, share)
+           WHERE t.slug LIKE %s"""
+        + (" ORDER BY h, ns.id, k.metric, k.storage_class" if ordered else ""),
+        [start, updated_at, hours, *(list(column) for column in zip(*kinds, strict=True)), team_slug_like],
     )
 
 

@@ -5,9 +5,8 @@ ratio to a single SQL aggregate over the same rows (the floor).
 
 Uses the database the URL names (created if missing, wiped per run); ``tenantry_bench``
 when it names the server's ``postgres`` database. Runs with DEBUG off, as the workers do.
-The hourly rows are stored as the rollup writes them, hour by hour in namespace order
-(``BENCH_SEED_ORDER=plan`` leaves them in the order the seeding statement's plan gives, for
-comparison).
+The hourly rows are stored as the rollup writes them, hour by hour in namespace order, by one
+statement (``BENCH_SEED_ORDER=plan`` leaves them in the order its plan gives, for comparison).
 """
 
 import os
@@ -102,27 +101,15 @@ def _seed(namespaces: int) -> float:
     )
     Namespace.objects.update(created_at=datetime(2020, 1, 1, tzinfo=UTC))
     with connection.cursor() as cur:
-        insert_usage_hourly(cur, start=datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC), hours=24)
-        # The same storage per StorageClass, as the collector records it: two classes each.
-        cur.execute(
-            """INSERT INTO metering_usagehourly
-                 (namespace_id, metric, storage_class, hour, quantity, coverage, samples, runtime_class,
-                  updated_at)
-               SELECT u.namespace_id, 'storage_class_request', c.storage_class, u.hour, u.quantity * c.share,
-                      u.coverage, u.samples, u.runtime_class, u.updated_at
-               FROM metering_usagehourly u
-               CROSS JOIN (VALUES ('fast-ssd', 0.25), ('bulk-hdd', 0.75)) AS c(storage_class, share)
-               WHERE u.metric = 'storage_request'"""
+        # Six metrics per namespace-hour and, as the collector records it, the storage per
+        # StorageClass: two classes each.
+        insert_usage_hourly(
+            cur,
+            start=datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC),
+            hours=24,
+            storage_classes=[("fast-ssd", 0.25), ("bulk-hdd", 0.75)],
+            ordered=os.environ.get("BENCH_SEED_ORDER", "rollup") != "plan",
         )
-        # Stored as the hourly rollup writes them: hour by hour, in namespace order.
-        if os.environ.get("BENCH_SEED_ORDER", "rollup") != "plan":
-            cur.execute("CREATE TEMP TABLE seeded AS SELECT * FROM metering_usagehourly")
-            cur.execute("TRUNCATE metering_usagehourly")
-            cur.execute(
-                "INSERT INTO metering_usagehourly SELECT * FROM seeded"
-                " ORDER BY hour, namespace_id, metric, storage_class"
-            )
-            cur.execute("DROP TABLE seeded")
         cur.execute("ANALYZE tenants_namespace")
         # The database at rest, as at night: the rows' hint bits and visibility set, and the
         # seed's writes checkpointed, so neither the floor nor billing pays for the seeding.
