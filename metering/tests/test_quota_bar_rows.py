@@ -1,10 +1,57 @@
-"""The quota bars table's rows, drawn by the ``quota_bar_rows`` filter."""
+"""The quota bars table, drawn by the ``quota_bars`` filter (its rows by ``quota_bar_rows``):
+byte for byte what ``metering/_quota_bars.html`` drew, kept here and rendered beside it."""
 
-from django.template.loader import render_to_string
+from django.template import engines
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from metering.quantities import BYTES, COUNT, CPU
 from metering.selectors import QuotaBar
+from metering.templatetags.metering_tags import quota_bar_rows, quota_bars
+
+# metering/templates/metering/_quota_bars.html before the table was drawn in Python, its
+# ``{{ bars|quota_bar_rows }}`` given as ``rows`` (the rows' own test compares them).
+OLD_QUOTA_BARS = """{% load i18n %}
+<table class="quota-bars">
+  <thead><tr><th scope="col">{% translate "Resource" %}</th><th scope="col">{% translate "Used / allocated" %}</th><th scope="col">{% translate "Share" %}</th></tr></thead>
+  <tbody>
+  {{ rows }}
+  </tbody>
+</table>
+"""
+HOSTILE = "<b>CPU</b> & 'co' \"%s\" %(role)s {{ x }}"
+
+
+def _drawn(bars) -> str:
+    """The quota bars table as the pages draw it."""
+    return (
+        engines["django"].from_string("{% load metering_tags %}{{ bars|quota_bars }}").render({"bars": bars})
+    )
+
+
+def test_the_table_is_byte_for_byte_what_the_template_drew():
+    bars = [
+        QuotaBar("cpu", HOSTILE, CPU, 900, 1000),
+        QuotaBar("memory", gettext_lazy("Memory"), BYTES, 2 * 2**30, 2 * 2**30),
+        QuotaBar("storage", "Storage", BYTES, None, 10 * 2**30),
+        QuotaBar("gpus", "GPUs", COUNT, 0, 0),
+        QuotaBar("pods", "Pods", COUNT, 3, 10),
+        QuotaBar("load_balancers", "LBs", COUNT, 5, 0),
+        QuotaBar(HOSTILE, "Odd", BYTES, 1536, 1024),
+    ]
+    template = engines["django"].from_string(OLD_QUOTA_BARS)
+
+    def old(shown) -> str:
+        return template.render({"rows": quota_bar_rows(shown)})
+
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            for shown in (bars, bars[:1], []):
+                drawn = _drawn(shown)
+                assert drawn == old(shown) == quota_bars(shown), (language, len(shown))
+            if language == "zh-hans":
+                assert translation.gettext("Share") != "Share" and translation.gettext("Share") in drawn
+    assert "&lt;b&gt;CPU&lt;/b&gt; &amp; &#x27;co&#x27;" in old(bars)
 
 
 def _row(html: str, key: str) -> str:
@@ -18,7 +65,7 @@ def test_each_bar_shows_used_against_allocated_its_share_and_a_flag_at_or_near_t
         QuotaBar("storage", "Storage", BYTES, None, 10 * 2**30),
         QuotaBar("pods", "Pods", COUNT, 3, 10),
     ]
-    html = render_to_string("metering/_quota_bars.html", {"bars": bars})
+    html = _drawn(bars)
     assert '<tr class="bar-near" data-resource="cpu">' in html
     assert "<td>0.9 cores / 1 core</td>" in _row(html, "cpu")
     assert 'value="90">90%</meter>' in _row(html, "cpu")
@@ -34,7 +81,7 @@ def test_each_bar_shows_used_against_allocated_its_share_and_a_flag_at_or_near_t
 def test_labels_are_escaped_and_words_translated():
     bars = [QuotaBar("cpu", "CPU <b>", CPU, None, 1000), QuotaBar("pods", "Pods", COUNT, 10, 10)]
     with translation.override("zh-hans"):
-        html = render_to_string("metering/_quota_bars.html", {"bars": bars})
+        html = _drawn(bars)
     assert "CPU &lt;b&gt;" in html
     assert "no data" not in html and "at limit" not in html
 
@@ -75,8 +122,6 @@ def _rows_as_format_html_drew_them(bars) -> str:
 
 def test_rows_are_byte_for_byte_what_format_html_drew():
     from django.utils.translation import gettext_lazy
-
-    from metering.templatetags.metering_tags import quota_bar_rows
 
     bars = [
         QuotaBar("cpu", "CPU <b>&\"'", CPU, 900, 1000),
