@@ -1080,6 +1080,13 @@ def namespace_lacks_gpu_quota(*, namespace: Namespace, needs_gpu: bool | None = 
     return not gpus
 
 
+@functools.lru_cache(maxsize=16)
+def _resource_labels(language: str | None) -> dict[str, str]:
+    """Each resource's label by its key, in ``language``, the active one (translated once per
+    process and language)."""
+    return {resource.key: gettext(resource.label) for resource in RESOURCES}
+
+
 def namespace_quota_bars(*, namespace: Namespace) -> list[QuotaBar]:
     """Latest measured usage against the allocation, per allocated resource: one query for a
     namespace loaded with its quota and its cluster's state (``namespace_for_user(related=...)``),
@@ -1097,6 +1104,7 @@ def namespace_quota_bars(*, namespace: Namespace) -> list[QuotaBar]:
         latest = {}
     else:  # the latest collected window of the namespace's cluster, as its state (loaded) says
         latest = dict(_WINDOW_QUANTITIES.rows(namespace.pk, state.pk))
+    labels = _resource_labels(get_language())
     bars = []
     for resource in RESOURCES:
         metric = USED_VS_ALLOCATED.get(resource.key)
@@ -1105,7 +1113,7 @@ def namespace_quota_bars(*, namespace: Namespace) -> list[QuotaBar]:
         quantity = latest.get(metric)
         used = None if quantity is None else _to_base(metric, quantity)
         bars.append(
-            QuotaBar(resource.key, gettext(resource.label), resource.kind, used, allocation[resource.key])
+            QuotaBar(resource.key, labels[resource.key], resource.kind, used, allocation[resource.key])
         )
     return bars
 
@@ -1129,6 +1137,17 @@ _WINDOW_QUANTITIES = CompiledQuery(
 )
 
 
+@functools.lru_cache(maxsize=16)
+def _chart_words(language: str | None) -> dict[str, str]:
+    """The charts' titles (keyed by their source text) and the words of a step, in
+    ``language``, the active one (translated once per process and language)."""
+    return {
+        **{title: gettext(title) for title, _, _ in CHART_GROUPS},
+        "per hours": gettext(" per %(hours)s h"),
+        "per minutes": gettext(" per %(minutes)s min"),
+    }
+
+
 @functools.lru_cache(maxsize=256)
 def _series_label(metric: str, language: str | None) -> str:
     """A chart series' label: the metric's without its unit, in ``language``, the active one
@@ -1150,10 +1169,12 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     # Whether the namespace was ever measured, asked in the same query whether or not the range
     # has data, so the page's queries are the same either way.
     points, ever = _chart_points(namespace=namespace, metrics=all_metrics, start=start, end=end, step=step)
+    language = get_language()
+    words = _chart_words(language)
     per_step = (
-        gettext(" per %(hours)s h") % {"hours": step // 3600}
+        words["per hours"] % {"hours": step // 3600}
         if step >= 3600
-        else gettext(" per %(minutes)s min") % {"minutes": step // 60}
+        else words["per minutes"] % {"minutes": step // 60}
     )
     charts = []
     for title, kind, group in CHART_GROUPS:
@@ -1163,14 +1184,14 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
             unit += per_step
         charts.append(
             {
-                "title": f"{gettext(title)} ({unit})" if unit and measured else gettext(title),
+                "title": f"{words[title]} ({unit})" if unit and measured else words[title],
                 "unit": unit,
                 "divisor": divisor,
                 "empty": not measured,
                 "series": [
                     {
                         "metric": metric,
-                        "label": _series_label(metric, get_language()),
+                        "label": _series_label(metric, language),
                         "points": points[metric][0] if metric in points else "{}",
                     }
                     for metric in group
