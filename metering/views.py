@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import add_service_errors, message_service_errors
 from core.html import text as escape
 from core.pages import paginate
-from core.urls import row_urls
+from core.urls import row_urls, urls
 from metering import selectors
 from metering.forms import (
     AmountsForm,
@@ -57,9 +57,12 @@ def namespace_usage(request: HttpRequest, name: str) -> HttpResponse:
     usage = selectors.namespace_usage(
         namespace=namespace, range_key=request.GET.get("range", "24h"), now=timezone.now()
     )
+    url = urls()  # the page's links at a fraction of what {% url %} costs each
     context = {
         "namespace": namespace,
         "usage": usage,
+        "quota_url": url("metering:team_quota", namespace.team.slug),
+        "policy_url": url("metering:namespace_runtime_policy", namespace.name),
         "selection": namespace_runtime(namespace),
         "lacks_gpu_quota": selectors.namespace_lacks_gpu_quota(namespace=namespace),
         "may_edit_policy": may_edit_policy,
