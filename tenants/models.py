@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -131,7 +132,11 @@ class NamespaceStatus(models.TextChoices):
 
 class NamespaceQuerySet(models.QuerySet):
     def live(self) -> "NamespaceQuerySet":
-        return self.exclude(status=NamespaceStatus.DELETED)
+        # The status written into the SQL as the partial index ``uniq_live_namespace_name``
+        # writes it, not sent as a parameter: SQLite prepares a statement anew on every run when
+        # a bound value decides whether a partial index applies (0.1 ms for the namespace lookup
+        # of every namespace page). The word is the code's own constant.
+        return self.exclude(status=RawSQL(f"'{NamespaceStatus.DELETED.value}'", ()))  # noqa: S611
 
 
 class Namespace(ChoiceDisplayMixin, models.Model):

@@ -1,6 +1,7 @@
 """Selectors return what the permission module's ``restrict`` lets a user see."""
 
 import pytest
+from django.http import Http404
 
 from tenants import selectors
 from tenants.models import Namespace, NamespaceStatus
@@ -189,3 +190,17 @@ def test_a_users_pending_invitation_count_is_the_dashboards_listed_invitations(w
     assert selectors.pending_invitation_count_for_user(user=world.owner) == 1
     assert selectors.pending_invitation_count_for_user(user=world.outsider) == 0
     assert selectors.pending_invitation_count_for_user(user=AnonymousUser()) == 0
+
+
+def test_live_namespaces_leave_out_the_deleted_with_the_status_written_in_the_sql(world):
+    """``live()`` compares the status to the word the partial index ``uniq_live_namespace_name``
+    writes, in the SQL itself: a parameter there has SQLite prepare the query on every run."""
+    NamespaceFactory(team=world.team, name="acme-gone", status=NamespaceStatus.DELETED)
+    NamespaceFactory(team=world.team, name="acme-stop", status=NamespaceStatus.TERMINATING)
+    live = Namespace.objects.live().filter(team=world.team)
+    assert sorted(live.values_list("name", flat=True)) == ["acme-dev", "acme-stop"]
+    sql, params = live.filter(name="acme-dev").query.sql_with_params()
+    assert "'deleted'" in sql and NamespaceStatus.DELETED not in params
+    assert selectors.namespace_for_user(user=world.owner, name="acme-dev").name == "acme-dev"
+    with pytest.raises(Http404):
+        selectors.namespace_for_user(user=world.owner, name="acme-gone")
