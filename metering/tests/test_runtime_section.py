@@ -1,15 +1,18 @@
-"""The usage page's runtime section is drawn in Python (``metering_tags.runtime_selection``):
-byte for byte what the template drew, for a runtime chosen (with GPUs, the nodes' default
-handler, others allowed, the GPU quota warning) and for none, with runtimes left out, hostile
-names, in English and Chinese. The template part it replaced is kept here."""
+"""The usage page's runtime section is drawn in Python (``metering_tags.runtime_section`` and
+its ``runtime_selection``): byte for byte what the template drew, for a runtime chosen (with
+GPUs, the nodes' default handler, others allowed, the GPU quota warning) and for none, with
+runtimes left out, hostile names, with and without the policy form, in English and Chinese.
+The template parts it replaced are kept here."""
 
 from dataclasses import replace
 
 import pytest
 from django.template import engines
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from metering.runtime_selection import Exclusion, Selection
+from metering.templatetags.metering_tags import runtime_selection
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +31,22 @@ OLD = """{% load i18n %}  {% if selection.ok %}
   </details>
   {% endif %}
 """
-NEW = (
-    "{% load metering_tags %}  {% runtime_selection selection namespace lacks_gpu_quota=lacks_gpu_quota %}\n"
+# The section around that part before it was drawn in Python (``runtime_section``), the part
+# given as ``outcome``.
+OLD_SECTION = """{% load i18n %}<section class="card" aria-labelledby="runtime-h" id="runtime">
+  <h2 id="runtime-h">{% translate "Runtime" %}</h2>
+  {{ outcome }}
+  {% if may_edit_policy %}
+  <form method="post" action="{{ policy_url }}">
+    {% csrf_token %}
+    {{ policy_form }}
+    <button type="submit" class="btn btn-primary">{% translate "Save runtime policy" %}</button>
+  </form>
+  {% endif %}
+</section>"""
+NEW_SECTION = (
+    "{% load metering_tags %}{% runtime_section selection namespace lacks_gpu_quota=lacks_gpu_quota"
+    " may_edit=may_edit_policy policy_form=policy_form policy_url=policy_url %}"
 )
 HOSTILE = "<b>kata</b> & 'co' \"%s\" %(runtime)s {{ x }}"
 
@@ -69,7 +86,43 @@ def test_the_runtime_section_is_the_html_the_template_drew(world, language):
                     "lacks_gpu_quota": lacks_gpu_quota,
                 }
                 old = _render(OLD, context)
-                assert _render(NEW, context) == old, (selection, lacks_gpu_quota)
+                assert _new(context) == old, (selection, lacks_gpu_quota)
         assert "<b>kata</b>" not in old
-        quota = _render(NEW, {"selection": CHOSEN, "namespace": world.namespace, "lacks_gpu_quota": True})
+        quota = _new({"selection": CHOSEN, "namespace": world.namespace, "lacks_gpu_quota": True})
         assert f'<a href="/teams/{world.team.slug}/quota/">' in quota
+
+
+def _new(context: dict) -> str:
+    """The part as ``runtime_section`` draws it, where the template's tag stood."""
+    return f"  {runtime_selection(context['selection'], context['namespace'], lacks_gpu_quota=context['lacks_gpu_quota'])}\n"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_section_around_it_is_the_html_the_template_drew(world, language):
+    drawn = 0
+    with translation.override(language):
+        for selection in SELECTIONS[:2]:
+            for may_edit in (False, True):
+                for form, url, token in (
+                    (mark_safe('<div class="field">fields</div>'), "/namespaces/acme-dev/runtime/", "tok"),
+                    (HOSTILE, HOSTILE, HOSTILE),
+                    ("", "", ""),
+                    ("", "", None),
+                ):
+                    context = {
+                        "selection": selection, "namespace": world.namespace, "lacks_gpu_quota": True,
+                        "may_edit_policy": may_edit, "policy_form": form, "policy_url": url,
+                    }  # fmt: skip
+                    if token is not None:
+                        context["csrf_token"] = token
+                    outcome = runtime_selection(selection, world.namespace, lacks_gpu_quota=True)
+                    old = _render(OLD_SECTION, {**context, "outcome": outcome})
+                    assert _render(NEW_SECTION, context) == old, (may_edit, form, token)
+                    assert ("<form" in old) is may_edit
+                    drawn += 1
+        assert "csrfmiddlewaretoken" in _render(
+            OLD_SECTION, {**context, "may_edit_policy": True, "csrf_token": "t"}
+        )
+        if language == "zh-hans":
+            assert translation.gettext("Save runtime policy") != "Save runtime policy"
+    assert drawn == 16
