@@ -1,5 +1,6 @@
-"""The quota bars table, drawn by the ``quota_bars`` filter (its rows by ``quota_bar_rows``):
-byte for byte what ``metering/_quota_bars.html`` drew, kept here and rendered beside it."""
+"""The quota bars table, drawn by the ``quota_bars`` filter (its rows by ``quota_bar_rows``),
+and the usage page's quota section around it (``usage_quota_section``): byte for byte what
+``metering/_quota_bars.html`` and the page's template drew, kept here and rendered beside them."""
 
 from django.template import engines
 from django.utils import translation
@@ -19,6 +20,15 @@ OLD_QUOTA_BARS = """{% load i18n %}
   </tbody>
 </table>
 """
+# The usage page's quota section before it was drawn in Python (``usage_quota_section``), its
+# table given as ``table`` (compared above).
+OLD_USAGE_SECTION = """{% load i18n %}<section class="card" aria-labelledby="quota-h">
+  <div class="card-head">
+    <h2 id="quota-h">{% translate "Quota used / allocated" %}</h2>
+    <a href="{{ quota_url }}">{% translate "Team quota and requests" %}</a>
+  </div>
+  {{ table }}
+</section>"""
 HOSTILE = "<b>CPU</b> & 'co' \"%s\" %(role)s {{ x }}"
 
 
@@ -52,6 +62,22 @@ def test_the_table_is_byte_for_byte_what_the_template_drew():
             if language == "zh-hans":
                 assert translation.gettext("Share") != "Share" and translation.gettext("Share") in drawn
     assert "&lt;b&gt;CPU&lt;/b&gt; &amp; &#x27;co&#x27;" in old(bars)
+
+
+def test_the_usage_pages_quota_section_is_byte_for_byte_what_the_template_drew():
+    bars = [QuotaBar("cpu", HOSTILE, CPU, 900, 1000), QuotaBar("pods", "Pods", COUNT, None, 10)]
+    new = engines["django"].from_string("{% load metering_tags %}{% usage_quota_section bars quota_url %}")
+    old = engines["django"].from_string(OLD_USAGE_SECTION)
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            for shown in (bars, []):
+                for quota_url in ("/teams/acme/quota/", HOSTILE):
+                    context = {"bars": shown, "quota_url": quota_url}
+                    drawn = new.render(context)
+                    assert drawn == old.render({**context, "table": quota_bars(shown)}), (language, quota_url)
+            if language == "zh-hans":
+                assert translation.gettext("Team quota and requests") in drawn
+    assert 'href="&lt;b&gt;CPU&lt;/b&gt; &amp;' in drawn
 
 
 def _row(html: str, key: str) -> str:
