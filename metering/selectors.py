@@ -41,6 +41,7 @@ from clusters.models import Cluster
 from core.choices import labels_of
 from core.compiled import ID_STAND_IN, CompiledPages, CompiledQuery, converted_rows
 from core.html import json_script_of_text
+from core.translations import per_language
 from metering.amounts import (
     RESOURCES,
     Amounts,
@@ -1080,9 +1081,9 @@ def namespace_lacks_gpu_quota(*, namespace: Namespace, needs_gpu: bool | None = 
     return not gpus
 
 
-@functools.lru_cache(maxsize=16)
-def _resource_labels(language: str | None) -> dict[str, str]:
-    """Each resource's label by its key, in ``language``, the active one (translated once per
+@per_language
+def _resource_labels() -> dict[str, str]:
+    """Each resource's label by its key, in the active language (translated once per
     process and language)."""
     return {resource.key: gettext(resource.label) for resource in RESOURCES}
 
@@ -1104,7 +1105,7 @@ def namespace_quota_bars(*, namespace: Namespace) -> list[QuotaBar]:
         latest = {}
     else:  # the latest collected window of the namespace's cluster, as its state (loaded) says
         latest = dict(_WINDOW_QUANTITIES.rows(namespace.pk, state.pk))
-    labels = _resource_labels(get_language())
+    labels = _resource_labels()
     bars = []
     for resource in RESOURCES:
         metric = USED_VS_ALLOCATED.get(resource.key)
@@ -1137,10 +1138,10 @@ _WINDOW_QUANTITIES = CompiledQuery(
 )
 
 
-@functools.lru_cache(maxsize=16)
-def _chart_words(language: str | None) -> dict[str, str]:
+@per_language
+def _chart_words() -> dict[str, str]:
     """The charts' titles (keyed by their source text) and the words of a step, in
-    ``language``, the active one (translated once per process and language)."""
+    the active language (translated once per process and language)."""
     return {
         **{title: gettext(title) for title, _, _ in CHART_GROUPS},
         "per hours": gettext(" per %(hours)s h"),
@@ -1170,7 +1171,7 @@ def namespace_usage(*, namespace: Namespace, range_key: str, now: datetime) -> N
     # has data, so the page's queries are the same either way.
     points, ever = _chart_points(namespace=namespace, metrics=all_metrics, start=start, end=end, step=step)
     language = get_language()
-    words = _chart_words(language)
+    words = _chart_words()
     per_step = (
         words["per hours"] % {"hours": step // 3600}
         if step >= 3600

@@ -1,24 +1,23 @@
 """Forms for the console pages. They validate input shape; services enforce the rules."""
 
-import functools
 from collections.abc import Sequence
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core import limits
+from core.translations import per_language
 from tenants import permissions
 from tenants.locale import time_zone_names
 from tenants.models import DNS1123_LABEL, NamespaceRole, TeamRole
 from tenants.services.tokens import DEFAULT_TOKEN_DAYS
 
 
-@functools.lru_cache(maxsize=16)
-def team_role_labels(language: str | None) -> dict[str, str]:
-    """Each team role's label in ``language``, the active one, in the roles' order: translated
+@per_language
+def team_role_labels() -> dict[str, str]:
+    """Each team role's label in the active language, in the roles' order: translated
     once per process and language (the team page's member table asks on every visit)."""
     return {value: str(label) for value, label in TeamRole.choices}
 
@@ -27,7 +26,7 @@ def team_role_choices(user, team, *, current: str | None = None) -> list[tuple[s
     """The team roles this user may hand out (managers cannot grant or take away owner)."""
     return [
         (value, label)
-        for value, label in team_role_labels(get_language()).items()
+        for value, label in team_role_labels().items()
         if value == current or permissions.may_assign_team_role(user, team, current=current, new=value)
     ]
 

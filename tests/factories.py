@@ -1,5 +1,7 @@
 """factory_boy factories shared by every app's tests."""
 
+from datetime import timedelta
+
 import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -103,4 +105,4 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     team = factory.SubFactory(TeamFactory)
     email = factory.Sequence(lambda n: f"invitee{n}@example.com")
     token_hash = factory.Sequence(lambda n: f"{n:064d}")
-    expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=7))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))

@@ -1,13 +1,12 @@
 """Template helpers that weave the apps' pages together (team and namespace headers)."""
 
-import functools
-
 from django import template
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.html import text
+from core.translations import per_language
 from core.urls import urls
 from tenants import permissions
 from tenants.models import BillingMode, TeamRole, TrustLevel
@@ -41,9 +40,9 @@ _TEAM_TABS = (
 _CURRENT = ' aria-current="page"'
 
 
-@functools.lru_cache(maxsize=16)
-def _header_words(language: str | None) -> dict:
-    """The team header's words in ``language``, the active one, translated once per process
+@per_language
+def _header_words() -> dict:
+    """The team header's words in the active language, translated once per process
     and language (16 lookups cost about 40 µs on every team page)."""
     return {
         "teams": _("Teams"),
@@ -70,7 +69,7 @@ def team_header(context, *, active: str = "", section="", actions="") -> SafeStr
     values are escaped as ``{{ }}`` escapes them."""
     team, user = context["team"], context.get("user")
     tabs = team_tabs(team, user)
-    words = _header_words(get_language())
+    words = _header_words()
     slug, name, url_of = team.slug, text(team.name), urls()
     # The words are translated outside the f-strings, where makemessages finds them.
     if tabs["member"]:
@@ -138,9 +137,9 @@ _NAMESPACE_TABS = (
 )
 
 
-@functools.lru_cache(maxsize=16)
-def _namespace_header_words(language: str | None) -> dict:
-    """The namespace header's words in ``language``, the active one, translated once per
+@per_language
+def _namespace_header_words() -> dict:
+    """The namespace header's words in the active language, translated once per
     process and language."""
     return {
         "breadcrumb": _("Breadcrumb"),
@@ -160,7 +159,7 @@ def namespace_header(context, *, active: str = "", section="", actions_template=
     ``{% translate %}`` are not escaped, as the template did not escape them; values are
     escaped as ``{{ }}`` escapes them."""
     namespace = context["namespace"]
-    words = _namespace_header_words(get_language())
+    words = _namespace_header_words()
     url_of, name = urls(), text(namespace.name)
     team = f'<li><a href="{text(url_of("team_detail", namespace.team.slug))}">{text(namespace.team.name)}</a></li>'
     if section:

@@ -1,21 +1,19 @@
 """Page links drawn in Python: ``{% pagination %}``, which ``_pagination.html`` calls."""
 
-import functools
-
 from django import template
 from django.utils.formats import localize
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.html import text
+from core.translations import per_language
 
 register = template.Library()
 
 
-@functools.lru_cache(maxsize=16)
-def _words(language: str | None) -> tuple[str, str, str, str]:
-    """The links' words in ``language``, the active one, translated once per process and language."""
+@per_language
+def _words() -> tuple[str, str, str, str]:
+    """The links' words in the active language, translated once per process and language."""
     return _("← Previous"), _("Next →"), _("Page %(number)s of %(total)s"), _("Pages")
 
 
@@ -31,7 +29,7 @@ def pagination(page, target="", label="") -> SafeString:
     if paginator is None or not paginator.num_pages > 1:
         return SafeString("")
     target = text(target) if target else ""
-    previous, following, where, pages = _words(get_language())
+    previous, following, where, pages = _words()
     links = []
     for url, rel, word in (
         (getattr(page, "prev_url", None), "prev", previous),

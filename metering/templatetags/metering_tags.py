@@ -1,12 +1,11 @@
-import functools
-
 from django import template
 from django.template.defaulttags import CsrfTokenNode
 from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 from core.html import text as _escape
+from core.translations import per_language
 from core.urls import url_of
 from metering import quantities
 from metering.amounts import RESOURCES, Amounts
@@ -88,9 +87,9 @@ def amounts_text_in(amounts: Amounts, words: AmountsWords) -> SafeString:
     return mark_safe(f"{sizes}{classes} · {counts}")  # noqa: S308
 
 
-@functools.lru_cache(maxsize=16)
-def _quota_bars_head(language: str | None) -> str:
-    """The quota bars table up to its rows, its column heads in ``language``, the active one
+@per_language
+def _quota_bars_head() -> str:
+    """The quota bars table up to its rows, its column heads in the active language
     (translated once per process and language)."""
     heads = "".join(
         f'<th scope="col">{head}</th>'
@@ -107,12 +106,12 @@ def quota_bars(bars) -> SafeString:
     included: the include and its three ``{% translate %}`` cost about 0.1 ms a page. The heads
     are the translations as the template wrote them, as ``{% translate %}`` leaves a literal's."""
     # The rows are escaped or whole numbers; the heads, translations of the code's literals.
-    return mark_safe(f"{_quota_bars_head(get_language())}{quota_bar_rows(bars)}\n  </tbody>\n</table>\n")  # noqa: S308
+    return mark_safe(f"{_quota_bars_head()}{quota_bar_rows(bars)}\n  </tbody>\n</table>\n")  # noqa: S308
 
 
-@functools.lru_cache(maxsize=16)
-def _quota_section_words(language: str | None) -> tuple[str, str]:
-    """The usage page's quota section's heading and link in ``language``, the active one
+@per_language
+def _quota_section_words() -> tuple[str, str]:
+    """The usage page's quota section's heading and link in the active language
     (translated once per process and language)."""
     return gettext("Quota used / allocated"), gettext("Team quota and requests")
 
@@ -124,7 +123,7 @@ def usage_quota_section(bars, quota_url) -> SafeString:
     (``metering/tests/test_quota_bar_rows.py`` keeps it and compares): its two
     ``{% translate %}`` cost about 20 µs a page. The words are the translations as the template
     wrote them; the URL is escaped."""
-    heading, link = _quota_section_words(get_language())
+    heading, link = _quota_section_words()
     # The table is drawn escaped; the words are the translations.
     return mark_safe(  # noqa: S308
         f'<section class="card" aria-labelledby="quota-h">\n  <div class="card-head">\n'
@@ -168,9 +167,9 @@ def quota_bar_rows(bars) -> SafeString:
     return mark_safe("\n".join(rows))  # noqa: S308
 
 
-@functools.lru_cache(maxsize=16)
-def _figure_words(language: str | None) -> tuple[str, str]:
-    """The charts' words in ``language``, the active one, translated once per process and
+@per_language
+def _figure_words() -> tuple[str, str]:
+    """The charts' words in the active language, translated once per process and
     language."""
     return gettext("Not measured in this range."), gettext("%(title)s over the last %(range)s")
 
@@ -180,7 +179,7 @@ def usage_figures(usage) -> SafeString:
     title and range) or, for a chart with no measurement, a sentence that says so. Drawn here,
     byte for byte what the page's ``{% for %}`` loop drew (``metering/tests/test_usage_figures.py``
     keeps it and compares): with a ``blocktranslate`` a chart it cost about 0.3 ms a page."""
-    unmeasured, over = _figure_words(get_language())
+    unmeasured, over = _figure_words()
     range_key = _escape(usage.range_key)
     figures = []
     for number, chart in enumerate(usage.charts, start=1):
@@ -197,9 +196,9 @@ def usage_figures(usage) -> SafeString:
     return mark_safe("".join(figures))  # noqa: S308
 
 
-@functools.lru_cache(maxsize=16)
-def _charts_words(language: str | None) -> dict[str, str]:
-    """The charts section's sentences in ``language``, the active one, translated once per
+@per_language
+def _charts_words() -> dict[str, str]:
+    """The charts section's sentences in the active language, translated once per
     process and language."""
     return {
         "heading": gettext("Usage, last %(range)s"),
@@ -220,7 +219,7 @@ def usage_charts(usage, ranges) -> SafeString:
     drew (``metering/tests/test_usage_charts.py`` keeps it and compares): its translations,
     loop and ``{% static %}`` cost about 0.2 ms a page. The sentences are the translations as
     the template wrote them; every value is escaped."""
-    words = _charts_words(get_language())
+    words = _charts_words()
     range_key = _escape(usage.range_key)
     current = ' aria-current="page"'
     links = "".join(
@@ -246,9 +245,9 @@ def usage_charts(usage, ranges) -> SafeString:
     )
 
 
-@functools.lru_cache(maxsize=16)
-def _runtime_words(language: str | None) -> dict[str, str]:
-    """The runtime section's sentences in ``language``, the active one, translated once per
+@per_language
+def _runtime_words() -> dict[str, str]:
+    """The runtime section's sentences in the active language, translated once per
     process and language."""
     return {
         "runtime": gettext("Runtime"),
@@ -276,7 +275,7 @@ def runtime_section(
     around ``runtime_selection`` (``metering/tests/test_runtime_section.py`` keeps it and
     compares): its ``{% translate %}``, ``{% csrf_token %}`` and condition cost about 50 µs a
     page. The words are the translations as the template wrote them; the values are escaped."""
-    words = _runtime_words(get_language())
+    words = _runtime_words()
     form = ""
     if may_edit:
         token = CsrfTokenNode().render(context)
@@ -298,7 +297,7 @@ def runtime_selection(selection, namespace, *, lacks_gpu_quota: bool) -> SafeStr
     what the template drew (``metering/tests/test_runtime_section.py`` keeps it and compares):
     its four ``blocktranslate`` cost about 0.2 ms a page. The sentences are the translations
     as the template wrote them; every value is escaped."""
-    words = _runtime_words(get_language())
+    words = _runtime_words()
     if selection.ok:
         runs = words["runs"] % {
             "runtime": _escape(selection.chosen),

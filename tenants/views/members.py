@@ -1,6 +1,5 @@
 """Changing a team member's role and removing members, and the member table's rows."""
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -13,13 +12,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.errors import add_service_errors
 from core.html import text as escape
 from core.http import HtmxHttpRequest
 from core.pages import local_day, redirect_to
+from core.translations import per_language
 from core.urls import row_urls
 from tenants import permissions, selectors
 from tenants.forms import MemberRoleForm, team_role_choices, team_role_labels
@@ -48,16 +47,16 @@ class MemberRow:
     role_options: SafeString
 
 
-@functools.lru_cache(maxsize=16)
-def _member_words(language: str | None) -> tuple[dict[str, str], str]:
-    """The words every member row repeats, in ``language``, the active one: translated once per
+@per_language
+def _member_words() -> tuple[dict[str, str], str]:
+    """The words every member row repeats, in the active language: translated once per
     process and language."""
     return {"change": _("Change…"), "remove": _("Remove"), "you": _("(you)")}, _("Role of %(email)s")
 
 
 def member_labels() -> dict[str, str]:
     """The words every member row repeats."""
-    return dict(_member_words(get_language())[0])
+    return dict(_member_words()[0])
 
 
 class _Membership(NamedTuple):
@@ -72,7 +71,6 @@ class _Membership(NamedTuple):
 def member_rows(user, team: Team, memberships: Iterable[TeamMembership | dict]) -> list[MemberRow]:
     """The rows of ``memberships`` as ``user`` sees them on the team page: memberships with
     their users loaded, or ``values(*MEMBER_ROW_FIELDS)`` dicts."""
-    language = get_language()
     choices = team_role_choices(user, team)
     options = {
         current: SafeString(
@@ -83,9 +81,9 @@ def member_rows(user, team: Team, memberships: Iterable[TeamMembership | dict]) 
         )
         for current, _label in choices
     }
-    labels = team_role_labels(language)
+    labels = team_role_labels()
     role_url, remove_url = row_urls("member_role", team.slug), row_urls("member_remove", team.slug)
-    field_label = _member_words(language)[1]
+    field_label = _member_words()[1]
     zone = get_current_timezone()
     rows = []
     for m in memberships:

@@ -1,6 +1,5 @@
 """Team pages: list, create, the team page itself, audit log, leaving and ownership transfer."""
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -12,13 +11,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.errors import add_service_errors
 from core.html import text as escape
 from core.http import HtmxHttpRequest
 from core.pages import local_day, paginate, redirect_to, render_page
+from core.translations import per_language
 from core.urls import row_urls, urls
 from tenants import permissions, selectors
 from tenants.forms import (
@@ -57,9 +56,9 @@ class NamespaceRow:
     usage_url: str
 
 
-@functools.lru_cache(maxsize=16)
-def _namespace_words(language: str | None) -> tuple[dict[str, str], str, str]:
-    """The namespace table's words in ``language``, the active one, translated once per process
+@per_language
+def _namespace_words() -> tuple[dict[str, str], str, str]:
+    """The namespace table's words in the active language, translated once per process
     and language: each status's label, the usage link's and the unreachable cluster's."""
     statuses = {value: str(label) for value, label in NamespaceStatus.choices}
     return statuses, _("Usage"), _("%(cluster)s unreachable")
@@ -67,7 +66,7 @@ def _namespace_words(language: str | None) -> tuple[dict[str, str], str, str]:
 
 def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
     """Rows of ``namespaces`` (dicts of ``NAMESPACE_ROW_FIELDS``)."""
-    statuses = _namespace_words(get_language())[0]
+    statuses = _namespace_words()[0]
     detail_url, usage_url = row_urls("namespace_detail"), row_urls("metering:namespace_usage")
     zone = get_current_timezone()
     return [
@@ -90,7 +89,7 @@ def namespace_rows_html(rows: Iterable[NamespaceRow]) -> SafeString:
     """The namespace table's rows as its ``{% for %}`` loop drew them (whitespace included),
     about a tenth of the template's cost; each value escaped as ``{{ value }}`` escapes it,
     the link words translated once for the table."""
-    _statuses, usage, unreachable = _namespace_words(get_language())
+    _statuses, usage, unreachable = _namespace_words()
     usage = escape(usage)
     parts = []
     for row in rows:
