@@ -1083,8 +1083,7 @@ def namespace_lacks_gpu_quota(*, namespace: Namespace, needs_gpu: bool | None = 
 
 @per_language
 def _resource_labels() -> dict[str, str]:
-    """Each resource's label by its key, in the active language (translated once per
-    process and language)."""
+    """Each resource's label by its key."""
     return {resource.key: gettext(resource.label) for resource in RESOURCES}
 
 
@@ -1140,8 +1139,7 @@ _WINDOW_QUANTITIES = CompiledQuery(
 
 @per_language
 def _chart_words() -> dict[str, str]:
-    """The charts' titles (keyed by their source text) and the words of a step, in
-    the active language (translated once per process and language)."""
+    """The charts' titles (keyed by their source text) and the words of a step."""
     return {
         **{title: gettext(title) for title, _, _ in CHART_GROUPS},
         "per hours": gettext(" per %(hours)s h"),

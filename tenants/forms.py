@@ -17,8 +17,8 @@ from tenants.services.tokens import DEFAULT_TOKEN_DAYS
 
 @per_language
 def team_role_labels() -> dict[str, str]:
-    """Each team role's label in the active language, in the roles' order: translated
-    once per process and language (the team page's member table asks on every visit)."""
+    """Each team role's label, in the roles' order (the team page's member table asks on every
+    visit)."""
     return {value: str(label) for value, label in TeamRole.choices}
 
 

@@ -42,8 +42,7 @@ _CURRENT = ' aria-current="page"'
 
 @per_language
 def _header_words() -> dict:
-    """The team header's words in the active language, translated once per process
-    and language (16 lookups cost about 40 µs on every team page)."""
+    """The team header's words (16 lookups cost about 40 µs on every team page)."""
     return {
         "teams": _("Teams"),
         "admin": _("Admin overview"),
@@ -139,8 +138,7 @@ _NAMESPACE_TABS = (
 
 @per_language
 def _namespace_header_words() -> dict:
-    """The namespace header's words in the active language, translated once per
-    process and language."""
+    """The namespace header's words."""
     return {
         "breadcrumb": _("Breadcrumb"),
         "namespace": _("Namespace"),

@@ -13,7 +13,7 @@ register = template.Library()
 
 @per_language
 def _words() -> tuple[str, str, str, str]:
-    """The links' words in the active language, translated once per process and language."""
+    """The links' words."""
     return _("← Previous"), _("Next →"), _("Page %(number)s of %(total)s"), _("Pages")
 
 

@@ -89,8 +89,7 @@ def amounts_text_in(amounts: Amounts, words: AmountsWords) -> SafeString:
 
 @per_language
 def _quota_bars_head() -> str:
-    """The quota bars table up to its rows, its column heads in the active language
-    (translated once per process and language)."""
+    """The quota bars table up to its rows, with its column heads."""
     heads = "".join(
         f'<th scope="col">{head}</th>'
         for head in (gettext("Resource"), gettext("Used / allocated"), gettext("Share"))
@@ -111,8 +110,7 @@ def quota_bars(bars) -> SafeString:
 
 @per_language
 def _quota_section_words() -> tuple[str, str]:
-    """The usage page's quota section's heading and link in the active language
-    (translated once per process and language)."""
+    """The usage page's quota section's heading and link."""
     return gettext("Quota used / allocated"), gettext("Team quota and requests")
 
 
@@ -169,8 +167,7 @@ def quota_bar_rows(bars) -> SafeString:
 
 @per_language
 def _figure_words() -> tuple[str, str]:
-    """The charts' words in the active language, translated once per process and
-    language."""
+    """The charts' words."""
     return gettext("Not measured in this range."), gettext("%(title)s over the last %(range)s")
 
 
@@ -198,8 +195,7 @@ def usage_figures(usage) -> SafeString:
 
 @per_language
 def _charts_words() -> dict[str, str]:
-    """The charts section's sentences in the active language, translated once per
-    process and language."""
+    """The charts section's sentences."""
     return {
         "heading": gettext("Usage, last %(range)s"),
         "ranges": gettext("Time range"),
@@ -247,8 +243,7 @@ def usage_charts(usage, ranges) -> SafeString:
 
 @per_language
 def _runtime_words() -> dict[str, str]:
-    """The runtime section's sentences in the active language, translated once per
-    process and language."""
+    """The runtime section's sentences."""
     return {
         "runtime": gettext("Runtime"),
         "runs": gettext("New pods run with <strong>%(runtime)s</strong> (needs %(isolation)s isolation)"),

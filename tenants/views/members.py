@@ -49,8 +49,7 @@ class MemberRow:
 
 @per_language
 def _member_words() -> tuple[dict[str, str], str]:
-    """The words every member row repeats, in the active language: translated once per
-    process and language."""
+    """The words every member row repeats."""
     return {"change": _("Change…"), "remove": _("Remove"), "you": _("(you)")}, _("Role of %(email)s")
 
 

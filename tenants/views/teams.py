@@ -58,8 +58,8 @@ class NamespaceRow:
 
 @per_language
 def _namespace_words() -> tuple[dict[str, str], str, str]:
-    """The namespace table's words in the active language, translated once per process
-    and language: each status's label, the usage link's and the unreachable cluster's."""
+    """The namespace table's words: each status's label, the usage link's and the unreachable
+    cluster's."""
     statuses = {value: str(label) for value, label in NamespaceStatus.choices}
     return statuses, _("Usage"), _("%(cluster)s unreachable")
 
