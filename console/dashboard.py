@@ -100,14 +100,13 @@ def namespace_rows(namespaces: Iterable[dict]) -> list[NamespaceRow]:
     """Rows of ``namespaces`` (dicts of ``NAMESPACE_FIELDS``)."""
     label = labels_of(NamespaceStatus)
     url = row_urls("namespace_detail")
-    labels: dict[str, str] = {}  # each status translated once for the page, not once a row
     return [
         NamespaceRow(
             name=ns["name"],
             display_name=ns["display_name"],
             team_name=ns["team__name"],
-            status=(status := ns["status"]),
-            status_label=labels[status] if status in labels else labels.setdefault(status, label(status)),
+            status=ns["status"],
+            status_label=label(ns["status"]),
             url=url(ns["name"]),
         )
         for ns in namespaces

@@ -5,14 +5,25 @@ from collections.abc import Callable
 
 from django.db.models import Choices
 from django.utils.encoding import force_str
+from django.utils.translation import get_language
 
 
 def labels_of(choices: type[Choices]) -> Callable[[str], str]:
     """``label(value)``: the translated label of a stored value of ``choices``, or the value
     itself when it is not (or no longer) one of them, so a row stored under older choices
-    still shows. The labels are looked up once, for a table's rows."""
+    still shows. The labels are looked up once, for a table's rows, and each value's is
+    translated once per language: a table translates each status it shows once, not once a
+    row."""
     labels = dict(choices.choices)
-    return lambda value: force_str(labels.get(value, value))
+    translated: dict[tuple[str | None, str], str] = {}
+
+    def label(value: str) -> str:
+        key = (get_language(), value)
+        if key not in translated:
+            translated[key] = force_str(labels.get(value, value))
+        return translated[key]
+
+    return label
 
 
 class ChoiceDisplayMixin:
